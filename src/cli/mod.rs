@@ -1,0 +1,4 @@
+//! Glue between the command line and the library: argument handling, printing, exit codes.
+
+pub mod check;
+pub mod simulate;

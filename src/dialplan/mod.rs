@@ -1,0 +1,18 @@
+//! Dialplans: the TOML language operators write, parsed once into a typed, validated [`Dialplan`].
+//!
+//! Owns: the serde model of the file (`raw`), the validated plan the engine runs (`plan`), the
+//! configuration tables a plan may tune (`config`), diagnostics with file:line:col and a hint
+//! (`diagnostic`), and the checks `humanline check` runs (`load`, `graph`).
+//! Must not touch: calls, sockets, clocks. Prompt files are only checked for existence here.
+
+mod config;
+mod diagnostic;
+mod graph;
+mod load;
+mod plan;
+mod raw;
+
+pub use config::{EscalationConfig, HesitationConfig, HesitationWeights, TimingConfig};
+pub use diagnostic::{Diagnostic, DialplanError, ProblemKind, Severity};
+pub use load::{load_file, load_str, LoadOptions, Loaded};
+pub use plan::{Choice, Dialplan, Language, Node, NodeId, NodeKind};

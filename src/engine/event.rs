@@ -1,0 +1,187 @@
+//! What goes into the engine ([`Event`]) and what comes out ([`Action`]).
+
+use super::context::TransferContext;
+use serde::Serialize;
+use std::time::Duration;
+
+/// Something that happened on the call. `now` is passed beside it to [`super::Call::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// The call is answered: run the plan from its start node.
+    Start,
+    /// The prompt started by `Action::Play { id, .. }` played to its end.
+    PromptFinished {
+        /// The id given in the Play action.
+        id: u32,
+    },
+    /// Voice activity began (barge-in during a question stops the prompt).
+    SpeechStarted,
+    /// The caller finished an utterance (endpointing decided it ended) and ASR produced text.
+    Utterance(Utterance),
+    /// A DTMF key (RFC 4733 or in-band).
+    Digit(char),
+    /// A timer asked for with [`Action::WakeAt`] is due (extra or early timers are harmless).
+    Timer,
+    /// Something failed under the call: the caller goes to a person.
+    Fault(Fault),
+    /// The caller hung up.
+    CallerHangup,
+}
+
+/// One caller utterance with its timing, as measured by endpointing.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Utterance {
+    /// Recognised text (may be empty when ASR heard nothing it could write down).
+    pub text: String,
+    /// When speech started (call time).
+    pub started: Duration,
+    /// When speech ended (call time).
+    pub ended: Duration,
+    /// Silent gaps inside the utterance.
+    pub pauses: Vec<Duration>,
+    /// Recogniser confidence 0–1, when known.
+    pub confidence: Option<f32>,
+}
+
+/// A failure under the call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fault {
+    /// Which part failed.
+    pub kind: FaultKind,
+    /// What happened, for the agent and the log.
+    pub detail: String,
+}
+
+/// Which part of the system failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultKind {
+    /// Speech recognition (error, overload, missed deadline).
+    Asr,
+    /// Media (prompt missing, RTP stopped).
+    Media,
+    /// The dialplan led somewhere it should not.
+    Dialplan,
+}
+
+/// Why a caller was handed to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Pressed the zero-out key.
+    ZeroOut,
+    /// Asked for a person.
+    HumanRequest,
+    /// Hesitation score crossed the threshold.
+    Hesitation,
+    /// No-input/no-match re-prompts ran out.
+    Retries,
+    /// Something failed.
+    Fault,
+}
+
+impl Reason {
+    /// The stored and displayed name (`zero_out`, `human_request`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::ZeroOut => "zero_out",
+            Reason::HumanRequest => "human_request",
+            Reason::Hesitation => "hesitation",
+            Reason::Retries => "retries",
+            Reason::Fault => "fault",
+        }
+    }
+}
+
+/// How a call ended, as far as the engine is concerned.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum Outcome {
+    /// Handed to a queue of people. `reason` is `None` when the plan itself routed there.
+    Transfer {
+        /// Queue name.
+        queue: String,
+        /// Escalation reason, if it was one.
+        reason: Option<Reason>,
+    },
+    /// The caller hung up.
+    Hangup,
+    /// The plan finished and hung up.
+    Completed,
+}
+
+/// An instruction for the IO layer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Play a prompt; report `Event::PromptFinished { id }` when it ends.
+    Play {
+        /// Matches the PromptFinished event.
+        id: u32,
+        /// Prompt name (`prompts/<language>/<prompt>.wav`).
+        prompt: String,
+    },
+    /// Stop the prompt now (barge-in, zero-out). No PromptFinished follows.
+    StopPlayback,
+    /// Start listening for the caller.
+    Listen {
+        /// Words the caller is likely to say (ASR initial prompt).
+        hints: Vec<String>,
+        /// Silence that ends an utterance.
+        endpoint_silence: Duration,
+        /// How long until no input counts (the engine also sets a timer).
+        no_input: Duration,
+    },
+    /// Deliver `Event::Timer` at this call time.
+    WakeAt(Duration),
+    /// Hand the caller to a queue with everything known so far.
+    Transfer {
+        /// Queue name.
+        queue: String,
+        /// Reason, signals, path, transcript.
+        context: Box<TransferContext>,
+    },
+    /// End the call.
+    Hangup,
+    /// Something worth logging or storing; no IO needed.
+    Trace(Trace),
+}
+
+/// Observations the engine reports for logs, the store and the simulator.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "trace")]
+pub enum Trace {
+    /// The call entered a node.
+    Node {
+        /// Node name.
+        node: String,
+    },
+    /// The caller said something, and what the engine made of it.
+    Heard {
+        /// What was said.
+        text: String,
+        /// How it was understood.
+        intent: String,
+    },
+    /// A key was pressed.
+    Digit {
+        /// The key.
+        digit: char,
+    },
+    /// Nothing was said before the timeout.
+    NoInput {
+        /// Seconds waited.
+        waited: f64,
+    },
+    /// The hesitation score after a caller turn.
+    Hesitation {
+        /// Score after this turn.
+        score: f64,
+        /// Signals of this turn, in words.
+        signals: Vec<String>,
+    },
+    /// The call switched to elderly timing.
+    ElderlyMode {
+        /// Why.
+        why: String,
+    },
+}

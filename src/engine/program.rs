@@ -1,0 +1,55 @@
+//! A dialplan prepared for running: phrase matchers compiled once, shared by every call on it.
+
+use super::understand::Lexicon;
+use crate::dialplan::{Dialplan, NodeId, NodeKind};
+use std::collections::HashMap;
+
+/// A validated plan plus what calls need precomputed: compiled phrase sets, ASR hints per node
+/// and the prompt texts (for transcripts). Build once per plan version and share it in an `Arc`.
+#[derive(Debug)]
+pub struct Program {
+    /// The plan.
+    pub plan: Dialplan,
+    pub(crate) lexicon: Lexicon,
+    hints: Vec<Vec<String>>,
+    prompt_texts: HashMap<String, String>,
+}
+
+impl Program {
+    /// Prepares `plan`; `prompt_texts` maps prompt names to what they say (may be empty).
+    pub fn new(plan: Dialplan, prompt_texts: HashMap<String, String>) -> Self {
+        let lexicon = Lexicon::new(&plan);
+        let hints = plan
+            .nodes
+            .iter()
+            .map(|n| match &n.kind {
+                NodeKind::Ask { choices, .. } => choices
+                    .iter()
+                    .flat_map(|c| c.words.iter().cloned())
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+        Program {
+            plan,
+            lexicon,
+            hints,
+            prompt_texts,
+        }
+    }
+
+    /// What a prompt says, or its name in brackets when its text is unknown.
+    pub fn prompt_text(&self, prompt: &str) -> String {
+        self.prompt_texts
+            .get(prompt)
+            .cloned()
+            .unwrap_or_else(|| format!("[{prompt}]"))
+    }
+
+    /// Words to prime the recogniser with at a node: its choices, then the human phrases.
+    pub fn hints(&self, node: NodeId) -> Vec<String> {
+        let mut h = self.hints[node.0].clone();
+        h.extend(self.lexicon.human_hints(self.plan.language));
+        h
+    }
+}

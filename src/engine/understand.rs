@@ -1,0 +1,187 @@
+//! Understanding a caller turn: what they asked for (intent) and how they said it (features).
+
+use super::event::Utterance;
+use super::hesitation::TurnFeatures;
+use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
+use crate::text::{builtin, collapse_repeats, syllable_count, tokens, PhraseSet, Token};
+use std::collections::HashSet;
+use std::time::Duration;
+
+/// What the caller asked for in one utterance.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Asked for a person; the phrase matched.
+    Human(String),
+    /// Said a key ("two", "二"); the key.
+    SpokenKey(char),
+    /// Picked choice number `.0` of the node (by words); the phrase matched.
+    Choice(usize, String),
+    /// Asked to hear the prompt again.
+    Repeat,
+    /// Said nothing recognisable.
+    Silence,
+    /// Said something that matched nothing.
+    Unclear,
+}
+
+/// Words that may surround a spoken key without changing it ("press two", "number 2", "按二").
+const KEY_FILLER_WORDS: &[&str] = &[
+    "press", "number", "option", "key", "the", "button", "an", "zhi",
+];
+
+/// Phrase sets compiled from the built-in lists and the plan.
+#[derive(Debug)]
+pub(crate) struct Lexicon {
+    human: PhraseSet,
+    confusion: PhraseSet,
+    repeat: PhraseSet,
+    fillers_latin: HashSet<String>,
+    fillers_cjk: Vec<Vec<String>>,
+    keys: Vec<(char, PhraseSet)>,
+    /// Per node, per choice: the choice's words.
+    choices: Vec<Vec<PhraseSet>>,
+}
+
+impl Lexicon {
+    pub(crate) fn new(plan: &Dialplan) -> Self {
+        let b = builtin();
+        let m = plan.matching;
+        let h = &plan.hesitation;
+        let mut fillers_latin = HashSet::new();
+        let mut fillers_cjk = Vec::new();
+        for f in b.fillers.iter().chain(&h.fillers) {
+            let t = tokens(f);
+            if t.iter().all(|t| t.cjk) {
+                fillers_cjk.push(t.into_iter().map(|t| t.text).collect());
+            } else {
+                fillers_latin.extend(t.into_iter().map(|t| collapse_repeats(&t.text)));
+            }
+        }
+        let exact = crate::text::MatchConfig {
+            similarity: 1.0,
+            short_word_edits: 0,
+        };
+        Lexicon {
+            human: PhraseSet::new(b.human.iter().chain(&plan.escalation.human_phrases), m),
+            confusion: PhraseSet::new(b.confusion.iter().chain(&h.confusion_phrases), m),
+            repeat: PhraseSet::new(b.repeat.iter().chain(&h.repeat_phrases), m),
+            fillers_latin,
+            fillers_cjk,
+            keys: b
+                .digits
+                .iter()
+                .filter_map(|(k, words)| {
+                    let key = k.chars().next()?;
+                    Some((key, PhraseSet::new(words.iter().chain([k]), exact)))
+                })
+                .collect(),
+            choices: plan
+                .nodes
+                .iter()
+                .map(|n| match &n.kind {
+                    NodeKind::Ask { choices, .. } => choices
+                        .iter()
+                        .map(|c| PhraseSet::new(&c.words, m))
+                        .collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Human phrases in the plan's language, for ASR hints.
+    pub(crate) fn human_hints(&self, lang: Language) -> Vec<String> {
+        let zh = |p: &str| p.chars().any(|c| c as u32 >= 0x3400);
+        builtin()
+            .human
+            .iter()
+            .filter(|p| zh(p) == (lang == Language::Zh))
+            .take(8)
+            .cloned()
+            .collect()
+    }
+
+    /// The intent of `said` at `node`.
+    pub(crate) fn intent(&self, node: NodeId, said: &[Token]) -> Intent {
+        if said.is_empty() {
+            return Intent::Silence;
+        }
+        if let Some(m) = self.human.best_in(said) {
+            return Intent::Human(m.phrase);
+        }
+        let best_choice = self.choices[node.0]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
+            .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)));
+        if let Some((i, m)) = best_choice {
+            return Intent::Choice(i, m.phrase);
+        }
+        if let Some(k) = self.spoken_key(said) {
+            return Intent::SpokenKey(k);
+        }
+        if self.repeat.best_in(said).is_some() {
+            return Intent::Repeat;
+        }
+        Intent::Unclear
+    }
+
+    /// A key said on its own ("two", "press 2", "二"), ignoring fillers around it.
+    fn spoken_key(&self, said: &[Token]) -> Option<char> {
+        let core: Vec<Token> = said
+            .iter()
+            .filter(|t| !KEY_FILLER_WORDS.contains(&t.sound.as_str()) && !self.is_filler(t))
+            .cloned()
+            .collect();
+        if core.is_empty() || core.len() > 2 {
+            return None;
+        }
+        self.keys
+            .iter()
+            .find(|(_, set)| set.best_in(&core).is_some_and(|m| m.len == core.len()))
+            .map(|(k, _)| *k)
+    }
+
+    fn is_filler(&self, t: &Token) -> bool {
+        !t.cjk && self.fillers_latin.contains(&collapse_repeats(&t.text))
+    }
+
+    /// How the utterance was said: timing, fillers, confusion, speech rate.
+    pub(crate) fn features(
+        &self,
+        u: &Utterance,
+        said: &[Token],
+        delay: Option<Duration>,
+        cfg: &HesitationConfig,
+    ) -> TurnFeatures {
+        let mut fillers: Vec<String> = said
+            .iter()
+            .filter(|t| self.is_filler(t))
+            .map(|t| t.text.clone())
+            .collect();
+        for f in &self.fillers_cjk {
+            let n = f.len();
+            for w in said.windows(n) {
+                if w.iter().zip(f).all(|(t, c)| t.cjk && &t.text == c) {
+                    fillers.push(f.concat());
+                }
+            }
+        }
+        let voiced = u
+            .ended
+            .saturating_sub(u.started)
+            .saturating_sub(u.pauses.iter().sum());
+        let syllables = syllable_count(&u.text).saturating_sub(fillers.len());
+        let syllables_per_second = (syllables >= cfg.rate_min_syllables
+            && voiced > Duration::from_millis(300))
+        .then(|| syllables as f64 / voiced.as_secs_f64());
+        TurnFeatures {
+            delay,
+            pauses: u.pauses.clone(),
+            fillers,
+            confusion: self.confusion.best_in(said).map(|m| m.phrase),
+            syllables_per_second,
+            ..Default::default()
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! `humanline` command line: `check` validates dialplans, `simulate` runs a call on fake time.
+//!
+//! ```text
+//! caller (SIP phone / sipp / baresip / browser WebRTC)
+//!    │ INVITE + SDP                    ┌──── operator: /operator (edit, validate, simulate, publish)
+//!    ▼                                 │
+//!  sip/  ── call leg ──►  engine/ (one Call per call: sans-IO state machine running a dialplan version)
+//!  webrtc/               ▲      │ actions: Play · Listen · Transfer(queue, context) · Hangup
+//!    │ RTP (G.711)       │events│
+//!  media/  ── PCM ──► vad ──► asr/ (whisper) ──► Utterance{text, timing}
+//!    ▼
+//!  agents/ queue + ACD ──► agent leg with the context attached
+//!  store/  SQLite: calls, turns, events, escalations, dialplan versions
+//! ```
+//! Built so far: `dialplan`, `engine`, `text`, `store`, `simulate` (the spine). The SIP/RTP,
+//! speech, agent and web layers plug into the engine's events and actions.
+
+mod cli;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "humanline",
+    version,
+    about = "A support-line IVR that never traps a caller"
+)]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate dialplans: exit 0 when all are valid, 1 with file:line:col errors otherwise.
+    Check {
+        /// Dialplan files.
+        #[arg(required = true)]
+        plans: Vec<PathBuf>,
+        /// Prompts folder (default: prompts/ beside the plan's folder).
+        #[arg(long)]
+        prompts: Option<PathBuf>,
+    },
+    /// Run a call on a dialplan with a simulated clock.
+    Simulate {
+        /// Dialplan file.
+        plan: PathBuf,
+        /// Caller script, one action a line ("-" for standard input). Without it: interactive.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// One JSON object per line; the last is the summary.
+        #[arg(long)]
+        json: bool,
+        /// Record the simulated call in this SQLite file.
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Prompts folder (default: prompts/ beside the plan's folder).
+        #[arg(long)]
+        prompts: Option<PathBuf>,
+        /// Treat the caller as elderly from the start (longer windows, earlier hand-off).
+        #[arg(long)]
+        elderly: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match args.command {
+        Command::Check { plans, prompts } => cli::check::run(&plans, prompts),
+        Command::Simulate {
+            plan,
+            script,
+            json,
+            db,
+            prompts,
+            elderly,
+        } => cli::simulate::run(cli::simulate::Options {
+            plan,
+            script,
+            json,
+            db,
+            prompts,
+            elderly,
+        }),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("humanline: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The prompt catalogue of one language: what each prompt says and how long it plays.
+//!
+//! Prompts live in `prompts/<language>/<name>.wav` (8 kHz mono 16-bit, read with hound) beside
+//! `<name>.txt`, the text they were made from (shown in transcripts).
+
+use crate::dialplan::Language;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Texts and durations of the prompts of one language.
+#[derive(Debug, Clone, Default)]
+pub struct PromptCatalog {
+    dir: PathBuf,
+    texts: HashMap<String, String>,
+    durations: HashMap<String, Duration>,
+}
+
+impl PromptCatalog {
+    /// Reads every `*.txt` and `*.wav` in `root/<language>/`. A missing folder gives an empty
+    /// catalogue (the dialplan check reports missing prompt files precisely).
+    pub fn load(root: &Path, language: Language) -> Self {
+        let dir = root.join(language.code());
+        let mut cat = PromptCatalog {
+            dir: dir.clone(),
+            ..Default::default()
+        };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return cat;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let (Some(stem), Some(ext)) = (
+                path.file_stem().and_then(|s| s.to_str()),
+                path.extension().and_then(|s| s.to_str()),
+            ) else {
+                continue;
+            };
+            match ext {
+                "txt" => {
+                    if let Ok(t) = std::fs::read_to_string(&path) {
+                        cat.texts.insert(stem.to_string(), t.trim().to_string());
+                    }
+                }
+                "wav" => {
+                    if let Some(d) = wav_duration(&path) {
+                        cat.durations.insert(stem.to_string(), d);
+                    }
+                }
+                _ => {}
+            }
+        }
+        cat
+    }
+
+    /// The folder the catalogue was read from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Prompt name → text.
+    pub fn texts(&self) -> &HashMap<String, String> {
+        &self.texts
+    }
+
+    /// How long a prompt plays: the WAV's length, else an estimate from its text, else 2 s.
+    pub fn duration(&self, prompt: &str) -> Duration {
+        if let Some(d) = self.durations.get(prompt) {
+            return *d;
+        }
+        match self.texts.get(prompt) {
+            Some(t) => Duration::from_secs_f64(crate::text::syllable_count(t) as f64 / 3.5),
+            None => Duration::from_secs(2),
+        }
+    }
+}
+
+/// Length of a WAV file, or `None` if it cannot be read.
+pub fn wav_duration(path: &Path) -> Option<Duration> {
+    let r = hound::WavReader::open(path).ok()?;
+    let spec = r.spec();
+    if spec.sample_rate == 0 {
+        return None;
+    }
+    let frames = r.duration() as f64;
+    Some(Duration::from_secs_f64(frames / spec.sample_rate as f64))
+}

@@ -1,0 +1,301 @@
+//! The fake-time driver: plays the IO layer's part for the engine, faster than real time.
+
+use super::report::{Report, SimEvent, SimKind, Summary};
+use super::script::{CallerAction, ScriptLine, When};
+use crate::engine::{Action, Call, Event, Fault, Program, Trace, Utterance};
+use crate::prompts::PromptCatalog;
+use crate::text::syllable_count;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Time between keys of a `dtmf 123` line.
+const KEY_GAP: Duration = Duration::from_millis(250);
+/// How far into a playing prompt a `during` action happens.
+const DURING_OFFSET: Duration = Duration::from_millis(500);
+
+/// Runs one call of a [`Program`] against caller script lines, on a simulated clock.
+///
+/// Prompts take as long as their WAV files; timers fire when the clock passes them; an utterance
+/// is delivered one endpointing window after the caller stops, as the media layer would.
+pub struct Simulator {
+    call: Call,
+    catalog: PromptCatalog,
+    now: Duration,
+    playing: Option<(u32, Duration)>,
+    timers: Vec<Duration>,
+    listen_since: Option<Duration>,
+    endpoint: Duration,
+    events: Vec<SimEvent>,
+    reported: usize,
+}
+
+impl Simulator {
+    /// Starts a call (the line answers at t = 0 and begins its first node).
+    pub fn start(prog: Arc<Program>, catalog: PromptCatalog) -> Self {
+        let mut s = Simulator {
+            call: Call::new(prog),
+            catalog,
+            now: Duration::ZERO,
+            playing: None,
+            timers: Vec::new(),
+            listen_since: None,
+            endpoint: Duration::from_millis(700),
+            events: Vec::new(),
+            reported: 0,
+        };
+        s.send(Event::Start);
+        s
+    }
+
+    /// The call under simulation.
+    pub fn call(&self) -> &Call {
+        &self.call
+    }
+
+    /// Simulated time now.
+    pub fn now(&self) -> Duration {
+        self.now
+    }
+
+    /// True once the call has ended.
+    pub fn ended(&self) -> bool {
+        self.call.outcome().is_some()
+    }
+
+    /// Events recorded since the last call of this method (for interactive output).
+    pub fn new_events(&mut self) -> &[SimEvent] {
+        let from = self.reported;
+        self.reported = self.events.len();
+        &self.events[from..]
+    }
+
+    /// Treats the caller as elderly from the start.
+    pub fn set_elderly(&mut self) {
+        self.call.set_elderly();
+    }
+
+    /// Lets prompts play until the call waits for the caller or ends.
+    pub fn run_until_waiting(&mut self) {
+        self.settle();
+    }
+
+    /// Performs one caller action. Lines after the end of the call are ignored.
+    pub fn apply(&mut self, line: &ScriptLine) {
+        if self.ended() {
+            return;
+        }
+        let at = match line.when {
+            When::During => match self.playing {
+                Some((_, end)) => self.now + DURING_OFFSET.min(end.saturating_sub(self.now)),
+                None => self.now,
+            },
+            When::After(d) => {
+                self.settle();
+                self.now.max(self.listen_since.unwrap_or(self.now)) + d
+            }
+        };
+        self.advance_to(at);
+        if self.ended() {
+            return;
+        }
+        match &line.action {
+            CallerAction::Say {
+                text,
+                segments,
+                pauses,
+                rate,
+            } => self.say(text, segments, pauses, *rate),
+            CallerAction::Dtmf(keys) => {
+                self.record(SimKind::Caller {
+                    says: None,
+                    keys: Some(keys.iter().collect()),
+                });
+                for (i, k) in keys.iter().enumerate() {
+                    if i > 0 {
+                        self.advance_to(self.now + KEY_GAP);
+                    }
+                    self.send(Event::Digit(*k));
+                }
+            }
+            CallerAction::Silence(d) => self.advance_to(self.now + *d),
+            CallerAction::Fault(kind, detail) => {
+                let kind_name = serde_json::to_value(kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                self.record(SimKind::Fault {
+                    kind: kind_name,
+                    detail: detail.clone(),
+                });
+                self.send(Event::Fault(Fault {
+                    kind: *kind,
+                    detail: detail.clone(),
+                }));
+            }
+            CallerAction::Hangup => self.send(Event::CallerHangup),
+        }
+    }
+
+    /// Ends the simulation: prompts still playing finish (a goodbye, a "connecting you"), then a
+    /// call still waiting for the caller ends as if the caller hung up.
+    pub fn finish(mut self) -> Report {
+        self.settle();
+        if !self.ended() {
+            self.send(Event::CallerHangup);
+        }
+        let outcome = self
+            .call
+            .outcome()
+            .cloned()
+            .unwrap_or(crate::engine::Outcome::Hangup);
+        if matches!(outcome, crate::engine::Outcome::Hangup) {
+            self.record(SimKind::Hangup {
+                by: "caller".into(),
+            });
+        }
+        let ctx = self
+            .call
+            .transfer_context()
+            .cloned()
+            .unwrap_or_else(|| self.call.snapshot());
+        let summary = Summary::new(&outcome, &ctx, self.now.as_secs_f64());
+        Report {
+            events: self.events,
+            summary,
+            outcome,
+            context: ctx,
+        }
+    }
+
+    fn say(&mut self, text: &str, segments: &[String], pauses: &[Duration], rate: f64) {
+        let started = self.now;
+        self.record(SimKind::Caller {
+            says: Some(text.to_string()),
+            keys: None,
+        });
+        self.send(Event::SpeechStarted);
+        let spoken: Duration = segments
+            .iter()
+            .map(|s| Duration::from_secs_f64((syllable_count(s) as f64 / rate).max(0.2)))
+            .sum();
+        let ended = started + spoken + pauses.iter().sum::<Duration>();
+        self.advance_to(ended + self.endpoint);
+        self.send(Event::Utterance(Utterance {
+            text: text.to_string(),
+            started,
+            ended,
+            pauses: pauses.to_vec(),
+            confidence: None,
+        }));
+    }
+
+    /// Lets prompts play out until the call waits for the caller (or ends).
+    fn settle(&mut self) {
+        while let Some((_, end)) = self.playing {
+            if self.ended() {
+                break;
+            }
+            self.advance_to(end);
+        }
+    }
+
+    /// Moves the clock to `t`, firing prompt ends and timers due on the way, in time order.
+    fn advance_to(&mut self, t: Duration) {
+        loop {
+            let prompt_end = self.playing.map(|(_, end)| end);
+            let timer = self.timers.iter().copied().min();
+            let next = match (prompt_end, timer) {
+                (Some(p), Some(q)) => p.min(q),
+                (Some(p), None) => p,
+                (None, Some(q)) => q,
+                (None, None) => break,
+            };
+            if next > t || self.ended() {
+                break;
+            }
+            self.now = self.now.max(next);
+            if prompt_end == Some(next) {
+                if let Some((id, _)) = self.playing.take() {
+                    self.send(Event::PromptFinished { id });
+                }
+            } else {
+                self.timers.retain(|x| *x != next);
+                self.send(Event::Timer);
+            }
+        }
+        self.now = self.now.max(t);
+    }
+
+    fn send(&mut self, ev: Event) {
+        let actions = self.call.handle(self.now, ev);
+        for a in actions {
+            self.carry_out(a);
+        }
+    }
+
+    fn carry_out(&mut self, a: Action) {
+        match a {
+            Action::Play { id, prompt } => {
+                let text = self
+                    .catalog
+                    .texts()
+                    .get(&prompt)
+                    .cloned()
+                    .unwrap_or_else(|| format!("[{prompt}]"));
+                self.playing = Some((id, self.now + self.catalog.duration(&prompt)));
+                self.record(SimKind::Play { prompt, text });
+            }
+            Action::StopPlayback => {
+                if self.playing.take().is_some() {
+                    self.record(SimKind::StopPlayback);
+                }
+            }
+            Action::Listen {
+                endpoint_silence,
+                no_input,
+                ..
+            } => {
+                self.listen_since = Some(self.now);
+                self.endpoint = endpoint_silence;
+                self.record(SimKind::Listen {
+                    no_input: no_input.as_secs_f64(),
+                    endpoint_silence: endpoint_silence.as_secs_f64(),
+                });
+            }
+            Action::WakeAt(t) => self.timers.push(t),
+            Action::Transfer { queue, context } => {
+                self.playing = None;
+                self.record(SimKind::Transfer {
+                    queue,
+                    reason: context.reason,
+                    summary: context.summary.clone(),
+                });
+            }
+            Action::Hangup => {
+                self.playing = None;
+                self.record(SimKind::Hangup { by: "line".into() });
+            }
+            Action::Trace(t) => {
+                let kind = match t {
+                    Trace::Node { node } => SimKind::Node { node },
+                    Trace::Heard { text, intent } => SimKind::Heard { text, intent },
+                    Trace::Digit { .. } => return,
+                    Trace::NoInput { waited } => SimKind::NoInput { waited },
+                    Trace::Hesitation { score, signals } => SimKind::Hesitation {
+                        score: (score * 1000.0).round() / 1000.0,
+                        signals,
+                    },
+                    Trace::ElderlyMode { why } => SimKind::Elderly { why },
+                };
+                self.record(kind);
+            }
+        }
+    }
+
+    fn record(&mut self, kind: SimKind) {
+        self.events.push(SimEvent {
+            t: (self.now.as_secs_f64() * 100.0).round() / 100.0,
+            kind,
+        });
+    }
+}

@@ -1,0 +1,253 @@
+//! Call records: one row per call, its transcript turns, its events and its escalation.
+
+use super::{Store, StoreError};
+use crate::engine::{Outcome, TransferContext};
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+/// Everything to store about a finished call.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    /// Unique call id.
+    pub id: String,
+    /// `sip`, `webrtc` or `simulate`.
+    pub channel: String,
+    /// Caller identity (SIP From), if known.
+    pub caller: Option<String>,
+    /// Row id of the dialplan version the call ran.
+    pub dialplan_version_id: i64,
+    /// Wall-clock start (ms since the epoch).
+    pub started_at_ms: i64,
+    /// Call length in ms.
+    pub duration_ms: i64,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Reason, signals, path, transcript.
+    pub context: TransferContext,
+    /// Timeline: (call time ms, kind, JSON detail).
+    pub events: Vec<(i64, String, serde_json::Value)>,
+    /// Recording file, if the call was recorded.
+    pub recording_path: Option<String>,
+}
+
+/// A call as read back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredCall {
+    /// Call id.
+    pub id: String,
+    /// Channel.
+    pub channel: String,
+    /// Caller.
+    pub caller: Option<String>,
+    /// Dialplan name.
+    pub dialplan: Option<String>,
+    /// Dialplan version hash.
+    pub dialplan_version: Option<String>,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+    /// End, ms since the epoch.
+    pub ended_at_ms: Option<i64>,
+    /// `transfer`, `hangup` or `completed`.
+    pub outcome: Option<String>,
+    /// Escalation reason.
+    pub reason: Option<String>,
+    /// Queue.
+    pub queue: Option<String>,
+    /// Nodes visited.
+    pub path: Vec<String>,
+    /// Signals of the escalation.
+    pub signals: Vec<String>,
+    /// Escalation summary.
+    pub summary: Option<String>,
+    /// Transcript.
+    pub turns: Vec<StoredTurn>,
+    /// Timeline.
+    pub events: Vec<StoredEvent>,
+}
+
+/// One transcript line as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredTurn {
+    /// Call time, ms.
+    pub at_ms: i64,
+    /// `system` or `caller`.
+    pub speaker: String,
+    /// Node.
+    pub node: String,
+    /// Text.
+    pub text: String,
+}
+
+/// One timeline event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    /// Call time, ms.
+    pub at_ms: i64,
+    /// Kind.
+    pub kind: String,
+    /// Detail (JSON).
+    pub detail: serde_json::Value,
+}
+
+fn outcome_name(o: &Outcome) -> (&'static str, Option<&'static str>, Option<&str>) {
+    match o {
+        Outcome::Transfer { queue, reason } => {
+            ("transfer", reason.map(|r| r.as_str()), Some(queue.as_str()))
+        }
+        Outcome::Hangup => ("hangup", None, None),
+        Outcome::Completed => ("completed", None, None),
+    }
+}
+
+impl Store {
+    /// Stores a finished call in one transaction: all of it or nothing.
+    pub fn record_call(&mut self, r: &CallRecord) -> Result<(), StoreError> {
+        let (outcome, reason, queue) = outcome_name(&r.outcome);
+        let c = &r.context;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO calls (id, channel, caller, dialplan_version_id, started_at_ms, ended_at_ms,
+                                outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                r.id,
+                r.channel,
+                r.caller,
+                r.dialplan_version_id,
+                r.started_at_ms,
+                r.started_at_ms + r.duration_ms,
+                outcome,
+                reason,
+                queue,
+                serde_json::to_string(&c.path)?,
+                serde_json::to_string(&c.vars)?,
+                c.hesitation_score,
+                c.elderly,
+                r.recording_path,
+            ],
+        )?;
+        for (seq, t) in c.transcript.iter().enumerate() {
+            let speaker = serde_json::to_value(t.speaker)?;
+            tx.execute(
+                "INSERT INTO turns (call_id, seq, at_ms, speaker, node, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![r.id, seq as i64, t.at_ms as i64, speaker.as_str(), t.node, t.text],
+            )?;
+        }
+        for (seq, (at, kind, detail)) in r.events.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO events (call_id, seq, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![r.id, seq as i64, at, kind, detail.to_string()],
+            )?;
+        }
+        if let Some(reason) = reason {
+            tx.execute(
+                "INSERT INTO escalations (call_id, reason, queue, signals, path, summary, at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    r.id,
+                    reason,
+                    queue.unwrap_or_default(),
+                    serde_json::to_string(&c.signals)?,
+                    serde_json::to_string(&c.path)?,
+                    c.summary,
+                    r.duration_ms,
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Reads a call back with its transcript, events and escalation.
+    pub fn load_call(&self, id: &str) -> Result<Option<StoredCall>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
+                        c.outcome, c.reason, c.queue, c.path, e.signals, e.summary
+                 FROM calls c
+                 LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
+                 LEFT JOIN escalations e ON e.call_id = c.id
+                 WHERE c.id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        StoredCall {
+                            id: r.get(0)?,
+                            channel: r.get(1)?,
+                            caller: r.get(2)?,
+                            dialplan: r.get(3)?,
+                            dialplan_version: r.get(4)?,
+                            started_at_ms: r.get(5)?,
+                            ended_at_ms: r.get(6)?,
+                            outcome: r.get(7)?,
+                            reason: r.get(8)?,
+                            queue: r.get(9)?,
+                            path: Vec::new(),
+                            signals: Vec::new(),
+                            summary: r.get(12)?,
+                            turns: Vec::new(),
+                            events: Vec::new(),
+                        },
+                        r.get::<_, String>(10)?,
+                        r.get::<_, Option<String>>(11)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((mut call, path, signals)) = row else {
+            return Ok(None);
+        };
+        call.path = serde_json::from_str(&path)?;
+        call.signals = match signals {
+            Some(s) => serde_json::from_str(&s)?,
+            None => Vec::new(),
+        };
+        let mut st = self.conn.prepare(
+            "SELECT at_ms, speaker, node, text FROM turns WHERE call_id = ?1 ORDER BY seq",
+        )?;
+        call.turns = st
+            .query_map([id], |r| {
+                Ok(StoredTurn {
+                    at_ms: r.get(0)?,
+                    speaker: r.get(1)?,
+                    node: r.get(2)?,
+                    text: r.get(3)?,
+                })
+            })?
+            .collect::<Result<_, _>>()?;
+        let mut st = self
+            .conn
+            .prepare("SELECT at_ms, kind, detail FROM events WHERE call_id = ?1 ORDER BY seq")?;
+        let raw: Vec<(i64, String, String)> = st
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (at_ms, kind, detail) in raw {
+            call.events.push(StoredEvent {
+                at_ms,
+                kind,
+                detail: serde_json::from_str(&detail)?,
+            });
+        }
+        Ok(Some(call))
+    }
+
+    /// Ids of the most recent calls, newest first.
+    pub fn recent_calls(&self, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare("SELECT id FROM calls ORDER BY started_at_ms DESC, rowid DESC LIMIT ?1")?;
+        let ids = st
+            .query_map([limit as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+}
+
+/// A new call id: time, process and a counter, hex encoded (unique per node).
+pub fn new_call_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
+}

@@ -1,0 +1,81 @@
+//! Numbered migrations. Append only: a released migration is never edited.
+
+use super::StoreError;
+
+/// Each entry moves the schema from version `index` to `index + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: calls, transcript, events, escalations, dialplan versions.
+    r#"
+    CREATE TABLE dialplan_versions (
+        id             INTEGER PRIMARY KEY,
+        name           TEXT NOT NULL,
+        sha256         TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        created_at_ms  INTEGER NOT NULL,
+        UNIQUE (name, sha256)
+    );
+    CREATE TABLE calls (
+        id                  TEXT PRIMARY KEY,
+        channel             TEXT NOT NULL,
+        caller              TEXT,
+        dialplan_version_id INTEGER REFERENCES dialplan_versions(id),
+        started_at_ms       INTEGER NOT NULL,
+        ended_at_ms         INTEGER,
+        outcome             TEXT,
+        reason              TEXT,
+        queue               TEXT,
+        path                TEXT NOT NULL DEFAULT '[]',
+        vars                TEXT NOT NULL DEFAULT '{}',
+        hesitation_score    REAL NOT NULL DEFAULT 0,
+        elderly             INTEGER NOT NULL DEFAULT 0,
+        recording_path      TEXT
+    );
+    CREATE INDEX calls_started ON calls (started_at_ms);
+    CREATE TABLE turns (
+        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq      INTEGER NOT NULL,
+        at_ms    INTEGER NOT NULL,
+        speaker  TEXT NOT NULL,
+        node     TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    CREATE TABLE events (
+        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq      INTEGER NOT NULL,
+        at_ms    INTEGER NOT NULL,
+        kind     TEXT NOT NULL,
+        detail   TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    CREATE TABLE escalations (
+        call_id  TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+        reason   TEXT NOT NULL,
+        queue    TEXT NOT NULL,
+        signals  TEXT NOT NULL,
+        path     TEXT NOT NULL,
+        summary  TEXT NOT NULL,
+        at_ms    INTEGER NOT NULL
+    );
+    CREATE INDEX escalations_reason ON escalations (reason);
+    "#,
+];
+
+/// Applies every migration newer than the file's `user_version`, each in its own transaction.
+pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let known = MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::TooNew {
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Fuzzy phrase matching over sound keys.
+
+use super::normalize::{tokens, Token};
+use serde::{Deserialize, Serialize};
+
+/// How tolerant matching is. Lives in configuration (the dialplan's `[matching]` table).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MatchConfig {
+    /// Minimum similarity (0–1, normalised Damerau–Levenshtein) for phrases of 7 or more letters.
+    pub similarity: f64,
+    /// Edit distance allowed for words of 4–6 letters ("agents" for "agent"). Shorter words must be exact.
+    pub short_word_edits: usize,
+}
+
+impl Default for MatchConfig {
+    fn default() -> Self {
+        MatchConfig {
+            similarity: 0.8,
+            short_word_edits: 1,
+        }
+    }
+}
+
+/// A phrase found in caller text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// The phrase as configured.
+    pub phrase: String,
+    /// Index of the phrase in its set.
+    pub index: usize,
+    /// Similarity, 1.0 for an exact match.
+    pub score: f64,
+    /// Number of tokens of the phrase (longer phrases win ties).
+    pub len: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Phrase {
+    original: String,
+    tokens: Vec<Token>,
+}
+
+/// A list of phrases compiled once for repeated matching.
+#[derive(Debug, Clone, Default)]
+pub struct PhraseSet {
+    phrases: Vec<Phrase>,
+    config: MatchConfig,
+}
+
+impl PhraseSet {
+    /// Compiles `phrases`; empty phrases are ignored.
+    pub fn new<S: AsRef<str>>(phrases: impl IntoIterator<Item = S>, config: MatchConfig) -> Self {
+        let phrases = phrases
+            .into_iter()
+            .filter_map(|p| {
+                let tokens = tokens(p.as_ref());
+                (!tokens.is_empty()).then(|| Phrase {
+                    original: p.as_ref().to_string(),
+                    tokens,
+                })
+            })
+            .collect();
+        PhraseSet { phrases, config }
+    }
+
+    /// Number of phrases.
+    pub fn len(&self) -> usize {
+        self.phrases.len()
+    }
+
+    /// True when the set has no phrase.
+    pub fn is_empty(&self) -> bool {
+        self.phrases.is_empty()
+    }
+
+    /// The best phrase found anywhere in `text`: highest score, then longest phrase.
+    pub fn best(&self, text: &str) -> Option<Match> {
+        self.best_in(&tokens(text))
+    }
+
+    /// Like [`PhraseSet::best`] on already tokenised text.
+    pub fn best_in(&self, said: &[Token]) -> Option<Match> {
+        self.all_in(said)
+            .into_iter()
+            .max_by(|a, b| a.score.total_cmp(&b.score).then_with(|| a.len.cmp(&b.len)))
+    }
+
+    /// Every phrase found in `said`, each once, in the order of the set.
+    pub fn all_in(&self, said: &[Token]) -> Vec<Match> {
+        self.phrases
+            .iter()
+            .enumerate()
+            .filter_map(|(index, p)| {
+                phrase_score(&p.tokens, said, &self.config).map(|score| Match {
+                    phrase: p.original.clone(),
+                    index,
+                    score,
+                    len: p.tokens.len(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// Best similarity of `phrase` against any window of `said`, if it passes the tolerance.
+fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<f64> {
+    let n = phrase.len();
+    // One or two CJK characters carry little sound: a single character must match exactly, and a
+    // pair must match by sound exactly (homophones allowed, nothing fuzzier).
+    if phrase.iter().all(|t| t.cjk) && n <= 2 {
+        return said.windows(n).find_map(|w| {
+            let same = if n == 1 {
+                w[0].text == phrase[0].text
+            } else {
+                w.iter().zip(phrase).all(|(a, b)| a.sound == b.sound)
+            };
+            same.then_some(1.0)
+        });
+    }
+    let target = joined(phrase);
+    let mut best: Option<f64> = None;
+    // Windows one token shorter or longer absorb ASR splitting or merging words ("realperson").
+    for len in n.saturating_sub(1).max(1)..=(n + 1).min(said.len()) {
+        for w in said.windows(len) {
+            let candidate = joined(w);
+            if let Some(s) = similar(&target, &candidate, cfg) {
+                if best.is_none_or(|b| s > b) {
+                    best = Some(s);
+                }
+            }
+        }
+    }
+    best
+}
+
+/// Sound keys joined without separators, so "ren gong", "rengong" and 人工 compare equal.
+fn joined(tokens: &[Token]) -> String {
+    tokens.iter().map(|t| t.sound.as_str()).collect()
+}
+
+fn similar(target: &str, candidate: &str, cfg: &MatchConfig) -> Option<f64> {
+    if target == candidate {
+        return Some(1.0);
+    }
+    let len = target.chars().count();
+    if len <= 3 {
+        return None;
+    }
+    let distance = strsim::damerau_levenshtein(target, candidate);
+    let score = strsim::normalized_damerau_levenshtein(target, candidate);
+    if len <= 6 {
+        (distance <= cfg.short_word_edits).then_some(score)
+    } else {
+        (score >= cfg.similarity).then_some(score)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(p: &[&str]) -> PhraseSet {
+        PhraseSet::new(p.iter().copied(), MatchConfig::default())
+    }
+
+    #[test]
+    fn finds_phrase_inside_a_sentence() {
+        let s = set(&["real person", "agent"]);
+        let m = s.best("Can I please talk to a real person?").unwrap();
+        assert_eq!(m.phrase, "real person");
+    }
+
+    #[test]
+    fn tolerates_small_asr_slips() {
+        let s = set(&["real person", "representative"]);
+        assert!(s.best("a real parson please").is_some());
+        assert!(s.best("a realperson").is_some());
+        assert!(s.best("representitive").is_some());
+    }
+
+    #[test]
+    fn short_words_must_be_near_exact() {
+        let s = set(&["agent", "tv"]);
+        assert!(s.best("urgent").is_none());
+        assert!(s.best("agents").is_some());
+        assert!(s.best("to").is_none());
+    }
+
+    #[test]
+    fn mandarin_matches_by_sound() {
+        let s = set(&["人工"]);
+        assert!(s.best("我要人公服务").is_some(), "homophone slip");
+        assert!(s.best("我要人工服務").is_some(), "traditional form");
+        assert!(s.best("wo yao ren gong").is_some(), "typed pinyin");
+        assert!(s.best("我要查账单").is_none());
+    }
+
+    #[test]
+    fn single_character_needs_the_character() {
+        let s = set(&["是"]);
+        assert!(s.best("是的").is_some());
+        assert!(s.best("十").is_none());
+    }
+}

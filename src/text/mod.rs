@@ -1,0 +1,21 @@
+//! Caller text: normalisation, tokens with a sound key, fuzzy phrase matching and syllable counts.
+//!
+//! Owns everything that turns what a caller said (ASR output or typed simulator text) into comparable
+//! units. It knows nothing about dialplans or calls: the engine hands it phrase lists that come from
+//! configuration and asks "did the caller say any of these?".
+//!
+//! Matching is general on purpose (callers will use phrasings nobody wrote down):
+//! - text is normalised (case, full/half width, traditional → simplified, punctuation);
+//! - every CJK character is compared by its toneless pinyin, so ASR homophone slips (人公 for 人工)
+//!   still match, and pinyin typed in Latin letters ("ren gong") matches the Hanzi phrase;
+//! - Latin words are compared with an edit-distance tolerance that grows with word length.
+
+mod builtin;
+mod matcher;
+mod normalize;
+mod syllables;
+
+pub use builtin::{builtin, Builtin};
+pub use matcher::{Match, MatchConfig, PhraseSet};
+pub use normalize::{collapse_repeats, normalize, tokens, Token};
+pub use syllables::syllable_count;
