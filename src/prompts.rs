@@ -85,3 +85,24 @@ pub fn wav_duration(path: &Path) -> Option<Duration> {
     let frames = r.duration() as f64;
     Some(Duration::from_secs_f64(frames / spec.sample_rate as f64))
 }
+
+/// Checks that a prompt file is the telephone format the media path plays: WAV, 8 kHz, mono,
+/// 16-bit PCM, not empty. The error says what is wrong in words.
+pub fn check_wav(path: &Path) -> Result<(), String> {
+    let r = hound::WavReader::open(path).map_err(|e| format!("is not a readable WAV ({e})"))?;
+    let s = r.spec();
+    if s.sample_rate != 8000
+        || s.channels != 1
+        || s.bits_per_sample != 16
+        || s.sample_format != hound::SampleFormat::Int
+    {
+        return Err(format!(
+            "is {} Hz, {} channel(s), {}-bit; it must be 8000 Hz, mono, 16-bit PCM",
+            s.sample_rate, s.channels, s.bits_per_sample
+        ));
+    }
+    if r.duration() == 0 {
+        return Err("has no audio".into());
+    }
+    Ok(())
+}

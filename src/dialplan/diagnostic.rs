@@ -35,6 +35,8 @@ pub enum ProblemKind {
     Unreachable,
     /// A prompt has no WAV file.
     MissingPrompt,
+    /// A prompt file is not 8 kHz mono 16-bit WAV.
+    BadPrompt,
     /// Two choices of one node share a DTMF key.
     DuplicateDigit,
     /// A choice uses the zero-out key.

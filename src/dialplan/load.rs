@@ -71,12 +71,12 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         problems: Vec::new(),
         ids: HashMap::new(),
         prompt_refs: Vec::new(),
+        language: None,
     };
     let plan = b.build(raw, src, path);
-    if let Some(plan) = &plan {
-        if !opts.skip_prompt_files {
-            b.check_prompt_files(&opts.prompts_dir_for(path), plan.language);
-        }
+    // Prompt files are checked even when other errors stopped the plan: report everything at once.
+    if let (Some(language), false) = (b.language, opts.skip_prompt_files) {
+        b.check_prompt_files(&opts.prompts_dir_for(path), language);
     }
     let (errors, warnings): (Vec<_>, Vec<_>) = b
         .problems
@@ -128,6 +128,7 @@ struct Builder<'a> {
     problems: Vec<Diagnostic>,
     ids: HashMap<String, NodeId>,
     prompt_refs: Vec<(String, usize)>,
+    language: Option<Language>,
 }
 
 impl Builder<'_> {
@@ -154,6 +155,7 @@ impl Builder<'_> {
                 None
             }
         };
+        self.language = language;
         let nodes_span = raw.nodes.span().start;
         let raw_nodes = raw.nodes.into_inner();
         if raw_nodes.is_empty() {
@@ -717,6 +719,13 @@ impl Builder<'_> {
                 );
             } else if !file.is_file() {
                 self.error(at, K::MissingPrompt, format!("prompt \"{name}\" has no file {}", file.display()), format!("add prompts/{}/{name}.txt and run scripts/make-prompts.sh, or record the WAV (8 kHz mono 16-bit)", language.code()));
+            } else if let Err(why) = crate::prompts::check_wav(&file) {
+                self.error(
+                    at,
+                    K::BadPrompt,
+                    format!("prompt file {} {why}", file.display()),
+                    "convert it: sox in.wav -r 8000 -c 1 -e signed -b 16 out.wav",
+                );
             }
         }
     }

@@ -407,7 +407,7 @@ impl Call {
         let intent = self.prog.lexicon.intent(self.node, &said);
         self.out.push(Action::Trace(Trace::Heard {
             text: u.text.clone(),
-            intent: format!("{intent:?}"),
+            intent: intent.to_string(),
         }));
         // The human rules hold at every node, whatever is playing.
         match &intent {

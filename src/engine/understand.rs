@@ -24,6 +24,19 @@ pub enum Intent {
     Unclear,
 }
 
+impl std::fmt::Display for Intent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Intent::Human(p) => write!(f, "asks for a person (\"{p}\")"),
+            Intent::SpokenKey(k) => write!(f, "key {k}"),
+            Intent::Choice(i, p) => write!(f, "choice {} (\"{p}\")", i + 1),
+            Intent::Repeat => write!(f, "asks to repeat"),
+            Intent::Silence => write!(f, "nothing recognisable"),
+            Intent::Unclear => write!(f, "no match"),
+        }
+    }
+}
+
 /// Words that may surround a spoken key without changing it ("press two", "number 2", "按二").
 const KEY_FILLER_WORDS: &[&str] = &[
     "press", "number", "option", "key", "the", "button", "an", "zhi",
@@ -146,6 +159,27 @@ impl Lexicon {
         !t.cjk && self.fillers_latin.contains(&collapse_repeats(&t.text))
     }
 
+    /// A Mandarin filler starting at token `i`. Without word segmentation a filler only counts
+    /// where it stands as a word of its own (between spaces, punctuation or pauses), or for a
+    /// one-character interjection at the start of a run: 额 alone is a filler, in 余额 it is not.
+    fn cjk_filler_at(&self, said: &[Token], i: usize) -> Option<String> {
+        let group = said[i].group;
+        let starts_group = i == 0 || said[i - 1].group != group;
+        if !starts_group {
+            return None;
+        }
+        let group_len = said[i..].iter().take_while(|t| t.group == group).count();
+        self.fillers_cjk.iter().find_map(|f| {
+            let n = f.len();
+            let same = said.len() >= i + n
+                && said[i..i + n]
+                    .iter()
+                    .zip(f)
+                    .all(|(t, c)| t.cjk && &t.text == c);
+            (same && (n == group_len || n == 1)).then(|| f.concat())
+        })
+    }
+
     /// How the utterance was said: timing, fillers, confusion, speech rate.
     pub(crate) fn features(
         &self,
@@ -159,14 +193,7 @@ impl Lexicon {
             .filter(|t| self.is_filler(t))
             .map(|t| t.text.clone())
             .collect();
-        for f in &self.fillers_cjk {
-            let n = f.len();
-            for w in said.windows(n) {
-                if w.iter().zip(f).all(|(t, c)| t.cjk && &t.text == c) {
-                    fillers.push(f.concat());
-                }
-            }
-        }
+        fillers.extend((0..said.len()).filter_map(|i| self.cjk_filler_at(said, i)));
         let voiced = u
             .ended
             .saturating_sub(u.started)
@@ -183,5 +210,43 @@ impl Lexicon {
             syllables_per_second,
             ..Default::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialplan::{load_str, LoadOptions};
+
+    fn lexicon() -> Lexicon {
+        let src = "name='t'\nlanguage='zh'\nstart='a'\n[nodes.a]\nask='q'\nchoices=[{dtmf='1', go='b'}]\n[nodes.b]\ntransfer='x'\n";
+        let opts = LoadOptions {
+            prompts_dir: None,
+            skip_prompt_files: true,
+        };
+        Lexicon::new(
+            &load_str(src, std::path::Path::new("t"), &opts)
+                .unwrap()
+                .plan,
+        )
+    }
+
+    fn fillers(text: &str) -> Vec<String> {
+        let u = Utterance {
+            text: text.into(),
+            ..Default::default()
+        };
+        lexicon()
+            .features(&u, &tokens(text), None, &HesitationConfig::default())
+            .fillers
+    }
+
+    #[test]
+    fn mandarin_fillers_count_only_as_words_of_their_own() {
+        assert_eq!(fillers("余额"), Vec::<String>::new());
+        assert_eq!(fillers("这个账单"), Vec::<String>::new());
+        assert_eq!(fillers("嗯，那个，我不明白"), ["嗯", "那个"]);
+        assert_eq!(fillers("呃我想问一下"), ["呃"]);
+        assert_eq!(fillers("umm I uh want erm billing"), ["umm", "uh", "erm"]);
     }
 }

@@ -11,6 +11,9 @@ pub struct Token {
     pub sound: String,
     /// True for a CJK character.
     pub cjk: bool,
+    /// Index of the run of text (between spaces or punctuation) the token came from. Mandarin has
+    /// no spaces between words, so this is the only word boundary ASR punctuation gives us.
+    pub group: usize,
 }
 
 /// Normalises text for matching: full-width forms become half-width, letters become lower case,
@@ -60,11 +63,11 @@ fn is_cjk(c: char) -> bool {
 pub fn tokens(input: &str) -> Vec<Token> {
     let norm = normalize(input);
     let mut out = Vec::new();
-    for word in norm.split(' ').filter(|w| !w.is_empty()) {
+    for (group, word) in norm.split(' ').filter(|w| !w.is_empty()).enumerate() {
         let mut latin = String::new();
         for c in word.chars() {
             if is_cjk(c) {
-                flush_latin(&mut latin, &mut out);
+                flush_latin(&mut latin, &mut out, group);
                 let sound = c
                     .to_pinyin()
                     .map(|p| p.plain().to_string())
@@ -73,23 +76,25 @@ pub fn tokens(input: &str) -> Vec<Token> {
                     text: c.to_string(),
                     sound,
                     cjk: true,
+                    group,
                 });
             } else {
                 latin.push(c);
             }
         }
-        flush_latin(&mut latin, &mut out);
+        flush_latin(&mut latin, &mut out, group);
     }
     out
 }
 
-fn flush_latin(latin: &mut String, out: &mut Vec<Token>) {
+fn flush_latin(latin: &mut String, out: &mut Vec<Token>, group: usize) {
     if !latin.is_empty() {
         let text = std::mem::take(latin);
         out.push(Token {
             sound: text.clone(),
             text,
             cjk: false,
+            group,
         });
     }
 }
