@@ -1,0 +1,265 @@
+//! `humanline check`: one test per problem kind, through the real binary, asserting the
+//! `file:line:col: error:` line, the message and the hint.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+/// A valid plan; tests replace one line (1-based) to introduce exactly one problem.
+const BASE: &str = r#"name = "t"
+language = "en"
+start = "welcome"
+
+[escalation]
+zero_out = "0"
+
+[nodes.welcome]
+say = "welcome"
+next = "menu"
+
+[nodes.menu]
+ask = "main_menu"
+choices = [
+  { dtmf = "1", words = ["billing"], go = "bye" },
+  { dtmf = "2", words = ["technical"], go = "bye" },
+]
+
+[nodes.bye]
+say = "goodbye"
+hangup = true
+"#;
+
+fn with_line(n: usize, text: &str) -> String {
+    BASE.lines()
+        .enumerate()
+        .map(|(i, l)| if i + 1 == n { text } else { l })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+fn write_wav(path: &Path) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for i in 0..800 {
+        w.write_sample(((i as f32 * 0.3).sin() * 8000.0) as i16)
+            .unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+/// Runs `humanline check` on `src` (with prompts welcome, main_menu, goodbye present).
+fn check(src: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("dialplans")).unwrap();
+    std::fs::create_dir_all(dir.path().join("prompts/en")).unwrap();
+    for p in ["welcome", "main_menu", "goodbye"] {
+        write_wav(&dir.path().join(format!("prompts/en/{p}.wav")));
+    }
+    std::fs::write(dir.path().join("dialplans/t.toml"), src).unwrap();
+    let out = Command::new(common::bin())
+        .current_dir(dir.path())
+        .args(["check", "dialplans/t.toml"])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Asserts exit 1 and an error at `line` whose message contains `msg`, followed by a hint.
+fn assert_error(src: &str, line: usize, msg: &str) -> String {
+    let (code, err) = check(src);
+    assert_eq!(code, 1, "exit code; stderr:\n{err}");
+    let prefix = format!("dialplans/t.toml:{line}:");
+    let hit = err
+        .lines()
+        .find(|l| l.starts_with(&prefix) && l.contains(": error: ") && l.contains(msg));
+    assert!(
+        hit.is_some(),
+        "expected an error at line {line} containing {msg:?}; got:\n{err}"
+    );
+    assert!(err.contains("= hint: "), "no hint:\n{err}");
+    err
+}
+
+#[test]
+fn the_base_plan_and_the_demo_plans_are_valid() {
+    let (code, err) = check(BASE);
+    assert_eq!(code, 0, "{err}");
+    let out = Command::new(common::bin())
+        .current_dir(common::repo())
+        .args([
+            "check",
+            "dialplans/support.toml",
+            "dialplans/support_zh.toml",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).matches("ok: ").count(),
+        2
+    );
+}
+
+#[test]
+fn toml_syntax_error() {
+    let err = assert_error(&with_line(10, "next = \"menu"), 10, "");
+    assert!(err.contains("fix the TOML syntax"), "{err}");
+}
+
+#[test]
+fn unknown_key() {
+    let err = assert_error(&with_line(10, "nxt = \"menu\""), 10, "unknown field `nxt`");
+    assert!(err.contains("README"), "hint points at the docs: {err}");
+}
+
+#[test]
+fn wrong_type() {
+    assert_error(&with_line(21, "hangup = \"yes\""), 21, "invalid type");
+}
+
+#[test]
+fn missing_start_node() {
+    let err = assert_error(
+        &with_line(3, "start = \"welcom\""),
+        3,
+        "start refers to node \"welcom\", which does not exist",
+    );
+    assert!(err.contains("did you mean \"welcome\""), "{err}");
+}
+
+#[test]
+fn reference_to_a_missing_node() {
+    assert_error(
+        &with_line(
+            15,
+            "  { dtmf = \"1\", words = [\"billing\"], go = \"billing\" },",
+        ),
+        15,
+        "go refers to node \"billing\", which does not exist",
+    );
+}
+
+#[test]
+fn unreachable_node() {
+    let src = format!("{BASE}\n[nodes.orphan]\nsay = \"goodbye\"\nhangup = true\n");
+    assert_error(&src, 23, "node \"orphan\" is unreachable");
+}
+
+#[test]
+fn missing_prompt_file() {
+    assert_error(
+        &with_line(9, "say = \"welcom\""),
+        9,
+        "prompt \"welcom\" has no file",
+    );
+}
+
+#[test]
+fn prompt_file_in_the_wrong_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.wav");
+    let spec = hound::WavSpec {
+        channels: 2,
+        sample_rate: 44100,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&p, spec).unwrap();
+    w.write_sample(0i16).unwrap();
+    w.write_sample(0i16).unwrap();
+    w.finalize().unwrap();
+    let why = humanline::prompts::check_wav(&p).unwrap_err();
+    assert!(why.contains("44100 Hz") && why.contains("8000 Hz"), "{why}");
+}
+
+#[test]
+fn duplicate_digit_in_one_node() {
+    assert_error(
+        &with_line(
+            16,
+            "  { dtmf = \"1\", words = [\"technical\"], go = \"bye\" },",
+        ),
+        16,
+        "uses key \"1\", already used by choice 1",
+    );
+}
+
+#[test]
+fn choice_reusing_the_zero_out_digit() {
+    assert_error(
+        &with_line(
+            16,
+            "  { dtmf = \"0\", words = [\"technical\"], go = \"bye\" },",
+        ),
+        16,
+        "the zero-out key",
+    );
+}
+
+#[test]
+fn attempt_to_disable_the_zero_out() {
+    for v in ["false", "\"\"", "\"none\"", "\"off\""] {
+        let err = assert_error(
+            &with_line(6, &format!("zero_out = {v}")),
+            6,
+            "the zero-out cannot be switched off",
+        );
+        assert!(err.contains("always on"), "{err}");
+    }
+}
+
+#[test]
+fn node_from_which_no_human_can_be_reached() {
+    // welcome goes straight to the goodbye: nobody is ever listened to.
+    let err = assert_error(
+        &with_line(10, "next = \"bye\""),
+        19,
+        "no human can be reached",
+    );
+    assert!(err.contains("welcome → bye"), "{err}");
+}
+
+#[test]
+fn loop_that_never_waits_for_the_caller() {
+    let src = with_line(10, "next = \"again\"")
+        + "\n[nodes.again]\nsay = \"welcome\"\nnext = \"welcome\"\n";
+    let err = assert_error(&src, 8, "loop that never waits for the caller");
+    assert!(err.contains("welcome → again → welcome"), "{err}");
+}
+
+#[test]
+fn every_problem_is_reported_not_just_the_first() {
+    let src =
+        with_line(9, "say = \"nope\"").replace("go = \"bye\" },\n]", "go = \"nowhere\" },\n]");
+    let (code, err) = check(&src);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("t.toml:9:") && err.contains("t.toml:16:"),
+        "{err}"
+    );
+    assert!(err.contains("2 errors"), "{err}");
+}
+
+#[test]
+fn unreadable_file_is_a_clear_error() {
+    let out = Command::new(common::bin())
+        .args(["check", "/nonexistent/plan.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the dialplan"));
+}
