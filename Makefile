@@ -1,0 +1,42 @@
+# humanline — the two commands a newcomer needs are `make run` and `make test`.
+# Both install what is missing first (scripts/setup.sh) and are safe to run again.
+
+CARGO ?= cargo
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: all setup build run test lint check-plans prompts clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(CARGO) build --release
+
+# Serves the demo support line. Until the SIP server lands this is the interactive simulator
+# on the demo plan: type what a caller says or presses, see what the line does.
+run: build
+	./target/release/humanline simulate dialplans/support.toml
+
+# Everything: format, lint, the dialplan checker on the demo plans, and the whole test suite.
+test: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) build
+	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
+	$(CARGO) test
+
+lint: setup
+	$(CARGO) fmt --all
+	$(CARGO) clippy --all-targets -- -D warnings
+
+check-plans: build
+	./target/release/humanline check dialplans/*.toml
+
+# Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
+prompts:
+	bash scripts/make-prompts.sh
+
+clean:
+	$(CARGO) clean
