@@ -1,4 +1,24 @@
 //! humanline: a telephony server for support lines — an IVR that never traps a caller.
+//!
+//! ```text
+//! caller (SIP phone / sipp / baresip / browser WebRTC)
+//!    │ INVITE + SDP                    ┌──── operator: /operator (edit, validate, simulate, publish)
+//!    ▼                                 │
+//!  sip/  ── call leg ──►  engine/ (one Call per call: sans-IO state machine running a dialplan version)
+//!  webrtc/               ▲      │ actions: Play · Listen · Transfer(queue, context) · Hangup
+//!    │ RTP (G.711)       │events│
+//!  media/  ── PCM ──► vad ──► asr/ (whisper) ──► Utterance{text, timing}
+//!    ▼
+//!  agents/ queue + ACD ──► agent leg with the context attached
+//!  store/  SQLite: calls, turns, events, escalations, dialplan versions
+//! ```
+//!
+//! Built so far (the spine): [`dialplan`] (the language operators write, validated with
+//! file:line:col diagnostics), [`engine`] (the call state machine and every escalation rule),
+//! [`text`] (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls),
+//! [`store`] (SQLite) and [`prompts`]. The SIP/RTP, speech, agent and web layers plug into the
+//! engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
+
 pub mod dialplan;
 pub mod engine;
 pub mod prompts;

@@ -1,19 +1,7 @@
 //! `humanline` command line: `check` validates dialplans, `simulate` runs a call on fake time.
 //!
-//! ```text
-//! caller (SIP phone / sipp / baresip / browser WebRTC)
-//!    │ INVITE + SDP                    ┌──── operator: /operator (edit, validate, simulate, publish)
-//!    ▼                                 │
-//!  sip/  ── call leg ──►  engine/ (one Call per call: sans-IO state machine running a dialplan version)
-//!  webrtc/               ▲      │ actions: Play · Listen · Transfer(queue, context) · Hangup
-//!    │ RTP (G.711)       │events│
-//!  media/  ── PCM ──► vad ──► asr/ (whisper) ──► Utterance{text, timing}
-//!    ▼
-//!  agents/ queue + ACD ──► agent leg with the context attached
-//!  store/  SQLite: calls, turns, events, escalations, dialplan versions
-//! ```
-//! Built so far: `dialplan`, `engine`, `text`, `store`, `simulate` (the spine). The SIP/RTP,
-//! speech, agent and web layers plug into the engine's events and actions.
+//! The architecture and what each module owns are described in the library's crate docs
+//! (`src/lib.rs`).
 
 mod cli;
 

@@ -95,6 +95,14 @@ fn interactive(mut sim: Simulator, json: bool) -> anyhow::Result<Report> {
     }
     sim.run_until_waiting();
     flush_events(&mut sim, json);
+    let prompt = || -> std::io::Result<()> {
+        if tty {
+            print!("caller> ");
+            std::io::stdout().flush()?;
+        }
+        Ok(())
+    };
+    prompt()?;
     let stdin = std::io::stdin();
     let mut n = 0;
     for line in stdin.lock().lines() {
@@ -115,10 +123,7 @@ fn interactive(mut sim: Simulator, json: bool) -> anyhow::Result<Report> {
         if sim.ended() {
             break;
         }
-        if tty {
-            print!("caller> ");
-            std::io::stdout().flush()?;
-        }
+        prompt()?;
     }
     let report = sim.finish();
     if json {

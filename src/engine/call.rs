@@ -658,8 +658,16 @@ impl Call {
         if let Some(topic) = self.vars.get("topic") {
             summary.push_str(&format!("; topic {topic}"));
         }
-        if let Some(last) = self.signals.last() {
-            summary.push_str(&format!("; {last}"));
+        // The caller's own signals, newest last; the engine's bookkeeping lines add nothing here.
+        let said: Vec<&str> = self
+            .signals
+            .iter()
+            .map(String::as_str)
+            .filter(|s| !s.starts_with("switched to") && !s.starts_with("hesitation score"))
+            .collect();
+        for s in &said[said.len().saturating_sub(2)..] {
+            summary.push_str("; ");
+            summary.push_str(s);
         }
         TransferContext {
             reason,

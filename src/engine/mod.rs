@@ -10,6 +10,22 @@
 //! retries, faults, elderly timing). Must not touch sockets, files, threads or a clock: time comes
 //! in as `now` (time since the call started), timers go out as [`Action::WakeAt`]. That is what
 //! lets tests drive a whole call in microseconds and the same engine run behind every front end.
+//!
+//! ```
+//! use humanline::dialplan::{load_file, LoadOptions};
+//! use humanline::engine::{Action, Call, Event, Program, Reason};
+//! use std::{path::Path, sync::Arc, time::Duration};
+//!
+//! let plan = load_file(Path::new("dialplans/support.toml"), &LoadOptions::default()).unwrap().plan;
+//! let mut call = Call::new(Arc::new(Program::new(plan, Default::default())));
+//! let actions = call.handle(Duration::ZERO, Event::Start);
+//! assert!(matches!(&actions[..], [Action::Trace(_), Action::Play { prompt, .. }] if prompt == "welcome"));
+//! // The caller presses 0 half a second into the welcome prompt: a person, at once.
+//! let actions = call.handle(Duration::from_millis(500), Event::Digit('0'));
+//! assert!(actions.contains(&Action::StopPlayback));
+//! let ctx = call.transfer_context().unwrap();
+//! assert_eq!(ctx.reason, Some(Reason::ZeroOut));
+//! ```
 
 mod call;
 mod context;

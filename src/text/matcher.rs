@@ -42,6 +42,14 @@ struct Phrase {
 }
 
 /// A list of phrases compiled once for repeated matching.
+///
+/// ```
+/// use humanline::text::{MatchConfig, PhraseSet};
+/// let human = PhraseSet::new(["real person", "人工"], MatchConfig::default());
+/// assert_eq!(human.best("can I talk to a real parson").unwrap().phrase, "real person");
+/// assert_eq!(human.best("我要人公服务").unwrap().phrase, "人工"); // homophone ASR slip
+/// assert!(human.best("billing please").is_none());
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct PhraseSet {
     phrases: Vec<Phrase>,

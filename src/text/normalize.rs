@@ -19,6 +19,12 @@ pub struct Token {
 /// Normalises text for matching: full-width forms become half-width, letters become lower case,
 /// traditional Chinese becomes simplified, apostrophes are dropped ("don't" → "dont") and every
 /// other punctuation mark becomes a space. Runs of white space collapse to one space.
+///
+/// ```
+/// use humanline::text::normalize;
+/// assert_eq!(normalize("ＡＧＥＮＴ, please!"), "agent please");
+/// assert_eq!(normalize("我要人工服務。"), "我要人工服务");
+/// ```
 pub fn normalize(input: &str) -> String {
     let simplified = fast2s::convert(input);
     let mut out = String::with_capacity(simplified.len());
