@@ -364,3 +364,49 @@ fn escalation_context_names_its_signals_in_words() {
     assert!(s.contains("I don't understand"), "{s}");
     assert!(s.contains("pause"), "{s}");
 }
+
+#[test]
+fn branch_routes_on_a_variable_set_by_a_choice_and_falls_back_to_default() {
+    let src = r#"
+name = "branchy"
+language = "en"
+start = "menu"
+[nodes.menu]
+ask = "main_menu"
+choices = [
+  { dtmf = "1", words = ["billing"], go = "route", set = { topic = "billing" } },
+  { dtmf = "2", words = ["technical"], go = "route", set = { topic = "technical" } },
+  { dtmf = "3", words = ["hours"], go = "route" },
+]
+[nodes.route]
+branch = "topic"
+cases = { billing = "to_billing", technical = "to_tech" }
+default = "bye"
+[nodes.to_billing]
+transfer = "billing"
+[nodes.to_tech]
+set = { priority = "high" }
+transfer = "technical"
+[nodes.bye]
+say = "goodbye"
+hangup = true
+"#;
+    let r = run(plan_from(src), "say billing");
+    assert_eq!(
+        (r.summary.queue.as_deref(), r.summary.reason),
+        (Some("billing"), None)
+    );
+    assert_eq!(r.summary.path, ["menu", "route", "to_billing"]);
+    let r = run(plan_from(src), "dtmf 2");
+    assert_eq!(r.summary.queue.as_deref(), Some("technical"));
+    assert_eq!(
+        r.summary.vars.get("priority").map(String::as_str),
+        Some("high")
+    );
+    let r = run(plan_from(src), "dtmf 3");
+    assert_eq!(
+        r.summary.outcome, "completed",
+        "unset variable takes the default"
+    );
+    assert_eq!(r.summary.path, ["menu", "route", "bye"]);
+}
