@@ -19,8 +19,12 @@
 //! [`store`] (SQLite) and [`prompts`]. The SIP/RTP, speech, agent and web layers plug into the
 //! engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
 
+pub mod config;
 pub mod dialplan;
 pub mod engine;
+pub mod http;
+pub mod live;
+pub mod metrics;
 pub mod prompts;
 pub mod simulate;
 pub mod store;

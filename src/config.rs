@@ -1,0 +1,188 @@
+//! `humanline.toml`: where the server listens, where its files are, and who answers each queue.
+//! Every key has a default, so `humanline serve` runs with no file at all.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// SIP listener.
+    pub sip: SipConfig,
+    /// RTP media.
+    pub media: MediaConfig,
+    /// HTTP API.
+    pub http: HttpConfig,
+    /// Files and folders.
+    pub paths: PathsConfig,
+    /// Queue name → the agents who answer it.
+    pub queues: BTreeMap<String, QueueConfig>,
+}
+
+/// `[sip]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// Address for both UDP and TCP.
+    pub bind: SocketAddr,
+    /// Host written in Via, Contact and SDP (defaults to the bind address).
+    pub public_host: Option<String>,
+    /// Calls served at once; more get 503.
+    pub max_calls: usize,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        SipConfig {
+            bind: "127.0.0.1:5060".parse().expect("valid literal"),
+            public_host: None,
+            max_calls: 200,
+        }
+    }
+}
+
+/// `[media]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MediaConfig {
+    /// First RTP port (even ports are used).
+    pub rtp_port_min: u16,
+    /// Last RTP port.
+    pub rtp_port_max: u16,
+    /// Record every call to a stereo WAV (left caller, right line).
+    pub record: bool,
+    /// How many packets the jitter buffer holds (20 ms each).
+    pub jitter_packets: usize,
+    /// Seconds without RTP from the caller before the call counts as a media fault.
+    pub rtp_timeout_seconds: f64,
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            rtp_port_min: 20000,
+            rtp_port_max: 29999,
+            record: false,
+            jitter_packets: 3,
+            rtp_timeout_seconds: 30.0,
+        }
+    }
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Address of the HTTP API.
+    pub bind: SocketAddr,
+    /// Bearer token for `/api`. Unset: a random one is made at start and logged.
+    pub api_token: Option<String>,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            bind: "127.0.0.1:8080".parse().expect("valid literal"),
+            api_token: None,
+        }
+    }
+}
+
+/// `[paths]`. Relative paths are relative to the current directory.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PathsConfig {
+    /// Folder of dialplans: `sip:NAME@host` runs `NAME.toml`.
+    pub dialplans: PathBuf,
+    /// Folder of prompts (`<language>/<name>.wav`).
+    pub prompts: PathBuf,
+    /// SQLite file.
+    pub database: PathBuf,
+    /// Folder for call recordings and caller messages.
+    pub recordings: PathBuf,
+}
+
+impl Default for PathsConfig {
+    fn default() -> Self {
+        PathsConfig {
+            dialplans: "dialplans".into(),
+            prompts: "prompts".into(),
+            database: "humanline.db".into(),
+            recordings: "recordings".into(),
+        }
+    }
+}
+
+/// `[queues.NAME]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Agent SIP URIs, tried in order. Only these are ever called (no open relay).
+    pub agents: Vec<String>,
+    /// Seconds an agent may ring before the next is tried.
+    #[serde(default = "default_ring_timeout")]
+    pub ring_timeout_seconds: f64,
+}
+
+fn default_ring_timeout() -> f64 {
+    20.0
+}
+
+impl Config {
+    /// Reads a configuration file; errors name the file, line and column.
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let src = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+        toml::from_str(&src).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|s| {
+                    let before = &src[..s.start.min(src.len())];
+                    (
+                        before.matches('\n').count() + 1,
+                        before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1,
+                    )
+                })
+                .unwrap_or((1, 1));
+            anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
+        })
+    }
+
+    /// The host to advertise in SIP and SDP.
+    pub fn public_host(&self) -> String {
+        self.sip
+            .public_host
+            .clone()
+            .unwrap_or_else(|| self.sip.bind.ip().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_config_parses_and_defaults_need_no_file() {
+        let c = Config::load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/humanline.toml"
+        )))
+        .unwrap();
+        assert!(c.queues.contains_key("support"));
+        let d = Config::default();
+        assert_eq!(d.sip.bind.port(), 5060);
+        assert_eq!(d.http.bind.port(), 8080);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_a_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.toml");
+        std::fs::write(&p, "[sip]\nbindd = \"1.2.3.4:5\"\n").unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("h.toml:2:1") && e.contains("bindd"), "{e}");
+    }
+}

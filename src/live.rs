@@ -1,0 +1,87 @@
+//! Calls in progress, as the API and the metrics see them. Call tasks update their entry; the HTTP
+//! layer reads snapshots. One short lock per update, never per packet.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+/// What is known about a call in progress.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LiveCall {
+    /// Call id (also the store's key once the call ends).
+    pub id: String,
+    /// SIP Call-ID of the caller's leg.
+    pub sip_call_id: String,
+    /// Caller (SIP From URI).
+    pub caller: String,
+    /// Dialplan name.
+    pub dialplan: String,
+    /// `ivr`, `ringing_agent`, `bridged`, `message`.
+    pub state: String,
+    /// Current node.
+    pub node: String,
+    /// Nodes visited.
+    pub path: Vec<String>,
+    /// Keys pressed.
+    pub dtmf: String,
+    /// Escalation reason, once escalated.
+    pub reason: Option<String>,
+    /// Agent URI, once an agent leg exists.
+    pub agent: Option<String>,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+}
+
+/// The registry of calls in progress.
+#[derive(Debug, Default)]
+pub struct LiveCalls {
+    calls: Mutex<BTreeMap<String, LiveCall>>,
+}
+
+impl LiveCalls {
+    /// Adds or replaces a call.
+    pub fn upsert(&self, call: LiveCall) {
+        if let Ok(mut m) = self.calls.lock() {
+            m.insert(call.id.clone(), call);
+        }
+    }
+
+    /// Changes a call in place.
+    pub fn update(&self, id: &str, f: impl FnOnce(&mut LiveCall)) {
+        if let Ok(mut m) = self.calls.lock() {
+            if let Some(c) = m.get_mut(id) {
+                f(c);
+            }
+        }
+    }
+
+    /// Removes a finished call.
+    pub fn remove(&self, id: &str) {
+        if let Ok(mut m) = self.calls.lock() {
+            m.remove(id);
+        }
+    }
+
+    /// A copy of one call.
+    pub fn get(&self, id: &str) -> Option<LiveCall> {
+        self.calls.lock().ok()?.get(id).cloned()
+    }
+
+    /// Copies of all calls.
+    pub fn all(&self) -> Vec<LiveCall> {
+        self.calls
+            .lock()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Number of calls in progress.
+    pub fn len(&self) -> usize {
+        self.calls.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// True when no call is in progress.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

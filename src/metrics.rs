@@ -1,0 +1,170 @@
+//! Prometheus metrics: what an operator watches. Lock-free counters, text exposition by hand.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// Upper bounds (seconds) of the time-to-human histogram buckets.
+const TTH_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+/// Escalation reasons, in exposition order.
+const REASONS: [&str; 5] = [
+    "zero_out",
+    "human_request",
+    "hesitation",
+    "retries",
+    "fault",
+];
+
+/// All counters of one server.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Calls in progress.
+    pub active_calls: AtomicU64,
+    /// Calls answered since start.
+    pub calls_total: AtomicU64,
+    /// INVITEs refused with 503 (over the limit).
+    pub calls_rejected_total: AtomicU64,
+    escalations: [AtomicU64; 5],
+    tth_buckets: [AtomicU64; 10],
+    tth_count: AtomicU64,
+    tth_sum_ms: AtomicU64,
+    /// RTP packets sent.
+    pub rtp_sent_total: AtomicU64,
+    /// RTP packets received.
+    pub rtp_received_total: AtomicU64,
+    /// Received packets that arrived too late to play.
+    pub rtp_late_total: AtomicU64,
+    /// Received packets never seen (sequence gaps).
+    pub rtp_lost_total: AtomicU64,
+    /// Sending ticks that ran more than 10 ms late.
+    pub rtp_send_late_total: AtomicU64,
+    /// SIP messages that could not be parsed.
+    pub sip_malformed_total: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts an escalation by reason name and the time from call start to the hand-off.
+    pub fn escalated(&self, reason: &str, seconds: f64) {
+        if let Some(i) = REASONS.iter().position(|r| *r == reason) {
+            self.escalations[i].fetch_add(1, Relaxed);
+        }
+        for (i, le) in TTH_BUCKETS.iter().enumerate() {
+            if seconds <= *le {
+                self.tth_buckets[i].fetch_add(1, Relaxed);
+            }
+        }
+        self.tth_count.fetch_add(1, Relaxed);
+        self.tth_sum_ms
+            .fetch_add((seconds * 1000.0) as u64, Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut o = String::new();
+        let mut one = |name: &str, kind: &str, help: &str, v: &AtomicU64| {
+            let _ = writeln!(
+                o,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}",
+                v.load(Relaxed)
+            );
+        };
+        one(
+            "humanline_active_calls",
+            "gauge",
+            "Calls in progress.",
+            &self.active_calls,
+        );
+        one(
+            "humanline_calls_total",
+            "counter",
+            "Calls answered.",
+            &self.calls_total,
+        );
+        one(
+            "humanline_calls_rejected_total",
+            "counter",
+            "INVITEs refused with 503.",
+            &self.calls_rejected_total,
+        );
+        one(
+            "humanline_rtp_packets_sent_total",
+            "counter",
+            "RTP packets sent.",
+            &self.rtp_sent_total,
+        );
+        one(
+            "humanline_rtp_packets_received_total",
+            "counter",
+            "RTP packets received.",
+            &self.rtp_received_total,
+        );
+        one(
+            "humanline_rtp_packets_late_total",
+            "counter",
+            "Received RTP packets too late to play.",
+            &self.rtp_late_total,
+        );
+        one(
+            "humanline_rtp_packets_lost_total",
+            "counter",
+            "Received RTP packets missing.",
+            &self.rtp_lost_total,
+        );
+        one(
+            "humanline_rtp_send_late_total",
+            "counter",
+            "20 ms send ticks more than 10 ms late.",
+            &self.rtp_send_late_total,
+        );
+        one(
+            "humanline_sip_malformed_total",
+            "counter",
+            "SIP messages that could not be parsed.",
+            &self.sip_malformed_total,
+        );
+        let _ = writeln!(o, "# HELP humanline_escalations_total Hand-offs to a person, by reason.\n# TYPE humanline_escalations_total counter");
+        for (r, c) in REASONS.iter().zip(&self.escalations) {
+            let _ = writeln!(
+                o,
+                "humanline_escalations_total{{reason=\"{r}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        let _ = writeln!(o, "# HELP humanline_time_to_human_seconds Call start to hand-off.\n# TYPE humanline_time_to_human_seconds histogram");
+        for (le, c) in TTH_BUCKETS.iter().zip(&self.tth_buckets) {
+            let _ = writeln!(
+                o,
+                "humanline_time_to_human_seconds_bucket{{le=\"{le}\"}} {}",
+                c.load(Relaxed)
+            );
+        }
+        let n = self.tth_count.load(Relaxed);
+        let _ = writeln!(
+            o,
+            "humanline_time_to_human_seconds_bucket{{le=\"+Inf\"}} {n}"
+        );
+        let _ = writeln!(
+            o,
+            "humanline_time_to_human_seconds_sum {}",
+            self.tth_sum_ms.load(Relaxed) as f64 / 1000.0
+        );
+        let _ = writeln!(o, "humanline_time_to_human_seconds_count {n}");
+        o
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_a_cumulative_histogram() {
+        let m = Metrics::default();
+        m.escalated("zero_out", 0.3);
+        m.escalated("hesitation", 20.0);
+        let t = m.render();
+        assert!(t.contains("humanline_escalations_total{reason=\"zero_out\"} 1"));
+        assert!(t.contains("humanline_time_to_human_seconds_bucket{le=\"0.5\"} 1"));
+        assert!(t.contains("humanline_time_to_human_seconds_bucket{le=\"30\"} 2"));
+        assert!(t.contains("humanline_time_to_human_seconds_count 2"));
+    }
+}
