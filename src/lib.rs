@@ -23,5 +23,6 @@ pub mod dialplan;
 pub mod engine;
 pub mod prompts;
 pub mod simulate;
+pub mod sip;
 pub mod store;
 pub mod text;

@@ -1,0 +1,26 @@
+//! SIP and SDP as text: parsing what arrives and building what we send.
+//!
+//! ```text
+//!  IO layer (udp/tcp sockets, elsewhere)
+//!     │ bytes                      ▲ bytes
+//!     ▼                            │
+//!  frame_stream (TCP) ─► parse ─► SipMessage ─► (transactions, dialogs, engine)
+//!                                  response_to / RequestBuilder / ack_for_2xx ─► to_bytes
+//!  sdp::parse ─► Sdp ─► sdp::answer ─► (answer text, Negotiated codec, DTMF PT, RTP address)
+//! ```
+//!
+//! This module owns the wire syntax of RFC 3261 (messages, headers, URIs), RFC 4566/3264
+//! (SDP offer/answer for G.711 and RFC 4733 telephone-event) and the limits that keep a
+//! hostile peer from costing us memory. It is pure: it must not touch sockets, clocks (other
+//! than seeding ids), timers, transactions or call state. Every function taking network
+//! bytes returns a [`SipError`] or [`SdpError`] instead of panicking.
+
+mod error;
+mod method;
+mod params;
+mod uri;
+
+pub use error::{SipError, SipErrorKind};
+pub use method::Method;
+pub use params::{find_param, Params};
+pub use uri::{Scheme, SipUri};
