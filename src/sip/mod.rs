@@ -16,11 +16,26 @@
 //! bytes returns a [`SipError`] or [`SdpError`] instead of panicking.
 
 mod error;
+mod headers;
+mod message;
 mod method;
+mod name_addr;
 mod params;
+mod parse;
 mod uri;
+mod via;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod parse_tests;
 
 pub use error::{SipError, SipErrorKind};
+pub use headers::{full_name, Headers};
+pub use message::{Request, Response, SipMessage};
 pub use method::Method;
+pub use name_addr::NameAddr;
 pub use params::{find_param, Params};
+pub use parse::{frame_stream, parse, parse_unchecked, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
 pub use uri::{Scheme, SipUri};
+pub use via::Via;
