@@ -22,6 +22,7 @@ mod method;
 mod name_addr;
 mod params;
 mod parse;
+pub mod sdp;
 mod uri;
 mod via;
 
@@ -37,5 +38,6 @@ pub use method::Method;
 pub use name_addr::NameAddr;
 pub use params::{find_param, Params};
 pub use parse::{frame_stream, parse, parse_unchecked, MAX_HEADERS, MAX_LINE, MAX_MESSAGE};
+pub use sdp::{Direction, Negotiated, Sdp, SdpError};
 pub use uri::{Scheme, SipUri};
 pub use via::Via;
