@@ -15,8 +15,11 @@
 //! than seeding ids), timers, transactions or call state. Every function taking network
 //! bytes returns a [`SipError`] or [`SdpError`] instead of panicking.
 
+mod builder;
+mod dialog;
 mod error;
 mod headers;
+mod ids;
 mod message;
 mod method;
 mod name_addr;
@@ -27,12 +30,21 @@ mod uri;
 mod via;
 
 #[cfg(test)]
+mod builder_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod torture_tests;
 
+pub use builder::{
+    ack_for_2xx, ack_for_failure, cancel_for, response_to, LocalVia, RequestBuilder, PRODUCT,
+};
+pub use dialog::{bye_for_dialog, Dialog};
 pub use error::{SipError, SipErrorKind};
 pub use headers::{full_name, Headers};
+pub use ids::{new_branch, new_call_id, new_tag, BRANCH_COOKIE};
 pub use message::{Request, Response, SipMessage};
 pub use method::Method;
 pub use name_addr::NameAddr;
