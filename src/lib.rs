@@ -27,5 +27,6 @@ pub mod live;
 pub mod metrics;
 pub mod prompts;
 pub mod simulate;
+pub mod sip;
 pub mod store;
 pub mod text;
