@@ -649,55 +649,75 @@ impl Builder<'_> {
         m: &crate::text::MatchConfig,
     ) {
         let table_at = |name: &str| src.find(&format!("[{name}]")).unwrap_or(0);
-        let positive = [
-            ("timing.no_input_seconds", t.no_input_seconds, "timing"),
+        const SECONDS: &str = "use a number of seconds above 0 (and at most 120)";
+        // (table, key, value, allowed range, hint)
+        let ranges = [
             (
-                "timing.endpoint_silence_seconds",
+                "timing",
+                "no_input_seconds",
+                t.no_input_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "timing",
+                "endpoint_silence_seconds",
                 t.endpoint_silence_seconds,
-                "timing",
+                0.01..=120.0,
+                SECONDS,
             ),
             (
-                "timing.elderly_no_input_seconds",
+                "timing",
+                "elderly_no_input_seconds",
                 t.elderly_no_input_seconds,
-                "timing",
+                0.01..=120.0,
+                SECONDS,
             ),
             (
-                "timing.elderly_endpoint_silence_seconds",
+                "timing",
+                "elderly_endpoint_silence_seconds",
                 t.elderly_endpoint_silence_seconds,
-                "timing",
+                0.01..=120.0,
+                SECONDS,
             ),
-            ("hesitation.delay_seconds", h.delay_seconds, "hesitation"),
             (
-                "hesitation.long_pause_seconds",
-                h.long_pause_seconds,
                 "hesitation",
+                "delay_seconds",
+                h.delay_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "hesitation",
+                "long_pause_seconds",
+                h.long_pause_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "hesitation",
+                "decay",
+                h.decay,
+                0.0..=1.0,
+                "use 0 (forget each turn) to 1 (never forget)",
+            ),
+            (
+                "matching",
+                "similarity",
+                m.similarity,
+                0.5..=1.0,
+                "use 0.5 to 1.0 (0.8 is the default; 1.0 is exact)",
             ),
         ];
-        for (key, v, table) in positive {
-            if !(v > 0.0 && v <= 120.0) {
+        for (table, key, v, range, hint) in ranges {
+            if !range.contains(&v) {
                 self.error(
                     table_at(table),
                     K::BadValue,
-                    format!("{key} = {v} is out of range"),
-                    "use a number of seconds above 0 (and at most 120)",
+                    format!("{table}.{key} = {v} is out of range"),
+                    hint,
                 );
             }
-        }
-        if !(0.0..=1.0).contains(&h.decay) {
-            self.error(
-                table_at("hesitation"),
-                K::BadValue,
-                format!("hesitation.decay = {} is out of range", h.decay),
-                "use 0 (forget each turn) to 1 (never forget)",
-            );
-        }
-        if !(0.5..=1.0).contains(&m.similarity) {
-            self.error(
-                table_at("matching"),
-                K::BadValue,
-                format!("matching.similarity = {} is out of range", m.similarity),
-                "use 0.5 to 1.0 (0.8 is the default; 1.0 is exact)",
-            );
         }
         if t.elderly_no_input_seconds < t.no_input_seconds
             || t.elderly_endpoint_silence_seconds < t.endpoint_silence_seconds

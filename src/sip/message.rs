@@ -109,9 +109,7 @@ impl Request {
 
     /// The same request with a body and its Content-Type.
     pub fn with_body(mut self, content_type: &str, body: Vec<u8>) -> Self {
-        self.headers.set("Content-Type", content_type);
-        self.headers.set("Content-Length", body.len().to_string());
-        self.body = body;
+        self.body = attach_body(&mut self.headers, content_type, body);
         self
     }
 }
@@ -133,9 +131,7 @@ impl Response {
 
     /// The same response with a body and its Content-Type.
     pub fn with_body(mut self, content_type: &str, body: Vec<u8>) -> Self {
-        self.headers.set("Content-Type", content_type);
-        self.headers.set("Content-Length", body.len().to_string());
-        self.body = body;
+        self.body = attach_body(&mut self.headers, content_type, body);
         self
     }
 }
@@ -177,6 +173,13 @@ fn serialise(start: &str, headers: &Headers, body: &[u8]) -> Vec<u8> {
     let mut bytes = out.into_bytes();
     bytes.extend_from_slice(body);
     bytes
+}
+
+/// Sets Content-Type and Content-Length for `body` and hands the body back.
+fn attach_body(headers: &mut Headers, content_type: &str, body: Vec<u8>) -> Vec<u8> {
+    headers.set("Content-Type", content_type);
+    headers.set("Content-Length", body.len().to_string());
+    body
 }
 
 #[cfg(test)]
