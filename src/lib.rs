@@ -24,6 +24,7 @@ pub mod dialplan;
 pub mod engine;
 pub mod http;
 pub mod live;
+pub mod media;
 pub mod metrics;
 pub mod prompts;
 pub mod simulate;
