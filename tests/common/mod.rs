@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: demo plans, scripted calls on fake time, temp plans.
 #![allow(dead_code)]
 
+pub mod server;
+
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
 use humanline::engine::{Action, Call, Event, Program, Utterance};
 use humanline::prompts::PromptCatalog;

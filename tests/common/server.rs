@@ -1,0 +1,370 @@
+//! The real `humanline serve` binary as a child process: a config in a temp dir, free ports, the REST
+//! API over a plain socket, and polling with deadlines instead of sleeps.
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Tests that drive real clients take this first, so that they run one at a time inside a test
+/// binary (timing assertions and captures on `lo` do not share the machine with a sibling test).
+/// A failed test does not poison the others.
+pub fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A port that is free for both UDP and TCP on 127.0.0.1 right now (the kernel's choice, in the
+/// ephemeral range, so it never meets the servers' RTP ranges below 30000).
+pub fn free_port() -> u16 {
+    for _ in 0..200 {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP socket on 127.0.0.1");
+        let port = udp.local_addr().expect("local addr").port();
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no port free for both UDP and TCP on 127.0.0.1 after 200 tries");
+}
+
+/// What a test may change about the server it starts.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// `[sip] max_calls`.
+    pub max_calls: usize,
+    /// `[sip] answer_delay_ms`: time between 180 and 200.
+    pub answer_delay_ms: u64,
+    /// `[media] record`.
+    pub record: bool,
+    /// Agent URIs of `[queues.support]`, tried in order.
+    pub agents: Vec<String>,
+    /// `[queues.support] ring_timeout_seconds`.
+    pub ring_timeout_seconds: f64,
+    /// `[messages] max_seconds`.
+    pub message_max_seconds: f64,
+    /// Appended to the config verbatim (new tables only: the ones above are already written).
+    pub extra_toml: String,
+}
+
+impl Default for ServerOptions {
+    fn default() -> Self {
+        ServerOptions {
+            max_calls: 20,
+            answer_delay_ms: 0,
+            record: false,
+            agents: vec![],
+            ring_timeout_seconds: 20.0,
+            message_max_seconds: 10.0,
+            extra_toml: String::new(),
+        }
+    }
+}
+
+/// A running `humanline serve`, killed on drop.
+pub struct TestServer {
+    /// SIP port (UDP and TCP) on 127.0.0.1.
+    pub sip_port: u16,
+    /// HTTP API port on 127.0.0.1.
+    pub http_port: u16,
+    /// Bearer token for `/api`.
+    pub token: String,
+    /// Config, database, recordings and the log live here.
+    pub dir: tempfile::TempDir,
+    child: Child,
+    log_path: PathBuf,
+}
+
+/// A distinct, even-aligned RTP range per server started by this process, inside the default
+/// 20000–29999 so it never meets the kernel's ephemeral ports that `free_port` hands out.
+fn rtp_range() -> (u16, u16) {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let slot = (std::process::id().wrapping_mul(7919).wrapping_add(n)) % 49;
+    let min = 20000 + (slot as u16) * 200;
+    (min, min + 198)
+}
+
+fn toml_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+impl TestServer {
+    /// Writes a config into a fresh temp dir, spawns the binary and waits (at most 20 s) until
+    /// `/healthz` answers. Panics with the server's log when it does not come up.
+    pub fn start(opts: ServerOptions) -> TestServer {
+        let mut last_log = String::new();
+        // A port taken between `free_port` and the server's bind is retried with new ports.
+        for _attempt in 0..3 {
+            match Self::try_start(&opts) {
+                Ok(s) => return s,
+                Err(log) => last_log = log,
+            }
+        }
+        panic!("humanline serve did not come up (3 attempts); last log:\n{last_log}");
+    }
+
+    fn try_start(opts: &ServerOptions) -> Result<TestServer, String> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sip_port = free_port();
+        let mut http_port = free_port();
+        while http_port == sip_port {
+            http_port = free_port();
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let token = format!("t{}x{nanos:x}", std::process::id());
+        let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let (rtp_min, rtp_max) = rtp_range();
+        let agents = opts
+            .agents
+            .iter()
+            .map(|a| toml_str(a))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let config = format!(
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n\n\
+             [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\n\n\
+             [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
+             [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
+             [queues.support]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
+             [messages]\nmax_seconds = {msg:?}\n\n{extra}\n",
+            max_calls = opts.max_calls,
+            delay = opts.answer_delay_ms,
+            record = opts.record,
+            tok = toml_str(&token),
+            plans = toml_str(&repo.join("dialplans").to_string_lossy()),
+            prompts = toml_str(&repo.join("prompts").to_string_lossy()),
+            db = toml_str(&dir.path().join("humanline.db").to_string_lossy()),
+            rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
+            ring = opts.ring_timeout_seconds,
+            msg = opts.message_max_seconds,
+            extra = opts.extra_toml,
+        );
+        let config_path = dir.path().join("humanline.toml");
+        std::fs::write(&config_path, config).expect("write config");
+        let log_path = dir.path().join("server.log");
+        let log = File::create(&log_path).expect("create log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+            .arg("serve")
+            .arg("--config")
+            .arg(&config_path)
+            .current_dir(dir.path())
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "humanline=debug".into()),
+            )
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn the humanline binary");
+        let mut server = TestServer {
+            sip_port,
+            http_port,
+            token,
+            dir,
+            child,
+            log_path,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = server.log();
+                return Err(format!(
+                    "exited with {status} before /healthz answered:\n{log}"
+                ));
+            }
+            if let Some((200, body)) = server.request("/healthz", false) {
+                if body.trim() == "ok" {
+                    return Ok(server);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let log = server.log();
+        panic!("humanline serve: /healthz did not answer 200 ok within 20 s; log:\n{log}");
+    }
+
+    /// Where the server takes SIP (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.sip_port))
+    }
+
+    /// One HTTP/1.1 GET over a plain socket; `None` when the connection fails.
+    fn request(&self, path: &str, auth: bool) -> Option<(u16, String)> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.http_port));
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let auth = if auth {
+            format!("Authorization: Bearer {}\r\n", self.token)
+        } else {
+            String::new()
+        };
+        let req = format!(
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{auth}Connection: close\r\n\r\n",
+            self.http_port
+        );
+        s.write_all(req.as_bytes()).ok()?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).ok()?;
+        let text = String::from_utf8_lossy(&buf);
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        let chunked = head.lines().any(|l| {
+            let l = l.to_ascii_lowercase();
+            l.starts_with("transfer-encoding:") && l.contains("chunked")
+        });
+        let body = if chunked {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        Some((status, body))
+    }
+
+    /// GET with the bearer token; the body parsed as JSON (`Null` when it is not JSON).
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let (code, body) = self
+            .request(path, true)
+            .unwrap_or_else(|| panic!("GET {path}: no HTTP answer from the server"));
+        (
+            code,
+            serde_json::from_str(&body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+
+    /// GET without a token; the raw body.
+    pub fn get_anon(&self, path: &str) -> (u16, String) {
+        self.request(path, false)
+            .unwrap_or_else(|| panic!("GET {path}: no HTTP answer from the server"))
+    }
+
+    /// Calls in progress, as `/api/calls` reports them.
+    pub fn active(&self) -> u64 {
+        let (code, v) = self.get("/api/calls");
+        assert_eq!(code, 200, "GET /api/calls: {v}");
+        v["active"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("/api/calls has no numeric `active`: {v}"))
+    }
+
+    /// Polls until exactly `n` calls are active; false when `timeout` passes first.
+    pub fn wait_active(&self, n: u64, timeout: Duration) -> bool {
+        self.wait_for(timeout, |s| (s.active() == n).then_some(()))
+            .is_some()
+    }
+
+    /// Polls `f` every 100 ms until it returns `Some`, or `timeout` passes.
+    pub fn wait_for<T>(
+        &self,
+        timeout: Duration,
+        mut f: impl FnMut(&TestServer) -> Option<T>,
+    ) -> Option<T> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(v) = f(self) {
+                return Some(v);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Ids of the stored (finished) calls, newest first.
+    fn recent_ids(&self) -> Vec<String> {
+        let (code, v) = self.get("/api/calls");
+        assert_eq!(code, 200, "GET /api/calls: {v}");
+        v["recent"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// One call by id (`.call` of `/api/calls/{id}`).
+    pub fn call(&self, id: &str) -> Option<serde_json::Value> {
+        let (code, v) = self.get(&format!("/api/calls/{id}"));
+        (code == 200).then(|| v["call"].clone())
+    }
+
+    /// The newest stored call, in full.
+    pub fn last_stored_call(&self) -> Option<serde_json::Value> {
+        let id = self.recent_ids().into_iter().next()?;
+        self.call(&id)
+    }
+
+    /// Polls until at least `n` calls are stored, and returns them in full, newest first
+    /// (fewer when `timeout` passes first).
+    pub fn wait_stored_calls(&self, n: usize, timeout: Duration) -> Vec<serde_json::Value> {
+        let ids = self
+            .wait_for(timeout, |s| {
+                let ids = s.recent_ids();
+                (ids.len() >= n).then_some(ids)
+            })
+            .unwrap_or_else(|| self.recent_ids());
+        ids.iter().filter_map(|id| self.call(id)).collect()
+    }
+
+    /// The live calls (`live` of `/api/calls`).
+    pub fn live_calls(&self) -> Vec<serde_json::Value> {
+        let (_, v) = self.get("/api/calls");
+        v["live"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Everything the server wrote to stdout and stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// `/metrics` as text.
+    pub fn metrics(&self) -> String {
+        let (code, body) = self.get_anon("/metrics");
+        assert_eq!(code, 200, "GET /metrics: {body}");
+        body
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let log = self.log();
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = &lines[lines.len().saturating_sub(80)..];
+            eprintln!(
+                "---- humanline serve log (last {} of {} lines, {}) ----\n{}\n---- end of log ----",
+                tail.len(),
+                lines.len(),
+                self.log_path.display(),
+                tail.join("\n")
+            );
+        }
+    }
+}
