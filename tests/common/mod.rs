@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: demo plans, scripted calls on fake time, temp plans.
 #![allow(dead_code)]
 
+pub mod baresip;
+pub mod rawsip;
 pub mod server;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
