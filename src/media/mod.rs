@@ -1,3 +1,9 @@
 //! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
 //! and call recording. Pure and synchronous: no sockets, no clocks, no tasks. The call task in
 //! `server/` owns the sockets and the 20 ms tick and calls into these pieces.
+
+mod g711;
+mod level;
+
+pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
+pub use level::{dbfs, rms};
