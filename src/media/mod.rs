@@ -4,6 +4,8 @@
 
 mod g711;
 mod level;
+mod rtp;
 
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
 pub use level::{dbfs, rms};
+pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
