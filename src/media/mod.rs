@@ -2,10 +2,12 @@
 //! and call recording. Pure and synchronous: no sockets, no clocks, no tasks. The call task in
 //! `server/` owns the sockets and the 20 ms tick and calls into these pieces.
 
+mod dtmf;
 mod g711;
 mod level;
 mod rtp;
 
+pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
 pub use level::{dbfs, rms};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
