@@ -4,10 +4,12 @@
 
 mod dtmf;
 mod g711;
+mod jitter;
 mod level;
 mod rtp;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
+pub use jitter::{JitterBuffer, Push, MAX_FRAME_BYTES};
 pub use level::{dbfs, rms};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
