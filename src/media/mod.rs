@@ -7,6 +7,7 @@ mod g711;
 mod jitter;
 mod level;
 mod prompt;
+mod recorder;
 mod rtp;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
@@ -16,4 +17,5 @@ pub use level::{dbfs, rms};
 pub use prompt::{
     ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES, PROMPT_SAMPLE_RATE,
 };
+pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
