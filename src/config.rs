@@ -20,6 +20,8 @@ pub struct Config {
     pub paths: PathsConfig,
     /// Queue name → the agents who answer it.
     pub queues: BTreeMap<String, QueueConfig>,
+    /// Messages left when nobody answers.
+    pub messages: MessagesConfig,
 }
 
 /// `[sip]`.
@@ -32,6 +34,8 @@ pub struct SipConfig {
     pub public_host: Option<String>,
     /// Calls served at once; more get 503.
     pub max_calls: usize,
+    /// Milliseconds between `180 Ringing` and `200 OK` (0: answer at once).
+    pub answer_delay_ms: u64,
 }
 
 impl Default for SipConfig {
@@ -40,6 +44,7 @@ impl Default for SipConfig {
             bind: "127.0.0.1:5060".parse().expect("valid literal"),
             public_host: None,
             max_calls: 200,
+            answer_delay_ms: 0,
         }
     }
 }
@@ -125,6 +130,20 @@ pub struct QueueConfig {
     /// Seconds an agent may ring before the next is tried.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_seconds: f64,
+}
+
+/// `[messages]`: what happens when no agent of a queue answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagesConfig {
+    /// Longest message a caller may leave, in seconds.
+    pub max_seconds: f64,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        MessagesConfig { max_seconds: 60.0 }
+    }
 }
 
 fn default_ring_timeout() -> f64 {

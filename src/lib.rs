@@ -27,6 +27,7 @@ pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod prompts;
+pub mod server;
 pub mod simulate;
 pub mod sip;
 pub mod store;

@@ -1,4 +1,5 @@
-//! `humanline` command line: `check` validates dialplans, `simulate` runs a call on fake time.
+//! `humanline` command line: `serve` answers calls, `check` validates dialplans, `simulate` runs
+//! a call on fake time.
 //!
 //! The architecture and what each module owns are described in the library's crate docs
 //! (`src/lib.rs`).
@@ -22,6 +23,12 @@ struct Args {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the support line: SIP on UDP and TCP, RTP media, the REST API and metrics.
+    Serve {
+        /// Configuration file (default: humanline.toml when it exists, else built-in defaults).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Validate dialplans: exit 0 when all are valid, 1 with file:line:col errors otherwise.
     Check {
         /// Dialplan files.
@@ -56,6 +63,7 @@ enum Command {
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
+        Command::Serve { config } => cli::serve::run(config),
         Command::Check { plans, prompts } => cli::check::run(&plans, prompts),
         Command::Simulate {
             plan,

@@ -48,6 +48,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
             context: r.context.clone(),
             events: vec![],
             recording_path: None,
+            leg: Default::default(),
         })
         .unwrap();
     let live = Arc::new(LiveCalls::default());

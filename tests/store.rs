@@ -19,6 +19,7 @@ fn record(id: &str, version: i64) -> CallRecord {
         context: r.context.clone(),
         events: vec![(0, "start".into(), serde_json::json!({}))],
         recording_path: None,
+        leg: Default::default(),
     }
 }
 
@@ -46,7 +47,7 @@ fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let c = st.load_call("c1").unwrap().unwrap();
     assert_eq!(c.reason.as_deref(), Some("human_request"));
     assert_eq!(c.caller.as_deref(), Some("sip:alice@127.0.0.1"));
-    assert_eq!(st.schema_version().unwrap(), 1);
+    assert_eq!(st.schema_version().unwrap(), 2);
     assert_eq!(c.turns.len(), r_turns(), "whole transcript kept");
 }
 

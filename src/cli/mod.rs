@@ -1,4 +1,5 @@
 //! Glue between the command line and the library: argument handling, printing, exit codes.
 
 pub mod check;
+pub mod serve;
 pub mod simulate;

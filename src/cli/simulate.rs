@@ -178,6 +178,7 @@ fn store(
         context: report.context.clone(),
         events,
         recording_path: None,
+        leg: Default::default(),
     })?;
     eprintln!("recorded call {id} in {}", db.display());
     Ok(())

@@ -28,6 +28,21 @@ pub struct CallRecord {
     pub events: Vec<(i64, String, serde_json::Value)>,
     /// Recording file, if the call was recorded.
     pub recording_path: Option<String>,
+    /// What the telephony side knows (SIP Call-ID, keys, agent, message).
+    pub leg: LegDetails,
+}
+
+/// What the telephony side adds to a call record; all empty for simulated calls.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LegDetails {
+    /// SIP Call-ID of the caller's leg.
+    pub sip_call_id: Option<String>,
+    /// Keys pressed, in order.
+    pub dtmf: String,
+    /// The agent who answered.
+    pub agent: Option<String>,
+    /// The caller's message (WAV), when nobody could take the call.
+    pub message_path: Option<String>,
 }
 
 /// A call as read back.
@@ -63,6 +78,11 @@ pub struct StoredCall {
     pub turns: Vec<StoredTurn>,
     /// Timeline.
     pub events: Vec<StoredEvent>,
+    /// Recording of the whole call, if recorded.
+    pub recording_path: Option<String>,
+    /// SIP Call-ID, keys, agent and message.
+    #[serde(flatten)]
+    pub leg: LegDetails,
 }
 
 /// One transcript line as stored.
@@ -107,8 +127,9 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute(
             "INSERT INTO calls (id, channel, caller, dialplan_version_id, started_at_ms, ended_at_ms,
-                                outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                                outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path,
+                                sip_call_id, dtmf, agent, message_path)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             params![
                 r.id,
                 r.channel,
@@ -124,6 +145,10 @@ impl Store {
                 c.hesitation_score,
                 c.elderly,
                 r.recording_path,
+                r.leg.sip_call_id,
+                r.leg.dtmf,
+                r.leg.agent,
+                r.leg.message_path,
             ],
         )?;
         for (seq, t) in c.transcript.iter().enumerate() {
@@ -164,7 +189,8 @@ impl Store {
             .conn
             .query_row(
                 "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
-                        c.outcome, c.reason, c.queue, c.path, e.signals, e.summary
+                        c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
+                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path
                  FROM calls c
                  LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
                  LEFT JOIN escalations e ON e.call_id = c.id
@@ -188,6 +214,13 @@ impl Store {
                             summary: r.get(12)?,
                             turns: Vec::new(),
                             events: Vec::new(),
+                            recording_path: r.get(13)?,
+                            leg: LegDetails {
+                                sip_call_id: r.get(14)?,
+                                dtmf: r.get(15)?,
+                                agent: r.get(16)?,
+                                message_path: r.get(17)?,
+                            },
                         },
                         r.get::<_, String>(10)?,
                         r.get::<_, Option<String>>(11)?,

@@ -59,6 +59,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX escalations_reason ON escalations (reason);
     "#,
+    // 2: what the SIP server knows about a call: its SIP Call-ID, the keys pressed, the agent
+    // who took it and the message left when nobody could.
+    r#"
+    ALTER TABLE calls ADD COLUMN sip_call_id TEXT;
+    ALTER TABLE calls ADD COLUMN dtmf TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN agent TEXT;
+    ALTER TABLE calls ADD COLUMN message_path TEXT;
+    "#,
 ];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.

@@ -1,0 +1,117 @@
+//! Routes each inbound SIP message: to the call task owning its Call-ID, to a new call task for
+//! a new INVITE, or answers it statelessly (OPTIONS, 481 for strays, 404/488/503 refusals).
+
+use super::call::{self, Input};
+use super::transport::{Inbound, Peer};
+use super::Shared;
+use crate::sip::{response_to, Method, Request, SipMessage};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Seconds a refused caller is asked to wait before trying again.
+const RETRY_AFTER_SECONDS: u32 = 5;
+
+/// Handles inbound messages until the transport closes.
+pub async fn run(shared: Arc<Shared>, mut inbound: mpsc::Receiver<Inbound>) {
+    while let Some((msg, peer)) = inbound.recv().await {
+        let call_id = match &msg {
+            SipMessage::Request(r) => r.headers.call_id(),
+            SipMessage::Response(r) => r.headers.call_id(),
+        }
+        .unwrap_or_default()
+        .to_string();
+        if let Some(task) = shared.route(&call_id) {
+            if task.try_send(Input::Sip(msg, peer)).is_err() {
+                tracing::warn!(call_id, "call task busy or gone; message dropped");
+            }
+            continue;
+        }
+        match msg {
+            SipMessage::Request(req) => stateless(&shared, req, peer).await,
+            SipMessage::Response(resp) => {
+                tracing::debug!(
+                    call_id,
+                    status = resp.status,
+                    "response for no call; dropped"
+                )
+            }
+        }
+    }
+}
+
+async fn reply(shared: &Shared, req: &Request, peer: &Peer, status: u16, reason: &str) {
+    let r = response_to(req, status, reason, Some(&crate::sip::new_tag()));
+    shared.transport.send(peer, r.to_bytes()).await;
+}
+
+async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
+    match req.method {
+        Method::Invite => {
+            let in_dialog = req
+                .headers
+                .to()
+                .ok()
+                .and_then(|t| t.tag().map(str::to_string));
+            if in_dialog.is_some() {
+                return reply(shared, &req, &peer, 481, "Call/Transaction Does Not Exist").await;
+            }
+            new_call(shared, req, peer).await
+        }
+        Method::Options => {
+            let mut r = response_to(&req, 200, "OK", Some(&crate::sip::new_tag()));
+            r.headers.push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS");
+            r.headers.push("Accept", "application/sdp");
+            shared.transport.send(&peer, r.to_bytes()).await;
+        }
+        Method::Ack => {}
+        Method::Bye | Method::Cancel => {
+            reply(shared, &req, &peer, 481, "Call/Transaction Does Not Exist").await
+        }
+        _ => {
+            let mut r = response_to(
+                &req,
+                405,
+                "Method Not Allowed",
+                Some(&crate::sip::new_tag()),
+            );
+            r.headers.push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS");
+            shared.transport.send(&peer, r.to_bytes()).await;
+        }
+    }
+}
+
+async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
+    if shared.call_tasks() >= shared.config.sip.max_calls {
+        shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+        let mut r = response_to(
+            &req,
+            503,
+            "Service Unavailable",
+            Some(&crate::sip::new_tag()),
+        );
+        r.headers
+            .push("Retry-After", RETRY_AFTER_SECONDS.to_string());
+        shared.transport.send(&peer, r.to_bytes()).await;
+        return;
+    }
+    let user = req
+        .sip_uri()
+        .ok()
+        .and_then(|u| u.user_decoded())
+        .unwrap_or_default();
+    let plan = match shared.plans.get(&user) {
+        Ok(p) => p,
+        Err(super::plans::PlanError::NotFound(_)) => {
+            return reply(shared, &req, &peer, 404, "Not Found").await
+        }
+        Err(e) => {
+            tracing::error!("call to {user} refused: {e}");
+            return reply(shared, &req, &peer, 500, "Dialplan Unavailable").await;
+        }
+    };
+    match call::CallTask::accept(Arc::clone(shared), req, peer, plan).await {
+        Ok(()) => {}
+        Err(e) => tracing::warn!("call not started: {e}"),
+    }
+}

@@ -1,0 +1,148 @@
+//! `humanline serve`: the SIP/RTP front end that runs dialplans for real callers.
+//!
+//! ```text
+//!  transport (UDP + TCP)  ── SipMessage ──► dispatch ──► call task (one per call, tokio)
+//!        ▲                                   │  new INVITE → plan → call task, or 404/488/503
+//!        └──────────── bytes ◄───────────────┘  OPTIONS → 200, strays → 481
+//!  call task: caller dialog (UAS) + RTP + engine::Call + handoff (agent legs, bridge, message)
+//! ```
+//! Owns sockets, tasks and timers; every rule of the call lives in `engine` (the IVR) and
+//! [`handoff`] (agents, message), both sans-IO. The HTTP API runs beside it on the same state.
+
+pub mod agent_leg;
+mod call;
+mod call_media;
+mod dispatch;
+pub mod handoff;
+pub mod plans;
+mod ports;
+pub mod retransmit;
+pub mod transport;
+
+use crate::config::Config;
+use crate::live::LiveCalls;
+use crate::media::PromptCache;
+use crate::metrics::Metrics;
+use crate::sip::LocalVia;
+use crate::store::Store;
+use anyhow::Context as _;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// What every call task and the dispatcher share.
+pub struct Shared {
+    /// The configuration the server started with.
+    pub config: Config,
+    /// SIP sender.
+    pub transport: transport::Transport,
+    /// Calls in progress (API view).
+    pub live: Arc<LiveCalls>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    /// The store.
+    pub store: Arc<Mutex<Store>>,
+    /// Dialplans by name.
+    pub plans: plans::PlanCache,
+    /// Prompt audio.
+    pub prompts: PromptCache,
+    /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
+    routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
+    /// RTP ports.
+    ports: ports::PortPool,
+    /// Our Via sent-by for UDP.
+    via_udp: LocalVia,
+    /// Base URL of the REST API (for Call-Info).
+    api_base: String,
+}
+
+impl Shared {
+    fn route(&self, sip_call_id: &str) -> Option<mpsc::Sender<call::Input>> {
+        self.routes.lock().ok()?.get(sip_call_id).cloned()
+    }
+
+    fn add_route(&self, sip_call_id: &str, tx: mpsc::Sender<call::Input>) {
+        if let Ok(mut r) = self.routes.lock() {
+            r.insert(sip_call_id.to_string(), tx);
+        }
+    }
+
+    fn remove_route(&self, sip_call_id: &str) {
+        if let Ok(mut r) = self.routes.lock() {
+            r.remove(sip_call_id);
+        }
+    }
+
+    fn call_tasks(&self) -> usize {
+        self.live.len()
+    }
+}
+
+/// Runs the server until the process is stopped.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::default());
+    let store = Store::open(&config.paths.database)
+        .with_context(|| format!("opening database {}", config.paths.database.display()))?;
+    let store = Arc::new(Mutex::new(store));
+    std::fs::create_dir_all(&config.paths.recordings).with_context(|| {
+        format!(
+            "creating recordings folder {}",
+            config.paths.recordings.display()
+        )
+    })?;
+    let (transport, inbound) = transport::start(config.sip.bind, Arc::clone(&metrics))
+        .await
+        .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
+    let sip_addr = transport.local_addr()?;
+    let live = Arc::new(LiveCalls::default());
+    let token = match &config.http.api_token {
+        Some(t) => t.clone(),
+        None => {
+            let t = crate::sip::new_tag() + &crate::sip::new_tag();
+            tracing::warn!("no [http] api_token configured; this run's token is {t}");
+            t
+        }
+    };
+    let http = tokio::net::TcpListener::bind(config.http.bind)
+        .await
+        .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
+    let http_addr = http.local_addr()?;
+    let shared = Arc::new(Shared {
+        via_udp: LocalVia {
+            host: config.public_host(),
+            port: sip_addr.port(),
+            transport: "UDP".into(),
+        },
+        api_base: format!("http://{http_addr}"),
+        plans: plans::PlanCache::new(
+            config.paths.dialplans.clone(),
+            config.paths.prompts.clone(),
+            Arc::clone(&store),
+        ),
+        prompts: PromptCache::new(config.paths.prompts.clone()),
+        ports: ports::PortPool::new(config.media.rtp_port_min, config.media.rtp_port_max),
+        routes: Mutex::new(HashMap::new()),
+        transport,
+        live: Arc::clone(&live),
+        metrics: Arc::clone(&metrics),
+        store: Arc::clone(&store),
+        config,
+    });
+    let app = crate::http::router(crate::http::AppState {
+        live,
+        metrics,
+        store,
+        token: Arc::new(token),
+    });
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(http, app).await {
+            tracing::error!("HTTP server stopped: {e}");
+        }
+    });
+    tracing::info!(
+        "humanline serving SIP on {sip_addr} (UDP and TCP), HTTP on http://{http_addr}; dialplans in {}",
+        shared.config.paths.dialplans.display()
+    );
+    dispatch::run(shared, inbound).await;
+    Ok(())
+}

@@ -1,0 +1,240 @@
+//! SIP over UDP and TCP: one UDP socket, one TCP listener, a writer task per TCP connection.
+//!
+//! Inbound bytes become [`SipMessage`]s here (framing and parsing), or a `400` reply when a
+//! request is malformed but readable enough to answer, or nothing when it is not. Outbound
+//! messages go back where the peer is: the UDP source address, or the TCP connection it used.
+
+use crate::metrics::Metrics;
+use crate::sip::{frame_stream, parse, parse_unchecked, response_to, SipError, SipMessage};
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+/// Largest UDP datagram we read (bigger ones are truncated and then fail to parse).
+const UDP_BUF: usize = 65_535;
+/// Messages queued for one TCP connection before we drop the connection as too slow.
+const TCP_QUEUE: usize = 64;
+
+/// Where a message came from and where replies to it go.
+#[derive(Debug, Clone)]
+pub enum Peer {
+    /// A UDP source address.
+    Udp(SocketAddr),
+    /// A TCP connection: its peer address and the queue of its writer task.
+    Tcp(SocketAddr, mpsc::Sender<Vec<u8>>),
+}
+
+impl Peer {
+    /// The peer's address.
+    pub fn addr(&self) -> SocketAddr {
+        match self {
+            Peer::Udp(a) | Peer::Tcp(a, _) => *a,
+        }
+    }
+
+    /// `UDP` or `TCP`, as written in Via.
+    pub fn transport(&self) -> &'static str {
+        match self {
+            Peer::Udp(_) => "UDP",
+            Peer::Tcp(..) => "TCP",
+        }
+    }
+
+    /// True for reliable transports (no retransmissions needed).
+    pub fn reliable(&self) -> bool {
+        matches!(self, Peer::Tcp(..))
+    }
+}
+
+/// Sends SIP messages.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    udp: Arc<UdpSocket>,
+}
+
+impl Transport {
+    /// Sends `bytes` to `peer`; failures are logged (a lost message is retransmitted by the
+    /// transaction layer where SIP asks for it).
+    pub async fn send(&self, peer: &Peer, bytes: Vec<u8>) {
+        match peer {
+            Peer::Udp(a) => {
+                if let Err(e) = self.udp.send_to(&bytes, a).await {
+                    tracing::warn!(peer = %a, "SIP send failed: {e}");
+                }
+            }
+            Peer::Tcp(a, tx) => {
+                if tx.try_send(bytes).is_err() {
+                    tracing::warn!(peer = %a, "TCP connection gone or too slow; message dropped");
+                }
+            }
+        }
+    }
+
+    /// The UDP address we listen on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.udp.local_addr()
+    }
+}
+
+/// What the transport hands up: a parsed message and its peer.
+pub type Inbound = (SipMessage, Peer);
+
+/// Binds UDP and TCP on `bind`, starts the receive loops and returns the sender and the
+/// stream of inbound messages.
+pub async fn start(
+    bind: SocketAddr,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<(Transport, mpsc::Receiver<Inbound>)> {
+    let udp = Arc::new(UdpSocket::bind(bind).await?);
+    let tcp = TcpListener::bind(udp.local_addr()?).await?;
+    let transport = Transport {
+        udp: Arc::clone(&udp),
+    };
+    let (tx, rx) = mpsc::channel(4096);
+    tokio::spawn(udp_loop(
+        transport.clone(),
+        tx.clone(),
+        Arc::clone(&metrics),
+    ));
+    tokio::spawn(tcp_accept_loop(tcp, tx, metrics));
+    Ok((transport, rx))
+}
+
+async fn udp_loop(transport: Transport, up: mpsc::Sender<Inbound>, metrics: Arc<Metrics>) {
+    let mut buf = vec![0u8; UDP_BUF];
+    loop {
+        let (n, from) = match transport.udp.recv_from(&mut buf).await {
+            Ok(x) => x,
+            Err(e) => {
+                // ICMP port unreachable surfaces here on Linux; it must not stop the server.
+                tracing::debug!("UDP receive error: {e}");
+                continue;
+            }
+        };
+        let peer = Peer::Udp(from);
+        match read_message(&buf[..n], &peer, &metrics) {
+            Ok(Some(msg)) => {
+                if up.try_send((msg, peer)).is_err() {
+                    tracing::warn!("SIP input queue full; datagram dropped");
+                }
+            }
+            Ok(None) => {}
+            Err(reply) => transport.send(&peer, reply).await,
+        }
+    }
+}
+
+/// Parses one message. `Ok(None)`: nothing to do (keep-alive, unanswerable garbage).
+/// `Err(bytes)`: the error reply to send back.
+fn read_message(
+    bytes: &[u8],
+    peer: &Peer,
+    metrics: &Metrics,
+) -> Result<Option<SipMessage>, Vec<u8>> {
+    match parse(bytes) {
+        Ok(SipMessage::Request(mut req)) => {
+            // A Via we cannot stamp was already rejected by parse().
+            let _ = req.stamp_received(peer.addr());
+            Ok(Some(SipMessage::Request(req)))
+        }
+        Ok(resp) => Ok(Some(resp)),
+        Err(e) if e.status().is_none() => Ok(None),
+        Err(e) => {
+            metrics.sip_malformed_total.fetch_add(1, Relaxed);
+            tracing::info!(peer = %peer.addr(), "malformed SIP: {e}");
+            error_reply(bytes, &e).map_or(Ok(None), Err)
+        }
+    }
+}
+
+/// The error response to a request we could not accept, when it is readable enough to be
+/// answered (it has a Via to send the answer along); responses are never answered.
+fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
+    let status = e.status()?;
+    let SipMessage::Request(req) = parse_unchecked(bytes).ok()? else {
+        return None;
+    };
+    req.headers.get("Via")?;
+    req.headers.call_id()?;
+    Some(response_to(&req, status, &e.reason_phrase(), None).to_bytes())
+}
+
+async fn tcp_accept_loop(listener: TcpListener, up: mpsc::Sender<Inbound>, metrics: Arc<Metrics>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, from)) => {
+                tokio::spawn(tcp_connection(
+                    stream,
+                    from,
+                    up.clone(),
+                    Arc::clone(&metrics),
+                ));
+            }
+            Err(e) => {
+                tracing::warn!("TCP accept failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn tcp_connection(
+    stream: TcpStream,
+    from: SocketAddr,
+    up: mpsc::Sender<Inbound>,
+    metrics: Arc<Metrics>,
+) {
+    let (mut rd, mut wr) = stream.into_split();
+    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(TCP_QUEUE);
+    let writer = tokio::spawn(async move {
+        while let Some(bytes) = rx.recv().await {
+            if wr.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+    });
+    let peer = Peer::Tcp(from, tx.clone());
+    let mut buf: Vec<u8> = Vec::with_capacity(8192);
+    let mut chunk = vec![0u8; 16 * 1024];
+    'conn: loop {
+        let n = match rd.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        loop {
+            match frame_stream(&buf) {
+                Ok(Some(len)) => {
+                    let msg: Vec<u8> = buf.drain(..len).collect();
+                    match read_message(&msg, &peer, &metrics) {
+                        Ok(Some(m)) => {
+                            if up.try_send((m, peer.clone())).is_err() {
+                                tracing::warn!("SIP input queue full; message dropped");
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(reply) => {
+                            let _ = tx.try_send(reply);
+                        }
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    // The stream cannot be framed any more: answer if we can, then close.
+                    metrics.sip_malformed_total.fetch_add(1, Relaxed);
+                    tracing::info!(peer = %from, "unframeable SIP stream, closing: {e}");
+                    if let Some(reply) = error_reply(&buf, &e) {
+                        let _ = tx.try_send(reply);
+                    }
+                    break 'conn;
+                }
+            }
+        }
+    }
+    drop(peer);
+    drop(tx);
+    let _ = writer.await;
+}
