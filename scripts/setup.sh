@@ -9,6 +9,11 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential   # cc for the bundled SQLite
   pkg-config
+  sip-tester        # sipp: the SIP callers and agent phones of tests/sip_*.rs
+  tshark            # dumpcap: captures the RTP those tests check (on lo, as root)
+  espeak-ng         # speech clips the test callers and agents play
+  sox               # turns clips into raw 8 kHz u-law; DTMF tones
+  baresip-core      # a real softphone for tests/baresip_call.rs
 )
 
 missing=()
@@ -20,7 +25,8 @@ if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # env: sudo drops the caller's environment; without it tshark's debconf question would block.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

@@ -3,7 +3,9 @@
 
 pub mod baresip;
 pub mod rawsip;
+pub mod capture;
 pub mod server;
+pub mod sipp;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
 use humanline::engine::{Action, Call, Event, Program, Utterance};
