@@ -2,8 +2,8 @@
 #![allow(dead_code)]
 
 pub mod baresip;
-pub mod rawsip;
 pub mod capture;
+pub mod rawsip;
 pub mod server;
 pub mod sipp;
 
