@@ -57,6 +57,18 @@ fn assert_no_calls_left(server: &TestServer) {
     );
 }
 
+/// Whether the server process is still running (its command line names its temp dir).
+fn server_running(server: &TestServer) -> bool {
+    let dir = server.dir.path().to_string_lossy().to_string();
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+                .any(|c| String::from_utf8_lossy(&c).contains(&dir))
+        })
+        .unwrap_or(true)
+}
+
 /// Sends `bytes` over UDP and returns the reply that arrives within 500 ms, if any.
 fn udp_probe(sock: &mut SipSocket, server: std::net::SocketAddr, bytes: &[u8]) -> Option<SipMsg> {
     sock.send_bytes(bytes, server);
@@ -197,6 +209,11 @@ fn malformed_requests_get_400_or_are_dropped_and_the_server_keeps_serving() {
             panic!("{what}: an unexpected second reply {:?}", late.start);
         }
         replies.push(format!("{what}: {:?}", reply.map(|r| r.start)));
+        assert!(
+            server_running(&server),
+            "the server process is gone after {what}; replies so far:\n  {}",
+            replies.join("\n  ")
+        );
     }
     eprintln!("UDP replies:\n  {}", replies.join("\n  "));
     assert_eq!(server.active(), 0, "no malformed INVITE started a call");
@@ -590,6 +607,7 @@ fn nobody_answers_caller_leaves_a_message() {
             (e / w.len() as f64).sqrt()
         })
         .fold(0.0, f64::max);
+    eprintln!("message: {secs:.2} s, loudest 100 ms RMS {loudest:.0}");
     assert!(
         loudest > 1000.0,
         "the message holds the caller's tone: loudest RMS {loudest:.0}"
