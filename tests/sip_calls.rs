@@ -105,6 +105,7 @@ fn caller_hears_welcome(transport: Transport) {
         );
     }
     let pace = pacing(&first);
+    eprintln!("{transport:?}: welcome prompt RTP {pace:?}");
     assert!(
         (17.0..=23.0).contains(&pace.median_gap_ms) && pace.p95_gap_ms < 30.0,
         "packets must be paced every 20 ms: {pace:?}"

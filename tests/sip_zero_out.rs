@@ -169,6 +169,12 @@ fn zero_out_bridges_to_agent(transport: Transport) {
     };
     let heard_by_agent = relayed(&to_agent, &caller_words);
     let heard_by_caller = relayed(&to_caller, &agent_words);
+    eprintln!(
+        "bridged at +{:.2} s; agent port got {} RTP packets, {heard_by_agent} of them the caller's words; caller port got {}, {heard_by_caller} the agent's",
+        bridged_at - to_caller.first().map_or(bridged_at, |p| p.0),
+        to_agent.len(),
+        to_caller.len()
+    );
     assert!(
         heard_by_agent >= 50,
         "the agent got {heard_by_agent} packets of the caller's speech ({} RTP packets in all reached the agent)",
