@@ -306,7 +306,7 @@ mod tests {
         e.set_silence(ms(2000));
         let ev = run(
             &mut e,
-            &[(0.5, true), (1.5, false), (0.5, true), (2.1, false)],
+            &[(0.5, true), (1.5, false), (0.5, true), (2.5, false)],
         );
         assert_eq!(
             ev.len(),
