@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build run test lint check-plans prompts clean
+.PHONY: all setup build run simulate test lint check-plans prompts clean
 
 all: build
 
@@ -14,9 +14,13 @@ setup:
 build: setup
 	$(CARGO) build --release
 
-# Serves the demo support line. Until the SIP server lands this is the interactive simulator
-# on the demo plan: type what a caller says or presses, see what the line does.
+# Serves the demo support line on the defaults of humanline.toml: SIP on 127.0.0.1:5060 (UDP and
+# TCP), sip:support@ (English) and sip:support_zh@ (Mandarin); REST API and metrics on :8080.
 run: build
+	./target/release/humanline serve --config humanline.toml
+
+# The interactive simulator on the demo plan: type what a caller says or presses.
+simulate: build
 	./target/release/humanline simulate dialplans/support.toml
 
 # Everything: format, lint, the dialplan checker on the demo plans, and the whole test suite.

@@ -1,8 +1,9 @@
-//! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
-//! and call recording. Pure and synchronous: no sockets, no clocks, no tasks. The call task in
+//! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback,
+//! endpointing and call recording. Pure and synchronous: no sockets, no clocks, no tasks. The call task in
 //! `server/` owns the sockets and the 20 ms tick and calls into these pieces.
 
 mod dtmf;
+mod endpoint;
 mod g711;
 mod jitter;
 mod level;
@@ -11,6 +12,7 @@ mod recorder;
 mod rtp;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
+pub use endpoint::{EndpointConfig, EndpointEvent, Endpointer};
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
 pub use jitter::{JitterBuffer, Push, MAX_FRAME_BYTES};
 pub use level::{dbfs, rms};

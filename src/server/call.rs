@@ -638,6 +638,7 @@ impl CallTask {
         }
         let mut line = [0i16; FRAME];
         let mut finished_prompt = None;
+        let mut start_recording = false;
         let mut send = true;
         match &mut self.sound {
             Sound::Silence | Sound::Recording => {}
@@ -667,7 +668,7 @@ impl CallTask {
                     players.pop_front();
                 }
                 if !played {
-                    self.start_recording();
+                    start_recording = true;
                 }
             }
         }
@@ -681,6 +682,10 @@ impl CallTask {
         if let Some(id) = finished_prompt {
             self.sound = Sound::Silence;
             self.pending.push_back(Event::PromptFinished { id });
+        }
+        if start_recording {
+            self.start_recording();
+            self.handoff_input(handoff::Input::RecordingStarted).await;
         }
     }
 
@@ -918,6 +923,10 @@ impl CallTask {
                 }
                 Step::Cancel | Step::HangUpAgent => {
                     let now = self.now();
+                    if step == Step::Cancel {
+                        let agent = self.agent.as_ref().map(|l| l.uri.clone());
+                        self.event("agent_no_answer", json!({ "agent": agent }));
+                    }
                     if let Some(mut leg) = self.agent.take() {
                         for b in leg.hang_up(now) {
                             self.sh.transport.send(&Peer::Udp(leg.target()), b).await;

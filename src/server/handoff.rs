@@ -18,6 +18,8 @@ pub enum Input {
     AgentHungUp,
     /// The caller hung up.
     CallerHungUp,
+    /// The apology and the tone have played: the caller's message is being recorded now.
+    RecordingStarted,
     /// A deadline from [`Handoff::deadline`] may have passed.
     Timer,
 }
@@ -53,10 +55,11 @@ pub enum Stage {
     },
     /// Talking to an agent.
     Bridged,
-    /// Recording the caller's message until `deadline`.
+    /// The caller hears the apology and the tone; then the message is recorded until
+    /// `deadline` (set when recording starts).
     Message {
-        /// Longest message.
-        deadline: Duration,
+        /// End of the longest message, once recording started.
+        deadline: Option<Duration>,
     },
     /// Over.
     Done,
@@ -107,7 +110,8 @@ impl Handoff {
     /// The next time [`Input::Timer`] is wanted.
     pub fn deadline(&self) -> Option<Duration> {
         match self.stage {
-            Stage::Ringing { deadline, .. } | Stage::Message { deadline } => Some(deadline),
+            Stage::Ringing { deadline, .. } => Some(deadline),
+            Stage::Message { deadline } => deadline,
             _ => None,
         }
     }
@@ -139,7 +143,12 @@ impl Handoff {
                 out.push(Step::HangUpAgent);
                 self.stage = Stage::Done;
             }
-            (Stage::Message { deadline }, Input::Timer) if now >= deadline => {
+            (Stage::Message { deadline: None }, Input::RecordingStarted) => {
+                self.stage = Stage::Message {
+                    deadline: Some(now + self.message_max),
+                };
+            }
+            (Stage::Message { deadline: Some(d) }, Input::Timer) if now >= d => {
                 out.push(Step::HangUpCaller);
                 self.stage = Stage::Done;
             }
@@ -163,9 +172,7 @@ impl Handoff {
             }
             None => {
                 out.push(Step::StartMessage);
-                self.stage = Stage::Message {
-                    deadline: now + self.message_max,
-                };
+                self.stage = Stage::Message { deadline: None };
             }
         }
     }
@@ -219,16 +226,24 @@ mod tests {
             h.handle(s(2), Input::AgentFailed(0)),
             vec![Step::StartMessage]
         );
-        assert_eq!(h.deadline(), Some(s(62)));
-        assert_eq!(h.handle(s(62), Input::Timer), vec![Step::HangUpCaller]);
+        assert_eq!(
+            h.deadline(),
+            None,
+            "the apology and the tone are not message time"
+        );
+        h.handle(s(10), Input::RecordingStarted);
+        assert_eq!(h.deadline(), Some(s(70)));
+        assert!(h.handle(s(69), Input::Timer).is_empty());
+        assert_eq!(h.handle(s(70), Input::Timer), vec![Step::HangUpCaller]);
         assert_eq!(h.stage(), &Stage::Done);
     }
 
     #[test]
     fn a_queue_without_agents_goes_straight_to_a_message() {
-        let (h, out) = Handoff::start(s(0), vec![], s(20), s(30));
+        let (mut h, out) = Handoff::start(s(0), vec![], s(20), s(30));
         assert_eq!(out, vec![Step::StartMessage]);
-        assert_eq!(h.deadline(), Some(s(30)));
+        h.handle(s(5), Input::RecordingStarted);
+        assert_eq!(h.deadline(), Some(s(35)));
     }
 
     #[test]

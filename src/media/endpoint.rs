@@ -1,0 +1,329 @@
+//! Endpointing: when a caller's utterance starts and ends, from per-frame voice decisions.
+//!
+//! Sans-IO: [`Endpointer::push`] takes the call time and whether the frame was voiced (from
+//! the VAD) and says when speech started (barge-in) and when an utterance ended, with the
+//! silent gaps inside it (hesitation features). The end-of-utterance silence adapts to the
+//! speaker: someone who pauses long inside sentences gets a longer window (up to
+//! `max_silence`), so a slow or elderly caller is not cut off mid-sentence.
+
+use std::time::Duration;
+
+/// Endpointing settings (from the dialplan's timing and `humanline.toml`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointConfig {
+    /// Silence that ends an utterance (the engine's `endpoint_silence`, longer in elderly mode).
+    pub silence: Duration,
+    /// The longest the window may grow for a slow speaker.
+    pub max_silence: Duration,
+    /// Voiced time needed before speech counts as started (clicks and coughs are shorter).
+    pub min_speech: Duration,
+    /// An utterance is cut here even if the caller keeps talking.
+    pub max_utterance: Duration,
+    /// Gaps at least this long inside an utterance are reported as pauses.
+    pub min_pause: Duration,
+    /// The window grows to this multiple of the longest internal pause heard on the call.
+    pub adapt_factor: f64,
+}
+
+impl Default for EndpointConfig {
+    fn default() -> Self {
+        EndpointConfig {
+            silence: Duration::from_millis(700),
+            max_silence: Duration::from_millis(2500),
+            min_speech: Duration::from_millis(120),
+            max_utterance: Duration::from_secs(30),
+            min_pause: Duration::from_millis(300),
+            adapt_factor: 1.5,
+        }
+    }
+}
+
+/// What endpointing decided on a frame.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EndpointEvent {
+    /// The caller started speaking at `at` (first voiced frame of the utterance).
+    SpeechStarted {
+        /// Call time of the first voiced frame.
+        at: Duration,
+    },
+    /// An utterance ended.
+    Utterance {
+        /// First voiced frame.
+        started: Duration,
+        /// Last voiced frame's end.
+        ended: Duration,
+        /// Silent gaps of at least `min_pause` inside it.
+        pauses: Vec<Duration>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Quiet,
+    /// Voiced frames seen since `start`, not yet long enough to count.
+    Onset {
+        start: Duration,
+        voiced: Duration,
+    },
+    Speaking {
+        start: Duration,
+        last_voice: Duration,
+        silent_since: Option<Duration>,
+        pauses: Vec<Duration>,
+    },
+}
+
+/// Endpointing for one call.
+#[derive(Debug, Clone)]
+pub struct Endpointer {
+    cfg: EndpointConfig,
+    state: State,
+    longest_pause: Duration,
+}
+
+impl Endpointer {
+    /// A quiet endpointer.
+    pub fn new(cfg: EndpointConfig) -> Self {
+        Endpointer {
+            cfg,
+            state: State::Quiet,
+            longest_pause: Duration::ZERO,
+        }
+    }
+
+    /// Changes the base silence window (the engine lengthens it in elderly mode).
+    pub fn set_silence(&mut self, silence: Duration) {
+        self.cfg.silence = silence;
+    }
+
+    /// The window that ends an utterance now: the base, stretched for a speaker who pauses
+    /// long inside sentences, never above `max_silence`.
+    pub fn window(&self) -> Duration {
+        let adapted = self.longest_pause.mul_f64(self.cfg.adapt_factor);
+        self.cfg
+            .silence
+            .max(adapted)
+            .min(self.cfg.max_silence.max(self.cfg.silence))
+    }
+
+    /// True while an utterance is under way.
+    pub fn speaking(&self) -> bool {
+        matches!(self.state, State::Speaking { .. })
+    }
+
+    /// Forgets a half-heard utterance (e.g. when the call leaves the IVR).
+    pub fn reset(&mut self) {
+        self.state = State::Quiet;
+    }
+
+    /// One frame of `frame` length ending at call time `now`, voiced or not.
+    pub fn push(&mut self, now: Duration, frame: Duration, voiced: bool) -> Option<EndpointEvent> {
+        let window = self.window();
+        let begin = now.saturating_sub(frame);
+        match &mut self.state {
+            State::Quiet => {
+                if voiced {
+                    self.state = State::Onset {
+                        start: begin,
+                        voiced: frame,
+                    };
+                    return self.promote(now);
+                }
+                None
+            }
+            State::Onset { voiced: v, .. } => {
+                if voiced {
+                    *v += frame;
+                    self.promote(now)
+                } else {
+                    self.state = State::Quiet;
+                    None
+                }
+            }
+            State::Speaking {
+                start,
+                last_voice,
+                silent_since,
+                pauses,
+            } => {
+                if voiced {
+                    if let Some(s) = silent_since.take() {
+                        let gap = begin.saturating_sub(s);
+                        if gap >= self.cfg.min_pause {
+                            pauses.push(gap);
+                            self.longest_pause = self.longest_pause.max(gap);
+                        }
+                    }
+                    *last_voice = now;
+                    if now.saturating_sub(*start) >= self.cfg.max_utterance {
+                        return self.end();
+                    }
+                    None
+                } else {
+                    let since = *silent_since.get_or_insert(begin);
+                    if now.saturating_sub(since) >= window {
+                        return self.end();
+                    }
+                    None
+                }
+            }
+        }
+    }
+
+    fn promote(&mut self, now: Duration) -> Option<EndpointEvent> {
+        let State::Onset { start, voiced } = self.state else {
+            return None;
+        };
+        if voiced < self.cfg.min_speech {
+            return None;
+        }
+        self.state = State::Speaking {
+            start,
+            last_voice: now,
+            silent_since: None,
+            pauses: Vec::new(),
+        };
+        Some(EndpointEvent::SpeechStarted { at: start })
+    }
+
+    fn end(&mut self) -> Option<EndpointEvent> {
+        match std::mem::replace(&mut self.state, State::Quiet) {
+            State::Speaking {
+                start,
+                last_voice,
+                pauses,
+                ..
+            } => Some(EndpointEvent::Utterance {
+                started: start,
+                ended: last_voice,
+                pauses,
+            }),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const F: Duration = Duration::from_millis(20);
+
+    /// Feeds a pattern: (seconds, voiced) runs; returns the events with the time they came.
+    fn run(e: &mut Endpointer, runs: &[(f64, bool)]) -> Vec<(Duration, EndpointEvent)> {
+        let mut now = Duration::ZERO;
+        let mut out = Vec::new();
+        for &(secs, voiced) in runs {
+            let frames = (secs / 0.02).round() as usize;
+            for _ in 0..frames {
+                now += F;
+                if let Some(ev) = e.push(now, F, voiced) {
+                    out.push((now, ev));
+                }
+            }
+        }
+        out
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_short_answer_ends_after_the_silence_window() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        let ev = run(&mut e, &[(1.0, false), (0.6, true), (1.0, false)]);
+        assert_eq!(ev[0].1, EndpointEvent::SpeechStarted { at: ms(1000) });
+        let (at, utt) = &ev[1];
+        assert_eq!(
+            utt,
+            &EndpointEvent::Utterance {
+                started: ms(1000),
+                ended: ms(1600),
+                pauses: vec![]
+            }
+        );
+        assert_eq!(
+            *at,
+            ms(2300),
+            "0.7 s of silence after the last voiced frame"
+        );
+    }
+
+    #[test]
+    fn clicks_shorter_than_min_speech_are_not_speech() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        let ev = run(
+            &mut e,
+            &[(0.06, true), (0.5, false), (0.04, true), (1.0, false)],
+        );
+        assert!(ev.is_empty(), "{ev:?}");
+    }
+
+    #[test]
+    fn pauses_inside_an_utterance_are_measured() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        let ev = run(
+            &mut e,
+            &[
+                (0.5, true),
+                (0.5, false),
+                (0.5, true),
+                (0.2, false),
+                (0.4, true),
+                (1.0, false),
+            ],
+        );
+        let EndpointEvent::Utterance { pauses, .. } = &ev[1].1 else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(pauses, &vec![ms(500)], "the 0.2 s gap is below min_pause");
+    }
+
+    #[test]
+    fn a_slow_speaker_gets_a_longer_window_but_never_above_the_cap() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        // A 0.6 s pause inside the first sentence: the window becomes 0.9 s.
+        run(
+            &mut e,
+            &[(0.5, true), (0.6, false), (0.5, true), (1.0, false)],
+        );
+        assert_eq!(e.window(), ms(900));
+        // A 0.8 s pause in the next answer no longer ends it.
+        let ev = run(
+            &mut e,
+            &[(0.5, true), (0.8, false), (0.5, true), (1.5, false)],
+        );
+        assert_eq!(ev.len(), 2, "one utterance, not two: {ev:?}");
+        // However long the pauses, the window stops at max_silence.
+        e.longest_pause = Duration::from_secs(10);
+        assert_eq!(e.window(), ms(2500));
+    }
+
+    #[test]
+    fn elderly_mode_lengthens_the_base_window() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        e.set_silence(ms(2000));
+        let ev = run(
+            &mut e,
+            &[(0.5, true), (1.5, false), (0.5, true), (2.5, false)],
+        );
+        assert_eq!(
+            ev.len(),
+            2,
+            "a 1.5 s pause does not cut an elderly caller off: {ev:?}"
+        );
+    }
+
+    #[test]
+    fn endless_talk_is_cut_at_max_utterance() {
+        let cfg = EndpointConfig {
+            max_utterance: Duration::from_secs(5),
+            ..Default::default()
+        };
+        let mut e = Endpointer::new(cfg);
+        let ev = run(&mut e, &[(8.0, true)]);
+        assert!(matches!(ev[1].1, EndpointEvent::Utterance { .. }));
+        assert_eq!(ev[1].0, Duration::from_secs(5));
+    }
+}
