@@ -574,7 +574,11 @@ fn nobody_answers_caller_leaves_a_message() {
         agent.sip.trace()
     );
     wait_state(&server, &call.call_id, "message", 20 * SEC);
-    // The apology and the beep may still be playing; the message is what follows.
+    // An apology, then a beep: the caller speaks after the beep.
+    assert!(
+        call.media.wait_beep_end(15, 20 * SEC),
+        "the caller hears a beep (a pure tone of at least 300 ms) after the apology, within 20 s"
+    );
     call.media.send_audio(&tone(440.0, 3.0, 8000.0));
     let bye = call.bye().expect("a reply to BYE");
     assert_eq!(bye.code(), 200, "{}", bye.raw);

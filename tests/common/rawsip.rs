@@ -571,6 +571,42 @@ impl Media {
         }
     }
 
+    /// Waits until a beep (a pure tone, 300-3000 Hz) has been heard for at least `min_packets`
+    /// packets in a row and has stopped (the first packet after it that is not the tone);
+    /// false when `timeout` passes first. Decodes PCMU (PT 0).
+    pub fn wait_beep_end(&self, min_packets: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut run = 0;
+        let mut buf = [0u8; 2048];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            self.sock.set_read_timeout(Some(left)).unwrap();
+            let Ok((n, from)) = self.sock.recv_from(&mut buf) else {
+                continue;
+            };
+            let Some(p) = Rtp::parse(&buf[..n], from) else {
+                continue;
+            };
+            if p.pt != 0 {
+                continue;
+            }
+            let pcm: Vec<i16> = p.payload.iter().map(|b| ulaw_to_linear(*b)).collect();
+            let purity = (30..=300)
+                .map(|f| tone_fraction(&pcm, f as f64 * 10.0))
+                .fold(0.0, f64::max);
+            if purity > 0.8 {
+                run += 1;
+            } else if run >= min_packets {
+                return true;
+            } else {
+                run = 0;
+            }
+        }
+    }
+
     fn send_packet(&mut self, pt: u8, marker: bool, ts: u32, payload: &[u8]) {
         let peer = self.peer.expect("media peer known");
         let mut p = Vec::with_capacity(12 + payload.len());
@@ -671,6 +707,24 @@ pub fn ulaw_to_linear(u: u8) -> i16 {
     } else {
         s as i16
     }
+}
+
+/// The share of the energy of `x` (8 kHz) that lies at `freq` Hz (Goertzel): about 1 for a
+/// pure tone, near 0 for silence or speech.
+pub fn tone_fraction(x: &[i16], freq: f64) -> f64 {
+    let n = x.len() as f64;
+    let w = 2.0 * std::f64::consts::PI * freq / 8000.0;
+    let (mut re, mut im, mut energy) = (0.0, 0.0, 0.0);
+    for (i, s) in x.iter().enumerate() {
+        let v = *s as f64;
+        re += v * (w * i as f64).cos();
+        im -= v * (w * i as f64).sin();
+        energy += v * v;
+    }
+    if energy < 1e3 * n {
+        return 0.0; // quieter than about -30 dBFS: not a beep
+    }
+    (re * re + im * im) / (n / 2.0 * energy)
 }
 
 /// A sine tone of `secs` at `freq` Hz, 8 kHz, amplitude `amp`.
