@@ -412,6 +412,45 @@ fn bye_during_welcome_prompt() {
     assert!(after.is_empty(), "{} RTP packets after BYE", after.len());
 }
 
+#[test]
+fn reinvite_hold_and_resume_keep_the_call() {
+    let _g = serial();
+    let server = TestServer::start(ServerOptions::default());
+    let mut call = RawCall::establish(server.sip_addr(), "support");
+    assert!(
+        call.media.collect(SEC).len() >= 35,
+        "prompt audio before hold"
+    );
+    let hold = call
+        .reinvite("sendonly")
+        .expect("an answer to the hold re-INVITE");
+    assert_eq!(hold.code(), 200, "{}", hold.raw);
+    assert!(
+        hold.raw.contains("a=recvonly"),
+        "a sendonly offer is answered recvonly (RFC 3264):\n{}",
+        hold.raw
+    );
+    call.media.drain();
+    let on_hold = call.media.collect(Duration::from_millis(600));
+    assert!(
+        on_hold.len() <= 2,
+        "no audio to a caller who holds: {} packets",
+        on_hold.len()
+    );
+    let resume = call
+        .reinvite("sendrecv")
+        .expect("an answer to the resume re-INVITE");
+    assert_eq!(resume.code(), 200, "{}", resume.raw);
+    assert!(resume.raw.contains("a=sendrecv"), "{}", resume.raw);
+    assert!(
+        call.media.collect(SEC).len() >= 35,
+        "audio flows again after resume"
+    );
+    assert_eq!(server.active(), 1, "hold did not end the call");
+    assert_eq!(call.bye().expect("BYE answered").code(), 200);
+    assert_no_calls_left(&server);
+}
+
 /// A server whose support queue is `agent`, and a caller who has pressed 0 and whose INVITE
 /// the agent has received and answered as `how`.
 fn zeroed_out_call(how: AgentAnswer, opts: ServerOptions) -> (TestServer, RawCall, FakeAgent) {

@@ -5,7 +5,9 @@
 //! messages go back where the peer is: the UDP source address, or the TCP connection it used.
 
 use crate::metrics::Metrics;
-use crate::sip::{frame_stream, parse, parse_unchecked, response_to, SipError, SipMessage};
+use crate::sip::{
+    frame_stream, parse, parse_unchecked, refuse_unparsed, response_to, SipError, SipMessage,
+};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -154,12 +156,14 @@ fn read_message(
 /// answered (it has a Via to send the answer along); responses are never answered.
 fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
     let status = e.status()?;
-    let SipMessage::Request(req) = parse_unchecked(bytes).ok()? else {
-        return None;
-    };
-    req.headers.get("Via")?;
-    req.headers.call_id()?;
-    Some(response_to(&req, status, &e.reason_phrase(), None).to_bytes())
+    match parse_unchecked(bytes) {
+        Ok(SipMessage::Request(req)) if req.headers.get("Via").is_some() => {
+            Some(response_to(&req, status, &e.reason_phrase(), None).to_bytes())
+        }
+        Ok(_) => None,
+        // Too broken to parse: answer from the header lines we can still read.
+        Err(_) => refuse_unparsed(bytes, status, &e.reason_phrase()),
+    }
 }
 
 async fn tcp_accept_loop(listener: TcpListener, up: mpsc::Sender<Inbound>, metrics: Arc<Metrics>) {

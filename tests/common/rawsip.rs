@@ -850,6 +850,11 @@ impl RawCall {
 
     /// An in-dialog request (ACK, BYE) with `cseq`.
     fn in_dialog(&self, method: &str, cseq: u32, br: &str) -> String {
+        self.in_dialog_with_body(method, cseq, br, "")
+    }
+
+    /// An in-dialog request with an SDP `body` (re-INVITE).
+    fn in_dialog_with_body(&self, method: &str, cseq: u32, br: &str, body: &str) -> String {
         let local = self.sip.local;
         let to_tag = self
             .to_tag
@@ -864,7 +869,28 @@ impl RawCall {
             ft = self.from_tag,
             cid = self.call_id,
         );
-        finish(h, "")
+        finish(h, body)
+    }
+
+    /// Sends a re-INVITE whose offer says `direction` (`sendonly` puts the server on hold,
+    /// `sendrecv` resumes), ACKs a 2xx, and returns the final response.
+    pub fn reinvite(&mut self, direction: &str) -> Option<SipMsg> {
+        self.cseq += 1;
+        let body =
+            sdp(self.media.port, &self.offer).replace("a=sendrecv", &format!("a={direction}"));
+        let text = self.in_dialog_with_body("INVITE", self.cseq, &branch(), &body);
+        let to = self.target_addr();
+        self.sip.send_to(&text, to);
+        let cid = self.call_id.clone();
+        let mut prov = Vec::new();
+        let r = self
+            .sip
+            .final_response(&cid, "INVITE", Duration::from_secs(5), &mut prov)?;
+        if r.code() < 300 {
+            let ack = self.in_dialog("ACK", self.cseq, &branch());
+            self.sip.send_to(&ack, to);
+        }
+        Some(r)
     }
 
     /// ACKs a 2xx (new transaction) or a non-2xx final response (same branch, same
