@@ -22,6 +22,48 @@ pub struct Config {
     pub queues: BTreeMap<String, QueueConfig>,
     /// Messages left when nobody answers.
     pub messages: MessagesConfig,
+    /// Speech recognition and endpointing.
+    pub asr: AsrConfig,
+}
+
+/// `[asr]`: the on-box recognizer, its worker pool and the endpointing around it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AsrConfig {
+    /// The ggml whisper model (`humanline model install` writes it).
+    pub model: PathBuf,
+    /// Recognition worker threads; 0 means one per CPU core.
+    pub workers: usize,
+    /// CPU threads each worker gives whisper.
+    pub threads: usize,
+    /// Utterances that may wait for a worker; more are refused (the caller goes to a person).
+    pub queue: usize,
+    /// Seconds an utterance may wait and run before it counts as an ASR fault.
+    pub deadline_seconds: f64,
+    /// Recognise in the plan's language (`false`: detect it, about twice as slow).
+    pub use_plan_language: bool,
+    /// earshot VAD score (0–1) from which a frame counts as voice.
+    pub vad_threshold: f32,
+    /// Longest end-of-utterance silence, however slow the speaker.
+    pub max_endpoint_silence_seconds: f64,
+    /// An utterance is cut after this long.
+    pub max_utterance_seconds: f64,
+}
+
+impl Default for AsrConfig {
+    fn default() -> Self {
+        AsrConfig {
+            model: "models/ggml-base.bin".into(),
+            workers: 0,
+            threads: 1,
+            queue: 16,
+            deadline_seconds: 8.0,
+            use_plan_language: true,
+            vad_threshold: 0.5,
+            max_endpoint_silence_seconds: 2.5,
+            max_utterance_seconds: 20.0,
+        }
+    }
 }
 
 /// `[sip]`.

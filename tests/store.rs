@@ -2,7 +2,7 @@
 
 use humanline::dialplan::{load_file, LoadOptions};
 use humanline::engine::{Outcome, Reason};
-use humanline::store::{CallRecord, Store};
+use humanline::store::{CallRecord, LegDetails, SpeechTurn, Store};
 
 mod common;
 
@@ -47,7 +47,7 @@ fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let c = st.load_call("c1").unwrap().unwrap();
     assert_eq!(c.reason.as_deref(), Some("human_request"));
     assert_eq!(c.caller.as_deref(), Some("sip:alice@127.0.0.1"));
-    assert_eq!(st.schema_version().unwrap(), 2);
+    assert_eq!(st.schema_version().unwrap(), 3);
     assert_eq!(c.turns.len(), r_turns(), "whole transcript kept");
 }
 
@@ -93,4 +93,28 @@ fn a_newer_schema_is_refused_with_a_clear_error() {
         err.contains("99") && err.contains("upgrade humanline"),
         "{err}"
     );
+}
+
+#[test]
+fn telephony_details_and_recognised_utterances_come_back_as_stored() {
+    let mut st = Store::open_in_memory().unwrap();
+    let v = st.save_version(&common::demo_plan("support")).unwrap();
+    let mut r = record("c9", v.id);
+    r.leg = LegDetails {
+        sip_call_id: Some("abc@127.0.0.1".into()),
+        dtmf: "10".into(),
+        agent: Some("sip:agent@127.0.0.1:5070".into()),
+        message_path: None,
+        utterances: vec![SpeechTurn {
+            started_ms: 8_200,
+            ended_ms: 9_900,
+            text: "I want a real person".into(),
+            language: "en".into(),
+            confidence: Some(0.81),
+            features: serde_json::json!({ "delay_ms": 1200, "pauses_ms": [600] }),
+        }],
+    };
+    st.record_call(&r).unwrap();
+    let c = st.load_call("c9").unwrap().unwrap();
+    assert_eq!(c.leg, r.leg);
 }

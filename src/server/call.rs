@@ -23,7 +23,7 @@ use crate::sip::{
     bye_for_dialog, new_tag, response_to, sdp, Dialog, LocalVia, Method, Request, Response, Sdp,
     SipMessage,
 };
-use crate::store::{new_call_id, now_ms, CallRecord, LegDetails};
+use crate::store::{new_call_id, now_ms, CallRecord, LegDetails, SpeechTurn};
 use serde_json::json;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -130,6 +130,7 @@ pub struct CallTask {
     // Bookkeeping.
     events: Vec<(i64, String, serde_json::Value)>,
     dtmf: String,
+    utterances: Vec<SpeechTurn>,
     finished_at: Option<Duration>,
 }
 
@@ -239,6 +240,7 @@ impl CallTask {
             agent_answered: None,
             events: Vec::new(),
             dtmf: String::new(),
+            utterances: Vec::new(),
             finished_at: None,
             sh,
         };
@@ -1229,6 +1231,7 @@ impl CallTask {
                 dtmf: self.dtmf.clone(),
                 agent: self.agent_answered.clone(),
                 message_path: self.message_path.clone(),
+                utterances: std::mem::take(&mut self.utterances),
             },
         };
         let store = Arc::clone(&self.sh.store);

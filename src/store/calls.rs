@@ -43,6 +43,25 @@ pub struct LegDetails {
     pub agent: Option<String>,
     /// The caller's message (WAV), when nobody could take the call.
     pub message_path: Option<String>,
+    /// What the recognizer heard, turn by turn.
+    pub utterances: Vec<SpeechTurn>,
+}
+
+/// One recognised utterance with its timing and the features measured from the audio.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct SpeechTurn {
+    /// Call time of the first voiced frame, ms.
+    pub started_ms: i64,
+    /// Call time of the last voiced frame, ms.
+    pub ended_ms: i64,
+    /// The text (empty when nothing was recognised).
+    pub text: String,
+    /// Language of the text.
+    pub language: String,
+    /// Recognizer confidence 0–1.
+    pub confidence: Option<f32>,
+    /// Measured values: delay before speaking, pauses, speech rate, recognition time…
+    pub features: serde_json::Value,
 }
 
 /// A call as read back.
@@ -164,6 +183,22 @@ impl Store {
                 params![r.id, seq as i64, at, kind, detail.to_string()],
             )?;
         }
+        for (seq, u) in r.leg.utterances.iter().enumerate() {
+            tx.execute(
+                "INSERT INTO utterances (call_id, seq, started_ms, ended_ms, text, language, confidence, features)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    r.id,
+                    seq as i64,
+                    u.started_ms,
+                    u.ended_ms,
+                    u.text,
+                    u.language,
+                    u.confidence,
+                    u.features.to_string()
+                ],
+            )?;
+        }
         if let Some(reason) = reason {
             tx.execute(
                 "INSERT INTO escalations (call_id, reason, queue, signals, path, summary, at_ms)
@@ -220,6 +255,7 @@ impl Store {
                                 dtmf: r.get(15)?,
                                 agent: r.get(16)?,
                                 message_path: r.get(17)?,
+                                utterances: Vec::new(),
                             },
                         },
                         r.get::<_, String>(10)?,
@@ -255,6 +291,32 @@ impl Store {
         let raw: Vec<(i64, String, String)> = st
             .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
+        let mut st = self.conn.prepare(
+            "SELECT started_ms, ended_ms, text, language, confidence, features
+             FROM utterances WHERE call_id = ?1 ORDER BY seq",
+        )?;
+        let rows: Vec<(i64, i64, String, String, Option<f32>, String)> = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })?
+            .collect::<Result<_, _>>()?;
+        for (started_ms, ended_ms, text, language, confidence, features) in rows {
+            call.leg.utterances.push(SpeechTurn {
+                started_ms,
+                ended_ms,
+                text,
+                language,
+                confidence,
+                features: serde_json::from_str(&features)?,
+            });
+        }
         for (at_ms, kind, detail) in raw {
             call.events.push(StoredEvent {
                 at_ms,

@@ -8,7 +8,9 @@ mod calls;
 mod schema;
 mod versions;
 
-pub use calls::{new_call_id, CallRecord, LegDetails, StoredCall, StoredEvent, StoredTurn};
+pub use calls::{
+    new_call_id, CallRecord, LegDetails, SpeechTurn, StoredCall, StoredEvent, StoredTurn,
+};
 pub use versions::PlanVersion;
 
 use std::path::Path;

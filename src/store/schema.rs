@@ -67,6 +67,20 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE calls ADD COLUMN agent TEXT;
     ALTER TABLE calls ADD COLUMN message_path TEXT;
     "#,
+    // 3: what the recognizer heard, turn by turn, with the measured features.
+    r#"
+    CREATE TABLE utterances (
+        call_id     TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq         INTEGER NOT NULL,
+        started_ms  INTEGER NOT NULL,
+        ended_ms    INTEGER NOT NULL,
+        text        TEXT NOT NULL,
+        language    TEXT NOT NULL,
+        confidence  REAL,
+        features    TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    "#,
 ];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.
