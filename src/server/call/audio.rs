@@ -1,0 +1,146 @@
+//! The caller's and the agent's RTP: what the caller hears on each 20 ms tick (prompts,
+//! ringback, the agent, the message tone), what they said (jitter buffer, RFC 4733 and in-band
+//! keys, recording), and the relay between the two legs once bridged.
+
+use super::*;
+
+impl CallTask {
+    // ---- media ------------------------------------------------------------------------------
+
+    pub(super) async fn on_caller_rtp(&mut self, buf: &[u8], from: std::net::SocketAddr) {
+        let Some(p) = parse_rtp(buf) else {
+            return;
+        };
+        self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
+        self.caller.saw_packet_from(from);
+        self.last_caller_packet = self.now();
+        if Some(p.payload_type) == self.caller.dtmf_pt {
+            if matches!(self.sound, Sound::Bridged) {
+                if let Some(a) = &mut self.agent_rtp {
+                    a.send_event(p.payload, p.marker).await;
+                }
+            }
+            if let Some(d) = self.rfc4733.on_packet(p.timestamp, p.payload) {
+                self.last_rfc_digit = Some(self.now());
+                self.digit(d).await;
+            }
+            return;
+        }
+        if p.payload_type != self.caller.codec.payload_type() {
+            return;
+        }
+        if matches!(self.sound, Sound::Bridged) {
+            if let Some(a) = &mut self.agent_rtp {
+                let mut pcm = [0i16; FRAME];
+                let n = self.caller.codec.decode(p.payload, &mut pcm);
+                a.send_pcm(&pcm[..n], p.marker, &self.sh.metrics).await;
+            }
+        }
+        self.jitter.push(p.sequence, p.payload);
+    }
+
+    pub(super) async fn on_agent_rtp(&mut self, buf: &[u8], from: std::net::SocketAddr) {
+        let Some(a) = &mut self.agent_rtp else {
+            return;
+        };
+        let Some(p) = parse_rtp(buf) else {
+            return;
+        };
+        a.saw_packet_from(from);
+        self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
+        if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {
+            return;
+        }
+        let n = a.codec.decode(p.payload, &mut self.line_frame);
+        let pcm = self.line_frame;
+        self.caller
+            .send_pcm(&pcm[..n], p.marker, &self.sh.metrics)
+            .await;
+    }
+
+    /// Every 20 ms while the caller's media runs: what the caller said, what they hear.
+    pub(super) async fn on_tick(&mut self) {
+        let mut heard = [0i16; FRAME];
+        let got = match self.jitter.pop() {
+            Some(payload) => {
+                self.caller.codec.decode(payload, &mut heard);
+                true
+            }
+            None => false,
+        };
+        if got {
+            let holdoff = self
+                .last_rfc_digit
+                .is_some_and(|t| self.now() < t + INBAND_HOLDOFF);
+            if let Some(d) = self.inband.push(&heard) {
+                if !holdoff {
+                    self.digit(d).await;
+                }
+            }
+        }
+        if let Some((m, _)) = &mut self.message {
+            m.push(&heard);
+        }
+        let mut line = [0i16; FRAME];
+        let mut finished_prompt = None;
+        let mut start_recording = false;
+        let mut send = true;
+        match &mut self.sound {
+            Sound::Silence | Sound::Recording => {}
+            Sound::Prompt { id, player } => {
+                if !player.next_frame(&mut line) {
+                    finished_prompt = Some(*id);
+                }
+            }
+            Sound::Ringback(player) => {
+                if !player.next_frame(&mut line) {
+                    *player = Player::new(ringback(6000));
+                    player.next_frame(&mut line);
+                }
+            }
+            Sound::Bridged => {
+                line = self.line_frame;
+                self.line_frame = [0; FRAME];
+                send = false;
+            }
+            Sound::MessageIntro(players) => {
+                let mut played = false;
+                while let Some(p) = players.front_mut() {
+                    if p.next_frame(&mut line) {
+                        played = true;
+                        break;
+                    }
+                    players.pop_front();
+                }
+                if !played {
+                    start_recording = true;
+                }
+            }
+        }
+        if let Some((r, _)) = &mut self.recorder {
+            r.push(&heard, &line);
+        }
+        if send {
+            let marker = std::mem::take(&mut self.marker);
+            self.caller.send_pcm(&line, marker, &self.sh.metrics).await;
+        }
+        if let Some(id) = finished_prompt {
+            self.sound = Sound::Silence;
+            self.pending.push_back(Event::PromptFinished { id });
+        }
+        if start_recording {
+            self.start_recording();
+            self.handoff_input(handoff::Input::RecordingStarted).await;
+        }
+    }
+
+    pub(super) async fn digit(&mut self, d: char) {
+        if self.handoff.is_some() || self.finished_at.is_some() {
+            return;
+        }
+        self.dtmf.push(d);
+        self.sh.live.update(&self.id, |c| c.dtmf.push(d));
+        self.pending.push_back(Event::Digit(d));
+        self.drain_engine().await;
+    }
+}

@@ -1,0 +1,649 @@
+//! The task that owns one call: the caller's dialog (we are the UAS), the caller's RTP, the
+//! engine running the dialplan, and after a hand-off the agent legs, the bridge or the message.
+//!
+//! It is thin IO around three sans-IO machines: [`crate::engine::Call`] (the IVR),
+//! [`super::handoff::Handoff`] (agents and messages) and [`super::agent_leg::AgentLeg`]
+//! (the outbound SIP call). It turns packets and timers into their inputs and carries out
+//! their outputs; it decides nothing about the caller itself.
+
+use super::agent_leg::{self, AgentLeg, LegEvent};
+use super::call_media::{RtpLeg, FRAME};
+use super::handoff::{self, Handoff, Step};
+use super::plans::LoadedPlan;
+use super::retransmit::{Due, Retransmit, T2};
+use super::transport::Peer;
+use super::Shared;
+use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
+use crate::live::LiveCall;
+use crate::media::{
+    parse_rtp, ringback, tone, InbandDetector, JitterBuffer, MonoRecorder, Player, Recorder,
+    Rfc4733Receiver,
+};
+use crate::sip::{
+    bye_for_dialog, new_tag, response_to, sdp, Dialog, LocalVia, Method, Request, Response, Sdp,
+    SipMessage,
+};
+use crate::store::{new_call_id, now_ms, CallRecord, LegDetails, SpeechTurn};
+use serde_json::json;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::path::PathBuf;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+use tracing::Instrument;
+
+mod agents;
+mod audio;
+mod dialog;
+
+/// What the dispatcher hands a call task.
+#[derive(Debug)]
+pub enum Input {
+    /// A SIP message on one of the call's Call-IDs.
+    Sip(SipMessage, Peer),
+}
+
+/// How long a finished call's task stays to answer retransmissions and collect the last
+/// answers (BYE, ACK of a 487) before it forgets the call.
+const LINGER: Duration = Duration::from_secs(4);
+/// In-band digits are ignored this long after an RFC 4733 event (the same key, twice).
+const INBAND_HOLDOFF: Duration = Duration::from_secs(2);
+/// The prompt played before the message tone, when the plan's language has it.
+const MESSAGE_PROMPT: &str = "leave_message";
+
+/// The caller's INVITE transaction and dialog (we are the UAS).
+#[derive(Debug)]
+enum Uas {
+    /// Ringing; answer at this call time.
+    Ringing { answer_at: Duration },
+    /// 200 OK sent; retransmitted (UDP) until the ACK comes.
+    Answered {
+        ok: Vec<u8>,
+        retx: Option<Retransmit>,
+    },
+    /// A final failure (487) sent; retransmitted until its ACK.
+    Refused {
+        resp: Vec<u8>,
+        retx: Option<Retransmit>,
+    },
+}
+
+/// What the caller hears on each 20 ms tick.
+enum Sound {
+    /// Comfort silence.
+    Silence,
+    /// An engine prompt; `PromptFinished { id }` when it ends.
+    Prompt { id: u32, player: Player },
+    /// Ringback while agents ring (loops).
+    Ringback(Player),
+    /// The agent's audio is relayed as it arrives; nothing on the tick.
+    Bridged,
+    /// The apology before the message, then the tone, then recording.
+    MessageIntro(VecDeque<Player>),
+    /// Recording the caller's message.
+    Recording,
+}
+
+/// One call.
+pub struct CallTask {
+    sh: Arc<Shared>,
+    id: String,
+    rx: mpsc::Receiver<Input>,
+    started: Instant,
+    started_ms: i64,
+    // The caller's dialog.
+    invite: Request,
+    caller_peer: Peer,
+    caller_via: LocalVia,
+    local_tag: String,
+    uas: Uas,
+    dialog: Option<Dialog>,
+    answer_sdp: String,
+    sdp_version: u64,
+    session_id: u64,
+    bye_to_caller: Option<(Retransmit, Vec<u8>)>,
+    // The caller's media.
+    caller: RtpLeg,
+    jitter: JitterBuffer,
+    rfc4733: Rfc4733Receiver,
+    inband: InbandDetector,
+    last_rfc_digit: Option<Duration>,
+    last_caller_packet: Duration,
+    sound: Sound,
+    marker: bool,
+    recorder: Option<(Recorder, PathBuf)>,
+    line_frame: [i16; FRAME],
+    message: Option<(MonoRecorder, PathBuf)>,
+    message_path: Option<String>,
+    // The IVR.
+    plan: Arc<LoadedPlan>,
+    engine: engine::Call,
+    wakes: BinaryHeap<Reverse<Duration>>,
+    pending: VecDeque<Event>,
+    // After the hand-off.
+    handoff: Option<Handoff>,
+    context: Option<TransferContext>,
+    agent: Option<AgentLeg>,
+    leaving: Vec<AgentLeg>,
+    agent_rtp: Option<RtpLeg>,
+    agent_answered: Option<String>,
+    // Bookkeeping.
+    events: Vec<(i64, String, serde_json::Value)>,
+    dtmf: String,
+    utterances: Vec<SpeechTurn>,
+    finished_at: Option<Duration>,
+}
+
+impl CallTask {
+    /// Takes a new INVITE: checks the offer, binds RTP, answers `100 Trying` and starts the
+    /// call's task (registered under the INVITE's Call-ID before this returns, so a
+    /// retransmitted INVITE reaches the task and does not make a second call).
+    pub async fn accept(
+        sh: Arc<Shared>,
+        invite: Request,
+        peer: Peer,
+        plan: Arc<LoadedPlan>,
+    ) -> anyhow::Result<()> {
+        let reply = |status: u16, reason: &str| {
+            response_to(&invite, status, reason, Some(&new_tag())).to_bytes()
+        };
+        let offer = match Sdp::parse(&invite.body) {
+            Ok(o) => o,
+            Err(e) => {
+                sh.transport
+                    .send(
+                        &peer,
+                        reply(488, "Not Acceptable Here - SDP offer required"),
+                    )
+                    .await;
+                anyhow::bail!("INVITE without a usable SDP offer: {e}");
+            }
+        };
+        let ip = sh.config.sip.bind.ip();
+        let socket = sh.ports.bind(ip).await?;
+        let port = socket.local_addr()?.port();
+        let session_id = u64::from(super::call_media::rand_u32());
+        let public_ip = sh.config.public_host().parse().unwrap_or(ip);
+        let (answer_sdp, negotiated) = match sdp::answer(&offer, public_ip, port, session_id) {
+            Ok(a) => a,
+            Err(e) => {
+                sh.transport
+                    .send(&peer, reply(488, "Not Acceptable Here"))
+                    .await;
+                anyhow::bail!("no common codec: {e}");
+            }
+        };
+        let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
+        let (tx, rx) = mpsc::channel(256);
+        sh.add_route(&sip_call_id, tx);
+        let id = new_call_id();
+        let caller = invite.headers.get("From").unwrap_or_default().to_string();
+        sh.live.upsert(LiveCall {
+            id: id.clone(),
+            sip_call_id,
+            caller: caller.clone(),
+            dialplan: plan.program.plan.name.clone(),
+            state: "ivr".into(),
+            node: String::new(),
+            path: Vec::new(),
+            dtmf: String::new(),
+            reason: None,
+            agent: None,
+            started_at_ms: now_ms(),
+        });
+        sh.metrics.calls_total.fetch_add(1, Relaxed);
+        sh.transport.send(&peer, reply_trying(&invite)).await;
+        let caller_via = LocalVia {
+            transport: peer.transport().into(),
+            ..sh.via_udp.clone()
+        };
+        let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
+        let engine = engine::Call::new(Arc::clone(&plan.program));
+        let task = CallTask {
+            id,
+            rx,
+            started: Instant::now(),
+            started_ms: now_ms(),
+            invite,
+            caller_peer: peer,
+            caller_via,
+            local_tag: new_tag(),
+            uas: Uas::Ringing {
+                answer_at: Duration::from_millis(sh.config.sip.answer_delay_ms),
+            },
+            dialog: None,
+            answer_sdp,
+            sdp_version: session_id,
+            session_id,
+            bye_to_caller: None,
+            caller: RtpLeg::new(socket, &negotiated),
+            jitter,
+            rfc4733: Rfc4733Receiver::new(),
+            inband: InbandDetector::new(),
+            last_rfc_digit: None,
+            last_caller_packet: Duration::ZERO,
+            sound: Sound::Silence,
+            marker: true,
+            recorder: None,
+            line_frame: [0; FRAME],
+            message: None,
+            message_path: None,
+            plan,
+            engine,
+            wakes: BinaryHeap::new(),
+            pending: VecDeque::new(),
+            handoff: None,
+            context: None,
+            agent: None,
+            leaving: Vec::new(),
+            agent_rtp: None,
+            agent_answered: None,
+            events: Vec::new(),
+            dtmf: String::new(),
+            utterances: Vec::new(),
+            finished_at: None,
+            sh,
+        };
+        let span = tracing::info_span!("call", id = %task.id);
+        tokio::spawn(task.run().instrument(span));
+        Ok(())
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn event(&mut self, kind: &str, detail: serde_json::Value) {
+        let at = self.now().as_millis() as i64;
+        self.events.push((at, kind.to_string(), detail));
+    }
+
+    async fn run(mut self) {
+        tracing::info!(caller = %self.invite.headers.get("From").unwrap_or_default(), plan = %self.plan.program.plan.name, "call arrived");
+        self.ring().await;
+        self.drain_engine().await;
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
+        let mut cbuf = [0u8; 2048];
+        let mut abuf = [0u8; 2048];
+        loop {
+            let deadline = self.next_deadline().map(|d| self.started + d);
+            let media = matches!(self.uas, Uas::Answered { .. }) && self.finished_at.is_none();
+            tokio::select! {
+                m = self.rx.recv() => match m {
+                    Some(Input::Sip(msg, peer)) => self.on_sip(msg, peer).await,
+                    None => break,
+                },
+                r = self.caller.socket.recv_from(&mut cbuf) => {
+                    if let Ok((n, from)) = r {
+                        self.on_caller_rtp(&cbuf[..n], from).await;
+                    }
+                }
+                r = recv_opt(self.agent_rtp.as_ref().map(|l| &l.socket), &mut abuf) => {
+                    if let Ok((n, from)) = r {
+                        self.on_agent_rtp(&abuf[..n], from).await;
+                    }
+                }
+                t = tick.tick(), if media => {
+                    let late = t.elapsed();
+                    if late > Duration::from_millis(10) {
+                        self.sh.metrics.rtp_send_late_total.fetch_add(1, Relaxed);
+                    }
+                    self.on_tick().await;
+                }
+                _ = sleep_until(deadline), if deadline.is_some() => self.on_deadline().await,
+            }
+            self.drain_engine().await;
+            if self.can_forget() {
+                break;
+            }
+        }
+        if self.finished_at.is_none() {
+            self.finish("task stopped").await;
+        }
+        self.sh
+            .remove_route(self.invite.headers.call_id().unwrap_or_default());
+        for leg in self.agent.iter().chain(&self.leaving) {
+            self.sh.remove_route(leg.call_id());
+        }
+        tracing::debug!("call task done");
+    }
+
+    fn next_deadline(&self) -> Option<Duration> {
+        let mut d: Vec<Duration> = Vec::new();
+        match &self.uas {
+            Uas::Ringing { answer_at } => d.push(*answer_at),
+            Uas::Answered { retx: Some(r), .. } | Uas::Refused { retx: Some(r), .. } => {
+                d.push(r.deadline())
+            }
+            _ => {}
+        }
+        if self.finished_at.is_none() {
+            if let Some(Reverse(w)) = self.wakes.peek() {
+                d.push(*w);
+            }
+            if let Some(h) = &self.handoff {
+                d.extend(h.deadline());
+            }
+            if matches!(self.uas, Uas::Answered { .. }) {
+                d.push(self.last_caller_packet + self.rtp_timeout());
+            }
+        }
+        if let Some((r, _)) = &self.bye_to_caller {
+            d.push(r.deadline());
+        }
+        for leg in self.agent.iter().chain(&self.leaving) {
+            d.extend(leg.deadline());
+        }
+        if let Some(f) = self.finished_at {
+            d.push(f + LINGER);
+        }
+        d.into_iter().min()
+    }
+
+    fn rtp_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.sh.config.media.rtp_timeout_seconds.max(1.0))
+    }
+
+    fn can_forget(&self) -> bool {
+        let Some(f) = self.finished_at else {
+            return false;
+        };
+        let quiet = self.bye_to_caller.is_none()
+            && !matches!(
+                self.uas,
+                Uas::Answered { retx: Some(_), .. } | Uas::Refused { retx: Some(_), .. }
+            )
+            && self.agent.iter().chain(&self.leaving).all(AgentLeg::done);
+        quiet || self.now() >= f + LINGER
+    }
+
+    // ---- timers -------------------------------------------------------------------------------
+
+    async fn on_deadline(&mut self) {
+        let now = self.now();
+        if let Uas::Ringing { answer_at } = self.uas {
+            if now >= answer_at && self.finished_at.is_none() {
+                self.answer().await;
+            }
+        }
+        let mut resend = None;
+        let mut timed_out = false;
+        if let Uas::Answered {
+            ok: bytes,
+            retx: Some(r),
+        }
+        | Uas::Refused {
+            resp: bytes,
+            retx: Some(r),
+        } = &mut self.uas
+        {
+            match r.due(now) {
+                Due::Resend => resend = Some(bytes.clone()),
+                Due::TimedOut => timed_out = true,
+                Due::Wait => {}
+            }
+        }
+        if let Some(b) = resend {
+            self.send_caller(b).await;
+        }
+        if timed_out {
+            if let Uas::Answered { retx, .. } | Uas::Refused { retx, .. } = &mut self.uas {
+                *retx = None;
+            }
+            if self.finished_at.is_none() {
+                tracing::warn!("no ACK for our 200 OK; ending the call");
+                self.hang_up_caller().await;
+                self.caller_left("no ACK from the caller").await;
+            }
+        }
+        if let Some((r, bytes)) = &mut self.bye_to_caller {
+            match r.due(now) {
+                Due::Resend => {
+                    let b = bytes.clone();
+                    self.send_caller(b).await;
+                }
+                Due::TimedOut => self.bye_to_caller = None,
+                Due::Wait => {}
+            }
+        }
+        let mut fire = false;
+        while let Some(Reverse(w)) = self.wakes.peek() {
+            if *w > now {
+                break;
+            }
+            self.wakes.pop();
+            fire = true;
+        }
+        if fire && self.finished_at.is_none() {
+            self.pending.push_back(Event::Timer);
+        }
+        self.poll_agents(now).await;
+        if self
+            .handoff
+            .as_ref()
+            .and_then(Handoff::deadline)
+            .is_some_and(|d| now >= d)
+        {
+            self.handoff_input(handoff::Input::Timer).await;
+        }
+        if matches!(self.uas, Uas::Answered { .. })
+            && self.finished_at.is_none()
+            && now >= self.last_caller_packet + self.rtp_timeout()
+        {
+            self.last_caller_packet = now;
+            self.media_silent().await;
+        }
+    }
+
+    /// No RTP from the caller for too long.
+    async fn media_silent(&mut self) {
+        let secs = self.rtp_timeout().as_secs_f64();
+        tracing::warn!("no RTP from the caller for {secs:.0} s");
+        self.event("rtp_timeout", json!({ "seconds": secs }));
+        if self.handoff.is_none() {
+            // In the IVR: a media fault goes to a person, like every fault.
+            self.pending.push_back(Event::Fault(Fault {
+                kind: FaultKind::Media,
+                detail: format!("no audio from the caller for {secs:.0} s"),
+            }));
+        } else if matches!(self.sound, Sound::Recording) {
+            self.handoff_input(handoff::Input::CallerHungUp).await;
+            self.hang_up_caller().await;
+            self.finish("caller silent during the message").await;
+        }
+    }
+
+    // ---- the engine ---------------------------------------------------------------------------
+
+    /// Feeds queued events to the engine and carries out its actions until nothing is left.
+    async fn drain_engine(&mut self) {
+        while let Some(ev) = self.pending.pop_front() {
+            let now = self.now();
+            let actions = self.engine.handle(now, ev);
+            for a in actions {
+                self.apply(a).await;
+            }
+        }
+    }
+
+    async fn apply(&mut self, action: Action) {
+        match action {
+            Action::Play { id, prompt } => match self.sh.prompts.get(self.plan.language, &prompt) {
+                Ok(p) => {
+                    self.sound = Sound::Prompt {
+                        id,
+                        player: Player::new(p),
+                    };
+                    self.marker = true;
+                }
+                Err(e) => {
+                    tracing::error!("prompt {prompt}: {e}");
+                    self.pending.push_back(Event::Fault(Fault {
+                        kind: FaultKind::Media,
+                        detail: format!("prompt {prompt} cannot be played: {e}"),
+                    }));
+                }
+            },
+            Action::StopPlayback => {
+                if matches!(self.sound, Sound::Prompt { .. }) {
+                    self.sound = Sound::Silence;
+                }
+            }
+            Action::Listen { .. } => {}
+            Action::WakeAt(t) => self.wakes.push(Reverse(t)),
+            Action::Transfer { queue, context } => self.transfer(queue, *context).await,
+            Action::Hangup => {
+                self.hang_up_caller().await;
+                self.finish("the plan ended the call").await;
+            }
+            Action::Trace(t) => self.trace(t),
+        }
+    }
+
+    fn trace(&mut self, t: Trace) {
+        if let Trace::Node { node } = &t {
+            let node = node.clone();
+            self.sh.live.update(&self.id, |c| {
+                c.path.push(node.clone());
+                c.node = node;
+            });
+        }
+        let detail = serde_json::to_value(&t).unwrap_or_default();
+        let kind = detail
+            .get("trace")
+            .and_then(|k| k.as_str())
+            .unwrap_or("trace")
+            .to_string();
+        self.event(&kind, detail);
+    }
+
+    // ---- the end ------------------------------------------------------------------------------
+
+    /// The caller hung up (BYE) or vanished.
+    async fn caller_left(&mut self, why: &str) {
+        if self.handoff.is_some() {
+            self.handoff_input(handoff::Input::CallerHungUp).await;
+        } else {
+            self.pending.push_back(Event::CallerHangup);
+            self.drain_engine().await;
+        }
+        self.finish(why).await;
+    }
+
+    /// The call is over for the caller: forget it in the live view, store its record. The task
+    /// lingers a little for retransmissions.
+    async fn finish(&mut self, why: &str) {
+        if self.finished_at.is_some() {
+            return;
+        }
+        let now = self.now();
+        self.finished_at = Some(now);
+        self.sound = Sound::Silence;
+        tracing::info!("call ended: {why}");
+        self.event("ended", json!({ "why": why }));
+        // A bridged or ringing agent goes too.
+        if let Some(mut leg) = self.agent.take() {
+            for b in leg.hang_up(now) {
+                self.sh.transport.send(&Peer::Udp(leg.target()), b).await;
+            }
+            self.leaving.push(leg);
+        }
+        let recording_path = match self.recorder.take() {
+            Some((r, path)) => {
+                let _ = r.finish();
+                Some(path.display().to_string())
+            }
+            None => None,
+        };
+        if let Some((m, path)) = self.message.take() {
+            match m.finish() {
+                Ok(d) => tracing::info!(
+                    "message of {:.1} s left in {}",
+                    d.as_secs_f64(),
+                    path.display()
+                ),
+                Err(e) => tracing::error!("message {} not saved: {e}", path.display()),
+            }
+        }
+        self.sh
+            .metrics
+            .rtp_late_total
+            .fetch_add(self.jitter.late(), Relaxed);
+        self.sh
+            .metrics
+            .rtp_lost_total
+            .fetch_add(self.jitter.lost(), Relaxed);
+        let answered = !matches!(self.uas, Uas::Ringing { .. } | Uas::Refused { .. });
+        let outcome = if answered {
+            self.engine.outcome().cloned().unwrap_or(Outcome::Hangup)
+        } else {
+            Outcome::Hangup
+        };
+        let context = self
+            .context
+            .clone()
+            .unwrap_or_else(|| self.engine.snapshot());
+        let record = CallRecord {
+            id: self.id.clone(),
+            channel: "sip".into(),
+            caller: self.invite.headers.get("From").map(str::to_string),
+            dialplan_version_id: self.plan.version_id,
+            started_at_ms: self.started_ms,
+            duration_ms: now.as_millis() as i64,
+            outcome,
+            context,
+            events: std::mem::take(&mut self.events),
+            recording_path,
+            leg: LegDetails {
+                sip_call_id: self.invite.headers.call_id().map(str::to_string),
+                dtmf: self.dtmf.clone(),
+                agent: self.agent_answered.clone(),
+                message_path: self.message_path.clone(),
+                utterances: std::mem::take(&mut self.utterances),
+            },
+        };
+        let store = Arc::clone(&self.sh.store);
+        let live = Arc::clone(&self.sh.live);
+        let id = self.id.clone();
+        // The record is written before the call leaves the live view, so the API always
+        // shows it in one place or the other.
+        let _ = tokio::task::spawn_blocking(move || {
+            match store.lock() {
+                Ok(mut s) => {
+                    if let Err(e) = s.record_call(&record) {
+                        tracing::error!("call {} not stored: {e}", record.id);
+                    }
+                }
+                Err(_) => tracing::error!("store lock poisoned; call {} not stored", record.id),
+            }
+            live.remove(&id);
+        })
+        .await;
+    }
+}
+
+fn reply_trying(invite: &Request) -> Vec<u8> {
+    response_to(invite, 100, "Trying", None).to_bytes()
+}
+
+async fn recv_opt(
+    socket: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    match socket {
+        Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
