@@ -19,6 +19,7 @@
 //! [`store`] (SQLite) and [`prompts`]. The SIP/RTP, speech, agent and web layers plug into the
 //! engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
 
+pub mod asr;
 pub mod config;
 pub mod dialplan;
 pub mod engine;
