@@ -39,6 +39,10 @@ pub struct Metrics {
     pub rtp_send_late_total: AtomicU64,
     /// SIP messages that could not be parsed.
     pub sip_malformed_total: AtomicU64,
+    /// Utterances sent to the recognizer.
+    pub asr_jobs_total: AtomicU64,
+    /// Utterances that could not be recognised (no model, overload, deadline, error).
+    pub asr_failures_total: AtomicU64,
 }
 
 impl Metrics {
@@ -120,6 +124,18 @@ impl Metrics {
             "counter",
             "SIP messages that could not be parsed.",
             &self.sip_malformed_total,
+        );
+        one(
+            "humanline_asr_jobs_total",
+            "counter",
+            "Utterances sent to the recognizer.",
+            &self.asr_jobs_total,
+        );
+        one(
+            "humanline_asr_failures_total",
+            "counter",
+            "Utterances that could not be recognised.",
+            &self.asr_failures_total,
         );
         let _ = writeln!(o, "# HELP humanline_escalations_total Hand-offs to a person, by reason.\n# TYPE humanline_escalations_total counter");
         for (r, c) in REASONS.iter().zip(&self.escalations) {

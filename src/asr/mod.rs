@@ -20,6 +20,7 @@ mod gpt2_bytes;
 mod install;
 mod mel;
 mod names;
+mod pool;
 mod recognizer;
 mod resample;
 mod whisper;
@@ -35,6 +36,7 @@ pub use install::{
 };
 pub use mel::filterbank as mel_filterbank;
 pub use names::{expected_tensors, map_name};
+pub use pool::{AsrPool, Job, Recognized, Reply};
 pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
 pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
 pub use whisper::{silence_whisper_logs, WhisperRecognizer};

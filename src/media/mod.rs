@@ -7,17 +7,21 @@ mod endpoint;
 mod g711;
 mod jitter;
 mod level;
+mod listener;
 mod prompt;
 mod recorder;
 mod rtp;
+mod vad;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
 pub use endpoint::{EndpointConfig, EndpointEvent, Endpointer};
 pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, Codec};
 pub use jitter::{JitterBuffer, Push, MAX_FRAME_BYTES};
 pub use level::{dbfs, rms};
+pub use listener::{Heard, Listener};
 pub use prompt::{
     ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES, PROMPT_SAMPLE_RATE,
 };
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
+pub use vad::{VadError, VoiceDetector};

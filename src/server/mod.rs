@@ -19,6 +19,7 @@ mod ports;
 pub mod retransmit;
 pub mod transport;
 
+use crate::asr::{AsrPool, WhisperRecognizer};
 use crate::config::Config;
 use crate::live::LiveCalls;
 use crate::media::PromptCache;
@@ -46,6 +47,8 @@ pub struct Shared {
     pub plans: plans::PlanCache,
     /// Prompt audio.
     pub prompts: PromptCache,
+    /// Speech recognition, or why it is not available (every utterance is then a fault).
+    pub asr: Result<Arc<AsrPool>, String>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports.
@@ -78,6 +81,32 @@ impl Shared {
     }
 }
 
+/// Loads the speech model and starts the recognition workers; without a model the server still
+/// serves (keys work, spoken answers go to a person as an ASR fault) and says why in its log.
+fn start_asr(config: &Config) -> Result<Arc<AsrPool>, String> {
+    let a = &config.asr;
+    let workers = if a.workers == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        a.workers
+    };
+    match WhisperRecognizer::load(&a.model, a.threads.max(1) as i32) {
+        Ok(r) => {
+            tracing::info!(
+                model = %a.model.display(),
+                workers,
+                threads = a.threads,
+                "speech recognition ready"
+            );
+            Ok(Arc::new(AsrPool::new(Arc::new(r), workers, a.queue)))
+        }
+        Err(e) => {
+            tracing::error!("speech recognition off: {e}");
+            Err(e.to_string())
+        }
+    }
+}
+
 /// Runs the server until the process is stopped.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::default());
@@ -107,7 +136,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
     let http_addr = http.local_addr()?;
+    let asr = start_asr(&config);
     let shared = Arc::new(Shared {
+        asr,
         via_udp: LocalVia {
             host: config.public_host(),
             port: sip_addr.port(),

@@ -78,6 +78,7 @@ impl CallTask {
                 }
             }
         }
+        self.hear(&heard);
         if let Some((m, _)) = &mut self.message {
             m.push(&heard);
         }

@@ -16,8 +16,8 @@ use super::Shared;
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
 use crate::live::LiveCall;
 use crate::media::{
-    parse_rtp, ringback, tone, InbandDetector, JitterBuffer, MonoRecorder, Player, Recorder,
-    Rfc4733Receiver,
+    parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
+    MonoRecorder, Player, Recorder, Rfc4733Receiver,
 };
 use crate::sip::{
     bye_for_dialog, new_tag, response_to, sdp, Dialog, LocalVia, Method, Request, Response, Sdp,
@@ -39,6 +39,7 @@ use tracing::Instrument;
 mod agents;
 mod audio;
 mod dialog;
+mod speech;
 
 /// What the dispatcher hands a call task.
 #[derive(Debug)]
@@ -124,6 +125,11 @@ pub struct CallTask {
     engine: engine::Call,
     wakes: BinaryHeap<Reverse<Duration>>,
     pending: VecDeque<Event>,
+    // Speech.
+    listener: Option<Listener>,
+    asr_wait: VecDeque<speech::PendingAsr>,
+    hints: Vec<String>,
+    listening_since: Option<Duration>,
     // After the hand-off.
     handoff: Option<Handoff>,
     context: Option<TransferContext>,
@@ -203,6 +209,17 @@ impl CallTask {
         };
         let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
         let engine = engine::Call::new(Arc::clone(&plan.program));
+        let asr = &sh.config.asr;
+        let listener = Listener::new(
+            EndpointConfig {
+                max_silence: Duration::from_secs_f64(asr.max_endpoint_silence_seconds.max(0.3)),
+                max_utterance: Duration::from_secs_f64(asr.max_utterance_seconds.max(1.0)),
+                ..EndpointConfig::default()
+            },
+            asr.vad_threshold,
+        )
+        .map_err(|e| tracing::error!("no voice detection on this call: {e}"))
+        .ok();
         let task = CallTask {
             id,
             rx,
@@ -236,6 +253,10 @@ impl CallTask {
             engine,
             wakes: BinaryHeap::new(),
             pending: VecDeque::new(),
+            listener,
+            asr_wait: VecDeque::new(),
+            hints: Vec::new(),
+            listening_since: None,
             handoff: None,
             context: None,
             agent: None,
@@ -296,6 +317,7 @@ impl CallTask {
                     self.on_tick().await;
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => self.on_deadline().await,
+                (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
             }
             self.drain_engine().await;
             if self.can_forget() {
@@ -494,7 +516,17 @@ impl CallTask {
                     self.sound = Sound::Silence;
                 }
             }
-            Action::Listen { .. } => {}
+            Action::Listen {
+                hints,
+                endpoint_silence,
+                ..
+            } => {
+                self.hints = hints;
+                self.listening_since = Some(self.now());
+                if let Some(l) = &mut self.listener {
+                    l.set_silence(endpoint_silence);
+                }
+            }
             Action::WakeAt(t) => self.wakes.push(Reverse(t)),
             Action::Transfer { queue, context } => self.transfer(queue, *context).await,
             Action::Hangup => {

@@ -1,0 +1,225 @@
+//! A bounded pool of recognition workers shared by every call.
+//!
+//! Calls submit utterances; `workers` OS threads run the recognizer (whisper is CPU-bound and
+//! blocking, so it never runs on the async runtime). The queue is bounded: when it is full a
+//! submission fails at once, and a job whose deadline passed before a worker reached it is
+//! answered with an error instead of being run. Either way the call hears about it and hands
+//! the caller to a person — never a stuck call. A recognizer that panics costs that job, not
+//! the worker.
+
+use super::recognizer::{AsrError, RecognizeOptions, Recognizer, Transcript};
+use super::resample::Upsampler;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// One utterance to recognise.
+pub struct Job {
+    /// The utterance as the phone delivered it: 8 kHz, 16-bit (resampled on the worker).
+    pub pcm8k: Vec<i16>,
+    /// Language, hints and window.
+    pub options: RecognizeOptions,
+    /// Not started after this: answered with [`AsrError::Engine`] ("deadline missed").
+    pub deadline: Instant,
+}
+
+/// What a job's submitter gets back.
+pub type Reply = oneshot::Receiver<Result<Recognized, AsrError>>;
+
+/// A transcript and how long it took.
+#[derive(Debug, Clone)]
+pub struct Recognized {
+    /// The text and its language.
+    pub transcript: Transcript,
+    /// Time in the queue.
+    pub queued: Duration,
+    /// Time in the recognizer.
+    pub took: Duration,
+}
+
+struct Queued {
+    job: Job,
+    submitted: Instant,
+    reply: oneshot::Sender<Result<Recognized, AsrError>>,
+}
+
+/// The shared pool.
+pub struct AsrPool {
+    tx: SyncSender<Queued>,
+    workers: usize,
+}
+
+impl std::fmt::Debug for AsrPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsrPool")
+            .field("workers", &self.workers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AsrPool {
+    /// Starts `workers` threads (at least one) sharing `recognizer`, with room for `queue`
+    /// waiting jobs.
+    pub fn new(recognizer: Arc<dyn Recognizer>, workers: usize, queue: usize) -> AsrPool {
+        let workers = workers.max(1);
+        let (tx, rx) = sync_channel::<Queued>(queue.max(1));
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..workers {
+            let rx = Arc::clone(&rx);
+            let rec = Arc::clone(&recognizer);
+            let spawned = std::thread::Builder::new()
+                .name(format!("asr-{i}"))
+                .spawn(move || work(&rx, rec.as_ref()));
+            if let Err(e) = spawned {
+                tracing::error!("cannot start ASR worker {i}: {e}");
+            }
+        }
+        AsrPool { tx, workers }
+    }
+
+    /// Number of worker threads.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Queues a job; fails at once when the queue is full or the pool is gone.
+    pub fn submit(&self, job: Job) -> Result<Reply, AsrError> {
+        let (reply, rx) = oneshot::channel();
+        let queued = Queued {
+            job,
+            submitted: Instant::now(),
+            reply,
+        };
+        match self.tx.try_send(queued) {
+            Ok(()) => Ok(rx),
+            Err(TrySendError::Full(_)) => Err(AsrError::Engine(
+                "recognition queue full (server overloaded)".into(),
+            )),
+            Err(TrySendError::Disconnected(_)) => {
+                Err(AsrError::Engine("recognition workers are gone".into()))
+            }
+        }
+    }
+}
+
+fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer) {
+    let mut upsampler = match Upsampler::new() {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::error!("ASR worker cannot resample: {e}");
+            return;
+        }
+    };
+    loop {
+        let next = match rx.lock() {
+            Ok(r) => r.recv(),
+            Err(_) => return,
+        };
+        let Ok(q) = next else {
+            return;
+        };
+        let started = Instant::now();
+        if started > q.job.deadline {
+            let _ = q.reply.send(Err(AsrError::Engine(format!(
+                "deadline missed: waited {:.1} s in the recognition queue",
+                (started - q.submitted).as_secs_f64()
+            ))));
+            continue;
+        }
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let pcm16k = upsampler.upsample(&q.job.pcm8k)?;
+            rec.transcribe(&pcm16k, &q.job.options)
+        }));
+        let result = match result {
+            Ok(r) => r.map(|transcript| Recognized {
+                transcript,
+                queued: started - q.submitted,
+                took: started.elapsed(),
+            }),
+            Err(_) => Err(AsrError::Engine("the recognizer crashed".into())),
+        };
+        let _ = q.reply.send(result);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Echo(Duration);
+    impl Recognizer for Echo {
+        fn transcribe(&self, pcm: &[f32], opts: &RecognizeOptions) -> Result<Transcript, AsrError> {
+            std::thread::sleep(self.0);
+            Ok(Transcript {
+                text: format!("{} samples", pcm.len()),
+                language: opts.language.clone().unwrap_or_default(),
+                confidence: None,
+                segments: Vec::new(),
+            })
+        }
+    }
+
+    struct Crash;
+    impl Recognizer for Crash {
+        fn transcribe(&self, _: &[f32], _: &RecognizeOptions) -> Result<Transcript, AsrError> {
+            panic!("model blew up")
+        }
+    }
+
+    fn job(n: usize, deadline: Duration) -> Job {
+        Job {
+            pcm8k: vec![0; n],
+            options: RecognizeOptions::default(),
+            deadline: Instant::now() + deadline,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_job_comes_back_with_its_text() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::ZERO)), 2, 4);
+        let r = pool
+            .submit(job(160, Duration::from_secs(5)))
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.unwrap().transcript.text,
+            "320 samples",
+            "8 kHz in, 16 kHz to the recognizer"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_instead_of_waiting() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::from_millis(300))), 1, 1);
+        let _running = pool.submit(job(1, Duration::from_secs(5))).unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        let _queued = pool.submit(job(1, Duration::from_secs(5))).unwrap();
+        let e = pool.submit(job(1, Duration::from_secs(5))).unwrap_err();
+        assert!(e.to_string().contains("queue full"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_job_past_its_deadline_is_not_run() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::from_millis(200))), 1, 4);
+        let _first = pool.submit(job(1, Duration::from_secs(5))).unwrap();
+        let late = pool.submit(job(1, Duration::from_millis(10))).unwrap();
+        let e = late.await.unwrap().unwrap_err();
+        assert!(e.to_string().contains("deadline missed"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_crashing_recognizer_fails_the_job_and_the_worker_lives_on() {
+        let pool = AsrPool::new(Arc::new(Crash), 1, 4);
+        for _ in 0..2 {
+            let e = pool
+                .submit(job(1, Duration::from_secs(5)))
+                .unwrap()
+                .await
+                .unwrap()
+                .unwrap_err();
+            assert!(e.to_string().contains("crashed"), "{e}");
+        }
+    }
+}

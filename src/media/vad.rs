@@ -1,0 +1,154 @@
+//! Voice activity for each 20 ms phone frame. The 8 kHz audio is brought to 16 kHz by rubato's
+//! band-limited FFT resampler (streaming, one per call) and scored by earshot, a small neural
+//! VAD compiled into the binary (nothing to download), in its 16 ms frames. No allocation per
+//! frame: every buffer is sized once.
+
+use rubato::audioadapter_buffers::direct::InterleavedSlice;
+use rubato::{Fft, FixedSync, Resampler};
+
+/// Samples in one 20 ms frame at 8 kHz.
+const PHONE_FRAME: usize = 160;
+/// Samples in one earshot frame (16 ms at 16 kHz).
+const VAD_FRAME: usize = 256;
+
+/// Why a detector could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("voice activity detector: {0}")]
+pub struct VadError(String);
+
+/// Voice decisions for one caller's audio stream.
+pub struct VoiceDetector {
+    resampler: Fft<f32>,
+    input: [f32; PHONE_FRAME],
+    output: Vec<f32>,
+    pending: Vec<f32>,
+    detector: Box<earshot::Detector>,
+    threshold: f32,
+    score: f32,
+}
+
+impl std::fmt::Debug for VoiceDetector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VoiceDetector")
+            .field("threshold", &self.threshold)
+            .field("score", &self.score)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VoiceDetector {
+    /// A detector calling a frame voiced when earshot's score reaches `threshold` (0–1; 0.5
+    /// is earshot's suggested default).
+    pub fn new(threshold: f32) -> Result<Self, VadError> {
+        let resampler = Fft::new(8_000, 16_000, PHONE_FRAME, 1, FixedSync::Input)
+            .map_err(|e| VadError(e.to_string()))?;
+        let out_max = resampler.output_frames_max();
+        Ok(VoiceDetector {
+            resampler,
+            input: [0.0; PHONE_FRAME],
+            output: vec![0.0; out_max],
+            pending: Vec::with_capacity(out_max + VAD_FRAME),
+            detector: earshot::Detector::default_boxed(),
+            threshold,
+            score: 0.0,
+        })
+    }
+
+    /// The highest earshot score of the last frame.
+    pub fn score(&self) -> f32 {
+        self.score
+    }
+
+    /// Scores one 20 ms frame of 8 kHz audio; true when it holds voice.
+    pub fn push(&mut self, pcm8k: &[i16; PHONE_FRAME]) -> bool {
+        for (d, s) in self.input.iter_mut().zip(pcm8k) {
+            *d = f32::from(*s) / 32768.0;
+        }
+        let produced = {
+            let Ok(inp) = InterleavedSlice::new(&self.input[..], 1, PHONE_FRAME) else {
+                return false;
+            };
+            let frames = self.output.len();
+            let Ok(mut out) = InterleavedSlice::new_mut(&mut self.output[..], 1, frames) else {
+                return false;
+            };
+            match self.resampler.process_into_buffer(&inp, &mut out, None) {
+                Ok((_, n)) => n,
+                Err(_) => 0,
+            }
+        };
+        self.pending.extend_from_slice(&self.output[..produced]);
+        let mut best = 0.0f32;
+        let mut used = 0;
+        while self.pending.len() - used >= VAD_FRAME {
+            let frame = &self.pending[used..used + VAD_FRAME];
+            best = best.max(self.detector.predict_f32(frame));
+            used += VAD_FRAME;
+        }
+        self.pending.drain(..used);
+        if used > 0 {
+            self.score = best;
+        }
+        self.score >= self.threshold
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frames(samples: &[i16]) -> impl Iterator<Item = [i16; PHONE_FRAME]> + '_ {
+        samples.chunks_exact(PHONE_FRAME).map(|c| {
+            let mut f = [0i16; PHONE_FRAME];
+            f.copy_from_slice(c);
+            f
+        })
+    }
+
+    #[test]
+    fn silence_is_never_voice() {
+        let mut v = VoiceDetector::new(0.5).unwrap();
+        let zeros = vec![0i16; 8000 * 2];
+        assert!(frames(&zeros).all(|f| !v.push(&f)));
+    }
+
+    #[test]
+    fn the_welcome_prompt_is_mostly_voice_and_its_trailing_silence_is_not() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/prompts/en/welcome.wav");
+        let pcm: Vec<i16> = hound::WavReader::open(path)
+            .unwrap()
+            .samples::<i16>()
+            .map(|s| s.unwrap())
+            .collect();
+        let mut v = VoiceDetector::new(0.5).unwrap();
+        let decisions: Vec<bool> = frames(&pcm).map(|f| v.push(&f)).collect();
+        let voiced = decisions.iter().filter(|d| **d).count() as f64 / decisions.len() as f64;
+        assert!(
+            voiced > 0.5,
+            "only {:.0}% of a spoken prompt voiced",
+            voiced * 100.0
+        );
+        let mut tail = VoiceDetector::new(0.5).unwrap();
+        for f in frames(&pcm) {
+            tail.push(&f);
+        }
+        let quiet = vec![0i16; 8000];
+        let after: Vec<bool> = frames(&quiet).map(|f| tail.push(&f)).collect();
+        assert!(
+            !after[after.len() - 1],
+            "half a second of silence after speech is not voice"
+        );
+    }
+
+    #[test]
+    fn a_steady_tone_is_not_voice() {
+        let tone: Vec<i16> = (0..16000)
+            .map(|i| {
+                (8000.0 * (2.0 * std::f64::consts::PI * 1000.0 * i as f64 / 8000.0).sin()) as i16
+            })
+            .collect();
+        let mut v = VoiceDetector::new(0.5).unwrap();
+        let voiced = frames(&tone).filter(|f| v.push(f)).count();
+        assert!(voiced < 10, "{voiced} of 100 tone frames called voice");
+    }
+}
