@@ -50,6 +50,8 @@ pub struct ServerOptions {
     pub message_max_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
+    /// The body of the `[asr]` table; `None`: the repo's model, one worker with two threads.
+    pub asr: Option<String>,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +64,7 @@ impl Default for ServerOptions {
             ring_timeout_seconds: 20.0,
             message_max_seconds: 10.0,
             extra_toml: String::new(),
+            asr: None,
         }
     }
 }
@@ -135,7 +138,8 @@ impl TestServer {
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
              [queues.support]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
-             [messages]\nmax_seconds = {msg:?}\n\n{extra}\n",
+             [queues.support_zh]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
+             [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
             record = opts.record,
@@ -147,6 +151,10 @@ impl TestServer {
             ring = opts.ring_timeout_seconds,
             msg = opts.message_max_seconds,
             extra = opts.extra_toml,
+            asr = opts.asr.clone().unwrap_or_else(|| format!(
+                "model = {}\nworkers = 1\nthreads = 2",
+                toml_str(&repo.join("models/ggml-base.bin").to_string_lossy())
+            )),
         );
         let config_path = dir.path().join("humanline.toml");
         std::fs::write(&config_path, config).expect("write config");
