@@ -50,7 +50,7 @@ check-plans: build
 # callers) in steps, DTMF 0 -> agent INVITE and first-RTP latency. Prints a table and writes
 # target/bench/sip_load.json. Needs sipp (apt-get install sip-tester). About 3-5 minutes.
 bench: setup
-	@command -v sipp >/dev/null || { echo "bench: installing sip-tester (sipp)"; apt-get install -y -qq sip-tester; }
+	@command -v sipp >/dev/null || { echo "bench: installing sip-tester (sipp)"; apt-get update -qq && apt-get install -y -qq sip-tester; }
 	$(CARGO) build --release
 	$(CARGO) bench --bench sip_load
 

@@ -75,6 +75,7 @@ fn main() -> anyhow::Result<()> {
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let out_dir = repo.join("target/bench");
     std::fs::create_dir_all(&out_dir).context("creating target/bench")?;
+    remove_sipp_files(&out_dir);
     anyhow::ensure!(
         sipp::available(),
         "sipp is not installed (apt-get install sip-tester)"
@@ -134,27 +135,46 @@ fn main() -> anyhow::Result<()> {
 
 // ---- 1. the ramp ------------------------------------------------------------------------------
 
-/// Runs the steps in order, stopping after the first one that does not pass.
+/// Runs the steps in order and stops after the first one that does not pass; then tries once
+/// halfway between it and the last passing step (rounded to 50 calls), to narrow the capacity.
 fn ramp(server: &Server, opts: &Options, out_dir: &Path) -> anyhow::Result<Vec<Step>> {
-    let mut steps = Vec::new();
+    let mut steps: Vec<Step> = Vec::new();
     for &calls in &opts.steps {
-        let step = run_step(server, calls, opts, sipp_media_port()?, out_dir)?;
-        println!(
-            "step {calls}: failed {}, late {:.3} % (server) {:.3} % (probes), CPU {:.1} %, RSS {:.1} MB, {}",
-            step.failed,
-            step.server_late_pct,
-            step.probe_late_pct,
-            step.server_cpu_pct,
-            step.rss_mb,
-            if step.passed { "pass" } else { "FAIL" }
-        );
+        let step = measured_step(server, calls, opts, out_dir)?;
         let passed = step.passed;
         steps.push(step);
         if !passed {
+            let last_pass = steps.iter().filter(|s| s.passed).map(|s| s.calls).max();
+            if let Some(mid) = last_pass.map(|p| (p + calls) / 2 / 50 * 50) {
+                if mid > last_pass.unwrap_or(0) && mid < calls {
+                    steps.push(measured_step(server, mid, opts, out_dir)?);
+                }
+            }
             break;
         }
     }
     Ok(steps)
+}
+
+/// One step, announced on stdout as it finishes.
+fn measured_step(
+    server: &Server,
+    calls: usize,
+    opts: &Options,
+    out_dir: &Path,
+) -> anyhow::Result<Step> {
+    let step = run_step(server, calls, opts, sipp_media_port()?, out_dir)?;
+    println!(
+        "step {calls}: failed {}, late {:.3} % (server) {:.3} % (probes), CPU {:.1} %, others {:.0} %, RSS {:.1} MB, {}",
+        step.failed,
+        step.server_late_pct,
+        step.probe_late_pct,
+        step.server_cpu_pct,
+        step.others_cpu_pct,
+        step.rss_mb,
+        if step.passed { "pass" } else { "FAIL" }
+    );
+    Ok(step)
 }
 
 /// A counter snapshot of the server at one instant.
@@ -214,14 +234,15 @@ fn run_step(
     let window = opts
         .steady
         .min(last_end.saturating_duration_since(Instant::now()));
+    let pids = [server.pid(), sipp.pid(), std::process::id()];
     let (w0, cpu0, s0) = (
         SystemTime::now(),
-        CpuMark::now(server.pid()),
+        CpuMark::now(&pids),
         Snapshot::take(server)?,
     );
     let active_min = min_active_over(server, window);
     let (w1, s1) = (SystemTime::now(), Snapshot::take(server)?);
-    let cpu = cpu0.since(server.pid());
+    let cpu = cpu0.since();
     let rss = sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN);
     let results: Vec<ProbeResult> = probe_calls.into_iter().map(Probe::stop).collect();
     let outcome = sipp.finish()?;
@@ -249,8 +270,11 @@ fn run_step(
         server_late_pct: pct(s1.late - s0.late, sent),
         probe: gaps,
         probe_late_pct: pct(gaps.late as f64, gaps.packets as f64),
-        server_cpu_pct: cpu.process_cores * 100.0,
+        server_cpu_pct: cpu.process_cores[0] * 100.0,
         machine_busy_pct: cpu.machine_busy * 100.0,
+        sipp_cpu_pct: cpu.process_cores[1] * 100.0,
+        others_cpu_pct: (cpu.machine_busy * cores() - cpu.process_cores.iter().sum::<f64>())
+            * 100.0,
         rss_mb: rss,
         rss_after_mb: sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN),
         sipp: outcome,
@@ -263,6 +287,11 @@ fn run_step(
         && step.probe_late_pct < 1.0
         && step.probe.packets > 0;
     Ok(step)
+}
+
+/// Logical CPUs of the machine.
+fn cores() -> f64 {
+    std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64)
 }
 
 /// `part / whole` in %, 0 when there is no whole.
@@ -402,6 +431,15 @@ fn send_dtmf_zero(call: &UacCall, to: SocketAddr) -> anyhow::Result<SystemTime> 
             .send_to(rtp.event_packet(DTMF_PT, &end, false), to)?;
     }
     Ok(sent_at)
+}
+
+/// Removes sipp's files of an earlier run, so what is in target/bench is this run's.
+fn remove_sipp_files(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("sipp_") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Counts WARN and ERROR lines of the server's log and keeps the first few.

@@ -43,6 +43,11 @@ pub struct Step {
     pub server_cpu_pct: f64,
     /// The whole machine's CPU busy over the window, % of all cores (other work included).
     pub machine_busy_pct: f64,
+    /// sipp's CPU over the window, % of one core.
+    pub sipp_cpu_pct: f64,
+    /// Everything but the server, sipp and the benchmark itself (other users of the machine),
+    /// % of one core.
+    pub others_cpu_pct: f64,
     /// Server resident memory at the end of the window, MB.
     pub rss_mb: f64,
     /// Server resident memory once the step's calls are gone, MB.
@@ -203,7 +208,7 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6}",
+            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
             "calls",
             "failed",
             "active",
@@ -213,18 +218,21 @@ impl Report {
             "probe max",
             "CPU %",
             "machine",
+            "others",
             "RSS MB",
             "pass"
         );
         let _ = writeln!(
             o,
-            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>6}",
-            "", "", "min", "", "server", "%", "gap ms", "1 core", "busy %", "", ""
+            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
+            "", "", "min", "", "server", "%", "gap ms", "1 core", "busy %", "CPU %", "", ""
         );
-        for s in &self.steps {
+        let mut steps: Vec<&Step> = self.steps.iter().collect();
+        steps.sort_by_key(|s| s.calls);
+        for s in steps {
             let _ = writeln!(
                 o,
-                "{:>6} {:>6} {:>7.0} {:>14} {:>8.3} {:>10.3} {:>10.1} {:>8.1} {:>8.1} {:>8.1} {:>6}",
+                "{:>6} {:>6} {:>7.0} {:>14} {:>8.3} {:>10.3} {:>10.1} {:>8.1} {:>8.1} {:>8.0} {:>8.1} {:>6}",
                 s.calls,
                 s.failed,
                 s.active_min,
@@ -238,6 +246,7 @@ impl Report {
                 s.probe.max_gap_ms,
                 s.server_cpu_pct,
                 s.machine_busy_pct,
+                s.others_cpu_pct,
                 s.rss_mb,
                 if s.passed { "yes" } else { "NO" }
             );
@@ -303,7 +312,9 @@ impl Report {
             o,
             "\nNotes: late % (server) = humanline_rtp_send_late_total / humanline_rtp_packets_sent_total over the window \
              (ticks > 10 ms late); probe late % = inter-arrival gaps > 30 ms at our own probe callers (kernel receive \
-             stamps); CPU % = server utime+stime / wall (100 = one core); machine busy % = all cores, other work included."
+             stamps); CPU % = server utime+stime / wall (100 = one core); machine busy % = all cores, other work included; \
+             others CPU % = machine busy minus server, sipp and this benchmark (other users of the machine), 100 = one core. \
+             failed = sipp failed calls + failed probe calls + 503s."
         );
         let _ = writeln!(
             o,

@@ -95,6 +95,11 @@ impl Sipp {
         })
     }
 
+    /// sipp's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Waits for sipp to finish (its calls end by themselves) and reads its statistics.
     pub fn finish(mut self) -> anyhow::Result<SippOutcome> {
         let limit = self.load.hold

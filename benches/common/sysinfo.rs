@@ -97,46 +97,50 @@ fn machine_jiffies() -> Option<(u64, u64)> {
 }
 
 /// A reading at the start of a measuring window.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuMark {
     at: Instant,
-    process: Option<f64>,
+    processes: Vec<(u32, Option<f64>)>,
     machine: Option<(u64, u64)>,
 }
 
 /// CPU use over a window.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CpuUse {
-    /// The process's CPU time over wall time: 1.0 = one core fully busy.
-    pub process_cores: f64,
+    /// Each process's CPU time over wall time, in the order given: 1.0 = one core fully busy.
+    pub process_cores: Vec<f64>,
     /// The whole machine's busy share over the window: 1.0 = every core busy.
     pub machine_busy: f64,
 }
 
 impl CpuMark {
-    /// Reads the process's and the machine's counters now.
-    pub fn now(pid: u32) -> CpuMark {
+    /// Reads the counters of processes `pids` and of the machine now.
+    pub fn now(pids: &[u32]) -> CpuMark {
         CpuMark {
             at: Instant::now(),
-            process: process_cpu_seconds(pid),
+            processes: pids.iter().map(|&p| (p, process_cpu_seconds(p))).collect(),
             machine: machine_jiffies(),
         }
     }
 
     /// CPU use between this mark and now.
-    pub fn since(&self, pid: u32) -> CpuUse {
+    pub fn since(&self) -> CpuUse {
         let wall = self.at.elapsed().as_secs_f64().max(1e-9);
-        let process = match (self.process, process_cpu_seconds(pid)) {
-            (Some(a), Some(b)) => (b - a) / wall,
-            _ => f64::NAN,
-        };
-        let machine = match (self.machine, machine_jiffies()) {
+        let process_cores = self
+            .processes
+            .iter()
+            .map(|&(pid, start)| match (start, process_cpu_seconds(pid)) {
+                (Some(a), Some(b)) => (b - a) / wall,
+                _ => f64::NAN,
+            })
+            .collect();
+        let machine_busy = match (self.machine, machine_jiffies()) {
             (Some((b0, t0)), Some((b1, t1))) if t1 > t0 => (b1 - b0) as f64 / (t1 - t0) as f64,
             _ => f64::NAN,
         };
         CpuUse {
-            process_cores: process,
-            machine_busy: machine,
+            process_cores,
+            machine_busy,
         }
     }
 }
