@@ -92,78 +92,136 @@ fn main() -> anyhow::Result<()> {
     );
 
     let agent = FakeAgent::start(486, "Busy Here").context("starting the fake agent")?;
-    let binary = Path::new(env!("CARGO_BIN_EXE_humanline"));
-    let server = Server::start(binary, &repo, agent.port)?;
-    println!(
-        "server pid {} on sip {} http {}",
-        server.pid(),
-        server.sip,
-        server.http
-    );
+    let mut servers = Servers {
+        binary: Path::new(env!("CARGO_BIN_EXE_humanline")),
+        repo: &repo,
+        agent_port: agent.port,
+        out_dir: &out_dir,
+        logs: Vec::new(),
+    };
+    let server = servers.start()?;
 
     let latency = latency_test(&server, &agent, opts.latency_calls);
     println!(
         "latency: DTMF→INVITE p50 {:.2} ms, first RTP p50 {:.2} ms ({} failed)",
         latency.dtmf_to_agent_invite_ms.p50, latency.first_rtp_after_200_ms.p50, latency.failed
     );
-    server.wait_idle(Duration::from_secs(15));
-    let idle_rss = sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN);
-
-    let steps = ramp(&server, &opts, &out_dir)?;
-    let summary = Summary::from_steps(&steps, idle_rss, &machine);
-    let log_copy = out_dir.join("sip_load_server.log");
-    server.keep_log(&log_copy)?;
-    drop(server);
+    let steps = ramp(&mut servers, server, &opts)?;
+    let summary = Summary::from_steps(&steps, &machine);
     let report = Report {
         machine,
         steady_window_s: opts.steady.as_secs_f64(),
         steps,
         latency,
         summary,
-        server_log: read_server_log(&log_copy),
+        server_log: read_server_logs(&servers.logs),
     };
     print!("{}", report.render());
     let json = out_dir.join("sip_load.json");
     std::fs::write(&json, serde_json::to_string_pretty(&report)?)?;
     println!(
-        "\nJSON: {}  server log: {}",
+        "\nJSON: {}  server logs: {:?}",
         json.display(),
-        log_copy.display()
+        servers.logs
     );
     Ok(())
+}
+
+/// Starts servers under test and keeps their logs in the output folder when they stop.
+struct Servers<'a> {
+    binary: &'a Path,
+    repo: &'a Path,
+    agent_port: u16,
+    out_dir: &'a Path,
+    logs: Vec<PathBuf>,
+}
+
+impl Servers<'_> {
+    /// A fresh server with the fake agent in its support queue.
+    fn start(&self) -> anyhow::Result<Server> {
+        let server = Server::start(self.binary, self.repo, self.agent_port)?;
+        println!(
+            "server pid {} on sip {} http {}",
+            server.pid(),
+            server.sip,
+            server.http
+        );
+        Ok(server)
+    }
+
+    /// Stops `server`, keeping its log.
+    fn retire(&mut self, server: Server) -> anyhow::Result<()> {
+        let name = match self.logs.len() {
+            0 => "sip_load_server.log".to_string(),
+            n => format!("sip_load_server_{}.log", n + 1),
+        };
+        let path = self.out_dir.join(name);
+        server.keep_log(&path)?;
+        self.logs.push(path);
+        Ok(())
+    }
+}
+
+/// The server's resident memory once its calls are gone: the baseline of "RSS per call".
+fn idle_rss(server: &Server) -> f64 {
+    server.wait_idle(Duration::from_secs(30));
+    sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN)
 }
 
 // ---- 1. the ramp ------------------------------------------------------------------------------
 
 /// Runs the steps in order and stops after the first one that does not pass; then tries once
-/// halfway between it and the last passing step (rounded to 50 calls), to narrow the capacity.
-fn ramp(server: &Server, opts: &Options, out_dir: &Path) -> anyhow::Result<Vec<Step>> {
+/// halfway between it and the last passing step (rounded to 50 calls) on a fresh server, to
+/// narrow the capacity without the larger step's memory and state in the way.
+fn ramp(servers: &mut Servers, server: Server, opts: &Options) -> anyhow::Result<Vec<Step>> {
     let mut steps: Vec<Step> = Vec::new();
+    let idle = idle_rss(&server);
+    let mut failed_at = None;
     for &calls in &opts.steps {
-        let step = measured_step(server, calls, opts, out_dir)?;
+        let step = measured_step(&server, idle, calls, opts, servers.out_dir)?;
         let passed = step.passed;
         steps.push(step);
         if !passed {
-            let last_pass = steps.iter().filter(|s| s.passed).map(|s| s.calls).max();
-            if let Some(mid) = last_pass.map(|p| (p + calls) / 2 / 50 * 50) {
-                if mid > last_pass.unwrap_or(0) && mid < calls {
-                    steps.push(measured_step(server, mid, opts, out_dir)?);
-                }
-            }
+            failed_at = Some(calls);
             break;
+        }
+    }
+    servers.retire(server)?;
+    let last_pass = steps.iter().filter(|s| s.passed).map(|s| s.calls).max();
+    if let (Some(pass), Some(fail)) = (last_pass, failed_at) {
+        let mid = (pass + fail) / 2 / 50 * 50;
+        if mid > pass && mid < fail {
+            let fresh = servers.start()?;
+            warm_up(&fresh)?;
+            let idle = idle_rss(&fresh);
+            let mut step = measured_step(&fresh, idle, mid, opts, servers.out_dir)?;
+            step.fresh_server = true;
+            steps.push(step);
+            servers.retire(fresh)?;
         }
     }
     Ok(steps)
 }
 
+/// One call on a fresh server so its prompts are loaded before the idle RSS is taken.
+fn warm_up(server: &Server) -> anyhow::Result<()> {
+    let mut call = UacCall::new(server.sip, USER)?;
+    call.invite(Duration::from_secs(5))
+        .map_err(anyhow::Error::msg)?;
+    first_rtp(&call, Duration::from_secs(2))?;
+    call.bye(Duration::from_secs(5)).map_err(anyhow::Error::msg)
+}
+
 /// One step, announced on stdout as it finishes.
 fn measured_step(
     server: &Server,
+    idle_rss_mb: f64,
     calls: usize,
     opts: &Options,
     out_dir: &Path,
 ) -> anyhow::Result<Step> {
-    let step = run_step(server, calls, opts, sipp_media_port()?, out_dir)?;
+    let mut step = run_step(server, calls, opts, sipp_media_port()?, out_dir)?;
+    step.idle_rss_mb = idle_rss_mb;
     println!(
         "step {calls}: failed {}, late {:.3} % (server) {:.3} % (probes), CPU {:.1} %, others {:.0} %, RSS {:.1} MB, {}",
         step.failed,
@@ -240,9 +298,13 @@ fn run_step(
         CpuMark::now(&pids),
         Snapshot::take(server)?,
     );
+    let runq0 = sysinfo::runqueue_wait_seconds(server.pid());
     let active_min = min_active_over(server, window);
     let (w1, s1) = (SystemTime::now(), Snapshot::take(server)?);
     let cpu = cpu0.since();
+    let runq = sysinfo::runqueue_wait_seconds(server.pid())
+        .zip(runq0)
+        .map(|(b, a)| b - a);
     let rss = sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN);
     let results: Vec<ProbeResult> = probe_calls.into_iter().map(Probe::stop).collect();
     let outcome = sipp.finish()?;
@@ -273,6 +335,7 @@ fn run_step(
         server_cpu_pct: cpu.process_cores[0] * 100.0,
         machine_busy_pct: cpu.machine_busy * 100.0,
         sipp_cpu_pct: cpu.process_cores[1] * 100.0,
+        server_runq_wait_ms_per_s: runq.map_or(f64::NAN, |w| w * 1e3 / secs.max(1e-9)),
         others_cpu_pct: (cpu.machine_busy * cores() - cpu.process_cores.iter().sum::<f64>())
             * 100.0,
         rss_mb: rss,
@@ -280,6 +343,8 @@ fn run_step(
         sipp: outcome,
         probe_errors,
         passed: false,
+        fresh_server: false,
+        idle_rss_mb: f64::NAN,
     };
     step.passed = step.failed == 0
         && step.active_min >= step.calls as f64
@@ -442,9 +507,12 @@ fn remove_sipp_files(dir: &Path) {
     }
 }
 
-/// Counts WARN and ERROR lines of the server's log and keeps the first few.
-fn read_server_log(path: &Path) -> ServerLog {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+/// Counts WARN and ERROR lines of the servers' logs and keeps the first few.
+fn read_server_logs(paths: &[PathBuf]) -> ServerLog {
+    let text: String = paths
+        .iter()
+        .filter_map(|p| std::fs::read_to_string(p).ok())
+        .collect();
     let mut log = ServerLog::default();
     for line in text.lines() {
         let warn = line.contains(" WARN ");

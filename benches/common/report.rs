@@ -48,6 +48,10 @@ pub struct Step {
     /// Everything but the server, sipp and the benchmark itself (other users of the machine),
     /// % of one core.
     pub others_cpu_pct: f64,
+    /// Time the server's threads waited for a CPU while runnable, ms per second of window.
+    pub server_runq_wait_ms_per_s: f64,
+    /// Server resident memory before the step's calls (the process's idle baseline), MB.
+    pub idle_rss_mb: f64,
     /// Server resident memory at the end of the window, MB.
     pub rss_mb: f64,
     /// Server resident memory once the step's calls are gone, MB.
@@ -58,6 +62,8 @@ pub struct Step {
     pub probe_errors: Vec<String>,
     /// No failures, every call up, both late rates under 1 %.
     pub passed: bool,
+    /// Run on a freshly started server (the midpoint step after a failure).
+    pub fresh_server: bool,
 }
 
 /// p50/p99 of a latency sample, ms.
@@ -124,10 +130,10 @@ pub struct Summary {
     pub calls_per_core: Option<f64>,
     /// Server CPU per call at that step, % of one core.
     pub core_pct_per_call: Option<f64>,
-    /// (RSS at that step − idle RSS) / calls, KB.
+    /// (RSS at that step − the server's idle RSS) / calls, KB.
     pub rss_per_call_kb: Option<f64>,
-    /// Server RSS before the ramp, MB.
-    pub idle_rss_mb: f64,
+    /// The idle RSS used, MB.
+    pub idle_rss_mb: Option<f64>,
     /// Asterisk's ≈100 calls per GHz at this machine's clock, calls per core.
     pub asterisk_calls_per_core_here: Option<f64>,
     /// rustpbx relay's ≈0.08 % core per call, as calls per core.
@@ -164,7 +170,7 @@ pub struct ServerLog {
 
 impl Summary {
     /// Picks the highest passing step and derives per-core and per-call numbers.
-    pub fn from_steps(steps: &[Step], idle_rss_mb: f64, machine: &Machine) -> Summary {
+    pub fn from_steps(steps: &[Step], machine: &Machine) -> Summary {
         let best = steps.iter().filter(|s| s.passed).max_by_key(|s| s.calls);
         let cores = best.map(|s| s.server_cpu_pct / 100.0);
         Summary {
@@ -174,8 +180,8 @@ impl Summary {
                 .filter(|(_, c)| *c > 0.0)
                 .map(|(s, c)| s.calls as f64 / c),
             core_pct_per_call: best.map(|s| s.server_cpu_pct / s.calls as f64),
-            rss_per_call_kb: best.map(|s| (s.rss_mb - idle_rss_mb) * 1024.0 / s.calls as f64),
-            idle_rss_mb,
+            rss_per_call_kb: best.map(|s| (s.rss_mb - s.idle_rss_mb) * 1024.0 / s.calls as f64),
+            idle_rss_mb: best.map(|s| s.idle_rss_mb),
             asterisk_calls_per_core_here: machine
                 .cpu_mhz
                 .map(|mhz| ASTERISK_CALLS_PER_GHZ * mhz / 1000.0),
@@ -208,7 +214,7 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
+            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
             "calls",
             "failed",
             "active",
@@ -217,6 +223,7 @@ impl Report {
             "probe late",
             "probe max",
             "CPU %",
+            "runq",
             "machine",
             "others",
             "RSS MB",
@@ -224,15 +231,27 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>6}",
-            "", "", "min", "", "server", "%", "gap ms", "1 core", "busy %", "CPU %", "", ""
+            "{:>6} {:>6} {:>7} {:>14} {:>8} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>6}",
+            "",
+            "",
+            "min",
+            "",
+            "server",
+            "%",
+            "gap ms",
+            "1 core",
+            "wait ms/s",
+            "busy %",
+            "CPU %",
+            "",
+            ""
         );
         let mut steps: Vec<&Step> = self.steps.iter().collect();
         steps.sort_by_key(|s| s.calls);
         for s in steps {
             let _ = writeln!(
                 o,
-                "{:>6} {:>6} {:>7.0} {:>14} {:>8.3} {:>10.3} {:>10.1} {:>8.1} {:>8.1} {:>8.0} {:>8.1} {:>6}",
+                "{:>6} {:>6} {:>7.0} {:>14} {:>8.3} {:>10.3} {:>10.1} {:>8.1} {:>8.1} {:>8.1} {:>8.0} {:>8.1} {:>6}",
                 s.calls,
                 s.failed,
                 s.active_min,
@@ -245,21 +264,27 @@ impl Report {
                 s.probe_late_pct,
                 s.probe.max_gap_ms,
                 s.server_cpu_pct,
+                s.server_runq_wait_ms_per_s,
                 s.machine_busy_pct,
                 s.others_cpu_pct,
                 s.rss_mb,
-                if s.passed { "yes" } else { "NO" }
+                match (s.passed, s.fresh_server) {
+                    (true, false) => "yes",
+                    (true, true) => "yes*",
+                    (false, false) => "NO",
+                    (false, true) => "NO*",
+                }
             );
         }
         let sm = &self.summary;
         let _ = writeln!(
             o,
-            "   highest passing step: {} calls → {} calls per core ({} % of a core per call); RSS per call {} KB (idle RSS {:.1} MB)",
+            "   * midpoint step on a freshly started server (RSS not inflated by the larger step before it)\n   highest passing step: {} calls → {} calls per core ({} % of a core per call); RSS per call {} KB (idle RSS {} MB)",
             sm.best_calls.map_or("none".into(), |c| c.to_string()),
             opt(sm.calls_per_core, 0),
             opt(sm.core_pct_per_call, 4),
             opt(sm.rss_per_call_kb, 1),
-            sm.idle_rss_mb
+            opt(sm.idle_rss_mb, 1)
         );
         let l = &self.latency;
         let _ = writeln!(
@@ -314,7 +339,8 @@ impl Report {
              (ticks > 10 ms late); probe late % = inter-arrival gaps > 30 ms at our own probe callers (kernel receive \
              stamps); CPU % = server utime+stime / wall (100 = one core); machine busy % = all cores, other work included; \
              others CPU % = machine busy minus server, sipp and this benchmark (other users of the machine), 100 = one core. \
-             failed = sipp failed calls + failed probe calls + 503s."
+             failed = sipp failed calls + failed probe calls + 503s; \
+             runq wait = time the server's threads were runnable but waiting for a CPU (schedstat), ms per s."
         );
         let _ = writeln!(
             o,

@@ -81,6 +81,18 @@ pub fn process_rss_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// Seconds the threads of process `pid` have spent runnable but waiting for a CPU (sum of the
+/// second field of /proc/<pid>/task/*/schedstat): how much the machine's other work delayed it.
+pub fn runqueue_wait_seconds(pid: u32) -> Option<f64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let ns: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .sum();
+    Some(ns as f64 / 1e9)
+}
+
 /// Busy and total jiffies of all CPUs together (/proc/stat `cpu` line).
 fn machine_jiffies() -> Option<(u64, u64)> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
