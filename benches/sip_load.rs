@@ -8,8 +8,11 @@
 //!    RFC 4733 and the time until the queue's (fake) agent receives the server's INVITE.
 //!
 //! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800`), `BENCH_STEADY_S` (12),
-//! `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30). Results: stdout and
-//! `target/bench/sip_load.json` (plus the server's log and sipp's files beside it).
+//! `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_CALLER_AUDIO=1` (sipp echoes the
+//! server's RTP back, so the server also decodes and scans caller audio; sipp's echo costs CPU on
+//! the same machine). Results: stdout and `target/bench/sip_load.json` (plus the server's log
+//! and sipp's files beside it). Under `cargo test --benches` it is a smoke run of a few seconds
+//! writing to `target/bench/smoke/`.
 
 mod common;
 
@@ -45,11 +48,18 @@ struct Options {
     steady: Duration,
     probes: usize,
     latency_calls: usize,
+    /// sipp echoes the server's RTP back (`-rtp_echo`), so the server also receives audio.
+    caller_audio: bool,
+    /// Run by `cargo test` (no `--bench` argument): a small smoke run.
+    smoke: bool,
 }
 
 impl Options {
-    /// Reads the `BENCH_*` variables, with the defaults of the module docs.
+    /// Reads the `BENCH_*` variables, with the defaults of the module docs. Without the
+    /// `--bench` argument cargo passes to `cargo bench` (i.e. under `cargo test --benches`) the
+    /// defaults shrink to a smoke run of a few seconds.
     fn from_env() -> Options {
+        let smoke = !std::env::args().any(|a| a == "--bench");
         let num = |k: &str, d: usize| {
             std::env::var(k)
                 .ok()
@@ -60,12 +70,21 @@ impl Options {
             .ok()
             .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
             .filter(|v: &Vec<usize>| !v.is_empty())
-            .unwrap_or_else(|| vec![50, 100, 200, 400, 800]);
+            .unwrap_or_else(|| {
+                if smoke {
+                    vec![20]
+                } else {
+                    vec![50, 100, 200, 400, 800]
+                }
+            });
+        let (steady, latency_calls) = if smoke { (3, 3) } else { (12, 30) };
         Options {
             steps,
-            steady: Duration::from_secs(num("BENCH_STEADY_S", 12) as u64),
+            steady: Duration::from_secs(num("BENCH_STEADY_S", steady) as u64),
             probes: num("BENCH_PROBES", 3),
-            latency_calls: num("BENCH_LATENCY_CALLS", 30),
+            latency_calls: num("BENCH_LATENCY_CALLS", latency_calls),
+            caller_audio: num("BENCH_CALLER_AUDIO", 0) != 0,
+            smoke,
         }
     }
 }
@@ -73,7 +92,11 @@ impl Options {
 fn main() -> anyhow::Result<()> {
     let opts = Options::from_env();
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let out_dir = repo.join("target/bench");
+    let out_dir = repo.join(if opts.smoke {
+        "target/bench/smoke"
+    } else {
+        "target/bench"
+    });
     std::fs::create_dir_all(&out_dir).context("creating target/bench")?;
     remove_sipp_files(&out_dir);
     anyhow::ensure!(
@@ -82,13 +105,15 @@ fn main() -> anyhow::Result<()> {
     );
     let machine = Machine::read();
     println!(
-        "sip_load: {} cores, {}; steps {:?}, {} s windows, {} probes, {} latency calls",
+        "sip_load{}: {} cores, {}; steps {:?}, {} s windows, {} probes, {} latency calls, caller audio {}",
+        if opts.smoke { " (smoke run: not under cargo bench)" } else { "" },
         machine.cores,
         machine.cpu_model,
         opts.steps,
         opts.steady.as_secs(),
         opts.probes,
-        opts.latency_calls
+        opts.latency_calls,
+        if opts.caller_audio { "echoed by sipp" } else { "none" }
     );
 
     let agent = FakeAgent::start(486, "Busy Here").context("starting the fake agent")?;
@@ -111,6 +136,7 @@ fn main() -> anyhow::Result<()> {
     let report = Report {
         machine,
         steady_window_s: opts.steady.as_secs_f64(),
+        caller_audio: opts.caller_audio,
         steps,
         latency,
         summary,
@@ -280,7 +306,14 @@ fn run_step(
     let probes = opts.probes.min(calls.saturating_sub(1));
     let load = load_for(calls, probes, opts.steady);
     let before = Snapshot::take(server)?;
-    let sipp = Sipp::start(server.sip, USER, load, media_port, out_dir)?;
+    let sipp = Sipp::start(
+        server.sip,
+        USER,
+        load,
+        media_port,
+        opts.caller_audio,
+        out_dir,
+    )?;
     let started = Instant::now();
     wait_active(server, load.calls as f64, load.hold / 2);
     let probe_calls: Vec<Probe> = (0..probes)

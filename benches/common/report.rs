@@ -147,6 +147,8 @@ pub struct Report {
     pub machine: Machine,
     /// Step hold time, s.
     pub steady_window_s: f64,
+    /// Whether sipp echoed RTP back to the server (callers sending audio).
+    pub caller_audio: bool,
     /// The ramp.
     pub steps: Vec<Step>,
     /// DTMF and first-RTP latency.
@@ -209,7 +211,12 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "\n1. Concurrent IVR calls (welcome + menu prompts streaming), steady window {:.0} s per step",
+            "\n1. Concurrent IVR calls (welcome + menu prompts streaming; {}), steady window {:.0} s per step",
+            if self.caller_audio {
+                "sipp echoes the RTP back: callers send audio"
+            } else {
+                "sipp callers send no audio"
+            },
             self.steady_window_s
         );
         let _ = writeln!(
@@ -276,10 +283,16 @@ impl Report {
                 }
             );
         }
+        if self.steps.iter().any(|s| s.fresh_server) {
+            let _ = writeln!(
+                o,
+                "   * midpoint step on a freshly started server (RSS not inflated by the larger step before it)"
+            );
+        }
         let sm = &self.summary;
         let _ = writeln!(
             o,
-            "   * midpoint step on a freshly started server (RSS not inflated by the larger step before it)\n   highest passing step: {} calls → {} calls per core ({} % of a core per call); RSS per call {} KB (idle RSS {} MB)",
+            "   highest passing step: {} calls → {} calls per core ({} % of a core per call); RSS per call {} KB (idle RSS {} MB)",
             sm.best_calls.map_or("none".into(), |c| c.to_string()),
             opt(sm.calls_per_core, 0),
             opt(sm.core_pct_per_call, 4),
@@ -289,7 +302,7 @@ impl Report {
         let l = &self.latency;
         let _ = writeln!(
             o,
-            "\n2./3. Latency over {} sequential calls ({} failed; first call of the fresh server excluded as warm-up)",
+            "\n2./3. Latency over {} sequential calls ({} failed; first call of the fresh server excluded as warm-up; p99 of 30 samples is their maximum)",
             l.calls, l.failed
         );
         let _ = writeln!(

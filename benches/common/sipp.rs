@@ -52,12 +52,14 @@ pub fn available() -> bool {
 
 impl Sipp {
     /// Starts sipp against `server` for `user`, writing its files in `dir`; `media_port` is
-    /// the port sipp advertises in its SDP, where the server streams the prompts.
+    /// the port sipp advertises in its SDP, where the server streams the prompts, and `echo`
+    /// has sipp send them back (caller audio for the server to receive).
     pub fn start(
         server: SocketAddr,
         user: &str,
         load: Load,
         media_port: u16,
+        echo: bool,
         dir: &Path,
     ) -> anyhow::Result<Sipp> {
         let stats = dir.join(format!("sipp_{}.csv", load.calls));
@@ -80,6 +82,7 @@ impl Sipp {
             .arg(&stats)
             .args(["-trace_err", "-error_file"])
             .arg(&errors)
+            .args(echo.then_some("-rtp_echo"))
             .arg("-nostdin")
             .stdin(Stdio::null())
             .stdout(screen)
