@@ -265,6 +265,7 @@ fn measured_step(
 struct Snapshot {
     at: Instant,
     sent: f64,
+    received: f64,
     late: f64,
     rejected: f64,
 }
@@ -276,6 +277,7 @@ impl Snapshot {
         Ok(Snapshot {
             at: Instant::now(),
             sent: get("humanline_rtp_packets_sent_total"),
+            received: get("humanline_rtp_packets_received_total"),
             late: get("humanline_rtp_send_late_total"),
             rejected: get("humanline_calls_rejected_total"),
         })
@@ -362,6 +364,7 @@ fn run_step(
         failed,
         rejected_503: rejected,
         server_pps: sent / secs.max(1e-9),
+        server_rx_pps: (s1.received - s0.received) / secs.max(1e-9),
         server_late_pct: pct(s1.late - s0.late, sent),
         probe: gaps,
         probe_late_pct: pct(gaps.late as f64, gaps.packets as f64),

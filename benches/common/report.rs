@@ -33,6 +33,8 @@ pub struct Step {
     pub rejected_503: f64,
     /// RTP packets the server sent in the window, per second.
     pub server_pps: f64,
+    /// RTP packets the server received in the window, per second (callers' audio).
+    pub server_rx_pps: f64,
     /// Send ticks more than 10 ms late over packets sent, %.
     pub server_late_pct: f64,
     /// Probe arrivals in the window.
@@ -302,7 +304,7 @@ impl Report {
         let l = &self.latency;
         let _ = writeln!(
             o,
-            "\n2./3. Latency over {} sequential calls ({} failed; first call of the fresh server excluded as warm-up; p99 of 30 samples is their maximum)",
+            "\n2./3. Latency over {} sequential calls ({} failed; first call of the fresh server excluded as warm-up; with ≤ 100 samples p99 is the maximum)",
             l.calls, l.failed
         );
         let _ = writeln!(
