@@ -66,6 +66,8 @@ pub struct Step {
     pub passed: bool,
     /// Run on a freshly started server (the midpoint step after a failure).
     pub fresh_server: bool,
+    /// 1, or 2 for the second run of a step that failed on late packets alone.
+    pub attempt: u8,
 }
 
 /// p50/p99 of a latency sample, ms.
@@ -132,6 +134,9 @@ pub struct Summary {
     pub calls_per_core: Option<f64>,
     /// Server CPU per call at that step, % of one core.
     pub core_pct_per_call: Option<f64>,
+    /// Slope of server CPU over calls across the passing steps (least squares), % of one core
+    /// per added call: the per-call cost without the fixed overhead.
+    pub marginal_core_pct_per_call: Option<f64>,
     /// (RSS at that step − the server's idle RSS) / calls, KB.
     pub rss_per_call_kb: Option<f64>,
     /// The idle RSS used, MB.
@@ -184,6 +189,12 @@ impl Summary {
                 .filter(|(_, c)| *c > 0.0)
                 .map(|(s, c)| s.calls as f64 / c),
             core_pct_per_call: best.map(|s| s.server_cpu_pct / s.calls as f64),
+            marginal_core_pct_per_call: slope(
+                steps
+                    .iter()
+                    .filter(|s| s.passed)
+                    .map(|s| (s.calls as f64, s.server_cpu_pct)),
+            ),
             rss_per_call_kb: best.map(|s| (s.rss_mb - s.idle_rss_mb) * 1024.0 / s.calls as f64),
             idle_rss_mb: best.map(|s| s.idle_rss_mb),
             asterisk_calls_per_core_here: machine
@@ -192,6 +203,21 @@ impl Summary {
             rustpbx_calls_per_core: 1.0 / RUSTPBX_CORE_PER_CALL,
         }
     }
+}
+
+/// Least-squares slope of `y` over `x`; `None` with fewer than two distinct `x`.
+fn slope(points: impl Iterator<Item = (f64, f64)>) -> Option<f64> {
+    let p: Vec<(f64, f64)> = points
+        .filter(|(x, y)| x.is_finite() && y.is_finite())
+        .collect();
+    let n = p.len() as f64;
+    let (mx, my) = (
+        p.iter().map(|q| q.0).sum::<f64>() / n,
+        p.iter().map(|q| q.1).sum::<f64>() / n,
+    );
+    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
+    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
+    (p.len() >= 2 && sxx > 0.0).then(|| sxy / sxx)
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
@@ -256,7 +282,7 @@ impl Report {
             ""
         );
         let mut steps: Vec<&Step> = self.steps.iter().collect();
-        steps.sort_by_key(|s| s.calls);
+        steps.sort_by_key(|s| (s.calls, s.attempt));
         for s in steps {
             let _ = writeln!(
                 o,
@@ -277,12 +303,18 @@ impl Report {
                 s.machine_busy_pct,
                 s.others_cpu_pct,
                 s.rss_mb,
-                match (s.passed, s.fresh_server) {
-                    (true, false) => "yes",
-                    (true, true) => "yes*",
-                    (false, false) => "NO",
-                    (false, true) => "NO*",
-                }
+                format!(
+                    "{}{}{}",
+                    if s.passed { "yes" } else { "NO" },
+                    if s.fresh_server { "*" } else { "" },
+                    if s.attempt > 1 { "²" } else { "" }
+                )
+            );
+        }
+        if self.steps.iter().any(|s| s.attempt > 1) {
+            let _ = writeln!(
+                o,
+                "   ² second run of a step whose first run failed on late packets alone (both shown)"
             );
         }
         if self.steps.iter().any(|s| s.fresh_server) {
@@ -300,6 +332,12 @@ impl Report {
             opt(sm.core_pct_per_call, 4),
             opt(sm.rss_per_call_kb, 1),
             opt(sm.idle_rss_mb, 1)
+        );
+        let _ = writeln!(
+            o,
+            "   marginal cost (slope of CPU over calls, passing steps): {} % of a core per call → {} calls per core",
+            opt(sm.marginal_core_pct_per_call, 4),
+            opt(sm.marginal_core_pct_per_call.filter(|m| *m > 0.0).map(|m| 100.0 / m), 0)
         );
         let l = &self.latency;
         let _ = writeln!(
@@ -339,10 +377,11 @@ impl Report {
         );
         let _ = writeln!(
             o,
-            "   rustpbx RTP relay ≈{:.2} % of a core per call (≈{:.0} calls per core; a relay, both directions); humanline: {} % per call (prompt playback, one direction)",
+            "   rustpbx RTP relay ≈{:.2} % of a core per call (≈{:.0} calls per core; a relay, both directions); humanline: {} % per call at the best step, {} % marginal (prompt playback, one direction)",
             RUSTPBX_CORE_PER_CALL * 100.0,
             sm.rustpbx_calls_per_core,
-            opt(sm.core_pct_per_call, 4)
+            opt(sm.core_pct_per_call, 4),
+            opt(sm.marginal_core_pct_per_call, 4)
         );
         let _ = writeln!(
             o,
