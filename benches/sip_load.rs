@@ -7,7 +7,7 @@
 //! 2. and 3. Sequential calls from our own UAC: first RTP after the 200 OK, then DTMF `0` by
 //!    RFC 4733 and the time until the queue's (fake) agent receives the server's INVITE.
 //!
-//! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800`), `BENCH_STEADY_S` (12),
+//! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800,1200`), `BENCH_STEADY_S` (12),
 //! `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_CALLER_AUDIO=1` (sipp echoes the
 //! server's RTP back, so the server also decodes and scans caller audio; sipp's echo costs CPU on
 //! the same machine). Results: stdout and `target/bench/sip_load.json` (plus the server's log
@@ -76,7 +76,7 @@ impl Options {
                 if smoke {
                     vec![20]
                 } else {
-                    vec![50, 100, 200, 400, 800]
+                    vec![50, 100, 200, 400, 800, 1200]
                 }
             });
         let (steady, latency_calls) = if smoke { (3, 3) } else { (12, 30) };

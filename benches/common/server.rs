@@ -139,9 +139,18 @@ impl Server {
         bail!("server not healthy after {timeout:?}")
     }
 
-    /// Every sample of `GET /metrics`, by name with labels (`name{label="x"}`).
+    /// Every sample of `GET /metrics`, by name with labels (`name{label="x"}`). Tried three
+    /// times, a second apart: a loaded server may be slow to accept.
     pub fn metrics(&self) -> anyhow::Result<HashMap<String, f64>> {
-        let text = http_get(self.http, "/metrics")?;
+        let mut text = http_get(self.http, "/metrics");
+        for _ in 0..2 {
+            if text.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            text = http_get(self.http, "/metrics");
+        }
+        let text = text.context("GET /metrics of the server under test")?;
         Ok(text
             .lines()
             .filter(|l| !l.starts_with('#'))
