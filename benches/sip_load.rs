@@ -118,6 +118,13 @@ fn main() -> anyhow::Result<()> {
         if opts.caller_audio { "echoed by sipp" } else { "none" }
     );
 
+    let biggest = opts.steps.iter().copied().max().unwrap_or(0) as u64;
+    if machine.open_files_limit.is_some_and(|n| n < biggest + 100) {
+        println!(
+            "warning: open files limit {:?} < {} calls + 100: the server cannot bind an RTP socket per call (raise ulimit -n)",
+            machine.open_files_limit, biggest
+        );
+    }
     let agent = FakeAgent::start(486, "Busy Here").context("starting the fake agent")?;
     let mut servers = Servers {
         binary: Path::new(env!("CARGO_BIN_EXE_humanline")),

@@ -231,11 +231,12 @@ impl Report {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "\nhumanline sip_load — machine: {} cores, {} ({} MHz now), load avg at start {}",
+            "\nhumanline sip_load — machine: {} cores, {} ({} MHz now), load avg at start {}, open files limit {}",
             m.cores,
             m.cpu_model,
             opt(m.cpu_mhz, 0),
-            opt(m.load_avg_1m, 2)
+            opt(m.load_avg_1m, 2),
+            m.open_files_limit.map_or("?".into(), |n| n.to_string())
         );
         let _ = writeln!(
             o,

@@ -14,6 +14,8 @@ pub struct Machine {
     pub cpu_mhz: Option<f64>,
     /// Load average (1 min) when the benchmark started.
     pub load_avg_1m: Option<f64>,
+    /// Soft limit of open files the server inherits (one RTP socket per call).
+    pub open_files_limit: Option<u64>,
 }
 
 impl Machine {
@@ -31,8 +33,17 @@ impl Machine {
             cpu_model: field("model name").unwrap_or_else(|| "unknown".into()),
             cpu_mhz: field("cpu MHz").and_then(|v| v.parse().ok()),
             load_avg_1m: load_avg(),
+            open_files_limit: open_files_limit(),
         }
     }
+}
+
+/// The soft RLIMIT_NOFILE of this process (children inherit it).
+pub fn open_files_limit() -> Option<u64> {
+    // SAFETY: getrlimit writes into the struct we pass.
+    let mut r: libc::rlimit = unsafe { std::mem::zeroed() };
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
+    (rc == 0).then_some(r.rlim_cur)
 }
 
 /// The 1-minute load average.
