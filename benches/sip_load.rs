@@ -134,6 +134,7 @@ fn main() -> anyhow::Result<()> {
         logs: Vec::new(),
     };
     let server = servers.start()?;
+    remove_old_logs(&out_dir);
 
     let latency = latency_test(&server, &agent, opts.latency_calls);
     println!(
@@ -172,9 +173,15 @@ struct Servers<'a> {
 }
 
 impl Servers<'_> {
-    /// A fresh server with the fake agent in its support queue.
-    fn start(&self) -> anyhow::Result<Server> {
-        let server = Server::start(self.binary, self.repo, self.agent_port)?;
+    /// A fresh server with the fake agent in its support queue, logging into the output folder.
+    fn start(&mut self) -> anyhow::Result<Server> {
+        let name = match self.logs.len() {
+            0 => "sip_load_server.log".to_string(),
+            n => format!("sip_load_server_{}.log", n + 1),
+        };
+        let log = self.out_dir.join(name);
+        self.logs.push(log.clone());
+        let server = Server::start(self.binary, self.repo, self.agent_port, &log)?;
         println!(
             "server pid {} on sip {} http {}",
             server.pid(),
@@ -184,15 +191,11 @@ impl Servers<'_> {
         Ok(server)
     }
 
-    /// Stops `server`, keeping its log.
+    /// Stops `server`; says so if it had stopped by itself.
     fn retire(&mut self, server: Server) -> anyhow::Result<()> {
-        let name = match self.logs.len() {
-            0 => "sip_load_server.log".to_string(),
-            n => format!("sip_load_server_{}.log", n + 1),
-        };
-        let path = self.out_dir.join(name);
-        server.keep_log(&path)?;
-        self.logs.push(path);
+        if let Some(status) = server.exited() {
+            anyhow::bail!("the server under test exited by itself ({status})");
+        }
         Ok(())
     }
 }
@@ -553,6 +556,19 @@ fn send_dtmf_zero(call: &UacCall, to: SocketAddr) -> anyhow::Result<SystemTime> 
             .send_to(rtp.event_packet(DTMF_PT, &end, false), to)?;
     }
     Ok(sent_at)
+}
+
+/// Removes server logs of an earlier run beyond the first (which the new server writes now).
+fn remove_old_logs(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("sip_load_server_")
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Removes sipp's files of an earlier run, so what is in target/bench is this run's.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// RTP ports the server may use: wide, below Linux's ephemeral range (32768+), apart from the
@@ -17,12 +18,15 @@ const API_TOKEN: &str = "bench-token";
 
 /// A running server; stopped (SIGTERM, then SIGKILL) on drop.
 pub struct Server {
-    child: Child,
+    child: Mutex<Child>,
+    pid: u32,
+    log: PathBuf,
     /// Where SIP goes (UDP).
     pub sip: SocketAddr,
     /// The HTTP API and metrics.
     pub http: SocketAddr,
-    dir: tempfile::TempDir,
+    /// Config, database and recordings; removed when the server is dropped.
+    _dir: tempfile::TempDir,
 }
 
 /// A loopback port free for both UDP and TCP right now.
@@ -80,9 +84,14 @@ max_seconds = 30
 }
 
 impl Server {
-    /// Starts `binary serve` with the support queue's agent at `agent_port` and waits until
-    /// `/healthz` answers.
-    pub fn start(binary: &Path, repo: &Path, agent_port: u16) -> anyhow::Result<Server> {
+    /// Starts `binary serve` with the support queue's agent at `agent_port`, its stderr to
+    /// `log`, and waits until `/healthz` answers.
+    pub fn start(
+        binary: &Path,
+        repo: &Path,
+        agent_port: u16,
+        log: &Path,
+    ) -> anyhow::Result<Server> {
         let dir = tempfile::Builder::new()
             .prefix("humanline-bench")
             .tempdir()
@@ -93,7 +102,8 @@ impl Server {
             &config,
             config_text(repo, dir.path(), sip_port, http_port, agent_port),
         )?;
-        let log = std::fs::File::create(dir.path().join("server.log"))?;
+        let log_file =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let child = Command::new(binary)
             .arg("serve")
             .arg("--config")
@@ -101,14 +111,16 @@ impl Server {
             .env("RUST_LOG", "humanline=info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(log)
+            .stderr(log_file)
             .spawn()
             .with_context(|| format!("starting {}", binary.display()))?;
-        let mut server = Server {
-            child,
+        let server = Server {
+            pid: child.id(),
+            child: Mutex::new(child),
+            log: log.to_path_buf(),
             sip: SocketAddr::from(([127, 0, 0, 1], sip_port)),
             http: SocketAddr::from(([127, 0, 0, 1], http_port)),
-            dir,
+            _dir: dir,
         };
         server.wait_healthy(Duration::from_secs(15))?;
         Ok(server)
@@ -116,19 +128,19 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.pid
     }
 
-    /// The server's stderr log so far.
-    pub fn log_path(&self) -> PathBuf {
-        self.dir.path().join("server.log")
+    /// How the server ended, if it has.
+    pub fn exited(&self) -> Option<ExitStatus> {
+        self.child.lock().ok()?.try_wait().ok()?
     }
 
-    fn wait_healthy(&mut self, timeout: Duration) -> anyhow::Result<()> {
+    fn wait_healthy(&self, timeout: Duration) -> anyhow::Result<()> {
         let start = Instant::now();
         while start.elapsed() < timeout {
-            if let Some(status) = self.child.try_wait()? {
-                let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
+            if let Some(status) = self.exited() {
+                let log = std::fs::read_to_string(&self.log).unwrap_or_default();
                 bail!("server exited at start ({status}):\n{log}");
             }
             if matches!(http_get(self.http, "/healthz"), Ok(b) if b.trim() == "ok") {
@@ -150,7 +162,14 @@ impl Server {
             std::thread::sleep(Duration::from_secs(1));
             text = http_get(self.http, "/metrics");
         }
-        let text = text.context("GET /metrics of the server under test")?;
+        let text = match (text, self.exited()) {
+            (Ok(t), _) => t,
+            (Err(e), Some(status)) => bail!(
+                "the server under test has exited ({status}); see {}: {e}",
+                self.log.display()
+            ),
+            (Err(e), None) => return Err(e.context("GET /metrics of the server under test")),
+        };
         Ok(text
             .lines()
             .filter(|l| !l.starts_with('#'))
@@ -175,28 +194,29 @@ impl Server {
             std::thread::sleep(Duration::from_millis(250));
         }
     }
-
-    /// Copies the server's log to `to`.
-    pub fn keep_log(&self, to: &Path) -> std::io::Result<()> {
-        std::fs::copy(self.log_path(), to).map(|_| ())
-    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // SAFETY: kill(2) on our own child's pid.
+        let Ok(child) = self.child.get_mut() else {
+            return;
+        };
+        if matches!(child.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        // SAFETY: kill(2) on our own child, which has not been reaped (so the pid is its own).
         unsafe {
-            libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM);
+            libc::kill(self.pid as libc::pid_t, libc::SIGTERM);
         }
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(3) {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
+            if matches!(child.try_wait(), Ok(Some(_))) {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
