@@ -164,6 +164,10 @@ pub struct Report {
     pub summary: Summary,
     /// Warnings and errors the server logged during the run, by level.
     pub server_log: ServerLog,
+    /// The speech model the server was given, and whether it said it loaded it.
+    pub speech_model: String,
+    /// Whether the server logged "speech recognition ready".
+    pub speech_ready: bool,
 }
 
 /// Counts of the server's log lines.
@@ -237,6 +241,16 @@ impl Report {
             opt(m.cpu_mhz, 0),
             opt(m.load_avg_1m, 2),
             m.open_files_limit.map_or("?".into(), |n| n.to_string())
+        );
+        let _ = writeln!(
+            o,
+            "speech model {} ({}); the benchmark's callers never speak",
+            self.speech_model,
+            if self.speech_ready {
+                "loaded"
+            } else {
+                "NOT loaded: speech off"
+            }
         );
         let _ = writeln!(
             o,

@@ -41,6 +41,15 @@ fn free_port() -> anyhow::Result<u16> {
     bail!("no loopback port free for both UDP and TCP")
 }
 
+/// The speech model: `BENCH_MODEL`, else the repository's `models/ggml-base.bin` (written by
+/// `make model`). Missing, the server runs without speech (its log says so); the benchmark's
+/// callers never speak, so only the idle memory changes.
+pub fn model_path(repo: &Path) -> PathBuf {
+    std::env::var_os("BENCH_MODEL")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo.join("models/ggml-base.bin"))
+}
+
 /// The configuration: the repository's dialplans and prompts, everything written in `dir`,
 /// the support queue calling `agent_port`.
 fn config_text(repo: &Path, dir: &Path, sip: u16, http: u16, agent_port: u16) -> String {
@@ -67,6 +76,9 @@ prompts = "{prompts}"
 database = "{db}"
 recordings = "{rec}"
 
+[asr]
+model = "{model}"
+
 [queues.support]
 agents = ["sip:agent@127.0.0.1:{agent_port}"]
 ring_timeout_seconds = 5
@@ -80,6 +92,7 @@ max_seconds = 30
         prompts = repo.join("prompts").display(),
         db = dir.join("humanline.db").display(),
         rec = dir.join("recordings").display(),
+        model = model_path(repo).display(),
     )
 }
 
