@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build model run simulate test lint check-plans prompts clean
+.PHONY: all setup build model run simulate test lint check-plans prompts bench clean
 
 all: build
 
@@ -45,6 +45,14 @@ lint: setup
 
 check-plans: build
 	./target/release/humanline check dialplans/*.toml
+
+# Load and latency benchmark against the release server: concurrent IVR calls (sipp + probe
+# callers) in steps, DTMF 0 -> agent INVITE and first-RTP latency. Prints a table and writes
+# target/bench/sip_load.json. Needs sipp (apt-get install sip-tester). About 3-5 minutes.
+bench: setup
+	@command -v sipp >/dev/null || { echo "bench: installing sip-tester (sipp)"; apt-get update -qq && apt-get install -y -qq sip-tester; }
+	$(CARGO) build --release
+	$(CARGO) bench --bench sip_load
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:
