@@ -46,13 +46,13 @@ lint: setup
 check-plans: build
 	./target/release/humanline check dialplans/*.toml
 
-# Load and latency benchmark against the release server: concurrent IVR calls (sipp + probe
-# callers) in steps, DTMF 0 -> agent INVITE and first-RTP latency. Prints a table and writes
-# target/bench/sip_load.json. Needs sipp (apt-get install sip-tester). About 3-5 minutes.
-bench: setup
-	@command -v sipp >/dev/null || { echo "bench: installing sip-tester (sipp)"; apt-get update -qq && apt-get install -y -qq sip-tester; }
-	$(CARGO) build --release
+# Benchmarks against the release build, on a quiet machine: load and latency (concurrent IVR
+# calls under sipp with probe callers, DTMF 0 -> agent INVITE, first RTP after 200 OK, CPU and
+# RSS per call; target/bench/sip_load.json) and speech (whisper real-time factor per window,
+# VAD cost per call; target/bench/speech.json). About 5-8 minutes.
+bench: model
 	$(CARGO) bench --bench sip_load
+	$(CARGO) bench --bench speech
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:

@@ -325,6 +325,35 @@ fn calls_above_the_limit_get_503_with_retry_after() {
 }
 
 #[test]
+fn no_free_rtp_port_gets_503_instead_of_silence() {
+    let _g = serial();
+    // The whole RTP range is one port, and something else holds it.
+    let blocker = loop {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        if s.local_addr().unwrap().port() % 2 == 0 {
+            break s;
+        }
+    };
+    let port = blocker.local_addr().unwrap().port();
+    let server = TestServer::start(ServerOptions {
+        rtp_ports: Some((port, port)),
+        ..Default::default()
+    });
+    let mut call = RawCall::new(server.sip_addr(), "support");
+    call.send_invite();
+    let r = call
+        .wait_final(5 * SEC)
+        .expect("a final answer, not silence");
+    assert_eq!(r.code(), 503, "{}", r.raw);
+    assert!(r.header("Retry-After").is_some(), "{}", r.raw);
+    assert_eq!(server.active(), 0);
+    drop(blocker);
+    let mut next = RawCall::new(server.sip_addr(), "support");
+    next.connect();
+    assert_eq!(next.bye().expect("BYE answered").code(), 200);
+}
+
+#[test]
 fn no_common_codec_gets_488() {
     let _g = serial();
     let server = TestServer::start(ServerOptions::default());
