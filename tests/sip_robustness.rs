@@ -330,7 +330,7 @@ fn no_free_rtp_port_gets_503_instead_of_silence() {
     // The whole RTP range is one port, and something else holds it.
     let blocker = loop {
         let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        if s.local_addr().unwrap().port() % 2 == 0 {
+        if s.local_addr().unwrap().port().is_multiple_of(2) {
             break s;
         }
     };
