@@ -220,3 +220,26 @@ fn speech_in_progress_holds_the_no_input_timer() {
     d.say("billing");
     assert_eq!(d.call.node_name(), "billing");
 }
+
+#[test]
+fn barge_in_over_a_reprompt_listens_with_the_elderly_window() {
+    let mut d = Driver::new(program(demo_plan("support")));
+    d.call.set_elderly();
+    d.send(Event::Start);
+    d.finish_prompt(); // welcome
+    d.finish_prompt(); // main menu: listening now
+    d.say("something else entirely"); // no match: the re-prompt plays
+    let out = d.send(Event::SpeechStarted); // the caller talks over it
+    assert!(out.contains(&Action::StopPlayback), "{out:?}");
+    let window = out.iter().find_map(|a| match a {
+        Action::Listen {
+            endpoint_silence, ..
+        } => Some(*endpoint_silence),
+        _ => None,
+    });
+    assert_eq!(
+        window,
+        Some(Duration::from_secs(2)),
+        "a slow caller barging in gets the elderly end-of-speech window: {out:?}"
+    );
+}

@@ -128,6 +128,10 @@ impl WhisperRecognizer {
         p.set_print_realtime(false);
         p.set_print_timestamps(false);
         p.set_suppress_blank(true);
+        // No temperature fallback: a decode that loops ("no pain no pain…") would otherwise be
+        // retried at rising temperatures and take minutes on a two-second answer. Greedy once,
+        // bounded by max_tokens_for, keeps every utterance inside the call's deadline.
+        p.set_temperature_inc(0.0);
         if cache.len() < PARAMS_CACHE_LIMIT {
             cache.insert(key, p.clone());
         }
@@ -183,6 +187,7 @@ impl Recognizer for WhisperRecognizer {
             .filter(|p| !p.trim().is_empty());
         let mut params = self.params(language, prompt.as_deref());
         params.set_audio_ctx(audio_ctx);
+        params.set_max_tokens(max_tokens_for(pcm16k.len()));
 
         let mut state = self.take_state()?;
         let result = state.full(params, pcm16k);
@@ -193,6 +198,13 @@ impl Recognizer for WhisperRecognizer {
         self.return_state(state);
         transcript
     }
+}
+
+/// The most text tokens an utterance of `samples` (16 kHz) can need: fast speech is about four
+/// tokens a second; anything longer is the decoder repeating itself.
+fn max_tokens_for(samples: usize) -> i32 {
+    let seconds = samples as f64 / 16_000.0;
+    (seconds * 6.0 + 16.0).min(224.0) as i32
 }
 
 impl WhisperRecognizer {

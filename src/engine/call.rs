@@ -341,11 +341,10 @@ impl Call {
     fn speech_started(&mut self, now: Duration) {
         self.speaking = true;
         if self.asking() {
+            // Barge-in: listen from here, and tell the IO side this node's windows (elderly
+            // timing included), or a slow caller talking over a re-prompt is cut off.
             self.out.push(Action::StopPlayback);
-            self.phase = Phase::Listening {
-                since: now,
-                deadline: None,
-            };
+            self.listen(now);
         } else if let Phase::Listening { deadline, .. } = &mut self.phase {
             *deadline = None;
         }

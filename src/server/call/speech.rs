@@ -18,9 +18,6 @@ pub(super) struct PendingAsr {
     reply: Reply,
 }
 
-/// Extra time the call waits beyond the pool's deadline before it gives up on a job.
-const REPLY_GRACE: Duration = Duration::from_millis(500);
-
 impl CallTask {
     /// Feeds one decoded 20 ms frame to the listener, or `None` when nothing arrived (which
     /// counts as silence without running the VAD).
@@ -78,7 +75,9 @@ impl CallTask {
             initial_prompt: (!hints.is_empty()).then(|| hints.join(", ")),
             audio_ctx: Some(audio_ctx),
         };
-        let deadline = Instant::now() + Duration::from_secs_f64(cfg.deadline_seconds.max(0.5));
+        // The same deadline on both sides: the pool does not start a job past it, and the call
+        // stops waiting at it (a job already running is abandoned, its answer dropped).
+        let deadline = Instant::now() + Duration::from_secs_f64(cfg.deadline_seconds.max(0.0));
         match pool.submit(Job {
             pcm8k,
             options,
@@ -91,7 +90,7 @@ impl CallTask {
                     ended,
                     pauses,
                     audio_ctx,
-                    deadline: deadline + REPLY_GRACE,
+                    deadline,
                     reply,
                 });
             }
