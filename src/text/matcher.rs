@@ -126,6 +126,26 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<f
             same.then_some(1.0)
         });
     }
+    // Four or more characters: one syllable may be misheard if it starts with the same sound
+    // (whisper writes 人高服務 for 人工服务: gao for gong), the rest must sound the same.
+    if phrase.iter().all(|t| t.cjk) && n >= 4 {
+        let near = said.windows(n).any(|w| {
+            let mut misheard = 0;
+            for (a, b) in w.iter().zip(phrase) {
+                if a.sound != b.sound {
+                    let same_onset = a.cjk && a.sound.chars().next() == b.sound.chars().next();
+                    if !same_onset {
+                        return false;
+                    }
+                    misheard += 1;
+                }
+            }
+            misheard <= 1
+        });
+        if near {
+            return Some((n - 1) as f64 / n as f64);
+        }
+    }
     let target = joined(phrase);
     let mut best: Option<f64> = None;
     // Windows one token shorter or longer absorb ASR splitting or merging words ("realperson").
@@ -202,6 +222,24 @@ mod tests {
         assert!(s.best("我要人工服務").is_some(), "traditional form");
         assert!(s.best("wo yao ren gong").is_some(), "typed pinyin");
         assert!(s.best("我要查账单").is_none());
+    }
+
+    #[test]
+    fn one_misheard_syllable_of_a_long_mandarin_phrase_is_tolerated() {
+        let s = set(&["人工服务", "工作人员"]);
+        assert_eq!(
+            s.best("我要人高服務").map(|m| m.phrase),
+            Some("人工服务".to_string()),
+            "gao for gong, same onset"
+        );
+        assert!(
+            s.best("我的工作任务").is_none(),
+            "wu for yuan: another sound, not a slip"
+        );
+        assert!(
+            s.best("我要人高复议").is_none(),
+            "two syllables off is another phrase"
+        );
     }
 
     #[test]
