@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build model run simulate test lint check-plans prompts clean
+.PHONY: all setup build model run simulate test lint check-plans prompts bench clean
 
 all: build
 
@@ -45,6 +45,14 @@ lint: setup
 
 check-plans: build
 	./target/release/humanline check dialplans/*.toml
+
+# Benchmarks against the release build, on a quiet machine: load and latency (concurrent IVR
+# calls under sipp with probe callers, DTMF 0 -> agent INVITE, first RTP after 200 OK, CPU and
+# RSS per call; target/bench/sip_load.json) and speech (whisper real-time factor per window,
+# VAD cost per call; target/bench/speech.json). About 5-8 minutes.
+bench: model
+	$(CARGO) bench --bench sip_load
+	$(CARGO) bench --bench speech
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:

@@ -325,6 +325,35 @@ fn calls_above_the_limit_get_503_with_retry_after() {
 }
 
 #[test]
+fn no_free_rtp_port_gets_503_instead_of_silence() {
+    let _g = serial();
+    // The whole RTP range is one port, and something else holds it.
+    let blocker = loop {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        if s.local_addr().unwrap().port().is_multiple_of(2) {
+            break s;
+        }
+    };
+    let port = blocker.local_addr().unwrap().port();
+    let server = TestServer::start(ServerOptions {
+        rtp_ports: Some((port, port)),
+        ..Default::default()
+    });
+    let mut call = RawCall::new(server.sip_addr(), "support");
+    call.send_invite();
+    let r = call
+        .wait_final(5 * SEC)
+        .expect("a final answer, not silence");
+    assert_eq!(r.code(), 503, "{}", r.raw);
+    assert!(r.header("Retry-After").is_some(), "{}", r.raw);
+    assert_eq!(server.active(), 0);
+    drop(blocker);
+    let mut next = RawCall::new(server.sip_addr(), "support");
+    next.connect();
+    assert_eq!(next.bye().expect("BYE answered").code(), 200);
+}
+
+#[test]
 fn no_common_codec_gets_488() {
     let _g = serial();
     let server = TestServer::start(ServerOptions::default());
@@ -711,4 +740,50 @@ fn retransmitted_invite_gets_the_same_answer_not_a_second_call() {
     // Only the one call is stored.
     let stored = server.wait_stored_calls(1, 3 * SEC);
     assert_eq!(stored.len(), 1, "{stored:?}");
+}
+
+#[test]
+fn recorded_call_keeps_the_caller_left_and_the_line_right() {
+    let _g = serial();
+    let server = TestServer::start(ServerOptions {
+        record: true,
+        ..Default::default()
+    });
+    let mut call = RawCall::establish(server.sip_addr(), "support");
+    // 1.5 s of a 440 Hz tone from the caller while the welcome prompt plays to them.
+    call.media.send_audio(&tone(440.0, 1.5, 6000.0));
+    assert_eq!(call.bye().expect("BYE answered").code(), 200);
+    let stored = stored_call(&server, &call.call_id, 5 * SEC);
+    let path = stored["recording_path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a recording path: {stored}"));
+    let mut wav = hound::WavReader::open(path).expect("a readable WAV");
+    let spec = wav.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8000, 16)
+    );
+    let samples: Vec<i16> = wav.samples::<i16>().map(|s| s.unwrap()).collect();
+    let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+    let right: Vec<i16> = samples.iter().skip(1).step_by(2).copied().collect();
+    assert!(
+        left.len() as f64 / 8000.0 > 1.2,
+        "{} s recorded",
+        left.len() as f64 / 8000.0
+    );
+    let caller_tone = rawsip::tone_fraction(&left, 440.0);
+    assert!(
+        caller_tone > 0.5,
+        "the caller's tone is on the left: {caller_tone:.2}"
+    );
+    let line_rms =
+        (right.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / right.len() as f64).sqrt();
+    assert!(
+        line_rms > 300.0,
+        "the welcome prompt is on the right (rms {line_rms:.0})"
+    );
+    assert!(
+        rawsip::tone_fraction(&right, 440.0) < 0.2,
+        "the caller's tone does not leak into the line channel"
+    );
 }

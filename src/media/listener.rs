@@ -78,6 +78,16 @@ impl Listener {
     /// One decoded 20 ms frame that ended at call time `now`.
     pub fn push(&mut self, now: Duration, frame: &[i16; FRAME]) -> Option<Heard> {
         let voiced = self.vad.push(frame);
+        self.step(now, frame, voiced)
+    }
+
+    /// A 20 ms slot in which no audio arrived (packet loss, a caller sending nothing): silence
+    /// for endpointing, at no VAD cost.
+    pub fn push_missing(&mut self, now: Duration) -> Option<Heard> {
+        self.step(now, &[0; FRAME], false)
+    }
+
+    fn step(&mut self, now: Duration, frame: &[i16; FRAME], voiced: bool) -> Option<Heard> {
         self.audio.extend(frame.iter().copied());
         self.audio_end = now;
         let event = self.endpointer.push(now, Duration::from_millis(20), voiced);

@@ -10,6 +10,9 @@ use rubato::{Fft, FixedSync, Resampler};
 const PHONE_FRAME: usize = 160;
 /// Samples in one earshot frame (16 ms at 16 kHz).
 const VAD_FRAME: usize = 256;
+/// Frames whose loudest sample stays under this (about -54 dBFS: line noise, comfort silence)
+/// are not voice, and skip the resampler and the network altogether.
+const QUIET_PEAK: i16 = 64;
 
 /// Why a detector could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,13 @@ impl VoiceDetector {
 
     /// Scores one 20 ms frame of 8 kHz audio; true when it holds voice.
     pub fn push(&mut self, pcm8k: &[i16; PHONE_FRAME]) -> bool {
+        if pcm8k
+            .iter()
+            .all(|s| s.unsigned_abs() < QUIET_PEAK.unsigned_abs())
+        {
+            self.score = 0.0;
+            return false;
+        }
         for (d, s) in self.input.iter_mut().zip(pcm8k) {
             *d = f32::from(*s) / 32768.0;
         }

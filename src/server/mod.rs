@@ -107,8 +107,28 @@ fn start_asr(config: &Config) -> Result<Arc<AsrPool>, String> {
     }
 }
 
+/// Raises the open-files limit to its hard maximum: every call holds one or two RTP sockets,
+/// and the common default of 1024 would cap the server near 500 calls.
+fn raise_open_files_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            let wanted = lim.rlim_max;
+            lim.rlim_cur = wanted;
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                tracing::debug!("open files limit raised to {wanted}");
+            }
+        }
+    }
+}
+
 /// Runs the server until the process is stopped.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    raise_open_files_limit();
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&config.paths.database)
         .with_context(|| format!("opening database {}", config.paths.database.display()))?;

@@ -50,6 +50,8 @@ pub struct ServerOptions {
     pub message_max_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
+    /// The RTP port range; `None`: a private slice of 20000–29999.
+    pub rtp_ports: Option<(u16, u16)>,
     /// The body of the `[asr]` table; `None`: the repo's model, one worker with two threads.
     pub asr: Option<String>,
 }
@@ -65,6 +67,7 @@ impl Default for ServerOptions {
             message_max_seconds: 10.0,
             extra_toml: String::new(),
             asr: None,
+            rtp_ports: None,
         }
     }
 }
@@ -125,7 +128,7 @@ impl TestServer {
             .unwrap_or(0);
         let token = format!("t{}x{nanos:x}", std::process::id());
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let (rtp_min, rtp_max) = rtp_range();
+        let (rtp_min, rtp_max) = opts.rtp_ports.unwrap_or_else(rtp_range);
         let agents = opts
             .agents
             .iter()

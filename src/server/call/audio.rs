@@ -78,7 +78,7 @@ impl CallTask {
                 }
             }
         }
-        self.hear(&heard);
+        self.hear(got.then_some(&heard));
         if let Some((m, _)) = &mut self.message {
             m.push(&heard);
         }

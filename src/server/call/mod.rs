@@ -170,7 +170,18 @@ impl CallTask {
             }
         };
         let ip = sh.config.sip.bind.ip();
-        let socket = sh.ports.bind(ip).await?;
+        let socket = match sh.ports.bind(ip).await {
+            Ok(s) => s,
+            Err(e) => {
+                // No RTP port (range exhausted, out of file descriptors): say so at once, the
+                // caller's phone can retry, rather than leave it retransmitting into silence.
+                let mut r = response_to(&invite, 503, "Service Unavailable", Some(&new_tag()));
+                r.headers.push("Retry-After", "5");
+                sh.transport.send(&peer, r.to_bytes()).await;
+                sh.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+                anyhow::bail!("no RTP port for a new call: {e}");
+            }
+        };
         let port = socket.local_addr()?.port();
         let session_id = u64::from(super::call_media::rand_u32());
         let public_ip = sh.config.public_host().parse().unwrap_or(ip);

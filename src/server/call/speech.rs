@@ -22,8 +22,9 @@ pub(super) struct PendingAsr {
 const REPLY_GRACE: Duration = Duration::from_millis(500);
 
 impl CallTask {
-    /// Feeds one decoded 20 ms frame (silence when nothing arrived) to the listener.
-    pub(super) fn hear(&mut self, heard: &[i16; FRAME]) {
+    /// Feeds one decoded 20 ms frame to the listener, or `None` when nothing arrived (which
+    /// counts as silence without running the VAD).
+    pub(super) fn hear(&mut self, heard: Option<&[i16; FRAME]>) {
         if self.handoff.is_some() || self.finished_at.is_some() {
             return;
         }
@@ -31,7 +32,11 @@ impl CallTask {
         let Some(listener) = &mut self.listener else {
             return;
         };
-        match listener.push(now, heard) {
+        let noticed = match heard {
+            Some(frame) => listener.push(now, frame),
+            None => listener.push_missing(now),
+        };
+        match noticed {
             Some(Heard::SpeechStarted(at)) => {
                 tracing::debug!(at = ?at, "speech started");
                 self.pending.push_back(Event::SpeechStarted);
