@@ -80,7 +80,8 @@ impl Speech {
 
     /// Appends `secs` of silence.
     pub fn pause(mut self, secs: f64) -> Speech {
-        self.pcm.extend(std::iter::repeat_n(0i16, (secs * RATE as f64) as usize));
+        self.pcm
+            .extend(std::iter::repeat_n(0i16, (secs * RATE as f64) as usize));
         self
     }
 
@@ -107,8 +108,8 @@ impl Speech {
                 .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
                 .arg(&phone),
         );
-        let mut reader = hound::WavReader::open(&phone)
-            .unwrap_or_else(|e| panic!("{}: {e}", phone.display()));
+        let mut reader =
+            hound::WavReader::open(&phone).unwrap_or_else(|e| panic!("{}: {e}", phone.display()));
         let spec = reader.spec();
         assert_eq!((spec.sample_rate, spec.channels), (8000, 1), "sox output");
         let pcm: Vec<i16> = reader
@@ -117,8 +118,11 @@ impl Speech {
             .expect("samples");
         let start = self.seconds();
         self.pcm.extend(pcm);
-        self.pieces
-            .push((start, self.seconds(), format!("{voice:?} {wpm} wpm: {text:?}")));
+        self.pieces.push((
+            start,
+            self.seconds(),
+            format!("{voice:?} {wpm} wpm: {text:?}"),
+        ));
         self
     }
 
@@ -138,8 +142,9 @@ impl Speech {
 }
 
 fn fxhash(s: &str) -> u64 {
-    s.bytes()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 /// Streams PCMU to the server every 20 ms for the whole call: queued speech when there is
