@@ -6,6 +6,7 @@ pub mod capture;
 pub mod rawsip;
 pub mod server;
 pub mod sipp;
+pub mod speech;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
 use humanline::engine::{Action, Call, Event, Program, Utterance};
