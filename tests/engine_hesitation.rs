@@ -243,3 +243,18 @@ fn barge_in_over_a_reprompt_listens_with_the_elderly_window() {
         "a slow caller barging in gets the elderly end-of-speech window: {out:?}"
     );
 }
+
+#[test]
+fn halting_answers_that_use_up_the_tries_are_handed_over_as_hesitation() {
+    // Only fillers, after a long wait: the score alone stays under the threshold, the slowed
+    // call runs out of tries, and the agent is told it was hesitation, not a menu problem.
+    let r = run_demo("support", "after 4 rate 2 say um\nafter 1 rate 2 say uh");
+    assert_eq!(r.summary.outcome, "transfer");
+    assert_eq!(
+        r.summary.reason,
+        Some(Reason::Hesitation),
+        "{:#?}",
+        r.summary.signals
+    );
+    assert!(r.summary.elderly);
+}

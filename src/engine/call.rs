@@ -61,6 +61,8 @@ pub struct Call {
     failures_here: u32,
     human_requests: u32,
     elderly: bool,
+    /// Elderly timing was switched on by the hesitation score (not by a flag or the plan).
+    slowed_by_hesitation: bool,
     speaking: bool,
     next_play_id: u32,
     outcome: Option<Outcome>,
@@ -83,6 +85,7 @@ impl Call {
             failures_here: 0,
             human_requests: 0,
             elderly: plan.timing.elderly_from_start,
+            slowed_by_hesitation: false,
             speaking: false,
             next_play_id: 1,
             outcome: None,
@@ -533,6 +536,7 @@ impl Call {
         let t = &self.prog.plan.timing;
         if !self.elderly && score >= t.elderly_after_score {
             self.elderly = true;
+            self.slowed_by_hesitation = true;
             let why = format!("hesitation score {score:.2} at \"{}\"", self.node_name());
             self.signals
                 .push(format!("switched to elderly timing ({why})"));
@@ -574,7 +578,19 @@ impl Call {
                 self.failures_here,
                 self.node_name()
             ));
-            return self.escalate(now, Reason::Retries);
+            // Tries that ran out after a caller's halting answers slowed the call down are the
+            // hesitation showing, and the agent should hear it that way. A caller who never
+            // said a word ran out of tries.
+            let spoke = self
+                .transcript
+                .iter()
+                .any(|t| t.speaker == Speaker::Caller && !t.text.starts_with("[pressed"));
+            let reason = if self.slowed_by_hesitation && spoke {
+                Reason::Hesitation
+            } else {
+                Reason::Retries
+            };
+            return self.escalate(now, reason);
         }
         let NodeKind::Ask {
             prompt,
