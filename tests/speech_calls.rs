@@ -346,12 +346,10 @@ fn hesitant_english_caller_is_handed_to_a_person() {
     let call = hesitates(&server, "support", EN_MAIN_MENU, 3.5, &clip);
     let note = describe(&call, &clip);
     let signals = strings(&call["signals"]).join("; ");
+    // The hand-over may come before "I don't understand" is said: the long wait and the
+    // fillers already tell. What the caller did say is named with its measured values.
     assert!(
-        signals.contains("said \"I don't understand\""),
-        "the confusion phrase is a signal\n{note}"
-    );
-    assert!(
-        signals.contains("fillers: "),
+        signals.contains("fillers: um") || signals.contains("fillers: uh"),
         "fillers are a signal\n{note}"
     );
 }
