@@ -273,12 +273,7 @@ impl CallTask {
 
     pub(super) fn start_recording(&mut self) {
         self.sound = Sound::Recording;
-        let path = self
-            .sh
-            .config
-            .paths
-            .recordings
-            .join(format!("{}-message.wav", self.id));
+        let path = self.recording_file("-message");
         match MonoRecorder::create(&path) {
             Ok(r) => {
                 self.message_path = Some(path.display().to_string());

@@ -52,12 +52,7 @@ impl CallTask {
         self.dialog = Dialog::as_uas(&self.invite, &self.local_tag).ok();
         self.last_caller_packet = now;
         if self.sh.config.media.record {
-            let path = self
-                .sh
-                .config
-                .paths
-                .recordings
-                .join(format!("{}.wav", self.id));
+            let path = self.recording_file("");
             match Recorder::create(&path) {
                 Ok(r) => self.recorder = Some((r, path)),
                 Err(e) => tracing::warn!("cannot record to {}: {e}", path.display()),

@@ -378,6 +378,15 @@ impl CallTask {
         d.into_iter().min()
     }
 
+    /// `<recordings>/<call id><suffix>.wav`.
+    fn recording_file(&self, suffix: &str) -> PathBuf {
+        self.sh
+            .config
+            .paths
+            .recordings
+            .join(format!("{}{suffix}.wav", self.id))
+    }
+
     fn rtp_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.sh.config.media.rtp_timeout_seconds.max(1.0))
     }
