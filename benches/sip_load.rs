@@ -36,6 +36,8 @@ use std::time::{Duration, Instant, SystemTime};
 const USER: &str = "support";
 /// Telephone-event payload type we offer (and the server echoes).
 const DTMF_PT: u8 = 101;
+/// Calls that say "I want to speak to a real person" for the spoken-request latency.
+const SPOKEN_CALLS: usize = 10;
 /// Time from the first RTP packet to our DTMF: well inside the 7 s welcome prompt.
 const DTMF_AFTER: Duration = Duration::from_millis(200);
 /// Settling time after the ramp and the probes' set-up, before the window opens.
@@ -143,6 +145,24 @@ fn main() -> anyhow::Result<()> {
         "latency: DTMF→INVITE p50 {:.2} ms, first RTP p50 {:.2} ms ({} failed)",
         latency.dtmf_to_agent_invite_ms.p50, latency.first_rtp_after_200_ms.p50, latency.failed
     );
+    let spoken = common::spoken::spoken_test(
+        &server,
+        USER,
+        &repo.join("tests/data/billing_en.wav"),
+        SPOKEN_CALLS,
+    )?;
+    println!(
+        "spoken request: end of speech → transfer started p50 {:.0} ms, p95 {:.0} ms over {} calls ({} failed{})",
+        spoken.p50_ms,
+        spoken.p95_ms,
+        spoken.calls,
+        spoken.failed,
+        spoken.error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+    );
+    std::fs::write(
+        out_dir.join("spoken.json"),
+        serde_json::to_string_pretty(&spoken)?,
+    )?;
     let steps = ramp(&mut servers, server, &opts)?;
     let summary = Summary::from_steps(&steps, &machine);
     let report = Report {

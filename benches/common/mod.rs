@@ -7,5 +7,6 @@ pub mod probe;
 pub mod report;
 pub mod server;
 pub mod sipp;
+pub mod spoken;
 pub mod sysinfo;
 pub mod uac;
