@@ -76,6 +76,14 @@ impl Shared {
         }
     }
 
+    /// The address written in our SDP: `[sip] public_host` when it is an IP, else the bind IP.
+    fn media_ip(&self) -> std::net::IpAddr {
+        self.config
+            .public_host()
+            .parse()
+            .unwrap_or(self.config.sip.bind.ip())
+    }
+
     fn call_tasks(&self) -> usize {
         self.live.len()
     }

@@ -116,13 +116,7 @@ impl CallTask {
             .map(|l| l.socket.local_addr().map(|a| a.port()))
             .transpose()?
             .unwrap_or(0);
-        let ip = self
-            .sh
-            .config
-            .public_host()
-            .parse()
-            .unwrap_or(self.sh.config.sip.bind.ip());
-        let offer = sdp::offer(ip, port, self.session_id);
+        let offer = sdp::offer(self.sh.media_ip(), port, self.session_id);
         let call_url = format!("{}/api/calls/{}", self.sh.api_base, self.id);
         let ctx = self.context.as_ref();
         let reason = ctx

@@ -157,20 +157,13 @@ impl CallTask {
     /// A re-INVITE from the caller (hold, resume, new address): answer with our SDP.
     pub(super) async fn reinvite(&mut self, req: Request, peer: Peer) {
         if let Ok(offer) = Sdp::parse(&req.body) {
-            let ip = self.caller.socket.local_addr().map(|a| a.ip());
             let port = self
                 .caller
                 .socket
                 .local_addr()
                 .map(|a| a.port())
                 .unwrap_or(0);
-            let ip = self
-                .sh
-                .config
-                .public_host()
-                .parse()
-                .or(ip)
-                .unwrap_or(self.sh.config.sip.bind.ip());
+            let ip = self.sh.media_ip();
             self.sdp_version += 1;
             match sdp::answer_versioned(&offer, ip, port, self.session_id, self.sdp_version) {
                 Ok((text, n)) => {

@@ -184,7 +184,7 @@ impl CallTask {
         };
         let port = socket.local_addr()?.port();
         let session_id = u64::from(super::call_media::rand_u32());
-        let public_ip = sh.config.public_host().parse().unwrap_or(ip);
+        let public_ip = sh.media_ip();
         let (answer_sdp, negotiated) = match sdp::answer(&offer, public_ip, port, session_id) {
             Ok(a) => a,
             Err(e) => {
