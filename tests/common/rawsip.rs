@@ -893,6 +893,28 @@ impl RawCall {
         Some(r)
     }
 
+    /// A request in the INVITE's own transaction (CANCEL, or the ACK of a failure): same
+    /// branch, Request-URI and CSeq number; the To tag only where the response gave one.
+    fn invite_transaction(&self, method: &str, with_to_tag: bool) -> String {
+        let local = self.sip.local;
+        let to_tag = match (&self.to_tag, with_to_tag) {
+            (Some(t), true) => format!(";tag={t}"),
+            _ => String::new(),
+        };
+        finish(
+            format!(
+                "{method} sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\n",
+                user = self.user,
+                server = self.server,
+                br = self.invite_branch,
+                ft = self.from_tag,
+                cid = self.call_id,
+                cseq = self.cseq,
+            ),
+            "",
+        )
+    }
+
     /// ACKs a 2xx (new transaction) or a non-2xx final response (same branch, same
     /// Request-URI, hop-by-hop).
     pub fn ack(&mut self) {
@@ -900,24 +922,7 @@ impl RawCall {
         let text = if code < 300 {
             self.in_dialog("ACK", self.cseq, &branch())
         } else {
-            let local = self.sip.local;
-            let to_tag = self
-                .to_tag
-                .as_ref()
-                .map(|t| format!(";tag={t}"))
-                .unwrap_or_default();
-            finish(
-                format!(
-                    "ACK sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} ACK\r\n",
-                    user = self.user,
-                    server = self.server,
-                    br = self.invite_branch,
-                    ft = self.from_tag,
-                    cid = self.call_id,
-                    cseq = self.cseq,
-                ),
-                "",
-            )
+            self.invite_transaction("ACK", true)
         };
         let to = if code < 300 {
             self.target_addr()
@@ -982,19 +987,7 @@ impl RawCall {
 
     /// Sends CANCEL for the pending INVITE and returns the CANCEL's final response.
     pub fn cancel(&mut self) -> Option<SipMsg> {
-        let local = self.sip.local;
-        let text = finish(
-            format!(
-                "CANCEL sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>\r\nCall-ID: {cid}\r\nCSeq: {cseq} CANCEL\r\n",
-                user = self.user,
-                server = self.server,
-                br = self.invite_branch,
-                ft = self.from_tag,
-                cid = self.call_id,
-                cseq = self.cseq,
-            ),
-            "",
-        );
+        let text = self.invite_transaction("CANCEL", false);
         let server = self.server;
         self.sip.send_to(&text, server);
         let cid = self.call_id.clone();

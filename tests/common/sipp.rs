@@ -374,7 +374,8 @@ impl Drop for SippRun {
     }
 }
 
-fn run_tool(cmd: &mut Command) {
+/// Runs a clip-making tool (espeak-ng, sox); panics with its stderr when it fails.
+pub fn run_tool(cmd: &mut Command) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): run scripts/setup.sh"));

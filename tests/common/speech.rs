@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use super::rawsip::{linear_to_ulaw, RawCall};
+use super::sipp::run_tool;
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -50,17 +51,6 @@ pub enum Voice {
     En,
     /// Mandarin read from tone-numbered pinyin ("wo3 yao4 ren2 gong1").
     Zh,
-}
-
-fn run_tool(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?} ({e}): run scripts/setup.sh"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A caller's audio, 8 kHz mono 16-bit, built piece by piece: words and silences.
