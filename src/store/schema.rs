@@ -81,6 +81,39 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (call_id, seq)
     );
     "#,
+    // 4: the people who answer and run the line (agents, operators, supervisors), their web
+    // sessions and API tokens; SIP digest needs HA1 = H(name:realm:password), kept beside the
+    // argon2 hash. A call gains the agent's notes, its wait in the queue, and a message's
+    // transcript and who dealt with it.
+    r#"
+    CREATE TABLE users (
+        name            TEXT PRIMARY KEY,
+        role            TEXT NOT NULL,
+        password_hash   TEXT NOT NULL,
+        sip_realm       TEXT NOT NULL,
+        sip_ha1_md5     TEXT NOT NULL,
+        sip_ha1_sha256  TEXT NOT NULL,
+        created_at_ms   INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_sha256   TEXT PRIMARY KEY,
+        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token     TEXT NOT NULL,
+        created_at_ms  INTEGER NOT NULL,
+        expires_at_ms  INTEGER NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        token_sha256   TEXT PRIMARY KEY,
+        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        label          TEXT NOT NULL DEFAULT '',
+        created_at_ms  INTEGER NOT NULL
+    );
+    ALTER TABLE calls ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+    ALTER TABLE calls ADD COLUMN queue_wait_ms INTEGER;
+    ALTER TABLE calls ADD COLUMN message_text TEXT;
+    ALTER TABLE calls ADD COLUMN message_done_by TEXT;
+    CREATE INDEX calls_caller ON calls (caller);
+    "#,
 ];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.
