@@ -252,6 +252,13 @@ fn assert_audio_both_ways<'a>(
     );
     eprintln!("server: {side:?}");
 
+    // Host candidates only: negotiating is local work, not a network round trip.
+    assert!(
+        side.setup < Duration::from_secs(2),
+        "offer()/answer() took {:?}",
+        side.setup
+    );
+
     // Browser → server: PCMU frames carrying the spoken clip, not silence.
     assert!(
         side.sdp_to_connected.is_some(),

@@ -53,9 +53,13 @@ mod tests {
     #[test]
     fn a_busy_port_is_skipped() {
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
-        let held = UdpSocket::bind("127.0.0.1:41101").unwrap();
-        let addrs: Vec<_> = free_addrs(ip, 41100, 41103, 10).collect();
-        assert!(addrs.iter().all(|a| a.port() != 41101), "{addrs:?}");
+        // Hold an odd port the system picked, so no other test or program is using it.
+        let held = std::iter::repeat_with(|| UdpSocket::bind("127.0.0.1:0").unwrap())
+            .find(|s| s.local_addr().unwrap().port() % 2 == 1)
+            .unwrap();
+        let port = held.local_addr().unwrap().port();
+        let addrs: Vec<_> = free_addrs(ip, port - 1, port, 10).collect();
+        assert!(addrs.is_empty(), "{port} is held: {addrs:?}");
         drop(held);
     }
 
