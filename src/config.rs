@@ -105,6 +105,9 @@ pub struct MediaConfig {
     pub jitter_packets: usize,
     /// Seconds without RTP from the caller before the call counts as a media fault.
     pub rtp_timeout_seconds: f64,
+    /// Seconds without RTP from a bridged agent before the agent's leg counts as dropped (the
+    /// caller goes back to the head of the queue).
+    pub agent_rtp_timeout_seconds: f64,
 }
 
 impl Default for MediaConfig {
@@ -115,6 +118,7 @@ impl Default for MediaConfig {
             record: false,
             jitter_packets: 3,
             rtp_timeout_seconds: 30.0,
+            agent_rtp_timeout_seconds: 10.0,
         }
     }
 }
