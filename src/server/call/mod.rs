@@ -40,6 +40,7 @@ use tracing::Instrument;
 mod agents;
 mod audio;
 mod dialog;
+mod screen_pop;
 mod speech;
 
 /// What the dispatcher hands a call task.
@@ -222,6 +223,7 @@ impl CallTask {
             reason: None,
             agent: None,
             started_at_ms: now_ms(),
+            pop: None,
         });
         sh.metrics.calls_total.fetch_add(1, Relaxed);
         sh.transport.send(&peer, reply_trying(&invite)).await;
