@@ -13,6 +13,7 @@ pub mod agent_leg;
 mod call;
 mod call_media;
 mod dispatch;
+mod message_text;
 pub mod handoff;
 pub mod plans;
 mod ports;

@@ -389,6 +389,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Stores the transcript of a call's message.
+    pub fn set_message_text(&mut self, id: &str, text: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET message_text = ?2 WHERE id = ?1",
+            params![id, text],
+        )?;
+        Ok(())
+    }
+
     /// Ids of the most recent calls, newest first.
     pub fn recent_calls(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut st = self
