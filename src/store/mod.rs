@@ -9,7 +9,8 @@ mod schema;
 mod versions;
 
 pub use calls::{
-    new_call_id, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall, StoredEvent, StoredTurn,
+    new_call_id, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall, StoredEvent,
+    StoredTurn,
 };
 pub use versions::PlanVersion;
 

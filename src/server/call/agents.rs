@@ -143,8 +143,16 @@ impl CallTask {
                     });
                     self.event("bridged", json!({ "agent": agent }));
                 }
-                Step::AgentDone { agent, talked } => {
-                    self.sh.agents.call_ended(&agent, &self.id, talked);
+                Step::AgentDone {
+                    agent,
+                    talked,
+                    dropped,
+                } => {
+                    if dropped {
+                        self.sh.agents.call_dropped(&agent, &self.id, talked);
+                    } else {
+                        self.sh.agents.call_ended(&agent, &self.id, talked);
+                    }
                 }
                 Step::StartMessage => self.start_message(),
                 Step::HangUpCaller => {

@@ -106,7 +106,14 @@ mod tests {
 
     #[test]
     fn every_reason_reads_as_words() {
-        for r in ["zero_out", "human_request", "hesitation", "retries", "fault", "routed"] {
+        for r in [
+            "zero_out",
+            "human_request",
+            "hesitation",
+            "retries",
+            "fault",
+            "routed",
+        ] {
             let t = reason_text(r, false);
             assert!(!t.contains('_'), "{r} → {t}");
         }
