@@ -210,7 +210,7 @@ impl Handoff {
             (Stage::Queued { announce_at }, Input::Timer) => {
                 if now >= self.give_up_at {
                     out.push(Step::Leave);
-                    self.to_message(&mut out);
+                    self.go_to_message(&mut out);
                 } else if now >= announce_at {
                     out.push(Step::Announce);
                     self.stage = Stage::Queued {
@@ -303,7 +303,7 @@ impl Handoff {
         });
         if now >= self.give_up_at {
             out.push(Step::Leave);
-            self.to_message(out);
+            self.go_to_message(out);
         } else {
             self.stage = Stage::Queued {
                 announce_at: now.max(now + FIRST_ANNOUNCEMENT),
@@ -311,7 +311,7 @@ impl Handoff {
         }
     }
 
-    fn to_message(&mut self, out: &mut Vec<Step>) {
+    fn go_to_message(&mut self, out: &mut Vec<Step>) {
         out.push(Step::StartMessage);
         self.stage = Stage::Message { deadline: None };
     }
