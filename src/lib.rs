@@ -24,6 +24,7 @@
 //! operator pages are next.
 
 pub mod asr;
+pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;
