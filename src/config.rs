@@ -113,6 +113,9 @@ pub struct MediaConfig {
     pub jitter_packets: usize,
     /// Seconds without RTP from the caller before the call counts as a media fault.
     pub rtp_timeout_seconds: f64,
+    /// Seconds without RTP from a bridged agent before the agent's leg counts as dropped (the
+    /// caller goes back to the head of the queue).
+    pub agent_rtp_timeout_seconds: f64,
 }
 
 impl Default for MediaConfig {
@@ -123,6 +126,7 @@ impl Default for MediaConfig {
             record: false,
             jitter_packets: 3,
             rtp_timeout_seconds: 30.0,
+            agent_rtp_timeout_seconds: 10.0,
         }
     }
 }
@@ -179,11 +183,22 @@ impl Default for PathsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
-    /// Agent SIP URIs, tried in order. Only these are ever called (no open relay).
+    /// Who answers: user names (agents who log in to the console or register a SIP phone) and
+    /// static `sip:` URIs (always called). Nobody else is ever called (no open relay).
     pub agents: Vec<String>,
     /// Seconds an agent may ring before the next is tried.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_seconds: f64,
+    /// Longest wait in the queue; then the caller may leave a message.
+    #[serde(default = "default_max_wait")]
+    pub max_wait_seconds: f64,
+    /// Seconds between position and wait announcements to a waiting caller (also how soon an
+    /// agent who refused a caller is offered that caller again).
+    #[serde(default = "default_announce_every")]
+    pub announce_every_seconds: f64,
+    /// Seconds after a call before the agent is offered the next one.
+    #[serde(default = "default_wrap_up")]
+    pub wrap_up_seconds: f64,
 }
 
 /// `[messages]`: what happens when no agent of a queue answers.
@@ -202,6 +217,18 @@ impl Default for MessagesConfig {
 
 fn default_ring_timeout() -> f64 {
     20.0
+}
+
+fn default_max_wait() -> f64 {
+    120.0
+}
+
+fn default_announce_every() -> f64 {
+    30.0
+}
+
+fn default_wrap_up() -> f64 {
+    10.0
 }
 
 impl Config {

@@ -23,6 +23,7 @@
 //! [`engine::Event`]s and [`engine::Action`]s without changing it; the agent console and the
 //! operator pages are next.
 
+pub mod agents;
 pub mod asr;
 pub mod auth;
 pub mod config;

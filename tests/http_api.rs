@@ -69,6 +69,9 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         live,
         metrics: Arc::new(Metrics::default()),
         store: Arc::new(Mutex::new(store)),
+        agents: Arc::new(humanline::agents::AgentHub::new(
+            &humanline::config::Config::default(),
+        )),
         token: Arc::new("s3cret".into()),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -22,6 +22,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The store (SQLite connections are not shared across threads without a lock).
     pub store: Arc<Mutex<Store>>,
+    /// Agents, queues and consoles.
+    pub agents: Arc<crate::agents::AgentHub>,
     /// The bearer token `/api` requires.
     pub token: Arc<String>,
 }

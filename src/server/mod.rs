@@ -19,6 +19,7 @@ mod ports;
 pub mod retransmit;
 pub mod transport;
 
+use crate::agents::AgentHub;
 use crate::asr::{AsrPool, WhisperRecognizer};
 use crate::config::Config;
 use crate::live::LiveCalls;
@@ -49,6 +50,8 @@ pub struct Shared {
     pub prompts: PromptCache,
     /// Speech recognition, or why it is not available (every utterance is then a fault).
     pub asr: Result<Arc<AsrPool>, String>,
+    /// Agents, queues and the ACD.
+    pub agents: Arc<AgentHub>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports.
@@ -165,8 +168,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
     let http_addr = http.local_addr()?;
     let asr = start_asr(&config);
+    let agents = Arc::new(AgentHub::new(&config));
+    agents.spawn_ticker();
     let shared = Arc::new(Shared {
         asr,
+        agents: Arc::clone(&agents),
         via_udp: LocalVia {
             host: config.public_host(),
             port: sip_addr.port(),
@@ -191,6 +197,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live,
         metrics,
         store,
+        agents,
         token: Arc::new(token),
     });
     tokio::spawn(async move {
