@@ -84,6 +84,13 @@ pub struct SipConfig {
     /// Shortest registration the registrar grants, in seconds (a phone asking for less gets
     /// this much); the longest is 3600. Lower it only for tests.
     pub register_min_expires: u32,
+    /// Failed REGISTER authentications allowed per source IP per minute; past that the
+    /// registrar answers 403 without checking.
+    pub register_max_failures: usize,
+    /// Digest challenges sent to phones, most preferred first (RFC 8760: SHA-256 before MD5).
+    /// Some old clients answer only the first challenge and know only MD5: put "MD5" first
+    /// for them.
+    pub digest_algorithms: Vec<crate::sip::digest::Algorithm>,
 }
 
 impl Default for SipConfig {
@@ -95,6 +102,11 @@ impl Default for SipConfig {
             answer_delay_ms: 0,
             realm: "humanline".into(),
             register_min_expires: 60,
+            register_max_failures: 10,
+            digest_algorithms: vec![
+                crate::sip::digest::Algorithm::Sha256,
+                crate::sip::digest::Algorithm::Md5,
+            ],
         }
     }
 }
