@@ -78,6 +78,19 @@ pub struct SipConfig {
     pub max_calls: usize,
     /// Milliseconds between `180 Ringing` and `200 OK` (0: answer at once).
     pub answer_delay_ms: u64,
+    /// Digest realm of agents' SIP phones. Each user's stored HA1 is bound to it: changing it
+    /// means setting every password again (`humanline user passwd`).
+    pub realm: String,
+    /// Shortest registration the registrar grants, in seconds (a phone asking for less gets
+    /// this much); the longest is 3600. Lower it only for tests.
+    pub register_min_expires: u32,
+    /// Failed REGISTER authentications allowed per source IP per minute; past that the
+    /// registrar answers 403 without checking.
+    pub register_max_failures: usize,
+    /// Digest challenges sent to phones, most preferred first (RFC 8760: SHA-256 before MD5).
+    /// Some old clients answer only the first challenge and know only MD5: put "MD5" first
+    /// for them.
+    pub digest_algorithms: Vec<crate::sip::digest::Algorithm>,
 }
 
 impl Default for SipConfig {
@@ -87,6 +100,13 @@ impl Default for SipConfig {
             public_host: None,
             max_calls: 200,
             answer_delay_ms: 0,
+            realm: "humanline".into(),
+            register_min_expires: 60,
+            register_max_failures: 10,
+            digest_algorithms: vec![
+                crate::sip::digest::Algorithm::Sha256,
+                crate::sip::digest::Algorithm::Md5,
+            ],
         }
     }
 }
@@ -129,8 +149,11 @@ impl Default for MediaConfig {
 pub struct HttpConfig {
     /// Address of the HTTP API.
     pub bind: SocketAddr,
-    /// Bearer token for `/api`. Unset: a random one is made at start and logged.
+    /// Service bearer token for `/api` with supervisor rights (tests, scripts). Unset: a random
+    /// one is made at start and logged. People log in, or use `humanline user token`.
     pub api_token: Option<String>,
+    /// Hours a browser login lasts.
+    pub session_hours: f64,
 }
 
 impl Default for HttpConfig {
@@ -138,6 +161,7 @@ impl Default for HttpConfig {
         HttpConfig {
             bind: "127.0.0.1:8080".parse().expect("valid literal"),
             api_token: None,
+            session_hours: 12.0,
         }
     }
 }

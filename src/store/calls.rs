@@ -417,3 +417,38 @@ pub fn new_call_id() -> String {
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
 }
+
+impl Store {
+    /// Replaces a call's agent notes; `false` when there is no such call.
+    pub fn set_call_notes(&mut self, id: &str, notes: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE calls SET notes = ?2 WHERE id = ?1",
+            params![id, notes],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// A call's agent notes; `None` when there is no such call.
+    pub fn call_notes(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT notes FROM calls WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The audio files the store names for a call: `(recording, message)`; `None` when there is
+    /// no such call.
+    pub fn call_audio_paths(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT recording_path, message_path FROM calls WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+}
