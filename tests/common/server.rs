@@ -56,6 +56,8 @@ pub struct ServerOptions {
     pub wrap_up_seconds: f64,
     /// `[media] agent_rtp_timeout_seconds`: a bridged agent silent this long has dropped.
     pub agent_rtp_timeout_seconds: f64,
+    /// Extra lines of the `[sip]` table (e.g. `digest_algorithms = ["MD5"]`).
+    pub sip_extra: String,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
@@ -77,6 +79,7 @@ impl Default for ServerOptions {
             announce_every_seconds: 30.0,
             wrap_up_seconds: 0.0,
             agent_rtp_timeout_seconds: 3.0,
+            sip_extra: String::new(),
             extra_toml: String::new(),
             asr: None,
             rtp_ports: None,
@@ -148,7 +151,7 @@ impl TestServer {
             .collect::<Vec<_>>()
             .join(", ");
         let config = format!(
-            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n\n\
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
@@ -157,6 +160,7 @@ impl TestServer {
              [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
+            sip_extra = opts.sip_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
