@@ -110,6 +110,9 @@ pub struct StoredCall {
     pub message_text: Option<String>,
 }
 
+/// A call's recording and message files, as stored: `(recording, message)`.
+pub type AudioPaths = (Option<String>, Option<String>);
+
 /// An earlier call from the same caller (screen pop).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlierCall {
@@ -438,10 +441,7 @@ impl Store {
 
     /// The audio files the store names for a call: `(recording, message)`; `None` when there is
     /// no such call.
-    pub fn call_audio_paths(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+    pub fn call_audio_paths(&self, id: &str) -> Result<Option<AudioPaths>, StoreError> {
         Ok(self
             .conn
             .query_row(
