@@ -11,7 +11,7 @@ mod users;
 mod versions;
 
 pub use calls::{
-    new_call_id, CallRecord, LegDetails, SpeechTurn, StoredCall, StoredEvent, StoredTurn,
+    new_call_id, CallAudio, CallRecord, LegDetails, SpeechTurn, StoredCall, StoredEvent, StoredTurn,
 };
 pub use users::{TokenHolder, UserRecord};
 pub use versions::PlanVersion;

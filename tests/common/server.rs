@@ -504,10 +504,7 @@ fn user_command(
 
 fn dechunk_bytes(mut body: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = body.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
         let size = String::from_utf8_lossy(&body[..eol]);
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         let rest = &body[eol + 2..];
