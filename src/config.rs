@@ -204,10 +204,13 @@ pub struct QueueConfig {
     /// Longest wait in the queue; then the caller may leave a message.
     #[serde(default = "default_max_wait")]
     pub max_wait_seconds: f64,
-    /// Seconds between position and wait announcements to a waiting caller (also how soon an
-    /// agent who refused a caller is offered that caller again).
+    /// Seconds between position and wait announcements to a waiting caller.
     #[serde(default = "default_announce_every")]
     pub announce_every_seconds: f64,
+    /// Seconds before an agent who declined, was busy or did not answer is offered the same
+    /// caller again (other agents are offered the caller at once).
+    #[serde(default = "default_retry_refused")]
+    pub retry_refused_seconds: f64,
     /// Seconds after a call before the agent is offered the next one.
     #[serde(default = "default_wrap_up")]
     pub wrap_up_seconds: f64,
@@ -236,6 +239,10 @@ fn default_max_wait() -> f64 {
 }
 
 fn default_announce_every() -> f64 {
+    30.0
+}
+
+fn default_retry_refused() -> f64 {
     30.0
 }
 

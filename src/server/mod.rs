@@ -14,6 +14,7 @@ mod call;
 mod call_media;
 mod dispatch;
 pub mod handoff;
+mod message_text;
 pub mod plans;
 mod ports;
 pub mod registrar;
