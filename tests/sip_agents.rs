@@ -12,48 +12,23 @@ use common::server::{serial, ServerOptions, TestServer};
 use common::sipp::{self, dtmf, pause, speech_clip, Offer, Ports, SippRun, Transport};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "horse-42-battery";
 
-/// Adds an agent account to the server's database with the real CLI.
-fn add_agent(server: &TestServer, name: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_humanline"))
-        .args([
-            "user",
-            "add",
-            name,
-            "--role",
-            "agent",
-            "--password",
-            PASSWORD,
-        ])
-        .arg("--config")
-        .arg(server.dir.path().join("humanline.toml"))
-        .current_dir(server.dir.path())
-        .output()
-        .expect("run humanline user add");
-    assert!(
-        out.status.success(),
-        "humanline user add {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// sipp 3.6.1 answers only the first challenge and only with MD5, so these phones get an MD5
 /// challenge (SHA-256 is covered by tests/sip_register.rs with a raw client).
 fn server_with(agents: &[&str], opts: ServerOptions) -> TestServer {
-    let server = TestServer::start(ServerOptions {
+    TestServer::start(ServerOptions {
         agents: agents.iter().map(|a| a.to_string()).collect(),
+        users: agents
+            .iter()
+            .map(|a| (a.to_string(), "agent".to_string(), PASSWORD.to_string()))
+            .collect(),
         sip_extra: "digest_algorithms = [\"MD5\"]".into(),
         ..opts
-    });
-    for a in agents {
-        add_agent(&server, a);
-    }
-    server
+    })
 }
 
 /// Registers `user`'s phone on `ports` (digest auth) and waits for the 200.

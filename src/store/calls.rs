@@ -110,9 +110,6 @@ pub struct StoredCall {
     pub message_text: Option<String>,
 }
 
-/// A call's recording and message files, as stored: `(recording, message)`.
-pub type AudioPaths = (Option<String>, Option<String>);
-
 /// An earlier call from the same caller (screen pop).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlierCall {
@@ -439,16 +436,29 @@ impl Store {
             .optional()?)
     }
 
-    /// The audio files the store names for a call: `(recording, message)`; `None` when there is
-    /// no such call.
-    pub fn call_audio_paths(&self, id: &str) -> Result<Option<AudioPaths>, StoreError> {
+    /// The audio files the store names for a call; `None` when there is no such call.
+    pub fn call_audio_paths(&self, id: &str) -> Result<Option<CallAudio>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT recording_path, message_path FROM calls WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| {
+                    Ok(CallAudio {
+                        recording: r.get(0)?,
+                        message: r.get(1)?,
+                    })
+                },
             )
             .optional()?)
     }
+}
+
+/// The audio files of a call, as the store names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAudio {
+    /// The whole call's recording.
+    pub recording: Option<String>,
+    /// The message the caller left.
+    pub message: Option<String>,
 }

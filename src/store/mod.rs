@@ -11,8 +11,8 @@ mod users;
 mod versions;
 
 pub use calls::{
-    new_call_id, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall, StoredEvent,
-    StoredTurn,
+    new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
+    StoredEvent, StoredTurn,
 };
 pub use users::{TokenHolder, UserRecord};
 pub use versions::PlanVersion;
