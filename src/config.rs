@@ -78,6 +78,19 @@ pub struct SipConfig {
     pub max_calls: usize,
     /// Milliseconds between `180 Ringing` and `200 OK` (0: answer at once).
     pub answer_delay_ms: u64,
+    /// Digest realm of agents' SIP phones. Each user's stored HA1 is bound to it: changing it
+    /// means setting every password again (`humanline user passwd`).
+    pub realm: String,
+    /// Shortest registration the registrar grants, in seconds (a phone asking for less gets
+    /// this much); the longest is 3600. Lower it only for tests.
+    pub register_min_expires: u32,
+    /// Failed REGISTER authentications allowed per source IP per minute; past that the
+    /// registrar answers 403 without checking.
+    pub register_max_failures: usize,
+    /// Digest challenges sent to phones, most preferred first (RFC 8760: SHA-256 before MD5).
+    /// Some old clients answer only the first challenge and know only MD5: put "MD5" first
+    /// for them.
+    pub digest_algorithms: Vec<crate::sip::digest::Algorithm>,
 }
 
 impl Default for SipConfig {
@@ -87,6 +100,13 @@ impl Default for SipConfig {
             public_host: None,
             max_calls: 200,
             answer_delay_ms: 0,
+            realm: "humanline".into(),
+            register_min_expires: 60,
+            register_max_failures: 10,
+            digest_algorithms: vec![
+                crate::sip::digest::Algorithm::Sha256,
+                crate::sip::digest::Algorithm::Md5,
+            ],
         }
     }
 }
@@ -105,6 +125,9 @@ pub struct MediaConfig {
     pub jitter_packets: usize,
     /// Seconds without RTP from the caller before the call counts as a media fault.
     pub rtp_timeout_seconds: f64,
+    /// Seconds without RTP from a bridged agent before the agent's leg counts as dropped (the
+    /// caller goes back to the head of the queue).
+    pub agent_rtp_timeout_seconds: f64,
 }
 
 impl Default for MediaConfig {
@@ -115,6 +138,7 @@ impl Default for MediaConfig {
             record: false,
             jitter_packets: 3,
             rtp_timeout_seconds: 30.0,
+            agent_rtp_timeout_seconds: 10.0,
         }
     }
 }
@@ -125,8 +149,11 @@ impl Default for MediaConfig {
 pub struct HttpConfig {
     /// Address of the HTTP API.
     pub bind: SocketAddr,
-    /// Bearer token for `/api`. Unset: a random one is made at start and logged.
+    /// Service bearer token for `/api` with supervisor rights (tests, scripts). Unset: a random
+    /// one is made at start and logged. People log in, or use `humanline user token`.
     pub api_token: Option<String>,
+    /// Hours a browser login lasts.
+    pub session_hours: f64,
 }
 
 impl Default for HttpConfig {
@@ -134,6 +161,7 @@ impl Default for HttpConfig {
         HttpConfig {
             bind: "127.0.0.1:8080".parse().expect("valid literal"),
             api_token: None,
+            session_hours: 12.0,
         }
     }
 }
@@ -167,11 +195,25 @@ impl Default for PathsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueConfig {
-    /// Agent SIP URIs, tried in order. Only these are ever called (no open relay).
+    /// Who answers: user names (agents who log in to the console or register a SIP phone) and
+    /// static `sip:` URIs (always called). Nobody else is ever called (no open relay).
     pub agents: Vec<String>,
     /// Seconds an agent may ring before the next is tried.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_seconds: f64,
+    /// Longest wait in the queue; then the caller may leave a message.
+    #[serde(default = "default_max_wait")]
+    pub max_wait_seconds: f64,
+    /// Seconds between position and wait announcements to a waiting caller.
+    #[serde(default = "default_announce_every")]
+    pub announce_every_seconds: f64,
+    /// Seconds before an agent who declined, was busy or did not answer is offered the same
+    /// caller again (other agents are offered the caller at once).
+    #[serde(default = "default_retry_refused")]
+    pub retry_refused_seconds: f64,
+    /// Seconds after a call before the agent is offered the next one.
+    #[serde(default = "default_wrap_up")]
+    pub wrap_up_seconds: f64,
 }
 
 /// `[messages]`: what happens when no agent of a queue answers.
@@ -190,6 +232,22 @@ impl Default for MessagesConfig {
 
 fn default_ring_timeout() -> f64 {
     20.0
+}
+
+fn default_max_wait() -> f64 {
+    120.0
+}
+
+fn default_announce_every() -> f64 {
+    30.0
+}
+
+fn default_retry_refused() -> f64 {
+    30.0
+}
+
+fn default_wrap_up() -> f64 {
+    10.0
 }
 
 impl Config {

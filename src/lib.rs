@@ -16,14 +16,16 @@
 //! Modules: [`dialplan`] (the language operators write, validated with file:line:col
 //! diagnostics), [`engine`] (the call state machine and every escalation rule), [`text`]
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
-//! (SQLite), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
+//! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
 //! jitter buffer, VAD, endpointing, recorders), [`asr`] (on-box speech recognition, its worker
 //! pool and model install), [`server`] (`humanline serve`: transport, call tasks, agent legs)
 //! and [`http`] (REST API and metrics). The front ends plug into the engine's
 //! [`engine::Event`]s and [`engine::Action`]s without changing it; the agent console and the
 //! operator pages are next.
 
+pub mod agents;
 pub mod asr;
+pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;

@@ -64,12 +64,19 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         reason: None,
         agent: None,
         started_at_ms: 5,
+        pop: None,
     });
     let state = AppState {
         live,
         metrics: Arc::new(Metrics::default()),
         store: Arc::new(Mutex::new(store)),
+        agents: Arc::new(humanline::agents::AgentHub::new(
+            &humanline::config::Config::default(),
+        )),
         token: Arc::new("s3cret".into()),
+        web: Arc::new(humanline::http::WebAuth::new(
+            &humanline::config::Config::default(),
+        )),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -14,11 +14,16 @@ mod call;
 mod call_media;
 mod dispatch;
 pub mod handoff;
+mod message_text;
 pub mod plans;
 mod ports;
+pub mod registrar;
+#[cfg(test)]
+mod registrar_tests;
 pub mod retransmit;
 pub mod transport;
 
+use crate::agents::AgentHub;
 use crate::asr::{AsrPool, WhisperRecognizer};
 use crate::config::Config;
 use crate::live::LiveCalls;
@@ -49,6 +54,10 @@ pub struct Shared {
     pub prompts: PromptCache,
     /// Speech recognition, or why it is not available (every utterance is then a fault).
     pub asr: Result<Arc<AsrPool>, String>,
+    /// Agents, queues and the ACD.
+    pub agents: Arc<AgentHub>,
+    /// The SIP registrar (nonce secret and failure counts).
+    registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports.
@@ -165,8 +174,11 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
     let http_addr = http.local_addr()?;
     let asr = start_asr(&config);
+    let agents = Arc::new(AgentHub::new(&config));
+    agents.spawn_ticker();
     let shared = Arc::new(Shared {
         asr,
+        agents: Arc::clone(&agents),
         via_udp: LocalVia {
             host: config.public_host(),
             port: sip_addr.port(),
@@ -181,6 +193,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         prompts: PromptCache::new(config.paths.prompts.clone()),
         ports: ports::PortPool::new(config.media.rtp_port_min, config.media.rtp_port_max),
         routes: Mutex::new(HashMap::new()),
+        registrar: Mutex::new(registrar::Registrar::new(
+            &config.sip,
+            registrar::nonce_secret(),
+        )),
         transport,
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
@@ -191,10 +207,17 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live,
         metrics,
         store,
+        agents,
         token: Arc::new(token),
+        web: Arc::new(crate::http::WebAuth::new(&shared.config)),
     });
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, app).await {
+        if let Err(e) = axum::serve(
+            http,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!("HTTP server stopped: {e}");
         }
     });

@@ -45,6 +45,8 @@ pub struct LegDetails {
     pub message_path: Option<String>,
     /// What the recognizer heard, turn by turn.
     pub utterances: Vec<SpeechTurn>,
+    /// Time waited in the queue before an agent answered (all waits, after a requeue too).
+    pub queue_wait_ms: Option<i64>,
 }
 
 /// One recognised utterance with its timing and the features measured from the audio.
@@ -102,6 +104,25 @@ pub struct StoredCall {
     /// SIP Call-ID, keys, agent and message.
     #[serde(flatten)]
     pub leg: LegDetails,
+    /// The agent's notes.
+    pub notes: String,
+    /// What the caller said in their message, when it was transcribed.
+    pub message_text: Option<String>,
+}
+
+/// An earlier call from the same caller (screen pop).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlierCall {
+    /// Call id.
+    pub id: String,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+    /// Escalation reason.
+    pub reason: Option<String>,
+    /// `transfer`, `hangup` or `completed`.
+    pub outcome: Option<String>,
+    /// The agent who took it.
+    pub agent: Option<String>,
 }
 
 /// One transcript line as stored.
@@ -147,8 +168,8 @@ impl Store {
         tx.execute(
             "INSERT INTO calls (id, channel, caller, dialplan_version_id, started_at_ms, ended_at_ms,
                                 outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path,
-                                sip_call_id, dtmf, agent, message_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                                sip_call_id, dtmf, agent, message_path, queue_wait_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 r.id,
                 r.channel,
@@ -168,6 +189,7 @@ impl Store {
                 r.leg.dtmf,
                 r.leg.agent,
                 r.leg.message_path,
+                r.leg.queue_wait_ms,
             ],
         )?;
         for (seq, t) in c.transcript.iter().enumerate() {
@@ -225,7 +247,8 @@ impl Store {
             .query_row(
                 "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
                         c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
-                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path
+                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
+                        c.queue_wait_ms, c.notes, c.message_text
                  FROM calls c
                  LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
                  LEFT JOIN escalations e ON e.call_id = c.id
@@ -256,7 +279,10 @@ impl Store {
                                 agent: r.get(16)?,
                                 message_path: r.get(17)?,
                                 utterances: Vec::new(),
+                                queue_wait_ms: r.get(18)?,
                             },
+                            notes: r.get(19)?,
+                            message_text: r.get(20)?,
                         },
                         r.get::<_, String>(10)?,
                         r.get::<_, Option<String>>(11)?,
@@ -327,6 +353,51 @@ impl Store {
         Ok(Some(call))
     }
 
+    /// Earlier calls whose caller contains `who` (a SIP user such as `sip:alice@`), newest
+    /// first, at most `limit`: what the agent's screen pop lists.
+    pub fn calls_from(
+        &self,
+        who: &str,
+        exclude_id: &str,
+        limit: usize,
+    ) -> Result<Vec<EarlierCall>, StoreError> {
+        // LIKE with the pattern's own wildcards escaped: a caller's name is network input.
+        let escaped: String = who
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let mut st = self.conn.prepare(
+            "SELECT id, started_at_ms, reason, outcome, agent FROM calls
+             WHERE caller LIKE ?1 ESCAPE '\\' AND id <> ?2
+             ORDER BY started_at_ms DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(
+            params![format!("%{escaped}%"), exclude_id, limit as i64],
+            |r| {
+                Ok(EarlierCall {
+                    id: r.get(0)?,
+                    started_at_ms: r.get(1)?,
+                    reason: r.get(2)?,
+                    outcome: r.get(3)?,
+                    agent: r.get(4)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores the transcript of a call's message.
+    pub fn set_message_text(&mut self, id: &str, text: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET message_text = ?2 WHERE id = ?1",
+            params![id, text],
+        )?;
+        Ok(())
+    }
+
     /// Ids of the most recent calls, newest first.
     pub fn recent_calls(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut st = self
@@ -345,4 +416,49 @@ pub fn new_call_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
+}
+
+impl Store {
+    /// Replaces a call's agent notes; `false` when there is no such call.
+    pub fn set_call_notes(&mut self, id: &str, notes: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE calls SET notes = ?2 WHERE id = ?1",
+            params![id, notes],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// A call's agent notes; `None` when there is no such call.
+    pub fn call_notes(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT notes FROM calls WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The audio files the store names for a call; `None` when there is no such call.
+    pub fn call_audio_paths(&self, id: &str) -> Result<Option<CallAudio>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT recording_path, message_path FROM calls WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(CallAudio {
+                        recording: r.get(0)?,
+                        message: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
+/// The audio files of a call, as the store names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAudio {
+    /// The whole call's recording.
+    pub recording: Option<String>,
+    /// The message the caller left.
+    pub message: Option<String>,
 }

@@ -48,12 +48,24 @@ pub struct ServerOptions {
     pub ring_timeout_seconds: f64,
     /// `[messages] max_seconds`.
     pub message_max_seconds: f64,
+    /// `[queues.*] max_wait_seconds`: wait in the queue before the message.
+    pub max_wait_seconds: f64,
+    /// `[queues.*] announce_every_seconds`.
+    pub announce_every_seconds: f64,
+    /// `[queues.*] wrap_up_seconds`.
+    pub wrap_up_seconds: f64,
+    /// `[media] agent_rtp_timeout_seconds`: a bridged agent silent this long has dropped.
+    pub agent_rtp_timeout_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
     pub rtp_ports: Option<(u16, u16)>,
     /// The body of the `[asr]` table; `None`: the repo's model, one worker with two threads.
     pub asr: Option<String>,
+    /// Accounts made with `humanline user add` before the server starts: (name, role, password).
+    pub users: Vec<(String, String, String)>,
+    /// Lines added to the `[sip]` table (e.g. `register_min_expires = 1`).
+    pub sip_extra: String,
 }
 
 impl Default for ServerOptions {
@@ -65,9 +77,15 @@ impl Default for ServerOptions {
             agents: vec![],
             ring_timeout_seconds: 20.0,
             message_max_seconds: 10.0,
+            max_wait_seconds: 5.0,
+            announce_every_seconds: 30.0,
+            wrap_up_seconds: 0.0,
+            agent_rtp_timeout_seconds: 3.0,
             extra_toml: String::new(),
             asr: None,
             rtp_ports: None,
+            users: vec![],
+            sip_extra: String::new(),
         }
     }
 }
@@ -136,22 +154,30 @@ impl TestServer {
             .collect::<Vec<_>>()
             .join(", ");
         let config = format!(
-            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n\n\
-             [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\n\n\
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n{sip_extra}\n\n\
+             [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
-             [queues.support]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
-             [queues.support_zh]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
+             [queues.support]\nagents = [{agents}]\n{queue}\n\n\
+             [queues.support_zh]\nagents = [{agents}]\n{queue}\n\n\
              [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
+            sip_extra = opts.sip_extra,
             record = opts.record,
+            agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
             plans = toml_str(&repo.join("dialplans").to_string_lossy()),
             prompts = toml_str(&repo.join("prompts").to_string_lossy()),
             db = toml_str(&dir.path().join("humanline.db").to_string_lossy()),
             rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
-            ring = opts.ring_timeout_seconds,
+            queue = format!(
+                "ring_timeout_seconds = {:?}\nmax_wait_seconds = {:?}\nannounce_every_seconds = {:?}\nwrap_up_seconds = {:?}",
+                opts.ring_timeout_seconds,
+                opts.max_wait_seconds,
+                opts.announce_every_seconds,
+                opts.wrap_up_seconds
+            ),
             msg = opts.message_max_seconds,
             extra = opts.extra_toml,
             asr = opts.asr.clone().unwrap_or_else(|| format!(
@@ -161,6 +187,18 @@ impl TestServer {
         );
         let config_path = dir.path().join("humanline.toml");
         std::fs::write(&config_path, config).expect("write config");
+        for (name, role, password) in &opts.users {
+            let out = user_command(
+                &config_path,
+                &["add", name, "--role", role, "--password-stdin"],
+                Some(password),
+            );
+            assert!(
+                out.status.success(),
+                "humanline user add {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let log_path = dir.path().join("server.log");
         let log = File::create(&log_path).expect("create log file");
         let child = Command::new(env!("CARGO_BIN_EXE_humanline"))
@@ -202,6 +240,70 @@ impl TestServer {
         }
         let log = server.log();
         panic!("humanline serve: /healthz did not answer 200 ok within 20 s; log:\n{log}");
+    }
+
+    /// Runs `humanline user ARGS… --config <this server's config>` (the server's database) and
+    /// returns its output.
+    pub fn user_command(&self, args: &[&str]) -> std::process::Output {
+        user_command(&self.dir.path().join("humanline.toml"), args, None)
+    }
+
+    /// One HTTP/1.1 request over a plain socket with the given extra headers and body; the
+    /// status, the response headers (names lower-cased) and the body.
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpReply {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.http_port));
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("{method} {path}: connect: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.http_port,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes())
+            .unwrap_or_else(|e| panic!("{method} {path}: send: {e}"));
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let split = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("{method} {path}: no HTTP response"));
+        let head = String::from_utf8_lossy(&buf[..split]).to_string();
+        let raw_body = buf[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+        let body = if chunked {
+            dechunk_bytes(&raw_body)
+        } else {
+            raw_body
+        };
+        HttpReply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Where the server takes SIP (UDP and TCP).
@@ -346,6 +448,77 @@ impl TestServer {
         assert_eq!(code, 200, "GET /metrics: {body}");
         body
     }
+}
+
+/// An HTTP response as [`TestServer::http`] read it.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    /// The first header called `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+
+    /// The body as JSON (`Null` when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// `humanline user ARGS… --config CONFIG`, with `stdin` written to its standard input.
+fn user_command(
+    config: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+        .arg("user")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("HUMANLINE_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run humanline user");
+    if let Some(mut input) = child.stdin.take() {
+        if let Some(text) = stdin {
+            let _ = input.write_all(format!("{text}\n").as_bytes());
+        }
+    }
+    child.wait_with_output().expect("wait for humanline user")
+}
+
+fn dechunk_bytes(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..eol]);
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let rest = &body[eol + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        body = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    out
 }
 
 fn dechunk(mut body: &str) -> String {

@@ -1,0 +1,740 @@
+//! Automatic call distribution: which waiting caller goes to which agent, and when.
+//!
+//! Sans-IO: the hub feeds it what happened (a caller joins a queue, an agent registers, goes
+//! ready, declines, hangs up) with the time, and asks [`Acd::assign`] for the offers to make.
+//! Rules:
+//! - callers wait in order; a caller put back after an agent leg dropped goes to the head;
+//! - each caller gets the **longest idle** available agent of its queue (ties: config order);
+//! - an agent who declined or did not answer a caller is not offered that caller again until
+//!   `retry_after` has passed, so the next agent rings instead of the same phone twice;
+//! - after a call an agent has `wrap_up` time before the next offer;
+//! - an agent is reachable through a static SIP URI from the config, a registered SIP contact
+//!   (until it expires), or an open console in the browser. Nobody else is ever called.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Where a registered SIP phone can be reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SipContact {
+    /// The Contact URI it registered.
+    pub uri: String,
+    /// The address the REGISTER came from (where requests are sent, RFC 3581 style).
+    pub addr: SocketAddr,
+}
+
+/// How an offered call reaches the agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    /// A SIP URI written in the config (always reachable; busy/decline answered by the phone).
+    Static(String),
+    /// A phone that registered with digest auth.
+    Sip(SipContact),
+    /// The agent's browser console (WebRTC softphone).
+    Browser,
+}
+
+/// An agent's state as the queues see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    /// Not registered, no console, or the registration expired.
+    Offline,
+    /// Can take a call.
+    Ready,
+    /// Logged in but not taking calls.
+    Away,
+    /// A call is being offered.
+    Ringing(String),
+    /// On a call.
+    Busy(String),
+    /// After a call, until this time.
+    WrapUp(Duration),
+}
+
+impl Presence {
+    /// The word the console and the supervisor view show.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Presence::Offline => "offline",
+            Presence::Ready => "ready",
+            Presence::Away => "away",
+            Presence::Ringing(_) => "ringing",
+            Presence::Busy(_) => "busy",
+            Presence::WrapUp(_) => "wrap_up",
+        }
+    }
+}
+
+/// What an agent chose in the console.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WantedStatus {
+    /// Take calls.
+    Ready,
+    /// Do not take calls.
+    Away,
+}
+
+/// How an offer ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RingResult {
+    /// The agent took the call.
+    Answered,
+    /// Declined, busy, failed or no answer before the ring timeout.
+    Refused,
+    /// The caller left while it rang.
+    Withdrawn,
+}
+
+/// A caller to connect to an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    /// The waiting call.
+    pub call_id: String,
+    /// The agent's name (or static URI).
+    pub agent: String,
+    /// How to reach them.
+    pub reach: Reach,
+}
+
+/// One agent.
+#[derive(Debug, Clone)]
+pub struct AgentState {
+    /// User name, or the URI for a static agent.
+    pub name: String,
+    /// Where they stand.
+    pub presence: Presence,
+    /// Since when they have been free (longest idle goes first).
+    pub idle_since: Duration,
+    /// Static URI from the config.
+    pub static_uri: Option<String>,
+    /// Registered phone and when the registration expires.
+    pub sip: Option<(SipContact, Duration)>,
+    /// Open consoles.
+    pub consoles: usize,
+    /// What the agent chose in the console (phones alone are ready while registered).
+    pub wanted: WantedStatus,
+    /// Calls answered since the server started.
+    pub calls_taken: u32,
+}
+
+impl AgentState {
+    fn reach(&self) -> Option<Reach> {
+        if let Some(uri) = &self.static_uri {
+            return Some(Reach::Static(uri.clone()));
+        }
+        if self.consoles > 0 {
+            return Some(Reach::Browser);
+        }
+        self.sip.as_ref().map(|(c, _)| Reach::Sip(c.clone()))
+    }
+
+    /// Logged in somewhere (console, phone or static): counts as staffing its queues.
+    pub fn staffed(&self) -> bool {
+        !matches!(self.presence, Presence::Offline)
+    }
+
+    /// The presence an idle agent falls back to.
+    fn idle_presence(&self) -> Presence {
+        if self.static_uri.is_some() {
+            Presence::Ready
+        } else if self.reach().is_none() {
+            Presence::Offline
+        } else if self.wanted == WantedStatus::Away {
+            Presence::Away
+        } else {
+            Presence::Ready
+        }
+    }
+}
+
+/// A caller waiting in a queue.
+#[derive(Debug, Clone)]
+pub struct Waiting {
+    /// Call id.
+    pub call_id: String,
+    /// Queue name.
+    pub queue: String,
+    /// When the caller joined (or rejoined).
+    pub since: Duration,
+    /// Put back at the head after an agent leg dropped.
+    pub head: bool,
+    /// Agents who refused this caller, and when.
+    pub tried: BTreeMap<String, Duration>,
+    /// The agent being offered this caller.
+    pub offered_to: Option<String>,
+}
+
+/// Queue settings the ACD needs.
+#[derive(Debug, Clone)]
+pub struct QueueRules {
+    /// Members, in config order (user names or `sip:` URIs).
+    pub members: Vec<String>,
+    /// Time after a call before the agent gets the next one.
+    pub wrap_up: Duration,
+}
+
+/// The distributor.
+#[derive(Debug)]
+pub struct Acd {
+    agents: BTreeMap<String, AgentState>,
+    queues: BTreeMap<String, QueueRules>,
+    waiting: Vec<Waiting>,
+    retry_after: Duration,
+    handle_time: f64,
+}
+
+/// Default estimate of a call's length before any call has been measured, seconds.
+const FIRST_HANDLE_ESTIMATE: f64 = 180.0;
+
+impl Acd {
+    /// The queues and their members; `retry_after`: how long before a caller is offered again
+    /// to an agent who refused it.
+    pub fn new(queues: BTreeMap<String, QueueRules>, retry_after: Duration) -> Acd {
+        let mut agents = BTreeMap::new();
+        for rules in queues.values() {
+            for m in &rules.members {
+                agents.entry(m.clone()).or_insert_with(|| {
+                    let is_static = m.starts_with("sip:") || m.starts_with("sips:");
+                    AgentState {
+                        name: m.clone(),
+                        presence: if is_static {
+                            Presence::Ready
+                        } else {
+                            Presence::Offline
+                        },
+                        idle_since: Duration::ZERO,
+                        static_uri: is_static.then(|| m.clone()),
+                        sip: None,
+                        consoles: 0,
+                        wanted: WantedStatus::Away,
+                        calls_taken: 0,
+                    }
+                });
+            }
+        }
+        Acd {
+            agents,
+            queues,
+            waiting: Vec::new(),
+            retry_after,
+            handle_time: FIRST_HANDLE_ESTIMATE,
+        }
+    }
+
+    /// Every agent.
+    pub fn agents(&self) -> impl Iterator<Item = &AgentState> {
+        self.agents.values()
+    }
+
+    /// One agent.
+    pub fn agent(&self, name: &str) -> Option<&AgentState> {
+        self.agents.get(name)
+    }
+
+    /// The queues an agent answers.
+    pub fn queues_of(&self, name: &str) -> Vec<String> {
+        self.queues
+            .iter()
+            .filter(|(_, r)| r.members.iter().any(|m| m == name))
+            .map(|(q, _)| q.clone())
+            .collect()
+    }
+
+    /// Waiting callers, in the order they will be served.
+    pub fn waiting(&self) -> Vec<&Waiting> {
+        let mut w: Vec<&Waiting> = self.waiting.iter().collect();
+        w.sort_by_key(|c| (!c.head, c.since));
+        w
+    }
+
+    /// Whether anyone could ever answer `queue` now (an agent logged in, on a phone or static).
+    pub fn staffed(&self, queue: &str) -> bool {
+        self.queues.get(queue).is_some_and(|r| {
+            r.members
+                .iter()
+                .any(|m| self.agents.get(m).is_some_and(AgentState::staffed))
+        })
+    }
+
+    /// A caller joins `queue` (at the head when an agent leg dropped).
+    pub fn enqueue(&mut self, now: Duration, queue: &str, call_id: &str, head: bool) {
+        self.leave(call_id);
+        self.waiting.push(Waiting {
+            call_id: call_id.to_string(),
+            queue: queue.to_string(),
+            since: now,
+            head,
+            tried: BTreeMap::new(),
+            offered_to: None,
+        });
+    }
+
+    /// A caller leaves the queue (hung up, went to leave a message). An agent ringing for it
+    /// is freed.
+    pub fn leave(&mut self, call_id: &str) {
+        if let Some(i) = self.waiting.iter().position(|w| w.call_id == call_id) {
+            let w = self.waiting.remove(i);
+            if let Some(a) = w.offered_to {
+                self.free(&a, None);
+            }
+        }
+    }
+
+    /// 1-based position of a caller in its queue, and the estimated wait.
+    pub fn position(&self, call_id: &str) -> Option<(usize, Duration)> {
+        let me = self.waiting.iter().find(|w| w.call_id == call_id)?;
+        let pos = self
+            .waiting()
+            .into_iter()
+            .filter(|w| w.queue == me.queue)
+            .position(|w| w.call_id == call_id)?
+            + 1;
+        let staffed = self.queues.get(&me.queue).map_or(0, |r| {
+            r.members
+                .iter()
+                .filter(|m| self.agents.get(*m).is_some_and(AgentState::staffed))
+                .count()
+        });
+        let secs = pos as f64 * self.handle_time / staffed.max(1) as f64;
+        Some((pos, Duration::from_secs_f64(secs)))
+    }
+
+    /// Pairs waiting callers with free agents; marks the agents ringing.
+    pub fn assign(&mut self, now: Duration) -> Vec<Offer> {
+        let mut order: Vec<usize> = (0..self.waiting.len()).collect();
+        order.sort_by_key(|&i| (!self.waiting[i].head, self.waiting[i].since));
+        let mut offers = Vec::new();
+        for i in order {
+            let w = &self.waiting[i];
+            if w.offered_to.is_some() {
+                continue;
+            }
+            let Some(rules) = self.queues.get(&w.queue) else {
+                continue;
+            };
+            let pick = rules
+                .members
+                .iter()
+                .enumerate()
+                .filter_map(|(rank, m)| self.agents.get(m).map(|a| (rank, a)))
+                .filter(|(_, a)| a.presence == Presence::Ready)
+                .filter(|(_, a)| {
+                    w.tried
+                        .get(&a.name)
+                        .is_none_or(|&t| now >= t + self.retry_after)
+                })
+                .filter_map(|(rank, a)| a.reach().map(|r| (rank, a, r)))
+                .min_by_key(|(rank, a, _)| (a.idle_since, *rank))
+                .map(|(_, a, r)| (a.name.clone(), r));
+            if let Some((agent, reach)) = pick {
+                let call_id = w.call_id.clone();
+                self.waiting[i].offered_to = Some(agent.clone());
+                if let Some(a) = self.agents.get_mut(&agent) {
+                    a.presence = Presence::Ringing(call_id.clone());
+                }
+                offers.push(Offer {
+                    call_id,
+                    agent,
+                    reach,
+                });
+            }
+        }
+        offers
+    }
+
+    /// How an offer ended. Answered: the caller leaves the queue and the agent is busy.
+    pub fn ring_result(&mut self, now: Duration, call_id: &str, agent: &str, result: RingResult) {
+        let i = self.waiting.iter().position(|w| w.call_id == call_id);
+        match result {
+            RingResult::Answered => {
+                if let Some(i) = i {
+                    self.waiting.remove(i);
+                }
+                if let Some(a) = self.agents.get_mut(agent) {
+                    a.presence = Presence::Busy(call_id.to_string());
+                    a.calls_taken += 1;
+                }
+            }
+            RingResult::Refused | RingResult::Withdrawn => {
+                if let Some(i) = i {
+                    let w = &mut self.waiting[i];
+                    if w.offered_to.as_deref() == Some(agent) {
+                        w.offered_to = None;
+                    }
+                    if result == RingResult::Refused {
+                        w.tried.insert(agent.to_string(), now);
+                    }
+                }
+                if matches!(self.agents.get(agent).map(|a| &a.presence), Some(Presence::Ringing(c)) if c == call_id)
+                {
+                    self.free(agent, None);
+                }
+            }
+        }
+    }
+
+    /// The agent's call ended after `talked`: wrap-up, then ready again.
+    pub fn call_ended(&mut self, now: Duration, agent: &str, call_id: &str, talked: Duration) {
+        let wrap = self
+            .queues
+            .values()
+            .filter(|r| r.members.iter().any(|m| m == agent))
+            .map(|r| r.wrap_up)
+            .max()
+            .unwrap_or_default();
+        let busy_here = matches!(
+            self.agents.get(agent).map(|a| &a.presence),
+            Some(Presence::Busy(c)) if c == call_id
+        );
+        if !busy_here {
+            return;
+        }
+        // A running average, so the estimate follows the day's calls.
+        self.handle_time = 0.8 * self.handle_time + 0.2 * talked.as_secs_f64().max(1.0);
+        if wrap.is_zero() {
+            self.free(agent, Some(now));
+        } else if let Some(a) = self.agents.get_mut(agent) {
+            a.presence = Presence::WrapUp(now + wrap);
+            a.idle_since = now + wrap;
+        }
+    }
+
+    /// The agent's leg dropped mid-call (no media, browser gone): the caller goes back to the
+    /// queue, and the agent is set away until they come back (register again, or choose ready
+    /// in the console), so the caller is not offered straight back to a dead phone. A static
+    /// URI cannot come back by itself, so it only gets its wrap-up.
+    pub fn call_dropped(&mut self, now: Duration, agent: &str, call_id: &str, talked: Duration) {
+        let is_static = self
+            .agents
+            .get(agent)
+            .is_some_and(|a| a.static_uri.is_some());
+        if is_static {
+            return self.call_ended(now, agent, call_id, talked);
+        }
+        let busy_here = matches!(
+            self.agents.get(agent).map(|a| &a.presence),
+            Some(Presence::Busy(c)) if c == call_id
+        );
+        if let Some(a) = self.agents.get_mut(agent).filter(|_| busy_here) {
+            a.wanted = WantedStatus::Away;
+            a.presence = a.idle_presence();
+            a.idle_since = now;
+        }
+    }
+
+    /// Ends wrap-ups and registrations that are due.
+    pub fn tick(&mut self, now: Duration) {
+        let mut expired = Vec::new();
+        let mut wrapped = Vec::new();
+        for a in self.agents.values_mut() {
+            if let Some((_, until)) = &a.sip {
+                if now >= *until {
+                    a.sip = None;
+                    expired.push(a.name.clone());
+                }
+            }
+            if let Presence::WrapUp(until) = a.presence {
+                if now >= until {
+                    wrapped.push(a.name.clone());
+                }
+            }
+        }
+        for name in wrapped.into_iter().chain(expired) {
+            self.settle(&name);
+        }
+    }
+
+    /// A phone registered (or refreshed) until `expires_at`.
+    pub fn sip_registered(&mut self, name: &str, contact: SipContact, expires_at: Duration) {
+        let a = self.agent_entry(name);
+        a.sip = Some((contact, expires_at));
+        if a.consoles == 0 {
+            a.wanted = WantedStatus::Ready;
+        }
+        self.settle(name);
+    }
+
+    /// A phone unregistered.
+    pub fn sip_unregistered(&mut self, name: &str) {
+        if let Some(a) = self.agents.get_mut(name) {
+            a.sip = None;
+        }
+        self.settle(name);
+    }
+
+    /// A console opened (the agent starts away until they choose ready).
+    pub fn console_opened(&mut self, name: &str) {
+        let a = self.agent_entry(name);
+        if a.consoles == 0 {
+            a.wanted = WantedStatus::Away;
+        }
+        a.consoles += 1;
+        self.settle(name);
+    }
+
+    /// A console closed.
+    pub fn console_closed(&mut self, name: &str) {
+        if let Some(a) = self.agents.get_mut(name) {
+            a.consoles = a.consoles.saturating_sub(1);
+            if a.consoles == 0 && a.sip.is_some() {
+                a.wanted = WantedStatus::Ready;
+            }
+        }
+        self.settle(name);
+    }
+
+    /// The agent chose ready or away in the console; ending wrap-up early is allowed.
+    pub fn set_wanted(&mut self, now: Duration, name: &str, wanted: WantedStatus) {
+        if let Some(a) = self.agents.get_mut(name) {
+            a.wanted = wanted;
+            if let Presence::WrapUp(_) = a.presence {
+                a.presence = Presence::Away;
+                a.idle_since = now;
+            }
+        }
+        self.settle(name);
+    }
+
+    /// Recomputes an idle agent's presence from its reach and choice (ringing, busy and
+    /// wrap-up are left alone).
+    fn settle(&mut self, name: &str) {
+        if let Some(a) = self.agents.get_mut(name) {
+            if matches!(
+                a.presence,
+                Presence::Offline | Presence::Ready | Presence::Away | Presence::WrapUp(_)
+            ) {
+                let p = a.idle_presence();
+                a.presence = p;
+            }
+        }
+    }
+
+    fn free(&mut self, name: &str, idle_from: Option<Duration>) {
+        if let Some(a) = self.agents.get_mut(name) {
+            a.presence = a.idle_presence();
+            if let Some(t) = idle_from {
+                a.idle_since = t;
+            }
+        }
+    }
+
+    /// Agents that are not members of any queue may still log in or register (they simply
+    /// get no calls).
+    fn agent_entry(&mut self, name: &str) -> &mut AgentState {
+        self.agents
+            .entry(name.to_string())
+            .or_insert_with(|| AgentState {
+                name: name.to_string(),
+                presence: Presence::Offline,
+                idle_since: Duration::ZERO,
+                static_uri: None,
+                sip: None,
+                consoles: 0,
+                wanted: WantedStatus::Away,
+                calls_taken: 0,
+            })
+    }
+
+    /// Names of agents whose presence is `Ringing(call_id)`.
+    pub fn ringing_for(&self, call_id: &str) -> Vec<String> {
+        self.agents
+            .values()
+            .filter(|a| matches!(&a.presence, Presence::Ringing(c) if c == call_id))
+            .map(|a| a.name.clone())
+            .collect()
+    }
+
+    /// Queue names.
+    pub fn queue_names(&self) -> BTreeSet<String> {
+        self.queues.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    fn acd(members: &[&str], wrap: u64) -> Acd {
+        let mut q = BTreeMap::new();
+        q.insert(
+            "support".to_string(),
+            QueueRules {
+                members: members.iter().map(|m| m.to_string()).collect(),
+                wrap_up: s(wrap),
+            },
+        );
+        Acd::new(q, s(30))
+    }
+
+    fn phone(a: &mut Acd, name: &str, port: u16) {
+        a.sip_registered(
+            name,
+            SipContact {
+                uri: format!("sip:{name}@127.0.0.1:{port}"),
+                addr: ([127, 0, 0, 1], port).into(),
+            },
+            s(3600),
+        );
+    }
+
+    #[test]
+    fn nobody_is_called_until_they_register() {
+        let mut a = acd(&["alice", "bob"], 0);
+        a.enqueue(s(0), "support", "c1", false);
+        assert!(a.assign(s(0)).is_empty());
+        assert!(!a.staffed("support"));
+        phone(&mut a, "bob", 5071);
+        let offers = a.assign(s(1));
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].agent, "bob");
+        assert!(matches!(offers[0].reach, Reach::Sip(ref c) if c.addr.port() == 5071));
+    }
+
+    #[test]
+    fn longest_idle_agent_goes_first() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        phone(&mut a, "bob", 5072);
+        // Alice took and finished a call at t=10, so Bob has been idle longer.
+        a.enqueue(s(1), "support", "c0", false);
+        assert_eq!(a.assign(s(1))[0].agent, "alice", "ties go in config order");
+        a.ring_result(s(2), "c0", "alice", RingResult::Answered);
+        a.call_ended(s(10), "alice", "c0", s(8));
+        a.enqueue(s(11), "support", "c1", false);
+        assert_eq!(a.assign(s(11))[0].agent, "bob");
+    }
+
+    #[test]
+    fn a_refusal_passes_the_caller_to_the_next_agent_and_not_back_soon() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        phone(&mut a, "bob", 5072);
+        a.enqueue(s(0), "support", "c1", false);
+        assert_eq!(a.assign(s(0))[0].agent, "alice");
+        a.ring_result(s(2), "c1", "alice", RingResult::Refused);
+        assert_eq!(a.assign(s(2))[0].agent, "bob");
+        a.ring_result(s(3), "c1", "bob", RingResult::Refused);
+        assert!(a.assign(s(4)).is_empty(), "both refused just now");
+        assert_eq!(a.assign(s(33))[0].agent, "alice", "offered again later");
+    }
+
+    #[test]
+    fn wrap_up_holds_the_next_offer() {
+        let mut a = acd(&["alice"], 10);
+        phone(&mut a, "alice", 5071);
+        a.enqueue(s(0), "support", "c1", false);
+        a.assign(s(0));
+        a.ring_result(s(1), "c1", "alice", RingResult::Answered);
+        a.enqueue(s(5), "support", "c2", false);
+        assert!(a.assign(s(5)).is_empty(), "busy");
+        a.call_ended(s(20), "alice", "c1", s(19));
+        assert_eq!(a.agent("alice").unwrap().presence, Presence::WrapUp(s(30)));
+        a.tick(s(29));
+        assert!(a.assign(s(29)).is_empty(), "still wrapping up");
+        a.tick(s(30));
+        assert_eq!(a.assign(s(30))[0].call_id, "c2");
+    }
+
+    #[test]
+    fn a_dropped_callers_rejoins_at_the_head() {
+        let mut a = acd(&["alice"], 0);
+        a.enqueue(s(0), "support", "c1", false);
+        a.enqueue(s(1), "support", "c2", false);
+        a.enqueue(s(2), "support", "c3", true);
+        assert_eq!(a.position("c3").unwrap().0, 1);
+        assert_eq!(a.position("c1").unwrap().0, 2);
+        phone(&mut a, "alice", 5071);
+        assert_eq!(a.assign(s(3))[0].call_id, "c3");
+    }
+
+    #[test]
+    fn position_and_estimate_follow_the_queue() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        phone(&mut a, "bob", 5072);
+        for (i, c) in ["c1", "c2", "c3"].iter().enumerate() {
+            a.enqueue(s(i as u64), "support", c, false);
+        }
+        let (p, est) = a.position("c3").unwrap();
+        assert_eq!(p, 3);
+        assert_eq!(est, Duration::from_secs_f64(3.0 * 180.0 / 2.0));
+        a.leave("c1");
+        assert_eq!(a.position("c3").unwrap().0, 2);
+    }
+
+    #[test]
+    fn console_agents_start_away_and_take_calls_once_ready() {
+        let mut a = acd(&["alice"], 0);
+        a.console_opened("alice");
+        assert_eq!(a.agent("alice").unwrap().presence, Presence::Away);
+        a.enqueue(s(0), "support", "c1", false);
+        assert!(a.assign(s(0)).is_empty());
+        a.set_wanted(s(1), "alice", WantedStatus::Ready);
+        let o = a.assign(s(1));
+        assert_eq!(o[0].reach, Reach::Browser);
+        a.console_closed("alice");
+        assert_eq!(
+            a.agent("alice").unwrap().presence,
+            Presence::Ringing("c1".into()),
+            "the ringing offer ends through ring_result"
+        );
+        a.ring_result(s(2), "c1", "alice", RingResult::Refused);
+        assert_eq!(a.agent("alice").unwrap().presence, Presence::Offline);
+    }
+
+    #[test]
+    fn an_agent_whose_leg_dropped_is_away_until_they_come_back() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        a.enqueue(s(0), "support", "c1", false);
+        a.assign(s(0));
+        a.ring_result(s(1), "c1", "alice", RingResult::Answered);
+        a.call_dropped(s(9), "alice", "c1", s(8));
+        assert_eq!(a.agent("alice").unwrap().presence, Presence::Away);
+        a.enqueue(s(9), "support", "c1", true);
+        assert!(
+            a.assign(s(9)).is_empty(),
+            "not straight back to a dead phone"
+        );
+        phone(&mut a, "alice", 5071);
+        assert_eq!(
+            a.assign(s(10))[0].agent,
+            "alice",
+            "registering again makes her ready"
+        );
+    }
+
+    #[test]
+    fn registrations_expire() {
+        let mut a = acd(&["alice"], 0);
+        a.sip_registered(
+            "alice",
+            SipContact {
+                uri: "sip:alice@127.0.0.1:5071".into(),
+                addr: ([127, 0, 0, 1], 5071).into(),
+            },
+            s(60),
+        );
+        assert!(a.staffed("support"));
+        a.tick(s(60));
+        assert!(!a.staffed("support"));
+    }
+
+    #[test]
+    fn static_uris_are_always_ready_and_a_caller_leaving_frees_the_ringing_agent() {
+        let mut a = acd(&["sip:desk@127.0.0.1:5070"], 0);
+        a.enqueue(s(0), "support", "c1", false);
+        let o = a.assign(s(0));
+        assert_eq!(o[0].reach, Reach::Static("sip:desk@127.0.0.1:5070".into()));
+        a.leave("c1");
+        assert_eq!(
+            a.agent("sip:desk@127.0.0.1:5070").unwrap().presence,
+            Presence::Ready
+        );
+    }
+}

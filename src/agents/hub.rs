@@ -1,0 +1,511 @@
+//! The shared front of the ACD: call tasks, the SIP registrar and browser consoles talk to it;
+//! it keeps the [`Acd`] behind one short lock and delivers what the ACD decides over channels.
+//!
+//! - a call task `join`s a queue and gets a receiver of [`Offer`]s (an agent to ring);
+//! - the registrar reports phones; consoles attach and get [`ToConsole`] messages;
+//! - a browser agent's answer to an offered call comes back through [`AgentHub::console_reply`]
+//!   and only ever reaches the call that was offered to that agent.
+
+use super::acd::{Acd, Offer, Presence, QueueRules, Reach, RingResult, SipContact, WantedStatus};
+use crate::config::Config;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// A message for an agent's console (sent as JSON over its WebSocket).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToConsole {
+    /// The agent's state changed.
+    Status {
+        /// `offline`, `ready`, `away`, `ringing`, `busy` or `wrap_up`.
+        status: String,
+        /// End of wrap-up, ms since the epoch.
+        wrap_up_until_ms: Option<i64>,
+    },
+    /// A call rings in the console: the server's SDP offer and the screen pop.
+    Offer {
+        /// Call id.
+        call_id: String,
+        /// WebRTC SDP offer (PCMU).
+        sdp: String,
+        /// Who is calling and why (see the console's screen pop).
+        pop: serde_json::Value,
+    },
+    /// Stop ringing: the caller left or the ring timed out.
+    Cancel {
+        /// Call id.
+        call_id: String,
+    },
+    /// The call ended.
+    Ended {
+        /// Call id.
+        call_id: String,
+        /// `caller`, `agent` or `line`.
+        by: String,
+    },
+}
+
+/// What a browser agent did with an offered call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BrowserReply {
+    /// Accepted, with the browser's SDP answer.
+    Answer {
+        /// SDP answer.
+        sdp: String,
+    },
+    /// Declined.
+    Decline,
+    /// Hung up (while talking).
+    HangUp,
+}
+
+/// An open console.
+#[derive(Debug)]
+pub struct ConsoleAttachment {
+    /// Pass back to [`AgentHub::console_detach`].
+    pub id: u64,
+    /// Messages for this console.
+    pub rx: mpsc::UnboundedReceiver<ToConsole>,
+}
+
+/// An agent as the supervisor sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    /// Name (or static URI).
+    pub name: String,
+    /// Presence word.
+    pub status: String,
+    /// `static`, `sip`, `browser` or none.
+    pub reach: Option<String>,
+    /// Seconds free (ready agents), else 0.
+    pub idle_s: f64,
+    /// The call ringing or in progress.
+    pub call_id: Option<String>,
+    /// Queues answered.
+    pub queues: Vec<String>,
+    /// Calls answered since the server started.
+    pub calls_taken: u32,
+}
+
+/// A waiting caller as the supervisor sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingView {
+    /// Call id.
+    pub call_id: String,
+    /// 1-based position in its queue.
+    pub position: usize,
+    /// Seconds waited.
+    pub waited_s: f64,
+    /// Put back at the head after a dropped agent leg.
+    pub requeued: bool,
+    /// Agent being rung, if any.
+    pub ringing: Option<String>,
+}
+
+/// A queue as the supervisor sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueView {
+    /// Queue name.
+    pub name: String,
+    /// Someone is logged in to answer it.
+    pub staffed: bool,
+    /// Callers waiting, in order.
+    pub waiting: Vec<WaitingView>,
+}
+
+/// Agents and queues right now.
+#[derive(Debug, Clone, Serialize)]
+pub struct HubSnapshot {
+    /// Every known agent.
+    pub agents: Vec<AgentView>,
+    /// Every queue.
+    pub queues: Vec<QueueView>,
+}
+
+struct Inner {
+    acd: Acd,
+    calls: HashMap<String, mpsc::UnboundedSender<Offer>>,
+    consoles: HashMap<String, Vec<(u64, mpsc::UnboundedSender<ToConsole>)>>,
+    last_status: HashMap<String, String>,
+    browser_offers: HashMap<String, (String, mpsc::UnboundedSender<BrowserReply>)>,
+    next_console: u64,
+}
+
+/// Agents, queues and consoles, shared by the whole server.
+pub struct AgentHub {
+    started: Instant,
+    inner: Mutex<Inner>,
+}
+
+impl AgentHub {
+    /// Builds the queues from `[queues.*]`.
+    pub fn new(config: &Config) -> AgentHub {
+        let queues: BTreeMap<String, QueueRules> = config
+            .queues
+            .iter()
+            .map(|(name, q)| {
+                (
+                    name.clone(),
+                    QueueRules {
+                        members: q.agents.clone(),
+                        wrap_up: Duration::from_secs_f64(q.wrap_up_seconds.max(0.0)),
+                    },
+                )
+            })
+            .collect();
+        let retry = config
+            .queues
+            .values()
+            .map(|q| q.retry_refused_seconds)
+            .reduce(f64::min)
+            .unwrap_or(30.0)
+            .max(1.0);
+        AgentHub {
+            started: Instant::now(),
+            inner: Mutex::new(Inner {
+                acd: Acd::new(queues, Duration::from_secs_f64(retry)),
+                calls: HashMap::new(),
+                consoles: HashMap::new(),
+                last_status: HashMap::new(),
+                browser_offers: HashMap::new(),
+                next_console: 1,
+            }),
+        }
+    }
+
+    /// Wakes the hub every 250 ms for wrap-ups, expired registrations and retries.
+    pub fn spawn_ticker(self: &Arc<Self>) {
+        let hub = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut t = tokio::time::interval(Duration::from_millis(250));
+            loop {
+                t.tick().await;
+                let Some(hub) = hub.upgrade() else { break };
+                hub.with(|acd, _| acd.tick(hub.now()));
+            }
+        });
+    }
+
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    fn lock(&self) -> Option<MutexGuard<'_, Inner>> {
+        self.inner.lock().ok()
+    }
+
+    /// Runs `f` on the ACD, then hands out offers and tells consoles what changed.
+    fn with<R>(&self, f: impl FnOnce(&mut Acd, Duration) -> R) -> Option<R> {
+        let now = self.now();
+        let mut g = self.lock()?;
+        let r = f(&mut g.acd, now);
+        Self::dispatch(&mut g, now);
+        Self::push_status(&mut g, now);
+        Some(r)
+    }
+
+    fn dispatch(g: &mut Inner, now: Duration) {
+        loop {
+            let offers = g.acd.assign(now);
+            if offers.is_empty() {
+                return;
+            }
+            let mut gone = false;
+            for o in offers {
+                let sent = g
+                    .calls
+                    .get(&o.call_id)
+                    .is_some_and(|tx| tx.send(o.clone()).is_ok());
+                if !sent {
+                    g.calls.remove(&o.call_id);
+                    g.acd.leave(&o.call_id);
+                    gone = true;
+                }
+            }
+            if !gone {
+                return;
+            }
+        }
+    }
+
+    fn push_status(g: &mut Inner, now: Duration) {
+        let Inner {
+            acd,
+            consoles,
+            last_status,
+            ..
+        } = g;
+        for (name, list) in consoles.iter_mut() {
+            let Some(a) = acd.agent(name) else { continue };
+            let word = a.presence.word().to_string();
+            if last_status.get(name) == Some(&word) {
+                continue;
+            }
+            let until = match a.presence {
+                Presence::WrapUp(t) => {
+                    Some(crate::store::now_ms() + t.saturating_sub(now).as_millis() as i64)
+                }
+                _ => None,
+            };
+            let msg = ToConsole::Status {
+                status: word.clone(),
+                wrap_up_until_ms: until,
+            };
+            list.retain(|(_, tx)| tx.send(msg.clone()).is_ok());
+            last_status.insert(name.clone(), word);
+        }
+    }
+
+    // ---- call tasks ---------------------------------------------------------------------------
+
+    /// A caller joins `queue` (at the head after a dropped agent leg); offers arrive on the
+    /// returned receiver until the caller leaves or an agent answers.
+    pub fn join(&self, queue: &str, call_id: &str, head: bool) -> mpsc::UnboundedReceiver<Offer> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Some(mut g) = self.lock() {
+            g.calls.insert(call_id.to_string(), tx);
+        }
+        self.with(|acd, now| acd.enqueue(now, queue, call_id, head));
+        rx
+    }
+
+    /// Whether anyone could answer `queue` now.
+    pub fn staffed(&self, queue: &str) -> bool {
+        self.lock().is_some_and(|g| g.acd.staffed(queue))
+    }
+
+    /// The caller's 1-based position and the estimated wait.
+    pub fn position(&self, call_id: &str) -> Option<(usize, Duration)> {
+        self.lock()?.acd.position(call_id)
+    }
+
+    /// How the offer of `call_id` to `agent` ended.
+    pub fn ring_result(&self, call_id: &str, agent: &str, result: RingResult) {
+        if result == RingResult::Answered {
+            if let Some(mut g) = self.lock() {
+                g.calls.remove(call_id);
+            }
+        }
+        self.with(|acd, now| acd.ring_result(now, call_id, agent, result));
+    }
+
+    /// The agent's call ended after `talked`.
+    pub fn call_ended(&self, agent: &str, call_id: &str, talked: Duration) {
+        self.with(|acd, now| acd.call_ended(now, agent, call_id, talked));
+    }
+
+    /// The agent's leg dropped mid-call: the agent is away until they come back.
+    pub fn call_dropped(&self, agent: &str, call_id: &str, talked: Duration) {
+        self.with(|acd, now| acd.call_dropped(now, agent, call_id, talked));
+    }
+
+    /// The caller left the queue (hung up, or leaves a message).
+    pub fn leave(&self, call_id: &str) {
+        if let Some(mut g) = self.lock() {
+            g.calls.remove(call_id);
+        }
+        self.with(|acd, _| acd.leave(call_id));
+    }
+
+    /// Rings an agent's consoles with a call; the agent's reply arrives on the receiver.
+    /// `None`: the agent has no console open.
+    pub fn offer_browser(
+        &self,
+        agent: &str,
+        call_id: &str,
+        sdp: String,
+        pop: serde_json::Value,
+    ) -> Option<mpsc::UnboundedReceiver<BrowserReply>> {
+        let mut g = self.lock()?;
+        let msg = ToConsole::Offer {
+            call_id: call_id.to_string(),
+            sdp,
+            pop,
+        };
+        let list = g.consoles.get_mut(agent)?;
+        list.retain(|(_, tx)| tx.send(msg.clone()).is_ok());
+        if list.is_empty() {
+            return None;
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        g.browser_offers
+            .insert(call_id.to_string(), (agent.to_string(), tx));
+        Some(rx)
+    }
+
+    /// Tells the agent's consoles that an offered or connected call is over (`Cancel` while
+    /// ringing, `Ended` after) and forgets the offer.
+    pub fn browser_done(&self, agent: &str, msg: ToConsole) {
+        let Some(mut g) = self.lock() else { return };
+        let call_id = match &msg {
+            ToConsole::Cancel { call_id } | ToConsole::Ended { call_id, .. } => call_id.clone(),
+            _ => String::new(),
+        };
+        g.browser_offers.remove(&call_id);
+        if let Some(list) = g.consoles.get_mut(agent) {
+            list.retain(|(_, tx)| tx.send(msg.clone()).is_ok());
+        }
+    }
+
+    // ---- registrar ----------------------------------------------------------------------------
+
+    /// A phone registered (or refreshed) for `expires`.
+    pub fn sip_registered(&self, name: &str, contact: SipContact, expires: Duration) {
+        self.with(|acd, now| acd.sip_registered(name, contact, now + expires));
+    }
+
+    /// A phone unregistered.
+    pub fn sip_unregistered(&self, name: &str) {
+        self.with(|acd, _| acd.sip_unregistered(name));
+    }
+
+    // ---- consoles -----------------------------------------------------------------------------
+
+    /// Opens a console for `name`; it first receives the agent's status.
+    pub fn console_attach(&self, name: &str) -> Option<ConsoleAttachment> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let id = {
+            let mut g = self.lock()?;
+            let id = g.next_console;
+            g.next_console += 1;
+            g.consoles
+                .entry(name.to_string())
+                .or_default()
+                .push((id, tx));
+            g.last_status.remove(name);
+            id
+        };
+        self.with(|acd, _| acd.console_opened(name));
+        Some(ConsoleAttachment { id, rx })
+    }
+
+    /// Closes a console. A call ringing there is refused; a call in progress is the call
+    /// task's business (its media peer closes).
+    pub fn console_detach(&self, name: &str, attachment_id: u64) {
+        let ringing_reply = {
+            let Some(mut g) = self.lock() else { return };
+            if let Some(list) = g.consoles.get_mut(name) {
+                list.retain(|(id, _)| *id != attachment_id);
+            }
+            let none_left = g.consoles.get(name).is_none_or(Vec::is_empty);
+            if none_left {
+                g.consoles.remove(name);
+                g.last_status.remove(name);
+            }
+            let mine: Vec<String> = g
+                .browser_offers
+                .iter()
+                .filter(|(_, (a, _))| a == name)
+                .map(|(c, _)| c.clone())
+                .collect();
+            if none_left {
+                mine.into_iter()
+                    .filter_map(|c| g.browser_offers.get(&c).map(|(_, tx)| tx.clone()))
+                    .collect()
+            } else {
+                Vec::new()
+            }
+        };
+        for tx in ringing_reply {
+            let _ = tx.send(BrowserReply::HangUp);
+        }
+        self.with(|acd, _| acd.console_closed(name));
+    }
+
+    /// Ready or away, chosen in the console.
+    pub fn set_status(&self, name: &str, wanted: WantedStatus) {
+        self.with(|acd, now| acd.set_wanted(now, name, wanted));
+    }
+
+    /// The agent's answer to an offered call; `false` when no such call was offered to them.
+    pub fn console_reply(&self, name: &str, call_id: &str, reply: BrowserReply) -> bool {
+        let Some(g) = self.lock() else { return false };
+        match g.browser_offers.get(call_id) {
+            Some((agent, tx)) if agent == name => tx.send(reply).is_ok(),
+            _ => false,
+        }
+    }
+
+    /// The queues `name` answers.
+    pub fn queues_of(&self, name: &str) -> Vec<String> {
+        self.lock()
+            .map(|g| g.acd.queues_of(name))
+            .unwrap_or_default()
+    }
+
+    /// Agents and queues right now.
+    pub fn snapshot(&self) -> HubSnapshot {
+        let now = self.now();
+        let Some(g) = self.lock() else {
+            return HubSnapshot {
+                agents: Vec::new(),
+                queues: Vec::new(),
+            };
+        };
+        let agents = g
+            .acd
+            .agents()
+            .map(|a| AgentView {
+                name: a.name.clone(),
+                status: a.presence.word().to_string(),
+                reach: a
+                    .static_uri
+                    .as_ref()
+                    .map(|_| "static".to_string())
+                    .or_else(|| {
+                        if a.consoles > 0 {
+                            Some("browser".into())
+                        } else {
+                            a.sip.as_ref().map(|_| "sip".into())
+                        }
+                    }),
+                idle_s: if a.presence == Presence::Ready {
+                    now.saturating_sub(a.idle_since).as_secs_f64()
+                } else {
+                    0.0
+                },
+                call_id: match &a.presence {
+                    Presence::Ringing(c) | Presence::Busy(c) => Some(c.clone()),
+                    _ => None,
+                },
+                queues: g.acd.queues_of(&a.name),
+                calls_taken: a.calls_taken,
+            })
+            .collect();
+        let waiting = g.acd.waiting();
+        let queues = g
+            .acd
+            .queue_names()
+            .into_iter()
+            .map(|q| QueueView {
+                staffed: g.acd.staffed(&q),
+                waiting: waiting
+                    .iter()
+                    .filter(|w| w.queue == q)
+                    .enumerate()
+                    .map(|(i, w)| WaitingView {
+                        call_id: w.call_id.clone(),
+                        position: i + 1,
+                        waited_s: now.saturating_sub(w.since).as_secs_f64(),
+                        requeued: w.head,
+                        ringing: w.offered_to.clone(),
+                    })
+                    .collect(),
+                name: q,
+            })
+            .collect();
+        HubSnapshot { agents, queues }
+    }
+}
+
+/// `Reach` in words, for logs and events.
+pub fn reach_word(r: &Reach) -> &'static str {
+    match r {
+        Reach::Static(_) => "static",
+        Reach::Sip(_) => "sip",
+        Reach::Browser => "browser",
+    }
+}
