@@ -90,9 +90,7 @@ impl CallTask {
                     let placed = match &reach {
                         Reach::Static(uri) => self.dial(&agent, uri, None).await,
                         Reach::Sip(c) => self.dial(&agent, &c.uri, Some(c.addr)).await,
-                        Reach::Browser => {
-                            Err(anyhow::anyhow!("browser consoles cannot take calls yet"))
-                        }
+                        Reach::Browser => self.dial_browser(&agent).await,
                     };
                     if let Err(e) = placed {
                         tracing::warn!(agent, "cannot call agent: {e}");
@@ -109,9 +107,19 @@ impl CallTask {
                 Step::Cancel | Step::HangUpAgent => {
                     let now = self.now();
                     if step == Step::Cancel {
-                        let agent = self.agent.as_ref().map(|l| l.uri.clone());
+                        let agent = self
+                            .handoff
+                            .as_ref()
+                            .and_then(|h| h.current_agent())
+                            .map(str::to_string);
                         self.event("agent_no_answer", json!({ "agent": agent }));
                     }
+                    let by = if step == Step::Cancel {
+                        "line"
+                    } else {
+                        "caller"
+                    };
+                    self.end_browser(by).await;
                     if let Some(mut leg) = self.agent.take() {
                         for b in leg.hang_up(now) {
                             self.sh.transport.send(&Peer::Udp(leg.target()), b).await;

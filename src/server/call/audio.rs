@@ -30,9 +30,11 @@ impl CallTask {
             return;
         }
         if matches!(self.sound, Sound::Bridged) {
-            if let Some(a) = &mut self.agent_rtp {
-                let mut pcm = [0i16; FRAME];
-                let n = self.caller.codec.decode(p.payload, &mut pcm);
+            let mut pcm = [0i16; FRAME];
+            let n = self.caller.codec.decode(p.payload, &mut pcm);
+            if self.browser.is_some() {
+                self.to_browser(&pcm[..n]).await;
+            } else if let Some(a) = &mut self.agent_rtp {
                 a.send_pcm(&pcm[..n], p.marker, &self.sh.metrics).await;
             }
         }

@@ -39,6 +39,7 @@ use tracing::Instrument;
 
 mod agents;
 mod audio;
+mod browser;
 mod dialog;
 mod screen_pop;
 mod speech;
@@ -148,6 +149,7 @@ pub struct CallTask {
     agent: Option<AgentLeg>,
     leaving: Vec<AgentLeg>,
     agent_rtp: Option<RtpLeg>,
+    browser: Option<browser::BrowserLeg>,
     agent_answered: Option<String>,
     // Bookkeeping.
     events: Vec<(i64, String, serde_json::Value)>,
@@ -291,6 +293,7 @@ impl CallTask {
             agent: None,
             leaving: Vec::new(),
             agent_rtp: None,
+            browser: None,
             agent_answered: None,
             events: Vec::new(),
             dtmf: String::new(),
@@ -347,6 +350,7 @@ impl CallTask {
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => self.on_deadline().await,
                 (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
+                b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 o = next_offer(&mut self.offers) => match o {
                     Some(o) => self.handoff_input(handoff::Input::Offered { agent: o.agent, reach: o.reach }).await,
                     None => self.offers = None,
@@ -655,6 +659,7 @@ impl CallTask {
         tracing::info!("call ended: {why}");
         self.event("ended", json!({ "why": why }));
         // A bridged or ringing agent goes too.
+        self.end_browser("caller").await;
         if let Some(mut leg) = self.agent.take() {
             for b in leg.hang_up(now) {
                 self.sh.transport.send(&Peer::Udp(leg.target()), b).await;

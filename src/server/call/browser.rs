@@ -1,0 +1,186 @@
+//! An agent in the browser console: the call is offered over the console's WebSocket with a
+//! WebRTC SDP offer and the screen pop; the agent's accept brings the SDP answer back; the
+//! caller's audio goes to the browser as PCMU and the browser's comes back the same way.
+//! A browser that closes or loses its connection while talking is a dropped leg: the caller
+//! goes back to the head of the queue.
+
+use super::*;
+use crate::agents::{BrowserReply, ToConsole};
+use crate::media::{linear_to_ulaw, Codec};
+use crate::webrtc::{MediaPeer, PeerConfig, PeerEvent};
+
+/// The browser side of a call.
+pub(super) struct BrowserLeg {
+    agent: String,
+    peer: MediaPeer,
+    replies: mpsc::UnboundedReceiver<BrowserReply>,
+    connected: bool,
+    answered: bool,
+}
+
+/// Something from the browser leg.
+pub(super) enum FromBrowser {
+    Reply(Option<BrowserReply>),
+    Peer(Option<PeerEvent>),
+}
+
+/// Waits for the browser leg, or forever when there is none (for `select!`).
+pub(super) async fn next_from_browser(leg: &mut Option<BrowserLeg>) -> FromBrowser {
+    match leg {
+        Some(l) => tokio::select! {
+            r = l.replies.recv() => FromBrowser::Reply(r),
+            e = l.peer.next_event() => FromBrowser::Peer(e),
+        },
+        None => std::future::pending().await,
+    }
+}
+
+impl CallTask {
+    fn peer_config(&self) -> PeerConfig {
+        PeerConfig {
+            ip: self.sh.media_ip(),
+            rtp_port_min: self.sh.config.media.rtp_port_min,
+            rtp_port_max: self.sh.config.media.rtp_port_max,
+            ..PeerConfig::default()
+        }
+    }
+
+    /// Rings `agent`'s console: a WebRTC offer plus the screen pop.
+    pub(super) async fn dial_browser(&mut self, agent: &str) -> anyhow::Result<()> {
+        let (peer, sdp) = MediaPeer::offer(&self.peer_config()).await?;
+        let pop = self.screen_pop().await;
+        let replies = self
+            .sh
+            .agents
+            .offer_browser(agent, &self.id, sdp, pop)
+            .ok_or_else(|| anyhow::anyhow!("{agent} has no console open"))?;
+        self.event("agent_dial", json!({ "agent": agent, "via": "browser" }));
+        let a = agent.to_string();
+        self.sh.live.update(&self.id, |c| {
+            c.agent = Some(a);
+            c.state = "ringing_agent".into();
+        });
+        self.browser = Some(BrowserLeg {
+            agent: agent.to_string(),
+            peer,
+            replies,
+            connected: false,
+            answered: false,
+        });
+        Ok(())
+    }
+
+    /// Ends the browser leg, telling the console why.
+    pub(super) async fn end_browser(&mut self, by: &str) {
+        if let Some(leg) = self.browser.take() {
+            let msg = if leg.connected {
+                ToConsole::Ended {
+                    call_id: self.id.clone(),
+                    by: by.to_string(),
+                }
+            } else {
+                ToConsole::Cancel {
+                    call_id: self.id.clone(),
+                }
+            };
+            self.sh.agents.browser_done(&leg.agent, msg);
+            leg.peer.close().await;
+        }
+    }
+
+    pub(super) async fn on_browser(&mut self, what: FromBrowser) {
+        let bridged = self.bridged();
+        let Some(leg) = self.browser.as_mut() else {
+            return;
+        };
+        let agent = leg.agent.clone();
+        let input = match what {
+            FromBrowser::Reply(Some(BrowserReply::Answer { sdp })) => {
+                match leg.peer.accept_answer(&sdp).await {
+                    Ok(()) => {
+                        leg.answered = true;
+                        self.event("agent_accepted", json!({ "agent": agent }));
+                        None // bridged once the media is up
+                    }
+                    Err(e) => {
+                        tracing::warn!(agent, "console answer unusable: {e}");
+                        self.event(
+                            "agent_failed",
+                            json!({ "agent": agent, "why": e.to_string() }),
+                        );
+                        self.end_browser("line").await;
+                        Some(handoff::Input::AgentFailed(0))
+                    }
+                }
+            }
+            FromBrowser::Reply(Some(BrowserReply::Decline)) => {
+                self.event("agent_declined", json!({ "agent": agent }));
+                self.end_browser("agent").await;
+                Some(handoff::Input::AgentFailed(603))
+            }
+            FromBrowser::Reply(Some(BrowserReply::HangUp)) | FromBrowser::Reply(None) => {
+                self.event("agent_hung_up", json!({ "agent": agent }));
+                self.end_browser("agent").await;
+                Some(if bridged {
+                    handoff::Input::AgentHungUp
+                } else {
+                    handoff::Input::AgentFailed(0)
+                })
+            }
+            FromBrowser::Peer(Some(PeerEvent::Connected)) => {
+                leg.connected = true;
+                if leg.answered && !bridged {
+                    self.event(
+                        "agent_answered",
+                        json!({ "agent": agent, "via": "browser" }),
+                    );
+                    Some(handoff::Input::AgentAnswered)
+                } else {
+                    None
+                }
+            }
+            FromBrowser::Peer(Some(PeerEvent::Audio(payload))) => {
+                if bridged {
+                    self.last_agent_packet = self.now();
+                    let n = Codec::Pcmu.decode(&payload, &mut self.line_frame);
+                    let pcm = self.line_frame;
+                    self.caller
+                        .send_pcm(&pcm[..n], false, &self.sh.metrics)
+                        .await;
+                }
+                None
+            }
+            FromBrowser::Peer(Some(PeerEvent::Digit(_))) => None,
+            FromBrowser::Peer(closed) => {
+                let why = match closed {
+                    Some(PeerEvent::Closed { why }) => why,
+                    _ => "the connection's driver stopped".to_string(),
+                };
+                tracing::warn!(agent, "console media closed: {why}");
+                self.event("agent_media_closed", json!({ "agent": agent, "why": why }));
+                self.end_browser("line").await;
+                Some(if bridged {
+                    handoff::Input::AgentDropped
+                } else {
+                    handoff::Input::AgentFailed(0)
+                })
+            }
+        };
+        if let Some(i) = input {
+            self.handoff_input(i).await;
+        }
+    }
+
+    /// The caller's decoded frame, to a bridged browser agent.
+    pub(super) async fn to_browser(&mut self, pcm: &[i16]) {
+        if let Some(leg) = &self.browser {
+            if leg.connected {
+                let mut frame = [0xFFu8; FRAME];
+                for (o, s) in frame.iter_mut().zip(pcm) {
+                    *o = linear_to_ulaw(*s);
+                }
+                let _ = leg.peer.send_pcmu(&frame[..pcm.len().min(FRAME)]).await;
+            }
+        }
+    }
+}
