@@ -33,7 +33,7 @@ impl CallTask {
             let mut pcm = [0i16; FRAME];
             let n = self.caller.codec.decode(p.payload, &mut pcm);
             if self.browser.is_some() {
-                self.to_browser(&pcm[..n]).await;
+                self.send_to_browser(&pcm[..n]).await;
             } else if let Some(a) = &mut self.agent_rtp {
                 a.send_pcm(&pcm[..n], p.marker, &self.sh.metrics).await;
             }

@@ -172,7 +172,7 @@ impl CallTask {
     }
 
     /// The caller's decoded frame, to a bridged browser agent.
-    pub(super) async fn to_browser(&mut self, pcm: &[i16]) {
+    pub(super) async fn send_to_browser(&self, pcm: &[i16]) {
         if let Some(leg) = &self.browser {
             if leg.connected {
                 let mut frame = [0xFFu8; FRAME];
