@@ -3,6 +3,10 @@
 //! Owns routing, authentication and turning errors into responses. Must not hold call logic:
 //! it reads the live registry and the store, nothing else.
 
+mod console;
+mod supervisor;
+pub mod ws_agent;
+
 use crate::live::LiveCalls;
 use crate::metrics::Metrics;
 use crate::store::Store;
@@ -33,6 +37,8 @@ pub struct AppState {
 pub enum ApiError {
     /// No or wrong token.
     Unauthorized,
+    /// Signed in, but the role (or a missing CSRF token) does not allow it.
+    Forbidden,
     /// No such call.
     NotFound,
     /// The store failed.
@@ -46,6 +52,7 @@ impl IntoResponse for ApiError {
                 StatusCode::UNAUTHORIZED,
                 "a valid bearer token is required".to_string(),
             ),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "not allowed".to_string()),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "no such call".to_string()),
             ApiError::Internal(e) => (StatusCode::INTERNAL_SERVER_ERROR, e),
         };
@@ -67,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics))
         .route("/api/calls", get(list_calls))
         .route("/api/calls/{id}", get(get_call))
+        .merge(console::routes())
         .with_state(state)
 }
 

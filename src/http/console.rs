@@ -1,0 +1,351 @@
+//! The people-facing side of the hand-off: the `/agent` console (softphone, screen pop, notes,
+//! messages), the `/supervisor` board, their JSON (`/api/supervisor`, `/api/messages`) and the
+//! console's WebSocket (`/ws/agent`, protocol in [`super::ws_agent`]).
+//!
+//! Pages are static files compiled into the binary (no CDN, no framework); they read who is
+//! signed in from `GET /api/me` and the data from the JSON routes here. Who may see what:
+//!
+//! | route | method | role |
+//! |---|---|---|
+//! | `/agent` | GET | agent, supervisor |
+//! | `/supervisor` | GET | supervisor |
+//! | `/ws/agent` | GET (upgrade) | agent, supervisor, by session cookie, same origin |
+//! | `/api/messages` | GET | agent, supervisor |
+//! | `/api/messages/{id}/done` | POST (CSRF) | agent, supervisor |
+//! | `/api/supervisor` | GET | supervisor |
+
+use super::supervisor::{local_midnight_ms, reasons_today, Spread};
+use super::{ApiError, AppState};
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+
+/// Most messages listed at once.
+const MESSAGES_LISTED: usize = 100;
+
+/// The console's routes (merged into the main router).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/agent", get(agent_page))
+        .route("/supervisor", get(supervisor_page))
+        .route(
+            "/console/console.css",
+            get(|| async { asset(CSS, "text/css") }),
+        )
+        .route("/console/agent.js", get(|| async { asset(AGENT_JS, JS) }))
+        .route(
+            "/console/supervisor.js",
+            get(|| async { asset(SUPERVISOR_JS, JS) }),
+        )
+        .route("/ws/agent", get(ws_agent))
+        .route("/api/messages", get(list_messages))
+        .route("/api/messages/{id}/done", post(message_done))
+        .route("/api/supervisor", get(supervisor_json))
+}
+
+const AGENT_HTML: &str = include_str!("pages/agent.html");
+const SUPERVISOR_HTML: &str = include_str!("pages/supervisor.html");
+const CSS: &str = include_str!("pages/console.css");
+const AGENT_JS: &str = include_str!("pages/agent.js");
+const SUPERVISOR_JS: &str = include_str!("pages/supervisor.js");
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// Scripts and styles only from this server; media may also be the page's own blobs.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+                   form-action 'self'";
+
+fn asset(body: &'static str, kind: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn page(body: &'static str) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+// ---- who is asking ------------------------------------------------------------------------
+
+/// The signed-in user as this module needs it.
+#[derive(Debug, Clone)]
+struct Viewer {
+    name: String,
+    role: String,
+    csrf: Option<String>,
+}
+
+impl Viewer {
+    fn takes_calls(&self) -> bool {
+        matches!(self.role.as_str(), "agent" | "supervisor")
+    }
+
+    fn supervises(&self) -> bool {
+        self.role == "supervisor"
+    }
+}
+
+/// The one place that asks the auth layer who sent a request.
+fn viewer(_s: &AppState, _headers: &HeaderMap) -> Option<Viewer> {
+    None
+}
+
+/// A page for signed-in users of the right role: else to the login page, or 403.
+fn page_for(
+    s: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    allowed: fn(&Viewer) -> bool,
+    body: &'static str,
+) -> Response {
+    match viewer(s, headers) {
+        None => Redirect::to(&format!("/login?next={path}")).into_response(),
+        Some(v) if allowed(&v) => page(body),
+        Some(v) => (
+            StatusCode::FORBIDDEN,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            format!(
+                "<!doctype html><title>Not allowed</title><p>The {} role cannot open {path}. \
+                 <a href=\"/login\">Sign in as someone else</a></p>",
+                v.role
+            ),
+        )
+            .into_response(),
+    }
+}
+
+fn require(
+    s: &AppState,
+    headers: &HeaderMap,
+    allowed: fn(&Viewer) -> bool,
+) -> Result<Viewer, ApiError> {
+    let v = viewer(s, headers).ok_or(ApiError::Unauthorized)?;
+    if allowed(&v) {
+        Ok(v)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// A state change from a browser session must carry its CSRF token.
+fn check_csrf(v: &Viewer, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &v.csrf else {
+        return Ok(());
+    };
+    let given = headers
+        .get("x-csrf-token")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    if a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// Whether a WebSocket handshake comes from a page of this server: the `Origin` must name the
+/// `Host` the request was sent to. Browsers always send `Origin` on WebSocket handshakes, so a
+/// missing one is refused as well.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
+    let (Some(origin), Some(host)) = (get(header::ORIGIN), get(header::HOST)) else {
+        return false;
+    };
+    let rest = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    rest.is_some_and(|r| r.eq_ignore_ascii_case(host))
+}
+
+fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
+    s.store
+        .lock()
+        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
+}
+
+// ---- pages --------------------------------------------------------------------------------
+
+async fn agent_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    page_for(&s, &headers, "/agent", Viewer::takes_calls, AGENT_HTML)
+}
+
+async fn supervisor_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    page_for(
+        &s,
+        &headers,
+        "/supervisor",
+        Viewer::supervises,
+        SUPERVISOR_HTML,
+    )
+}
+
+// ---- the console's socket -----------------------------------------------------------------
+
+async fn ws_agent(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    if !same_origin(&headers) {
+        return Err(ApiError::Forbidden);
+    }
+    let v = require(&s, &headers, Viewer::takes_calls)?;
+    if v.csrf.is_none() {
+        // A bearer token is for scripts; the console is a browser session.
+        return Err(ApiError::Forbidden);
+    }
+    let hub = Arc::clone(&s.agents);
+    Ok(ws
+        .max_message_size(super::ws_agent::MAX_FRAME)
+        .on_upgrade(move |socket| super::ws_agent::run(socket, hub, v.name)))
+}
+
+// ---- messages -----------------------------------------------------------------------------
+
+async fn list_messages(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, Viewer::takes_calls)?;
+    let store = store(&s)?;
+    let items = store
+        .messages(MESSAGES_LISTED)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(serde_json::json!({ "messages": items })))
+}
+
+async fn message_done(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let v = require(&s, &headers, Viewer::takes_calls)?;
+    check_csrf(&v, &headers)?;
+    let mut store = store(&s)?;
+    if store
+        .mark_message_done(&id, &v.name)
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+    {
+        Ok(Json(serde_json::json!({ "id": id, "done_by": v.name })))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+// ---- supervisor ---------------------------------------------------------------------------
+
+async fn supervisor_json(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    require(&s, &headers, Viewer::supervises)?;
+    let now = crate::store::now_ms();
+    let since = local_midnight_ms(now);
+    let live = s.live.all();
+    let hub = s.agents.snapshot();
+    let (stored, bridged, transfer) = {
+        let store = store(&s)?;
+        let e = |e: crate::store::StoreError| ApiError::Internal(e.to_string());
+        (
+            store.escalations_by_reason_since(since).map_err(e)?,
+            store.first_event_times_since("bridged", since).map_err(e)?,
+            store
+                .first_event_times_since("transfer", since)
+                .map_err(e)?,
+        )
+    };
+    let reasons: Vec<serde_json::Value> = reasons_today(&stored, &live)
+        .into_iter()
+        .map(|(reason, count)| serde_json::json!({ "reason": reason, "count": count }))
+        .collect();
+    let calls: Vec<serde_json::Value> = live
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id, "caller": c.caller, "state": c.state, "node": c.node,
+                "reason": c.reason, "agent": c.agent, "dialplan": c.dialplan,
+                "started_at_ms": c.started_at_ms,
+                "age_s": (now - c.started_at_ms).max(0) as f64 / 1000.0,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "now_ms": now,
+        "since_ms": since,
+        "calls": calls,
+        "queues": hub.queues,
+        "agents": hub.agents,
+        "escalations_today": reasons,
+        "time_to_human": {
+            "source": "finished calls since midnight: call start to the first `bridged` event (an agent on the line)",
+            "spread": Spread::of_ms(bridged),
+        },
+        "time_to_handover": {
+            "source": "finished calls since midnight: call start to the `transfer` event (the line hands the caller over)",
+            "spread": Spread::of_ms(transfer),
+        },
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn websocket_only_from_our_own_pages() {
+        let ok = headers(&[
+            ("origin", "http://127.0.0.1:8080"),
+            ("host", "127.0.0.1:8080"),
+        ]);
+        assert!(same_origin(&ok));
+        let tls = headers(&[("origin", "https://Line.Example"), ("host", "line.example")]);
+        assert!(same_origin(&tls));
+        for bad in [
+            headers(&[
+                ("origin", "http://evil.example"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+            headers(&[
+                ("origin", "http://127.0.0.1:8081"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+            headers(&[("origin", "null"), ("host", "127.0.0.1:8080")]),
+            headers(&[("host", "127.0.0.1:8080")]),
+            headers(&[
+                ("origin", "http://127.0.0.1:8080.evil"),
+                ("host", "127.0.0.1:8080"),
+            ]),
+        ] {
+            assert!(!same_origin(&bad), "{bad:?}");
+        }
+    }
+}
