@@ -78,6 +78,12 @@ pub struct SipConfig {
     pub max_calls: usize,
     /// Milliseconds between `180 Ringing` and `200 OK` (0: answer at once).
     pub answer_delay_ms: u64,
+    /// Digest realm of agents' SIP phones. Each user's stored HA1 is bound to it: changing it
+    /// means setting every password again (`humanline user passwd`).
+    pub realm: String,
+    /// Shortest registration the registrar grants, in seconds (a phone asking for less gets
+    /// this much); the longest is 3600. Lower it only for tests.
+    pub register_min_expires: u32,
 }
 
 impl Default for SipConfig {
@@ -87,6 +93,8 @@ impl Default for SipConfig {
             public_host: None,
             max_calls: 200,
             answer_delay_ms: 0,
+            realm: "humanline".into(),
+            register_min_expires: 60,
         }
     }
 }
@@ -105,6 +113,9 @@ pub struct MediaConfig {
     pub jitter_packets: usize,
     /// Seconds without RTP from the caller before the call counts as a media fault.
     pub rtp_timeout_seconds: f64,
+    /// Seconds without RTP from a bridged agent before the agent's leg counts as dropped (the
+    /// caller goes back to the head of the queue).
+    pub agent_rtp_timeout_seconds: f64,
 }
 
 impl Default for MediaConfig {
@@ -115,6 +126,7 @@ impl Default for MediaConfig {
             record: false,
             jitter_packets: 3,
             rtp_timeout_seconds: 30.0,
+            agent_rtp_timeout_seconds: 10.0,
         }
     }
 }
@@ -125,8 +137,11 @@ impl Default for MediaConfig {
 pub struct HttpConfig {
     /// Address of the HTTP API.
     pub bind: SocketAddr,
-    /// Bearer token for `/api`. Unset: a random one is made at start and logged.
+    /// Service bearer token for `/api` with supervisor rights (tests, scripts). Unset: a random
+    /// one is made at start and logged. People log in, or use `humanline user token`.
     pub api_token: Option<String>,
+    /// Hours a browser login lasts.
+    pub session_hours: f64,
 }
 
 impl Default for HttpConfig {
@@ -134,6 +149,7 @@ impl Default for HttpConfig {
         HttpConfig {
             bind: "127.0.0.1:8080".parse().expect("valid literal"),
             api_token: None,
+            session_hours: 12.0,
         }
     }
 }

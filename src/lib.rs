@@ -25,6 +25,7 @@
 
 pub mod agents;
 pub mod asr;
+pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;

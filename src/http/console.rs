@@ -14,12 +14,15 @@
 //! | `/api/messages/{id}/done` | POST (CSRF) | agent, supervisor |
 //! | `/api/supervisor` | GET | supervisor |
 
+use super::auth::{same_origin, Authenticated, CALL_READERS};
+use super::role_pages::{AGENT_PAGE, SUPERVISOR_PAGE};
 use super::supervisor::{local_midnight_ms, reasons_today, Spread};
 use super::{ApiError, AppState};
+use crate::auth::AuthMethod;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
@@ -87,117 +90,29 @@ fn page(body: &'static str) -> Response {
 
 // ---- who is asking ------------------------------------------------------------------------
 
-/// The signed-in user as this module needs it.
-#[derive(Debug, Clone)]
-struct Viewer {
-    name: String,
-    role: String,
-    csrf: Option<String>,
-}
-
-impl Viewer {
-    fn takes_calls(&self) -> bool {
-        matches!(self.role.as_str(), "agent" | "supervisor")
-    }
-
-    fn supervises(&self) -> bool {
-        self.role == "supervisor"
-    }
-}
-
-/// The one place that asks the auth layer who sent a request.
-fn viewer(_s: &AppState, _headers: &HeaderMap) -> Option<Viewer> {
-    None
-}
-
-/// A page for signed-in users of the right role: else to the login page, or 403.
-fn page_for(
-    s: &AppState,
-    headers: &HeaderMap,
-    path: &str,
-    allowed: fn(&Viewer) -> bool,
-    body: &'static str,
-) -> Response {
-    match viewer(s, headers) {
-        None => Redirect::to(&format!("/login?next={path}")).into_response(),
-        Some(v) if allowed(&v) => page(body),
-        Some(v) => (
-            StatusCode::FORBIDDEN,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            format!(
-                "<!doctype html><title>Not allowed</title><p>The {} role cannot open {path}. \
-                 <a href=\"/login\">Sign in as someone else</a></p>",
-                v.role
-            ),
-        )
-            .into_response(),
-    }
-}
-
-fn require(
-    s: &AppState,
-    headers: &HeaderMap,
-    allowed: fn(&Viewer) -> bool,
-) -> Result<Viewer, ApiError> {
-    let v = viewer(s, headers).ok_or(ApiError::Unauthorized)?;
-    if allowed(&v) {
-        Ok(v)
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// A state change from a browser session must carry its CSRF token.
-fn check_csrf(v: &Viewer, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &v.csrf else {
-        return Ok(());
-    };
-    let given = headers
-        .get("x-csrf-token")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    if a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0 {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
-
-/// Whether a WebSocket handshake comes from a page of this server: the `Origin` must name the
-/// `Host` the request was sent to. Browsers always send `Origin` on WebSocket handshakes, so a
-/// missing one is refused as well.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let get = |h: header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok());
-    let (Some(origin), Some(host)) = (get(header::ORIGIN), get(header::HOST)) else {
-        return false;
-    };
-    let rest = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"));
-    rest.is_some_and(|r| r.eq_ignore_ascii_case(host))
-}
-
 fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
     s.store
         .lock()
         .map_err(|_| ApiError::Internal("store lock poisoned".into()))
 }
 
-// ---- pages --------------------------------------------------------------------------------
-
-async fn agent_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    page_for(&s, &headers, "/agent", Viewer::takes_calls, AGENT_HTML)
+/// Whether a WebSocket handshake comes from a page of this server. Browsers always send
+/// `Origin` on WebSocket handshakes, so unlike plain requests a missing one is refused too: a
+/// page on another site cannot ride on the agent's cookie.
+fn ws_origin_ok(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN) && same_origin(headers)
 }
 
-async fn supervisor_page(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    page_for(
-        &s,
-        &headers,
-        "/supervisor",
-        Viewer::supervises,
-        SUPERVISOR_HTML,
-    )
+// ---- pages --------------------------------------------------------------------------------
+
+async fn agent_page(who: Authenticated) -> Result<Response, ApiError> {
+    who.require(AGENT_PAGE)?;
+    Ok(page(AGENT_HTML))
+}
+
+async fn supervisor_page(who: Authenticated) -> Result<Response, ApiError> {
+    who.require(SUPERVISOR_PAGE)?;
+    Ok(page(SUPERVISOR_HTML))
 }
 
 // ---- the console's socket -----------------------------------------------------------------
@@ -205,49 +120,45 @@ async fn supervisor_page(State(s): State<AppState>, headers: HeaderMap) -> Respo
 async fn ws_agent(
     State(s): State<AppState>,
     headers: HeaderMap,
+    who: Authenticated,
     ws: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    if !same_origin(&headers) {
-        return Err(ApiError::Forbidden);
+    if !ws_origin_ok(&headers) {
+        tracing::warn!(agent = %who.name, origin = ?headers.get(header::ORIGIN), "console socket refused: foreign origin");
+        return Err(ApiError::Csrf);
     }
-    let v = require(&s, &headers, Viewer::takes_calls)?;
-    if v.csrf.is_none() {
-        // A bearer token is for scripts; the console is a browser session.
+    who.require(AGENT_PAGE)?;
+    if who.method != AuthMethod::Session {
+        // Bearer tokens are for scripts; the console is a person's browser session.
         return Err(ApiError::Forbidden);
     }
     let hub = Arc::clone(&s.agents);
     Ok(ws
         .max_message_size(super::ws_agent::MAX_FRAME)
-        .on_upgrade(move |socket| super::ws_agent::run(socket, hub, v.name)))
+        .on_upgrade(move |socket| super::ws_agent::run(socket, hub, who.name)))
 }
 
 // ---- messages -----------------------------------------------------------------------------
 
 async fn list_messages(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&s, &headers, Viewer::takes_calls)?;
+    who.require(CALL_READERS)?;
     let store = store(&s)?;
-    let items = store
-        .messages(MESSAGES_LISTED)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let items = store.messages(MESSAGES_LISTED)?;
     Ok(Json(serde_json::json!({ "messages": items })))
 }
 
 async fn message_done(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    who: Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let v = require(&s, &headers, Viewer::takes_calls)?;
-    check_csrf(&v, &headers)?;
-    let mut store = store(&s)?;
-    if store
-        .mark_message_done(&id, &v.name)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-    {
-        Ok(Json(serde_json::json!({ "id": id, "done_by": v.name })))
+    who.require(CALL_READERS)?;
+    if store(&s)?.mark_message_done(&id, &who.name)? {
+        tracing::info!(call = %id, by = %who.name, "message done");
+        Ok(Json(serde_json::json!({ "id": id, "done_by": who.name })))
     } else {
         Err(ApiError::NotFound)
     }
@@ -257,9 +168,9 @@ async fn message_done(
 
 async fn supervisor_json(
     State(s): State<AppState>,
-    headers: HeaderMap,
+    who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    require(&s, &headers, Viewer::supervises)?;
+    who.require(SUPERVISOR_PAGE)?;
     let now = crate::store::now_ms();
     let since = local_midnight_ms(now);
     let live = s.live.all();
@@ -326,9 +237,9 @@ mod tests {
             ("origin", "http://127.0.0.1:8080"),
             ("host", "127.0.0.1:8080"),
         ]);
-        assert!(same_origin(&ok));
+        assert!(ws_origin_ok(&ok));
         let tls = headers(&[("origin", "https://Line.Example"), ("host", "line.example")]);
-        assert!(same_origin(&tls));
+        assert!(ws_origin_ok(&tls));
         for bad in [
             headers(&[
                 ("origin", "http://evil.example"),
@@ -345,7 +256,7 @@ mod tests {
                 ("host", "127.0.0.1:8080"),
             ]),
         ] {
-            assert!(!same_origin(&bad), "{bad:?}");
+            assert!(!ws_origin_ok(&bad), "{bad:?}");
         }
     }
 }

@@ -1,20 +1,41 @@
-//! The HTTP API (axum): `/healthz`, `/metrics`, and `/api/calls[/{id}]` behind a bearer token.
+//! The HTTP side (axum): health and metrics, the sign-in pages, call data and the role pages.
 //!
-//! Owns routing, authentication and turning errors into responses. Must not hold call logic:
-//! it reads the live registry and the store, nothing else.
+//! ```text
+//!  /healthz, /metrics                    anyone
+//!  /login (GET, POST), /logout (POST)    login.rs: sessions, cookie, rate limit
+//!  /api/me                               anyone signed in: name, role, CSRF token
+//!  /api/calls[/{id}[/recording|/message|/notes]]   calls.rs: agent or supervisor
+//!  /api/agents                           agents_api.rs: supervisor
+//!  /operator                             role_pages.rs: behind its roles
+//!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
+//!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
+//! ```
+//! Owns routing, authentication ([`auth`]: the [`Authenticated`] extractor) and turning errors
+//! into responses ([`ApiError`]). Must not hold call logic: it reads the live registry, the hub
+//! and the store, nothing else.
 
+mod agents_api;
+pub mod auth;
+mod calls;
 mod console;
+mod error;
+mod login;
+mod pages;
+mod role_pages;
 mod supervisor;
 pub mod ws_agent;
+
+pub use auth::{Authenticated, FormAuthenticated, WebAuth};
+pub use error::ApiError;
 
 use crate::live::LiveCalls;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
 use std::sync::{Arc, Mutex};
 
 /// What the handlers share.
@@ -28,70 +49,31 @@ pub struct AppState {
     pub store: Arc<Mutex<Store>>,
     /// Agents, queues and consoles.
     pub agents: Arc<crate::agents::AgentHub>,
-    /// The bearer token `/api` requires.
+    /// The service bearer token (`[http] api_token`): acts as a supervisor.
     pub token: Arc<String>,
+    /// Session length, login rate limit, where recordings may be served from.
+    pub web: Arc<WebAuth>,
 }
 
-/// Errors as HTTP responses: one place decides status codes and bodies.
-#[derive(Debug)]
-pub enum ApiError {
-    /// No or wrong token.
-    Unauthorized,
-    /// Signed in, but the role (or a missing CSRF token) does not allow it.
-    Forbidden,
-    /// No such call.
-    NotFound,
-    /// The store failed.
-    Internal(String),
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, msg) = match self {
-            ApiError::Unauthorized => (
-                StatusCode::UNAUTHORIZED,
-                "a valid bearer token is required".to_string(),
-            ),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "not allowed".to_string()),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "no such call".to_string()),
-            ApiError::Internal(e) => (StatusCode::INTERNAL_SERVER_ERROR, e),
-        };
-        let mut r = (status, Json(serde_json::json!({ "error": msg }))).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-        }
-        r
-    }
-}
-
-/// Builds the router.
+/// Builds the router. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so that the login rate limit sees
+/// client addresses.
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics))
-        .route("/api/calls", get(list_calls))
-        .route("/api/calls/{id}", get(get_call))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/api/me", get(login::me))
+        .route("/api/calls", get(calls::list))
+        .route("/api/calls/{id}", get(calls::get))
+        .route("/api/calls/{id}/recording", get(calls::recording))
+        .route("/api/calls/{id}/message", get(calls::message))
+        .route("/api/calls/{id}/notes", post(calls::set_notes))
+        .route("/api/agents", get(agents_api::snapshot))
+        .route("/operator", get(role_pages::operator))
         .merge(console::routes())
         .with_state(state)
-}
-
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(ApiError::Unauthorized)?;
-    // Constant-time comparison: the token is a secret.
-    let (a, b) = (given.as_bytes(), state.token.as_bytes());
-    let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
-    if same {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
-    }
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
@@ -102,53 +84,4 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         s.metrics.render(),
     )
-}
-
-async fn list_calls(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&s, &headers)?;
-    let live = s.live.all();
-    let store = s
-        .store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-    let recent = store
-        .recent_calls(50)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .into_iter()
-        .filter_map(|id| store.load_call(&id).ok().flatten())
-        .map(|c| {
-            serde_json::json!({
-                "id": c.id, "outcome": c.outcome, "reason": c.reason, "queue": c.queue,
-                "dialplan": c.dialplan, "started_at_ms": c.started_at_ms, "ended_at_ms": c.ended_at_ms,
-            })
-        })
-        .collect::<Vec<_>>();
-    Ok(Json(
-        serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
-    ))
-}
-
-async fn get_call(
-    State(s): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    authorize(&s, &headers)?;
-    if let Some(live) = s.live.get(&id) {
-        return Ok(Json(serde_json::json!({ "live": true, "call": live })));
-    }
-    let store = s
-        .store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-    match store
-        .load_call(&id)
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-    {
-        Some(c) => Ok(Json(serde_json::json!({ "live": false, "call": c }))),
-        None => Err(ApiError::NotFound),
-    }
 }

@@ -20,7 +20,8 @@ pub use jitter::{JitterBuffer, Push, MAX_FRAME_BYTES};
 pub use level::{dbfs, rms};
 pub use listener::{Heard, Listener};
 pub use prompt::{
-    ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES, PROMPT_SAMPLE_RATE,
+    hold_music, ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES,
+    PROMPT_SAMPLE_RATE,
 };
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};

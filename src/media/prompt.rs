@@ -256,6 +256,21 @@ pub fn ringback(ms: u32) -> Prompt {
     Prompt::from_samples(v)
 }
 
+/// Quiet music on hold: a slow arpeggio (C–E–G–E, 0.5 s a note, soft), 4 s, looped by the
+/// player's owner. Not silence, so a waiting caller knows the line is still there.
+pub fn hold_music() -> Prompt {
+    const NOTES: [f32; 4] = [261.6, 329.6, 392.0, 329.6];
+    let mut v = Vec::with_capacity(ms_samples(4000));
+    for round in 0..2 {
+        for (i, f) in NOTES.iter().enumerate() {
+            // The second round an octave up on the last note, so the loop does not drone.
+            let f = if round == 1 && i == 3 { f * 2.0 } else { *f };
+            push_tone(&mut v, &[f, f * 1.5], ms_samples(500), 2500);
+        }
+    }
+    Prompt::from_samples(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

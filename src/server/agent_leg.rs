@@ -90,14 +90,19 @@ fn header_safe(s: &str, max: usize) -> String {
 impl AgentLeg {
     /// Builds the INVITE to `uri` carrying `ctx` and our SDP `offer`; returns the leg and the
     /// bytes to send now.
+    /// `target`: where to send (a registered phone's source address); `None` resolves `uri`.
     pub fn dial(
         now: Duration,
         uri: &str,
+        target: Option<SocketAddr>,
         via: &LocalVia,
         offer: String,
         ctx: &Context<'_>,
     ) -> Result<(AgentLeg, Vec<u8>), SipError> {
-        let target = resolve(uri)?;
+        let target = match target {
+            Some(t) => t,
+            None => resolve(uri)?,
+        };
         let caller_user = NameAddr::parse(ctx.caller)
             .ok()
             .and_then(|a| a.sip_uri().ok())
@@ -354,6 +359,7 @@ mod tests {
         let (leg, bytes) = AgentLeg::dial(
             Duration::ZERO,
             "sip:agent@127.0.0.1:5070",
+            None,
             &via(),
             offer,
             &ctx(),

@@ -1,21 +1,49 @@
-//! After the engine hands a caller to a queue: ring the queue's agents one after another, bridge
-//! the first who answers, and when none does, let the caller leave a message. Never a silent
-//! drop: every path ends with a person or a recorded message.
+//! After the engine hands a caller to a queue: wait in the queue (position and wait
+//! announcements), ring the agent the ACD offers, bridge the one who answers, put the caller back
+//! at the head of the queue if the agent's leg drops, and after the longest wait let the caller
+//! leave a message. Never a silent drop: every path ends with a person or a recorded message.
 //!
-//! Sans-IO like the engine: `handle(now, Input)` in, [`Step`]s out, time passed in.
+//! Sans-IO like the engine: `handle(now, Input)` in, [`Step`]s out, time passed in. Who is
+//! offered is the ACD's business ([`crate::agents`]); this machine only follows one caller.
 
+use crate::agents::{Reach, RingResult};
 use std::time::Duration;
 
+/// Timings of one queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Rules {
+    /// How long an agent may ring.
+    pub ring_timeout: Duration,
+    /// Longest wait before the caller may leave a message.
+    pub max_wait: Duration,
+    /// Time between position announcements.
+    pub announce_every: Duration,
+    /// Longest message.
+    pub message_max: Duration,
+}
+
+/// The first announcement comes this long after joining, unless an agent rings before.
+const FIRST_ANNOUNCEMENT: Duration = Duration::from_millis(1500);
+
 /// What happened on the agent side (or to the caller) since the hand-off began.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
-    /// The agent being rung answered (200 OK, media agreed).
+    /// The ACD offers this caller to an agent.
+    Offered {
+        /// Agent name (or static URI).
+        agent: String,
+        /// How to reach them.
+        reach: Reach,
+    },
+    /// The agent being rung answered (200 OK / browser accepted, media agreed).
     AgentAnswered,
     /// The agent being rung refused, failed or could not be reached (final status, 0 for a
-    /// transport failure or timeout).
+    /// transport failure).
     AgentFailed(u16),
     /// The bridged agent hung up.
     AgentHungUp,
+    /// The bridged agent's leg dropped (no media, browser gone) without a hang-up.
+    AgentDropped,
     /// The caller hung up.
     CallerHungUp,
     /// The apology and the tone have played: the caller's message is being recorded now.
@@ -27,17 +55,45 @@ pub enum Input {
 /// What the IO side must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
-    /// The caller hears ringback while agents are rung.
+    /// Join the queue (at the head after a dropped agent leg).
+    Join {
+        /// Requeued after a drop.
+        head: bool,
+    },
+    /// Leave the queue.
+    Leave,
+    /// The caller hears ringback.
     Ringback,
-    /// Place a call to this agent (configured URI; nothing else is ever called).
-    Dial(String),
-    /// Give up on the agent being rung (CANCEL).
+    /// Tell the caller their position and the expected wait, then hold music.
+    Announce,
+    /// Ring this agent.
+    Dial {
+        /// Agent name.
+        agent: String,
+        /// Where.
+        reach: Reach,
+    },
+    /// Give up on the agent being rung (CANCEL / stop the console ringing).
     Cancel,
+    /// Tell the ACD how the offer ended.
+    RingEnded {
+        /// Agent name.
+        agent: String,
+        /// How.
+        result: RingResult,
+    },
     /// Connect the caller and the answering agent.
     Bridge,
-    /// Nobody answered: apologise, beep, record the caller's message.
+    /// The agent's part is over (wrap-up starts); `talked` is the bridged time.
+    AgentDone {
+        /// Agent name.
+        agent: String,
+        /// Time bridged.
+        talked: Duration,
+    },
+    /// Nobody answered in time: apologise, beep, record the caller's message.
     StartMessage,
-    /// Hang up the agent's leg (the caller left).
+    /// Hang up the agent's leg.
     HangUpAgent,
     /// End the caller's leg (agent left, or the message time is up).
     HangUpCaller,
@@ -46,15 +102,25 @@ pub enum Step {
 /// Where the hand-off stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Stage {
-    /// Ringing `agents[index]` until `deadline`.
+    /// Waiting for an agent.
+    Queued {
+        /// Next position announcement.
+        announce_at: Duration,
+    },
+    /// Ringing `agent` until `deadline`.
     Ringing {
-        /// Index into the agent list.
-        index: usize,
+        /// Agent name.
+        agent: String,
         /// Ring timeout.
         deadline: Duration,
     },
-    /// Talking to an agent.
-    Bridged,
+    /// Talking to an agent since `since`.
+    Bridged {
+        /// Agent name.
+        agent: String,
+        /// When the bridge began.
+        since: Duration,
+    },
     /// The caller hears the apology and the tone; then the message is recorded until
     /// `deadline` (set when recording starts).
     Message {
@@ -68,29 +134,31 @@ pub enum Stage {
 /// The hand-off of one caller.
 #[derive(Debug, Clone)]
 pub struct Handoff {
-    agents: Vec<String>,
-    ring_timeout: Duration,
-    message_max: Duration,
+    rules: Rules,
+    give_up_at: Duration,
     stage: Stage,
+    requeued: u32,
 }
 
 impl Handoff {
-    /// Starts ringing `agents` (in order) at `now`; with no agent the caller goes straight to
-    /// leaving a message.
-    pub fn start(
-        now: Duration,
-        agents: Vec<String>,
-        ring_timeout: Duration,
-        message_max: Duration,
-    ) -> (Handoff, Vec<Step>) {
+    /// Starts at `now`. A queue nobody staffs sends the caller straight to leaving a message;
+    /// otherwise the caller joins the queue and hears ringback.
+    pub fn start(now: Duration, rules: Rules, staffed: bool) -> (Handoff, Vec<Step>) {
         let mut h = Handoff {
-            agents,
-            ring_timeout,
-            message_max,
+            rules,
+            give_up_at: now + rules.max_wait,
             stage: Stage::Done,
+            requeued: 0,
         };
-        let mut out = Vec::new();
-        h.try_agent(now, 0, &mut out);
+        let out = if staffed {
+            h.stage = Stage::Queued {
+                announce_at: now + FIRST_ANNOUNCEMENT,
+            };
+            vec![Step::Join { head: false }, Step::Ringback]
+        } else {
+            h.stage = Stage::Message { deadline: None };
+            vec![Step::StartMessage]
+        };
         (h, out)
     }
 
@@ -99,10 +167,15 @@ impl Handoff {
         &self.stage
     }
 
+    /// How many times the caller went back to the queue after a dropped agent leg.
+    pub fn requeued(&self) -> u32 {
+        self.requeued
+    }
+
     /// The agent being rung or talked to.
     pub fn current_agent(&self) -> Option<&str> {
-        match self.stage {
-            Stage::Ringing { index, .. } => self.agents.get(index).map(String::as_str),
+        match &self.stage {
+            Stage::Ringing { agent, .. } | Stage::Bridged { agent, .. } => Some(agent),
             _ => None,
         }
     }
@@ -110,6 +183,7 @@ impl Handoff {
     /// The next time [`Input::Timer`] is wanted.
     pub fn deadline(&self) -> Option<Duration> {
         match self.stage {
+            Stage::Queued { announce_at } => Some(announce_at.min(self.give_up_at)),
             Stage::Ringing { deadline, .. } => Some(deadline),
             Stage::Message { deadline } => deadline,
             _ => None,
@@ -120,32 +194,89 @@ impl Handoff {
     pub fn handle(&mut self, now: Duration, input: Input) -> Vec<Step> {
         let mut out = Vec::new();
         match (self.stage.clone(), input) {
-            (Stage::Ringing { .. }, Input::AgentAnswered) => {
-                self.stage = Stage::Bridged;
-                out.push(Step::Bridge);
+            (Stage::Queued { .. }, Input::Offered { agent, reach }) => {
+                out.push(Step::Ringback);
+                out.push(Step::Dial {
+                    agent: agent.clone(),
+                    reach,
+                });
+                self.stage = Stage::Ringing {
+                    agent,
+                    deadline: now + self.rules.ring_timeout,
+                };
             }
-            (Stage::Ringing { index, .. }, Input::AgentFailed(_)) => {
-                self.try_agent(now, index + 1, &mut out);
+            (Stage::Queued { announce_at }, Input::Timer) => {
+                if now >= self.give_up_at {
+                    out.push(Step::Leave);
+                    self.to_message(&mut out);
+                } else if now >= announce_at {
+                    out.push(Step::Announce);
+                    self.stage = Stage::Queued {
+                        announce_at: now + self.rules.announce_every,
+                    };
+                }
             }
-            (Stage::Ringing { index, deadline }, Input::Timer) if now >= deadline => {
-                out.push(Step::Cancel);
-                self.try_agent(now, index + 1, &mut out);
-            }
-            (Stage::Ringing { .. }, Input::CallerHungUp) => {
-                out.push(Step::Cancel);
+            (Stage::Queued { .. }, Input::CallerHungUp) => {
+                out.push(Step::Leave);
                 self.stage = Stage::Done;
             }
-            (Stage::Bridged, Input::AgentHungUp | Input::AgentFailed(_)) => {
+            (Stage::Ringing { agent, .. }, Input::AgentAnswered) => {
+                out.push(Step::RingEnded {
+                    agent: agent.clone(),
+                    result: RingResult::Answered,
+                });
+                out.push(Step::Bridge);
+                self.stage = Stage::Bridged { agent, since: now };
+            }
+            (Stage::Ringing { agent, .. }, Input::AgentFailed(_)) => {
+                self.refused(now, agent, &mut out);
+            }
+            (Stage::Ringing { agent, deadline }, Input::Timer) if now >= deadline => {
+                out.push(Step::Cancel);
+                self.refused(now, agent, &mut out);
+            }
+            (Stage::Ringing { agent, .. }, Input::CallerHungUp) => {
+                out.push(Step::Cancel);
+                out.push(Step::RingEnded {
+                    agent,
+                    result: RingResult::Withdrawn,
+                });
+                out.push(Step::Leave);
+                self.stage = Stage::Done;
+            }
+            (Stage::Bridged { agent, since }, Input::AgentHungUp | Input::AgentFailed(_)) => {
+                out.push(Step::AgentDone {
+                    agent,
+                    talked: now.saturating_sub(since),
+                });
                 out.push(Step::HangUpCaller);
                 self.stage = Stage::Done;
             }
-            (Stage::Bridged, Input::CallerHungUp) => {
+            (Stage::Bridged { agent, since }, Input::AgentDropped) => {
                 out.push(Step::HangUpAgent);
+                out.push(Step::AgentDone {
+                    agent,
+                    talked: now.saturating_sub(since),
+                });
+                out.push(Step::Join { head: true });
+                out.push(Step::Announce);
+                self.requeued += 1;
+                self.give_up_at = now + self.rules.max_wait;
+                self.stage = Stage::Queued {
+                    announce_at: now + self.rules.announce_every,
+                };
+            }
+            (Stage::Bridged { agent, since }, Input::CallerHungUp) => {
+                out.push(Step::HangUpAgent);
+                out.push(Step::AgentDone {
+                    agent,
+                    talked: now.saturating_sub(since),
+                });
                 self.stage = Stage::Done;
             }
             (Stage::Message { deadline: None }, Input::RecordingStarted) => {
                 self.stage = Stage::Message {
-                    deadline: Some(now + self.message_max),
+                    deadline: Some(now + self.rules.message_max),
                 };
             }
             (Stage::Message { deadline: Some(d) }, Input::Timer) if now >= d => {
@@ -158,23 +289,26 @@ impl Handoff {
         out
     }
 
-    fn try_agent(&mut self, now: Duration, index: usize, out: &mut Vec<Step>) {
-        match self.agents.get(index) {
-            Some(uri) => {
-                if index == 0 {
-                    out.push(Step::Ringback);
-                }
-                out.push(Step::Dial(uri.clone()));
-                self.stage = Stage::Ringing {
-                    index,
-                    deadline: now + self.ring_timeout,
-                };
-            }
-            None => {
-                out.push(Step::StartMessage);
-                self.stage = Stage::Message { deadline: None };
-            }
+    /// The agent being rung did not take the call: back to waiting (the ACD offers the next
+    /// agent), or to the message when the wait is over.
+    fn refused(&mut self, now: Duration, agent: String, out: &mut Vec<Step>) {
+        out.push(Step::RingEnded {
+            agent,
+            result: RingResult::Refused,
+        });
+        if now >= self.give_up_at {
+            out.push(Step::Leave);
+            self.to_message(out);
+        } else {
+            self.stage = Stage::Queued {
+                announce_at: now.max(now + FIRST_ANNOUNCEMENT),
+            };
         }
+    }
+
+    fn to_message(&mut self, out: &mut Vec<Step>) {
+        out.push(Step::StartMessage);
+        self.stage = Stage::Message { deadline: None };
     }
 }
 
@@ -186,81 +320,188 @@ mod tests {
         Duration::from_secs(n)
     }
 
-    fn two_agents() -> (Handoff, Vec<Step>) {
-        Handoff::start(s(0), vec!["sip:a@h".into(), "sip:b@h".into()], s(20), s(60))
+    fn rules() -> Rules {
+        Rules {
+            ring_timeout: s(20),
+            max_wait: s(120),
+            announce_every: s(30),
+            message_max: s(60),
+        }
+    }
+
+    fn offer(agent: &str) -> Input {
+        Input::Offered {
+            agent: agent.into(),
+            reach: Reach::Static(format!("sip:{agent}@h")),
+        }
+    }
+
+    fn queued() -> Handoff {
+        let (h, out) = Handoff::start(s(0), rules(), true);
+        assert_eq!(out, vec![Step::Join { head: false }, Step::Ringback]);
+        h
     }
 
     #[test]
-    fn first_agent_rings_with_ringback_and_answering_bridges() {
-        let (mut h, out) = two_agents();
-        assert_eq!(out, vec![Step::Ringback, Step::Dial("sip:a@h".into())]);
-        assert_eq!(h.handle(s(3), Input::AgentAnswered), vec![Step::Bridge]);
-        assert_eq!(h.stage(), &Stage::Bridged);
+    fn an_offered_agent_rings_and_answering_bridges() {
+        let mut h = queued();
+        let out = h.handle(s(0), offer("a"));
+        assert_eq!(
+            out[1],
+            Step::Dial {
+                agent: "a".into(),
+                reach: Reach::Static("sip:a@h".into())
+            }
+        );
+        assert_eq!(
+            h.handle(s(3), Input::AgentAnswered),
+            vec![
+                Step::RingEnded {
+                    agent: "a".into(),
+                    result: RingResult::Answered
+                },
+                Step::Bridge
+            ]
+        );
+        assert_eq!(h.current_agent(), Some("a"));
     }
 
     #[test]
-    fn busy_agent_passes_to_the_next() {
-        let (mut h, _) = two_agents();
+    fn a_busy_agent_sends_the_caller_back_to_wait_for_the_next_offer() {
+        let mut h = queued();
+        h.handle(s(0), offer("a"));
         assert_eq!(
             h.handle(s(1), Input::AgentFailed(486)),
-            vec![Step::Dial("sip:b@h".into())]
+            vec![Step::RingEnded {
+                agent: "a".into(),
+                result: RingResult::Refused
+            }]
         );
-        assert_eq!(h.current_agent(), Some("sip:b@h"));
+        assert!(matches!(h.stage(), Stage::Queued { .. }));
+        h.handle(s(1), offer("b"));
+        assert_eq!(h.current_agent(), Some("b"));
     }
 
     #[test]
-    fn ring_timeout_cancels_and_tries_the_next() {
-        let (mut h, _) = two_agents();
+    fn ring_timeout_cancels_and_counts_as_a_refusal() {
+        let mut h = queued();
+        h.handle(s(0), offer("a"));
         assert!(h.handle(s(19), Input::Timer).is_empty(), "not yet");
         assert_eq!(
             h.handle(s(20), Input::Timer),
-            vec![Step::Cancel, Step::Dial("sip:b@h".into())]
+            vec![
+                Step::Cancel,
+                Step::RingEnded {
+                    agent: "a".into(),
+                    result: RingResult::Refused
+                }
+            ]
         );
     }
 
     #[test]
-    fn nobody_answers_caller_leaves_a_message_then_the_line_hangs_up() {
-        let (mut h, _) = two_agents();
-        h.handle(s(1), Input::AgentFailed(486));
+    fn a_waiting_caller_hears_announcements_then_leaves_a_message() {
+        let mut h = queued();
+        assert_eq!(h.deadline(), Some(FIRST_ANNOUNCEMENT));
         assert_eq!(
-            h.handle(s(2), Input::AgentFailed(0)),
-            vec![Step::StartMessage]
+            h.handle(FIRST_ANNOUNCEMENT, Input::Timer),
+            vec![Step::Announce]
+        );
+        assert_eq!(h.deadline(), Some(FIRST_ANNOUNCEMENT + s(30)));
+        assert_eq!(
+            h.handle(FIRST_ANNOUNCEMENT + s(30), Input::Timer),
+            vec![Step::Announce]
+        );
+        assert_eq!(
+            h.handle(s(120), Input::Timer),
+            vec![Step::Leave, Step::StartMessage]
         );
         assert_eq!(
             h.deadline(),
             None,
             "the apology and the tone are not message time"
         );
-        h.handle(s(10), Input::RecordingStarted);
-        assert_eq!(h.deadline(), Some(s(70)));
-        assert!(h.handle(s(69), Input::Timer).is_empty());
-        assert_eq!(h.handle(s(70), Input::Timer), vec![Step::HangUpCaller]);
+        h.handle(s(125), Input::RecordingStarted);
+        assert_eq!(h.deadline(), Some(s(185)));
+        assert_eq!(h.handle(s(185), Input::Timer), vec![Step::HangUpCaller]);
         assert_eq!(h.stage(), &Stage::Done);
     }
 
     #[test]
-    fn a_queue_without_agents_goes_straight_to_a_message() {
-        let (mut h, out) = Handoff::start(s(0), vec![], s(20), s(30));
+    fn an_unstaffed_queue_goes_straight_to_a_message() {
+        let (mut h, out) = Handoff::start(s(0), rules(), false);
         assert_eq!(out, vec![Step::StartMessage]);
         h.handle(s(5), Input::RecordingStarted);
-        assert_eq!(h.deadline(), Some(s(35)));
+        assert_eq!(h.deadline(), Some(s(65)));
     }
 
     #[test]
-    fn bye_on_either_side_of_a_bridge_ends_the_other() {
-        let (mut h, _) = two_agents();
+    fn a_dropped_agent_leg_puts_the_caller_back_at_the_head() {
+        let mut h = queued();
+        h.handle(s(0), offer("a"));
+        h.handle(s(2), Input::AgentAnswered);
+        let out = h.handle(s(40), Input::AgentDropped);
+        assert_eq!(
+            out,
+            vec![
+                Step::HangUpAgent,
+                Step::AgentDone {
+                    agent: "a".into(),
+                    talked: s(38)
+                },
+                Step::Join { head: true },
+                Step::Announce
+            ]
+        );
+        assert_eq!(h.requeued(), 1);
+        // The wait starts again: no message at the old deadline.
+        assert!(!h.handle(s(121), Input::Timer).contains(&Step::StartMessage));
+        h.handle(s(50), offer("b"));
+        assert_eq!(h.current_agent(), Some("b"));
+    }
+
+    #[test]
+    fn hang_ups_on_either_side_of_a_bridge() {
+        let mut h = queued();
+        h.handle(s(0), offer("a"));
         h.handle(s(1), Input::AgentAnswered);
         assert_eq!(
             h.clone().handle(s(9), Input::AgentHungUp),
-            vec![Step::HangUpCaller]
+            vec![
+                Step::AgentDone {
+                    agent: "a".into(),
+                    talked: s(8)
+                },
+                Step::HangUpCaller
+            ]
         );
-        assert_eq!(h.handle(s(9), Input::CallerHungUp), vec![Step::HangUpAgent]);
+        assert_eq!(
+            h.handle(s(9), Input::CallerHungUp),
+            vec![
+                Step::HangUpAgent,
+                Step::AgentDone {
+                    agent: "a".into(),
+                    talked: s(8)
+                }
+            ]
+        );
     }
 
     #[test]
     fn caller_hanging_up_while_an_agent_rings_cancels_it() {
-        let (mut h, _) = two_agents();
-        assert_eq!(h.handle(s(2), Input::CallerHungUp), vec![Step::Cancel]);
+        let mut h = queued();
+        h.handle(s(0), offer("a"));
+        assert_eq!(
+            h.handle(s(2), Input::CallerHungUp),
+            vec![
+                Step::Cancel,
+                Step::RingEnded {
+                    agent: "a".into(),
+                    result: RingResult::Withdrawn
+                },
+                Step::Leave
+            ]
+        );
         assert_eq!(h.deadline(), None);
     }
 }

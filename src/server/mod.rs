@@ -199,9 +199,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         store,
         agents,
         token: Arc::new(token),
+        web: Arc::new(crate::http::WebAuth::new(&shared.config)),
     });
     tokio::spawn(async move {
-        if let Err(e) = axum::serve(http, app).await {
+        if let Err(e) = axum::serve(
+            http,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+        {
             tracing::error!("HTTP server stopped: {e}");
         }
     });

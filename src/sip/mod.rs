@@ -10,13 +10,15 @@
 //! ```
 //!
 //! This module owns the wire syntax of RFC 3261 (messages, headers, URIs), RFC 4566/3264
-//! (SDP offer/answer for G.711 and RFC 4733 telephone-event) and the limits that keep a
+//! (SDP offer/answer for G.711 and RFC 4733 telephone-event), digest authentication (RFC 7616,
+//! RFC 8760; [`digest`]) and the limits that keep a
 //! hostile peer from costing us memory. It is pure: it must not touch sockets, clocks (other
 //! than seeding ids), timers, transactions or call state. Every function taking network
 //! bytes returns a [`SipError`] or [`SdpError`] instead of panicking.
 
 mod builder;
 mod dialog;
+pub mod digest;
 mod error;
 mod headers;
 mod ids;

@@ -45,6 +45,8 @@ pub struct LegDetails {
     pub message_path: Option<String>,
     /// What the recognizer heard, turn by turn.
     pub utterances: Vec<SpeechTurn>,
+    /// Time waited in the queue before an agent answered (all waits, after a requeue too).
+    pub queue_wait_ms: Option<i64>,
 }
 
 /// One recognised utterance with its timing and the features measured from the audio.
@@ -102,6 +104,10 @@ pub struct StoredCall {
     /// SIP Call-ID, keys, agent and message.
     #[serde(flatten)]
     pub leg: LegDetails,
+    /// The agent's notes.
+    pub notes: String,
+    /// What the caller said in their message, when it was transcribed.
+    pub message_text: Option<String>,
 }
 
 /// One transcript line as stored.
@@ -147,8 +153,8 @@ impl Store {
         tx.execute(
             "INSERT INTO calls (id, channel, caller, dialplan_version_id, started_at_ms, ended_at_ms,
                                 outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path,
-                                sip_call_id, dtmf, agent, message_path)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                                sip_call_id, dtmf, agent, message_path, queue_wait_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 r.id,
                 r.channel,
@@ -168,6 +174,7 @@ impl Store {
                 r.leg.dtmf,
                 r.leg.agent,
                 r.leg.message_path,
+                r.leg.queue_wait_ms,
             ],
         )?;
         for (seq, t) in c.transcript.iter().enumerate() {
@@ -225,7 +232,8 @@ impl Store {
             .query_row(
                 "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
                         c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
-                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path
+                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
+                        c.queue_wait_ms, c.notes, c.message_text
                  FROM calls c
                  LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
                  LEFT JOIN escalations e ON e.call_id = c.id
@@ -256,7 +264,10 @@ impl Store {
                                 agent: r.get(16)?,
                                 message_path: r.get(17)?,
                                 utterances: Vec::new(),
+                                queue_wait_ms: r.get(18)?,
                             },
+                            notes: r.get(19)?,
+                            message_text: r.get(20)?,
                         },
                         r.get::<_, String>(10)?,
                         r.get::<_, Option<String>>(11)?,
@@ -345,4 +356,39 @@ pub fn new_call_id() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
+}
+
+impl Store {
+    /// Replaces a call's agent notes; `false` when there is no such call.
+    pub fn set_call_notes(&mut self, id: &str, notes: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE calls SET notes = ?2 WHERE id = ?1",
+            params![id, notes],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// A call's agent notes; `None` when there is no such call.
+    pub fn call_notes(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT notes FROM calls WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The audio files the store names for a call: `(recording, message)`; `None` when there is
+    /// no such call.
+    pub fn call_audio_paths(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT recording_path, message_path FROM calls WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
 }

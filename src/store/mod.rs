@@ -1,18 +1,21 @@
-//! The store: calls, transcript turns, events, escalations and dialplan versions in SQLite.
+//! The store: calls, transcript turns, events, escalations, dialplan versions and users (with
+//! their sessions and API tokens) in SQLite.
 //!
 //! Owns the schema (`schema`: numbered migrations tracked by `PRAGMA user_version`) and every
-//! query (`calls`, `versions`). Nothing else in the crate writes SQL, so a Postgres backend for
+//! query (`calls`, `versions`, `users`). Nothing else in the crate writes SQL, so a Postgres backend for
 //! several nodes (DESIGN §10) replaces this module only. Must not know about SIP, media or HTTP.
 
 mod agent_views;
 mod calls;
 mod schema;
+mod users;
 mod versions;
 
 pub use agent_views::{MessageItem, ReasonCount};
 pub use calls::{
     new_call_id, CallRecord, LegDetails, SpeechTurn, StoredCall, StoredEvent, StoredTurn,
 };
+pub use users::{TokenHolder, UserRecord};
 pub use versions::PlanVersion;
 
 use std::path::Path;

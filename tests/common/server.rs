@@ -48,6 +48,12 @@ pub struct ServerOptions {
     pub ring_timeout_seconds: f64,
     /// `[messages] max_seconds`.
     pub message_max_seconds: f64,
+    /// `[queues.*] max_wait_seconds`: wait in the queue before the message.
+    pub max_wait_seconds: f64,
+    /// `[queues.*] announce_every_seconds`.
+    pub announce_every_seconds: f64,
+    /// `[queues.*] wrap_up_seconds`.
+    pub wrap_up_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
@@ -65,6 +71,9 @@ impl Default for ServerOptions {
             agents: vec![],
             ring_timeout_seconds: 20.0,
             message_max_seconds: 10.0,
+            max_wait_seconds: 5.0,
+            announce_every_seconds: 30.0,
+            wrap_up_seconds: 0.0,
             extra_toml: String::new(),
             asr: None,
             rtp_ports: None,
@@ -140,8 +149,8 @@ impl TestServer {
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
-             [queues.support]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
-             [queues.support_zh]\nagents = [{agents}]\nring_timeout_seconds = {ring:?}\n\n\
+             [queues.support]\nagents = [{agents}]\n{queue}\n\n\
+             [queues.support_zh]\nagents = [{agents}]\n{queue}\n\n\
              [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
@@ -151,7 +160,13 @@ impl TestServer {
             prompts = toml_str(&repo.join("prompts").to_string_lossy()),
             db = toml_str(&dir.path().join("humanline.db").to_string_lossy()),
             rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
-            ring = opts.ring_timeout_seconds,
+            queue = format!(
+                "ring_timeout_seconds = {:?}\nmax_wait_seconds = {:?}\nannounce_every_seconds = {:?}\nwrap_up_seconds = {:?}",
+                opts.ring_timeout_seconds,
+                opts.max_wait_seconds,
+                opts.announce_every_seconds,
+                opts.wrap_up_seconds
+            ),
             msg = opts.message_max_seconds,
             extra = opts.extra_toml,
             asr = opts.asr.clone().unwrap_or_else(|| format!(

@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// Positions and minutes above this are spoken as this many (prompts exist for 1 to 20).
+const MAX_SPOKEN: usize = 20;
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.0))
+}
+
 impl CallTask {
     // ---- hand-off -----------------------------------------------------------------------------
 
@@ -13,25 +20,33 @@ impl CallTask {
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
             c.reason = Some(reason_s);
-            c.state = "ringing_agent".into();
+            c.state = "queued".into();
         });
         self.event("transfer", json!({ "queue": queue, "reason": reason }));
-        let (agents, ring) = match self.sh.config.queues.get(&queue) {
-            Some(q) => (q.agents.clone(), q.ring_timeout_seconds),
+        let rules = match self.sh.config.queues.get(&queue) {
+            Some(q) => handoff::Rules {
+                ring_timeout: secs(q.ring_timeout_seconds),
+                max_wait: secs(q.max_wait_seconds),
+                announce_every: secs(q.announce_every_seconds),
+                message_max: secs(self.sh.config.messages.max_seconds),
+            },
             None => {
-                tracing::error!(
-                    "queue {queue} has no agents configured; the caller may leave a message"
-                );
-                (Vec::new(), 20.0)
+                tracing::error!("queue {queue} is not configured; the caller may leave a message");
+                handoff::Rules {
+                    ring_timeout: secs(20.0),
+                    max_wait: secs(0.0),
+                    announce_every: secs(30.0),
+                    message_max: secs(self.sh.config.messages.max_seconds),
+                }
             }
         };
+        let staffed = self.sh.agents.staffed(&queue);
+        if !staffed {
+            self.event("queue_unstaffed", json!({ "queue": queue }));
+        }
         self.context = Some(context);
-        let (h, steps) = Handoff::start(
-            self.now(),
-            agents,
-            Duration::from_secs_f64(ring.max(1.0)),
-            Duration::from_secs_f64(self.sh.config.messages.max_seconds.max(1.0)),
-        );
+        self.queue = Some(queue);
+        let (h, steps) = Handoff::start(self.now(), rules, staffed);
         self.handoff = Some(h);
         self.steps(steps).await;
     }
@@ -49,16 +64,37 @@ impl CallTask {
         let mut queue: VecDeque<Step> = steps.into();
         while let Some(step) = queue.pop_front() {
             match step {
-                Step::Ringback => {
-                    self.sound = Sound::Ringback(Player::new(ringback(6000)));
-                    self.marker = true;
+                Step::Join { head } => {
+                    let q = self.queue.clone().unwrap_or_default();
+                    self.queued_at = Some(self.now());
+                    self.offers = Some(self.sh.agents.join(&q, &self.id, head));
+                    self.sh.live.update(&self.id, |c| c.state = "queued".into());
+                    self.event("queued", json!({ "queue": q, "head": head }));
                 }
-                Step::Dial(uri) => {
-                    if let Err(e) = self.dial(&uri).await {
-                        tracing::warn!(agent = %uri, "cannot call agent: {e}");
+                Step::Leave => {
+                    self.offers = None;
+                    self.sh.agents.leave(&self.id);
+                }
+                Step::Ringback => {
+                    if !matches!(self.sound, Sound::Ringback(_)) {
+                        self.sound = Sound::Ringback(Player::new(ringback(6000)));
+                        self.marker = true;
+                    }
+                }
+                Step::Announce => self.announce(),
+                Step::Dial { agent, reach } => {
+                    let placed = match &reach {
+                        Reach::Static(uri) => self.dial(&agent, uri, None).await,
+                        Reach::Sip(c) => self.dial(&agent, &c.uri, Some(c.addr)).await,
+                        Reach::Browser => {
+                            Err(anyhow::anyhow!("browser consoles cannot take calls yet"))
+                        }
+                    };
+                    if let Err(e) = placed {
+                        tracing::warn!(agent, "cannot call agent: {e}");
                         self.event(
                             "agent_failed",
-                            json!({ "agent": uri, "why": e.to_string() }),
+                            json!({ "agent": agent, "why": e.to_string() }),
                         );
                         let now = self.now();
                         if let Some(h) = &mut self.handoff {
@@ -79,15 +115,32 @@ impl CallTask {
                         self.leaving.push(leg);
                     }
                 }
+                Step::RingEnded { agent, result } => {
+                    self.sh.agents.ring_result(&self.id, &agent, result);
+                    if result == RingResult::Answered {
+                        self.offers = None;
+                    }
+                }
                 Step::Bridge => {
                     self.sound = Sound::Bridged;
-                    let agent = self.agent.as_ref().map(|l| l.uri.clone());
+                    self.last_agent_packet = self.now();
+                    let agent = self
+                        .handoff
+                        .as_ref()
+                        .and_then(|h| h.current_agent())
+                        .map(str::to_string);
                     self.agent_answered = agent.clone();
+                    let waited = self.queued_at.map(|t| self.now().saturating_sub(t));
+                    self.queue_wait =
+                        Some(self.queue_wait.unwrap_or_default() + waited.unwrap_or_default());
                     self.sh.live.update(&self.id, |c| {
                         c.state = "bridged".into();
                         c.agent = agent.clone();
                     });
                     self.event("bridged", json!({ "agent": agent }));
+                }
+                Step::AgentDone { agent, talked } => {
+                    self.sh.agents.call_ended(&agent, &self.id, talked);
                 }
                 Step::StartMessage => self.start_message(),
                 Step::HangUpCaller => {
@@ -98,7 +151,52 @@ impl CallTask {
         }
     }
 
-    pub(super) async fn dial(&mut self, uri: &str) -> anyhow::Result<()> {
+    /// Position and expected wait, in the plan's language, then music on hold.
+    fn announce(&mut self) {
+        let lang = self.plan.language;
+        let mut intro = VecDeque::new();
+        if let Some((pos, wait)) = self.sh.agents.position(&self.id) {
+            let minutes = (wait.as_secs_f64() / 60.0)
+                .ceil()
+                .clamp(1.0, MAX_SPOKEN as f64) as usize;
+            let pos = pos.min(MAX_SPOKEN);
+            let unit = if minutes == 1 {
+                "queue_minute"
+            } else {
+                "queue_minutes"
+            };
+            let words = [
+                "queue_position".to_string(),
+                format!("num_{pos}"),
+                "queue_in_line".to_string(),
+                "queue_estimate".to_string(),
+                format!("num_{minutes}"),
+                unit.to_string(),
+            ];
+            for w in &words {
+                match self.sh.prompts.get(lang, w) {
+                    Ok(p) => intro.push_back(Player::new(p)),
+                    Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
+                }
+            }
+            self.event(
+                "announced",
+                json!({ "position": pos, "wait_minutes": minutes }),
+            );
+        }
+        self.sound = Sound::Hold {
+            intro,
+            music: Player::new(hold_music()),
+        };
+        self.marker = true;
+    }
+
+    pub(super) async fn dial(
+        &mut self,
+        agent: &str,
+        uri: &str,
+        target: Option<std::net::SocketAddr>,
+    ) -> anyhow::Result<()> {
         if self.agent_rtp.is_none() {
             let socket = self.sh.ports.bind(self.sh.config.sip.bind.ip()).await?;
             let placeholder = crate::sip::Negotiated {
@@ -133,6 +231,7 @@ impl CallTask {
         let (leg, bytes) = AgentLeg::dial(
             self.now(),
             uri,
+            target,
             &self.sh.via_udp,
             offer,
             &agent_leg::Context {
@@ -143,22 +242,22 @@ impl CallTask {
                 caller: &caller,
             },
         )?;
-        let (tx, _) = (
-            self.sh
-                .route(self.invite.headers.call_id().unwrap_or_default()),
-            (),
-        );
-        if let Some(tx) = tx {
+        if let Some(tx) = self
+            .sh
+            .route(self.invite.headers.call_id().unwrap_or_default())
+        {
             self.sh.add_route(leg.call_id(), tx);
         }
         self.sh
             .transport
             .send(&Peer::Udp(leg.target()), bytes)
             .await;
-        self.event("agent_dial", json!({ "agent": uri }));
-        self.sh
-            .live
-            .update(&self.id, |c| c.agent = Some(uri.to_string()));
+        self.event("agent_dial", json!({ "agent": agent, "uri": uri }));
+        let a = agent.to_string();
+        self.sh.live.update(&self.id, |c| {
+            c.agent = Some(a);
+            c.state = "ringing_agent".into();
+        });
         self.agent = Some(leg);
         Ok(())
     }

@@ -47,6 +47,7 @@ impl CallTask {
             return;
         };
         a.saw_packet_from(from);
+        self.last_agent_packet = self.started.elapsed();
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
         if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {
             return;
@@ -97,6 +98,20 @@ impl CallTask {
                 if !player.next_frame(&mut line) {
                     *player = Player::new(ringback(6000));
                     player.next_frame(&mut line);
+                }
+            }
+            Sound::Hold { intro, music } => {
+                let mut played = false;
+                while let Some(p) = intro.front_mut() {
+                    if p.next_frame(&mut line) {
+                        played = true;
+                        break;
+                    }
+                    intro.pop_front();
+                }
+                if !played && !music.next_frame(&mut line) {
+                    *music = Player::new(hold_music());
+                    music.next_frame(&mut line);
                 }
             }
             Sound::Bridged => {

@@ -8,15 +8,16 @@
 
 use super::agent_leg::{self, AgentLeg, LegEvent};
 use super::call_media::{RtpLeg, FRAME};
-use super::handoff::{self, Handoff, Step};
+use super::handoff::{self, Handoff, Stage, Step};
 use super::plans::LoadedPlan;
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
 use super::Shared;
+use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
 use crate::live::LiveCall;
 use crate::media::{
-    parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
+    hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
 };
 use crate::sip::{
@@ -87,6 +88,11 @@ enum Sound {
     MessageIntro(VecDeque<Player>),
     /// Recording the caller's message.
     Recording,
+    /// Waiting in the queue: an announcement (position, expected wait), then music on hold.
+    Hold {
+        intro: VecDeque<Player>,
+        music: Player,
+    },
 }
 
 /// One call.
@@ -133,6 +139,11 @@ pub struct CallTask {
     // After the hand-off.
     handoff: Option<Handoff>,
     context: Option<TransferContext>,
+    queue: Option<String>,
+    offers: Option<mpsc::UnboundedReceiver<Offer>>,
+    queued_at: Option<Duration>,
+    queue_wait: Option<Duration>,
+    last_agent_packet: Duration,
     agent: Option<AgentLeg>,
     leaving: Vec<AgentLeg>,
     agent_rtp: Option<RtpLeg>,
@@ -270,6 +281,11 @@ impl CallTask {
             listening_since: None,
             handoff: None,
             context: None,
+            queue: None,
+            offers: None,
+            queued_at: None,
+            queue_wait: None,
+            last_agent_packet: Duration::ZERO,
             agent: None,
             leaving: Vec::new(),
             agent_rtp: None,
@@ -329,6 +345,10 @@ impl CallTask {
                 }
                 _ = sleep_until(deadline), if deadline.is_some() => self.on_deadline().await,
                 (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
+                o = next_offer(&mut self.offers) => match o {
+                    Some(o) => self.handoff_input(handoff::Input::Offered { agent: o.agent, reach: o.reach }).await,
+                    None => self.offers = None,
+                },
             }
             self.drain_engine().await;
             if self.can_forget() {
@@ -365,6 +385,9 @@ impl CallTask {
             if matches!(self.uas, Uas::Answered { .. }) {
                 d.push(self.last_caller_packet + self.rtp_timeout());
             }
+            if self.bridged() {
+                d.push(self.last_agent_packet + self.agent_rtp_timeout());
+            }
         }
         if let Some((r, _)) = &self.bye_to_caller {
             d.push(r.deadline());
@@ -385,6 +408,17 @@ impl CallTask {
             .paths
             .recordings
             .join(format!("{}{suffix}.wav", self.id))
+    }
+
+    fn agent_rtp_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.sh.config.media.agent_rtp_timeout_seconds.max(1.0))
+    }
+
+    fn bridged(&self) -> bool {
+        matches!(
+            self.handoff.as_ref().map(Handoff::stage),
+            Some(Stage::Bridged { .. })
+        )
     }
 
     fn rtp_timeout(&self) -> Duration {
@@ -472,6 +506,15 @@ impl CallTask {
             .is_some_and(|d| now >= d)
         {
             self.handoff_input(handoff::Input::Timer).await;
+        }
+        if self.bridged()
+            && self.finished_at.is_none()
+            && now >= self.last_agent_packet + self.agent_rtp_timeout()
+        {
+            let secs = self.agent_rtp_timeout().as_secs_f64();
+            tracing::warn!("no RTP from the agent for {secs:.0} s: the agent leg dropped");
+            self.event("agent_dropped", json!({ "seconds": secs }));
+            self.handoff_input(handoff::Input::AgentDropped).await;
         }
         if matches!(self.uas, Uas::Answered { .. })
             && self.finished_at.is_none()
@@ -596,6 +639,17 @@ impl CallTask {
         let now = self.now();
         self.finished_at = Some(now);
         self.sound = Sound::Silence;
+        // Whatever ended the call, the ACD must not keep it waiting or an agent busy with it.
+        match self.handoff.as_ref().map(Handoff::stage) {
+            Some(Stage::Queued { .. } | Stage::Ringing { .. }) => self.sh.agents.leave(&self.id),
+            Some(Stage::Bridged { agent, since }) => {
+                self.sh
+                    .agents
+                    .call_ended(agent, &self.id, now.saturating_sub(*since))
+            }
+            _ => {}
+        }
+        self.offers = None;
         tracing::info!("call ended: {why}");
         self.event("ended", json!({ "why": why }));
         // A bridged or ringing agent goes too.
@@ -656,6 +710,7 @@ impl CallTask {
                 dtmf: self.dtmf.clone(),
                 agent: self.agent_answered.clone(),
                 message_path: self.message_path.clone(),
+                queue_wait_ms: self.queue_wait.map(|d| d.as_millis() as i64),
                 utterances: std::mem::take(&mut self.utterances),
             },
         };
@@ -689,6 +744,13 @@ async fn recv_opt(
 ) -> std::io::Result<(usize, std::net::SocketAddr)> {
     match socket {
         Some(s) => s.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_offer(offers: &mut Option<mpsc::UnboundedReceiver<Offer>>) -> Option<Offer> {
+    match offers {
+        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -1,0 +1,159 @@
+//! Call data: `/api/calls`, `/api/calls/{id}`, its recording and message audio, and the agent's
+//! notes. Agents and supervisors only: operators edit dialplans, they do not read transcripts.
+
+use super::auth::{Authenticated, CALL_READERS};
+use super::error::ApiError;
+use super::AppState;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+/// Longest notes accepted, in characters.
+const MAX_NOTES_CHARS: usize = 20_000;
+
+fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
+    s.store
+        .lock()
+        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
+}
+
+/// `GET /api/calls`: calls in progress and the 50 most recent stored ones.
+pub async fn list(
+    State(s): State<AppState>,
+    who: Authenticated,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require(CALL_READERS)?;
+    let live = s.live.all();
+    let store = store(&s)?;
+    let recent = store
+        .recent_calls(50)?
+        .into_iter()
+        .filter_map(|id| store.load_call(&id).ok().flatten())
+        .map(|c| {
+            serde_json::json!({
+                "id": c.id, "outcome": c.outcome, "reason": c.reason, "queue": c.queue,
+                "dialplan": c.dialplan, "started_at_ms": c.started_at_ms, "ended_at_ms": c.ended_at_ms,
+            })
+        })
+        .collect::<Vec<_>>();
+    Ok(Json(
+        serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
+    ))
+}
+
+/// `GET /api/calls/{id}`: a live call's state, or a stored call in full with its notes.
+pub async fn get(
+    State(s): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require(CALL_READERS)?;
+    if let Some(live) = s.live.get(&id) {
+        return Ok(Json(serde_json::json!({ "live": true, "call": live })));
+    }
+    let store = store(&s)?;
+    let call = store.load_call(&id)?.ok_or(ApiError::NotFound)?;
+    let mut call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(obj) = call.as_object_mut() {
+        obj.insert(
+            "notes".into(),
+            store.call_notes(&id)?.unwrap_or_default().into(),
+        );
+    }
+    Ok(Json(serde_json::json!({ "live": false, "call": call })))
+}
+
+/// Which stored audio of a call.
+#[derive(Clone, Copy)]
+enum Audio {
+    Recording,
+    Message,
+}
+
+/// `GET /api/calls/{id}/recording`: the whole call's WAV.
+pub async fn recording(
+    State(s): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    audio(s, who, id, Audio::Recording).await
+}
+
+/// `GET /api/calls/{id}/message`: the message the caller left.
+pub async fn message(
+    State(s): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    audio(s, who, id, Audio::Message).await
+}
+
+async fn audio(
+    s: AppState,
+    who: Authenticated,
+    id: String,
+    which: Audio,
+) -> Result<Response, ApiError> {
+    who.require(CALL_READERS)?;
+    let (recording, message) = store(&s)?
+        .call_audio_paths(&id)?
+        .ok_or(ApiError::NotFound)?;
+    let (path, missing) = match which {
+        Audio::Recording => (recording, "no recording for this call"),
+        Audio::Message => (message, "no message for this call"),
+    };
+    let path = path.ok_or(ApiError::Missing(missing))?;
+    // Serve only the file the store names, and only inside the recordings folder: a tampered
+    // row or a symlink cannot make this read anything else.
+    let root = tokio::fs::canonicalize(&s.web.recordings).await;
+    let file = tokio::fs::canonicalize(&path).await;
+    let (Ok(root), Ok(file)) = (root, file) else {
+        return Err(ApiError::Missing(missing));
+    };
+    let is_wav = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("wav"));
+    if !file.starts_with(&root) || !is_wav {
+        tracing::warn!(call = %id, path = %file.display(), "refused to serve audio outside the recordings folder");
+        return Err(ApiError::Missing(missing));
+    }
+    let bytes = tokio::fs::read(&file)
+        .await
+        .map_err(|_| ApiError::Missing(missing))?;
+    let mut r = bytes.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(r)
+}
+
+/// Body of `POST /api/calls/{id}/notes`.
+#[derive(Debug, Deserialize)]
+pub struct NotesBody {
+    notes: String,
+}
+
+/// `POST /api/calls/{id}/notes`: replaces the agent's notes on a stored call.
+pub async fn set_notes(
+    State(s): State<AppState>,
+    who: Authenticated,
+    Path(id): Path<String>,
+    Json(body): Json<NotesBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require(CALL_READERS)?;
+    if body.notes.chars().count() > MAX_NOTES_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "notes are limited to {MAX_NOTES_CHARS} characters"
+        )));
+    }
+    if !store(&s)?.set_call_notes(&id, &body.notes)? {
+        return Err(ApiError::NotFound);
+    }
+    tracing::info!(call = %id, by = %who.name, "notes saved");
+    Ok(Json(serde_json::json!({ "id": id, "notes": body.notes })))
+}
