@@ -84,6 +84,13 @@ pub struct SipConfig {
     /// Shortest registration the registrar grants, in seconds (a phone asking for less gets
     /// this much); the longest is 3600. Lower it only for tests.
     pub register_min_expires: u32,
+    /// Failed REGISTER authentications allowed per source IP per minute; past that the
+    /// registrar answers 403 without checking.
+    pub register_max_failures: usize,
+    /// Digest challenges sent to phones, most preferred first (RFC 8760: SHA-256 before MD5).
+    /// Some old clients answer only the first challenge and know only MD5: put "MD5" first
+    /// for them.
+    pub digest_algorithms: Vec<crate::sip::digest::Algorithm>,
 }
 
 impl Default for SipConfig {
@@ -95,6 +102,11 @@ impl Default for SipConfig {
             answer_delay_ms: 0,
             realm: "humanline".into(),
             register_min_expires: 60,
+            register_max_failures: 10,
+            digest_algorithms: vec![
+                crate::sip::digest::Algorithm::Sha256,
+                crate::sip::digest::Algorithm::Md5,
+            ],
         }
     }
 }
@@ -192,10 +204,13 @@ pub struct QueueConfig {
     /// Longest wait in the queue; then the caller may leave a message.
     #[serde(default = "default_max_wait")]
     pub max_wait_seconds: f64,
-    /// Seconds between position and wait announcements to a waiting caller (also how soon an
-    /// agent who refused a caller is offered that caller again).
+    /// Seconds between position and wait announcements to a waiting caller.
     #[serde(default = "default_announce_every")]
     pub announce_every_seconds: f64,
+    /// Seconds before an agent who declined, was busy or did not answer is offered the same
+    /// caller again (other agents are offered the caller at once).
+    #[serde(default = "default_retry_refused")]
+    pub retry_refused_seconds: f64,
     /// Seconds after a call before the agent is offered the next one.
     #[serde(default = "default_wrap_up")]
     pub wrap_up_seconds: f64,
@@ -224,6 +239,10 @@ fn default_max_wait() -> f64 {
 }
 
 fn default_announce_every() -> f64 {
+    30.0
+}
+
+fn default_retry_refused() -> f64 {
     30.0
 }
 

@@ -30,6 +30,10 @@ pub struct LiveCall {
     pub agent: Option<String>,
     /// Start, ms since the epoch.
     pub started_at_ms: i64,
+    /// After the hand-off: the screen pop (reason in words, signals, path, transcript, earlier
+    /// calls), so a SIP agent following the Call-Info link sees what a console agent sees.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pop: Option<serde_json::Value>,
 }
 
 /// The registry of calls in progress.

@@ -64,6 +64,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         reason: None,
         agent: None,
         started_at_ms: 5,
+        pop: None,
     });
     let state = AppState {
         live,

@@ -105,6 +105,7 @@ fn telephony_details_and_recognised_utterances_come_back_as_stored() {
         dtmf: "10".into(),
         agent: Some("sip:agent@127.0.0.1:5070".into()),
         message_path: None,
+        queue_wait_ms: Some(2_500),
         utterances: vec![SpeechTurn {
             started_ms: 8_200,
             ended_ms: 9_900,

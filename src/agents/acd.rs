@@ -136,9 +136,11 @@ impl AgentState {
 
     /// The presence an idle agent falls back to.
     fn idle_presence(&self) -> Presence {
-        if self.reach().is_none() {
+        if self.static_uri.is_some() {
+            Presence::Ready
+        } else if self.reach().is_none() {
             Presence::Offline
-        } else if self.consoles > 0 && self.wanted == WantedStatus::Away {
+        } else if self.wanted == WantedStatus::Away {
             Presence::Away
         } else {
             Presence::Ready
@@ -395,6 +397,29 @@ impl Acd {
         } else if let Some(a) = self.agents.get_mut(agent) {
             a.presence = Presence::WrapUp(now + wrap);
             a.idle_since = now + wrap;
+        }
+    }
+
+    /// The agent's leg dropped mid-call (no media, browser gone): the caller goes back to the
+    /// queue, and the agent is set away until they come back (register again, or choose ready
+    /// in the console), so the caller is not offered straight back to a dead phone. A static
+    /// URI cannot come back by itself, so it only gets its wrap-up.
+    pub fn call_dropped(&mut self, now: Duration, agent: &str, call_id: &str, talked: Duration) {
+        let is_static = self
+            .agents
+            .get(agent)
+            .is_some_and(|a| a.static_uri.is_some());
+        if is_static {
+            return self.call_ended(now, agent, call_id, talked);
+        }
+        let busy_here = matches!(
+            self.agents.get(agent).map(|a| &a.presence),
+            Some(Presence::Busy(c)) if c == call_id
+        );
+        if let Some(a) = self.agents.get_mut(agent).filter(|_| busy_here) {
+            a.wanted = WantedStatus::Away;
+            a.presence = a.idle_presence();
+            a.idle_since = now;
         }
     }
 
@@ -660,6 +685,28 @@ mod tests {
         );
         a.ring_result(s(2), "c1", "alice", RingResult::Refused);
         assert_eq!(a.agent("alice").unwrap().presence, Presence::Offline);
+    }
+
+    #[test]
+    fn an_agent_whose_leg_dropped_is_away_until_they_come_back() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        a.enqueue(s(0), "support", "c1", false);
+        a.assign(s(0));
+        a.ring_result(s(1), "c1", "alice", RingResult::Answered);
+        a.call_dropped(s(9), "alice", "c1", s(8));
+        assert_eq!(a.agent("alice").unwrap().presence, Presence::Away);
+        a.enqueue(s(9), "support", "c1", true);
+        assert!(
+            a.assign(s(9)).is_empty(),
+            "not straight back to a dead phone"
+        );
+        phone(&mut a, "alice", 5071);
+        assert_eq!(
+            a.assign(s(10))[0].agent,
+            "alice",
+            "registering again makes her ready"
+        );
     }
 
     #[test]

@@ -159,8 +159,9 @@ impl AgentHub {
         let retry = config
             .queues
             .values()
-            .map(|q| q.announce_every_seconds)
-            .fold(30.0_f64, f64::min)
+            .map(|q| q.retry_refused_seconds)
+            .reduce(f64::min)
+            .unwrap_or(30.0)
             .max(1.0);
         AgentHub {
             started: Instant::now(),
@@ -294,6 +295,11 @@ impl AgentHub {
     /// The agent's call ended after `talked`.
     pub fn call_ended(&self, agent: &str, call_id: &str, talked: Duration) {
         self.with(|acd, now| acd.call_ended(now, agent, call_id, talked));
+    }
+
+    /// The agent's leg dropped mid-call: the agent is away until they come back.
+    pub fn call_dropped(&self, agent: &str, call_id: &str, talked: Duration) {
+        self.with(|acd, now| acd.call_dropped(now, agent, call_id, talked));
     }
 
     /// The caller left the queue (hung up, or leaves a message).

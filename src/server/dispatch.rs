@@ -1,5 +1,6 @@
 //! Routes each inbound SIP message: to the call task owning its Call-ID, to a new call task for
-//! a new INVITE, or answers it statelessly (OPTIONS, 481 for strays, 404/488/503 refusals).
+//! a new INVITE, to the registrar for REGISTER, or answers it statelessly (OPTIONS, 481 for
+//! strays, 404/488/503 refusals).
 
 use super::call::{self, Input};
 use super::transport::{Inbound, Peer};
@@ -60,10 +61,12 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
         }
         Method::Options => {
             let mut r = response_to(&req, 200, "OK", Some(&crate::sip::new_tag()));
-            r.headers.push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS");
+            r.headers
+                .push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER");
             r.headers.push("Accept", "application/sdp");
             shared.transport.send(&peer, r.to_bytes()).await;
         }
+        Method::Register => super::registrar::handle(shared, req, peer).await,
         Method::Ack => {}
         Method::Bye | Method::Cancel => {
             reply(shared, &req, &peer, 481, "Call/Transaction Does Not Exist").await
@@ -75,7 +78,8 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
                 "Method Not Allowed",
                 Some(&crate::sip::new_tag()),
             );
-            r.headers.push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS");
+            r.headers
+                .push("Allow", "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER");
             shared.transport.send(&peer, r.to_bytes()).await;
         }
     }

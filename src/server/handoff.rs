@@ -90,6 +90,8 @@ pub enum Step {
         agent: String,
         /// Time bridged.
         talked: Duration,
+        /// The leg dropped rather than hung up.
+        dropped: bool,
     },
     /// Nobody answered in time: apologise, beep, record the caller's message.
     StartMessage,
@@ -208,7 +210,7 @@ impl Handoff {
             (Stage::Queued { announce_at }, Input::Timer) => {
                 if now >= self.give_up_at {
                     out.push(Step::Leave);
-                    self.to_message(&mut out);
+                    self.go_to_message(&mut out);
                 } else if now >= announce_at {
                     out.push(Step::Announce);
                     self.stage = Stage::Queued {
@@ -248,6 +250,7 @@ impl Handoff {
                 out.push(Step::AgentDone {
                     agent,
                     talked: now.saturating_sub(since),
+                    dropped: false,
                 });
                 out.push(Step::HangUpCaller);
                 self.stage = Stage::Done;
@@ -257,6 +260,7 @@ impl Handoff {
                 out.push(Step::AgentDone {
                     agent,
                     talked: now.saturating_sub(since),
+                    dropped: true,
                 });
                 out.push(Step::Join { head: true });
                 out.push(Step::Announce);
@@ -271,6 +275,7 @@ impl Handoff {
                 out.push(Step::AgentDone {
                     agent,
                     talked: now.saturating_sub(since),
+                    dropped: false,
                 });
                 self.stage = Stage::Done;
             }
@@ -298,7 +303,7 @@ impl Handoff {
         });
         if now >= self.give_up_at {
             out.push(Step::Leave);
-            self.to_message(out);
+            self.go_to_message(out);
         } else {
             self.stage = Stage::Queued {
                 announce_at: now.max(now + FIRST_ANNOUNCEMENT),
@@ -306,7 +311,7 @@ impl Handoff {
         }
     }
 
-    fn to_message(&mut self, out: &mut Vec<Step>) {
+    fn go_to_message(&mut self, out: &mut Vec<Step>) {
         out.push(Step::StartMessage);
         self.stage = Stage::Message { deadline: None };
     }
@@ -447,7 +452,8 @@ mod tests {
                 Step::HangUpAgent,
                 Step::AgentDone {
                     agent: "a".into(),
-                    talked: s(38)
+                    talked: s(38),
+                    dropped: true
                 },
                 Step::Join { head: true },
                 Step::Announce
@@ -470,7 +476,8 @@ mod tests {
             vec![
                 Step::AgentDone {
                     agent: "a".into(),
-                    talked: s(8)
+                    talked: s(8),
+                    dropped: false
                 },
                 Step::HangUpCaller
             ]
@@ -481,7 +488,8 @@ mod tests {
                 Step::HangUpAgent,
                 Step::AgentDone {
                     agent: "a".into(),
-                    talked: s(8)
+                    talked: s(8),
+                    dropped: false
                 }
             ]
         );

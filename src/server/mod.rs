@@ -14,8 +14,12 @@ mod call;
 mod call_media;
 mod dispatch;
 pub mod handoff;
+mod message_text;
 pub mod plans;
 mod ports;
+pub mod registrar;
+#[cfg(test)]
+mod registrar_tests;
 pub mod retransmit;
 pub mod transport;
 
@@ -52,6 +56,8 @@ pub struct Shared {
     pub asr: Result<Arc<AsrPool>, String>,
     /// Agents, queues and the ACD.
     pub agents: Arc<AgentHub>,
+    /// The SIP registrar (nonce secret and failure counts).
+    registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports.
@@ -187,6 +193,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         prompts: PromptCache::new(config.paths.prompts.clone()),
         ports: ports::PortPool::new(config.media.rtp_port_min, config.media.rtp_port_max),
         routes: Mutex::new(HashMap::new()),
+        registrar: Mutex::new(registrar::Registrar::new(
+            &config.sip,
+            registrar::nonce_secret(),
+        )),
         transport,
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),

@@ -14,12 +14,14 @@ use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 
-/// A digest hash function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A digest hash function (written `"MD5"` / `"SHA-256"` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
 pub enum Algorithm {
     /// RFC 2617 MD5: what every phone speaks.
+    #[serde(rename = "MD5")]
     Md5,
     /// RFC 7616 / 8760 SHA-256: preferred.
+    #[serde(rename = "SHA-256")]
     Sha256,
 }
 

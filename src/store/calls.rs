@@ -110,6 +110,21 @@ pub struct StoredCall {
     pub message_text: Option<String>,
 }
 
+/// An earlier call from the same caller (screen pop).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EarlierCall {
+    /// Call id.
+    pub id: String,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+    /// Escalation reason.
+    pub reason: Option<String>,
+    /// `transfer`, `hangup` or `completed`.
+    pub outcome: Option<String>,
+    /// The agent who took it.
+    pub agent: Option<String>,
+}
+
 /// One transcript line as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredTurn {
@@ -336,6 +351,51 @@ impl Store {
             });
         }
         Ok(Some(call))
+    }
+
+    /// Earlier calls whose caller contains `who` (a SIP user such as `sip:alice@`), newest
+    /// first, at most `limit`: what the agent's screen pop lists.
+    pub fn calls_from(
+        &self,
+        who: &str,
+        exclude_id: &str,
+        limit: usize,
+    ) -> Result<Vec<EarlierCall>, StoreError> {
+        // LIKE with the pattern's own wildcards escaped: a caller's name is network input.
+        let escaped: String = who
+            .chars()
+            .flat_map(|c| match c {
+                '%' | '_' | '\\' => vec!['\\', c],
+                c => vec![c],
+            })
+            .collect();
+        let mut st = self.conn.prepare(
+            "SELECT id, started_at_ms, reason, outcome, agent FROM calls
+             WHERE caller LIKE ?1 ESCAPE '\\' AND id <> ?2
+             ORDER BY started_at_ms DESC LIMIT ?3",
+        )?;
+        let rows = st.query_map(
+            params![format!("%{escaped}%"), exclude_id, limit as i64],
+            |r| {
+                Ok(EarlierCall {
+                    id: r.get(0)?,
+                    started_at_ms: r.get(1)?,
+                    reason: r.get(2)?,
+                    outcome: r.get(3)?,
+                    agent: r.get(4)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Stores the transcript of a call's message.
+    pub fn set_message_text(&mut self, id: &str, text: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE calls SET message_text = ?2 WHERE id = ?1",
+            params![id, text],
+        )?;
+        Ok(())
     }
 
     /// Ids of the most recent calls, newest first.

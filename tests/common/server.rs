@@ -54,6 +54,8 @@ pub struct ServerOptions {
     pub announce_every_seconds: f64,
     /// `[queues.*] wrap_up_seconds`.
     pub wrap_up_seconds: f64,
+    /// `[media] agent_rtp_timeout_seconds`: a bridged agent silent this long has dropped.
+    pub agent_rtp_timeout_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
@@ -74,6 +76,7 @@ impl Default for ServerOptions {
             max_wait_seconds: 5.0,
             announce_every_seconds: 30.0,
             wrap_up_seconds: 0.0,
+            agent_rtp_timeout_seconds: 3.0,
             extra_toml: String::new(),
             asr: None,
             rtp_ports: None,
@@ -146,7 +149,7 @@ impl TestServer {
             .join(", ");
         let config = format!(
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n\n\
-             [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\n\n\
+             [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
              [queues.support]\nagents = [{agents}]\n{queue}\n\n\
@@ -155,6 +158,7 @@ impl TestServer {
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
             record = opts.record,
+            agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
             plans = toml_str(&repo.join("dialplans").to_string_lossy()),
             prompts = toml_str(&repo.join("prompts").to_string_lossy()),

@@ -325,6 +325,58 @@ pub fn agent(dir: &Path, ports: Ports, clip: &Path) -> SippRun {
     spawn("agent", dir, files, &["-t".into(), "u1".into()], ports)
 }
 
+/// An agent's phone on `ports` registers `user` with digest authentication at `server`
+/// (asking for `expires` seconds) and expects `final_status` after the challenge. Run it to the
+/// end before starting the same phone's answering scenario on the same ports.
+pub fn register(
+    dir: &Path,
+    ports: Ports,
+    server: SocketAddr,
+    (user, password): (&str, &str),
+    expires: u32,
+    final_status: u16,
+) -> SippRun {
+    let xml = scenario("agent_register.xml")
+        .replace("{{USER}}", user)
+        .replace("{{PASS}}", password)
+        .replace("{{EXPIRES}}", &expires.to_string())
+        .replace("{{FINAL}}", &final_status.to_string());
+    let role = format!("{user}_register_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    let extra = vec![server.to_string(), "-t".into(), "u1".into()];
+    spawn(&role, dir, files, &extra, ports)
+}
+
+/// An agent's phone on `ports` that rings and refuses the call with `status` (486, 603…).
+pub fn agent_refusing(dir: &Path, ports: Ports, status: u16, reason: &str) -> SippRun {
+    let xml = scenario("agent_refuse.xml")
+        .replace("{{STATUS}}", &status.to_string())
+        .replace("{{REASON}}", reason);
+    let role = format!("agent_{status}_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
+/// An agent's phone on `ports` that answers, talks `clip` for `talk` and then vanishes without
+/// a BYE (no more audio, no more answers).
+pub fn agent_dropping(dir: &Path, ports: Ports, clip: &Path, talk: Duration) -> SippRun {
+    let xml = scenario("agent_drop.xml")
+        .replace("{{CLIP}}", &clip.display().to_string())
+        .replace("{{TALK_MS}}", &talk.as_millis().to_string());
+    let role = format!("agent_drop_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
+/// An agent's phone on `ports` that answers one call (as [`agent`]), under a role name of its
+/// own so that several can share a folder.
+pub fn agent_named(dir: &Path, name: &str, ports: Ports, clip: &Path) -> SippRun {
+    let xml = scenario("agent.xml").replace("{{CLIP}}", &clip.display().to_string());
+    let role = format!("agent_{name}_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
 /// The URI of an agent phone on `ports`, as `[queues.support] agents` lists it.
 pub fn agent_uri(ports: Ports) -> String {
     format!("sip:agent@127.0.0.1:{}", ports.sip)

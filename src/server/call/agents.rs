@@ -46,6 +46,7 @@ impl CallTask {
         }
         self.context = Some(context);
         self.queue = Some(queue);
+        self.publish_pop().await;
         let (h, steps) = Handoff::start(self.now(), rules, staffed);
         self.handoff = Some(h);
         self.steps(steps).await;
@@ -65,6 +66,9 @@ impl CallTask {
         while let Some(step) = queue.pop_front() {
             match step {
                 Step::Join { head } => {
+                    if head {
+                        self.publish_pop().await;
+                    }
                     let q = self.queue.clone().unwrap_or_default();
                     self.queued_at = Some(self.now());
                     self.offers = Some(self.sh.agents.join(&q, &self.id, head));
@@ -139,8 +143,16 @@ impl CallTask {
                     });
                     self.event("bridged", json!({ "agent": agent }));
                 }
-                Step::AgentDone { agent, talked } => {
-                    self.sh.agents.call_ended(&agent, &self.id, talked);
+                Step::AgentDone {
+                    agent,
+                    talked,
+                    dropped,
+                } => {
+                    if dropped {
+                        self.sh.agents.call_dropped(&agent, &self.id, talked);
+                    } else {
+                        self.sh.agents.call_ended(&agent, &self.id, talked);
+                    }
                 }
                 Step::StartMessage => self.start_message(),
                 Step::HangUpCaller => {
@@ -149,6 +161,12 @@ impl CallTask {
                 }
             }
         }
+    }
+
+    /// Puts the screen pop in the live view (`GET /api/calls/{id}`).
+    async fn publish_pop(&mut self) {
+        let pop = self.screen_pop().await;
+        self.sh.live.update(&self.id, |c| c.pop = Some(pop));
     }
 
     /// Position and expected wait, in the plan's language, then music on hold.

@@ -40,6 +40,7 @@ use tracing::Instrument;
 mod agents;
 mod audio;
 mod dialog;
+mod screen_pop;
 mod speech;
 
 /// What the dispatcher hands a call task.
@@ -222,6 +223,7 @@ impl CallTask {
             reason: None,
             agent: None,
             started_at_ms: now_ms(),
+            pop: None,
         });
         sh.metrics.calls_total.fetch_add(1, Relaxed);
         sh.transport.send(&peer, reply_trying(&invite)).await;
@@ -666,13 +668,17 @@ impl CallTask {
             }
             None => None,
         };
+        let mut transcribe = None;
         if let Some((m, path)) = self.message.take() {
             match m.finish() {
-                Ok(d) => tracing::info!(
-                    "message of {:.1} s left in {}",
-                    d.as_secs_f64(),
-                    path.display()
-                ),
+                Ok(d) => {
+                    tracing::info!(
+                        "message of {:.1} s left in {}",
+                        d.as_secs_f64(),
+                        path.display()
+                    );
+                    transcribe = Some(path);
+                }
                 Err(e) => tracing::error!("message {} not saved: {e}", path.display()),
             }
         }
@@ -731,6 +737,14 @@ impl CallTask {
             live.remove(&id);
         })
         .await;
+        if let Some(path) = transcribe {
+            super::message_text::spawn(
+                Arc::clone(&self.sh),
+                self.id.clone(),
+                path,
+                self.plan.language,
+            );
+        }
     }
 }
 
