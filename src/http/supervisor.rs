@@ -131,6 +131,7 @@ mod tests {
             reason: reason.map(str::to_string),
             agent: None,
             started_at_ms: 0,
+            pop: None,
         };
         let r = reasons_today(
             &stored,
