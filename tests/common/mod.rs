@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod baresip;
+pub mod browser;
 pub mod capture;
 pub mod rawsip;
 pub mod server;
