@@ -64,7 +64,7 @@
     const total = rows.reduce((a, r) => a + r.count, 0);
     $('esc-total').textContent = `(${total})`;
     const max = Math.max(1, ...rows.map((r) => r.count));
-    const W = 640; const rowH = 44; const labelW = 220; const barMax = W - labelW - 70;
+    const W = 660; const rowH = 44; const labelW = 250; const barMax = W - labelW - 70;
     const H = rows.length * rowH + 10;
     const chart = svg('svg', {
       viewBox: `0 0 ${W} ${H}`, role: 'img', id: 'escalations-chart',

@@ -1,0 +1,116 @@
+// Drives the agent console and the supervisor board in headless Chromium, as the people who
+// use them: sign in through the login form, press Ready, read the messages panel, play a
+// message's audio, mark it done, speak the console's WebSocket protocol wrongly on purpose,
+// then open the supervisor board in a second browser while the agent is still signed in.
+// Prints one JSON object with what it saw; tests/console_pages.rs asserts on it.
+//
+// Environment: BASE (http://127.0.0.1:PORT), AGENT_NAME, AGENT_PASSWORD, SUPERVISOR_NAME,
+// SUPERVISOR_PASSWORD, SCREENSHOT_DIR.
+'use strict';
+
+const { launch } = require('./lib/launch');
+
+const BASE = process.env.BASE;
+const T = 15000;
+
+async function login(page, path, name, password) {
+  await page.goto(`${BASE}${path}`);
+  // Not signed in: the page sends us to the login form, which brings us back.
+  await page.waitForURL(/\/login\?next=/, { timeout: T });
+  await page.fill('#name', name);
+  await page.fill('#password', password);
+  await Promise.all([page.waitForURL(`${BASE}${path}`, { timeout: T }), page.click('button[type=submit]')]);
+}
+
+async function visible(page, selectors) {
+  const out = {};
+  for (const s of selectors) out[s] = await page.locator(s).first().isVisible();
+  return out;
+}
+
+/** Opens a second socket from the page and reports the server's replies to bad frames. */
+function protocolProbe() {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://${location.host}/ws/agent`);
+    const got = [];
+    const frames = [
+      'this is not json',
+      JSON.stringify({ type: 'dial', to: 'x' }),
+      JSON.stringify({ type: 'status', status: 'busy' }),
+      JSON.stringify({ type: 'answer', call_id: 'no-such-call', sdp: 'v=0\r\n' }),
+      JSON.stringify({ type: 'decline' }),
+    ];
+    ws.onmessage = (e) => {
+      const m = JSON.parse(e.data);
+      got.push(m);
+      if (m.type === 'hello') for (const f of frames) ws.send(f);
+      if (got.filter((g) => g.type === 'error').length === frames.length) { ws.close(); resolve(got); }
+    };
+    ws.onerror = () => resolve({ failed: true, got });
+    setTimeout(() => resolve({ timeout: true, got }), 8000);
+  });
+}
+
+(async () => {
+  const result = {};
+  const agent = await launch();
+  let sup = null;
+  try {
+    const page = agent.page;
+    await login(page, '/agent', process.env.AGENT_NAME, process.env.AGENT_PASSWORD);
+    await page.waitForFunction(() => document.getElementById('conn').textContent === 'Connected', null, { timeout: T });
+    result.agent_header = await page.textContent('header');
+    await page.click('#btn-ready');
+    await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Ready', null, { timeout: T });
+    result.ready_pressed = await page.getAttribute('#btn-ready', 'aria-pressed');
+    result.status_events = await page.evaluate(() => window.humanline.events.filter((e) => e.type === 'status').map((e) => e.status));
+
+    await page.waitForSelector('#message-list li', { timeout: T });
+    result.messages = await page.$$eval('#message-list li', (lis) => lis.map((li) => ({
+      call_id: li.dataset.callId, text: li.textContent, audio: li.querySelector('audio') && li.querySelector('audio').getAttribute('src'),
+    })));
+    // The message's audio as the page's <audio> would fetch it (with the session cookie).
+    result.message_audio = await page.evaluate(async (src) => {
+      const r = await fetch(src);
+      const b = new Uint8Array(await r.arrayBuffer());
+      return { status: r.status, type: r.headers.get('content-type'), bytes: b.length, riff: String.fromCharCode(...b.slice(0, 4)) };
+    }, result.messages[0].audio);
+    result.agent_visible = await visible(page, ['#btn-ready', '#btn-away', '#phone', '#phone-state', '#messages', '#message-list audio', '#pop', '#btn-logout']);
+    result.agent_screenshot = await agent.screenshot('agent_console');
+
+    await page.click('#message-list li button');
+    await page.waitForSelector('#message-list li.done', { timeout: T });
+    result.done_text = await page.textContent('#message-list li.done');
+
+    result.protocol = await page.evaluate(protocolProbe);
+
+    await page.click('#btn-away');
+    await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Away', null, { timeout: T });
+    await page.click('#btn-ready');
+    await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Ready', null, { timeout: T });
+
+    // The supervisor, in another browser, while the agent's console stays open.
+    sup = await launch();
+    const sp = sup.page;
+    await login(sp, '/supervisor', process.env.SUPERVISOR_NAME, process.env.SUPERVISOR_PASSWORD);
+    await sp.waitForFunction(() => /^Updated/.test(document.getElementById('updated').textContent), null, { timeout: T });
+    await sp.waitForSelector('#escalations-chart', { timeout: T });
+    // Let one 2 s refresh pass so the board shows it keeps itself up to date.
+    const first = await sp.textContent('#updated');
+    await sp.waitForFunction((f) => document.getElementById('updated').textContent !== f, first, { timeout: 6000 });
+    result.chart = await sp.$$eval('#escalations-chart g.bar', (gs) => gs.map((g) => ({ reason: g.dataset.reason, count: Number(g.dataset.count), width: Number(g.querySelector('rect').getAttribute('width')) })));
+    result.figures = await sp.evaluate(() => Object.fromEntries(['tth-median', 'tth-p90', 'in-ivr', 'in-queue', 'tth-note'].map((id) => [id, document.getElementById(id).textContent])));
+    result.agents_rows = await sp.$$eval('#agents tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    result.calls_rows = await sp.$$eval('#calls tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    result.supervisor_visible = await visible(sp, ['#escalations-chart', '#agents', '#tth-median', '#tth-p90', '#calls', '#queues']);
+    result.supervisor_screenshot = await sup.screenshot('supervisor_board');
+    result.logs = { agent: agent.logs, supervisor: sup.logs };
+  } finally {
+    if (sup) await sup.close();
+    await agent.close();
+  }
+  console.log(JSON.stringify(result));
+})().catch((e) => {
+  console.error(e && e.stack ? e.stack : e);
+  process.exit(1);
+});

@@ -1,0 +1,506 @@
+//! The agent console and the supervisor board against the real server: real SIP calls make
+//! the data (a caller who pressed 0 and left a message, one who reached an agent, one still in
+//! the IVR), then headless Chromium signs in as an agent and as a supervisor, uses the pages
+//! and takes screenshots (`target/screenshots/agent_console.png`, `supervisor_board.png`).
+//! Plain HTTP checks pin down who may open what and that the console's socket refuses other
+//! sites.
+
+mod common;
+
+use common::browser;
+use common::rawsip::{tone, AgentAnswer, FakeAgent, RawCall};
+use common::server::{serial, ServerOptions, TestServer};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+const SEC: Duration = Duration::from_secs(1);
+const AGENT: (&str, &str) = ("alice", "alice-password-1");
+const SUPERVISOR: (&str, &str) = ("bob", "bob-password-1");
+
+/// `humanline user add` against the server's own config (and so its database).
+fn add_user(server: &TestServer, name: &str, role: &str, password: &str) {
+    let out = Command::new(env!("CARGO_BIN_EXE_humanline"))
+        .arg("user")
+        .arg("--config")
+        .arg(server.dir.path().join("humanline.toml"))
+        .args(["add", name, "--role", role, "--password", password])
+        .output()
+        .expect("run humanline user add");
+    assert!(
+        out.status.success(),
+        "humanline user add {name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// One HTTP/1.1 request over a plain socket: (status, head, body).
+fn http(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &str,
+) -> (u16, String, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", server.http_port)).expect("connect to HTTP");
+    s.set_read_timeout(Some(5 * SEC)).expect("read timeout");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.http_port,
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).expect("send request");
+    let mut buf = Vec::new();
+    // A 101 keeps the socket open: read what came and stop at the timeout.
+    let mut chunk = [0u8; 4096];
+    loop {
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                buf.extend_from_slice(&chunk[..n]);
+                if buf.starts_with(b"HTTP/1.1 101") && buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&buf).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+/// Signs in through the login form; returns the `Cookie` header value.
+fn login(server: &TestServer, (name, password): (&str, &str)) -> String {
+    let (code, head, body) = http(
+        server,
+        "POST",
+        "/login",
+        &[(
+            "Content-Type",
+            "application/x-www-form-urlencoded".to_string(),
+        )],
+        &format!("name={name}&password={password}&next="),
+    );
+    assert_eq!(code, 303, "login as {name}: {head}\n{body}");
+    head.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("set-cookie")
+                .then(|| v.trim().split(';').next().unwrap_or("").to_string())
+        })
+        .unwrap_or_else(|| panic!("login sets a cookie: {head}"))
+}
+
+fn ws_handshake(server: &TestServer, cookie: Option<&str>, origin: Option<&str>) -> u16 {
+    let mut h = vec![
+        ("Upgrade", "websocket".to_string()),
+        ("Connection", "Upgrade".to_string()),
+        ("Sec-WebSocket-Version", "13".to_string()),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".to_string()),
+    ];
+    if let Some(c) = cookie {
+        h.push(("Cookie", c.to_string()));
+    }
+    if let Some(o) = origin {
+        h.push(("Origin", o.to_string()));
+    }
+    // `Connection: close` from the helper would spoil the upgrade: send our own.
+    let mut s = TcpStream::connect(("127.0.0.1", server.http_port)).expect("connect");
+    s.set_read_timeout(Some(3 * SEC)).expect("timeout");
+    let mut req = format!(
+        "GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+        server.http_port
+    );
+    for (k, v) in &h {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("send handshake");
+    let mut buf = [0u8; 1024];
+    let n = s.read(&mut buf).unwrap_or(0);
+    let text = String::from_utf8_lossy(&buf[..n]);
+    text.split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+fn live_state(server: &TestServer, sip_call_id: &str) -> Option<String> {
+    server
+        .live_calls()
+        .into_iter()
+        .find(|c| c["sip_call_id"].as_str() == Some(sip_call_id))
+        .and_then(|c| c["state"].as_str().map(str::to_string))
+}
+
+fn wait_state(server: &TestServer, call: &RawCall, state: &str, timeout: Duration) {
+    let ok = server.wait_for(timeout, |s| {
+        (live_state(s, &call.call_id).as_deref() == Some(state)).then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "call never reached {state:?} within {timeout:?}; live: {:?}",
+        server.live_calls()
+    );
+}
+
+fn stored(server: &TestServer, call: &RawCall) -> Value {
+    server
+        .wait_for(5 * SEC, |s| {
+            s.wait_stored_calls(1, Duration::ZERO)
+                .into_iter()
+                .find(|c| c["sip_call_id"].as_str() == Some(call.call_id.as_str()))
+        })
+        .unwrap_or_else(|| panic!("call {} was not stored", call.call_id))
+}
+
+/// A caller presses 0, the only agent's phone refuses, the caller leaves a 2 s message.
+fn caller_leaves_a_message(server: &TestServer, agent: &mut FakeAgent) -> Value {
+    let mut call = RawCall::establish(server.sip_addr(), "support");
+    call.media.send_silence(0.3);
+    call.dtmf('0');
+    agent
+        .take_invite(AgentAnswer::Reject(486), 10 * SEC)
+        .expect("pressing 0 rings the agent's phone");
+    agent.wait_request("ACK", 3 * SEC);
+    wait_state(server, &call, "message", 20 * SEC);
+    assert!(
+        call.media.wait_beep_end(15, 20 * SEC),
+        "the caller hears the beep"
+    );
+    call.media.send_audio(&tone(440.0, 2.0, 8000.0));
+    assert_eq!(call.bye().expect("BYE answered").code(), 200);
+    stored(server, &call)
+}
+
+/// A caller presses 0 and talks to the agent's phone for a moment.
+fn caller_reaches_an_agent(server: &TestServer, agent: &mut FakeAgent) -> Value {
+    let mut call = RawCall::establish(server.sip_addr(), "support");
+    call.media.send_silence(0.3);
+    call.dtmf('0');
+    agent
+        .take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("pressing 0 rings the agent's phone");
+    agent.wait_request("ACK", 3 * SEC);
+    wait_state(server, &call, "bridged", 5 * SEC);
+    call.media.send_silence(0.5);
+    assert_eq!(call.bye().expect("BYE answered").code(), 200);
+    if let Some(bye) = agent.wait_request("BYE", 3 * SEC) {
+        agent.reply(&bye, 200, "OK");
+    }
+    stored(server, &call)
+}
+
+#[test]
+fn agent_console_and_supervisor_board_in_a_browser() {
+    let _g = serial();
+    browser::require_browser();
+    let mut phone = FakeAgent::bind();
+    // The support queue rings a SIP phone; alice answers the `console` queue from her browser.
+    let server = TestServer::start(ServerOptions {
+        agents: vec![phone.uri()],
+        ring_timeout_seconds: 2.0,
+        extra_toml: format!("[queues.console]\nagents = [\"{}\"]\n", AGENT.0),
+        ..Default::default()
+    });
+    add_user(&server, AGENT.0, "agent", AGENT.1);
+    add_user(&server, SUPERVISOR.0, "supervisor", SUPERVISOR.1);
+
+    let message = caller_leaves_a_message(&server, &mut phone);
+    assert!(message["message_path"].is_string(), "{message}");
+    let talked = caller_reaches_an_agent(&server, &mut phone);
+    assert!(
+        talked["events"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["kind"] == "bridged")),
+        "{talked}"
+    );
+
+    // A caller still in the IVR while the supervisor looks (kept alive with RTP).
+    let mut waiting = RawCall::establish(server.sip_addr(), "support");
+    let stop = Arc::new(AtomicBool::new(false));
+    let keep = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                waiting.media.send_silence(0.5);
+            }
+            let _ = waiting.bye();
+        })
+    };
+
+    let base = format!("http://127.0.0.1:{}", server.http_port);
+    let r = browser::run_script(
+        "console_pages.js",
+        &[
+            ("BASE", base),
+            ("AGENT_NAME", AGENT.0.into()),
+            ("AGENT_PASSWORD", AGENT.1.into()),
+            ("SUPERVISOR_NAME", SUPERVISOR.0.into()),
+            ("SUPERVISOR_PASSWORD", SUPERVISOR.1.into()),
+        ],
+        Duration::from_secs(120),
+    );
+    stop.store(true, Ordering::Relaxed);
+    let _ = keep.join();
+    eprintln!(
+        "browser saw: {}",
+        serde_json::to_string_pretty(&r).unwrap_or_default()
+    );
+
+    // The agent console.
+    for (sel, shown) in r["agent_visible"].as_object().expect("agent_visible") {
+        assert_eq!(shown, true, "{sel} is visible on /agent");
+    }
+    assert!(
+        r["agent_header"].as_str().unwrap_or("").contains(AGENT.0),
+        "the header names the agent: {}",
+        r["agent_header"]
+    );
+    assert_eq!(r["ready_pressed"], "true", "Ready shows as pressed");
+    let statuses: Vec<&str> = r["status_events"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(
+        statuses.contains(&"ready"),
+        "the hub confirmed ready: {statuses:?}"
+    );
+    let messages = r["messages"].as_array().expect("messages listed");
+    assert_eq!(
+        messages[0]["call_id"], message["id"],
+        "the message call is listed"
+    );
+    assert!(
+        messages[0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("tester"),
+        "the message names the caller: {}",
+        messages[0]["text"]
+    );
+    let audio = &r["message_audio"];
+    assert_eq!(audio["status"], 200, "the message plays: {audio}");
+    assert_eq!(audio["riff"], "RIFF", "the message is a WAV: {audio}");
+    assert!(
+        audio["bytes"].as_u64().unwrap_or(0) > 16_000,
+        "about 2 s of audio: {audio}"
+    );
+    assert!(
+        r["done_text"]
+            .as_str()
+            .unwrap_or("")
+            .contains(&format!("Done by {}", AGENT.0)),
+        "{}",
+        r["done_text"]
+    );
+    let (_, listed) = server.get("/api/messages");
+    assert_eq!(
+        listed["messages"][0]["done_by"], AGENT.0,
+        "marked done in the store: {listed}"
+    );
+
+    // The console's protocol: every bad frame gets an error, the socket stays open.
+    let replies = r["protocol"].as_array().expect("protocol replies");
+    assert_eq!(replies[0]["type"], "hello", "{replies:?}");
+    assert_eq!(replies[0]["queues"], serde_json::json!(["console"]));
+    let errors: Vec<&str> = replies
+        .iter()
+        .filter(|m| m["type"] == "error")
+        .filter_map(|m| m["message"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 5, "one error per bad frame: {replies:?}");
+    assert!(errors[0].contains("not a JSON object"), "{errors:?}");
+    assert!(
+        errors[1].contains("unknown message type `dial`"),
+        "{errors:?}"
+    );
+    assert!(errors[2].contains("`busy` cannot be chosen"), "{errors:?}");
+    assert!(errors[3].contains("no-such-call"), "{errors:?}");
+    assert!(errors[4].contains("call_id"), "{errors:?}");
+
+    // The supervisor board.
+    for (sel, shown) in r["supervisor_visible"].as_object().expect("visible") {
+        assert_eq!(shown, true, "{sel} is visible on /supervisor");
+    }
+    let chart = r["chart"].as_array().expect("chart bars");
+    assert_eq!(chart.len(), 5, "a bar per reason: {chart:?}");
+    let zero = chart
+        .iter()
+        .find(|b| b["reason"] == "zero_out")
+        .expect("zero_out bar");
+    assert!(
+        zero["count"].as_u64().unwrap_or(0) >= 2,
+        "both calls that pressed 0 are counted: {chart:?}"
+    );
+    let widest = chart
+        .iter()
+        .map(|b| b["width"].as_f64().unwrap_or(0.0))
+        .fold(0.0, f64::max);
+    assert_eq!(
+        zero["width"].as_f64(),
+        Some(widest),
+        "the biggest count has the longest bar: {chart:?}"
+    );
+    let figures = &r["figures"];
+    let median = figures["tth-median"].as_str().unwrap_or("");
+    assert!(
+        median.ends_with(" s") && median != "–",
+        "time to a person is shown: {figures}"
+    );
+    assert!(
+        figures["tth-note"]
+            .as_str()
+            .unwrap_or("")
+            .contains("over 1 finished call"),
+        "{figures}"
+    );
+    let agents = r["agents_rows"].as_array().expect("agents rows");
+    let alice = agents
+        .iter()
+        .find(|row| row[0] == AGENT.0)
+        .unwrap_or_else(|| panic!("alice is listed: {agents:?}"));
+    assert_eq!(alice[1], "Ready", "{alice}");
+    assert_eq!(alice[2], "Browser", "{alice}");
+    let calls = r["calls_rows"].as_array().expect("calls rows");
+    assert!(
+        calls
+            .iter()
+            .any(|row| row[0].as_str().unwrap_or("").contains("tester")),
+        "the caller in the IVR is listed: {calls:?}"
+    );
+    for shot in ["agent_screenshot", "supervisor_screenshot"] {
+        let p = r[shot].as_str().expect("screenshot path");
+        let len = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 10_000, "{p} is a real screenshot ({len} bytes)");
+    }
+}
+
+#[test]
+fn pages_and_socket_are_for_the_right_people_only() {
+    let _g = serial();
+    let server = TestServer::start(ServerOptions {
+        extra_toml: format!("[queues.console]\nagents = [\"{}\"]\n", AGENT.0),
+        ..Default::default()
+    });
+    add_user(&server, AGENT.0, "agent", AGENT.1);
+    add_user(&server, SUPERVISOR.0, "supervisor", SUPERVISOR.1);
+    add_user(&server, "olga", "operator", "olga-password-1");
+    let origin = format!("http://127.0.0.1:{}", server.http_port);
+
+    // Nobody signed in: pages send to the login form, JSON is 401, no socket.
+    for page in ["/agent", "/supervisor"] {
+        let (code, head, _) = http(&server, "GET", page, &[], "");
+        assert_eq!(code, 303, "{page}: {head}");
+        assert!(head.contains(&format!("/login?next={page}")), "{head}");
+    }
+    for api in ["/api/supervisor", "/api/messages"] {
+        assert_eq!(http(&server, "GET", api, &[], "").0, 401, "{api}");
+    }
+    assert_ne!(ws_handshake(&server, None, Some(&origin)), 101);
+
+    let alice = login(&server, AGENT);
+    let bob = login(&server, SUPERVISOR);
+    let olga = login(&server, ("olga", "olga-password-1"));
+    let get =
+        |cookie: &str, path: &str| http(&server, "GET", path, &[("Cookie", cookie.into())], "").0;
+    assert_eq!(get(&alice, "/agent"), 200);
+    assert_eq!(get(&alice, "/supervisor"), 403, "an agent is no supervisor");
+    assert_eq!(get(&alice, "/api/supervisor"), 403);
+    assert_eq!(get(&alice, "/api/messages"), 200);
+    assert_eq!(get(&bob, "/agent"), 200, "a supervisor may take calls");
+    assert_eq!(get(&bob, "/supervisor"), 200);
+    assert_eq!(get(&bob, "/api/supervisor"), 200);
+    assert_eq!(get(&olga, "/agent"), 403, "an operator takes no calls");
+    assert_eq!(get(&olga, "/api/messages"), 403);
+    assert_eq!(ws_handshake(&server, Some(&olga), Some(&origin)), 403);
+
+    // The page comes with a strict content policy (no inline script, nothing from elsewhere).
+    let (_, head, body) = http(&server, "GET", "/agent", &[("Cookie", alice.clone())], "");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-security-policy: default-src 'self'"),
+        "{head}"
+    );
+    assert!(body.contains("/console/agent.js") && !body.contains("<script>"));
+
+    // The socket: only from our own pages, only with a session.
+    assert_eq!(ws_handshake(&server, Some(&alice), Some(&origin)), 101);
+    assert_eq!(
+        ws_handshake(&server, Some(&alice), Some("http://evil.example")),
+        403,
+        "a page on another site cannot open the agent's socket"
+    );
+    assert_eq!(
+        ws_handshake(&server, Some(&alice), None),
+        403,
+        "no Origin, no socket"
+    );
+    let token = format!("Bearer {}", server.token);
+    let (code, _, _) = http(
+        &server,
+        "GET",
+        "/ws/agent",
+        &[
+            ("Authorization", token),
+            ("Origin", origin.clone()),
+            ("Upgrade", "websocket".into()),
+            ("Sec-WebSocket-Version", "13".into()),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".into()),
+        ],
+        "",
+    );
+    assert_ne!(code, 101, "a bearer token is not a console session");
+
+    // Marking a message done is a state change: the CSRF token is required.
+    let (code, _, _) = http(
+        &server,
+        "POST",
+        "/api/messages/nope/done",
+        &[("Cookie", alice.clone())],
+        "",
+    );
+    assert_eq!(code, 403, "no CSRF token");
+    let me: Value =
+        serde_json::from_str(&http(&server, "GET", "/api/me", &[("Cookie", alice.clone())], "").2)
+            .expect("/api/me is JSON");
+    let csrf = me["csrf"].as_str().expect("csrf token").to_string();
+    let (code, _, _) = http(
+        &server,
+        "POST",
+        "/api/messages/nope/done",
+        &[("Cookie", alice), ("X-CSRF-Token", csrf)],
+        "",
+    );
+    assert_eq!(code, 404, "with the token: no such message");
+
+    let (code, _, body) = http(&server, "GET", "/api/supervisor", &[("Cookie", bob)], "");
+    assert_eq!(code, 200);
+    let v: Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        v["escalations_today"].as_array().map(Vec::len),
+        Some(5),
+        "{v}"
+    );
+    assert_eq!(v["time_to_human"]["spread"]["count"], 0, "{v}");
+    assert!(
+        v["agents"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["name"] == AGENT.0)),
+        "{v}"
+    );
+}
