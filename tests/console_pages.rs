@@ -230,36 +230,81 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         "{talked}"
     );
 
-    // A caller still in the IVR while the supervisor looks (kept alive with RTP).
-    let mut waiting = RawCall::establish(server.sip_addr(), "support");
-    let stop = Arc::new(AtomicBool::new(false));
-    let keep = {
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            while !stop.load(Ordering::Relaxed) {
-                waiting.media.send_silence(0.5);
+    // While the pages are open: a caller in the IVR, and one who pressed 0 and waits for a
+    // person (the phone does not answer), both kept alive with RTP.
+    let in_ivr = RawCall::establish(server.sip_addr(), "support");
+    let mut queued = RawCall::establish(server.sip_addr(), "support");
+    queued.media.send_silence(0.3);
+    queued.dtmf('0');
+    let queued_id = queued.call_id.clone();
+    let keep = |mut call: RawCall| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let t = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                call.media.send_silence(0.5);
             }
-            let _ = waiting.bye();
-        })
+            let _ = call.bye();
+        });
+        (stop, t)
     };
+    let (stop_ivr, ivr_thread) = keep(in_ivr);
+    let (stop_queued, queued_thread) = keep(queued);
+    let queued_live = server
+        .wait_for(10 * SEC, |s| {
+            s.live_calls()
+                .into_iter()
+                .find(|c| c["sip_call_id"] == queued_id.as_str() && c["pop"].is_object())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the queued call has a screen pop: {:?}",
+                server.live_calls()
+            )
+        });
+    let queued_call_id = queued_live["id"]
+        .as_str()
+        .expect("live call id")
+        .to_string();
 
     let base = format!("http://127.0.0.1:{}", server.http_port);
-    let r = browser::run_script(
-        "console_pages.js",
-        &[
+    let signal = tempfile::tempdir().expect("signal dir");
+    let notes = "Wants a refund for March; promised a call back.";
+    let script = {
+        let env = vec![
             ("BASE", base),
-            ("AGENT_NAME", AGENT.0.into()),
-            ("AGENT_PASSWORD", AGENT.1.into()),
-            ("SUPERVISOR_NAME", SUPERVISOR.0.into()),
-            ("SUPERVISOR_PASSWORD", SUPERVISOR.1.into()),
-        ],
-        Duration::from_secs(120),
-    );
-    stop.store(true, Ordering::Relaxed);
-    let _ = keep.join();
+            ("AGENT_NAME", AGENT.0.to_string()),
+            ("AGENT_PASSWORD", AGENT.1.to_string()),
+            ("SUPERVISOR_NAME", SUPERVISOR.0.to_string()),
+            ("SUPERVISOR_PASSWORD", SUPERVISOR.1.to_string()),
+            ("SIGNAL_DIR", signal.path().to_string_lossy().to_string()),
+            ("NOTES", notes.to_string()),
+        ];
+        std::thread::spawn(move || {
+            browser::run_script("console_pages.js", &env, Duration::from_secs(150))
+        })
+    };
+    // Once the agent has typed notes on the ringing call, the caller hangs up.
+    let shown = signal.path().join("pop_shown");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !shown.exists() && !script.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    stop_queued.store(true, Ordering::Relaxed);
+    let _ = queued_thread.join();
+    let r = script
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e));
+    stop_ivr.store(true, Ordering::Relaxed);
+    let _ = ivr_thread.join();
     eprintln!(
         "browser saw: {}",
         serde_json::to_string_pretty(&r).unwrap_or_default()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&shown).unwrap_or_default(),
+        queued_call_id,
+        "the console showed the waiting caller's pop"
     );
 
     // The agent console.
@@ -309,8 +354,12 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         r["done_text"]
     );
     let (_, listed) = server.get("/api/messages");
+    let row = listed["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == message["id"]))
+        .unwrap_or_else(|| panic!("the message is listed: {listed}"));
     assert_eq!(
-        listed["messages"][0]["done_by"], AGENT.0,
+        row["done_by"], AGENT.0,
         "marked done in the store: {listed}"
     );
 
@@ -332,6 +381,88 @@ fn agent_console_and_supervisor_board_in_a_browser() {
     assert!(errors[2].contains("`busy` cannot be chosen"), "{errors:?}");
     assert!(errors[3].contains("no-such-call"), "{errors:?}");
     assert!(errors[4].contains("call_id"), "{errors:?}");
+
+    // The screen pop of the waiting caller, as the console draws it.
+    for (sel, shown) in r["pop_visible"].as_object().expect("pop_visible") {
+        assert_eq!(shown, true, "{sel} is visible while a call rings");
+    }
+    let pop = &r["pop"];
+    let src = &r["pop_source"]["pop"];
+    assert!(
+        pop["ringing"].as_str().unwrap_or("").contains("Raw Tester"),
+        "{pop}"
+    );
+    assert!(
+        pop["caller"].as_str().unwrap_or("").contains("tester"),
+        "{pop}"
+    );
+    assert_eq!(
+        pop["reason"], src["reason_text"],
+        "the reason in plain words: {pop}"
+    );
+    assert_eq!(pop["queue"], "support", "{pop}");
+    assert_eq!(pop["language"], "English (en)", "{pop}");
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        strings(&pop["path"]),
+        strings(&src["path"]),
+        "the path as a breadcrumb"
+    );
+    assert!(!strings(&pop["path"]).is_empty(), "{pop}");
+    let transcript = strings(&pop["transcript"]);
+    assert_eq!(
+        transcript.len(),
+        src["transcript"].as_array().map_or(0, Vec::len),
+        "every transcript line: {pop}"
+    );
+    assert!(
+        transcript
+            .iter()
+            .any(|l| l.starts_with("0:0") && l.contains("Line")),
+        "lines carry a time and who spoke: {transcript:?}"
+    );
+    assert!(
+        transcript.iter().any(|l| l.contains("Caller")),
+        "the caller's key press is in the transcript: {transcript:?}"
+    );
+    let earlier = strings(&pop["earlier"]);
+    assert!(
+        earlier.len() >= 2 && earlier.iter().all(|r| r.contains("Pressed 0")),
+        "the two earlier calls from this number: {earlier:?}"
+    );
+
+    // Notes typed during the call are stored with it once it is over.
+    assert!(
+        r["notes_while_live"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("Kept"),
+        "{}",
+        r["notes_while_live"]
+    );
+    let after = &r["after_call"];
+    assert!(
+        after["phone"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ended by the caller"),
+        "{after}"
+    );
+    assert_eq!(after["notes_editable"], true, "{after}");
+    assert_eq!(after["ringing"], false, "{after}");
+    let stored_notes = server
+        .call(&queued_call_id)
+        .map(|c| c["notes"].clone())
+        .unwrap_or_default();
+    assert_eq!(stored_notes, notes, "the notes are stored with the call");
 
     // The supervisor board.
     for (sel, shown) in r["supervisor_visible"].as_object().expect("visible") {
@@ -383,7 +514,11 @@ fn agent_console_and_supervisor_board_in_a_browser() {
             .any(|row| row[0].as_str().unwrap_or("").contains("tester")),
         "the caller in the IVR is listed: {calls:?}"
     );
-    for shot in ["agent_screenshot", "supervisor_screenshot"] {
+    for shot in [
+        "agent_screenshot",
+        "pop_screenshot",
+        "supervisor_screenshot",
+    ] {
         let p = r[shot].as_str().expect("screenshot path");
         let len = std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         assert!(len > 10_000, "{p} is a real screenshot ({len} bytes)");

@@ -5,9 +5,12 @@
 // Prints one JSON object with what it saw; tests/console_pages.rs asserts on it.
 //
 // Environment: BASE (http://127.0.0.1:PORT), AGENT_NAME, AGENT_PASSWORD, SUPERVISOR_NAME,
-// SUPERVISOR_PASSWORD, SCREENSHOT_DIR.
+// SUPERVISOR_PASSWORD, SCREENSHOT_DIR, SIGNAL_DIR (the script writes `pop_shown` there with the
+// ringing call's id once notes are typed; the test then hangs that caller up), NOTES.
 'use strict';
 
+const fs = require('fs');
+const path = require('path');
 const { launch } = require('./lib/launch');
 
 const BASE = process.env.BASE;
@@ -83,6 +86,44 @@ function protocolProbe() {
     result.done_text = await page.textContent('#message-list li.done');
 
     result.protocol = await page.evaluate(protocolProbe);
+
+    // The screen pop, drawn from the real pop of a caller waiting in a queue (from
+    // /api/calls). The offer frame is replayed into the page: call tasks do not offer calls to
+    // consoles yet, so there is no SDP to accept.
+    const waiting = await page.evaluate(async () => (await (await fetch('/api/calls')).json()).live.filter((c) => c.pop));
+    result.pop_source = waiting[0] || null;
+    if (waiting[0]) {
+      const c = waiting[0];
+      await page.evaluate((c) => window.humanline.handle({ type: 'offer', call_id: c.id, sdp: '', pop: c.pop }), c);
+      await page.waitForSelector('#ringing', { state: 'visible', timeout: T });
+      result.pop = await page.evaluate(() => {
+        const t = (id) => document.getElementById(id).textContent;
+        const items = (sel) => [...document.querySelectorAll(sel)].map((e) => e.textContent);
+        return {
+          ringing: t('ringing'), caller: t('pop-caller'), language: t('pop-language'), queue: t('pop-queue'),
+          waited: t('pop-waited'), reason: t('pop-reason'), signals: items('#pop-signals li'), path: items('#pop-path li'),
+          transcript: items('#pop-transcript li'), earlier: items('#pop-earlier tbody tr'),
+        };
+      });
+      result.pop_visible = await visible(page, ['#ringing', '#btn-accept', '#btn-decline', '#pop-body', '#pop-transcript', '#notes', '#btn-save-notes']);
+      result.pop_screenshot = await agent.screenshot('agent_screen_pop');
+
+      // Notes typed while the call is on: kept until the call's record exists, then saved.
+      await page.fill('#notes', process.env.NOTES);
+      await page.click('#btn-save-notes');
+      await page.waitForFunction(() => /^Kept/.test(document.getElementById('notes-saved').textContent), null, { timeout: T });
+      result.notes_while_live = await page.textContent('#notes-saved');
+      fs.writeFileSync(path.join(process.env.SIGNAL_DIR, 'pop_shown'), c.id);
+      await page.evaluate((id) => window.humanline.handle({ type: 'ended', call_id: id, by: 'caller' }), c.id);
+      await page.waitForFunction(() => /^Saved/.test(document.getElementById('notes-saved').textContent), null, { timeout: 40000 });
+      result.after_call = await page.evaluate(() => ({
+        phone: document.getElementById('phone-state').textContent,
+        notes_saved: document.getElementById('notes-saved').textContent,
+        notes_editable: !document.getElementById('notes').disabled && !document.getElementById('pop-body').hidden,
+        ringing: !document.getElementById('ringing').hidden,
+      }));
+      result.after_call_screenshot = await agent.screenshot('agent_after_call');
+    }
 
     await page.click('#btn-away');
     await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Away', null, { timeout: T });

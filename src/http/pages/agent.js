@@ -207,6 +207,11 @@
       send({ type: 'decline', call_id: msg.call_id });
       return;
     }
+    const prev = state.call;
+    if (prev && prev.talkingSince && $('notes').value && prev.notesDirty !== false) {
+      // Notes typed for the last call and never saved go with it before the screen changes.
+      postNotes(prev.id, $('notes').value, () => {});
+    }
     state.call = { id: msg.call_id, sdp: msg.sdp, pop: msg.pop || {}, phase: 'ringing', offeredAt: Date.now() };
     $('notes').value = '';
     $('notes-saved').textContent = '';
@@ -317,19 +322,47 @@
 
   // ---- notes ---------------------------------------------------------------------------------
 
-  async function saveNotes() {
+  // A call's record exists once the call is over, so notes saved during the call are sent
+  // again every 2 s until the record is there (for up to a minute). `report` shows progress.
+  async function postNotes(callId, text, report, tries = 0) {
+    try {
+      await api(`/api/calls/${encodeURIComponent(callId)}/notes`, { method: 'POST', body: { notes: text } });
+      report('saved');
+    } catch (e) {
+      if (/no such call/.test(e.message) && tries < 30) {
+        report('pending');
+        setTimeout(() => postNotes(callId, text, report, tries + 1), 2000);
+      } else {
+        report('failed', e.message);
+      }
+    }
+  }
+
+  function saveNotes() {
     const call = state.call;
-    const out = $('notes-saved');
     if (!call) return;
+    const out = $('notes-saved');
+    const text = $('notes').value;
+    const version = (call.notesVersion || 0) + 1;
+    call.notesVersion = version;
+    call.notesDirty = true;
     out.className = 'saved';
     out.textContent = 'Saving…';
-    try {
-      await api(`/api/calls/${encodeURIComponent(call.id)}/notes`, { method: 'POST', body: { notes: $('notes').value } });
-      out.textContent = `Saved ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
-    } catch (e) {
-      out.className = 'saved bad';
-      out.textContent = `Not saved: ${e.message}`;
-    }
+    postNotes(call.id, text, (how, why) => {
+      // Only the newest save of the call on screen speaks.
+      if (state.call !== call || call.notesVersion !== version) return;
+      if (how === 'saved') {
+        call.notesDirty = false;
+        out.className = 'saved';
+        out.textContent = `Saved ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })}`;
+      } else if (how === 'pending') {
+        out.className = 'saved';
+        out.textContent = 'Kept: saved as soon as the call is over';
+      } else {
+        out.className = 'saved bad';
+        out.textContent = `Not saved: ${why}`;
+      }
+    });
   }
 
   // ---- messages ------------------------------------------------------------------------------
@@ -383,7 +416,15 @@
     $('pop-body').hidden = !call;
     if (!call) return;
     const p = call.pop || {};
-    $('pop-caller').textContent = callerName(p.caller);
+    $('pop-caller').textContent = callerName(p.caller_display || p.caller);
+    $('pop-elderly').hidden = !p.elderly;
+    const vars = $('pop-vars');
+    clear(vars);
+    for (const [k, v] of Object.entries(p.vars || {})) {
+      const d = el('div');
+      d.append(el('dt', k.replace(/_/g, ' ')), el('dd', v));
+      vars.append(d);
+    }
     $('pop-language').textContent = p.language === 'zh' ? 'Chinese (zh)' : p.language === 'en' ? 'English (en)' : (p.language || '–');
     $('pop-queue').textContent = p.queue || '–';
     call.waitedBase = typeof p.waited_s === 'number' ? p.waited_s : 0;
@@ -433,7 +474,7 @@
     const call = state.call;
     const phase = call ? call.phase : 'idle';
     $('ringing').hidden = phase !== 'ringing';
-    if (call) $('ring-caller').textContent = callerName(call.pop && call.pop.caller);
+    if (call) $('ring-caller').textContent = callerName(call.pop && (call.pop.caller_display || call.pop.caller));
     $('btn-accept').hidden = phase !== 'ringing';
     $('btn-decline').hidden = phase !== 'ringing';
     $('btn-mute').hidden = phase !== 'talking';
@@ -495,7 +536,11 @@
     $('btn-hangup').addEventListener('click', hangUp);
     $('btn-mute').addEventListener('click', toggleMute);
     $('btn-save-notes').addEventListener('click', saveNotes);
-    $('notes').addEventListener('input', () => { $('notes-saved').textContent = 'Not saved yet'; $('notes-saved').className = 'saved bad'; });
+    $('notes').addEventListener('input', () => {
+      if (state.call) state.call.notesDirty = true;
+      $('notes-saved').textContent = 'Not saved yet';
+      $('notes-saved').className = 'saved bad';
+    });
     $('btn-logout').addEventListener('click', logout);
   }
 
@@ -509,6 +554,9 @@
     setInterval(tick, 500);
   }
 
+  // Replays one server frame as if it came over the socket (debugging; the console test shows
+  // a real screen pop this way until call tasks offer calls to consoles).
+  humanline.handle = onServer;
   humanline.accept = accept;
   humanline.decline = decline;
   humanline.hangUp = hangUp;
