@@ -97,12 +97,12 @@ async fn audio(
     which: Audio,
 ) -> Result<Response, ApiError> {
     who.require(CALL_READERS)?;
-    let (recording, message) = store(&s)?
+    let files = store(&s)?
         .call_audio_paths(&id)?
         .ok_or(ApiError::NotFound)?;
     let (path, missing) = match which {
-        Audio::Recording => (recording, "no recording for this call"),
-        Audio::Message => (message, "no message for this call"),
+        Audio::Recording => (files.recording, "no recording for this call"),
+        Audio::Message => (files.message, "no message for this call"),
     };
     let path = path.ok_or(ApiError::Missing(missing))?;
     // Serve only the file the store names, and only inside the recordings folder: a tampered

@@ -436,19 +436,29 @@ impl Store {
             .optional()?)
     }
 
-    /// The audio files the store names for a call: `(recording, message)`; `None` when there is
-    /// no such call.
-    pub fn call_audio_paths(
-        &self,
-        id: &str,
-    ) -> Result<Option<(Option<String>, Option<String>)>, StoreError> {
+    /// The audio files the store names for a call; `None` when there is no such call.
+    pub fn call_audio_paths(&self, id: &str) -> Result<Option<CallAudio>, StoreError> {
         Ok(self
             .conn
             .query_row(
                 "SELECT recording_path, message_path FROM calls WHERE id = ?1",
                 [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| {
+                    Ok(CallAudio {
+                        recording: r.get(0)?,
+                        message: r.get(1)?,
+                    })
+                },
             )
             .optional()?)
     }
+}
+
+/// The audio files of a call, as the store names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallAudio {
+    /// The whole call's recording.
+    pub recording: Option<String>,
+    /// The message the caller left.
+    pub message: Option<String>,
 }

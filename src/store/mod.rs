@@ -13,8 +13,8 @@ mod versions;
 
 pub use agent_views::{MessageItem, ReasonCount};
 pub use calls::{
-    new_call_id, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall, StoredEvent,
-    StoredTurn,
+    new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
+    StoredEvent, StoredTurn,
 };
 pub use users::{TokenHolder, UserRecord};
 pub use versions::PlanVersion;

@@ -62,6 +62,10 @@ pub struct ServerOptions {
     pub rtp_ports: Option<(u16, u16)>,
     /// The body of the `[asr]` table; `None`: the repo's model, one worker with two threads.
     pub asr: Option<String>,
+    /// Accounts made with `humanline user add` before the server starts: (name, role, password).
+    pub users: Vec<(String, String, String)>,
+    /// Lines added to the `[sip]` table (e.g. `register_min_expires = 1`).
+    pub sip_extra: String,
 }
 
 impl Default for ServerOptions {
@@ -80,6 +84,8 @@ impl Default for ServerOptions {
             extra_toml: String::new(),
             asr: None,
             rtp_ports: None,
+            users: vec![],
+            sip_extra: String::new(),
         }
     }
 }
@@ -148,7 +154,7 @@ impl TestServer {
             .collect::<Vec<_>>()
             .join(", ");
         let config = format!(
-            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n\n\
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
@@ -157,6 +163,7 @@ impl TestServer {
              [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
+            sip_extra = opts.sip_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
@@ -180,6 +187,18 @@ impl TestServer {
         );
         let config_path = dir.path().join("humanline.toml");
         std::fs::write(&config_path, config).expect("write config");
+        for (name, role, password) in &opts.users {
+            let out = user_command(
+                &config_path,
+                &["add", name, "--role", role, "--password-stdin"],
+                Some(password),
+            );
+            assert!(
+                out.status.success(),
+                "humanline user add {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         let log_path = dir.path().join("server.log");
         let log = File::create(&log_path).expect("create log file");
         let child = Command::new(env!("CARGO_BIN_EXE_humanline"))
@@ -221,6 +240,70 @@ impl TestServer {
         }
         let log = server.log();
         panic!("humanline serve: /healthz did not answer 200 ok within 20 s; log:\n{log}");
+    }
+
+    /// Runs `humanline user ARGS… --config <this server's config>` (the server's database) and
+    /// returns its output.
+    pub fn user_command(&self, args: &[&str]) -> std::process::Output {
+        user_command(&self.dir.path().join("humanline.toml"), args, None)
+    }
+
+    /// One HTTP/1.1 request over a plain socket with the given extra headers and body; the
+    /// status, the response headers (names lower-cased) and the body.
+    pub fn http(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> HttpReply {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.http_port));
+        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+            .unwrap_or_else(|e| panic!("{method} {path}: connect: {e}"));
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            self.http_port,
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        req.push_str(body);
+        s.write_all(req.as_bytes())
+            .unwrap_or_else(|e| panic!("{method} {path}: send: {e}"));
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let split = buf
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("{method} {path}: no HTTP response"));
+        let head = String::from_utf8_lossy(&buf[..split]).to_string();
+        let raw_body = buf[split + 4..].to_vec();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let chunked = headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+        let body = if chunked {
+            dechunk_bytes(&raw_body)
+        } else {
+            raw_body
+        };
+        HttpReply {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// Where the server takes SIP (UDP and TCP).
@@ -365,6 +448,77 @@ impl TestServer {
         assert_eq!(code, 200, "GET /metrics: {body}");
         body
     }
+}
+
+/// An HTTP response as [`TestServer::http`] read it.
+#[derive(Debug, Clone)]
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body bytes (de-chunked).
+    pub body: Vec<u8>,
+}
+
+impl HttpReply {
+    /// The first header called `name` (lower-case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).to_string()
+    }
+
+    /// The body as JSON (`Null` when it is not).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// `humanline user ARGS… --config CONFIG`, with `stdin` written to its standard input.
+fn user_command(
+    config: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+        .arg("user")
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("HUMANLINE_PASSWORD")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run humanline user");
+    if let Some(mut input) = child.stdin.take() {
+        if let Some(text) = stdin {
+            let _ = input.write_all(format!("{text}\n").as_bytes());
+        }
+    }
+    child.wait_with_output().expect("wait for humanline user")
+}
+
+fn dechunk_bytes(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = body.windows(2).position(|w| w == b"\r\n") {
+        let size = String::from_utf8_lossy(&body[..eol]);
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        let rest = &body[eol + 2..];
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.extend_from_slice(&rest[..n]);
+        body = rest[n..].strip_prefix(b"\r\n").unwrap_or(&rest[n..]);
+    }
+    out
 }
 
 fn dechunk(mut body: &str) -> String {

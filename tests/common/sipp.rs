@@ -523,3 +523,34 @@ pub fn ulaw_to_linear(u: u8) -> i16 {
         magnitude as i16
     }
 }
+
+/// Starts a phone on `ports` that REGISTERs as `user` with `password` (sipp `-au`/`-ap`,
+/// MD5 digest), asking for `expires` seconds, and expects `final_status` after answering the
+/// challenge (200 when the password is right, 403 when not).
+pub fn registrar_client(
+    dir: &Path,
+    ports: Ports,
+    server: SocketAddr,
+    user: &str,
+    password: &str,
+    expires: u32,
+    final_status: u16,
+) -> SippRun {
+    let xml = scenario("register.xml")
+        .replace("{{EXPIRES}}", &expires.to_string())
+        .replace("{{FINAL}}", &final_status.to_string());
+    let role = format!("register_{user}_{final_status}");
+    let files = sipp_files(dir, &role, &xml);
+    let extra = vec![
+        server.to_string(),
+        "-s".into(),
+        user.into(),
+        "-au".into(),
+        user.into(),
+        "-ap".into(),
+        password.into(),
+        "-t".into(),
+        "u1".into(),
+    ];
+    spawn(&role, dir, files, &extra, ports)
+}

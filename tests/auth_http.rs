@@ -1,0 +1,423 @@
+//! Sign-in and access rules over real HTTP against the real binary: who may reach which call
+//! data and which page, the login/logout cycle, CSRF, API tokens from `humanline user token`,
+//! and the login rate limit.
+
+mod common;
+
+use common::rawsip::RawCall;
+use common::server::{serial, HttpReply, ServerOptions, TestServer};
+use std::time::Duration;
+
+const PASSWORD: &str = "correct horse battery";
+
+/// Every route that serves call data or a role's page, with the roles that may use it. A new
+/// route is one more line here.
+const ROUTES: &[(&str, &str, &[&str])] = &[
+    ("GET", "/api/calls", &["agent", "supervisor"]),
+    ("GET", "/api/calls/{id}", &["agent", "supervisor"]),
+    ("GET", "/api/calls/{id}/recording", &["agent", "supervisor"]),
+    ("GET", "/api/calls/{id}/message", &["agent", "supervisor"]),
+    ("POST", "/api/calls/{id}/notes", &["agent", "supervisor"]),
+    ("GET", "/api/agents", &["supervisor"]),
+    ("GET", "/agent", &["agent", "supervisor"]),
+    ("GET", "/supervisor", &["supervisor"]),
+    ("GET", "/operator", &["operator", "supervisor"]),
+];
+
+fn options() -> ServerOptions {
+    ServerOptions {
+        record: true,
+        users: ["agent", "supervisor", "operator"]
+            .iter()
+            .map(|r| (format!("{r}1"), r.to_string(), PASSWORD.to_string()))
+            .collect(),
+        // No speech model needed: these calls press no keys and say nothing.
+        asr: Some("model = \"/nonexistent/model.bin\"".into()),
+        ..ServerOptions::default()
+    }
+}
+
+/// A browser session: the cookie and the CSRF token `/api/me` gives it.
+struct Session {
+    cookie: String,
+    csrf: String,
+}
+
+fn form(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.replace('%', "%25")
+                    .replace(' ', "+")
+                    .replace('&', "%26")
+                    .replace('/', "%2F")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn post_login(s: &TestServer, name: &str, password: &str, next: &str) -> HttpReply {
+    s.http(
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &form(&[("name", name), ("password", password), ("next", next)]),
+    )
+}
+
+fn login(s: &TestServer, name: &str) -> Session {
+    let r = post_login(s, name, PASSWORD, "");
+    assert_eq!(r.status, 303, "login as {name}: {}", r.text());
+    let set = r
+        .header("set-cookie")
+        .expect("a session cookie")
+        .to_string();
+    let cookie = set.split(';').next().unwrap().to_string();
+    let me = s.http("GET", "/api/me", &[("Cookie", &cookie)], "");
+    assert_eq!(me.status, 200, "{}", me.text());
+    let csrf = me.json()["csrf"]
+        .as_str()
+        .expect("csrf in /api/me")
+        .to_string();
+    Session { cookie, csrf }
+}
+
+fn call(s: &TestServer, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpReply {
+    let body = if method == "POST" {
+        r#"{"notes":"called back"}"#
+    } else {
+        ""
+    };
+    let mut h = headers.to_vec();
+    if method == "POST" {
+        h.push(("Content-Type", "application/json"));
+    }
+    s.http(method, path, &h, body)
+}
+
+/// Makes one short recorded call and returns its id.
+fn one_stored_call(s: &TestServer) -> String {
+    let mut c = RawCall::establish(s.sip_addr(), "support");
+    std::thread::sleep(Duration::from_millis(800));
+    c.bye();
+    let calls = s.wait_stored_calls(1, Duration::from_secs(15));
+    calls[0]["id"]
+        .as_str()
+        .expect("a stored call id")
+        .to_string()
+}
+
+#[test]
+fn anonymous_and_wrong_role_requests_are_refused_on_every_route() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    let id = one_stored_call(&s);
+    let sessions: Vec<(&str, Session)> = ["agent", "supervisor", "operator"]
+        .into_iter()
+        .map(|r| (r, login(&s, &format!("{r}1"))))
+        .collect();
+    for (method, route, allowed) in ROUTES {
+        let path = route.replace("{id}", &id);
+        let api = path.starts_with("/api/");
+        let r = call(&s, method, &path, &[]);
+        if api {
+            assert_eq!(r.status, 401, "anonymous {method} {path}: {}", r.text());
+        } else {
+            assert_eq!(r.status, 303, "anonymous {method} {path}");
+            assert_eq!(
+                r.header("location"),
+                Some(format!("/login?next={path}").as_str()),
+                "anonymous {path} goes to the login with next"
+            );
+        }
+        let forged = call(&s, method, &path, &[("Cookie", "humanline_session=forged")]);
+        assert!(
+            matches!(forged.status, 401 | 303),
+            "forged cookie on {path}: {}",
+            forged.status
+        );
+        for (role, sess) in &sessions {
+            let r = call(
+                &s,
+                method,
+                &path,
+                &[("Cookie", &sess.cookie), ("X-CSRF-Token", &sess.csrf)],
+            );
+            if allowed.contains(role) {
+                assert!(
+                    r.status == 200 || (r.status == 404 && path.ends_with("/message")),
+                    "{role} {method} {path} is allowed: {} {}",
+                    r.status,
+                    r.text()
+                );
+            } else {
+                assert_eq!(r.status, 403, "{role} {method} {path}: {}", r.text());
+                assert!(!r.text().contains(&id) || !api, "a refusal leaks nothing");
+            }
+        }
+    }
+    // What the allowed roles got is the real thing.
+    let sup = &sessions[1].1;
+    let wav = s.http(
+        "GET",
+        &format!("/api/calls/{id}/recording"),
+        &[("Cookie", &sup.cookie)],
+        "",
+    );
+    assert_eq!(wav.header("content-type"), Some("audio/wav"));
+    assert!(
+        wav.body.starts_with(b"RIFF") && wav.body.len() > 1000,
+        "a WAV of the call"
+    );
+    let msg = s.http(
+        "GET",
+        &format!("/api/calls/{id}/message"),
+        &[("Cookie", &sup.cookie)],
+        "",
+    );
+    assert_eq!(msg.status, 404, "no message was left: {}", msg.text());
+    let (code, c) = s.get(&format!("/api/calls/{id}"));
+    assert_eq!(
+        (code, c["call"]["notes"].as_str()),
+        (200, Some("called back"))
+    );
+    let (code, agents) = s.get("/api/agents");
+    assert!(code == 200 && agents["agents"].is_array(), "{agents}");
+}
+
+#[test]
+fn audio_is_served_only_from_the_recordings_folder() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    let id = one_stored_call(&s);
+    let db = rusqlite::Connection::open(s.dir.path().join("humanline.db")).unwrap();
+    let outside = s.dir.path().join("humanline.toml");
+    db.execute(
+        "UPDATE calls SET message_path = ?2, recording_path = '/etc/passwd' WHERE id = ?1",
+        rusqlite::params![id, outside.to_string_lossy()],
+    )
+    .unwrap();
+    for what in ["recording", "message"] {
+        let r = s.http(
+            "GET",
+            &format!("/api/calls/{id}/{what}"),
+            &[("Authorization", &format!("Bearer {}", s.token))],
+            "",
+        );
+        assert_eq!(
+            r.status,
+            404,
+            "{what} outside the recordings folder: {}",
+            r.text()
+        );
+    }
+    let r = s.http(
+        "GET",
+        "/api/calls/no-such-call/recording",
+        &[("Authorization", &format!("Bearer {}", s.token))],
+        "",
+    );
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn login_logout_cycle_with_csrf() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    let page = s.http("GET", "/login?next=/agent", &[], "");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text().contains("name=\"next\" value=\"/agent\""),
+        "{}",
+        page.text()
+    );
+    let evil = s.http("GET", "/login?next=//evil.example/x", &[], "");
+    assert!(
+        !evil.text().contains("evil.example"),
+        "off-site next is dropped"
+    );
+
+    let wrong = post_login(&s, "agent1", "not the password", "/agent");
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("Wrong name or password") && wrong.text().contains("<form"));
+    assert!(wrong.header("set-cookie").is_none());
+
+    let ok = post_login(&s, "agent1", PASSWORD, "/agent");
+    assert_eq!((ok.status, ok.header("location")), (303, Some("/agent")));
+    let set = ok.header("set-cookie").unwrap();
+    for attr in [
+        "humanline_session=",
+        "HttpOnly",
+        "SameSite=Strict",
+        "Path=/",
+        "Max-Age=43200",
+    ] {
+        assert!(set.contains(attr), "cookie has {attr}: {set}");
+    }
+    let token = set
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("humanline_session=");
+    assert_eq!(token.len(), 64, "a 256-bit token");
+    let cookie = format!("humanline_session={token}");
+    let page = s.http("GET", "/agent", &[("Cookie", &cookie)], "");
+    assert!(
+        page.status == 200 && page.text().contains("agent1"),
+        "{}",
+        page.text()
+    );
+    let me = s.http("GET", "/api/me", &[("Cookie", &cookie)], "").json();
+    assert_eq!(
+        (me["name"].as_str(), me["role"].as_str()),
+        (Some("agent1"), Some("agent"))
+    );
+    let csrf = me["csrf"].as_str().unwrap().to_string();
+
+    // Off-site next and a login posted from another site.
+    let home = post_login(&s, "supervisor1", PASSWORD, "//evil.example");
+    assert_eq!(
+        home.header("location"),
+        Some("/supervisor"),
+        "role home instead"
+    );
+    let cross = s.http(
+        "POST",
+        "/login",
+        &[
+            ("Content-Type", "application/x-www-form-urlencoded"),
+            ("Origin", "http://evil.example"),
+        ],
+        &form(&[("name", "agent1"), ("password", PASSWORD)]),
+    );
+    assert_eq!(cross.status, 403, "{}", cross.text());
+
+    // State changes need the CSRF token.
+    let id = one_stored_call(&s);
+    let notes = format!("/api/calls/{id}/notes");
+    let json = ("Content-Type", "application/json");
+    let r = s.http(
+        "POST",
+        &notes,
+        &[("Cookie", &cookie), json],
+        r#"{"notes":"x"}"#,
+    );
+    assert_eq!(r.status, 403, "no CSRF token: {}", r.text());
+    let r = s.http(
+        "POST",
+        &notes,
+        &[("Cookie", &cookie), json, ("X-CSRF-Token", "0000")],
+        r#"{"notes":"x"}"#,
+    );
+    assert_eq!(r.status, 403, "wrong CSRF token");
+    let r = s.http(
+        "POST",
+        &notes,
+        &[("Cookie", &cookie), json, ("X-CSRF-Token", &csrf)],
+        r#"{"notes":"rang back at 3"}"#,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (_, c) = s.get(&format!("/api/calls/{id}"));
+    assert_eq!(c["call"]["notes"].as_str(), Some("rang back at 3"));
+
+    let formtype = ("Content-Type", "application/x-www-form-urlencoded");
+    let r = s.http("POST", "/logout", &[("Cookie", &cookie), formtype], "");
+    assert_eq!(r.status, 403, "logout without CSRF");
+    let r = s.http(
+        "POST",
+        "/logout",
+        &[("Cookie", &cookie), formtype],
+        &format!("csrf={csrf}"),
+    );
+    assert_eq!((r.status, r.header("location")), (303, Some("/login")));
+    assert!(r
+        .header("set-cookie")
+        .is_some_and(|c| c.contains("Max-Age=0")));
+    let after = s.http("GET", "/api/me", &[("Cookie", &cookie)], "");
+    assert_eq!(after.status, 401, "the session is gone: {}", after.text());
+}
+
+#[test]
+fn tokens_from_humanline_user_token_work_as_bearer() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    let token_of = |name: &str| {
+        let out = s.user_command(&["token", name, "--label", "test"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let agent = token_of("agent1");
+    assert_eq!(agent.len(), 64);
+    let bearer = |t: &str| format!("Bearer {t}");
+    let r = s.http(
+        "GET",
+        "/api/calls",
+        &[("Authorization", &bearer(&agent))],
+        "",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let me = s
+        .http("GET", "/api/me", &[("Authorization", &bearer(&agent))], "")
+        .json();
+    assert_eq!(
+        (me["name"].as_str(), me["csrf"].is_null()),
+        (Some("agent1"), true)
+    );
+    // No CSRF token needed with a bearer token: an unknown call is 404, not 403.
+    let r = s.http(
+        "POST",
+        "/api/calls/nope/notes",
+        &[
+            ("Authorization", &bearer(&agent)),
+            ("Content-Type", "application/json"),
+        ],
+        r#"{"notes":"x"}"#,
+    );
+    assert_eq!(r.status, 404, "{}", r.text());
+    let op = token_of("operator1");
+    let r = s.http("GET", "/api/calls", &[("Authorization", &bearer(&op))], "");
+    assert_eq!(r.status, 403, "operators do not read calls");
+    let r = s.http(
+        "GET",
+        "/api/calls",
+        &[("Authorization", &bearer("0123"))],
+        "",
+    );
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    // Removing the user revokes the token.
+    assert!(s.user_command(&["remove", "agent1"]).status.success());
+    let r = s.http(
+        "GET",
+        "/api/calls",
+        &[("Authorization", &bearer(&agent))],
+        "",
+    );
+    assert_eq!(r.status, 401);
+}
+
+#[test]
+fn repeated_wrong_passwords_are_rate_limited() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    for i in 0..5 {
+        let r = post_login(&s, "agent1", "guess", "");
+        assert_eq!(r.status, 401, "failure {i}");
+    }
+    let r = post_login(&s, "agent1", PASSWORD, "");
+    assert_eq!(r.status, 429, "even the right password waits: {}", r.text());
+    let wait: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=300).contains(&wait), "{wait}");
+    let other = post_login(&s, "supervisor1", PASSWORD, "");
+    assert_eq!(other.status, 303, "another name is not blocked");
+}
