@@ -13,7 +13,6 @@ use common::server::{serial, ServerOptions, TestServer};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,114 +21,48 @@ const SEC: Duration = Duration::from_secs(1);
 const AGENT: (&str, &str) = ("alice", "alice-password-1");
 const SUPERVISOR: (&str, &str) = ("bob", "bob-password-1");
 
-/// `humanline user add` against the server's own config (and so its database).
-fn add_user(server: &TestServer, name: &str, role: &str, password: &str) {
-    let out = Command::new(env!("CARGO_BIN_EXE_humanline"))
-        .arg("user")
-        .arg("--config")
-        .arg(server.dir.path().join("humanline.toml"))
-        .args(["add", name, "--role", role, "--password", password])
-        .output()
-        .expect("run humanline user add");
-    assert!(
-        out.status.success(),
-        "humanline user add {name}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// One HTTP/1.1 request over a plain socket: (status, head, body).
-fn http(
-    server: &TestServer,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", server.http_port)).expect("connect to HTTP");
-    s.set_read_timeout(Some(5 * SEC)).expect("read timeout");
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.http_port,
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("send request");
-    let mut buf = Vec::new();
-    // A 101 keeps the socket open: read what came and stop at the timeout.
-    let mut chunk = [0u8; 4096];
-    loop {
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                if buf.starts_with(b"HTTP/1.1 101") && buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    break;
-                }
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&buf).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    (status, head.to_string(), body.to_string())
+/// The agent and the supervisor, and `more`.
+fn users(more: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+    [
+        (AGENT.0, "agent", AGENT.1),
+        (SUPERVISOR.0, "supervisor", SUPERVISOR.1),
+    ]
+    .iter()
+    .chain(more)
+    .map(|(n, r, p)| (n.to_string(), r.to_string(), p.to_string()))
+    .collect()
 }
 
 /// Signs in through the login form; returns the `Cookie` header value.
 fn login(server: &TestServer, (name, password): (&str, &str)) -> String {
-    let (code, head, body) = http(
-        server,
+    let r = server.http(
         "POST",
         "/login",
-        &[(
-            "Content-Type",
-            "application/x-www-form-urlencoded".to_string(),
-        )],
+        &[("Content-Type", "application/x-www-form-urlencoded")],
         &format!("name={name}&password={password}&next="),
     );
-    assert_eq!(code, 303, "login as {name}: {head}\n{body}");
-    head.lines()
-        .find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case("set-cookie")
-                .then(|| v.trim().split(';').next().unwrap_or("").to_string())
-        })
-        .unwrap_or_else(|| panic!("login sets a cookie: {head}"))
+    assert_eq!(r.status, 303, "login as {name}: {}", r.text());
+    let set = r
+        .header("set-cookie")
+        .unwrap_or_else(|| panic!("login sets a cookie: {:?}", r.headers));
+    set.split(';').next().unwrap_or("").to_string()
 }
 
-fn ws_handshake(server: &TestServer, cookie: Option<&str>, origin: Option<&str>) -> u16 {
-    let mut h = vec![
-        ("Upgrade", "websocket".to_string()),
-        ("Connection", "Upgrade".to_string()),
-        ("Sec-WebSocket-Version", "13".to_string()),
-        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".to_string()),
-    ];
-    if let Some(c) = cookie {
-        h.push(("Cookie", c.to_string()));
-    }
-    if let Some(o) = origin {
-        h.push(("Origin", o.to_string()));
-    }
-    // `Connection: close` from the helper would spoil the upgrade: send our own.
+/// Status of a WebSocket handshake on `/ws/agent` with `extra` headers.
+fn ws_handshake(server: &TestServer, extra: &[(&str, &str)]) -> u16 {
     let mut s = TcpStream::connect(("127.0.0.1", server.http_port)).expect("connect");
     s.set_read_timeout(Some(3 * SEC)).expect("timeout");
     let mut req = format!(
-        "GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
+        "GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
         server.http_port
     );
-    for (k, v) in &h {
+    for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).expect("send handshake");
+    // A 101 keeps the socket open, so this reads the status line only.
     let mut buf = [0u8; 1024];
     let n = s.read(&mut buf).unwrap_or(0);
     let text = String::from_utf8_lossy(&buf[..n]);
@@ -215,10 +148,9 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         agents: vec![phone.uri()],
         ring_timeout_seconds: 2.0,
         extra_toml: format!("[queues.console]\nagents = [\"{}\"]\n", AGENT.0),
+        users: users(&[]),
         ..Default::default()
     });
-    add_user(&server, AGENT.0, "agent", AGENT.1);
-    add_user(&server, SUPERVISOR.0, "supervisor", SUPERVISOR.1);
 
     let message = caller_leaves_a_message(&server, &mut phone);
     assert!(message["message_path"].is_string(), "{message}");
@@ -530,102 +462,107 @@ fn pages_and_socket_are_for_the_right_people_only() {
     let _g = serial();
     let server = TestServer::start(ServerOptions {
         extra_toml: format!("[queues.console]\nagents = [\"{}\"]\n", AGENT.0),
+        users: users(&[("olga", "operator", "olga-password-1")]),
         ..Default::default()
     });
-    add_user(&server, AGENT.0, "agent", AGENT.1);
-    add_user(&server, SUPERVISOR.0, "supervisor", SUPERVISOR.1);
-    add_user(&server, "olga", "operator", "olga-password-1");
     let origin = format!("http://127.0.0.1:{}", server.http_port);
 
     // Nobody signed in: pages send to the login form, JSON is 401, no socket.
     for page in ["/agent", "/supervisor"] {
-        let (code, head, _) = http(&server, "GET", page, &[], "");
-        assert_eq!(code, 303, "{page}: {head}");
-        assert!(head.contains(&format!("/login?next={page}")), "{head}");
+        let r = server.http("GET", page, &[], "");
+        assert_eq!(r.status, 303, "{page}: {:?}", r.headers);
+        assert_eq!(
+            r.header("location"),
+            Some(format!("/login?next={page}").as_str())
+        );
     }
     for api in ["/api/supervisor", "/api/messages"] {
-        assert_eq!(http(&server, "GET", api, &[], "").0, 401, "{api}");
+        assert_eq!(server.http("GET", api, &[], "").status, 401, "{api}");
     }
-    assert_ne!(ws_handshake(&server, None, Some(&origin)), 101);
+    assert_eq!(ws_handshake(&server, &[("Origin", &origin)]), 303);
 
     let alice = login(&server, AGENT);
     let bob = login(&server, SUPERVISOR);
     let olga = login(&server, ("olga", "olga-password-1"));
-    let get =
-        |cookie: &str, path: &str| http(&server, "GET", path, &[("Cookie", cookie.into())], "").0;
-    assert_eq!(get(&alice, "/agent"), 200);
-    assert_eq!(get(&alice, "/supervisor"), 403, "an agent is no supervisor");
-    assert_eq!(get(&alice, "/api/supervisor"), 403);
-    assert_eq!(get(&alice, "/api/messages"), 200);
-    assert_eq!(get(&bob, "/agent"), 200, "a supervisor may take calls");
-    assert_eq!(get(&bob, "/supervisor"), 200);
-    assert_eq!(get(&bob, "/api/supervisor"), 200);
-    assert_eq!(get(&olga, "/agent"), 403, "an operator takes no calls");
-    assert_eq!(get(&olga, "/api/messages"), 403);
-    assert_eq!(ws_handshake(&server, Some(&olga), Some(&origin)), 403);
+    let get = |cookie: &str, path: &str| server.http("GET", path, &[("Cookie", cookie)], "");
+    assert_eq!(get(&alice, "/agent").status, 200);
+    assert_eq!(
+        get(&alice, "/supervisor").status,
+        403,
+        "an agent is no supervisor"
+    );
+    assert_eq!(get(&alice, "/api/supervisor").status, 403);
+    assert_eq!(get(&alice, "/api/messages").status, 200);
+    assert_eq!(
+        get(&bob, "/agent").status,
+        200,
+        "a supervisor may take calls"
+    );
+    assert_eq!(get(&bob, "/supervisor").status, 200);
+    assert_eq!(get(&bob, "/api/supervisor").status, 200);
+    assert_eq!(
+        get(&olga, "/agent").status,
+        403,
+        "an operator takes no calls"
+    );
+    assert_eq!(get(&olga, "/api/messages").status, 403);
+    assert_eq!(
+        ws_handshake(&server, &[("Cookie", &olga), ("Origin", &origin)]),
+        403
+    );
 
     // The page comes with a strict content policy (no inline script, nothing from elsewhere).
-    let (_, head, body) = http(&server, "GET", "/agent", &[("Cookie", alice.clone())], "");
-    assert!(
-        head.to_ascii_lowercase()
-            .contains("content-security-policy: default-src 'self'"),
-        "{head}"
-    );
-    assert!(body.contains("/console/agent.js") && !body.contains("<script>"));
+    let page = get(&alice, "/agent");
+    let csp = page.header("content-security-policy").unwrap_or("");
+    assert!(csp.starts_with("default-src 'self'"), "{csp}");
+    assert!(page.text().contains("/console/agent.js") && !page.text().contains("<script>"));
+    let js = server.http("GET", "/console/agent.js", &[], "");
+    assert_eq!(js.status, 200);
+    assert!(js.text().contains("window.humanline"));
 
     // The socket: only from our own pages, only with a session.
-    assert_eq!(ws_handshake(&server, Some(&alice), Some(&origin)), 101);
     assert_eq!(
-        ws_handshake(&server, Some(&alice), Some("http://evil.example")),
+        ws_handshake(&server, &[("Cookie", &alice), ("Origin", &origin)]),
+        101
+    );
+    assert_eq!(
+        ws_handshake(
+            &server,
+            &[("Cookie", &alice), ("Origin", "http://evil.example")]
+        ),
         403,
         "a page on another site cannot open the agent's socket"
     );
     assert_eq!(
-        ws_handshake(&server, Some(&alice), None),
+        ws_handshake(&server, &[("Cookie", &alice)]),
         403,
         "no Origin, no socket"
     );
-    let token = format!("Bearer {}", server.token);
-    let (code, _, _) = http(
-        &server,
-        "GET",
-        "/ws/agent",
-        &[
-            ("Authorization", token),
-            ("Origin", origin.clone()),
-            ("Upgrade", "websocket".into()),
-            ("Sec-WebSocket-Version", "13".into()),
-            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".into()),
-        ],
-        "",
+    let bearer = format!("Bearer {}", server.token);
+    assert_eq!(
+        ws_handshake(&server, &[("Authorization", &bearer), ("Origin", &origin)]),
+        403,
+        "a bearer token is not a console session"
     );
-    assert_ne!(code, 101, "a bearer token is not a console session");
 
     // Marking a message done is a state change: the CSRF token is required.
-    let (code, _, _) = http(
-        &server,
-        "POST",
-        "/api/messages/nope/done",
-        &[("Cookie", alice.clone())],
-        "",
+    let post = |headers: &[(&str, &str)]| {
+        server
+            .http("POST", "/api/messages/nope/done", headers, "")
+            .status
+    };
+    assert_eq!(post(&[("Cookie", &alice)]), 403, "no CSRF token");
+    let csrf = get(&alice, "/api/me").json()["csrf"]
+        .as_str()
+        .expect("csrf token")
+        .to_string();
+    assert_eq!(
+        post(&[("Cookie", &alice), ("X-CSRF-Token", &csrf)]),
+        404,
+        "with the token: no such message"
     );
-    assert_eq!(code, 403, "no CSRF token");
-    let me: Value =
-        serde_json::from_str(&http(&server, "GET", "/api/me", &[("Cookie", alice.clone())], "").2)
-            .expect("/api/me is JSON");
-    let csrf = me["csrf"].as_str().expect("csrf token").to_string();
-    let (code, _, _) = http(
-        &server,
-        "POST",
-        "/api/messages/nope/done",
-        &[("Cookie", alice), ("X-CSRF-Token", csrf)],
-        "",
-    );
-    assert_eq!(code, 404, "with the token: no such message");
 
-    let (code, _, body) = http(&server, "GET", "/api/supervisor", &[("Cookie", bob)], "");
-    assert_eq!(code, 200);
-    let v: Value = serde_json::from_str(&body).expect("JSON");
+    let v = get(&bob, "/api/supervisor").json();
     assert_eq!(
         v["escalations_today"].as_array().map(Vec::len),
         Some(5),
