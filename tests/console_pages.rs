@@ -396,6 +396,37 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         .unwrap_or_default();
     assert_eq!(stored_notes, notes, "the notes are stored with the call");
 
+    // The softphone: accept answers a real WebRTC offer with the microphone, fully gathered,
+    // media flows, mute silences the track, hang up closes the peer. The answer went to the
+    // server, which refused it: that call was never offered to alice.
+    let phone_r = &r["softphone"];
+    assert_eq!(phone_r["answer_type"], "answer", "{phone_r}");
+    assert_eq!(
+        phone_r["answer_has_candidates"], true,
+        "no trickle: {phone_r}"
+    );
+    assert_eq!(phone_r["connection"], "connected", "{phone_r}");
+    assert!(
+        phone_r["packets_sent"].as_u64().unwrap_or(0) > 20,
+        "{phone_r}"
+    );
+    assert_eq!(phone_r["mute_visible"], true, "{phone_r}");
+    assert_eq!(phone_r["hangup_visible"], true, "{phone_r}");
+    assert_eq!(phone_r["muted_track_enabled"], false, "{phone_r}");
+    assert!(
+        phone_r["server_errors"].as_array().is_some_and(|e| e
+            .iter()
+            .any(|m| m.as_str().unwrap_or("").contains("probe-call"))),
+        "the server refuses an answer to a call it did not offer: {phone_r}"
+    );
+    assert!(
+        phone_r["after_hangup"]
+            .as_str()
+            .unwrap_or("")
+            .contains("You hung up"),
+        "{phone_r}"
+    );
+
     // The supervisor board.
     for (sel, shown) in r["supervisor_visible"].as_object().expect("visible") {
         assert_eq!(shown, true, "{sel} is visible on /supervisor");

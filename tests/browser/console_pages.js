@@ -125,6 +125,43 @@ function protocolProbe() {
       result.after_call_screenshot = await agent.screenshot('agent_after_call');
     }
 
+    // The softphone against a real WebRTC peer: Chromium's own, in the same page, stands in
+    // for the server's (call tasks do not offer to consoles yet). Accept must take the
+    // microphone, answer with every ICE candidate in the SDP, and get media flowing.
+    await page.evaluate(async () => {
+      const off = new RTCPeerConnection();
+      off.addTransceiver('audio', { direction: 'sendrecv' });
+      await off.setLocalDescription();
+      await new Promise((r) => { if (off.iceGatheringState === 'complete') r(); else off.onicegatheringstatechange = () => off.iceGatheringState === 'complete' && r(); });
+      window.probeOfferer = off;
+      window.humanline.handle({ type: 'offer', call_id: 'probe-call', sdp: off.localDescription.sdp, pop: { caller: 'sip:probe@127.0.0.1', reason: 'human_request' } });
+    });
+    await page.waitForSelector('#btn-accept', { state: 'visible', timeout: T });
+    await page.click('#btn-accept');
+    await page.waitForFunction(() => window.humanline.state.call && window.humanline.state.call.phase === 'talking', null, { timeout: T });
+    result.softphone = await page.evaluate(async () => {
+      const pc = window.humanline.pc;
+      const answer = pc.localDescription.sdp;
+      await window.probeOfferer.setRemoteDescription({ type: 'answer', sdp: answer });
+      const t0 = Date.now();
+      while (pc.connectionState !== 'connected' && Date.now() - t0 < 10000) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 1500));
+      let sent = 0;
+      (await pc.getStats()).forEach((s) => { if (s.type === 'outbound-rtp' && s.kind === 'audio') sent += s.packetsSent; });
+      const serverSaid = window.humanline.events.filter((e) => e.type === 'error').map((e) => e.message);
+      return {
+        answer_has_candidates: /a=candidate:/.test(answer), answer_type: pc.localDescription.type,
+        connection: pc.connectionState, packets_sent: sent, server_errors: serverSaid,
+        mute_visible: !document.getElementById('btn-mute').hidden, hangup_visible: !document.getElementById('btn-hangup').hidden,
+      };
+    });
+    await page.click('#btn-mute');
+    result.softphone.muted_track_enabled = await page.evaluate(() => window.humanline.state.call.mic.getAudioTracks()[0].enabled);
+    await page.click('#btn-hangup');
+    await page.waitForFunction(() => window.humanline.pc.connectionState === 'closed', null, { timeout: T });
+    result.softphone.after_hangup = await page.textContent('#phone-state');
+    await page.evaluate(() => window.probeOfferer.close());
+
     await page.click('#btn-away');
     await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Away', null, { timeout: T });
     await page.click('#btn-ready');
