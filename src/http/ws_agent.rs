@@ -6,8 +6,16 @@
 //!  browser ── {"type":"status"|"answer"|"decline"|"hangup"} ──► parse ──► hub
 //!  browser ◄── {"type":"hello"|"status"|"offer"|"cancel"|"ended"|"error"} ── hub / this task
 //! ```
+//! Frames, server → console: `{"type":"hello","name","queues":[..]}` once on connect (no queues:
+//! nothing will ring here), then every [`ToConsole`] (`status`, `offer`, `cancel`, `ended`) as the
+//! hub sends it, and `{"type":"error","message"}` for a frame the server could not use.
+//! Console → server: `{"type":"status","status":"ready"|"away"}`, `{"type":"answer","call_id",
+//! "sdp"}`, `{"type":"decline","call_id"}`, `{"type":"hangup","call_id"}`. An answer, decline or
+//! hangup for a call not offered to this agent gets an `error`.
+//!
 //! Parsing ([`parse`]) is pure; the socket task is a `select!` over the hub's channel, the
-//! socket and a keepalive timer. A bad frame gets an `error` reply, never a closed socket.
+//! socket and a keepalive timer (a ping every 20 s; a console silent for 60 s is dropped).
+//! A bad frame gets an `error` reply, never a closed socket.
 
 use crate::agents::{AgentHub, BrowserReply, ToConsole, WantedStatus};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
