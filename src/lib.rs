@@ -39,3 +39,4 @@ pub mod simulate;
 pub mod sip;
 pub mod store;
 pub mod text;
+pub mod webrtc;

@@ -387,7 +387,10 @@ mod tests {
     #[test]
     fn invite_carries_the_context_headers_on_one_line_each() {
         let (leg, req) = dial();
-        assert_eq!(leg.target(), "127.0.0.1:5070".parse().unwrap());
+        assert_eq!(
+            leg.target(),
+            "127.0.0.1:5070".parse::<std::net::SocketAddr>().unwrap()
+        );
         assert_eq!(
             req.headers.get("User-to-User"),
             Some("6162632d31;encoding=hex")
@@ -418,7 +421,10 @@ mod tests {
         let Some(LegEvent::Answered(n)) = ev else {
             panic!("not answered: {ev:?}")
         };
-        assert_eq!(n.remote_addr, "127.0.0.1:6100".parse().unwrap());
+        assert_eq!(
+            n.remote_addr,
+            "127.0.0.1:6100".parse::<std::net::SocketAddr>().unwrap()
+        );
         let ack = String::from_utf8(send[0].clone()).unwrap();
         assert!(
             ack.starts_with("ACK sip:agent@127.0.0.1:5070 SIP/2.0"),

@@ -19,7 +19,10 @@ fn pcmu_only_offer_is_answered_with_pcmu() {
     let (text, n) = answer(&offer, local(), 40000, 99).unwrap();
     assert_eq!(n.codec_pt, 0);
     assert_eq!(n.dtmf_pt, None);
-    assert_eq!(n.remote_addr, "192.0.2.10:6000".parse().unwrap());
+    assert_eq!(
+        n.remote_addr,
+        "192.0.2.10:6000".parse::<std::net::SocketAddr>().unwrap()
+    );
     assert_eq!(n.direction, Direction::SendRecv);
     assert!(text.contains("m=audio 40000 RTP/AVP 0\r\n"), "{text}");
     assert!(text.contains("o=humanline 99 99 IN IP4 10.0.0.5\r\n"));
@@ -105,7 +108,7 @@ fn media_connection_overrides_session_and_other_media_are_ignored() {
     assert_eq!(audio.ptime, Some(30));
     assert_eq!(
         sdp.audio_addr().unwrap(),
-        "192.0.2.20:6000".parse().unwrap()
+        "192.0.2.20:6000".parse::<std::net::SocketAddr>().unwrap()
     );
 }
 
@@ -162,5 +165,10 @@ fn baresip_offer_picks_pcmu_over_opus_and_g722() {
     let offer = Sdp::parse(&msg[body_at..]).unwrap();
     let (_, n) = answer(&offer, local(), 40000, 1).unwrap();
     assert_eq!((n.codec_pt, n.dtmf_pt, n.ptime), (0, Some(101), Some(20)));
-    assert_eq!(n.remote_addr, "192.168.1.23:10028".parse().unwrap());
+    assert_eq!(
+        n.remote_addr,
+        "192.168.1.23:10028"
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+    );
 }
