@@ -6,7 +6,9 @@
 //!  /api/me                               anyone signed in: name, role, CSRF token
 //!  /api/calls[/{id}[/recording|/message|/notes]]   calls.rs: agent or supervisor
 //!  /api/agents                           agents_api.rs: supervisor
-//!  /agent, /supervisor, /operator        role_pages.rs: behind their roles
+//!  /operator                             role_pages.rs: behind its roles
+//!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
+//!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
 //! ```
 //! Owns routing, authentication ([`auth`]: the [`Authenticated`] extractor) and turning errors
 //! into responses ([`ApiError`]). Must not hold call logic: it reads the live registry, the hub
@@ -15,10 +17,13 @@
 mod agents_api;
 pub mod auth;
 mod calls;
+mod console;
 mod error;
 mod login;
 mod pages;
 mod role_pages;
+mod supervisor;
+pub mod ws_agent;
 
 pub use auth::{Authenticated, FormAuthenticated, WebAuth};
 pub use error::ApiError;
@@ -66,9 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calls/{id}/message", get(calls::message))
         .route("/api/calls/{id}/notes", post(calls::set_notes))
         .route("/api/agents", get(agents_api::snapshot))
-        .route("/agent", get(role_pages::agent))
-        .route("/supervisor", get(role_pages::supervisor))
         .route("/operator", get(role_pages::operator))
+        .merge(console::routes())
         .with_state(state)
 }
 

@@ -1,5 +1,5 @@
-//! Placeholder home pages for each role (`/agent`, `/supervisor`, `/operator`), behind their
-//! roles. The real consoles replace these handlers; the role rules stay:
+//! Who may open each role's home page, and the placeholder `/operator` page (`/agent` and
+//! `/supervisor` are the console's, in `console.rs`). The role rules:
 //! agent page: agent or supervisor; supervisor page: supervisor; operator page: operator or
 //! supervisor.
 
@@ -28,18 +28,6 @@ fn page(title: &str, who: &Authenticated) -> Html<String> {
         n = escape(&who.name),
         r = who.role,
     ))
-}
-
-/// `GET /agent`.
-pub async fn agent(who: Authenticated) -> Result<Html<String>, ApiError> {
-    who.require(AGENT_PAGE)?;
-    Ok(page("Agent", &who))
-}
-
-/// `GET /supervisor`.
-pub async fn supervisor(who: Authenticated) -> Result<Html<String>, ApiError> {
-    who.require(SUPERVISOR_PAGE)?;
-    Ok(page("Supervisor", &who))
 }
 
 /// `GET /operator`.

@@ -5,11 +5,13 @@
 //! query (`calls`, `versions`, `users`). Nothing else in the crate writes SQL, so a Postgres backend for
 //! several nodes (DESIGN §10) replaces this module only. Must not know about SIP, media or HTTP.
 
+mod agent_views;
 mod calls;
 mod schema;
 mod users;
 mod versions;
 
+pub use agent_views::{MessageItem, ReasonCount};
 pub use calls::{
     new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
     StoredEvent, StoredTurn,

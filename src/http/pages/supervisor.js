@@ -1,0 +1,155 @@
+// humanline supervisor board: polls /api/supervisor every 2 s and draws the figures, the
+// escalations chart (inline SVG) and the tables. Text only through textContent.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const SVG = 'http://www.w3.org/2000/svg';
+  const REASONS = {
+    zero_out: 'Pressed 0',
+    human_request: 'Asked for a person',
+    hesitation: 'Hesitation',
+    retries: 'Not understood (retries)',
+    fault: 'Technical fault',
+  };
+  const CALL_STATES = {
+    ivr: 'In the IVR', queued: 'Waiting in queue', ringing_agent: 'Ringing an agent', bridged: 'With an agent',
+    message: 'Leaving a message',
+  };
+  const AGENT_STATES = {
+    offline: 'Offline', ready: 'Ready', away: 'Away', ringing: 'Ringing', busy: 'On a call', wrap_up: 'Wrap-up',
+  };
+  const REACH = { static: 'SIP (fixed)', sip: 'SIP phone', browser: 'Browser' };
+  let me = null;
+
+  function el(tag, text, cls) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (cls) e.className = cls;
+    return e;
+  }
+  function svg(tag, attrs, text) {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = String(text);
+    return e;
+  }
+  function clear(n) { while (n.firstChild) n.removeChild(n.firstChild); }
+  function secs(s) {
+    if (s === null || s === undefined) return '–';
+    if (s < 10) return `${s.toFixed(1)} s`;
+    if (s < 60) return `${Math.round(s)} s`;
+    const m = Math.floor(s / 60);
+    return `${m} min ${Math.round(s - m * 60)} s`;
+  }
+  function callerName(c) {
+    const m = /^(?:"?([^"<]*)"?\s*)?<?sips?:([^@;>]+)/.exec(c || '');
+    if (!m) return c || 'Unknown';
+    const name = (m[1] || '').trim();
+    return name ? `${name} (${m[2]})` : m[2];
+  }
+  function stateCell(word, words) {
+    const td = el('td');
+    td.append(el('span', words[word] || word, `state state-${word}`));
+    return td;
+  }
+  function notice(text) {
+    $('notice').textContent = text || '';
+    $('notice').hidden = !text;
+  }
+
+  function drawChart(rows) {
+    const box = $('chart');
+    clear(box);
+    const total = rows.reduce((a, r) => a + r.count, 0);
+    $('esc-total').textContent = `(${total})`;
+    const max = Math.max(1, ...rows.map((r) => r.count));
+    const W = 660; const rowH = 44; const labelW = 250; const barMax = W - labelW - 70;
+    const H = rows.length * rowH + 10;
+    const chart = svg('svg', {
+      viewBox: `0 0 ${W} ${H}`, role: 'img', id: 'escalations-chart',
+      'aria-label': `Escalations today: ${rows.map((r) => `${REASONS[r.reason] || r.reason} ${r.count}`).join(', ')}`,
+    });
+    rows.forEach((r, i) => {
+      const y = 5 + i * rowH;
+      const w = r.count === 0 ? 2 : Math.max(4, (r.count / max) * barMax);
+      const g = svg('g', { class: 'bar', 'data-reason': r.reason, 'data-count': r.count });
+      g.append(svg('text', { x: labelW - 10, y: y + 27, 'text-anchor': 'end', 'font-size': 18, fill: '#111' },
+        REASONS[r.reason] || r.reason));
+      g.append(svg('rect', { x: labelW, y: y + 8, width: w, height: 28, rx: 4, fill: r.count ? '#1447a8' : '#c4c9d1' }));
+      g.append(svg('text', { x: labelW + w + 8, y: y + 28, 'font-size': 20, 'font-weight': 700, fill: '#111' }, r.count));
+      chart.append(g);
+    });
+    box.append(chart);
+  }
+
+  function fillTable(id, rows, noneId) {
+    const tbody = $(id).tBodies[0];
+    clear(tbody);
+    for (const cells of rows) {
+      const tr = el('tr');
+      for (const c of cells) tr.append(c instanceof Node ? c : el('td', c));
+      tbody.append(tr);
+    }
+    if (noneId) $(noneId).hidden = rows.length > 0;
+    $(id).hidden = noneId ? rows.length === 0 : false;
+  }
+
+  function draw(d) {
+    const tth = d.time_to_human.spread;
+    $('tth-median').textContent = secs(tth.median_s);
+    $('tth-p90').textContent = secs(tth.p90_s);
+    const ho = d.time_to_handover.spread;
+    $('tth-note').textContent = `Time to a person: from the start of the call until an agent was on the line, over ${tth.count} `
+      + `finished call${tth.count === 1 ? '' : 's'} today. The line handed callers over after ${secs(ho.median_s)} (median, `
+      + `${ho.count} call${ho.count === 1 ? '' : 's'}).`;
+    const calls = d.calls || [];
+    $('in-ivr').textContent = calls.filter((c) => c.state === 'ivr').length;
+    const waiting = (d.queues || []).reduce((a, q) => a + q.waiting.length, 0);
+    $('in-queue').textContent = waiting;
+    drawChart(d.escalations_today || []);
+
+    fillTable('agents', (d.agents || []).map((a) => [
+      a.name, stateCell(a.status, AGENT_STATES), REACH[a.reach] || '–',
+      a.status === 'ready' ? secs(a.idle_s) : '–', a.call_id || '–', a.calls_taken,
+    ]), 'agents-none');
+    fillTable('queues', (d.queues || []).map((q) => [
+      q.name, q.staffed ? 'Yes' : 'No one logged in', q.waiting.length,
+      q.waiting.length ? secs(Math.max(...q.waiting.map((w) => w.waited_s))) : '–',
+    ]));
+    fillTable('calls', calls.map((c) => [
+      callerName(c.caller), stateCell(c.state, CALL_STATES), c.node || '–',
+      REASONS[c.reason] || c.reason || '–', c.agent || '–', secs(c.age_s),
+    ]), 'calls-none');
+    $('updated').textContent = `Updated ${new Date(d.now_ms).toLocaleTimeString()}`;
+    $('updated').classList.remove('bad');
+  }
+
+  async function refresh() {
+    try {
+      const r = await fetch('/api/supervisor', { credentials: 'same-origin' });
+      if (r.status === 401) { location.href = '/login?next=/supervisor'; return; }
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      draw(await r.json());
+      notice('');
+    } catch (e) {
+      $('updated').textContent = `Not updated: ${e.message}`;
+      $('updated').classList.add('bad');
+    }
+  }
+
+  async function main() {
+    $('btn-logout').addEventListener('click', async () => {
+      try {
+        await fetch('/logout', { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRF-Token': me ? me.csrf : '' } });
+      } finally { location.href = '/login'; }
+    });
+    try {
+      const r = await fetch('/api/me', { credentials: 'same-origin' });
+      if (r.ok) { me = await r.json(); $('who').textContent = me.name; }
+    } catch (_) { /* the board still works */ }
+    await refresh();
+    setInterval(refresh, 2000);
+  }
+  main();
+})();
