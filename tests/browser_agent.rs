@@ -1,0 +1,192 @@
+//! An agent in the browser takes a real call: a SIP caller presses 0, the ACD offers the caller
+//! to alice's console (she is the queue's only agent and pressed Ready), the console rings with
+//! the screen pop, alice accepts, the caller hears her (RTP with speech energy at the caller)
+//! and she hears the caller (inbound audio energy in Chromium's WebRTC statistics), she hangs
+//! up (BYE to the caller), wrap-up starts and her notes are saved with the call.
+//!
+//! Needs chromium, node (tests/browser/node_modules), espeak-ng and sox: `scripts/setup.sh`.
+//! Run alone with `cargo test --test browser_agent`.
+
+mod common;
+
+use common::browser::{self, microphone_wav};
+use common::rawsip::{tone, ulaw_to_linear, RawCall};
+use common::server::{serial, ServerOptions, TestServer};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const SEC: Duration = Duration::from_secs(1);
+const PASSWORD: &str = "console-agent-42";
+const NOTES: &str = "Router reset talked through; call back Friday if the light stays red.";
+
+fn wait_file(dir: &Path, name: &str, timeout: Duration) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if dir.join(name).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+#[test]
+fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
+    let _g = serial();
+    browser::require_browser();
+    let server = TestServer::start(ServerOptions {
+        agents: vec!["alice".into()],
+        users: vec![("alice".into(), "agent".into(), PASSWORD.into())],
+        max_wait_seconds: 60.0,
+        wrap_up_seconds: 8.0,
+        ring_timeout_seconds: 30.0,
+        agent_rtp_timeout_seconds: 10.0,
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mic = microphone_wav(
+        dir.path(),
+        "alice",
+        "Hello, this is Alice from support. I can see you pressed zero. How can I help?",
+    );
+    let signals = dir.path().join("signals");
+    std::fs::create_dir_all(&signals).unwrap();
+    let env = vec![
+        ("BASE", format!("http://127.0.0.1:{}", server.http_port)),
+        ("AGENT_NAME", "alice".to_string()),
+        ("AGENT_PASSWORD", PASSWORD.to_string()),
+        ("MIC_WAV", mic.display().to_string()),
+        ("SIGNAL_DIR", signals.display().to_string()),
+        ("NOTES", NOTES.to_string()),
+    ];
+    let console = std::thread::spawn(move || {
+        browser::run_script("agent_call.js", &env, Duration::from_secs(150))
+    });
+    assert!(
+        wait_file(&signals, "ready", 60 * SEC),
+        "alice's console never went ready:\n{}",
+        server.log()
+    );
+
+    // The caller: through the welcome prompt, 0, then talking (a tone) until alice has heard it.
+    let mut call = RawCall::establish(server.sip_addr(), "support");
+    call.media.send_silence(1.0);
+    call.dtmf('0');
+    let voice = tone(440.0, 0.5, 6000.0);
+    let end = Instant::now() + 60 * SEC;
+    while !signals.join("talking").exists() && Instant::now() < end {
+        call.media.send_audio(&voice);
+    }
+    assert!(
+        signals.join("talking").exists(),
+        "the console never reported talking; live: {:?}\n{}",
+        server.live_calls(),
+        server.log()
+    );
+    let live = server.live_calls();
+    assert!(
+        live.iter()
+            .any(|c| c["state"] == "bridged" && c["agent"] == "alice"),
+        "the call is bridged to alice: {live:?}"
+    );
+    // What alice says reaches the caller: speech energy in the RTP the caller receives.
+    call.media.drain();
+    let got = call.media.collect(3 * SEC);
+    let samples: Vec<i16> = got
+        .iter()
+        .flat_map(|p| p.payload.iter().map(|&b| ulaw_to_linear(b)))
+        .collect();
+    let level = rms(&samples);
+    std::fs::write(signals.join("heard"), "1").unwrap();
+    eprintln!(
+        "caller received {} packets from alice, RMS {level:.0}",
+        got.len()
+    );
+    assert!(
+        got.len() >= 100,
+        "the caller gets a steady stream: {} packets",
+        got.len()
+    );
+    assert!(
+        level > 200.0,
+        "the caller hears alice's voice, not silence: RMS {level:.0}"
+    );
+
+    // Alice hangs up in the console: the caller gets a BYE.
+    assert!(
+        call.expect_request("BYE", 20 * SEC).is_some(),
+        "hang-up in the console ends the caller's call:\n{}",
+        call.sip.trace()
+    );
+    let r = console.join().expect("console script");
+    eprintln!("console: {r}");
+    assert!(r["error"].is_null(), "the console script failed: {r}");
+    assert_eq!(r["ringing_visible"], true, "{r}");
+    assert_eq!(r["offer"]["pcmu"], true, "the server offers PCMU: {r}");
+    let reason = r["pop"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("Pressed 0"),
+        "the pop says why in words: {reason:?}"
+    );
+    let transcript = r["pop"]["transcript"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        !transcript.is_empty(),
+        "the pop shows the transcript before answering: {r}"
+    );
+    assert!(
+        !r["pop"]["path"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .is_empty(),
+        "{r}"
+    );
+    assert_eq!(r["status_in_call"], "On a call", "{r}");
+    let energy = r["stats"]["inbound"]["energy"].as_f64().unwrap_or(0.0);
+    let packets = r["stats"]["inbound"]["packets"].as_u64().unwrap_or(0);
+    assert!(
+        packets >= 100 && energy > 0.0,
+        "alice hears the caller: {packets} packets, energy {energy}: {r}"
+    );
+    assert_eq!(r["stats"]["codec"], "audio/PCMU", "{r}");
+    assert_eq!(
+        r["status_after"], "Wrap-up",
+        "wrap-up follows the call: {r}"
+    );
+    assert!(
+        r["notes_saved"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Saved")),
+        "{r}"
+    );
+
+    // The record: alice took it, and her notes are stored with it.
+    let call_id = r["offer"]["call_id"]
+        .as_str()
+        .expect("offered call id")
+        .to_string();
+    let stored = server
+        .wait_for(10 * SEC, |s| {
+            s.call(&call_id).filter(|c| c["notes"] == NOTES)
+        })
+        .unwrap_or_else(|| panic!("notes stored with the call: {:?}", server.call(&call_id)));
+    assert_eq!(stored["agent"], "alice", "{stored}");
+    assert_eq!(stored["reason"], "zero_out", "{stored}");
+    let kinds: Vec<&str> = stored["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"bridged"), "{kinds:?}");
+}
