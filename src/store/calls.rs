@@ -110,6 +110,15 @@ pub struct StoredCall {
     pub message_text: Option<String>,
 }
 
+/// When the call was handed over, ms since the epoch: the `transfer` event's time when the
+/// telephony side logged one, else the end of the call (simulated calls hand over last).
+fn escalated_at_ms(r: &CallRecord) -> i64 {
+    r.events
+        .iter()
+        .find(|(_, kind, _)| kind == "transfer")
+        .map_or(r.started_at_ms + r.duration_ms, |(at, _, _)| r.started_at_ms + at)
+}
+
 /// An earlier call from the same caller (screen pop).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlierCall {
@@ -232,7 +241,7 @@ impl Store {
                     serde_json::to_string(&c.signals)?,
                     serde_json::to_string(&c.path)?,
                     c.summary,
-                    r.duration_ms,
+                    escalated_at_ms(r),
                 ],
             )?;
         }
