@@ -11,7 +11,7 @@ mod common;
 
 use common::browser::{self, microphone_wav};
 use common::rawsip::{tone, ulaw_to_linear, RawCall};
-use common::server::{serial, ServerOptions, TestServer};
+use common::server::{event_kinds, serial, ServerOptions, TestServer};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -182,11 +182,6 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
         .unwrap_or_else(|| panic!("notes stored with the call: {:?}", server.call(&call_id)));
     assert_eq!(stored["agent"], "alice", "{stored}");
     assert_eq!(stored["reason"], "zero_out", "{stored}");
-    let kinds: Vec<&str> = stored["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
+    let kinds = event_kinds(&stored);
     assert!(kinds.contains(&"bridged"), "{kinds:?}");
 }

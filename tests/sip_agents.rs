@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::server::{serial, ServerOptions, TestServer};
+use common::server::{event_kinds, serial, ServerOptions, TestServer};
 use common::sipp::{self, dtmf, pause, speech_clip, Offer, Ports, SippRun, Transport};
 use serde_json::Value;
 use std::path::Path;
@@ -141,12 +141,7 @@ fn refused_then_next(status: u16, reason: &str) {
     );
     let stored = &newest_stored(&server, 1)[0];
     assert_eq!(stored["agent"], "bob", "{stored}");
-    let kinds: Vec<&str> = stored["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["kind"].as_str())
-        .collect();
+    let kinds = event_kinds(stored);
     assert!(
         kinds.contains(&"agent_failed"),
         "alice's refusal is in the record: {kinds:?}"

@@ -116,7 +116,9 @@ fn escalated_at_ms(r: &CallRecord) -> i64 {
     r.events
         .iter()
         .find(|(_, kind, _)| kind == "transfer")
-        .map_or(r.started_at_ms + r.duration_ms, |(at, _, _)| r.started_at_ms + at)
+        .map_or(r.started_at_ms + r.duration_ms, |(at, _, _)| {
+            r.started_at_ms + at
+        })
 }
 
 /// An earlier call from the same caller (screen pop).

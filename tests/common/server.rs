@@ -118,6 +118,14 @@ fn toml_str(s: &str) -> String {
     format!("{s:?}")
 }
 
+/// The kinds of a stored call's events, in order (`transfer`, `bridged`, `announced`…).
+pub fn event_kinds(call: &serde_json::Value) -> Vec<&str> {
+    call["events"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["kind"].as_str()).collect())
+        .unwrap_or_default()
+}
+
 impl TestServer {
     /// Writes a config into a fresh temp dir, spawns the binary and waits (at most 20 s) until
     /// `/healthz` answers. Panics with the server's log when it does not come up.

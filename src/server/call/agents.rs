@@ -248,12 +248,7 @@ impl CallTask {
             .map(|r| r.as_str())
             .unwrap_or("routed");
         let summary = ctx.map(|c| c.summary.as_str()).unwrap_or("");
-        let caller = self
-            .invite
-            .headers
-            .get("From")
-            .unwrap_or_default()
-            .to_string();
+        let caller = self.caller_from();
         let (leg, bytes) = AgentLeg::dial(
             self.now(),
             uri,

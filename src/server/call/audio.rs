@@ -103,15 +103,7 @@ impl CallTask {
                 }
             }
             Sound::Hold { intro, music } => {
-                let mut played = false;
-                while let Some(p) = intro.front_mut() {
-                    if p.next_frame(&mut line) {
-                        played = true;
-                        break;
-                    }
-                    intro.pop_front();
-                }
-                if !played && !music.next_frame(&mut line) {
+                if !next_of(intro, &mut line) && !music.next_frame(&mut line) {
                     *music = Player::new(hold_music());
                     music.next_frame(&mut line);
                 }
@@ -122,15 +114,7 @@ impl CallTask {
                 send = false;
             }
             Sound::MessageIntro(players) => {
-                let mut played = false;
-                while let Some(p) = players.front_mut() {
-                    if p.next_frame(&mut line) {
-                        played = true;
-                        break;
-                    }
-                    players.pop_front();
-                }
-                if !played {
+                if !next_of(players, &mut line) {
                     start_recording = true;
                 }
             }
@@ -161,4 +145,15 @@ impl CallTask {
         self.pending.push_back(Event::Digit(d));
         self.drain_engine().await;
     }
+}
+
+/// The next 20 ms of a sequence of prompts, dropping each as it ends; `false` when all ended.
+fn next_of(players: &mut VecDeque<Player>, out: &mut [i16; FRAME]) -> bool {
+    while let Some(p) = players.front_mut() {
+        if p.next_frame(out) {
+            return true;
+        }
+        players.pop_front();
+    }
+    false
 }

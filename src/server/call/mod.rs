@@ -310,6 +310,15 @@ impl CallTask {
         self.started.elapsed()
     }
 
+    /// The caller's From header, as the agent is shown it.
+    fn caller_from(&self) -> String {
+        self.invite
+            .headers
+            .get("From")
+            .unwrap_or_default()
+            .to_string()
+    }
+
     fn event(&mut self, kind: &str, detail: serde_json::Value) {
         let at = self.now().as_millis() as i64;
         self.events.push((at, kind.to_string(), detail));

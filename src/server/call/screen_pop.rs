@@ -28,12 +28,7 @@ pub fn reason_text(reason: &str, requeued: bool) -> String {
 impl CallTask {
     /// The screen pop for the agent being offered this call.
     pub(super) async fn screen_pop(&self) -> serde_json::Value {
-        let caller = self
-            .invite
-            .headers
-            .get("From")
-            .unwrap_or_default()
-            .to_string();
+        let caller = self.caller_from();
         let who = crate::sip::NameAddr::parse(&caller)
             .ok()
             .and_then(|a| a.sip_uri().ok())
