@@ -4,14 +4,19 @@
 //! and she hears the caller (inbound audio energy in Chromium's WebRTC statistics), she hangs
 //! up (BYE to the caller), wrap-up starts and her notes are saved with the call.
 //!
+//! A second test has a sipp caller zero out and hang up while talking to the console agent; the
+//! console learns the caller left and wrap-up starts.
+//!
 //! Needs chromium, node (tests/browser/node_modules), espeak-ng and sox: `scripts/setup.sh`.
 //! Run alone with `cargo test --test browser_agent`.
 
 mod common;
 
 use common::browser::{self, microphone_wav};
+use common::capture::{is_quiet, rtp_to, Capture};
 use common::rawsip::{tone, ulaw_to_linear, RawCall};
 use common::server::{event_kinds, serial, ServerOptions, TestServer};
+use common::sipp::{self, dtmf, pause, Offer, Ports, Step, Transport};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -37,9 +42,13 @@ fn rms(samples: &[i16]) -> f64 {
     (samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
 }
 
-#[test]
-fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
-    let _g = serial();
+struct Console {
+    thread: std::thread::JoinHandle<serde_json::Value>,
+}
+
+/// A server whose support queue is alice alone, and alice's console in Chromium, signed in and
+/// ready (`hangup`: who ends the call, `agent` or `caller`).
+fn console_agent(hangup: &str) -> (TestServer, tempfile::TempDir, std::path::PathBuf, Console) {
     browser::require_browser();
     let server = TestServer::start(ServerOptions {
         agents: vec!["alice".into()],
@@ -65,8 +74,9 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
         ("MIC_WAV", mic.display().to_string()),
         ("SIGNAL_DIR", signals.display().to_string()),
         ("NOTES", NOTES.to_string()),
+        ("HANGUP", hangup.to_string()),
     ];
-    let console = std::thread::spawn(move || {
+    let thread = std::thread::spawn(move || {
         browser::run_script("agent_call.js", &env, Duration::from_secs(150))
     });
     assert!(
@@ -74,7 +84,13 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
         "alice's console never went ready:\n{}",
         server.log()
     );
+    (server, dir, signals, Console { thread })
+}
 
+#[test]
+fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
+    let _g = serial();
+    let (server, _dir, signals, console) = console_agent("agent");
     // The caller: through the welcome prompt, 0, then talking (a tone) until alice has heard it.
     let mut call = RawCall::establish(server.sip_addr(), "support");
     call.media.send_silence(1.0);
@@ -125,16 +141,9 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
         "hang-up in the console ends the caller's call:\n{}",
         call.sip.trace()
     );
-    let r = console.join().expect("console script");
+    let r = console.thread.join().expect("console script");
     eprintln!("console: {r}");
-    assert!(r["error"].is_null(), "the console script failed: {r}");
-    assert_eq!(r["ringing_visible"], true, "{r}");
-    assert_eq!(r["offer"]["pcmu"], true, "the server offers PCMU: {r}");
-    let reason = r["pop"]["reason"].as_str().unwrap_or_default();
-    assert!(
-        reason.contains("Pressed 0"),
-        "the pop says why in words: {reason:?}"
-    );
+    assert_console_call(&r);
     let transcript = r["pop"]["transcript"]
         .as_array()
         .cloned()
@@ -152,17 +161,6 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
         "{r}"
     );
     assert_eq!(r["status_in_call"], "On a call", "{r}");
-    let energy = r["stats"]["inbound"]["energy"].as_f64().unwrap_or(0.0);
-    let packets = r["stats"]["inbound"]["packets"].as_u64().unwrap_or(0);
-    assert!(
-        packets >= 100 && energy > 0.0,
-        "alice hears the caller: {packets} packets, energy {energy}: {r}"
-    );
-    assert_eq!(r["stats"]["codec"], "audio/PCMU", "{r}");
-    assert_eq!(
-        r["status_after"], "Wrap-up",
-        "wrap-up follows the call: {r}"
-    );
     assert!(
         r["notes_saved"]
             .as_str()
@@ -184,4 +182,99 @@ fn browser_agent_takes_a_call_with_the_screen_pop_and_audio_both_ways() {
     assert_eq!(stored["reason"], "zero_out", "{stored}");
     let kinds = event_kinds(&stored);
     assert!(kinds.contains(&"bridged"), "{kinds:?}");
+}
+
+/// Checks what every console call shows: the ring, the pop, PCMU, the caller's audio in the
+/// browser, the wrap-up after the call.
+fn assert_console_call(r: &serde_json::Value) {
+    assert!(r["error"].is_null(), "the console script failed: {r}");
+    assert_eq!(r["ringing_visible"], true, "{r}");
+    assert_eq!(r["offer"]["pcmu"], true, "the server offers PCMU: {r}");
+    let reason = r["pop"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("Pressed 0"),
+        "the pop says why in words: {reason:?}"
+    );
+    let energy = r["stats"]["inbound"]["energy"].as_f64().unwrap_or(0.0);
+    let packets = r["stats"]["inbound"]["packets"].as_u64().unwrap_or(0);
+    assert!(
+        packets >= 100 && energy > 0.0,
+        "alice hears the caller: {packets} packets, energy {energy}: {r}"
+    );
+    assert_eq!(r["stats"]["codec"], "audio/PCMU", "{r}");
+    assert_eq!(
+        r["status_after"], "Wrap-up",
+        "wrap-up follows the call: {r}"
+    );
+}
+
+#[test]
+fn sipp_caller_hangs_up_on_a_browser_agent_and_the_console_learns_it() {
+    let _g = serial();
+    let (server, dir, _signals, console) = console_agent("caller");
+    let caller_clip = sipp::speech_clip(
+        dir.path(),
+        "caller",
+        "Hi Alice, my internet has been down since this morning and the router lights are red.",
+    );
+    let ports = Ports::free();
+    let cap = Capture::start(
+        &format!("udp dst port {}", ports.media),
+        &dir.path().join("caller.pcap"),
+    );
+    // The sipp caller presses 0, talks (its clip, looped) while alice answers, then hangs up.
+    let caller = sipp::caller(
+        dir.path(),
+        ports,
+        server.sip_addr(),
+        Transport::Udp,
+        Offer::PcmuWithTelephoneEvent,
+        &[
+            pause(1000),
+            dtmf('0'),
+            Step::Stream {
+                clip: caller_clip,
+                loops: -1,
+            },
+            pause(16_000),
+        ],
+    )
+    .wait(60 * SEC);
+    assert!(
+        caller.passed(),
+        "the sipp caller's scenario:\n{}",
+        caller.report()
+    );
+    let packets = cap.stop();
+    let r = console.thread.join().expect("console script");
+    eprintln!("console: {r}");
+    assert_console_call(&r);
+    assert_eq!(
+        r["ended"]["by"], "caller",
+        "the console learns who ended it: {r}"
+    );
+    // The caller heard alice: voiced (not quiet) packets arrived at sipp's media port.
+    let to_caller = rtp_to(&packets, ports.media);
+    let voiced = to_caller
+        .iter()
+        .filter(|(_, p)| !is_quiet(&p.payload))
+        .count();
+    eprintln!(
+        "caller received {} RTP packets, {voiced} voiced",
+        to_caller.len()
+    );
+    assert!(
+        voiced >= 100,
+        "alice's voice reaches the sipp caller: {voiced} voiced packets"
+    );
+    let call_id = r["offer"]["call_id"]
+        .as_str()
+        .expect("offered call id")
+        .to_string();
+    let stored = server
+        .wait_for(10 * SEC, |s| {
+            s.call(&call_id).filter(|c| c["agent"] == "alice")
+        })
+        .unwrap_or_else(|| panic!("the call is stored as alice's: {:?}", server.call(&call_id)));
+    assert!(event_kinds(&stored).contains(&"bridged"), "{stored}");
 }

@@ -6,7 +6,8 @@
 //
 // Environment: BASE, AGENT_NAME, AGENT_PASSWORD, MIC_WAV (the agent's voice), SIGNAL_DIR (this
 // script writes `ready` and `talking` there and waits for `heard` before hanging up), NOTES,
-// SCREENSHOT_DIR.
+// SCREENSHOT_DIR, HANGUP (`agent`: alice presses Hang up after the caller heard her; `caller`: she
+// waits for the caller to hang up).
 'use strict';
 
 const fs = require('fs');
@@ -89,9 +90,13 @@ function audioStats() {
     result.hangup_visible = await page.locator('#btn-hangup').isVisible();
     result.screenshot_call = await b.screenshot('agent_call_talking');
     signal('talking');
-    result.caller_heard_signal = await waitSignal('heard', 30000);
-
-    await page.click('#btn-hangup');
+    if (process.env.HANGUP === 'caller') {
+      await page.waitForFunction(() => window.humanline.events.some((e) => e.type === 'ended'), null, { timeout: 45000 });
+      result.ended = await page.evaluate(() => window.humanline.events.filter((e) => e.type === 'ended').pop());
+    } else {
+      result.caller_heard_signal = await waitSignal('heard', 30000);
+      await page.click('#btn-hangup');
+    }
     await page.waitForFunction(() => !document.getElementById('wrapup').hidden, null, { timeout: T });
     result.wrapup_text = await page.textContent('#wrapup');
     result.status_after = await page.textContent('#status-word');
