@@ -119,3 +119,19 @@ fn telephony_details_and_recognised_utterances_come_back_as_stored() {
     let c = st.load_call("c9").unwrap().unwrap();
     assert_eq!(c.leg, r.leg);
 }
+
+#[test]
+fn an_escalation_is_dated_when_the_caller_was_handed_over() {
+    let mut st = Store::open_in_memory().unwrap();
+    let v = st.save_version(&common::demo_plan("support")).unwrap();
+    let mut r = record("c10", v.id);
+    r.events
+        .push((1_500, "transfer".into(), serde_json::json!({})));
+    st.record_call(&r).unwrap();
+    let c = st.load_call("c10").unwrap().unwrap();
+    assert_eq!(c.escalated_at_ms, Some(r.started_at_ms + 1_500));
+    // A simulated call has no transfer event: it hands over at its end.
+    st.record_call(&record("c11", v.id)).unwrap();
+    let c = st.load_call("c11").unwrap().unwrap();
+    assert_eq!(c.escalated_at_ms, Some(1_700_000_000_000 + 5_000));
+}

@@ -108,6 +108,8 @@ pub struct StoredCall {
     pub notes: String,
     /// What the caller said in their message, when it was transcribed.
     pub message_text: Option<String>,
+    /// When the caller was handed over to a person, ms since the epoch.
+    pub escalated_at_ms: Option<i64>,
 }
 
 /// When the call was handed over, ms since the epoch: the `transfer` event's time when the
@@ -259,7 +261,7 @@ impl Store {
                 "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
                         c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
                         c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
-                        c.queue_wait_ms, c.notes, c.message_text
+                        c.queue_wait_ms, c.notes, c.message_text, e.at_ms
                  FROM calls c
                  LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
                  LEFT JOIN escalations e ON e.call_id = c.id
@@ -294,6 +296,7 @@ impl Store {
                             },
                             notes: r.get(19)?,
                             message_text: r.get(20)?,
+                            escalated_at_ms: r.get(21)?,
                         },
                         r.get::<_, String>(10)?,
                         r.get::<_, Option<String>>(11)?,
