@@ -5,7 +5,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -66,6 +66,9 @@ pub struct ServerOptions {
     pub users: Vec<(String, String, String)>,
     /// Lines added to the `[sip]` table (e.g. `register_min_expires = 1`).
     pub sip_extra: String,
+    /// Serve copies of `dialplans/` and `prompts/` made in the server's temp dir (for tests
+    /// that publish plans, edit plan files or upload prompts) instead of the repo's own.
+    pub private_plans: bool,
 }
 
 impl Default for ServerOptions {
@@ -86,6 +89,7 @@ impl Default for ServerOptions {
             rtp_ports: None,
             users: vec![],
             sip_extra: String::new(),
+            private_plans: false,
         }
     }
 }
@@ -112,6 +116,19 @@ fn rtp_range() -> (u16, u16) {
     let slot = (std::process::id().wrapping_mul(7919).wrapping_add(n)) % 49;
     let min = 20000 + (slot as u16) * 200;
     (min, min + 198)
+}
+
+/// Copies a folder tree (plain files and folders only).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
 }
 
 fn toml_str(s: &str) -> String {
@@ -155,6 +172,15 @@ impl TestServer {
         let token = format!("t{}x{nanos:x}", std::process::id());
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let (rtp_min, rtp_max) = opts.rtp_ports.unwrap_or_else(rtp_range);
+        let (plans_dir, prompts_dir) = if opts.private_plans {
+            let plans = dir.path().join("dialplans");
+            let prompts = dir.path().join("prompts");
+            copy_dir(&repo.join("dialplans"), &plans);
+            copy_dir(&repo.join("prompts"), &prompts);
+            (plans, prompts)
+        } else {
+            (repo.join("dialplans"), repo.join("prompts"))
+        };
         let agents = opts
             .agents
             .iter()
@@ -175,8 +201,8 @@ impl TestServer {
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
-            plans = toml_str(&repo.join("dialplans").to_string_lossy()),
-            prompts = toml_str(&repo.join("prompts").to_string_lossy()),
+            plans = toml_str(&plans_dir.to_string_lossy()),
+            prompts = toml_str(&prompts_dir.to_string_lossy()),
             db = toml_str(&dir.path().join("humanline.db").to_string_lossy()),
             rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
             queue = format!(
