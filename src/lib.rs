@@ -33,6 +33,7 @@ pub mod http;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod plans;
 pub mod prompts;
 pub mod server;
 pub mod simulate;

@@ -66,10 +66,18 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         started_at_ms: 5,
         pop: None,
     });
+    let store = Arc::new(Mutex::new(store));
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let state = AppState {
         live,
         metrics: Arc::new(Metrics::default()),
-        store: Arc::new(Mutex::new(store)),
+        plans: Arc::new(humanline::plans::PlanCache::new(
+            repo.join("dialplans"),
+            repo.join("prompts"),
+            Arc::clone(&store),
+        )),
+        prompts: Arc::new(humanline::media::PromptCache::new(repo.join("prompts"))),
+        store,
         agents: Arc::new(humanline::agents::AgentHub::new(
             &humanline::config::Config::default(),
         )),

@@ -53,6 +53,10 @@ pub struct AppState {
     pub token: Arc<String>,
     /// Session length, login rate limit, where recordings may be served from.
     pub web: Arc<WebAuth>,
+    /// The live dialplans: versions, publish, rollback (the operator pages).
+    pub plans: Arc<crate::plans::PlanCache>,
+    /// Prompt audio as calls play it (dropped from the cache when a prompt is replaced).
+    pub prompts: Arc<crate::media::PromptCache>,
 }
 
 /// Builds the router. Serve it with

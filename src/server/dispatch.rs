@@ -106,7 +106,7 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
         .unwrap_or_default();
     let plan = match shared.plans.get(&user) {
         Ok(p) => p,
-        Err(super::plans::PlanError::NotFound(_)) => {
+        Err(crate::plans::PlanError::NotFound(_)) => {
             return reply(shared, &req, &peer, 404, "Not Found").await
         }
         Err(e) => {

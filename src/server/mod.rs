@@ -15,7 +15,6 @@ mod call_media;
 mod dispatch;
 pub mod handoff;
 mod message_text;
-pub mod plans;
 mod ports;
 pub mod registrar;
 #[cfg(test)]
@@ -29,6 +28,7 @@ use crate::config::Config;
 use crate::live::LiveCalls;
 use crate::media::PromptCache;
 use crate::metrics::Metrics;
+use crate::plans::PlanCache;
 use crate::sip::LocalVia;
 use crate::store::Store;
 use anyhow::Context as _;
@@ -49,9 +49,9 @@ pub struct Shared {
     /// The store.
     pub store: Arc<Mutex<Store>>,
     /// Dialplans by name.
-    pub plans: plans::PlanCache,
+    pub plans: Arc<PlanCache>,
     /// Prompt audio.
-    pub prompts: PromptCache,
+    pub prompts: Arc<PromptCache>,
     /// Speech recognition, or why it is not available (every utterance is then a fault).
     pub asr: Result<Arc<AsrPool>, String>,
     /// Agents, queues and the ACD.
@@ -176,6 +176,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let asr = start_asr(&config);
     let agents = Arc::new(AgentHub::new(&config));
     agents.spawn_ticker();
+    let plans = Arc::new(PlanCache::new(
+        config.paths.dialplans.clone(),
+        config.paths.prompts.clone(),
+        Arc::clone(&store),
+    ));
+    let prompts = Arc::new(PromptCache::new(config.paths.prompts.clone()));
     let shared = Arc::new(Shared {
         asr,
         agents: Arc::clone(&agents),
@@ -185,12 +191,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             transport: "UDP".into(),
         },
         api_base: format!("http://{http_addr}"),
-        plans: plans::PlanCache::new(
-            config.paths.dialplans.clone(),
-            config.paths.prompts.clone(),
-            Arc::clone(&store),
-        ),
-        prompts: PromptCache::new(config.paths.prompts.clone()),
+        plans: Arc::clone(&plans),
+        prompts: Arc::clone(&prompts),
         ports: ports::PortPool::new(config.media.rtp_port_min, config.media.rtp_port_max),
         routes: Mutex::new(HashMap::new()),
         registrar: Mutex::new(registrar::Registrar::new(
@@ -210,6 +212,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         agents,
         token: Arc::new(token),
         web: Arc::new(crate::http::WebAuth::new(&shared.config)),
+        plans,
+        prompts,
     });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(

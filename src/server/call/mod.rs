@@ -9,7 +9,7 @@
 use super::agent_leg::{self, AgentLeg, LegEvent};
 use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
-use super::plans::LoadedPlan;
+use crate::plans::LoadedPlan;
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
 use super::Shared;
