@@ -7,6 +7,7 @@
 //!  /api/calls[/{id}[/recording|/message|/notes]]   calls.rs: agent or supervisor
 //!  /api/agents                           agents_api.rs: supervisor
 //!  /operator                             role_pages.rs: behind its roles
+//!  /api/operator/…                       operator.rs: plans, check, simulate, publish, diff, rollback
 //!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
 //!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
 //! ```
@@ -20,6 +21,7 @@ mod calls;
 mod console;
 mod error;
 mod login;
+mod operator;
 mod pages;
 mod role_pages;
 mod supervisor;
@@ -77,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agents", get(agents_api::snapshot))
         .route("/operator", get(role_pages::operator))
         .merge(console::routes())
+        .merge(operator::routes())
         .with_state(state)
 }
 
