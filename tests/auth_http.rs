@@ -5,7 +5,7 @@
 mod common;
 
 use common::rawsip::RawCall;
-use common::server::{serial, HttpReply, ServerOptions, TestServer};
+use common::server::{serial, HttpReply, ServerOptions, TestServer, WebSession};
 use std::time::Duration;
 
 const PASSWORD: &str = "correct horse battery";
@@ -37,12 +37,6 @@ fn options() -> ServerOptions {
     }
 }
 
-/// A browser session: the cookie and the CSRF token `/api/me` gives it.
-struct Session {
-    cookie: String,
-    csrf: String,
-}
-
 fn form(fields: &[(&str, &str)]) -> String {
     fields
         .iter()
@@ -68,21 +62,8 @@ fn post_login(s: &TestServer, name: &str, password: &str, next: &str) -> HttpRep
     )
 }
 
-fn login(s: &TestServer, name: &str) -> Session {
-    let r = post_login(s, name, PASSWORD, "");
-    assert_eq!(r.status, 303, "login as {name}: {}", r.text());
-    let set = r
-        .header("set-cookie")
-        .expect("a session cookie")
-        .to_string();
-    let cookie = set.split(';').next().unwrap().to_string();
-    let me = s.http("GET", "/api/me", &[("Cookie", &cookie)], "");
-    assert_eq!(me.status, 200, "{}", me.text());
-    let csrf = me.json()["csrf"]
-        .as_str()
-        .expect("csrf in /api/me")
-        .to_string();
-    Session { cookie, csrf }
+fn login(s: &TestServer, name: &str) -> WebSession {
+    s.login(name, PASSWORD)
 }
 
 fn call(s: &TestServer, method: &str, path: &str, headers: &[(&str, &str)]) -> HttpReply {
@@ -115,7 +96,7 @@ fn anonymous_and_wrong_role_requests_are_refused_on_every_route() {
     let _g = serial();
     let s = TestServer::start(options());
     let id = one_stored_call(&s);
-    let sessions: Vec<(&str, Session)> = ["agent", "supervisor", "operator"]
+    let sessions: Vec<(&str, WebSession)> = ["agent", "supervisor", "operator"]
         .into_iter()
         .map(|r| (r, login(&s, &format!("{r}1"))))
         .collect();

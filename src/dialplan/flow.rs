@@ -217,10 +217,11 @@ hangup = true
             (menu.kind, menu.prompt.as_deref(), menu.line),
             ("ask", Some("main_menu"), Some(9))
         );
+        // The plan's nodes in its own (alphabetical) order, then the queues reached.
         let ids: Vec<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["menu", "billing", "bye", "queue:support", "queue:billing"]
+            ["billing", "bye", "menu", "queue:support", "queue:billing"]
         );
     }
 

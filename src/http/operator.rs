@@ -74,6 +74,26 @@ fn source_ok(source: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Text from the editor: the plan's name (a stand-in when it cannot be a plan name, so that
+/// diagnostics still name a file) after the size check of its source.
+fn editor_text(name: String, source: &str) -> Result<String, ApiError> {
+    source_ok(source)?;
+    Ok(if crate::plans::valid_name(&name) {
+        name
+    } else {
+        "plan".into()
+    })
+}
+
+fn lock_store(
+    plans: &crate::plans::PlanCache,
+) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
+    plans
+        .store()
+        .lock()
+        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
+}
+
 fn invalid(e: DialplanError) -> ApiError {
     let n =
         e.0.iter()
@@ -127,11 +147,7 @@ async fn plan(
     blocking(move || {
         let live = plans.get(&name).ok();
         let status = plans.status(&name);
-        let versions = plans
-            .store()
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?
-            .plan_versions(&name)?;
+        let versions = lock_store(&plans)?.plan_versions(&name)?;
         let live_id = status.live_version_id;
         let versions: Vec<Value> = versions
             .into_iter()
@@ -161,11 +177,7 @@ async fn version(
     who.require(OPERATOR_PAGE)?;
     let plans = Arc::clone(&s.plans);
     blocking(move || {
-        let found = plans
-            .store()
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?
-            .version(id)?;
+        let found = lock_store(&plans)?.version(id)?;
         let (v, source) = found.ok_or(ApiError::Missing("no such dialplan version"))?;
         let mut j = json!(v);
         j["source"] = json!(source);
@@ -189,10 +201,7 @@ async fn diff(
     who.require(OPERATOR_PAGE)?;
     let plans = Arc::clone(&s.plans);
     blocking(move || {
-        let store = plans
-            .store()
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
+        let store = lock_store(&plans)?;
         let source = |id: i64| -> Result<String, ApiError> {
             match store.version(id)? {
                 Some((v, src)) if v.name == name => Ok(src),
@@ -266,12 +275,7 @@ async fn check(
     Json(body): Json<CheckBody>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(OPERATOR_PAGE)?;
-    source_ok(&body.source)?;
-    let name = if crate::plans::valid_name(&body.name) {
-        body.name
-    } else {
-        "plan".into()
-    };
+    let name = editor_text(body.name, &body.source)?;
     let plans = Arc::clone(&s.plans);
     blocking(move || {
         let (ok, diagnostics, graph): (bool, Vec<Diagnostic>, Option<FlowGraph>) =
@@ -301,12 +305,7 @@ async fn simulate(
     Json(body): Json<SimulateBody>,
 ) -> Result<Json<Value>, ApiError> {
     who.require(OPERATOR_PAGE)?;
-    source_ok(&body.source)?;
-    let name = if crate::plans::valid_name(&body.name) {
-        body.name
-    } else {
-        "plan".into()
-    };
+    let name = editor_text(body.name, &body.source)?;
     let lines = parse_script(&body.script).map_err(|e| ApiError::Unprocessable {
         error: format!("script {e}"),
         diagnostics: Vec::new(),
