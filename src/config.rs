@@ -178,6 +178,9 @@ pub struct PathsConfig {
     pub database: PathBuf,
     /// Folder for call recordings and caller messages.
     pub recordings: PathBuf,
+    /// How often the dialplans folder is checked for edited plans, in seconds (default 1);
+    /// 0: only when a call asks for the plan.
+    pub watch_dialplans_seconds: f64,
 }
 
 impl Default for PathsConfig {
@@ -187,6 +190,7 @@ impl Default for PathsConfig {
             prompts: "prompts".into(),
             database: "humanline.db".into(),
             recordings: "recordings".into(),
+            watch_dialplans_seconds: 1.0,
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct LiveCall {
     pub caller: String,
     /// Dialplan name.
     pub dialplan: String,
+    /// The dialplan version the call runs on (a call keeps it when a new one is published).
+    pub dialplan_version_id: i64,
     /// `ivr`, `ringing_agent`, `bridged`, `message`.
     pub state: String,
     /// Current node.

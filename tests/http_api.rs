@@ -57,6 +57,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         sip_call_id: "abc".into(),
         caller: "sip:bob@127.0.0.1".into(),
         dialplan: "support".into(),
+        dialplan_version_id: 1,
         state: "ivr".into(),
         node: "billing".into(),
         path: vec!["welcome".into(), "menu".into(), "billing".into()],

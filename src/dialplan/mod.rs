@@ -7,6 +7,7 @@
 
 mod config;
 mod diagnostic;
+mod flow;
 mod graph;
 mod load;
 mod plan;
@@ -14,5 +15,6 @@ mod raw;
 
 pub use config::{EscalationConfig, HesitationConfig, HesitationWeights, TimingConfig};
 pub use diagnostic::{Diagnostic, DialplanError, ProblemKind, Severity};
+pub use flow::{flow_graph, FlowEdge, FlowGraph, FlowNode};
 pub use load::{load_file, load_str, LoadOptions, Loaded};
 pub use plan::{Choice, Dialplan, Language, Node, NodeId, NodeKind};

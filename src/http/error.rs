@@ -34,6 +34,13 @@ pub enum ApiError {
         /// Seconds before trying again.
         retry_after_s: u64,
     },
+    /// A dialplan (or a caller script) that cannot be used: 422 with every problem and its line.
+    Unprocessable {
+        /// What is wrong, in one line.
+        error: String,
+        /// The problems, located (empty for a script error).
+        diagnostics: Vec<crate::dialplan::Diagnostic>,
+    },
     /// The store or the file system failed.
     Internal(String),
 }
@@ -78,6 +85,10 @@ impl IntoResponse for ApiError {
                 r.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
                 return r;
+            }
+            ApiError::Unprocessable { error, diagnostics } => {
+                let body = serde_json::json!({ "error": error, "diagnostics": diagnostics });
+                return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();
             }
             ApiError::Internal(e) => {
                 tracing::error!("HTTP request failed: {e}");

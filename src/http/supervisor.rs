@@ -124,6 +124,7 @@ mod tests {
             sip_call_id: String::new(),
             caller: String::new(),
             dialplan: String::new(),
+            dialplan_version_id: 0,
             state: "queued".into(),
             node: String::new(),
             path: vec![],

@@ -181,6 +181,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.paths.prompts.clone(),
         Arc::clone(&store),
     ));
+    plans.spawn_watcher(std::time::Duration::from_secs_f64(
+        config.paths.watch_dialplans_seconds.max(0.0),
+    ));
     let prompts = Arc::new(PromptCache::new(config.paths.prompts.clone()));
     let shared = Arc::new(Shared {
         asr,

@@ -62,6 +62,11 @@ impl Simulator {
         self.call.outcome().is_some()
     }
 
+    /// Every event so far.
+    pub fn events(&self) -> &[SimEvent] {
+        &self.events
+    }
+
     /// Events recorded since the last call of this method (for interactive output).
     pub fn new_events(&mut self) -> &[SimEvent] {
         let from = self.reported;

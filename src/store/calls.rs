@@ -79,6 +79,8 @@ pub struct StoredCall {
     pub dialplan: Option<String>,
     /// Dialplan version hash.
     pub dialplan_version: Option<String>,
+    /// The dialplan version's row (what the operator page lists and rolls back to).
+    pub dialplan_version_id: Option<i64>,
     /// Start, ms since the epoch.
     pub started_at_ms: i64,
     /// End, ms since the epoch.
@@ -261,7 +263,7 @@ impl Store {
                 "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
                         c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
                         c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
-                        c.queue_wait_ms, c.notes, c.message_text, e.at_ms
+                        c.queue_wait_ms, c.notes, c.message_text, e.at_ms, c.dialplan_version_id
                  FROM calls c
                  LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
                  LEFT JOIN escalations e ON e.call_id = c.id
@@ -275,6 +277,7 @@ impl Store {
                             caller: r.get(2)?,
                             dialplan: r.get(3)?,
                             dialplan_version: r.get(4)?,
+                            dialplan_version_id: r.get(22)?,
                             started_at_ms: r.get(5)?,
                             ended_at_ms: r.get(6)?,
                             outcome: r.get(7)?,

@@ -17,7 +17,7 @@ pub use calls::{
     StoredEvent, StoredTurn,
 };
 pub use users::{TokenHolder, UserRecord};
-pub use versions::PlanVersion;
+pub use versions::{PlanVersion, VersionSummary};
 
 use std::path::Path;
 

@@ -114,6 +114,19 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE calls ADD COLUMN message_done_by TEXT;
     CREATE INDEX calls_caller ON calls (caller);
     "#,
+    // 5: who made which dialplan version live, when and how (published from the operator
+    // page, rolled back, or edited on disk); the newest row per plan is the one calls get.
+    r#"
+    CREATE TABLE dialplan_publications (
+        id               INTEGER PRIMARY KEY,
+        name             TEXT NOT NULL,
+        version_id       INTEGER NOT NULL REFERENCES dialplan_versions(id),
+        action           TEXT NOT NULL,
+        published_by     TEXT,
+        published_at_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX dialplan_publications_name ON dialplan_publications (name, id);
+    "#,
 ];
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.

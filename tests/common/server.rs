@@ -352,6 +352,54 @@ impl TestServer {
         }
     }
 
+    /// Signs `name` in through the login form, as a browser does; the session cookie and the
+    /// CSRF token that `/api/me` hands out. Panics when the login fails.
+    pub fn login(&self, name: &str, password: &str) -> WebSession {
+        let form = format!(
+            "name={}&password={}&next=%2F",
+            form_value(name),
+            form_value(password)
+        );
+        let r = self.http(
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            &form,
+        );
+        assert_eq!(r.status, 303, "login as {name}: {}", r.text());
+        let cookie = r
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        let me = self.http("GET", "/api/me", &[("Cookie", &cookie)], "");
+        assert_eq!(me.status, 200, "/api/me as {name}: {}", me.text());
+        let csrf = me.json()["csrf"]
+            .as_str()
+            .expect("csrf in /api/me")
+            .to_string();
+        WebSession { cookie, csrf }
+    }
+
+    /// GET with a browser session's cookie.
+    pub fn get_as(&self, who: &WebSession, path: &str) -> HttpReply {
+        self.http("GET", path, &[("Cookie", &who.cookie)], "")
+    }
+
+    /// POST of a JSON body with a browser session's cookie and CSRF token.
+    pub fn post_as(&self, who: &WebSession, path: &str, body: &serde_json::Value) -> HttpReply {
+        self.http(
+            "POST",
+            path,
+            &[
+                ("Cookie", &who.cookie),
+                ("X-CSRF-Token", &who.csrf),
+                ("Content-Type", "application/json"),
+            ],
+            &body.to_string(),
+        )
+    }
+
     /// Where the server takes SIP (UDP and TCP).
     pub fn sip_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.sip_port))
@@ -505,6 +553,28 @@ pub struct HttpReply {
     pub headers: Vec<(String, String)>,
     /// The body bytes (de-chunked).
     pub body: Vec<u8>,
+}
+
+/// A signed-in browser: its session cookie (`humanline_session=…`) and CSRF token.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    /// The `Cookie` header value.
+    pub cookie: String,
+    /// The `X-CSRF-Token` header value.
+    pub csrf: String,
+}
+
+/// Percent-encodes a form value.
+fn form_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 impl HttpReply {

@@ -1,0 +1,261 @@
+//! The flow graph of a plan as the operator page draws it: the plan's own nodes and edges, plus
+//! the edges every plan has whatever its author wrote — the zero-out from every node and the
+//! escalations (a request for a person, hesitation, retries, faults) from every question.
+
+use super::plan::{Dialplan, NodeKind};
+use serde::Serialize;
+
+/// Nodes and edges, with the start node's id.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowGraph {
+    /// Where every call begins.
+    pub start: String,
+    /// The plan's nodes, then one `queue` node per queue reached.
+    pub nodes: Vec<FlowNode>,
+    /// Every way from one node to another.
+    pub edges: Vec<FlowEdge>,
+}
+
+/// One box of the graph.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowNode {
+    /// The node's name, or `queue:NAME` for a queue of people.
+    pub id: String,
+    /// `say`, `ask`, `branch`, `transfer`, `hangup` or `queue`.
+    pub kind: &'static str,
+    /// What to print in the box.
+    pub label: String,
+    /// The prompt the node plays first, if any.
+    pub prompt: Option<String>,
+    /// The 1-based line of `[nodes.NAME]` in the source.
+    pub line: Option<usize>,
+}
+
+/// One arrow.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlowEdge {
+    /// From this node id.
+    pub from: String,
+    /// To this node id.
+    pub to: String,
+    /// `next`, `choice`, `case`, `default`, `transfer`, `zero_out` or `escalation`.
+    pub kind: &'static str,
+    /// What takes the call along it (`1 · billing, invoice`).
+    pub label: String,
+}
+
+/// Choice words shown on an edge before "…".
+const WORDS_SHOWN: usize = 3;
+
+/// The flow graph of `plan`.
+pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
+    let mut nodes = Vec::with_capacity(plan.nodes.len() + 2);
+    let mut edges = Vec::new();
+    let mut queues: Vec<String> = vec![plan.escalation.queue.clone()];
+    let escalation_queue = queue_id(&plan.escalation.queue);
+    let name = |id: super::plan::NodeId| plan.node(id).name.clone();
+    for n in &plan.nodes {
+        let (kind, prompt) = match &n.kind {
+            NodeKind::Say { prompt, .. } => ("say", prompt.clone()),
+            NodeKind::Ask { prompt, .. } => ("ask", Some(prompt.clone())),
+            NodeKind::Branch { .. } => ("branch", None),
+            NodeKind::Transfer { prompt, .. } => ("transfer", prompt.clone()),
+            NodeKind::Hangup { prompt } => ("hangup", prompt.clone()),
+        };
+        nodes.push(FlowNode {
+            id: n.name.clone(),
+            kind,
+            label: n.name.clone(),
+            prompt,
+            line: node_line(&plan.source, &n.name),
+        });
+        let mut edge = |to: String, kind: &'static str, label: String| {
+            edges.push(FlowEdge {
+                from: n.name.clone(),
+                to,
+                kind,
+                label,
+            })
+        };
+        match &n.kind {
+            NodeKind::Say { next, .. } => edge(name(*next), "next", String::new()),
+            NodeKind::Ask { choices, .. } => {
+                for c in choices {
+                    edge(name(c.go), "choice", choice_label(c.dtmf, &c.words));
+                }
+            }
+            NodeKind::Branch {
+                var,
+                cases,
+                default,
+            } => {
+                for (value, to) in cases {
+                    edge(name(*to), "case", format!("{var} = {value}"));
+                }
+                edge(name(*default), "default", "otherwise".into());
+            }
+            NodeKind::Transfer { queue, .. } => {
+                if !queues.contains(queue) {
+                    queues.push(queue.clone());
+                }
+                edge(queue_id(queue), "transfer", String::new());
+            }
+            NodeKind::Hangup { .. } => {}
+        }
+        edge(
+            escalation_queue.clone(),
+            "zero_out",
+            format!("{} (zero-out)", plan.escalation.zero_out),
+        );
+        if matches!(n.kind, NodeKind::Ask { .. }) {
+            edge(
+                escalation_queue.clone(),
+                "escalation",
+                "asks for a person · hesitates · retries · fault".into(),
+            );
+        }
+    }
+    nodes.extend(queues.iter().map(|q| FlowNode {
+        id: queue_id(q),
+        kind: "queue",
+        label: format!("a person ({q})"),
+        prompt: None,
+        line: None,
+    }));
+    FlowGraph {
+        start: plan.node(plan.start).name.clone(),
+        nodes,
+        edges,
+    }
+}
+
+fn queue_id(queue: &str) -> String {
+    format!("queue:{queue}")
+}
+
+fn choice_label(dtmf: Option<char>, words: &[String]) -> String {
+    let mut parts: Vec<String> = dtmf.map(|d| d.to_string()).into_iter().collect();
+    if !words.is_empty() {
+        let mut w = words
+            .iter()
+            .take(WORDS_SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if words.len() > WORDS_SHOWN {
+            w.push_str(", …");
+        }
+        parts.push(w);
+    }
+    parts.join(" · ")
+}
+
+/// The line of `[nodes.NAME]` (or `[nodes."NAME"]`) in the source.
+fn node_line(source: &str, name: &str) -> Option<usize> {
+    let bare = format!("[nodes.{name}]");
+    let quoted = format!("[nodes.\"{name}\"]");
+    source
+        .lines()
+        .position(|l| {
+            let t: String = l
+                .split('#')
+                .next()
+                .unwrap_or("")
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect();
+            t == bare || t == quoted
+        })
+        .map(|i| i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dialplan::{load_str, LoadOptions};
+    use std::path::Path;
+
+    const PLAN: &str = r#"
+name = "t"
+language = "en"
+start = "menu"
+
+[escalation]
+queue = "support"
+
+[nodes.menu]
+ask = "main_menu"
+choices = [
+  { dtmf = "1", words = ["billing", "invoice", "bill", "payment"], go = "billing" },
+  { dtmf = "2", go = "bye" },
+]
+
+[nodes.billing]
+say = "transfer_billing"
+transfer = "billing"
+
+[nodes.bye]
+say = "goodbye"
+hangup = true
+"#;
+
+    fn graph() -> FlowGraph {
+        let opts = LoadOptions {
+            prompts_dir: None,
+            skip_prompt_files: true,
+        };
+        let loaded = load_str(PLAN, Path::new("t.toml"), &opts).expect("valid plan");
+        flow_graph(&loaded.plan)
+    }
+
+    #[test]
+    fn nodes_carry_their_kind_prompt_and_line() {
+        let g = graph();
+        assert_eq!(g.start, "menu");
+        let menu = g.nodes.iter().find(|n| n.id == "menu").unwrap();
+        assert_eq!(
+            (menu.kind, menu.prompt.as_deref(), menu.line),
+            ("ask", Some("main_menu"), Some(9))
+        );
+        let ids: Vec<&str> = g.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["menu", "billing", "bye", "queue:support", "queue:billing"]
+        );
+    }
+
+    #[test]
+    fn choices_are_labelled_with_key_and_first_words() {
+        let g = graph();
+        let to_billing = g
+            .edges
+            .iter()
+            .find(|e| e.kind == "choice" && e.to == "billing")
+            .unwrap();
+        assert_eq!(to_billing.label, "1 · billing, invoice, bill, …");
+        assert!(g
+            .edges
+            .iter()
+            .any(|e| e.kind == "transfer" && e.from == "billing" && e.to == "queue:billing"));
+    }
+
+    #[test]
+    fn every_node_has_the_zero_out_and_questions_the_escalation() {
+        let g = graph();
+        for n in ["menu", "billing", "bye"] {
+            assert!(
+                g.edges
+                    .iter()
+                    .any(|e| e.from == n && e.kind == "zero_out" && e.to == "queue:support"),
+                "{n} has no zero-out edge"
+            );
+        }
+        let esc: Vec<&str> = g
+            .edges
+            .iter()
+            .filter(|e| e.kind == "escalation")
+            .map(|e| e.from.as_str())
+            .collect();
+        assert_eq!(esc, ["menu"]);
+    }
+}
