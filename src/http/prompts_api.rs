@@ -132,17 +132,18 @@ async fn upload(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     who.require(OPERATOR_PAGE)?;
-    let body =
-        match body {
-            Ok(b) => b,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Ok(refuse(
+    let body = match body {
+        Ok(b) => b,
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return Ok(refuse(
                 StatusCode::BAD_REQUEST,
                 format!(
                     "the file is over {MAX_PROMPT_BYTES} bytes (10 MB); prompts must be smaller"
                 ),
-            )),
-            Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, e.body_text())),
-        };
+            ))
+        }
+        Err(e) => return Ok(refuse(StatusCode::BAD_REQUEST, e.body_text())),
+    };
     let dir = root(&s);
     let (l, n) = (lang.clone(), name.clone());
     match blocking(move || prompts_edit::replace_audio(&dir, &l, &n, &body)).await {

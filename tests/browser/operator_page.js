@@ -125,7 +125,11 @@ async function statusIs(page, re) {
       result.visible[s] = await page.locator(s).first().isVisible();
     }
     await page.evaluate(() => window.scrollTo(0, 0));
-    result.editor_screenshot = await b.screenshot('operator_editor');
+    // The viewport only: editor, graph and simulator (the prompts table below is long).
+    result.editor_screenshot = path.join(process.env.SCREENSHOT_DIR, 'operator_editor.png');
+    fs.mkdirSync(process.env.SCREENSHOT_DIR, { recursive: true });
+    await page.screenshot({ path: result.editor_screenshot });
+    await page.locator('#graph').screenshot({ path: path.join(process.env.SCREENSHOT_DIR, 'operator_graph.png') });
 
     // 4. Publish while the test's first sipp call is running.
     signal('ready_to_publish');

@@ -225,9 +225,9 @@
 
   const NODE_H = 46;
   const LAYER_GAP = 96;
-  const NODE_GAP = 26;
+  const NODE_GAP = 18;
   const SIDE = 40;
-  function nodeWidth(n) { return Math.max(104, Math.max(n.id.length * 8.6, (n.kind || '').length * 7) + 26); }
+  function nodeWidth(n) { return Math.max(96, Math.max(n.id.length * 8.6, (n.kind || '').length * 7) + 22); }
 
   /** Layers by BFS depth from the start over the plan's own edges; queues last. */
   function layout(g) {
