@@ -285,7 +285,9 @@
       const x1 = a.x + a.w / 2; const y1 = a.y + a.h;
       const x2 = b.x + b.w / 2; const y2 = b.y;
       const dy = (y2 - y1) / 2;
-      return { d: `M${x1},${y1} C${x1},${y1 + dy} ${x2},${y2 - dy} ${x2},${y2}`, mid: [(x1 + 3 * x1 + 3 * x2 + x2) / 8, (y1 + 3 * (y1 + dy) + 3 * (y2 - dy) + y2) / 8] };
+      // Labels sit at 3/4 of the way, near their target, so a menu's fan of choices spreads out.
+      const at = (p0, p1, p2, p3, t) => (1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3;
+      return { d: `M${x1},${y1} C${x1},${y1 + dy} ${x2},${y2 - dy} ${x2},${y2}`, mid: [at(x1, x1, x2, x2, 0.75), at(y1, y1 + dy, y2 - dy, y2, 0.75)] };
     }
     // Same layer or back to an earlier one: around the right-hand side.
     const x1 = a.x + a.w; const y1 = a.y + a.h / 2;
@@ -318,7 +320,7 @@
       path.append(svg('title', {}, `${e.from} → ${e.to} (${e.kind.replace('_', '-')})${e.label ? `: ${e.label}` : ''}`));
       (always ? faint : edges).append(path);
       if (e.label && !always) {
-        const text = e.label.length > 26 ? `${e.label.slice(0, 25)}…` : e.label;
+        const text = e.label.length > 18 ? `${e.label.slice(0, 17)}…` : e.label;
         labels.append(svg('text', { x: p.mid[0], y: p.mid[1] + 4, 'text-anchor': 'middle', class: 'label' }, text));
       }
     }
