@@ -35,6 +35,7 @@ pub mod media;
 pub mod metrics;
 pub mod plans;
 pub mod prompts;
+pub mod prompts_edit;
 pub mod server;
 pub mod simulate;
 pub mod sip;

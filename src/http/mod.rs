@@ -6,8 +6,9 @@
 //!  /api/me                               anyone signed in: name, role, CSRF token
 //!  /api/calls[/{id}[/recording|/message|/notes]]   calls.rs: agent or supervisor
 //!  /api/agents                           agents_api.rs: supervisor
-//!  /operator                             role_pages.rs: behind its roles
+//!  /operator, /assets/codemirror/*       operator_pages.rs: the operator page and its editor
 //!  /api/operator/…                       operator.rs: plans, check, simulate, publish, diff, rollback
+//!  /api/operator/prompts[/{lang}/{name}[/audio|/tts]]   prompts_api.rs: operator, supervisor
 //!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
 //!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
 //! ```
@@ -22,7 +23,9 @@ mod console;
 mod error;
 mod login;
 mod operator;
+mod operator_pages;
 mod pages;
+mod prompts_api;
 mod role_pages;
 mod supervisor;
 pub mod ws_agent;
@@ -77,9 +80,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calls/{id}/message", get(calls::message))
         .route("/api/calls/{id}/notes", post(calls::set_notes))
         .route("/api/agents", get(agents_api::snapshot))
-        .route("/operator", get(role_pages::operator))
         .merge(console::routes())
         .merge(operator::routes())
+        .merge(operator_pages::routes())
+        .merge(prompts_api::routes())
         .with_state(state)
 }
 

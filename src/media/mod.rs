@@ -9,6 +9,7 @@ mod jitter;
 mod level;
 mod listener;
 mod prompt;
+pub mod prompt_convert;
 mod recorder;
 mod rtp;
 mod vad;

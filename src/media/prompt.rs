@@ -162,6 +162,18 @@ impl PromptCache {
         Ok(self.lock().entry(key).or_insert(prompt).clone())
     }
 
+    /// The prompts folder: `root/<language>/<name>.wav`.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Forgets a prompt so that the next [`get`](Self::get) reads its file again (after the
+    /// operator replaced it). Calls already playing it keep their copy.
+    pub fn invalidate(&self, language: &str, name: &str) {
+        self.lock()
+            .remove(&(language.to_string(), name.to_string()));
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Prompt>> {
         // The map is always consistent (single inserts), so a poisoned lock is still usable.
         self.loaded.lock().unwrap_or_else(|e| e.into_inner())
@@ -351,6 +363,29 @@ mod tests {
             cache.get("fr", "welcome"),
             Err(PromptError::Read { .. })
         ));
+    }
+
+    #[test]
+    fn a_replaced_prompt_is_read_again_after_invalidate() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("en")).expect("mkdir");
+        let path = dir.path().join("en").join("welcome.wav");
+        write_wav(&path, spec(8000, 1), &[1, 2, 3]);
+        let cache = PromptCache::new(dir.path().to_path_buf());
+        assert_eq!(
+            cache.get("en", "welcome").expect("first").samples(),
+            &[1, 2, 3]
+        );
+        write_wav(&path, spec(8000, 1), &[7, 8]);
+        assert_eq!(
+            cache.get("en", "welcome").expect("cached").samples(),
+            &[1, 2, 3]
+        );
+        cache.invalidate("en", "welcome");
+        assert_eq!(
+            cache.get("en", "welcome").expect("reread").samples(),
+            &[7, 8]
+        );
     }
 
     #[test]

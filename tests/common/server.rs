@@ -291,6 +291,17 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: &str,
     ) -> HttpReply {
+        self.http_bytes(method, path, headers, body.as_bytes())
+    }
+
+    /// [`http`](Self::http) with a binary body (an uploaded WAV file).
+    pub fn http_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> HttpReply {
         let addr = SocketAddr::from(([127, 0, 0, 1], self.http_port));
         let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
             .unwrap_or_else(|e| panic!("{method} {path}: connect: {e}"));
@@ -304,9 +315,10 @@ impl TestServer {
             req.push_str(&format!("{k}: {v}\r\n"));
         }
         req.push_str("\r\n");
-        req.push_str(body);
-        s.write_all(req.as_bytes())
-            .unwrap_or_else(|e| panic!("{method} {path}: send: {e}"));
+        let mut bytes = req.into_bytes();
+        bytes.extend_from_slice(body);
+        // The server may answer (and close) before reading a refused body to its end.
+        let _ = s.write_all(&bytes);
         let mut buf = Vec::new();
         let _ = s.read_to_end(&mut buf);
         let split = buf
