@@ -91,6 +91,12 @@ pub struct SipConfig {
     /// Some old clients answer only the first challenge and know only MD5: put "MD5" first
     /// for them.
     pub digest_algorithms: Vec<crate::sip::digest::Algorithm>,
+    /// Share of the media loop's 20 ms send ticks that may run late (over
+    /// `overload_window_seconds`) before new calls get 503: past it the machine cannot keep
+    /// up, and the calls in progress come first. 1 switches the check off.
+    pub overload_late_ratio: f64,
+    /// The window of `overload_late_ratio`, in seconds.
+    pub overload_window_seconds: f64,
 }
 
 impl Default for SipConfig {
@@ -107,6 +113,8 @@ impl Default for SipConfig {
                 crate::sip::digest::Algorithm::Sha256,
                 crate::sip::digest::Algorithm::Md5,
             ],
+            overload_late_ratio: 0.05,
+            overload_window_seconds: 5.0,
         }
     }
 }

@@ -37,6 +37,10 @@ pub struct Metrics {
     pub rtp_lost_total: AtomicU64,
     /// Sending ticks that ran more than 10 ms late.
     pub rtp_send_late_total: AtomicU64,
+    /// Sending ticks (one per call every 20 ms).
+    pub rtp_send_ticks_total: AtomicU64,
+    /// 1 while new calls are refused because the media loop runs late.
+    pub overloaded: AtomicU64,
     /// SIP messages that could not be parsed.
     pub sip_malformed_total: AtomicU64,
     /// Utterances sent to the recognizer.
@@ -118,6 +122,18 @@ impl Metrics {
             "counter",
             "20 ms send ticks more than 10 ms late.",
             &self.rtp_send_late_total,
+        );
+        one(
+            "humanline_rtp_send_ticks_total",
+            "counter",
+            "20 ms send ticks (one per call).",
+            &self.rtp_send_ticks_total,
+        );
+        one(
+            "humanline_overloaded",
+            "gauge",
+            "1 while new calls get 503 because the media loop runs late.",
+            &self.overloaded,
         );
         one(
             "humanline_sip_malformed_total",

@@ -86,7 +86,8 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
 }
 
 async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
-    if shared.call_tasks() >= shared.config.sip.max_calls {
+    let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
+    if overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
         shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
         let mut r = response_to(
             &req,

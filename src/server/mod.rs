@@ -15,6 +15,7 @@ mod call_media;
 mod dispatch;
 pub mod handoff;
 mod message_text;
+pub mod overload;
 mod ports;
 pub mod registrar;
 #[cfg(test)]
@@ -124,6 +125,47 @@ fn start_asr(config: &Config) -> Result<Arc<AsrPool>, String> {
     }
 }
 
+/// Reads the media loop's tick counters once a second and raises or clears the overload flag
+/// that makes new calls get 503 ([`overload`]).
+fn spawn_overload_watch(metrics: Arc<Metrics>, sip: &crate::config::SipConfig) {
+    let window = std::time::Duration::from_secs_f64(sip.overload_window_seconds.max(1.0));
+    let mut guard = overload::OverloadGuard::new(window, sip.overload_late_ratio);
+    let started = std::time::Instant::now();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut was = false;
+        loop {
+            every.tick().await;
+            guard.observe(
+                started.elapsed(),
+                metrics
+                    .rtp_send_ticks_total
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                metrics
+                    .rtp_send_late_total
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            );
+            let now = guard.overloaded();
+            if now != was {
+                let ratio = guard.late_ratio().unwrap_or(0.0) * 100.0;
+                if now {
+                    tracing::warn!(
+                        "overloaded: {ratio:.1} % of media ticks late; new calls get 503"
+                    );
+                } else {
+                    tracing::info!(
+                        "no longer overloaded ({ratio:.1} % of media ticks late); taking calls"
+                    );
+                }
+                was = now;
+            }
+            metrics
+                .overloaded
+                .store(u64::from(now), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+}
+
 /// Raises the open-files limit to its hard maximum: every call holds one or two RTP sockets,
 /// and the common default of 1024 would cap the server near 500 calls.
 fn raise_open_files_limit() {
@@ -176,6 +218,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let asr = start_asr(&config);
     let agents = Arc::new(AgentHub::new(&config));
     agents.spawn_ticker();
+    spawn_overload_watch(Arc::clone(&metrics), &config.sip);
     let plans = Arc::new(PlanCache::new(
         config.paths.dialplans.clone(),
         config.paths.prompts.clone(),

@@ -66,6 +66,9 @@ pub struct ServerOptions {
     pub users: Vec<(String, String, String)>,
     /// Lines added to the `[sip]` table (e.g. `register_min_expires = 1`).
     pub sip_extra: String,
+    /// `[sip] overload_late_ratio`. Off (1.0) unless a test is about overload: a busy test
+    /// machine must not turn other tests' calls away.
+    pub overload_late_ratio: f64,
     /// Serve copies of `dialplans/` and `prompts/` made in the server's temp dir (for tests
     /// that publish plans, edit plan files or upload prompts) instead of the repo's own.
     pub private_plans: bool,
@@ -89,6 +92,7 @@ impl Default for ServerOptions {
             rtp_ports: None,
             users: vec![],
             sip_extra: String::new(),
+            overload_late_ratio: 1.0,
             private_plans: false,
         }
     }
@@ -188,7 +192,7 @@ impl TestServer {
             .collect::<Vec<_>>()
             .join(", ");
         let config = format!(
-            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\n{sip_extra}\n\n\
+            "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\noverload_late_ratio = {overload:?}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
              [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
@@ -197,6 +201,7 @@ impl TestServer {
              [messages]\nmax_seconds = {msg:?}\n\n[asr]\n{asr}\n\n{extra}\n",
             max_calls = opts.max_calls,
             delay = opts.answer_delay_ms,
+            overload = opts.overload_late_ratio,
             sip_extra = opts.sip_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
@@ -398,6 +403,11 @@ impl TestServer {
             ],
             &body.to_string(),
         )
+    }
+
+    /// The server's process id (to stop and continue it, as a starved machine would).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Where the server takes SIP (UDP and TCP).

@@ -353,6 +353,7 @@ impl CallTask {
                 }
                 t = tick.tick(), if media => {
                     let late = t.elapsed();
+                    self.sh.metrics.rtp_send_ticks_total.fetch_add(1, Relaxed);
                     if late > Duration::from_millis(10) {
                         self.sh.metrics.rtp_send_late_total.fetch_add(1, Relaxed);
                     }
