@@ -97,6 +97,9 @@ pub struct SipConfig {
     pub overload_late_ratio: f64,
     /// The window of `overload_late_ratio`, in seconds.
     pub overload_window_seconds: f64,
+    /// On SIGTERM or Ctrl-C: how long calls in progress may go on (new calls get 503) before
+    /// the rest are ended and stored, in seconds.
+    pub drain_seconds: f64,
 }
 
 impl Default for SipConfig {
@@ -115,6 +118,7 @@ impl Default for SipConfig {
             ],
             overload_late_ratio: 0.05,
             overload_window_seconds: 5.0,
+            drain_seconds: 30.0,
         }
     }
 }

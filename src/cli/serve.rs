@@ -25,14 +25,23 @@ pub fn run(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         None => Config::default(),
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(async {
-        tokio::select! {
-            r = humanline::server::serve(cfg) => r,
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("interrupted; stopping");
-                Ok(())
-            }
-        }
-    })?;
+    rt.block_on(humanline::server::serve(cfg, stop_signal()))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!("cannot listen for SIGTERM ({e}); Ctrl-C still stops the server");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted; stopping"),
+        _ = term.recv() => tracing::info!("SIGTERM; stopping"),
+    }
 }

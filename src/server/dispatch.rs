@@ -87,7 +87,8 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
 
 async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
     let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
-    if overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
+    let draining = shared.draining.load(Relaxed);
+    if draining || overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
         shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
         let mut r = response_to(
             &req,

@@ -67,6 +67,8 @@ pub struct Shared {
     via_udp: LocalVia,
     /// Base URL of the REST API (for Call-Info).
     api_base: String,
+    /// Set when the server stops: new calls get 503 while the calls in progress drain.
+    draining: std::sync::atomic::AtomicBool,
 }
 
 impl Shared {
@@ -185,8 +187,13 @@ fn raise_open_files_limit() {
     }
 }
 
-/// Runs the server until the process is stopped.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// Runs the server until `shutdown` completes, then drains: new calls get 503, calls in
+/// progress go on for `[sip] drain_seconds`, the rest are ended, and every call is stored
+/// before this returns.
+pub async fn serve(
+    config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<()> {
     raise_open_files_limit();
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&config.paths.database)
@@ -249,6 +256,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
         store: Arc::clone(&store),
+        draining: std::sync::atomic::AtomicBool::new(false),
         config,
     });
     let app = crate::http::router(crate::http::AppState {
@@ -275,6 +283,53 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "humanline serving SIP on {sip_addr} (UDP and TCP), HTTP on http://{http_addr}; dialplans in {}",
         shared.config.paths.dialplans.display()
     );
-    dispatch::run(shared, inbound).await;
+    let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&shared), inbound));
+    tokio::select! {
+        _ = dispatcher => {
+            tracing::error!("the SIP transport closed");
+            return Ok(());
+        }
+        _ = shutdown => {}
+    }
+    drain(&shared).await;
     Ok(())
+}
+
+/// Stops taking calls and waits for the calls in progress, ending those still there after
+/// `[sip] drain_seconds`. Returns once every call is stored (or after a last grace period).
+async fn drain(shared: &Arc<Shared>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::time::Duration;
+    shared.draining.store(true, Relaxed);
+    let grace = Duration::from_secs_f64(shared.config.sip.drain_seconds.max(0.0));
+    tracing::info!(
+        calls = shared.call_tasks(),
+        "stopping: new calls get 503; calls in progress have {:.0} s to finish",
+        grace.as_secs_f64()
+    );
+    let wait_empty = |limit: Duration| async move {
+        let until = tokio::time::Instant::now() + limit;
+        while shared.call_tasks() > 0 && tokio::time::Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    wait_empty(grace).await;
+    let left = shared.call_tasks();
+    if left > 0 {
+        tracing::warn!(
+            calls = left,
+            "drain time over: ending the calls still in progress"
+        );
+        let tasks: Vec<_> = shared
+            .routes
+            .lock()
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default();
+        for t in tasks {
+            let _ = t.send(call::Input::Shutdown).await;
+        }
+        // Each call sends its BYE and writes its record before leaving the live view.
+        wait_empty(Duration::from_secs(5)).await;
+    }
+    tracing::info!(calls = shared.call_tasks(), "stopped");
 }

@@ -410,6 +410,59 @@ impl TestServer {
         self.child.id()
     }
 
+    /// Sends the server SIGTERM (what `kill`, systemd and container runtimes send).
+    pub fn terminate(&self) {
+        let ok = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -TERM {}", self.pid());
+    }
+
+    /// Waits for the server process to exit; its status, or `None` if it still runs.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the server again on the same configuration, database and ports (after it
+    /// exited), appending to the same log; waits until `/healthz` answers.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log_path)
+            .expect("open log file");
+        self.child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+            .arg("serve")
+            .arg("--config")
+            .arg(self.dir.path().join("humanline.toml"))
+            .current_dir(self.dir.path())
+            .env("RUST_LOG", "humanline=debug")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("dup log file"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn the humanline binary");
+        let up = self.wait_for(Duration::from_secs(20), |s| {
+            matches!(s.request("/healthz", false), Some((200, _))).then_some(())
+        });
+        assert!(
+            up.is_some(),
+            "restarted server did not answer:\n{}",
+            self.log()
+        );
+    }
+
     /// Where the server takes SIP (UDP and TCP).
     pub fn sip_addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.sip_port))

@@ -49,6 +49,8 @@ mod speech;
 pub enum Input {
     /// A SIP message on one of the call's Call-IDs.
     Sip(SipMessage, Peer),
+    /// The server is stopping and its drain time is over: end the call now, stored as it is.
+    Shutdown,
 }
 
 /// How long a finished call's task stays to answer retransmissions and collect the last
@@ -339,6 +341,7 @@ impl CallTask {
             tokio::select! {
                 m = self.rx.recv() => match m {
                     Some(Input::Sip(msg, peer)) => self.on_sip(msg, peer).await,
+                    Some(Input::Shutdown) => self.shut_down().await,
                     None => break,
                 },
                 r = self.caller.socket.recv_from(&mut cbuf) => {
@@ -635,6 +638,16 @@ impl CallTask {
     }
 
     // ---- the end ------------------------------------------------------------------------------
+
+    /// The server stops: the caller gets a BYE and the call is stored with why it ended.
+    async fn shut_down(&mut self) {
+        if self.finished_at.is_some() {
+            return;
+        }
+        tracing::warn!("server shutting down: ending the call");
+        self.hang_up_caller().await;
+        self.caller_left("server shutting down").await;
+    }
 
     /// The caller hung up (BYE) or vanished.
     async fn caller_left(&mut self, why: &str) {
