@@ -41,6 +41,8 @@ pub struct Metrics {
     pub rtp_send_ticks_total: AtomicU64,
     /// 1 while new calls are refused because the media loop runs late.
     pub overloaded: AtomicU64,
+    /// Call records the store refused so far and that wait to be written again.
+    pub records_unsaved: AtomicU64,
     /// SIP messages that could not be parsed.
     pub sip_malformed_total: AtomicU64,
     /// Utterances sent to the recognizer.
@@ -134,6 +136,12 @@ impl Metrics {
             "gauge",
             "1 while new calls get 503 because the media loop runs late.",
             &self.overloaded,
+        );
+        one(
+            "humanline_records_unsaved",
+            "gauge",
+            "Call records the database refused (locked, disk full), waiting to be written again.",
+            &self.records_unsaved,
         );
         one(
             "humanline_sip_malformed_total",

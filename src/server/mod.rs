@@ -17,6 +17,7 @@ pub mod handoff;
 mod message_text;
 pub mod overload;
 mod ports;
+pub mod records;
 pub mod registrar;
 #[cfg(test)]
 mod registrar_tests;
@@ -69,6 +70,8 @@ pub struct Shared {
     api_base: String,
     /// Set when the server stops: new calls get 503 while the calls in progress drain.
     draining: std::sync::atomic::AtomicBool,
+    /// Writes finished calls, keeping and retrying the ones the store refuses.
+    records: Arc<records::RecordWriter>,
 }
 
 impl Shared {
@@ -235,6 +238,12 @@ pub async fn serve(
         config.paths.watch_dialplans_seconds.max(0.0),
     ));
     let prompts = Arc::new(PromptCache::new(config.paths.prompts.clone()));
+    let records = Arc::new(records::RecordWriter::new(
+        Arc::clone(&store),
+        Arc::clone(&live),
+        Arc::clone(&metrics),
+    ));
+    records.spawn_retry();
     let shared = Arc::new(Shared {
         asr,
         agents: Arc::clone(&agents),
@@ -257,6 +266,7 @@ pub async fn serve(
         metrics: Arc::clone(&metrics),
         store: Arc::clone(&store),
         draining: std::sync::atomic::AtomicBool::new(false),
+        records: Arc::clone(&records),
         config,
     });
     let app = crate::http::router(crate::http::AppState {
@@ -330,6 +340,16 @@ async fn drain(shared: &Arc<Shared>) {
         }
         // Each call sends its BYE and writes its record before leaving the live view.
         wait_empty(Duration::from_secs(5)).await;
+    }
+    let records = Arc::clone(&shared.records);
+    let unsaved = tokio::task::spawn_blocking(move || records.retry())
+        .await
+        .unwrap_or(0);
+    if unsaved > 0 {
+        tracing::error!(
+            unsaved,
+            "stopping with call records the database still refuses"
+        );
     }
     tracing::info!(calls = shared.call_tasks(), "stopped");
 }

@@ -749,23 +749,10 @@ impl CallTask {
                 utterances: std::mem::take(&mut self.utterances),
             },
         };
-        let store = Arc::clone(&self.sh.store);
-        let live = Arc::clone(&self.sh.live);
-        let id = self.id.clone();
         // The record is written before the call leaves the live view, so the API always
-        // shows it in one place or the other.
-        let _ = tokio::task::spawn_blocking(move || {
-            match store.lock() {
-                Ok(mut s) => {
-                    if let Err(e) = s.record_call(&record) {
-                        tracing::error!("call {} not stored: {e}", record.id);
-                    }
-                }
-                Err(_) => tracing::error!("store lock poisoned; call {} not stored", record.id),
-            }
-            live.remove(&id);
-        })
-        .await;
+        // shows it in one place or the other (a refused record stays there and is retried).
+        let records = Arc::clone(&self.sh.records);
+        let _ = tokio::task::spawn_blocking(move || records.write(record)).await;
         if let Some(path) = transcribe {
             super::message_text::spawn(
                 Arc::clone(&self.sh),
