@@ -14,6 +14,8 @@ pub struct LiveCall {
     pub sip_call_id: String,
     /// Caller (SIP From URI).
     pub caller: String,
+    /// How the caller came in: `sip`, or `webrtc` for the `/phone` page.
+    pub channel: String,
     /// Dialplan name.
     pub dialplan: String,
     /// `ivr`, `ringing_agent`, `bridged`, `message`.

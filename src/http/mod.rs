@@ -9,6 +9,7 @@
 //!  /operator                             role_pages.rs: behind its roles
 //!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
 //!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
+//!  /phone, /phone/lines, /ws/phone       phone.rs: the public web phone (no login)
 //! ```
 //! Owns routing, authentication ([`auth`]: the [`Authenticated`] extractor) and turning errors
 //! into responses ([`ApiError`]). Must not hold call logic: it reads the live registry, the hub
@@ -21,6 +22,7 @@ mod console;
 mod error;
 mod login;
 mod pages;
+mod phone;
 mod role_pages;
 mod supervisor;
 pub mod ws_agent;
@@ -57,6 +59,8 @@ pub struct AppState {
     pub plans: Arc<crate::plans::PlanCache>,
     /// Prompt audio as calls play it (dropped from the cache when a prompt is replaced).
     pub prompts: Arc<crate::media::PromptCache>,
+    /// The `/phone` gateway; `None`: no web phone (the routes answer 404).
+    pub phone: Option<Arc<crate::phone::PhoneGateway>>,
 }
 
 /// Builds the router. Serve it with
@@ -77,6 +81,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agents", get(agents_api::snapshot))
         .route("/operator", get(role_pages::operator))
         .merge(console::routes())
+        .merge(phone::routes())
         .with_state(state)
 }
 

@@ -1,0 +1,244 @@
+//! A caller calls the support line from the `/phone` page in headless Chromium. The page talks
+//! WebRTC to the server's gateway, which calls the server's own SIP address: the call runs the
+//! same engine, speech recognition and hand-off as a SIP phone's, and is stored with channel
+//! `webrtc`.
+//!
+//! One server, two Chromium launches: a silent microphone that uses the keypad (welcome prompt
+//! heard, 1 → billing, "Talk to a person" → zero_out), then a microphone that says "I want to
+//! talk to a real person" (→ human_request, through whisper).
+//!
+//! Needs chromium, node (tests/browser/node_modules), espeak-ng, sox and the speech model:
+//! `scripts/setup.sh`, `make model`. Run alone with `cargo test --test web_phone -- --nocapture`.
+
+mod common;
+
+use common::browser::{self, screenshot_dir};
+use common::server::{serial, ServerOptions, TestServer};
+use common::sipp::run_tool;
+use common::speech::model_available;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const SEC: Duration = Duration::from_secs(1);
+
+/// A 48 kHz mono WAV of digital silence (Chromium loops its fake microphone file).
+fn silent_wav(dir: &Path) -> PathBuf {
+    let out = dir.join("silence.48k.wav");
+    run_tool(
+        Command::new("sox")
+            .args(["-n", "-r", "48000", "-c", "1", "-b", "16", "-e", "signed"])
+            .arg(&out)
+            .args(["trim", "0", "3"]),
+    );
+    out
+}
+
+/// espeak-ng `text` as a 48 kHz WAV with 1 s of silence before and 2 s after it: looped, the
+/// caller says it again every few seconds, with pauses the endpointer can end utterances on.
+fn spoken_wav(dir: &Path, text: &str) -> PathBuf {
+    let raw = dir.join("spoken.espeak.wav");
+    let out = dir.join("spoken.48k.wav");
+    run_tool(
+        Command::new("espeak-ng")
+            .args(["-v", "en-us", "-s", "150", "-w"])
+            .arg(&raw)
+            .arg(text),
+    );
+    run_tool(
+        Command::new("sox")
+            .arg(&raw)
+            .args(["-r", "48000", "-c", "1", "-b", "16", "-e", "signed"])
+            .arg(&out)
+            .args(["pad", "1", "2"]),
+    );
+    out
+}
+
+fn run_page(server: &TestServer, mode: &str, mic: &Path) -> Value {
+    let env = vec![
+        ("BASE", format!("http://127.0.0.1:{}", server.http_port)),
+        ("MODE", mode.to_string()),
+        ("MIC_WAV", mic.display().to_string()),
+    ];
+    let started = Instant::now();
+    let r = browser::run_script("phone_call.js", &env, Duration::from_secs(150));
+    eprintln!(
+        "phone_call.js MODE={mode}: {:.1} s\n{}",
+        started.elapsed().as_secs_f64(),
+        serde_json::to_string_pretty(&r).unwrap_or_default()
+    );
+    assert!(
+        r.get("error").is_none(),
+        "the /phone page failed in MODE={mode}: {}\npage: {r:#}\nserver log:\n{}",
+        r["error"],
+        server.log()
+    );
+    r
+}
+
+/// The stored record of `call_id`, once the call has ended.
+fn stored(server: &TestServer, call_id: &str) -> Value {
+    server
+        .wait_for(20 * SEC, |s| {
+            s.call(call_id).filter(|c| c["ended_at_ms"].is_i64())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "call {call_id} was never stored; live: {:?}\n{}",
+                server.live_calls(),
+                server.log()
+            )
+        })
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_by_voice() {
+    let _g = serial();
+    browser::require_browser();
+    if !model_available() {
+        return;
+    }
+    let server = TestServer::start(ServerOptions {
+        max_wait_seconds: 30.0,
+        ..Default::default()
+    });
+    let (code, page) = server.get_anon("/phone");
+    assert_eq!(code, 200, "GET /phone: {page}");
+    assert!(page.contains("Talk to a person") && page.contains("/phone/phone.js"));
+    let dir = tempfile::tempdir().unwrap();
+
+    // ---- 1. keypad and the person button, silent microphone ----
+    let r = run_page(&server, "keys", &silent_wav(dir.path()));
+    let lines = strings(&r["lines"]);
+    assert!(
+        lines.contains(&"support".to_string()) && lines.contains(&"support_zh".to_string()),
+        "the line selector lists the plans: {lines:?}"
+    );
+    assert_eq!(r["selected_line"], "support");
+    let call_id = r["call_id"].as_str().unwrap_or_default().to_string();
+    assert!(!call_id.is_empty(), "the page learned its call id: {r:#}");
+    assert_eq!(r["zero_out"], "0", "the plan's zero-out key reached the page");
+    // The welcome prompt reached the browser: RTP decoded with audio energy.
+    let welcome = &r["welcome_stats"];
+    assert!(
+        welcome["packets"].as_u64().unwrap_or(0) > 50,
+        "packets received during the welcome prompt: {welcome}"
+    );
+    assert!(
+        welcome["energy"].as_f64().unwrap_or(0.0) > 0.0,
+        "the welcome prompt has audio energy in the browser: {welcome}"
+    );
+    assert_eq!(welcome["codec"], "audio/PCMU");
+    assert!(welcome["outbound_packets"].as_u64().unwrap_or(0) > 0, "the microphone is sent");
+    // What the screenshot shows.
+    let el = &r["elements"];
+    for key in ["call", "hangup", "human", "status", "keypad"] {
+        assert_eq!(el[key], true, "#{key} is visible on /phone: {el}");
+    }
+    assert_eq!(el["human_text"], "Talk to a person");
+    assert_eq!(el["human_enabled"], true, "the person button works in a call");
+    assert_eq!(el["status_text"], "Connected");
+    assert_eq!(el["call_id_text"], call_id.as_str(), "the call id is shown");
+    assert_eq!(
+        strings(&el["keys"]),
+        ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"]
+    );
+    let shot = screenshot_dir().join("phone.png");
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+        "{} was written",
+        shot.display()
+    );
+    // Keypad 1 at the menu → billing; the person button → zero-out.
+    assert_eq!(r["billing"]["node"], "billing", "{r:#}");
+    assert_eq!(r["handed_over"]["reason"], "zero_out", "{r:#}");
+    assert_eq!(strings(&r["dtmf_sent"]), ["1", "0"]);
+    // Nobody staffs the queue in this test: the line offers a message at once, and says so.
+    let words = match r["handed_over"]["state"].as_str() {
+        Some("message") => "leave a message",
+        Some("queued") => "In the queue",
+        _ => "person",
+    };
+    assert!(
+        r["status_handed_over"]
+            .as_str()
+            .is_some_and(|s| s.contains(words)),
+        "the page says where the caller is ({words}): {}",
+        r["status_handed_over"]
+    );
+    assert_eq!(r["status_after"], "Call ended: you hung up");
+    let call = stored(&server, &call_id);
+    assert_eq!(call["channel"], "webrtc", "{call:#}");
+    assert_eq!(call["outcome"], "transfer", "{call:#}");
+    assert_eq!(call["reason"], "zero_out", "{call:#}");
+    let path = strings(&call["path"]);
+    assert!(path.contains(&"billing".to_string()), "path {path:?}");
+    assert_eq!(call["dtmf"], "10", "the keys arrived as RFC 4733 events: {call:#}");
+
+    // ---- 2. asking for a real person, out loud ----
+    let clip = spoken_wav(dir.path(), "I want to talk to a real person");
+    let r = run_page(&server, "speech", &clip);
+    let call_id = r["call_id"].as_str().unwrap_or_default().to_string();
+    assert_eq!(r["handed_over"]["reason"], "human_request", "{r:#}");
+    let call = stored(&server, &call_id);
+    assert_eq!(call["channel"], "webrtc");
+    assert_eq!(call["outcome"], "transfer");
+    assert_eq!(call["reason"], "human_request", "{call:#}");
+    assert!(
+        call["utterances"]
+            .as_array()
+            .is_some_and(|u| u.iter().any(|t| t["text"]
+                .as_str()
+                .is_some_and(|s| s.to_lowercase().contains("person")))),
+        "whisper heard the caller ask for a person: {}",
+        call["utterances"]
+    );
+    // Every web call is over on the server too: no half-open call is left.
+    assert!(
+        server.wait_active(0, 10 * SEC),
+        "calls left: {:?}",
+        server.live_calls()
+    );
+}
+
+/// The status of a WebSocket handshake on `/ws/phone?line=LINE` sent with `origin`.
+fn upgrade_status(server: &TestServer, origin: &str, line: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", server.http_port)).unwrap();
+    s.set_read_timeout(Some(5 * SEC)).unwrap();
+    let req = format!(
+        "GET /ws/phone?line={line} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\n\
+         Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: {origin}\r\n\r\n",
+        server.http_port
+    );
+    s.write_all(req.as_bytes()).unwrap();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n])
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn phone_socket_refuses_other_sites_and_bad_lines() {
+    let _g = serial();
+    let server = TestServer::start(ServerOptions::default());
+    let own = format!("http://127.0.0.1:{}", server.http_port);
+    assert_eq!(upgrade_status(&server, "http://evil.example", "support"), 403);
+    assert_eq!(upgrade_status(&server, &own, "..%2Fetc"), 400);
+    assert_eq!(upgrade_status(&server, &own, "support"), 101);
+    let (code, lines) = server.get_anon("/phone/lines");
+    assert_eq!(code, 200);
+    assert!(lines.contains("support_zh"), "{lines}");
+}
