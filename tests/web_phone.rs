@@ -4,8 +4,9 @@
 //! `webrtc`.
 //!
 //! One server, two Chromium launches: a silent microphone that uses the keypad (welcome prompt
-//! heard, 1 → billing, "Talk to a person" → zero_out), then a microphone that says "I want to
-//! talk to a real person" (→ human_request, through whisper).
+//! heard, 1 → billing, "Talk to a person" → zero_out, the caller hangs up), then a microphone
+//! that says "I want to talk to a real person" (→ human_request, through whisper; the line
+//! hangs up after the message and the page learns it).
 //!
 //! Needs chromium, node (tests/browser/node_modules), espeak-ng, sox and the speech model:
 //! `scripts/setup.sh`, `make model`. Run alone with `cargo test --test web_phone -- --nocapture`.
@@ -107,7 +108,7 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
         return;
     }
     let server = TestServer::start(ServerOptions {
-        max_wait_seconds: 30.0,
+        message_max_seconds: 3.0,
         ..Default::default()
     });
     let (code, page) = server.get_anon("/phone");
@@ -188,6 +189,11 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     let r = run_page(&server, "speech", &clip);
     let call_id = r["call_id"].as_str().unwrap_or_default().to_string();
     assert_eq!(r["handed_over"]["reason"], "human_request", "{r:#}");
+    // The line ended this call (after the message): the page was told, its media closed.
+    assert_eq!(r["ended"]["why"], "the line ended the call", "{r:#}");
+    assert_eq!(r["status_after"], "Call ended: the line ended the call");
+    assert_eq!(r["pc_state"], "closed");
+    assert_eq!(r["hangup_enabled"], false);
     let call = stored(&server, &call_id);
     assert_eq!(call["channel"], "webrtc");
     assert_eq!(call["outcome"], "transfer");

@@ -5,7 +5,8 @@
 // prompt, the screenshot `phone.png` in the call, press 1 on the keypad once the menu asks,
 // see the billing node, press "Talk to a person", see the hand-over, hang up.
 // MODE=speech: Call and let the microphone (a looped clip asking for a real person) talk until
-// the line hands the caller over; then hang up.
+// the line hands the caller over; nobody staffs the queue, so after the message the line hangs
+// up, and the page must say so.
 //
 // Environment: BASE, MODE, MIC_WAV, SCREENSHOT_DIR.
 'use strict';
@@ -101,7 +102,11 @@ const visible = async (page, sel) => page.locator(sel).isVisible();
       result.handed_over = await waitState(page, { reason: true }, 60000);
       result.status_handed_over = await page.textContent('#status');
       result.final_stats = await page.evaluate(inboundStats);
-      await page.click('#btn-hangup');
+      // This time the line hangs up (after the message): the page must learn it.
+      await page.waitForFunction(() => window.phone.phase === 'ended', null, { timeout: 60000 });
+      result.ended = await page.evaluate(() => window.phone.events.filter((m) => m.type === 'ended').pop() || null);
+      result.pc_state = await page.evaluate(() => window.phone.pc && window.phone.pc.connectionState);
+      result.hangup_enabled = await page.isEnabled('#btn-hangup');
     }
     result.status_after = (await page.textContent('#status')).trim();
     result.states = await page.evaluate(() => window.phone.events.filter((m) => m.type === 'state'));
