@@ -96,7 +96,11 @@ fn stored(server: &TestServer, call_id: &str) -> Value {
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -126,7 +130,10 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     assert_eq!(r["selected_line"], "support");
     let call_id = r["call_id"].as_str().unwrap_or_default().to_string();
     assert!(!call_id.is_empty(), "the page learned its call id: {r:#}");
-    assert_eq!(r["zero_out"], "0", "the plan's zero-out key reached the page");
+    assert_eq!(
+        r["zero_out"], "0",
+        "the plan's zero-out key reached the page"
+    );
     // The welcome prompt reached the browser: RTP decoded with audio energy.
     let welcome = &r["welcome_stats"];
     assert!(
@@ -138,14 +145,20 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
         "the welcome prompt has audio energy in the browser: {welcome}"
     );
     assert_eq!(welcome["codec"], "audio/PCMU");
-    assert!(welcome["outbound_packets"].as_u64().unwrap_or(0) > 0, "the microphone is sent");
+    assert!(
+        welcome["outbound_packets"].as_u64().unwrap_or(0) > 0,
+        "the microphone is sent"
+    );
     // What the screenshot shows.
     let el = &r["elements"];
     for key in ["call", "hangup", "human", "status", "keypad"] {
         assert_eq!(el[key], true, "#{key} is visible on /phone: {el}");
     }
     assert_eq!(el["human_text"], "Talk to a person");
-    assert_eq!(el["human_enabled"], true, "the person button works in a call");
+    assert_eq!(
+        el["human_enabled"], true,
+        "the person button works in a call"
+    );
     assert_eq!(el["status_text"], "Connected");
     assert_eq!(el["call_id_text"], call_id.as_str(), "the call id is shown");
     assert_eq!(
@@ -154,7 +167,9 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     );
     let shot = screenshot_dir().join("phone.png");
     assert!(
-        std::fs::metadata(&shot).map(|m| m.len() > 10_000).unwrap_or(false),
+        std::fs::metadata(&shot)
+            .map(|m| m.len() > 10_000)
+            .unwrap_or(false),
         "{} was written",
         shot.display()
     );
@@ -182,7 +197,10 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     assert_eq!(call["reason"], "zero_out", "{call:#}");
     let path = strings(&call["path"]);
     assert!(path.contains(&"billing".to_string()), "path {path:?}");
-    assert_eq!(call["dtmf"], "10", "the keys arrived as RFC 4733 events: {call:#}");
+    assert_eq!(
+        call["dtmf"], "10",
+        "the keys arrived as RFC 4733 events: {call:#}"
+    );
 
     // ---- 2. asking for a real person, out loud ----
     let clip = spoken_wav(dir.path(), "I want to talk to a real person");
@@ -241,7 +259,10 @@ fn phone_socket_refuses_other_sites_and_bad_lines() {
     let _g = serial();
     let server = TestServer::start(ServerOptions::default());
     let own = format!("http://127.0.0.1:{}", server.http_port);
-    assert_eq!(upgrade_status(&server, "http://evil.example", "support"), 403);
+    assert_eq!(
+        upgrade_status(&server, "http://evil.example", "support"),
+        403
+    );
     assert_eq!(upgrade_status(&server, &own, "..%2Fetc"), 400);
     assert_eq!(upgrade_status(&server, &own, "support"), 101);
     let (code, lines) = server.get_anon("/phone/lines");

@@ -37,7 +37,9 @@ pub fn routes() -> Router<AppState> {
 fn gateway_of(s: &AppState) -> Result<Arc<crate::phone::PhoneGateway>, ApiError> {
     match &s.phone {
         Some(g) if g.enabled => Ok(Arc::clone(g)),
-        _ => Err(ApiError::Missing("no web phone on this server ([phone] enabled = false)")),
+        _ => Err(ApiError::Missing(
+            "no web phone on this server ([phone] enabled = false)",
+        )),
     }
 }
 

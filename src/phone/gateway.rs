@@ -12,8 +12,7 @@ use super::ws::{self as proto, FromPage, ToPage};
 use super::{PhoneGateway, CHANNEL_HEADER, CHANNEL_WEBRTC};
 use crate::server::agent_leg::{AgentLeg, LegEvent};
 use crate::sip::{
-    new_branch, new_call_id, new_tag, parse, LocalVia, Method, NameAddr, RequestBuilder,
-    SipMessage,
+    new_branch, new_call_id, new_tag, parse, LocalVia, Method, NameAddr, RequestBuilder, SipMessage,
 };
 use crate::webrtc::{MediaPeer, PeerEvent};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
@@ -111,7 +110,8 @@ pub async fn run(gw: Arc<PhoneGateway>, mut ws: WebSocket, line: String) {
 }
 
 async fn send(ws: &mut WebSocket, frame: &ToPage) -> Result<(), axum::Error> {
-    ws.send(Message::Text(Utf8Bytes::from(frame.to_text()))).await
+    ws.send(Message::Text(Utf8Bytes::from(frame.to_text())))
+        .await
 }
 
 /// Tells the page why there is no call, and closes the socket.
@@ -249,7 +249,7 @@ impl WebCall {
         }
     }
 
-    async fn to_page(&mut self, frame: &ToPage) {
+    async fn tell_page(&mut self, frame: &ToPage) {
         if self.ws_open && send(&mut self.ws, frame).await.is_err() {
             self.ws_open = false;
             self.end("the page was closed").await;
@@ -314,7 +314,11 @@ impl WebCall {
         let me = format!("sip:{user}@{host}:{}", via.port);
         let invite = RequestBuilder::new(Method::Invite, &uri)
             .via(&via.host, via.port, &via.transport, &new_branch())
-            .from(NameAddr::new(&me).with_display("Web caller").with_tag(new_tag()))
+            .from(
+                NameAddr::new(&me)
+                    .with_display("Web caller")
+                    .with_tag(new_tag()),
+            )
             .to(NameAddr::new(&uri))
             .call_id(new_call_id(&host))
             .cseq(1)
@@ -324,7 +328,10 @@ impl WebCall {
             .build()?;
         let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite);
         sip.send_to(&bytes, target).await?;
-        tracing::info!(sip_call_id = leg.call_id(), "web call: INVITE sent to {uri}");
+        tracing::info!(
+            sip_call_id = leg.call_id(),
+            "web call: INVITE sent to {uri}"
+        );
         self.sip = Some(sip);
         self.rtp = Some(rtp);
         self.leg = Some(leg);
@@ -382,17 +389,10 @@ impl WebCall {
                 let r = crate::server::rand_u32();
                 self.media = Some(LineMedia::new(&n, r, r as u16, r.rotate_left(16)));
                 self.phase = Phase::InCall;
-                let sip_call_id = self.leg.as_ref().map(|l| l.call_id().to_string());
-                self.call_id = self
-                    .gw
-                    .live
-                    .all()
-                    .into_iter()
-                    .find(|c| Some(&c.sip_call_id) == sip_call_id.as_ref())
-                    .map(|c| c.id);
+                self.call_id = self.find_call_id();
                 let call_id = self.call_id.clone().unwrap_or_default();
                 tracing::info!(call = %call_id, "web call: the line answered");
-                self.to_page(&ToPage::Connected { call_id }).await;
+                self.tell_page(&ToPage::Connected { call_id }).await;
                 self.report_state().await;
             }
             LegEvent::Failed(status) => {
@@ -413,8 +413,24 @@ impl WebCall {
         }
     }
 
+    /// The id the server gave the call our INVITE started (by its SIP Call-ID).
+    fn find_call_id(&self) -> Option<String> {
+        let sip_call_id = self.leg.as_ref()?.call_id();
+        self.gw
+            .live
+            .all()
+            .into_iter()
+            .find(|c| c.sip_call_id == sip_call_id)
+            .map(|c| c.id)
+    }
+
     /// Tells the page where its call is, when that changed.
     async fn report_state(&mut self) {
+        if self.call_id.is_none() {
+            // Not seen at the answer (it always is: the call task registers before it answers);
+            // look again rather than never report.
+            self.call_id = self.find_call_id();
+        }
         let Some(id) = &self.call_id else {
             return;
         };
@@ -425,7 +441,7 @@ impl WebCall {
         if self.last_state.as_ref() != Some(&now) {
             self.last_state = Some(now.clone());
             let (state, node, reason) = now;
-            self.to_page(&ToPage::State {
+            self.tell_page(&ToPage::State {
                 state,
                 node,
                 reason,

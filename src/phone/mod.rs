@@ -54,7 +54,12 @@ pub fn gateway_ip(sip_bind: SocketAddr) -> IpAddr {
 
 /// Whether an INVITE is the gateway's: it carries `X-Humanline-Channel: webrtc` **and** came
 /// over UDP from the gateway's own address, so a SIP peer elsewhere cannot claim the channel.
-pub fn is_gateway_invite(invite: &Request, source: SocketAddr, udp: bool, sip_bind: SocketAddr) -> bool {
+pub fn is_gateway_invite(
+    invite: &Request,
+    source: SocketAddr,
+    udp: bool,
+    sip_bind: SocketAddr,
+) -> bool {
     udp && source.ip() == gateway_ip(sip_bind)
         && invite
             .headers
@@ -104,10 +109,7 @@ impl PhoneGateway {
         live: Arc<LiveCalls>,
     ) -> PhoneGateway {
         let ip = gateway_ip(sip_addr);
-        let media_ip = config
-            .public_host()
-            .parse()
-            .unwrap_or(config.sip.bind.ip());
+        let media_ip = config.public_host().parse().unwrap_or(config.sip.bind.ip());
         PhoneGateway {
             sip_target: SocketAddr::new(ip, sip_addr.port()),
             ip,
@@ -173,8 +175,16 @@ mod tests {
         let own: SocketAddr = "127.0.0.1:40000".parse().unwrap();
         let other: SocketAddr = "192.0.2.7:5060".parse().unwrap();
         assert!(is_gateway_invite(&invite(Some("webrtc")), own, true, bind));
-        assert!(!is_gateway_invite(&invite(Some("webrtc")), other, true, bind));
-        assert!(!is_gateway_invite(&invite(Some("webrtc")), own, false, bind), "TCP");
+        assert!(!is_gateway_invite(
+            &invite(Some("webrtc")),
+            other,
+            true,
+            bind
+        ));
+        assert!(
+            !is_gateway_invite(&invite(Some("webrtc")), own, false, bind),
+            "TCP"
+        );
         assert!(!is_gateway_invite(&invite(None), own, true, bind));
         assert!(!is_gateway_invite(&invite(Some("sip")), own, true, bind));
     }

@@ -134,7 +134,10 @@ mod tests {
         assert_eq!(pkts.len(), 4);
         let views: Vec<_> = pkts.iter().map(|p| parse_rtp(p).unwrap()).collect();
         assert!(views.iter().all(|v| v.payload_type == 101));
-        assert!(views.iter().all(|v| v.timestamp == 8160), "one event, one timestamp");
+        assert!(
+            views.iter().all(|v| v.timestamp == 8160),
+            "one event, one timestamp"
+        );
         assert!(views[0].marker && !views[1].marker);
         let seqs: Vec<u16> = views.iter().map(|v| v.sequence).collect();
         assert_eq!(seqs, vec![101, 102, 103, 104]);
@@ -142,7 +145,10 @@ mod tests {
         for v in &views[1..] {
             assert_eq!(v.payload[0], 1, "event 1");
             assert_eq!(v.payload[1] & 0x80, 0x80, "E bit");
-            assert_eq!(u16::from_be_bytes([v.payload[2], v.payload[3]]), DIGIT_SAMPLES);
+            assert_eq!(
+                u16::from_be_bytes([v.payload[2], v.payload[3]]),
+                DIGIT_SAMPLES
+            );
         }
         // The server's own receiver reads exactly one key from them.
         let mut rx = Rfc4733Receiver::new();
@@ -152,7 +158,9 @@ mod tests {
             .collect();
         assert_eq!(keys, vec!['1']);
         // Audio after the key goes on past the event, as a new talkspurt.
-        let after = parse_rtp(m.audio_packet(&[0xFF; 160])).unwrap().to_owned_fields();
+        let after = parse_rtp(m.audio_packet(&[0xFF; 160]))
+            .unwrap()
+            .to_owned_fields();
         assert_eq!(after, (0, true, 105, 8160 + u32::from(DIGIT_SAMPLES)));
     }
 
@@ -189,7 +197,8 @@ mod tests {
         let pkt = m.audio_packet(&loud).to_vec();
         let v = parse_rtp(&pkt).unwrap();
         assert_eq!(v.payload_type, 8);
-        assert_eq!(v.payload[0], crate::media::linear_to_alaw(8000));
+        let through_ulaw = crate::media::ulaw_to_linear(loud[0]);
+        assert_eq!(v.payload[0], crate::media::linear_to_alaw(through_ulaw));
         let mut out = [0u8; MAX_FRAME];
         assert_eq!(m.from_line(&pkt, &mut out), Some(160));
         let back = crate::media::ulaw_to_linear(out[0]);
@@ -205,7 +214,12 @@ mod tests {
 
     impl Fields for crate::media::RtpView<'_> {
         fn to_owned_fields(&self) -> (u8, bool, u16, u32) {
-            (self.payload_type, self.marker, self.sequence, self.timestamp)
+            (
+                self.payload_type,
+                self.marker,
+                self.sequence,
+                self.timestamp,
+            )
         }
     }
 }

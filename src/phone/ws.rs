@@ -137,7 +137,9 @@ mod tests {
     #[test]
     fn answer_carries_the_sdp_and_hangup_needs_nothing() {
         let msg = serde_json::json!({"type":"answer","sdp":"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n"});
-        assert!(matches!(parse(&msg.to_string()), Ok(FromPage::Answer { sdp }) if sdp.starts_with("v=0")));
+        assert!(
+            matches!(parse(&msg.to_string()), Ok(FromPage::Answer { sdp }) if sdp.starts_with("v=0"))
+        );
         assert_eq!(parse(r#"{"type":"hangup","x":1}"#), Ok(FromPage::Hangup));
     }
 
@@ -147,8 +149,14 @@ mod tests {
         assert!(matches!(parse("[1]"), Err(FrameError::NotJson(_))));
         assert_eq!(parse(r#"{"sdp":"v=0"}"#), Err(FrameError::NoType));
         assert_eq!(parse(r#"{"type":"answer"}"#), Err(FrameError::NotSdp));
-        assert_eq!(parse(r#"{"type":"answer","sdp":"hello"}"#), Err(FrameError::NotSdp));
-        assert_eq!(parse(r#"{"type":"answer","sdp":7}"#), Err(FrameError::NotSdp));
+        assert_eq!(
+            parse(r#"{"type":"answer","sdp":"hello"}"#),
+            Err(FrameError::NotSdp)
+        );
+        assert_eq!(
+            parse(r#"{"type":"answer","sdp":7}"#),
+            Err(FrameError::NotSdp)
+        );
         assert_eq!(
             parse(r#"{"type":"dial","to":"sip:x@y"}"#),
             Err(FrameError::UnknownType("dial".into()))
@@ -173,8 +181,12 @@ mod tests {
             .to_text(),
         )
         .unwrap();
-        assert_eq!((v["type"].as_str(), v["zero_out"].as_str()), (Some("offer"), Some("0")));
-        let v: Value = serde_json::from_str(&ToPage::Ended { why: "busy".into() }.to_text()).unwrap();
+        assert_eq!(
+            (v["type"].as_str(), v["zero_out"].as_str()),
+            (Some("offer"), Some("0"))
+        );
+        let v: Value =
+            serde_json::from_str(&ToPage::Ended { why: "busy".into() }.to_text()).unwrap();
         assert_eq!(v["type"], "ended");
         let v: Value = serde_json::from_str(
             &ToPage::State {
@@ -185,7 +197,10 @@ mod tests {
             .to_text(),
         )
         .unwrap();
-        assert_eq!((v["type"].as_str(), v["reason"].as_str()), (Some("state"), Some("zero_out")));
+        assert_eq!(
+            (v["type"].as_str(), v["reason"].as_str()),
+            (Some("state"), Some("zero_out"))
+        );
     }
 
     #[test]

@@ -9,7 +9,6 @@
 use super::agent_leg::{self, AgentLeg, LegEvent};
 use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
-use crate::plans::LoadedPlan;
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
 use super::Shared;
@@ -20,6 +19,7 @@ use crate::media::{
     hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
 };
+use crate::plans::LoadedPlan;
 use crate::sip::{
     bye_for_dialog, new_tag, response_to, sdp, Dialog, LocalVia, Method, Request, Response, Sdp,
     SipMessage,
