@@ -233,11 +233,16 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     );
 }
 
-/// The status of a WebSocket handshake on `/ws/phone?line=LINE` sent with `origin`.
-fn upgrade_status(server: &TestServer, origin: &str, line: &str) -> u16 {
-    use std::io::{Read, Write};
+/// A WebSocket handshake on `/ws/phone?line=LINE` sent with `origin`: the status, and the
+/// socket (for reading the server's frames) when it was accepted.
+fn ws_connect(
+    server: &TestServer,
+    origin: &str,
+    line: &str,
+) -> (u16, std::io::BufReader<std::net::TcpStream>) {
+    use std::io::{BufRead, Write};
     let mut s = std::net::TcpStream::connect(("127.0.0.1", server.http_port)).unwrap();
-    s.set_read_timeout(Some(5 * SEC)).unwrap();
+    s.set_read_timeout(Some(10 * SEC)).unwrap();
     let req = format!(
         "GET /ws/phone?line={line} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nUpgrade: websocket\r\n\
          Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
@@ -245,26 +250,103 @@ fn upgrade_status(server: &TestServer, origin: &str, line: &str) -> u16 {
         server.http_port
     );
     s.write_all(req.as_bytes()).unwrap();
-    let mut buf = [0u8; 64];
-    let n = s.read(&mut buf).unwrap_or(0);
-    String::from_utf8_lossy(&buf[..n])
+    let mut r = std::io::BufReader::new(s);
+    let mut status_line = String::new();
+    r.read_line(&mut status_line).unwrap();
+    let status = status_line
         .split(' ')
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
+        .unwrap_or(0);
+    loop {
+        let mut l = String::new();
+        if r.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+            break;
+        }
+    }
+    (status, r)
+}
+
+/// The next text frame from the server (unmasked, not fragmented), as JSON.
+fn ws_json(r: &mut std::io::BufReader<std::net::TcpStream>) -> Value {
+    use std::io::Read;
+    let mut head = [0u8; 2];
+    r.read_exact(&mut head).expect("a WebSocket frame");
+    assert_eq!(head[0], 0x81, "a final text frame");
+    let len = match head[1] & 0x7F {
+        126 => {
+            let mut b = [0u8; 2];
+            r.read_exact(&mut b).unwrap();
+            u64::from(u16::from_be_bytes(b))
+        }
+        127 => {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b).unwrap();
+            u64::from_be_bytes(b)
+        }
+        n => u64::from(n),
+    };
+    let mut body = vec![0u8; len as usize];
+    r.read_exact(&mut body).unwrap();
+    serde_json::from_slice(&body).expect("JSON text frame")
 }
 
 #[test]
-fn phone_socket_refuses_other_sites_and_bad_lines() {
+fn phone_socket_refuses_other_sites_bad_lines_and_calls_over_the_cap() {
     let _g = serial();
-    let server = TestServer::start(ServerOptions::default());
+    let server = TestServer::start(ServerOptions {
+        extra_toml: "[phone]\nmax_calls = 1\n".into(),
+        ..Default::default()
+    });
     let own = format!("http://127.0.0.1:{}", server.http_port);
+    assert_eq!(ws_connect(&server, "http://evil.example", "support").0, 403);
+    assert_eq!(ws_connect(&server, &own, "..%2Fetc").0, 400);
+    // An unknown line is told so, in words, and the socket closes.
+    let (status, mut s) = ws_connect(&server, &own, "no_such_line");
+    assert_eq!(status, 101);
+    let v = ws_json(&mut s);
     assert_eq!(
-        upgrade_status(&server, "http://evil.example", "support"),
-        403
+        (v["type"].as_str(), v["why"].as_str()),
+        (Some("ended"), Some("this line does not exist"))
     );
-    assert_eq!(upgrade_status(&server, &own, "..%2Fetc"), 400);
-    assert_eq!(upgrade_status(&server, &own, "support"), 101);
+    // The first web call gets the server's WebRTC offer with the plan's zero-out key ...
+    let (status, mut first) = ws_connect(&server, &own, "support");
+    assert_eq!(status, 101);
+    let offer = ws_json(&mut first);
+    assert_eq!(offer["type"], "offer", "{offer}");
+    assert_eq!(offer["zero_out"], "0");
+    let sdp = offer["sdp"].as_str().unwrap_or_default();
+    assert!(
+        sdp.contains("a=rtpmap:0 PCMU/8000") && sdp.contains("telephone-event/8000"),
+        "{sdp}"
+    );
+    // ... a second one, over `[phone] max_calls = 1`, hears the line is busy.
+    let (status, mut second) = ws_connect(&server, &own, "support");
+    assert_eq!(status, 101);
+    let v = ws_json(&mut second);
+    assert_eq!(
+        (v["type"].as_str(), v["why"].as_str()),
+        (Some("ended"), Some("busy, try again later"))
+    );
+    // A frame the gateway cannot use gets an error frame, not a closed socket.
+    {
+        use std::io::Write;
+        let payload = b"not json";
+        let mask = [1u8, 2, 3, 4];
+        let mut frame = vec![0x81, 0x80 | payload.len() as u8];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+        first.get_mut().write_all(&frame).unwrap();
+    }
+    let v = ws_json(&mut first);
+    assert_eq!(v["type"], "error", "{v}");
+    // When that caller leaves, the place is free again.
+    drop(first);
+    let freed = server.wait_for(5 * SEC, |s| {
+        let (status, mut again) = ws_connect(s, &own, "support");
+        (status == 101 && ws_json(&mut again)["type"] == "offer").then_some(())
+    });
+    assert!(freed.is_some(), "the web call's place was not given back");
     let (code, lines) = server.get_anon("/phone/lines");
     assert_eq!(code, 200);
     assert!(lines.contains("support_zh"), "{lines}");
