@@ -213,6 +213,14 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     assert_eq!(r["pc_state"], "closed");
     assert_eq!(r["hangup_enabled"], false);
     let call = stored(&server, &call_id);
+    let heard: Vec<&str> = call["utterances"]
+        .as_array()
+        .map(|u| u.iter().filter_map(|t| t["text"].as_str()).collect())
+        .unwrap_or_default();
+    eprintln!(
+        "heard on the spoken call: {heard:?}; signals {}",
+        call["signals"]
+    );
     assert_eq!(call["channel"], "webrtc");
     assert_eq!(call["outcome"], "transfer");
     assert_eq!(call["reason"], "human_request", "{call:#}");

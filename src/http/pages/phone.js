@@ -115,7 +115,12 @@
       }
     };
     try {
-      phone.mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+      // Echo cancellation keeps the line's prompts out of the microphone (they would barge in);
+      // no automatic gain: it drives normal speech into clipping, which the line's speech
+      // recognition hears as garble. A phone line does not boost callers either.
+      phone.mic = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, autoGainControl: false, noiseSuppression: false },
+      });
     } catch (e) {
       send({ type: 'hangup' });
       ended('this page may not use your microphone; allow it and call again');
