@@ -114,6 +114,11 @@
         ended('the audio connection failed');
       }
     };
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      send({ type: 'hangup' });
+      ended('this browser allows the microphone only on https:// pages (or on localhost)');
+      return;
+    }
     try {
       // Echo cancellation keeps the line's prompts out of the microphone (they would barge in);
       // no automatic gain: it drives normal speech into clipping, which the line's speech
