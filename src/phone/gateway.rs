@@ -25,6 +25,9 @@ use tokio::net::UdpSocket;
 const ANSWER_WAIT: Duration = Duration::from_secs(60);
 /// How long ICE and DTLS may take once the page answered.
 const CONNECT_WAIT: Duration = Duration::from_secs(20);
+/// Longest goodbye to the line once the call is over (its answer to our BYE or CANCEL); the
+/// leg normally finishes sooner, this only bounds a leg that never does.
+const LINGER: Duration = Duration::from_secs(8);
 /// How often the page is told where its call is.
 const STATE_EVERY: Duration = Duration::from_millis(500);
 
@@ -62,16 +65,17 @@ struct WebCall {
 
 /// Runs one web call for a page that opened `/ws/phone?line=LINE`, until both sides are done.
 pub async fn run(gw: Arc<PhoneGateway>, mut ws: WebSocket, line: String) {
-    let Some(_slot) = gw.slot() else {
-        tracing::warn!(line, "web call refused: [phone] max_calls reached");
-        return refuse(ws, "busy, try again later").await;
-    };
     let zero_out = match gw.plans.get(&line) {
         Ok(p) => p.program.plan.escalation.zero_out.to_string(),
         Err(e) => {
             tracing::info!(line, "web call to an unknown line: {e}");
             return refuse(ws, "this line does not exist").await;
         }
+    };
+    // Only a call that can go ahead takes one of the `[phone] max_calls` places.
+    let Some(_slot) = gw.slot() else {
+        tracing::warn!(line, "web call refused: [phone] max_calls reached");
+        return refuse(ws, "busy, try again later").await;
     };
     let (peer, sdp) = match MediaPeer::offer(&gw.peer).await {
         Ok(o) => o,
@@ -185,6 +189,7 @@ impl WebCall {
                 _ = sleep_until(self.phase_deadline), if self.phase_deadline.is_some() => {
                     self.phase_deadline = None;
                     let why = match self.phase {
+                        Phase::Ending => break,
                         Phase::Offered => "the page did not answer (microphone not allowed?)",
                         _ => "the audio connection could not be made",
                     };
@@ -460,7 +465,7 @@ impl WebCall {
         }
         tracing::info!(call = ?self.call_id, "web call ended: {why}");
         self.phase = Phase::Ending;
-        self.phase_deadline = None;
+        self.phase_deadline = Some(Instant::now() + LINGER);
         if self.ws_open {
             let _ = send(&mut self.ws, &ToPage::Ended { why: why.into() }).await;
             let _ = self
