@@ -24,6 +24,28 @@ pub struct Config {
     pub messages: MessagesConfig,
     /// Speech recognition and endpointing.
     pub asr: AsrConfig,
+    /// The web phone (`/phone`): callers calling from a browser.
+    pub phone: PhoneConfig,
+}
+
+/// `[phone]`: the `/phone` page and its WebRTC-to-SIP gateway.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PhoneConfig {
+    /// Serve `/phone` and `/ws/phone` (they need no login: callers are the public).
+    pub enabled: bool,
+    /// Web calls at once; more are told the line is busy (the SIP side's `[sip] max_calls`
+    /// still applies to all calls together).
+    pub max_calls: usize,
+}
+
+impl Default for PhoneConfig {
+    fn default() -> Self {
+        PhoneConfig {
+            enabled: true,
+            max_calls: 50,
+        }
+    }
 }
 
 /// `[asr]`: the on-box recognizer, its worker pool and the endpointing around it.

@@ -19,7 +19,7 @@
 //! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
 //! jitter buffer, VAD, endpointing, recorders), [`asr`] (on-box speech recognition, its worker
 //! pool and model install), [`server`] (`humanline serve`: transport, call tasks, agent legs)
-//! and [`http`] (REST API and metrics). The front ends plug into the engine's
+//! [`http`] (REST API and metrics) and [`phone`] (the `/phone` page's WebRTC-to-SIP gateway). The front ends plug into the engine's
 //! [`engine::Event`]s and [`engine::Action`]s without changing it; the agent console and the
 //! operator pages are next.
 
@@ -33,6 +33,7 @@ pub mod http;
 pub mod live;
 pub mod media;
 pub mod metrics;
+pub mod phone;
 pub mod plans;
 pub mod prompts;
 pub mod prompts_edit;

@@ -14,6 +14,8 @@ pub struct LiveCall {
     pub sip_call_id: String,
     /// Caller (SIP From URI).
     pub caller: String,
+    /// How the caller came in: `sip`, or `webrtc` for the `/phone` page.
+    pub channel: String,
     /// Dialplan name.
     pub dialplan: String,
     /// The dialplan version the call runs on (a call keeps it when a new one is published).

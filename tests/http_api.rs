@@ -56,6 +56,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         id: "live-1".into(),
         sip_call_id: "abc".into(),
         caller: "sip:bob@127.0.0.1".into(),
+        channel: "sip".into(),
         dialplan: "support".into(),
         dialplan_version_id: 1,
         state: "ivr".into(),
@@ -86,6 +87,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         web: Arc::new(humanline::http::WebAuth::new(
             &humanline::config::Config::default(),
         )),
+        phone: None,
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

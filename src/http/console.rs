@@ -55,14 +55,14 @@ const SUPERVISOR_HTML: &str = include_str!("pages/supervisor.html");
 const CSS: &str = include_str!("pages/console.css");
 const AGENT_JS: &str = include_str!("pages/agent.js");
 const SUPERVISOR_JS: &str = include_str!("pages/supervisor.js");
-const JS: &str = "text/javascript; charset=utf-8";
+pub(super) const JS: &str = "text/javascript; charset=utf-8";
 
 /// Scripts and styles only from this server; media may also be the page's own blobs.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                    media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
                    form-action 'self'";
 
-fn asset(body: &'static str, kind: &'static str) -> Response {
+pub(super) fn asset(body: &'static str, kind: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, kind),
@@ -73,7 +73,7 @@ fn asset(body: &'static str, kind: &'static str) -> Response {
         .into_response()
 }
 
-fn page(body: &'static str) -> Response {
+pub(super) fn page(body: &'static str) -> Response {
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = r.headers_mut();
     h.insert(
@@ -99,7 +99,7 @@ fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>,
 /// Whether a WebSocket handshake comes from a page of this server. Browsers always send
 /// `Origin` on WebSocket handshakes, so unlike plain requests a missing one is refused too: a
 /// page on another site cannot ride on the agent's cookie.
-fn ws_origin_ok(headers: &HeaderMap) -> bool {
+pub(super) fn ws_origin_ok(headers: &HeaderMap) -> bool {
     headers.contains_key(header::ORIGIN) && same_origin(headers)
 }
 
@@ -194,7 +194,7 @@ async fn supervisor_json(
         .iter()
         .map(|c| {
             serde_json::json!({
-                "id": c.id, "caller": c.caller, "state": c.state, "node": c.node,
+                "id": c.id, "caller": c.caller, "channel": c.channel, "state": c.state, "node": c.node,
                 "reason": c.reason, "agent": c.agent, "dialplan": c.dialplan,
                 "started_at_ms": c.started_at_ms,
                 "age_s": (now - c.started_at_ms).max(0) as f64 / 1000.0,

@@ -11,6 +11,7 @@
 //!  /api/operator/prompts[/{lang}/{name}[/audio|/tts]]   prompts_api.rs: operator, supervisor
 //!  /agent, /supervisor, /ws/agent        console.rs: agent console, supervisor board, console socket
 //!  /api/messages[/{id}/done], /api/supervisor   console.rs: messages left, the board's data
+//!  /phone, /phone/lines, /ws/phone       phone.rs: the public web phone (no login)
 //! ```
 //! Owns routing, authentication ([`auth`]: the [`Authenticated`] extractor) and turning errors
 //! into responses ([`ApiError`]). Must not hold call logic: it reads the live registry, the hub
@@ -25,6 +26,7 @@ mod login;
 mod operator;
 mod operator_pages;
 mod pages;
+mod phone;
 mod prompts_api;
 mod role_pages;
 mod supervisor;
@@ -62,6 +64,8 @@ pub struct AppState {
     pub plans: Arc<crate::plans::PlanCache>,
     /// Prompt audio as calls play it (dropped from the cache when a prompt is replaced).
     pub prompts: Arc<crate::media::PromptCache>,
+    /// The `/phone` gateway; `None`: no web phone (the routes answer 404).
+    pub phone: Option<Arc<crate::phone::PhoneGateway>>,
 }
 
 /// Builds the router. Serve it with
@@ -84,6 +88,7 @@ pub fn router(state: AppState) -> Router {
         .merge(operator::routes())
         .merge(operator_pages::routes())
         .merge(prompts_api::routes())
+        .merge(phone::routes())
         .with_state(state)
 }
 

@@ -123,6 +123,7 @@ mod tests {
             id: "x".into(),
             sip_call_id: String::new(),
             caller: String::new(),
+            channel: "sip".into(),
             dialplan: String::new(),
             dialplan_version_id: 0,
             state: "queued".into(),

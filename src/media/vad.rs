@@ -87,6 +87,11 @@ impl VoiceDetector {
                 Err(_) => 0,
             }
         };
+        // A band-limited resampler overshoots on full-scale (clipped) input; earshot wants
+        // samples in [-1, 1] (and asserts it in debug builds).
+        for s in &mut self.output[..produced] {
+            *s = s.clamp(-1.0, 1.0);
+        }
         self.pending.extend_from_slice(&self.output[..produced]);
         let mut best = 0.0f32;
         let mut used = 0;
@@ -148,6 +153,20 @@ mod tests {
             !after[after.len() - 1],
             "half a second of silence after speech is not voice"
         );
+    }
+
+    #[test]
+    fn clipped_full_scale_audio_is_scored_without_panicking() {
+        // A loud caller (or a browser's gain control) clips: pulses from silence to full scale
+        // make the resampler overshoot past 1.0, which earshot asserts against.
+        let clipped: Vec<i16> = (0..16000)
+            .map(|i| if (i / 7) % 2 == 0 { i16::MAX } else { 0 })
+            .collect();
+        let mut v = VoiceDetector::new(0.5).unwrap();
+        for f in frames(&clipped) {
+            v.push(&f);
+            assert!((0.0..=1.0).contains(&v.score()), "{}", v.score());
+        }
     }
 
     #[test]

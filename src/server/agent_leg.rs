@@ -130,9 +130,21 @@ impl AgentLeg {
             .header("X-Humanline-Caller", &header_safe(ctx.caller, 200))
             .body("application/sdp", offer.into_bytes())
             .build()?;
+        Ok(AgentLeg::from_invite(now, target, via, invite))
+    }
+
+    /// A leg for an INVITE built elsewhere (the `/phone` gateway calls our own SIP address
+    /// with its own headers): the same transaction and dialog handling as [`AgentLeg::dial`].
+    /// Returns the leg and the bytes to send to `target` now.
+    pub fn from_invite(
+        now: Duration,
+        target: SocketAddr,
+        via: &LocalVia,
+        invite: Request,
+    ) -> (AgentLeg, Vec<u8>) {
         let bytes = invite.to_bytes();
         let leg = AgentLeg {
-            uri: uri.to_string(),
+            uri: invite.uri.clone(),
             target,
             via: via.clone(),
             invite,
@@ -141,7 +153,7 @@ impl AgentLeg {
             dialog: None,
             last_ack: None,
         };
-        Ok((leg, bytes))
+        (leg, bytes)
     }
 
     /// Where this leg's requests go.

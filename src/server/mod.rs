@@ -16,13 +16,15 @@ mod dispatch;
 pub mod handoff;
 mod message_text;
 pub mod overload;
-mod ports;
+pub mod ports;
 pub mod records;
 pub mod registrar;
 #[cfg(test)]
 mod registrar_tests;
 pub mod retransmit;
 pub mod transport;
+
+pub use call_media::rand_u32;
 
 use crate::agents::AgentHub;
 use crate::asr::{AsrPool, WhisperRecognizer};
@@ -62,8 +64,8 @@ pub struct Shared {
     registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
-    /// RTP ports.
-    ports: ports::PortPool,
+    /// RTP ports (shared with the `/phone` gateway's SIP legs).
+    ports: Arc<ports::PortPool>,
     /// Our Via sent-by for UDP.
     via_udp: LocalVia,
     /// Base URL of the REST API (for Call-Info).
@@ -244,6 +246,17 @@ pub async fn serve(
         Arc::clone(&metrics),
     ));
     records.spawn_retry();
+    let ports = Arc::new(ports::PortPool::new(
+        config.media.rtp_port_min,
+        config.media.rtp_port_max,
+    ));
+    let phone = Arc::new(crate::phone::PhoneGateway::new(
+        &config,
+        sip_addr,
+        Arc::clone(&ports),
+        Arc::clone(&plans),
+        Arc::clone(&live),
+    ));
     let shared = Arc::new(Shared {
         asr,
         agents: Arc::clone(&agents),
@@ -255,7 +268,7 @@ pub async fn serve(
         api_base: format!("http://{http_addr}"),
         plans: Arc::clone(&plans),
         prompts: Arc::clone(&prompts),
-        ports: ports::PortPool::new(config.media.rtp_port_min, config.media.rtp_port_max),
+        ports: Arc::clone(&ports),
         routes: Mutex::new(HashMap::new()),
         registrar: Mutex::new(registrar::Registrar::new(
             &config.sip,
@@ -278,6 +291,7 @@ pub async fn serve(
         web: Arc::new(crate::http::WebAuth::new(&shared.config)),
         plans,
         prompts,
+        phone: Some(phone),
     });
     tokio::spawn(async move {
         if let Err(e) = axum::serve(

@@ -336,6 +336,21 @@ pub fn offer(local_ip: IpAddr, local_port: u16, session_id: u64) -> String {
     )
 }
 
+/// An offer of PCMU only (payload type 0) plus telephone-event/8000 on 101: what a browser
+/// leg carries end to end (the `/phone` gateway), so no transcoding is ever needed.
+pub fn offer_pcmu(local_ip: IpAddr, local_port: u16, session_id: u64) -> String {
+    render(
+        local_ip,
+        local_port,
+        session_id,
+        session_id,
+        "RTP/AVP",
+        &[0],
+        Some(101),
+        Direction::SendRecv,
+    )
+}
+
 /// Reads the answer to our [`offer`]: the answerer's first G.711 payload type, its
 /// telephone-event type, its RTP address, and our direction toward it.
 pub fn accept_answer(answer: &Sdp) -> Result<Negotiated, SdpError> {

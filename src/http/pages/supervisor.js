@@ -118,7 +118,7 @@
       q.waiting.length ? secs(Math.max(...q.waiting.map((w) => w.waited_s))) : '–',
     ]));
     fillTable('calls', calls.map((c) => [
-      callerName(c.caller), stateCell(c.state, CALL_STATES), c.node || '–',
+      callerName(c.caller) + (c.channel === 'webrtc' ? ' · web phone' : ''), stateCell(c.state, CALL_STATES), c.node || '–',
       REASONS[c.reason] || c.reason || '–', c.agent || '–', secs(c.age_s),
     ]), 'calls-none');
     $('updated').textContent = `Updated ${new Date(d.now_ms).toLocaleTimeString()}`;

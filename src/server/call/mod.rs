@@ -103,6 +103,8 @@ enum Sound {
 pub struct CallTask {
     sh: Arc<Shared>,
     id: String,
+    /// `sip`, or `webrtc` for the `/phone` gateway's calls.
+    channel: &'static str,
     rx: mpsc::Receiver<Input>,
     started: Instant,
     started_ms: i64,
@@ -215,10 +217,21 @@ impl CallTask {
         sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
+        let channel = if crate::phone::is_gateway_invite(
+            &invite,
+            peer.addr(),
+            matches!(peer, Peer::Udp(_)),
+            sh.config.sip.bind,
+        ) {
+            crate::phone::CHANNEL_WEBRTC
+        } else {
+            "sip"
+        };
         sh.live.upsert(LiveCall {
             id: id.clone(),
             sip_call_id,
             caller: caller.clone(),
+            channel: channel.into(),
             dialplan: plan.program.plan.name.clone(),
             dialplan_version_id: plan.version_id,
             state: "ivr".into(),
@@ -251,6 +264,7 @@ impl CallTask {
         .ok();
         let task = CallTask {
             id,
+            channel,
             rx,
             started: Instant::now(),
             started_ms: now_ms(),
@@ -731,7 +745,7 @@ impl CallTask {
             .unwrap_or_else(|| self.engine.snapshot());
         let record = CallRecord {
             id: self.id.clone(),
-            channel: "sip".into(),
+            channel: self.channel.into(),
             caller: self.invite.headers.get("From").map(str::to_string),
             dialplan_version_id: self.plan.version_id,
             started_at_ms: self.started_ms,

@@ -1,0 +1,212 @@
+//! `/phone`: a caller calls a support line from a web page. The browser talks WebRTC to a
+//! **gateway** inside the server, and the gateway places an ordinary SIP call over UDP to the
+//! server's own SIP address, so a web caller runs through exactly the same call task, engine,
+//! speech recognition and hand-off to an agent as any SIP phone.
+//!
+//! ```text
+//!  browser /phone ──WebSocket /ws/phone (JSON: offer, answer, connected, state, ended)──┐
+//!     │ WebRTC: PCMU + telephone-event, DTLS-SRTP                                        │
+//!     ▼                                                                                  ▼
+//!  MediaPeer (webrtc/) ◄──────────────── gateway task (this module, one per web call) ──┘
+//!                                         │ SIP over UDP from its own socket: INVITE with
+//!                                         │ `X-Humanline-Channel: webrtc`, ACK, BYE/CANCEL
+//!                                         │ (the sans-IO UAC of server::agent_leg)
+//!                                         │ RTP: PCMU both ways, keys as RFC 4733 events
+//!                                         ▼
+//!                          [sip] bind ── dispatch ── call task (engine, ASR, hand-off)
+//! ```
+//!
+//! This module owns the gateway: the socket protocol ([`ws`]), the pure RTP relay and key
+//! encoder ([`relay`]) and the IO task that ties a browser's peer connection to one SIP call
+//! ([`gateway`]). It must not touch call logic: it never looks inside the engine, the queues or
+//! the store; what the caller hears and where they go is decided by the call task it dials,
+//! which only learns that the caller is on the web (the `channel` of the call record).
+
+pub mod gateway;
+pub mod relay;
+pub mod ws;
+
+use crate::config::Config;
+use crate::live::LiveCalls;
+use crate::plans::PlanCache;
+use crate::server::ports::PortPool;
+use crate::sip::Request;
+use crate::webrtc::PeerConfig;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The INVITE header by which the gateway marks its calls.
+pub const CHANNEL_HEADER: &str = "X-Humanline-Channel";
+/// Its value.
+pub const CHANNEL_WEBRTC: &str = "webrtc";
+
+/// The address the gateway sends its SIP and RTP from (and to): the SIP bind address, or
+/// loopback when the server listens on every interface.
+pub fn gateway_ip(sip_bind: SocketAddr) -> IpAddr {
+    match sip_bind.ip() {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    }
+}
+
+/// Whether an INVITE is the gateway's: it carries `X-Humanline-Channel: webrtc` **and** came
+/// over UDP from the gateway's own address, so a SIP peer elsewhere cannot claim the channel.
+pub fn is_gateway_invite(
+    invite: &Request,
+    source: SocketAddr,
+    udp: bool,
+    sip_bind: SocketAddr,
+) -> bool {
+    udp && source.ip() == gateway_ip(sip_bind)
+        && invite
+            .headers
+            .get(CHANNEL_HEADER)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case(CHANNEL_WEBRTC))
+}
+
+/// A plan name as a Request-URI user: letters, digits, `_` and `-`, at most 64 characters
+/// (the same rule as the plan cache), so it can be written into SIP without escaping.
+pub fn valid_line(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// What every web call shares: where to call, the ports, the browser-side WebRTC settings and
+/// the cap on concurrent web calls.
+pub struct PhoneGateway {
+    /// The server's own SIP address, as the gateway reaches it (UDP).
+    pub sip_target: SocketAddr,
+    /// The gateway's SIP and RTP address.
+    pub ip: IpAddr,
+    /// RTP ports of the server's pool (the gateway's SIP legs take even ports like any leg).
+    pub ports: Arc<PortPool>,
+    /// The browser side: host candidate address and port range.
+    pub peer: PeerConfig,
+    /// Plans, to check a line and learn its zero-out key before dialling.
+    pub plans: Arc<PlanCache>,
+    /// Where the plans are (`[paths] dialplans`), for the page's line selector.
+    pub dialplans: PathBuf,
+    /// Calls in progress, to tell the page its call id and state.
+    pub live: Arc<LiveCalls>,
+    slots: Arc<Semaphore>,
+    /// `[phone] enabled`.
+    pub enabled: bool,
+}
+
+impl PhoneGateway {
+    /// The gateway for a server whose SIP transport listens on `sip_addr`.
+    pub fn new(
+        config: &Config,
+        sip_addr: SocketAddr,
+        ports: Arc<PortPool>,
+        plans: Arc<PlanCache>,
+        live: Arc<LiveCalls>,
+    ) -> PhoneGateway {
+        let ip = gateway_ip(sip_addr);
+        let media_ip = config.public_host().parse().unwrap_or(config.sip.bind.ip());
+        PhoneGateway {
+            sip_target: SocketAddr::new(ip, sip_addr.port()),
+            ip,
+            ports,
+            peer: PeerConfig {
+                ip: media_ip,
+                rtp_port_min: config.media.rtp_port_min,
+                rtp_port_max: config.media.rtp_port_max,
+                ..PeerConfig::default()
+            },
+            plans,
+            dialplans: config.paths.dialplans.clone(),
+            live,
+            slots: Arc::new(Semaphore::new(config.phone.max_calls)),
+            enabled: config.phone.enabled,
+        }
+    }
+
+    /// A place for one more web call, or `None` when `[phone] max_calls` are in progress.
+    pub fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.slots).try_acquire_owned().ok()
+    }
+
+    /// The lines a page may offer: the `.toml` plans in the dialplans folder, sorted.
+    pub fn lines(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(&self.dialplans)
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| {
+                        let name = e.file_name().into_string().ok()?;
+                        let stem = name.strip_suffix(".toml")?;
+                        valid_line(stem).then(|| stem.to_string())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::{new_branch, Method, NameAddr, RequestBuilder};
+
+    fn invite(channel: Option<&str>) -> Request {
+        let mut b = RequestBuilder::new(Method::Invite, "sip:support@127.0.0.1:5060")
+            .via("127.0.0.1", 40000, "UDP", &new_branch())
+            .from(NameAddr::new("sip:web@127.0.0.1").with_tag("a"))
+            .to(NameAddr::new("sip:support@127.0.0.1:5060"))
+            .call_id("c1")
+            .cseq(1);
+        if let Some(c) = channel {
+            b = b.header(CHANNEL_HEADER, c);
+        }
+        b.build().unwrap()
+    }
+
+    #[test]
+    fn only_the_gateways_own_address_may_claim_the_webrtc_channel() {
+        let bind: SocketAddr = "127.0.0.1:5060".parse().unwrap();
+        let own: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+        let other: SocketAddr = "192.0.2.7:5060".parse().unwrap();
+        assert!(is_gateway_invite(&invite(Some("webrtc")), own, true, bind));
+        assert!(!is_gateway_invite(
+            &invite(Some("webrtc")),
+            other,
+            true,
+            bind
+        ));
+        assert!(
+            !is_gateway_invite(&invite(Some("webrtc")), own, false, bind),
+            "TCP"
+        );
+        assert!(!is_gateway_invite(&invite(None), own, true, bind));
+        assert!(!is_gateway_invite(&invite(Some("sip")), own, true, bind));
+    }
+
+    #[test]
+    fn a_server_on_every_interface_is_called_on_loopback() {
+        assert_eq!(
+            gateway_ip("0.0.0.0:5060".parse().unwrap()),
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+        assert_eq!(
+            gateway_ip("10.1.2.3:5060".parse().unwrap()),
+            "10.1.2.3".parse::<IpAddr>().unwrap()
+        );
+    }
+
+    #[test]
+    fn line_names_are_plan_names_safe_for_a_request_uri() {
+        assert!(valid_line("support_zh"));
+        assert!(!valid_line(""));
+        assert!(!valid_line("a@b"));
+        assert!(!valid_line("../etc"));
+        assert!(!valid_line(&"x".repeat(65)));
+    }
+}
