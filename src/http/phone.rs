@@ -5,7 +5,8 @@
 
 use super::console::{asset, page, ws_origin_ok, JS};
 use super::{ApiError, AppState};
-use crate::phone::{gateway, valid_line, ws::MAX_FRAME};
+use crate::phone::{gateway, ws::MAX_FRAME};
+use crate::plans::valid_name;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
@@ -72,7 +73,7 @@ async fn ws_phone(
         .map(String::as_str)
         .unwrap_or(DEFAULT_LINE)
         .to_string();
-    if !valid_line(&line) {
+    if !valid_name(&line) {
         return Err(ApiError::BadRequest(
             "`line` must be a plan name: letters, digits, _ or -".into(),
         ));

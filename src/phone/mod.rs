@@ -33,7 +33,6 @@ use crate::server::ports::PortPool;
 use crate::sip::Request;
 use crate::webrtc::PeerConfig;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -67,16 +66,6 @@ pub fn is_gateway_invite(
             .is_some_and(|v| v.trim().eq_ignore_ascii_case(CHANNEL_WEBRTC))
 }
 
-/// A plan name as a Request-URI user: letters, digits, `_` and `-`, at most 64 characters
-/// (the same rule as the plan cache), so it can be written into SIP without escaping.
-pub fn valid_line(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
-
 /// What every web call shares: where to call, the ports, the browser-side WebRTC settings and
 /// the cap on concurrent web calls.
 pub struct PhoneGateway {
@@ -90,8 +79,6 @@ pub struct PhoneGateway {
     pub peer: PeerConfig,
     /// Plans, to check a line and learn its zero-out key before dialling.
     pub plans: Arc<PlanCache>,
-    /// Where the plans are (`[paths] dialplans`), for the page's line selector.
-    pub dialplans: PathBuf,
     /// Calls in progress, to tell the page its call id and state.
     pub live: Arc<LiveCalls>,
     slots: Arc<Semaphore>,
@@ -121,7 +108,6 @@ impl PhoneGateway {
                 ..PeerConfig::default()
             },
             plans,
-            dialplans: config.paths.dialplans.clone(),
             live,
             slots: Arc::new(Semaphore::new(config.phone.max_calls)),
             enabled: config.phone.enabled,
@@ -133,21 +119,9 @@ impl PhoneGateway {
         Arc::clone(&self.slots).try_acquire_owned().ok()
     }
 
-    /// The lines a page may offer: the `.toml` plans in the dialplans folder, sorted.
+    /// The lines a page may offer: the plans in the dialplans folder, sorted.
     pub fn lines(&self) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(&self.dialplans)
-            .map(|d| {
-                d.flatten()
-                    .filter_map(|e| {
-                        let name = e.file_name().into_string().ok()?;
-                        let stem = name.strip_suffix(".toml")?;
-                        valid_line(stem).then(|| stem.to_string())
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        self.plans.names()
     }
 }
 
@@ -199,14 +173,5 @@ mod tests {
             gateway_ip("10.1.2.3:5060".parse().unwrap()),
             "10.1.2.3".parse::<IpAddr>().unwrap()
         );
-    }
-
-    #[test]
-    fn line_names_are_plan_names_safe_for_a_request_uri() {
-        assert!(valid_line("support_zh"));
-        assert!(!valid_line(""));
-        assert!(!valid_line("a@b"));
-        assert!(!valid_line("../etc"));
-        assert!(!valid_line(&"x".repeat(65)));
     }
 }

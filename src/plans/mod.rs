@@ -323,3 +323,18 @@ impl PlanCache {
         &self.store
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::valid_name;
+
+    #[test]
+    fn plan_names_are_safe_as_request_uri_users_and_file_stems() {
+        assert!(valid_name("support_zh"));
+        assert!(valid_name("night-line2"));
+        assert!(!valid_name(""));
+        assert!(!valid_name("a@b"));
+        assert!(!valid_name("../etc"));
+        assert!(!valid_name(&"x".repeat(65)));
+    }
+}
