@@ -9,7 +9,7 @@
 mod common;
 
 use common::browser;
-use common::server::{serial, HttpReply, ServerOptions, TestServer};
+use common::server::{serial, HttpReply, ServerOptions, TestServer, WebSession};
 use common::sipp::{self, pause, Offer, Ports, Transport};
 use serde_json::Value;
 use std::path::Path;
@@ -30,33 +30,17 @@ fn users() -> Vec<(String, String, String)> {
     .collect()
 }
 
-/// A signed-in browser session as a test client: its cookie and CSRF token.
-struct Session {
-    cookie: String,
-    csrf: String,
+fn login(server: &TestServer, (name, password): (&str, &str)) -> WebSession {
+    server.login(name, password)
 }
 
-fn login(server: &TestServer, (name, password): (&str, &str)) -> Session {
-    let r = server.http(
-        "POST",
-        "/login",
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("name={name}&password={password}&next="),
-    );
-    assert_eq!(r.status, 303, "login as {name}: {}", r.text());
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_else(|| panic!("login sets a cookie: {:?}", r.headers))
-        .to_string();
-    let me = server
-        .http("GET", "/api/me", &[("Cookie", &cookie)], "")
-        .json();
-    let csrf = me["csrf"].as_str().expect("csrf token").to_string();
-    Session { cookie, csrf }
+/// Requests as a signed-in browser, with raw bodies (WAV uploads).
+trait Browser {
+    fn get(&self, server: &TestServer, path: &str) -> HttpReply;
+    fn post(&self, server: &TestServer, path: &str, kind: &str, body: &[u8]) -> HttpReply;
 }
 
-impl Session {
+impl Browser for WebSession {
     fn get(&self, server: &TestServer, path: &str) -> HttpReply {
         server.http("GET", path, &[("Cookie", &self.cookie)], "")
     }

@@ -39,22 +39,7 @@ fn silent_wav(dir: &Path) -> PathBuf {
 /// espeak-ng `text` as a 48 kHz WAV with 1 s of silence before and 2 s after it: looped, the
 /// caller says it again every few seconds, with pauses the endpointer can end utterances on.
 fn spoken_wav(dir: &Path, text: &str) -> PathBuf {
-    let raw = dir.join("spoken.espeak.wav");
-    let out = dir.join("spoken.48k.wav");
-    run_tool(
-        Command::new("espeak-ng")
-            .args(["-v", "en-us", "-s", "150", "-w"])
-            .arg(&raw)
-            .arg(text),
-    );
-    run_tool(
-        Command::new("sox")
-            .arg(&raw)
-            .args(["-r", "48000", "-c", "1", "-b", "16", "-e", "signed"])
-            .arg(&out)
-            .args(["pad", "1", "2"]),
-    );
-    out
+    common::browser::microphone_wav_padded(dir, "spoken", text, 1.0, 2.0)
 }
 
 fn run_page(server: &TestServer, mode: &str, mic: &Path) -> Value {

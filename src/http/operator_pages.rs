@@ -10,10 +10,10 @@
 //! | `/assets/codemirror/{codemirror.js,codemirror.css,toml.js}` | anyone |
 
 use super::auth::Authenticated;
+use super::console::{asset, page as page_response};
 use super::role_pages::OPERATOR_PAGE;
 use super::{ApiError, AppState};
-use axum::http::{header, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 
@@ -25,12 +25,6 @@ const CM_CSS: &str = include_str!("assets/codemirror/codemirror.css");
 const CM_TOML: &str = include_str!("assets/codemirror/toml.js");
 const JS_TYPE: &str = "text/javascript; charset=utf-8";
 const CSS_TYPE: &str = "text/css; charset=utf-8";
-
-/// Scripts and styles only from this server; prompt audio from the API. CodeMirror styles its
-/// elements through the DOM (allowed), never with inline `<style>`.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   media-src 'self' blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
-                   form-action 'self'";
 
 /// The operator page's routes (merged into the main router).
 pub fn routes() -> Router<AppState> {
@@ -58,31 +52,9 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn asset(body: &'static str, kind: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "no-cache"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /operator`.
 async fn page(who: Authenticated) -> Result<Response, ApiError> {
     who.require(OPERATOR_PAGE)?;
-    let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], HTML).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(r)
+    // The console's headers: the same content security policy, never cached.
+    Ok(page_response(HTML))
 }

@@ -92,6 +92,17 @@ pub async fn run_script_async(
 /// A spoken clip for the fake microphone: espeak-ng `text`, as a 48 kHz mono 16-bit WAV with
 /// a second of silence after it (Chromium loops the file). Returns the path.
 pub fn microphone_wav(dir: &Path, name: &str, text: &str) -> PathBuf {
+    microphone_wav_padded(dir, name, text, 0.0, 1.0)
+}
+
+/// [`microphone_wav`] with `before` and `after` seconds of silence around the speech.
+pub fn microphone_wav_padded(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    before: f64,
+    after: f64,
+) -> PathBuf {
     let raw = dir.join(format!("{name}.espeak.wav"));
     let out = dir.join(format!("{name}.48k.wav"));
     run_tool(
@@ -105,7 +116,7 @@ pub fn microphone_wav(dir: &Path, name: &str, text: &str) -> PathBuf {
             .arg(&raw)
             .args(["-r", "48000", "-c", "1", "-b", "16", "-e", "signed"])
             .arg(&out)
-            .args(["pad", "0", "1"]),
+            .args(["pad", &before.to_string(), &after.to_string()]),
     );
     out
 }
