@@ -24,6 +24,8 @@
 //! operator pages are next.
 
 pub mod agents;
+#[cfg(test)]
+pub(crate) mod fuzz_support;
 pub mod asr;
 pub mod auth;
 pub mod config;

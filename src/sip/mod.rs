@@ -37,6 +37,8 @@ mod builder_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod parse_tests;
 #[cfg(test)]
 mod torture_tests;
