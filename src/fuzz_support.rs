@@ -124,17 +124,6 @@ pub fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-/// `fixture` with up to `max` mutations applied.
-pub fn mutated(fixture: Vec<u8>, max: usize) -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(mutation(), 1..=max).prop_map(move |edits| {
-        let mut bytes = fixture.clone();
-        for e in &edits {
-            apply(&mut bytes, e);
-        }
-        bytes
-    })
-}
-
 /// One of `fixtures`, mutated up to `max` times.
 pub fn mutated_one_of(fixtures: Vec<Vec<u8>>, max: usize) -> impl Strategy<Value = Vec<u8>> {
     let n = fixtures.len();
