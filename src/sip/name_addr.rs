@@ -69,7 +69,13 @@ impl NameAddr {
         } else if display.is_some() {
             return Err(bad("display name without `<uri>`"));
         } else {
-            rest.split_once(';').unwrap_or((rest, ""))
+            let (uri, params) = rest.split_once(';').unwrap_or((rest, ""));
+            // RFC 3261 §20: a URI with `,` or `?` must be enclosed in `<>` (RFC 4475
+            // §3.1.2.13 regbadct): bare, its `?Route=…` would be read as part of the address.
+            if uri.contains([',', '?']) {
+                return Err(bad("a URI with `,` or `?` must be enclosed in `<>`"));
+            }
+            (uri, params)
         };
         let uri = uri.trim();
         // `<`, `>` and `"` never appear in a URI: a stray one would be written back as
