@@ -33,6 +33,8 @@ fn check_offer(sdp: &str) -> Result<(), TestCaseError> {
             l.trim_end()
                 .strip_prefix("a=rtpmap:")
                 .and_then(|r| r.split_once(' '))
+                // Only a numeric payload type maps a format (`a=rtpmap::110 …` maps nothing).
+                .filter(|(pt, _)| pt.parse::<u8>().is_ok())
                 .is_some_and(|(_, enc)| {
                     // Without a clock rate the entry is not wideband, only malformed.
                     enc.split_once('/').is_some_and(|(name, rate)| {
