@@ -157,7 +157,11 @@ pub fn apply(bytes: &mut Vec<u8>, m: &Mutation) {
         }
         Mutation::Number(i, chunk) => {
             let k = at(*i, bytes.len());
-            let Some(s) = bytes[k..].iter().position(u8::is_ascii_digit).map(|p| k + p) else {
+            let Some(s) = bytes[k..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|p| k + p)
+            else {
                 return;
             };
             let e = bytes[s..]

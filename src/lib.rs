@@ -24,13 +24,13 @@
 //! operator pages are next.
 
 pub mod agents;
-#[cfg(test)]
-pub(crate) mod fuzz_support;
 pub mod asr;
 pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;
+#[cfg(test)]
+pub(crate) mod fuzz_support;
 pub mod http;
 pub mod live;
 pub mod media;

@@ -24,11 +24,30 @@ fn check_plan(src: &str) -> Result<(), TestCaseError> {
     let lines: Vec<&str> = src.lines().collect();
     let located = |d: &Diagnostic| -> Result<(), TestCaseError> {
         prop_assert!(d.line >= 1 && d.col >= 1, "{}", d);
-        prop_assert!(d.line <= lines.len().max(1) + 1, "line {} of {}", d.line, lines.len());
-        prop_assert!(!d.message.trim().is_empty() && !d.hint.trim().is_empty(), "{:?}", d);
+        prop_assert!(
+            d.line <= lines.len().max(1) + 1,
+            "line {} of {}",
+            d.line,
+            lines.len()
+        );
+        prop_assert!(
+            !d.message.trim().is_empty() && !d.hint.trim().is_empty(),
+            "{:?}",
+            d
+        );
         let actual = lines.get(d.line - 1).copied().unwrap_or("");
-        prop_assert_eq!(d.source_line.as_str(), actual, "the quoted line is line {}", d.line);
-        prop_assert!(d.col <= actual.chars().count() + 1, "col {} on {:?}", d.col, actual);
+        prop_assert_eq!(
+            d.source_line.as_str(),
+            actual,
+            "the quoted line is line {}",
+            d.line
+        );
+        prop_assert!(
+            d.col <= actual.chars().count() + 1,
+            "col {} on {:?}",
+            d.col,
+            actual
+        );
         let _ = d.to_string();
         Ok(())
     };

@@ -77,7 +77,9 @@ fn with_hostile_headers() -> impl Strategy<Value = Vec<u8>> {
         .prop_map(|(which, inserts)| {
             let msg = fixtures().swap_remove(which);
             let text = String::from_utf8(msg).expect("fixtures are UTF-8");
-            let (head, body) = text.split_once("\r\n\r\n").expect("fixtures have a body split");
+            let (head, body) = text
+                .split_once("\r\n\r\n")
+                .expect("fixtures have a body split");
             let mut lines: Vec<String> = head.split("\r\n").map(str::to_string).collect();
             for (at, line) in inserts {
                 let k = 1 + usize::from(at) % lines.len();
@@ -147,7 +149,11 @@ fn check_message(bytes: &[u8]) -> Result<(), TestCaseError> {
         let _ = refuse_unparsed(bytes, e.status().unwrap_or(400), &e.reason_phrase());
     }
     if let Ok(msg) = &checked {
-        prop_assert_eq!(unchecked.as_ref().ok(), Some(msg), "parse implies parse_unchecked");
+        prop_assert_eq!(
+            unchecked.as_ref().ok(),
+            Some(msg),
+            "parse implies parse_unchecked"
+        );
         let (headers, body) = parts(msg);
         let _ = (headers.contact(), headers.expires(), headers.call_id());
         let wire = to_bytes(msg);
@@ -201,7 +207,11 @@ fn check_framing(bytes: &[u8]) -> Result<(), TestCaseError> {
         }
         let mut twice = bytes[..n].to_vec();
         twice.extend_from_slice(&bytes[..n]);
-        prop_assert_eq!(frame_stream(&twice), Ok(Some(n)), "the first message frames alone");
+        prop_assert_eq!(
+            frame_stream(&twice),
+            Ok(Some(n)),
+            "the first message frames alone"
+        );
     }
     Ok(())
 }

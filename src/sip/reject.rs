@@ -17,7 +17,9 @@ pub fn refuse_unparsed(buf: &[u8], status: u16, reason: &str) -> Option<Vec<u8>>
     let text = String::from_utf8_lossy(&buf[..buf.len().min(MAX_SCAN)]);
     let mut lines = text.split(['\r', '\n']).filter(|l| !l.is_empty());
     let first = lines.next()?;
-    let mut parts = first.split(' ');
+    // Split on any run of blanks: a request line with extra spaces (RFC 4475 §3.1.2.9
+    // lwsstart) is malformed, and is exactly what must still get its 400.
+    let mut parts = first.split_ascii_whitespace();
     let (method, _uri, version) = (parts.next()?, parts.next()?, parts.next()?);
     let is_token = |s: &str| {
         !s.is_empty()
@@ -107,5 +109,17 @@ mod tests {
         let r = text(refuse_unparsed(&req, 513, "Message Too Large"));
         assert!(r.len() < 2048, "{} bytes", r.len());
         assert!(!r.contains('\x07'));
+    }
+
+    /// RFC 4475 §3.1.2.9 lwsstart: extra spaces in the request line made the scrape give up,
+    /// so the request went unanswered (found by `tests/sip_rfc4475.rs`).
+    #[test]
+    fn a_request_line_with_extra_spaces_is_still_answered() {
+        let req = b"INVITE  sip:user@example.com  SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: ws\r\n\r\n";
+        let r = text(refuse_unparsed(req, 400, "Bad Request - bad start line"));
+        assert!(
+            r.starts_with("SIP/2.0 400 ") && r.contains("Call-ID: ws\r\n"),
+            "{r}"
+        );
     }
 }

@@ -10,7 +10,9 @@ use super::*;
 /// `head` (LF line ends) + blank line + `body`, CRLF throughout, `{len}` = body length.
 fn msg(head: &str, body: &str) -> Vec<u8> {
     let body = body.replace('\n', "\r\n");
-    let head = head.replace('\n', "\r\n").replace("{len}", &body.len().to_string());
+    let head = head
+        .replace('\n', "\r\n")
+        .replace("{len}", &body.len().to_string());
     format!("{head}\r\n{body}").into_bytes()
 }
 
@@ -80,7 +82,13 @@ l: {len}
         .headers
         .get_all("Contact")
         .into_iter()
-        .map(|c| NameAddr::parse(c).unwrap().sip_uri().unwrap().user_decoded())
+        .map(|c| {
+            NameAddr::parse(c)
+                .unwrap()
+                .sip_uri()
+                .unwrap()
+                .user_decoded()
+        })
         .collect();
     assert_eq!(
         users,
@@ -291,7 +299,10 @@ Max-Forwards: 70
 
 /// A request of `method` to `uri` with BASE, `extra` header lines and a CSeq for `cseq`.
 fn req(start: &str, cseq: &str, extra: &str) -> Vec<u8> {
-    msg(&format!("{start}\n{BASE}CSeq: {cseq}\n{extra}l: {{len}}\n"), "")
+    msg(
+        &format!("{start}\n{BASE}CSeq: {cseq}\n{extra}l: {{len}}\n"),
+        "",
+    )
 }
 
 /// §3.1.2.1 badinv01: empty Via parameters (`;;,;,,`) make the Via unreadable: 400.
@@ -310,14 +321,19 @@ Content-Length: 0
 ",
         "",
     ));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::BadHeaderValue, Some(400)));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::BadHeaderValue, Some(400))
+    );
 }
 
 /// §3.1.2.3 ncl: a negative Content-Length: 400.
 #[test]
 fn ncl() {
     let bytes = msg(
-        &format!("INVITE sip:user@example.com SIP/2.0\n{BASE}CSeq: 1 INVITE\nContent-Length: -999\n"),
+        &format!(
+            "INVITE sip:user@example.com SIP/2.0\n{BASE}CSeq: 1 INVITE\nContent-Length: -999\n"
+        ),
         "v=0\n",
     );
     assert_eq!(refused(&bytes).status(), Some(400));
@@ -331,10 +347,15 @@ fn scalar02() {
         "36893488147419103232 REGISTER",
         "Expires: 1000000000000000000000000000000000000000000000000000000000000000000\n",
     ));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::BadHeaderValue, Some(400)));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::BadHeaderValue, Some(400))
+    );
     let e = refused(&msg(
-        &format!("REGISTER sip:example.com SIP/2.0\n{}CSeq: 1 REGISTER\nl: {{len}}\n",
-            BASE.replace("Max-Forwards: 70", "Max-Forwards: 300000000000000000000")),
+        &format!(
+            "REGISTER sip:example.com SIP/2.0\n{}CSeq: 1 REGISTER\nl: {{len}}\n",
+            BASE.replace("Max-Forwards: 70", "Max-Forwards: 300000000000000000000")
+        ),
         "",
     ));
     assert_eq!(e.kind, SipErrorKind::BadHeaderValue);
@@ -343,7 +364,10 @@ fn scalar02() {
         "1 REGISTER",
         "Expires: 10000000000000000000000\n",
     ));
-    assert!(reg.headers.expires().is_err(), "an overlarge Expires is no number of seconds");
+    assert!(
+        reg.headers.expires().is_err(),
+        "an overlarge Expires is no number of seconds"
+    );
 }
 
 /// §3.1.2.5 scalarlg: a response with overlarge CSeq and Retry-After is dropped (responses
@@ -463,12 +487,26 @@ l: 0
 /// an unknown method, never 501).
 #[test]
 fn badvers_mismatch01_mismatch02() {
-    let e = refused(&req("OPTIONS sip:t.watson@example.org SIP/7.0", "1 OPTIONS", ""));
+    let e = refused(&req(
+        "OPTIONS sip:t.watson@example.org SIP/7.0",
+        "1 OPTIONS",
+        "",
+    ));
     assert_eq!(e.status(), Some(505));
     let e = refused(&req("OPTIONS sip:user@example.com SIP/2.0", "8 INVITE", ""));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::CSeqMismatch, Some(400)));
-    let e = refused(&req("NEWMETHOD sip:user@example.com SIP/2.0", "14 INVITE", ""));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::CSeqMismatch, Some(400)));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::CSeqMismatch, Some(400))
+    );
+    let e = refused(&req(
+        "NEWMETHOD sip:user@example.com SIP/2.0",
+        "14 INVITE",
+        "",
+    ));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::CSeqMismatch, Some(400))
+    );
 }
 
 /// §3.1.2.19 bigcode: a status code of 4294967301 is no response; dropped, never answered.
@@ -496,7 +534,9 @@ fn badbranch() {
     let bytes = req("OPTIONS sip:user@example.com SIP/2.0", "3 OPTIONS", "")
         .into_iter()
         .collect::<Vec<u8>>();
-    let text = String::from_utf8(bytes).unwrap().replace("branch=z9hG4bKkdjuw", "branch=z9hG4bK");
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replace("branch=z9hG4bKkdjuw", "branch=z9hG4bK");
     let r = request(text.as_bytes());
     assert_eq!(
         r.headers.via().unwrap()[0].branch.as_deref(),
@@ -516,13 +556,19 @@ l: 0
 ",
         "",
     ));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::MissingHeader, Some(400)));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::MissingHeader, Some(400))
+    );
 }
 
 /// §3.3.2 unkscm and §3.3.3 novelsc: Request-URIs in schemes we do not serve: 416.
 #[test]
 fn unkscm_and_novelsc() {
-    for uri in ["nobodyknowsthisscheme:totallyopaquecontent", "soap.beep://192.0.2.103:3002"] {
+    for uri in [
+        "nobodyknowsthisscheme:totallyopaquecontent",
+        "soap.beep://192.0.2.103:3002",
+    ] {
         let e = refused(&req(&format!("OPTIONS {uri} SIP/2.0"), "1 OPTIONS", ""));
         assert_eq!(e.status(), Some(416), "{uri}: {e}");
     }
@@ -568,7 +614,10 @@ Content-Type: text/plain
 ",
         "There's no way to know how many octets are supposed to be here.",
     ));
-    assert_eq!((e.kind, e.status()), (SipErrorKind::BadHeaderValue, Some(400)));
+    assert_eq!(
+        (e.kind, e.status()),
+        (SipErrorKind::BadHeaderValue, Some(400))
+    );
 }
 
 /// §3.3.11 zeromf: Max-Forwards of zero is a valid request for a UAS (only a proxy answers
