@@ -9,6 +9,11 @@ use super::headers::full_name;
 const MAX_VALUE: usize = 1024;
 /// How far into the message we look for the header lines.
 const MAX_SCAN: usize = 16 * 1024;
+/// Most Vias copied into a refusal. A request too broken to parse may carry hundreds; copying
+/// them all made a refusal over our own header limit (found by
+/// `fuzz_server_refusals_are_well_formed_responses`). 64 hops is more than Max-Forwards' 70
+/// leaves room for in practice, and the reply goes straight back to its source anyway.
+const MAX_VIAS: usize = 64;
 
 /// A `status reason` response to the request in `buf`, built from its Via, From, To, Call-ID
 /// and CSeq lines as found, or `None` when `buf` does not look like a request (responses and
@@ -40,6 +45,9 @@ pub fn refuse_unparsed(buf: &[u8], status: u16, reason: &str) -> Option<Vec<u8>>
             .find(|w| w.eq_ignore_ascii_case(name));
         if let Some(w) = wanted {
             if w != "Via" && kept.iter().any(|(n, _)| *n == w) {
+                continue;
+            }
+            if w == "Via" && kept.iter().filter(|(n, _)| *n == "Via").count() == MAX_VIAS {
                 continue;
             }
             let value: String = value
@@ -121,5 +129,23 @@ mod tests {
             r.starts_with("SIP/2.0 400 ") && r.contains("Call-ID: ws\r\n"),
             "{r}"
         );
+    }
+
+    /// Regression from `fuzz_server_refusals_are_well_formed_responses`: 200 Via lines in a
+    /// request too broken to parse were all copied, a refusal over our own header limit.
+    #[test]
+    fn at_most_64_vias_are_copied_into_a_refusal() {
+        let mut req = b"INVITE sip:a@b SIP/2.0\r\n".to_vec();
+        for i in 0..200 {
+            req.extend(format!("Via: SIP/2.0/UDP h{i};branch=z9hG4bK{i}\r\n").bytes());
+        }
+        req.extend(b"Call-ID: v\r\n\r\n");
+        let r = text(refuse_unparsed(&req, 513, "Message Too Large"));
+        assert_eq!(r.matches("Via: ").count(), MAX_VIAS);
+        assert!(
+            r.contains("Via: SIP/2.0/UDP h0;branch=z9hG4bK0\r\n"),
+            "the top Via is kept"
+        );
+        assert!(crate::sip::parse_unchecked(r.as_bytes()).is_ok());
     }
 }
