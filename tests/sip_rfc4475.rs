@@ -75,6 +75,8 @@ fn rfc4475_torture_requests_get_the_rfcs_answers_and_the_server_keeps_serving() 
         ("scalar02", "REGISTER sip:example.com SIP/2.0".into(), format!("{h}CSeq: 36893488147419103232 REGISTER\n"), Some(400)),
         ("mcl01", "OPTIONS sip:user@example.com SIP/2.0".into(), format!("{h}CSeq: 15932 OPTIONS\nContent-Length: 13\nContent-Length: 5\n"), Some(400)),
         ("zeromf", "OPTIONS sip:user@example.com SIP/2.0".into(), format!("{}CSeq: 1 OPTIONS\n", h.replace("Max-Forwards: 70", "Max-Forwards: 0")), Some(200)),
+        ("bext01", "OPTIONS sip:user@example.com SIP/2.0".into(), format!("{h}CSeq: 8 OPTIONS\nRequire: nothingSupportsThis, nothingSupportsThisEither\nProxy-Require: noProxiesSupportThis, norDoAnyProxiesSupportThis\n"), Some(420)),
+        ("invut", "INVITE sip:support@example.com SIP/2.0".into(), format!("{h}CSeq: 1 INVITE\nContent-Type: application/unknown-stuff\nContent-Length: 8\n\n<stuff/>"), Some(415)),
         ("bigcode", "SIP/2.0 4294967301 better not break the receiver".into(), format!("{h}CSeq: 353494 INVITE\n"), None),
         ("scalarlg", "SIP/2.0 503 Service Unavailable".into(), format!("{h}CSeq: 9292394834772304023312 OPTIONS\nRetry-After: 949302838503028349304023988\n"), None),
     ];
