@@ -50,6 +50,11 @@ pub fn refuse_unparsed(buf: &[u8], status: u16, reason: &str) -> Option<Vec<u8>>
             if w == "Via" && kept.iter().filter(|(n, _)| *n == "Via").count() == MAX_VIAS {
                 continue;
             }
+            // An empty Via routes nothing (found by
+            // `fuzz_server_refusals_of_arbitrary_bytes`: `v:` alone earned an answer).
+            if w == "Via" && value.trim().is_empty() {
+                continue;
+            }
             let value: String = value
                 .trim()
                 .chars()
@@ -147,5 +152,18 @@ mod tests {
             "the top Via is kept"
         );
         assert!(crate::sip::parse_unchecked(r.as_bytes()).is_ok());
+    }
+
+    /// Regression from the server refusal fuzz target: a request whose only Via is empty
+    /// (`v:`) was answered with an empty Via, which routes nowhere.
+    #[test]
+    fn an_empty_via_is_no_via() {
+        assert!(refuse_unparsed(b"OPTIONS \x80sip:s@h SIP/2.0\r\nv:", 400, "x").is_none());
+        assert!(refuse_unparsed(
+            b"OPTIONS sip:s@h SIP/2.0\r\nVia:  \r\nCall-ID: c\r\n",
+            400,
+            "x"
+        )
+        .is_none());
     }
 }
