@@ -172,8 +172,11 @@ fn check_message(bytes: &[u8]) -> Result<(), TestCaseError> {
                 }
                 prop_assert_eq!(frame_stream(&wire), Ok(Some(wire.len())));
             }
+            // Serialising adds a Content-Length the original may lack: a message at exactly
+            // the header or size limit then comes back one header or a few bytes over it.
             Err(e) => prop_assert!(
-                e.kind == SipErrorKind::TooLarge && wire.len() > MAX_MESSAGE,
+                e.kind == SipErrorKind::TooLarge
+                    && (wire.len() > MAX_MESSAGE || headers.len() == MAX_HEADERS),
                 "re-serialised message does not parse: {e}\n{}",
                 String::from_utf8_lossy(&wire)
             ),
