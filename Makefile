@@ -41,7 +41,7 @@ test: setup
 	HUMANLINE_REQUIRE_MODEL=1 $(CARGO) test
 
 # The fuzz targets (proptest tests named fuzz_*: SIP, SDP, RTP/RTCP, RFC 4733, jitter buffer,
-# dialplan TOML, console WebSocket frames, WebRTC SDP) for a long run: 20 000 cases each in a
+# dialplan TOML, console WebSocket frames, WebRTC SDP, the server's refusals) for a long run: 20 000 cases each in a
 # release build, about as long as a coffee. `make test` runs the same targets with 256 cases each.
 # A failing case is shrunk and saved under proptest-regressions/ (commit it with the fix).
 fuzz: setup

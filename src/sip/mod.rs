@@ -41,6 +41,8 @@ mod fuzz_tests;
 #[cfg(test)]
 mod parse_tests;
 #[cfg(test)]
+mod rfc4475_invalid_tests;
+#[cfg(test)]
 mod rfc4475_tests;
 #[cfg(test)]
 mod torture_tests;
