@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build model run simulate test lint check-plans prompts bench clean
+.PHONY: all setup build model run simulate test fuzz lint check-plans prompts bench clean
 
 all: build
 
@@ -39,6 +39,13 @@ test: setup
 	./target/debug/humanline model install
 	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
 	HUMANLINE_REQUIRE_MODEL=1 $(CARGO) test
+
+# The fuzz targets (proptest tests named fuzz_*: SIP, SDP, RTP/RTCP, RFC 4733, jitter buffer,
+# dialplan TOML, console WebSocket frames, WebRTC SDP, the server's refusals) for a long run: 20 000 cases each in a
+# release build, about as long as a coffee. `make test` runs the same targets with 256 cases each.
+# A failing case is shrunk and saved under proptest-regressions/ (commit it with the fix).
+fuzz: setup
+	HUMANLINE_FUZZ_CASES=$${HUMANLINE_FUZZ_CASES:-20000} $(CARGO) test --release --lib fuzz_
 
 lint: setup
 	$(CARGO) fmt --all

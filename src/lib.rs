@@ -29,6 +29,8 @@ pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;
+#[cfg(test)]
+pub(crate) mod fuzz_support;
 pub mod http;
 pub mod live;
 pub mod media;

@@ -133,7 +133,10 @@ impl<'a> Locator<'a> {
         let before = &self.src[..floor_char_boundary(self.src, offset)];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before[line_start..].chars().count() + 1;
+        // The CR of a CRLF line end is not a column: an error at the end of a line in a file
+        // saved on Windows would put the caret one past the line (found by
+        // fuzz_dialplan_mutated_demo_plans).
+        let col = before[line_start..].trim_end_matches('\r').chars().count() + 1;
         let source_line = self.src[line_start..]
             .lines()
             .next()

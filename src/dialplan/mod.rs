@@ -8,6 +8,8 @@
 mod config;
 mod diagnostic;
 mod flow;
+#[cfg(test)]
+mod fuzz_tests;
 mod graph;
 mod load;
 mod plan;

@@ -31,6 +31,8 @@ mod prompts_api;
 mod role_pages;
 mod supervisor;
 pub mod ws_agent;
+#[cfg(test)]
+mod ws_fuzz_tests;
 
 pub use auth::{Authenticated, FormAuthenticated, WebAuth};
 pub use error::ApiError;

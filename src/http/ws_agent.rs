@@ -106,7 +106,7 @@ pub fn parse(text: &str) -> Result<FromConsole, FrameError> {
         "status" => match field(&v, "status", "status")?.as_str() {
             "ready" => Ok(FromConsole::Status(WantedStatus::Ready)),
             "away" => Ok(FromConsole::Status(WantedStatus::Away)),
-            other => Err(FrameError::BadStatus(other.to_string())),
+            other => Err(FrameError::BadStatus(other.chars().take(40).collect())),
         },
         "answer" => {
             let call_id = field(&v, "answer", "call_id")?;

@@ -4,6 +4,8 @@
 
 mod dtmf;
 mod endpoint;
+#[cfg(test)]
+mod fuzz_tests;
 mod g711;
 mod jitter;
 mod level;

@@ -1,11 +1,11 @@
 //! Routes each inbound SIP message: to the call task owning its Call-ID, to a new call task for
 //! a new INVITE, to the registrar for REGISTER, or answers it statelessly (OPTIONS, 481 for
-//! strays, 404/488/503 refusals).
+//! strays, 404/415/420/488/503 refusals).
 
 use super::call::{self, Input};
 use super::transport::{Inbound, Peer};
 use super::Shared;
-use crate::sip::{response_to, Method, Request, SipMessage};
+use crate::sip::{response_to, Method, Request, Response, SipMessage};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -47,6 +47,9 @@ async fn reply(shared: &Shared, req: &Request, peer: &Peer, status: u16, reason:
 }
 
 async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
+    if let Some(r) = refuse_unsupported(&req) {
+        return shared.transport.send(&peer, r.to_bytes()).await;
+    }
     match req.method {
         Method::Invite => {
             let in_dialog = req
@@ -85,6 +88,35 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
     }
 }
 
+/// The refusal RFC 3261 §8.2 asks of a UAS for a request it cannot handle at all, before
+/// the method is looked at: `420 Bad Extension` (with `Unsupported`) when `Require` names any
+/// option tag, since we implement none (§8.2.2.3, RFC 4475 §3.3.5 bext01); `415 Unsupported
+/// Media Type` (with `Accept`) for an INVITE whose body is not SDP (§8.2.3, RFC 4475 §3.3.6
+/// invut). ACK and CANCEL are never refused this way.
+fn refuse_unsupported(req: &Request) -> Option<Response> {
+    if matches!(req.method, Method::Ack | Method::Cancel) {
+        return None;
+    }
+    let tag = crate::sip::new_tag();
+    let required = req.headers.get_all("Require");
+    if !required.is_empty() {
+        let mut r = response_to(req, 420, "Bad Extension", Some(&tag));
+        r.headers.push("Unsupported", required.join(", "));
+        return Some(r);
+    }
+    let media_type = req
+        .headers
+        .get("Content-Type")
+        .map(|t| t.split(';').next().unwrap_or("").trim());
+    let sdp = media_type.is_none_or(|t| t.eq_ignore_ascii_case("application/sdp"));
+    if req.method == Method::Invite && !req.body.is_empty() && !sdp {
+        let mut r = response_to(req, 415, "Unsupported Media Type", Some(&tag));
+        r.headers.push("Accept", "application/sdp");
+        return Some(r);
+    }
+    None
+}
+
 async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
     let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
     let draining = shared.draining.load(Relaxed);
@@ -119,5 +151,57 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
     match call::CallTask::accept(Arc::clone(shared), req, peer, plan).await {
         Ok(()) => {}
         Err(e) => tracing::warn!("call not started: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sip::parse;
+
+    fn request(extra: &str, body: &str) -> Request {
+        let text = format!(
+            "INVITE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n\
+             From: <sip:a@b>;tag=1\r\nTo: <sip:support@127.0.0.1>\r\nCall-ID: d1\r\n\
+             CSeq: 1 INVITE\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        match parse(text.as_bytes()) {
+            Ok(SipMessage::Request(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_required_extension_gets_420_naming_it() {
+        let r = refuse_unsupported(&request(
+            "Require: nothingSupportsThis, nothingSupportsThisEither\r\n",
+            "",
+        ))
+        .expect("a refusal");
+        assert_eq!(r.status, 420);
+        assert_eq!(
+            r.headers.get_all("Unsupported"),
+            ["nothingSupportsThis", "nothingSupportsThisEither"]
+        );
+    }
+
+    #[test]
+    fn an_invite_with_a_body_that_is_not_sdp_gets_415_with_accept() {
+        let r = refuse_unsupported(&request(
+            "Content-Type: application/unknown-stuff\r\n",
+            "<stuff/>",
+        ))
+        .expect("a refusal");
+        assert_eq!(
+            (r.status, r.headers.get("Accept")),
+            (415, Some("application/sdp"))
+        );
+        let sdp = request(
+            "Content-Type: Application/SDP; charset=utf-8\r\n",
+            "v=0\r\n",
+        );
+        assert!(refuse_unsupported(&sdp).is_none());
+        assert!(refuse_unsupported(&request("", "")).is_none());
     }
 }

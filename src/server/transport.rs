@@ -242,3 +242,7 @@ async fn tcp_connection(
     drop(tx);
     let _ = writer.await;
 }
+
+#[cfg(test)]
+#[path = "transport_fuzz_tests.rs"]
+mod fuzz_tests;

@@ -190,9 +190,19 @@ impl Headers {
         self.get("Contact").and_then(|c| NameAddr::parse(c).ok())
     }
 
-    /// Content-Length, when present.
+    /// Content-Length, when present. Several Content-Length fields must agree: a datagram
+    /// parser reading the first and a stream framer reading the last would otherwise see
+    /// different bodies in the same bytes (RFC 3261 §7.3.1 allows one field only).
     pub fn content_length(&self) -> Result<Option<usize>, SipError> {
-        self.number("Content-Length")
+        let first = self.number("Content-Length")?;
+        let all = self.get_all("Content-Length");
+        if all.iter().any(|v| v.parse::<usize>().ok() != first) {
+            return Err(err(
+                SipErrorKind::BadHeaderValue,
+                format!("conflicting Content-Length values `{}`", all.join("`, `")),
+            ));
+        }
+        Ok(first)
     }
 
     /// Max-Forwards, when present.

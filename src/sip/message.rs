@@ -55,7 +55,7 @@ impl Request {
 
     /// Checks what [`super::parse`] promises: mandatory headers present, CSeq readable and
     /// naming this method (ACK and CANCEL share the INVITE's number, and carry their own
-    /// method name), a sip/sips Request-URI, a numeric Max-Forwards.
+    /// method name), a sip/sips Request-URI without headers, a numeric Max-Forwards.
     pub fn check(&self) -> Result<(), SipError> {
         check_mandatory(&self.headers)?;
         let (_, method) = self.headers.cseq()?;
@@ -69,7 +69,14 @@ impl Request {
         self.headers.to()?;
         self.headers.via()?;
         self.headers.max_forwards()?;
-        self.sip_uri()?;
+        // RFC 3261 §19.1.1: headers (`?Route=…`) are not allowed in a Request-URI (RFC 4475
+        // §3.1.2.11 escruri).
+        if !self.sip_uri()?.headers.is_empty() {
+            return Err(err(
+                SipErrorKind::BadUri,
+                "headers (`?…`) are not allowed in a Request-URI",
+            ));
+        }
         Ok(())
     }
 

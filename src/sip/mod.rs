@@ -37,7 +37,13 @@ mod builder_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod fuzz_tests;
+#[cfg(test)]
 mod parse_tests;
+#[cfg(test)]
+mod rfc4475_invalid_tests;
+#[cfg(test)]
+mod rfc4475_tests;
 #[cfg(test)]
 mod torture_tests;
 

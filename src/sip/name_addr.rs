@@ -69,10 +69,22 @@ impl NameAddr {
         } else if display.is_some() {
             return Err(bad("display name without `<uri>`"));
         } else {
-            rest.split_once(';').unwrap_or((rest, ""))
+            let (uri, params) = rest.split_once(';').unwrap_or((rest, ""));
+            // RFC 3261 §20: a URI with `,` or `?` must be enclosed in `<>` (RFC 4475
+            // §3.1.2.13 regbadct): bare, its `?Route=…` would be read as part of the address.
+            if uri.contains([',', '?']) {
+                return Err(bad("a URI with `,` or `?` must be enclosed in `<>`"));
+            }
+            (uri, params)
         };
         let uri = uri.trim();
-        if !uri.contains(':') || uri.bytes().any(|b| b.is_ascii_whitespace()) {
+        // `<`, `>` and `"` never appear in a URI: a stray one would be written back as
+        // `<sip:a@b>>`, which no longer parses (found by fuzz_sip_name_addr_round_trips).
+        if !uri.contains(':')
+            || uri
+                .bytes()
+                .any(|b| b.is_ascii_whitespace() || b"<>\"".contains(&b))
+        {
             return Err(bad("not a URI"));
         }
         Ok(NameAddr {
@@ -179,5 +191,14 @@ mod tests {
     fn with_tag_replaces_an_existing_tag() {
         let a = NameAddr::new("sip:a@b").with_tag("1").with_tag("2");
         assert_eq!(a.to_string(), "<sip:a@b>;tag=2");
+    }
+
+    /// Regression from `fuzz_sip_name_addr_round_trips`: `sip:a@a>` was taken as an addr-spec
+    /// whose URI ends in `>`, and written back as `<sip:a@a>>`, which does not parse.
+    #[test]
+    fn angle_brackets_and_quotes_inside_a_bare_uri_are_refused() {
+        for s in ["sip:a@a>", "sip:a<b@c", "sip:\"x\"@c;tag=1"] {
+            assert!(NameAddr::parse(s).is_err(), "{s}");
+        }
     }
 }

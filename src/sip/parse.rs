@@ -73,20 +73,35 @@ pub fn frame_stream(buf: &[u8]) -> Result<Option<usize>, SipError> {
         return Ok(None);
     };
     let head = String::from_utf8_lossy(&buf[start..head_end]);
-    let mut length = 0usize;
+    // Content-Length read by the same rules as `parse` (digits only; several fields must
+    // agree), so that framing and parsing never disagree on where the body ends.
+    let mut length: Option<usize> = None;
     for line in logical_lines(&head).skip(1) {
         let line = line?;
         if let Some((name, value)) = line.split_once(':') {
             if full_name(name.trim_end()).eq_ignore_ascii_case("Content-Length") {
-                length = value.trim().parse().map_err(|_| {
+                let value = value.trim();
+                let bad = || {
                     err(
                         SipErrorKind::BadHeaderValue,
-                        format!("bad Content-Length `{}`", value.trim()),
+                        format!("bad Content-Length `{}`", clip(value)),
                     )
-                })?;
+                };
+                if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                let n: usize = value.parse().map_err(|_| bad())?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(err(
+                        SipErrorKind::BadHeaderValue,
+                        "conflicting Content-Length values",
+                    ));
+                }
+                length = Some(n);
             }
         }
     }
+    let length = length.unwrap_or(0);
     let total = body_start.saturating_add(length);
     if total - start > MAX_MESSAGE {
         return Err(too_large(format!("Content-Length {length}")));

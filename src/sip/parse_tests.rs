@@ -265,3 +265,31 @@ fn frame_stream_rejects_endless_or_oversized_input() {
         SipErrorKind::BadHeaderValue
     );
 }
+
+/// Regression from `fuzz_sip_hostile_header_lines`: with `Content-Length: 5` first and
+/// `Content-Length: 129` last, `parse` kept a 5-byte body while `frame_stream` framed 129 bytes,
+/// so the same bytes meant different messages over UDP and TCP. Both now refuse the message.
+#[test]
+fn conflicting_content_lengths_are_refused_by_parse_and_by_framing() {
+    let msg = crlf(&format!("{MINIMAL}Content-Length: 5\nl: 10\n\n0123456789"));
+    assert_eq!(kind(&msg), SipErrorKind::BadHeaderValue);
+    assert_eq!(
+        frame_stream(&msg).unwrap_err().kind,
+        SipErrorKind::BadHeaderValue
+    );
+    let same = crlf(&format!("{MINIMAL}Content-Length: 10\nl: 10\n\n0123456789"));
+    assert_eq!(request(&same).body, b"0123456789");
+    assert_eq!(frame_stream(&same).unwrap(), Some(same.len()));
+}
+
+/// `+5` is no Content-Length for `parse`; framing used to accept it (Rust's `usize` parser
+/// takes a sign) and frame a message `parse` then refused.
+#[test]
+fn a_signed_content_length_is_refused_by_framing_too() {
+    let msg = crlf(&format!("{MINIMAL}Content-Length: +5\n\nhello"));
+    assert_eq!(kind(&msg), SipErrorKind::BadHeaderValue);
+    assert_eq!(
+        frame_stream(&msg).unwrap_err().kind,
+        SipErrorKind::BadHeaderValue
+    );
+}

@@ -9,6 +9,11 @@ use super::headers::full_name;
 const MAX_VALUE: usize = 1024;
 /// How far into the message we look for the header lines.
 const MAX_SCAN: usize = 16 * 1024;
+/// Most Vias copied into a refusal. A request too broken to parse may carry hundreds; copying
+/// them all made a refusal over our own header limit (found by
+/// `fuzz_server_refusals_are_well_formed_responses`). 64 hops is more than Max-Forwards' 70
+/// leaves room for in practice, and the reply goes straight back to its source anyway.
+const MAX_VIAS: usize = 64;
 
 /// A `status reason` response to the request in `buf`, built from its Via, From, To, Call-ID
 /// and CSeq lines as found, or `None` when `buf` does not look like a request (responses and
@@ -17,7 +22,9 @@ pub fn refuse_unparsed(buf: &[u8], status: u16, reason: &str) -> Option<Vec<u8>>
     let text = String::from_utf8_lossy(&buf[..buf.len().min(MAX_SCAN)]);
     let mut lines = text.split(['\r', '\n']).filter(|l| !l.is_empty());
     let first = lines.next()?;
-    let mut parts = first.split(' ');
+    // Split on any run of blanks: a request line with extra spaces (RFC 4475 §3.1.2.9
+    // lwsstart) is malformed, and is exactly what must still get its 400.
+    let mut parts = first.split_ascii_whitespace();
     let (method, _uri, version) = (parts.next()?, parts.next()?, parts.next()?);
     let is_token = |s: &str| {
         !s.is_empty()
@@ -38,6 +45,14 @@ pub fn refuse_unparsed(buf: &[u8], status: u16, reason: &str) -> Option<Vec<u8>>
             .find(|w| w.eq_ignore_ascii_case(name));
         if let Some(w) = wanted {
             if w != "Via" && kept.iter().any(|(n, _)| *n == w) {
+                continue;
+            }
+            if w == "Via" && kept.iter().filter(|(n, _)| *n == "Via").count() == MAX_VIAS {
+                continue;
+            }
+            // An empty Via routes nothing (found by
+            // `fuzz_server_refusals_of_arbitrary_bytes`: `v:` alone earned an answer).
+            if w == "Via" && value.trim().is_empty() {
                 continue;
             }
             let value: String = value
@@ -107,5 +122,48 @@ mod tests {
         let r = text(refuse_unparsed(&req, 513, "Message Too Large"));
         assert!(r.len() < 2048, "{} bytes", r.len());
         assert!(!r.contains('\x07'));
+    }
+
+    /// RFC 4475 §3.1.2.9 lwsstart: extra spaces in the request line made the scrape give up,
+    /// so the request went unanswered (found by `tests/sip_rfc4475.rs`).
+    #[test]
+    fn a_request_line_with_extra_spaces_is_still_answered() {
+        let req = b"INVITE  sip:user@example.com  SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: ws\r\n\r\n";
+        let r = text(refuse_unparsed(req, 400, "Bad Request - bad start line"));
+        assert!(
+            r.starts_with("SIP/2.0 400 ") && r.contains("Call-ID: ws\r\n"),
+            "{r}"
+        );
+    }
+
+    /// Regression from `fuzz_server_refusals_are_well_formed_responses`: 200 Via lines in a
+    /// request too broken to parse were all copied, a refusal over our own header limit.
+    #[test]
+    fn at_most_64_vias_are_copied_into_a_refusal() {
+        let mut req = b"INVITE sip:a@b SIP/2.0\r\n".to_vec();
+        for i in 0..200 {
+            req.extend(format!("Via: SIP/2.0/UDP h{i};branch=z9hG4bK{i}\r\n").bytes());
+        }
+        req.extend(b"Call-ID: v\r\n\r\n");
+        let r = text(refuse_unparsed(&req, 513, "Message Too Large"));
+        assert_eq!(r.matches("Via: ").count(), MAX_VIAS);
+        assert!(
+            r.contains("Via: SIP/2.0/UDP h0;branch=z9hG4bK0\r\n"),
+            "the top Via is kept"
+        );
+        assert!(crate::sip::parse_unchecked(r.as_bytes()).is_ok());
+    }
+
+    /// Regression from the server refusal fuzz target: a request whose only Via is empty
+    /// (`v:`) was answered with an empty Via, which routes nowhere.
+    #[test]
+    fn an_empty_via_is_no_via() {
+        assert!(refuse_unparsed(b"OPTIONS \x80sip:s@h SIP/2.0\r\nv:", 400, "x").is_none());
+        assert!(refuse_unparsed(
+            b"OPTIONS sip:s@h SIP/2.0\r\nVia:  \r\nCall-ID: c\r\n",
+            400,
+            "x"
+        )
+        .is_none());
     }
 }

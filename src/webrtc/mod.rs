@@ -31,6 +31,8 @@
 //!   [`PeerConfig::disconnected_timeout`] ends as [`PeerEvent::Closed`]: what to do then
 //!   (requeue the caller, hang up) is the owner's decision.
 
+#[cfg(test)]
+mod fuzz_tests;
 mod peer;
 mod ports;
 mod sdp;
