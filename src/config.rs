@@ -122,6 +122,13 @@ pub struct SipConfig {
     /// On SIGTERM or Ctrl-C: how long calls in progress may go on (new calls get 503) before
     /// the rest are ended and stored, in seconds.
     pub drain_seconds: f64,
+    /// SIP messages a second handled from one source address; more are dropped unread (a
+    /// flood). 0 switches the limit off.
+    pub flood_messages_per_second: f64,
+    /// Messages one source may send at once before the rate applies.
+    pub flood_burst: f64,
+    /// Sources never limited: a proxy or trunk in front of the server carries many callers.
+    pub trusted_peers: Vec<std::net::IpAddr>,
 }
 
 impl Default for SipConfig {
@@ -141,6 +148,9 @@ impl Default for SipConfig {
             overload_late_ratio: 0.05,
             overload_window_seconds: 5.0,
             drain_seconds: 30.0,
+            flood_messages_per_second: 500.0,
+            flood_burst: 1000.0,
+            trusted_peers: Vec::new(),
         }
     }
 }

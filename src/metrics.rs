@@ -45,6 +45,8 @@ pub struct Metrics {
     pub records_unsaved: AtomicU64,
     /// SIP messages that could not be parsed.
     pub sip_malformed_total: AtomicU64,
+    /// SIP messages dropped unread because their source sent too many.
+    pub sip_flood_dropped_total: AtomicU64,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -148,6 +150,12 @@ impl Metrics {
             "counter",
             "SIP messages that could not be parsed.",
             &self.sip_malformed_total,
+        );
+        one(
+            "humanline_sip_flood_dropped_total",
+            "counter",
+            "SIP messages dropped unread: their source sent more than [sip] flood_messages_per_second.",
+            &self.sip_flood_dropped_total,
         );
         one(
             "humanline_asr_jobs_total",

@@ -58,6 +58,8 @@ fn config_text(repo: &Path, dir: &Path, sip: u16, http: u16, agent_port: u16) ->
 bind = "127.0.0.1:{sip}"
 max_calls = 2000
 answer_delay_ms = 0
+# sipp is one source carrying every caller, like a trunk: not a flood.
+trusted_peers = ["127.0.0.1"]
 
 [media]
 rtp_port_min = {rtp_min}

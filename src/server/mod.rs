@@ -13,6 +13,7 @@ pub mod agent_leg;
 mod call;
 mod call_media;
 mod dispatch;
+pub mod flood;
 pub mod handoff;
 mod message_text;
 pub mod overload;
@@ -210,7 +211,12 @@ pub async fn serve(
             config.paths.recordings.display()
         )
     })?;
-    let (transport, inbound) = transport::start(config.sip.bind, Arc::clone(&metrics))
+    let flood = flood::FloodGuard::new(
+        config.sip.flood_messages_per_second,
+        config.sip.flood_burst,
+        config.sip.trusted_peers.clone(),
+    );
+    let (transport, inbound) = transport::start(config.sip.bind, Arc::clone(&metrics), flood)
         .await
         .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
     let sip_addr = transport.local_addr()?;

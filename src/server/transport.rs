@@ -4,6 +4,7 @@
 //! request is malformed but readable enough to answer, or nothing when it is not. Outbound
 //! messages go back where the peer is: the UDP source address, or the TCP connection it used.
 
+use super::flood::FloodGuard;
 use crate::metrics::Metrics;
 use crate::sip::{
     frame_stream, parse, parse_unchecked, refuse_unparsed, response_to, SipError, SipMessage,
@@ -89,6 +90,7 @@ pub type Inbound = (SipMessage, Peer);
 pub async fn start(
     bind: SocketAddr,
     metrics: Arc<Metrics>,
+    flood: FloodGuard,
 ) -> std::io::Result<(Transport, mpsc::Receiver<Inbound>)> {
     let udp = Arc::new(UdpSocket::bind(bind).await?);
     let tcp = TcpListener::bind(udp.local_addr()?).await?;
@@ -96,16 +98,41 @@ pub async fn start(
         udp: Arc::clone(&udp),
     };
     let (tx, rx) = mpsc::channel(4096);
-    tokio::spawn(udp_loop(
-        transport.clone(),
-        tx.clone(),
-        Arc::clone(&metrics),
-    ));
-    tokio::spawn(tcp_accept_loop(tcp, tx, metrics));
+    let gate = Arc::new(Gate {
+        flood: std::sync::Mutex::new(flood),
+        started: std::time::Instant::now(),
+        metrics,
+    });
+    tokio::spawn(udp_loop(transport.clone(), tx.clone(), Arc::clone(&gate)));
+    tokio::spawn(tcp_accept_loop(tcp, tx, gate));
     Ok((transport, rx))
 }
 
-async fn udp_loop(transport: Transport, up: mpsc::Sender<Inbound>, metrics: Arc<Metrics>) {
+/// What every receive loop shares: the flood guard and the counters.
+struct Gate {
+    flood: std::sync::Mutex<FloodGuard>,
+    started: std::time::Instant,
+    metrics: Arc<Metrics>,
+}
+
+impl Gate {
+    /// Whether a message from `from` is read at all (false: its source floods; counted).
+    fn admit(&self, from: SocketAddr) -> bool {
+        let now = self.started.elapsed();
+        let ok = self
+            .flood
+            .lock()
+            .map(|mut g| g.allow(from.ip(), now))
+            .unwrap_or(true);
+        if !ok {
+            self.metrics.sip_flood_dropped_total.fetch_add(1, Relaxed);
+        }
+        ok
+    }
+}
+
+async fn udp_loop(transport: Transport, up: mpsc::Sender<Inbound>, gate: Arc<Gate>) {
+    let metrics = Arc::clone(&gate.metrics);
     let mut buf = vec![0u8; UDP_BUF];
     loop {
         let (n, from) = match transport.udp.recv_from(&mut buf).await {
@@ -116,6 +143,9 @@ async fn udp_loop(transport: Transport, up: mpsc::Sender<Inbound>, metrics: Arc<
                 continue;
             }
         };
+        if !gate.admit(from) {
+            continue;
+        }
         let peer = Peer::Udp(from);
         match read_message(&buf[..n], &peer, &metrics) {
             Ok(Some(msg)) => {
@@ -166,16 +196,11 @@ fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
     }
 }
 
-async fn tcp_accept_loop(listener: TcpListener, up: mpsc::Sender<Inbound>, metrics: Arc<Metrics>) {
+async fn tcp_accept_loop(listener: TcpListener, up: mpsc::Sender<Inbound>, gate: Arc<Gate>) {
     loop {
         match listener.accept().await {
             Ok((stream, from)) => {
-                tokio::spawn(tcp_connection(
-                    stream,
-                    from,
-                    up.clone(),
-                    Arc::clone(&metrics),
-                ));
+                tokio::spawn(tcp_connection(stream, from, up.clone(), Arc::clone(&gate)));
             }
             Err(e) => {
                 tracing::warn!("TCP accept failed: {e}");
@@ -189,8 +214,9 @@ async fn tcp_connection(
     stream: TcpStream,
     from: SocketAddr,
     up: mpsc::Sender<Inbound>,
-    metrics: Arc<Metrics>,
+    gate: Arc<Gate>,
 ) {
+    let metrics = Arc::clone(&gate.metrics);
     let (mut rd, mut wr) = stream.into_split();
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(TCP_QUEUE);
     let writer = tokio::spawn(async move {
@@ -213,6 +239,9 @@ async fn tcp_connection(
             match frame_stream(&buf) {
                 Ok(Some(len)) => {
                     let msg: Vec<u8> = buf.drain(..len).collect();
+                    if !gate.admit(from) {
+                        continue;
+                    }
                     match read_message(&msg, &peer, &metrics) {
                         Ok(Some(m)) => {
                             if up.try_send((m, peer.clone())).is_err() {
