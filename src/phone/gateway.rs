@@ -11,6 +11,7 @@ use super::relay::{LineMedia, MAX_FRAME};
 use super::ws::{self as proto, FromPage, ToPage};
 use super::{PhoneGateway, CHANNEL_HEADER, CHANNEL_WEBRTC};
 use crate::server::agent_leg::{AgentLeg, LegEvent};
+use crate::server::wait::{recv_opt, sleep_until};
 use crate::sip::{
     new_branch, new_call_id, new_tag, parse, LocalVia, Method, NameAddr, RequestBuilder, SipMessage,
 };
@@ -127,23 +128,6 @@ async fn refuse(mut ws: WebSocket, why: &str) {
             reason: Utf8Bytes::from_static("call ended"),
         })))
         .await;
-}
-
-async fn recv_opt(
-    socket: Option<&UdpSocket>,
-    buf: &mut [u8],
-) -> std::io::Result<(usize, std::net::SocketAddr)> {
-    match socket {
-        Some(s) => s.recv_from(buf).await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
-        None => std::future::pending().await,
-    }
 }
 
 /// `host` for SIP: IPv6 in brackets.

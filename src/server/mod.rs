@@ -24,6 +24,7 @@ pub mod registrar;
 mod registrar_tests;
 pub mod retransmit;
 pub mod transport;
+pub(crate) mod wait;
 
 pub use call_media::rand_u32;
 

@@ -11,6 +11,7 @@ use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
+use super::wait::{recv_opt, sleep_until};
 use super::Shared;
 use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
@@ -32,7 +33,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 use tracing::Instrument;
@@ -782,26 +782,9 @@ fn reply_trying(invite: &Request) -> Vec<u8> {
     response_to(invite, 100, "Trying", None).to_bytes()
 }
 
-async fn recv_opt(
-    socket: Option<&UdpSocket>,
-    buf: &mut [u8],
-) -> std::io::Result<(usize, std::net::SocketAddr)> {
-    match socket {
-        Some(s) => s.recv_from(buf).await,
-        None => std::future::pending().await,
-    }
-}
-
 async fn next_offer(offers: &mut Option<mpsc::UnboundedReceiver<Offer>>) -> Option<Offer> {
     match offers {
         Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(t.into()).await,
         None => std::future::pending().await,
     }
 }
