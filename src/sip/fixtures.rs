@@ -138,3 +138,14 @@ a=rtpmap:0 PCMU/8000
 ",
     )
 }
+
+/// Every sample message above, for tests that run over all of them.
+pub fn all() -> Vec<Vec<u8>> {
+    vec![
+        sipp_invite(),
+        baresip_invite(),
+        options(),
+        linphone_register(),
+        sipp_200(),
+    ]
+}

@@ -12,13 +12,7 @@ use super::*;
 use crate::fuzz_support::{config, mutated_one_of};
 
 fn fixtures() -> Vec<Vec<u8>> {
-    vec![
-        sipp_invite(),
-        baresip_invite(),
-        options(),
-        linphone_register(),
-        sipp_200(),
-    ]
+    all()
 }
 
 /// Header lines a hostile peer adds: duplicated and conflicting lengths, overflowing numbers,

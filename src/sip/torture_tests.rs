@@ -257,13 +257,7 @@ fn trailing_spaces_after_request_line_are_tolerated() {
 }
 
 fn samples() -> Vec<Vec<u8>> {
-    vec![
-        sipp_invite(),
-        baresip_invite(),
-        options(),
-        linphone_register(),
-        sipp_200(),
-    ]
+    all()
 }
 
 fn exercise(bytes: &[u8]) {
