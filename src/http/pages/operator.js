@@ -116,8 +116,8 @@
     if (!state.plan) return;
     state.plan = await api(`/api/operator/plans/${encodeURIComponent(state.plan.name)}`);
     state.liveSource = state.plan.source;
-    renderPlanMeta();
     await loadPlans();
+    renderPlanMeta();
   }
 
   function renderPlanMeta() {
@@ -494,10 +494,11 @@
   async function rollback(id) {
     const r = await request(`/api/operator/plans/${encodeURIComponent(state.plan.name)}/rollback`, { method: 'POST', body: { version_id: id } });
     if (!r.ok) { setResult('version-result', `Rollback refused: ${(r.data && r.data.error) || `HTTP ${r.status}`}`, false); return; }
-    setResult('version-result', `Version ${r.data.live_version_id} is live again; new calls run it.`, true, { 'data-live': r.data.live_version_id });
     await refreshPlan();
     cm.setValue(state.liveSource);
     await runCheck();
+    // Said last, so that whoever waits for it sees the editor, versions and plan list updated.
+    setResult('version-result', `Version ${r.data.live_version_id} is live again; new calls run it.`, true, { 'data-live': r.data.live_version_id });
   }
 
   // ---- prompts ---------------------------------------------------------------------------
