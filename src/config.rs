@@ -198,6 +198,14 @@ pub struct HttpConfig {
     pub api_token: Option<String>,
     /// Hours a browser login lasts.
     pub session_hours: f64,
+    /// Seconds a client has to send a request's headers (slow clients are cut off); 0: no limit.
+    pub header_timeout_seconds: f64,
+    /// Seconds from a request's headers to its answer, body included (408 after); 0: no limit.
+    pub request_timeout_seconds: f64,
+    /// Open HTTP connections in all; 0: no limit.
+    pub max_connections: usize,
+    /// Open HTTP connections from one address (raise it behind a proxy); 0: no limit.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for HttpConfig {
@@ -206,6 +214,10 @@ impl Default for HttpConfig {
             bind: "127.0.0.1:8080".parse().expect("valid literal"),
             api_token: None,
             session_hours: 12.0,
+            header_timeout_seconds: 10.0,
+            request_timeout_seconds: 30.0,
+            max_connections: 2048,
+            max_connections_per_ip: 128,
         }
     }
 }

@@ -29,6 +29,7 @@ pub mod auth;
 pub mod config;
 pub mod dialplan;
 pub mod engine;
+pub mod failpoints;
 #[cfg(test)]
 pub(crate) mod fuzz_support;
 pub mod http;

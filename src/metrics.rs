@@ -47,6 +47,10 @@ pub struct Metrics {
     pub sip_malformed_total: AtomicU64,
     /// SIP messages dropped unread because their source sent too many.
     pub sip_flood_dropped_total: AtomicU64,
+    /// Open HTTP connections (WebSockets leave the count once upgraded).
+    pub http_connections: AtomicU64,
+    /// HTTP connections closed unread because their address or the server had too many.
+    pub http_connections_refused_total: AtomicU64,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -156,6 +160,18 @@ impl Metrics {
             "counter",
             "SIP messages dropped unread: their source sent more than [sip] flood_messages_per_second.",
             &self.sip_flood_dropped_total,
+        );
+        one(
+            "humanline_http_connections",
+            "gauge",
+            "Open HTTP connections.",
+            &self.http_connections,
+        );
+        one(
+            "humanline_http_connections_refused_total",
+            "counter",
+            "HTTP connections closed unread: over [http] max_connections or max_connections_per_ip.",
+            &self.http_connections_refused_total,
         );
         one(
             "humanline_asr_jobs_total",

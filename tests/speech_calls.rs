@@ -588,3 +588,57 @@ fn a_recognizer_that_cannot_answer_in_time_is_a_fault_not_a_hang() {
         "nothing recognised in time: {note}"
     );
 }
+
+#[test]
+fn an_asr_worker_that_dies_mid_call_hands_its_caller_over_and_the_next_caller_is_heard() {
+    let _g = serial();
+    if !model_available() {
+        return;
+    }
+    let dir = clips();
+    let clip = en(dir.path(), FLUENT, "I want to pay my bill");
+    // One worker, armed to die on its first job: the pool has nobody left unless it restarts it.
+    let server = TestServer::start(ServerOptions {
+        asr: Some(asr_config("deadline_seconds = 20.0")),
+        env: vec![("HUMANLINE_FAILPOINTS".into(), "asr_worker_dies".into())],
+        ..ServerOptions::default()
+    });
+
+    let first = SpeakingCaller::dial(server.sip_addr(), "support");
+    let cid = first.call_id();
+    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + SEC);
+    first.say_all(&clip);
+    let reason = wait_escalated(&server, &cid, 20 * SEC);
+    first.hang_up();
+    let call = stored_call(&server, &cid);
+    let note = describe(&call, &clip);
+    eprintln!("worker died:\n{note}");
+    assert_eq!(reason.as_deref(), Some("fault"), "{note}");
+    assert_eq!(call["reason"], "fault", "{note}");
+    assert_eq!(call["outcome"], "transfer", "{note}");
+    let signals = strings(&call["signals"]).join("; ");
+    assert!(
+        signals.contains("asr fault") && signals.contains("worker stopped"),
+        "the fault and its cause are recorded\n{note}"
+    );
+    assert!(
+        server.log().contains("ASR worker died"),
+        "the death is logged"
+    );
+
+    // The pool started the worker again: the next caller is understood as usual.
+    let second = SpeakingCaller::dial(server.sip_addr(), "support");
+    let cid = second.call_id();
+    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + SEC);
+    second.say_all(&clip);
+    let reached = server.wait_for(30 * SEC, |s| {
+        live_call(s, &cid).filter(|c| c["node"] == "billing")
+    });
+    second.hang_up();
+    let call = stored_call(&server, &cid);
+    let note = describe(&call, &clip);
+    assert!(reached.is_some(), "the next caller is heard\n{note}");
+    assert!(call["reason"].is_null(), "{note}");
+}

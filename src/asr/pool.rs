@@ -5,10 +5,12 @@
 //! submission fails at once, and a job whose deadline passed before a worker reached it is
 //! answered with an error instead of being run. Either way the call hears about it and hands
 //! the caller to a person — never a stuck call. A recognizer that panics costs that job, not
-//! the worker.
+//! the worker; a worker that dies anyway (a panic outside the recognizer) drops its job, whose
+//! caller goes to a person, and is started again at once, so the pool never shrinks.
 
 use super::recognizer::{AsrError, RecognizeOptions, Recognizer, Transcript};
 use super::resample::Upsampler;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -48,6 +50,16 @@ struct Queued {
 pub struct AsrPool {
     tx: SyncSender<Queued>,
     workers: usize,
+    health: Arc<Health>,
+}
+
+/// What the workers tell the pool, and the fault a test may arm.
+#[derive(Debug, Default)]
+struct Health {
+    /// Workers that died and were started again.
+    restarts: AtomicU64,
+    /// The next job kills the worker that takes it ([`AsrPool::die_on_next_job`]).
+    die_on_next_job: AtomicBool,
 }
 
 impl std::fmt::Debug for AsrPool {
@@ -65,17 +77,34 @@ impl AsrPool {
         let workers = workers.max(1);
         let (tx, rx) = sync_channel::<Queued>(queue.max(1));
         let rx = Arc::new(Mutex::new(rx));
+        let health = Arc::new(Health::default());
         for i in 0..workers {
             let rx = Arc::clone(&rx);
             let rec = Arc::clone(&recognizer);
+            let health = Arc::clone(&health);
             let spawned = std::thread::Builder::new()
                 .name(format!("asr-{i}"))
-                .spawn(move || work(&rx, rec.as_ref()));
+                .spawn(move || supervise(i, &rx, rec.as_ref(), &health));
             if let Err(e) = spawned {
                 tracing::error!("cannot start ASR worker {i}: {e}");
             }
         }
-        AsrPool { tx, workers }
+        AsrPool {
+            tx,
+            workers,
+            health,
+        }
+    }
+
+    /// Workers that died and were started again since the pool began.
+    pub fn restarts(&self) -> u64 {
+        self.health.restarts.load(Relaxed)
+    }
+
+    /// Fault injection (the `asr_worker_dies` failpoint and the tests): the next job kills the
+    /// worker thread that takes it, as a bug outside the recognizer would.
+    pub fn die_on_next_job(&self) {
+        self.health.die_on_next_job.store(true, Relaxed);
     }
 
     /// Number of worker threads.
@@ -103,22 +132,47 @@ impl AsrPool {
     }
 }
 
-fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer) {
+/// Runs worker `i` until the pool is dropped, starting it again whenever it dies.
+fn supervise(i: usize, rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer, health: &Health) {
+    loop {
+        let ended =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(rx, rec, health)));
+        match ended {
+            Ok(()) => return,
+            Err(_) => {
+                let n = health.restarts.fetch_add(1, Relaxed) + 1;
+                tracing::error!(
+                    worker = i,
+                    restarts = n,
+                    "ASR worker died; its caller is handed to a person; starting it again"
+                );
+                // A worker that dies at once every time must not spin a core.
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+}
+
+/// Takes jobs until the pool is dropped. Panics only on a bug (or the armed fault); the
+/// job in hand is then dropped, which its caller sees as "the recognition worker stopped".
+fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer, health: &Health) {
     let mut upsampler = match Upsampler::new() {
         Ok(u) => u,
         Err(e) => {
+            // Cannot happen with the fixed ratio; without it this worker cannot serve at all.
             tracing::error!("ASR worker cannot resample: {e}");
             return;
         }
     };
     loop {
-        let next = match rx.lock() {
-            Ok(r) => r.recv(),
-            Err(_) => return,
-        };
+        // A worker that died while waiting poisons nothing it matters to keep.
+        let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(q) = next else {
             return;
         };
+        if health.die_on_next_job.swap(false, Relaxed) {
+            panic!("failpoint asr_worker_dies: the ASR worker dies holding a job");
+        }
         let started = Instant::now();
         if started > q.job.deadline {
             let _ = q.reply.send(Err(AsrError::Engine(format!(
@@ -207,6 +261,25 @@ mod tests {
         let late = pool.submit(job(1, Duration::from_millis(10))).unwrap();
         let e = late.await.unwrap().unwrap_err();
         assert!(e.to_string().contains("deadline missed"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn a_worker_that_dies_drops_its_job_and_is_started_again() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::ZERO)), 1, 4);
+        pool.die_on_next_job();
+        let lost = pool.submit(job(160, Duration::from_secs(5))).unwrap().await;
+        assert!(lost.is_err(), "the dead worker's job has no answer");
+        assert_eq!(pool.restarts(), 1);
+        let next = pool
+            .submit(job(160, Duration::from_secs(5)))
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(
+            next.unwrap().transcript.text,
+            "320 samples",
+            "the only worker is back"
+        );
     }
 
     #[tokio::test]

@@ -22,6 +22,7 @@ pub mod auth;
 mod calls;
 mod console;
 mod error;
+pub mod listener;
 mod login;
 mod operator;
 mod operator_pages;

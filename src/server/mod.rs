@@ -125,7 +125,11 @@ fn start_asr(config: &Config) -> Result<Arc<AsrPool>, String> {
                 threads = a.threads,
                 "speech recognition ready"
             );
-            Ok(Arc::new(AsrPool::new(Arc::new(r), workers, a.queue)))
+            let pool = AsrPool::new(Arc::new(r), workers, a.queue);
+            if crate::failpoints::enabled("asr_worker_dies") {
+                pool.die_on_next_job();
+            }
+            Ok(Arc::new(pool))
         }
         Err(e) => {
             tracing::error!("speech recognition off: {e}");
@@ -202,6 +206,13 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> anyhow::Result<()> {
     raise_open_files_limit();
+    let faults = crate::failpoints::named();
+    if !faults.is_empty() {
+        tracing::warn!(
+            ?faults,
+            "HUMANLINE_FAILPOINTS is set: these faults will happen on purpose (fault tests only)"
+        );
+    }
     let metrics = Arc::new(Metrics::default());
     let store = Store::open(&config.paths.database)
         .with_context(|| format!("opening database {}", config.paths.database.display()))?;
@@ -289,6 +300,7 @@ pub async fn serve(
         records: Arc::clone(&records),
         config,
     });
+    let http_metrics = Arc::clone(&metrics);
     let app = crate::http::router(crate::http::AppState {
         live,
         metrics,
@@ -300,16 +312,13 @@ pub async fn serve(
         prompts,
         phone: Some(phone),
     });
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(
-            http,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        {
-            tracing::error!("HTTP server stopped: {e}");
-        }
-    });
+    let limits = crate::http::listener::Limits::from_config(&shared.config.http);
+    tokio::spawn(crate::http::listener::serve(
+        http,
+        app,
+        limits,
+        http_metrics,
+    ));
     tracing::info!(
         "humanline serving SIP on {sip_addr} (UDP and TCP), HTTP on http://{http_addr}; dialplans in {}",
         shared.config.paths.dialplans.display()

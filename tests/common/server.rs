@@ -66,6 +66,10 @@ pub struct ServerOptions {
     pub users: Vec<(String, String, String)>,
     /// Lines added to the `[sip]` table (e.g. `register_min_expires = 1`).
     pub sip_extra: String,
+    /// Lines added to the `[http]` table (e.g. `header_timeout_seconds = 2`).
+    pub http_extra: String,
+    /// Environment of the server process (e.g. `HUMANLINE_FAILPOINTS` for a fault test).
+    pub env: Vec<(String, String)>,
     /// `[sip] overload_late_ratio`. Off (1.0) unless a test is about overload: a busy test
     /// machine must not turn other tests' calls away.
     pub overload_late_ratio: f64,
@@ -92,6 +96,8 @@ impl Default for ServerOptions {
             rtp_ports: None,
             users: vec![],
             sip_extra: String::new(),
+            http_extra: String::new(),
+            env: vec![],
             overload_late_ratio: 1.0,
             private_plans: false,
         }
@@ -194,7 +200,7 @@ impl TestServer {
         let config = format!(
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\noverload_late_ratio = {overload:?}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
-             [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n\n\
+             [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n{http_extra}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
              [queues.support]\nagents = [{agents}]\n{queue}\n\n\
              [queues.support_zh]\nagents = [{agents}]\n{queue}\n\n\
@@ -203,6 +209,7 @@ impl TestServer {
             delay = opts.answer_delay_ms,
             overload = opts.overload_late_ratio,
             sip_extra = opts.sip_extra,
+            http_extra = opts.http_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
             tok = toml_str(&token),
@@ -249,6 +256,7 @@ impl TestServer {
                 "RUST_LOG",
                 std::env::var("RUST_LOG").unwrap_or_else(|_| "humanline=debug".into()),
             )
+            .envs(opts.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("dup log file"))
             .stderr(log)
