@@ -54,13 +54,16 @@ lint: setup
 check-plans: build
 	./target/release/humanline check dialplans/*.toml
 
-# Benchmarks against the release build, on a quiet machine: load and latency (concurrent IVR
-# calls under sipp with probe callers, DTMF 0 -> agent INVITE, first RTP after 200 OK, CPU and
-# RSS per call; target/bench/sip_load.json) and speech (whisper real-time factor per window,
-# VAD cost per call; target/bench/speech.json). About 5-8 minutes.
+# Benchmarks against the release build, on a quiet machine: load and latency (a ramp of
+# concurrent IVR calls under sipp with probe callers until a step has late RTP or failed calls,
+# time to human for DTMF 0 and for a spoken request, first RTP after 200 OK, CPU and RSS per
+# call; target/bench/sip_load.json), speech (whisper real-time factor per window, VAD cost per
+# call; target/bench/speech.json), then one report of both against DESIGN.md section 8
+# (target/bench/report.txt, report.json, latency_vs_load.svg). About 10 minutes on 2 cores.
 bench: model
 	$(CARGO) bench --bench sip_load
 	$(CARGO) bench --bench speech
+	$(CARGO) bench --bench report
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:

@@ -44,6 +44,8 @@ const DTMF_AFTER: Duration = Duration::from_millis(200);
 const SETTLE: Duration = Duration::from_millis(1500);
 /// Steps of a ramp that may be run a second time after failing on late packets alone.
 const RETRIES: usize = 2;
+/// Zero-out calls placed during each step's window (time to human under load).
+const LOADED_CALLS: usize = 5;
 /// Calls end this long after the planned window at the earliest.
 const HOLD_MARGIN: Duration = Duration::from_secs(5);
 
@@ -163,7 +165,7 @@ fn main() -> anyhow::Result<()> {
         out_dir.join("spoken.json"),
         serde_json::to_string_pretty(&spoken)?,
     )?;
-    let steps = ramp(&mut servers, server, &opts)?;
+    let steps = ramp(&mut servers, server, &agent, &opts)?;
     let summary = Summary::from_steps(&steps, &machine);
     let report = Report {
         machine,
@@ -239,18 +241,23 @@ fn idle_rss(server: &Server) -> f64 {
 /// ramp. After the failure, one step halfway between it and the last passing step (rounded to 50
 /// calls) runs on a fresh server, to narrow the capacity without the larger step's memory and
 /// state in the way.
-fn ramp(servers: &mut Servers, server: Server, opts: &Options) -> anyhow::Result<Vec<Step>> {
+fn ramp(
+    servers: &mut Servers,
+    server: Server,
+    agent: &FakeAgent,
+    opts: &Options,
+) -> anyhow::Result<Vec<Step>> {
     let mut steps: Vec<Step> = Vec::new();
     let idle = idle_rss(&server);
     let mut failed_at = None;
     let mut retries = RETRIES;
     for &calls in &opts.steps {
-        let mut step = measured_step(&server, idle, calls, opts, servers.out_dir)?;
+        let mut step = measured_step(&server, agent, idle, calls, opts, servers.out_dir)?;
         if !step.passed && step.failed == 0 && retries > 0 {
             retries -= 1;
             println!("step {calls}: late packets only; once more");
             steps.push(step);
-            step = measured_step(&server, idle, calls, opts, servers.out_dir)?;
+            step = measured_step(&server, agent, idle, calls, opts, servers.out_dir)?;
             step.attempt = 2;
         }
         let passed = step.passed;
@@ -268,7 +275,7 @@ fn ramp(servers: &mut Servers, server: Server, opts: &Options) -> anyhow::Result
             let fresh = servers.start()?;
             warm_up(&fresh)?;
             let idle = idle_rss(&fresh);
-            let mut step = measured_step(&fresh, idle, mid, opts, servers.out_dir)?;
+            let mut step = measured_step(&fresh, agent, idle, mid, opts, servers.out_dir)?;
             step.fresh_server = true;
             steps.push(step);
             servers.retire(fresh)?;
@@ -289,12 +296,13 @@ fn warm_up(server: &Server) -> anyhow::Result<()> {
 /// One step, announced on stdout as it finishes.
 fn measured_step(
     server: &Server,
+    agent: &FakeAgent,
     idle_rss_mb: f64,
     calls: usize,
     opts: &Options,
     out_dir: &Path,
 ) -> anyhow::Result<Step> {
-    let mut step = run_step(server, calls, opts, sipp_media_port()?, out_dir)?;
+    let mut step = run_step(server, agent, calls, opts, sipp_media_port()?, out_dir)?;
     step.idle_rss_mb = idle_rss_mb;
     println!(
         "step {calls}: failed {}, late {:.3} % (server) {:.3} % (probes), CPU {:.1} %, others {:.0} %, RSS {:.1} MB, {}",
@@ -348,6 +356,7 @@ fn load_for(calls: usize, probes: usize, steady: Duration) -> Load {
 /// One step: ramp up, probe, measure the window, let everything hang up.
 fn run_step(
     server: &Server,
+    agent: &FakeAgent,
     calls: usize,
     opts: &Options,
     media_port: u16,
@@ -382,7 +391,12 @@ fn run_step(
         Snapshot::take(server)?,
     );
     let runq0 = sysinfo::runqueue_wait_seconds(server.pid());
-    let active_min = min_active_over(server, window);
+    // While the window is watched, zero-out calls measure time to human under this load.
+    let (active_min, loaded) = std::thread::scope(|s| {
+        let watch = s.spawn(|| min_active_over(server, window));
+        let loaded = loaded_latency(server.sip, agent, window);
+        (watch.join().unwrap_or(0.0), loaded)
+    });
     let (w1, s1) = (SystemTime::now(), Snapshot::take(server)?);
     let cpu = cpu0.since();
     let runq = sysinfo::runqueue_wait_seconds(server.pid())
@@ -400,6 +414,7 @@ fn run_step(
     let probe_errors: Vec<String> = results.iter().filter_map(|r| r.error.clone()).collect();
     let rejected = after.rejected - before.rejected;
     let failed = outcome.failed
+        + loaded.failed as u64
         + probe_errors.len() as u64
         + rejected as u64
         + (results.len() < probes) as u64;
@@ -426,6 +441,9 @@ fn run_step(
         rss_after_mb: sysinfo::process_rss_mb(server.pid()).unwrap_or(f64::NAN),
         sipp: outcome,
         probe_errors,
+        zero_out_ms: Percentiles::of(&loaded.dtmf_to_invite),
+        first_rtp_ms: Percentiles::of(&loaded.first_rtp),
+        latency_failed: loaded.failed,
         passed: false,
         fresh_server: false,
         attempt: 1,
@@ -499,6 +517,41 @@ struct CallTimes {
     first_rtp: f64,
     dtmf_to_invite: f64,
     context_ok: bool,
+}
+
+/// Zero-out calls placed one after the other during a step's window.
+#[derive(Default)]
+struct Loaded {
+    dtmf_to_invite: Vec<f64>,
+    first_rtp: Vec<f64>,
+    failed: usize,
+}
+
+/// Places up to [`LOADED_CALLS`] zero-out calls spread over `window`, none starting in its
+/// last 1.5 s.
+fn loaded_latency(server: SocketAddr, agent: &FakeAgent, window: Duration) -> Loaded {
+    let mut out = Loaded::default();
+    let start = Instant::now();
+    let every = window / LOADED_CALLS as u32;
+    for i in 0..LOADED_CALLS {
+        let at = start + every * i as u32;
+        if at + Duration::from_millis(1500) > start + window {
+            break;
+        }
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        match latency_call(server, agent) {
+            Ok(t) => {
+                out.dtmf_to_invite.push(t.dtmf_to_invite);
+                out.first_rtp.push(t.first_rtp);
+            }
+            Err(e) => {
+                println!("  zero-out call under load failed: {e:#}");
+                out.failed += 1;
+            }
+        }
+    }
+    std::thread::sleep((start + window).saturating_duration_since(Instant::now()));
+    out
 }
 
 /// One warm-up call, then `calls` measured ones, one after the other.

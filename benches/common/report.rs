@@ -64,6 +64,13 @@ pub struct Step {
     pub probe_errors: Vec<String>,
     /// No failures, every call up, both late rates under 1 %.
     pub passed: bool,
+    /// DTMF `0` → agent INVITE for zero-out calls placed during the window (time to human
+    /// under this load).
+    pub zero_out_ms: Percentiles,
+    /// 200 OK → first RTP of those calls (first prompt latency under this load).
+    pub first_rtp_ms: Percentiles,
+    /// Of those calls, the ones that failed (counted in `failed` too).
+    pub latency_failed: usize,
     /// Run on a freshly started server (the midpoint step after a failure).
     pub fresh_server: bool,
     /// 1, or 2 for the second run of a step that failed on late packets alone.
