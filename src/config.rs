@@ -26,6 +26,19 @@ pub struct Config {
     pub asr: AsrConfig,
     /// The web phone (`/phone`): callers calling from a browser.
     pub phone: PhoneConfig,
+    /// Where calls, users and plan versions are kept: SQLite or a shared Postgres.
+    pub store: StoreConfig,
+}
+
+/// `[store]`: one node keeps everything in the SQLite file `[paths] database`; several nodes
+/// behind a SIP proxy share one PostgreSQL database instead (DESIGN §10).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// libpq-style connection string (`host=… port=… user=… dbname=…`); unset: SQLite.
+    pub postgres: Option<String>,
+    /// This server's name on the calls it stores (default: the host name).
+    pub node: Option<String>,
 }
 
 /// `[phone]`: the `/phone` page and its WebRTC-to-SIP gateway.

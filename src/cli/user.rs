@@ -92,13 +92,19 @@ impl PasswordSource {
     }
 }
 
+/// What "opening …" names in an error: the Postgres database or the SQLite file.
+fn store_name(cfg: &humanline::config::Config) -> String {
+    match &cfg.store.postgres {
+        Some(c) => format!("opening the Postgres database {c:?}"),
+        None => format!("opening database {}", cfg.paths.database.display()),
+    }
+}
+
 /// Runs one `user` subcommand against the database of `config` (default: humanline.toml when
 /// it exists, else the built-in defaults).
 pub fn run(config: Option<PathBuf>, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let cfg = super::load_config(config)?;
-    let db = &cfg.paths.database;
-    let mut store =
-        Store::open(db).with_context(|| format!("opening database {}", db.display()))?;
+    let mut store = Store::open_configured(&cfg).with_context(|| store_name(&cfg))?;
     match cmd {
         UserCommand::Add {
             name,

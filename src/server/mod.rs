@@ -214,8 +214,11 @@ pub async fn serve(
         );
     }
     let metrics = Arc::new(Metrics::default());
-    let store = Store::open(&config.paths.database)
-        .with_context(|| format!("opening database {}", config.paths.database.display()))?;
+    let store = Store::open_configured(&config).with_context(|| match &config.store.postgres {
+        Some(c) => format!("opening the Postgres database {c:?}"),
+        None => format!("opening database {}", config.paths.database.display()),
+    })?;
+    tracing::info!(backend = store.backend(), node = store.node(), "store open");
     let store = Arc::new(Mutex::new(store));
     std::fs::create_dir_all(&config.paths.recordings).with_context(|| {
         format!(

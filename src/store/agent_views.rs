@@ -1,8 +1,8 @@
 //! What the agent console and the supervisor view read: messages callers left (and who dealt
 //! with them), today's escalations by reason and the call-relative times of timeline events.
 
+use super::db::vals;
 use super::{Store, StoreError};
-use rusqlite::params;
 use serde::Serialize;
 
 /// A message a caller left when nobody could take the call.
@@ -36,13 +36,15 @@ pub struct ReasonCount {
 impl Store {
     /// Calls in which the caller left a message, newest first (at most `limit`).
     pub fn messages(&self, limit: usize) -> Result<Vec<MessageItem>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT id, caller, started_at_ms, reason, queue, message_text, message_done_by
-             FROM calls WHERE message_path IS NOT NULL
-             ORDER BY started_at_ms DESC, rowid DESC LIMIT ?1",
-        )?;
-        let rows = st
-            .query_map([limit as i64], |r| {
+        self.conn
+            .rows(
+                "SELECT id, caller, started_at_ms, reason, queue, message_text, message_done_by
+                 FROM calls WHERE message_path IS NOT NULL
+                 ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
+                vals![limit],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(MessageItem {
                     id: r.get(0)?,
                     caller: r.get(1)?,
@@ -52,9 +54,8 @@ impl Store {
                     message_text: r.get(5)?,
                     done_by: r.get(6)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 
     /// Records that `agent` dealt with the message of call `id`; `false` when that call left no
@@ -62,7 +63,7 @@ impl Store {
     pub fn mark_message_done(&mut self, id: &str, agent: &str) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "UPDATE calls SET message_done_by = ?2 WHERE id = ?1 AND message_path IS NOT NULL",
-            params![id, agent],
+            vals![id, agent],
         )?;
         Ok(n == 1)
     }
@@ -73,19 +74,20 @@ impl Store {
         &self,
         since_ms: i64,
     ) -> Result<Vec<ReasonCount>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT e.reason, COUNT(*) FROM escalations e JOIN calls c ON c.id = e.call_id
-             WHERE c.started_at_ms >= ?1 GROUP BY e.reason ORDER BY COUNT(*) DESC, e.reason",
-        )?;
-        let rows = st
-            .query_map([since_ms], |r| {
+        self.conn
+            .rows(
+                "SELECT e.reason, COUNT(*) FROM escalations e JOIN calls c ON c.id = e.call_id
+                 WHERE c.started_at_ms >= ?1 GROUP BY e.reason ORDER BY COUNT(*) DESC, e.reason",
+                vals![since_ms],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(ReasonCount {
                     reason: r.get(0)?,
-                    count: r.get::<_, i64>(1)?.max(0) as u64,
+                    count: r.get::<i64>(1)?.max(0) as u64,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+            })
+            .collect()
     }
 
     /// For each call that started at or after `since_ms` and has an event of `kind`: the call
@@ -95,14 +97,15 @@ impl Store {
         kind: &str,
         since_ms: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT MIN(ev.at_ms) FROM events ev JOIN calls c ON c.id = ev.call_id
-             WHERE c.started_at_ms >= ?1 AND ev.kind = ?2 GROUP BY ev.call_id",
-        )?;
-        let rows = st
-            .query_map(params![since_ms, kind], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(rows)
+        self.conn
+            .rows(
+                "SELECT MIN(ev.at_ms) FROM events ev JOIN calls c ON c.id = ev.call_id
+                 WHERE c.started_at_ms >= ?1 AND ev.kind = ?2 GROUP BY ev.call_id",
+                vals![since_ms, kind],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
     }
 }
 
@@ -123,7 +126,7 @@ mod tests {
         c.execute(
             "INSERT INTO calls (id, channel, caller, started_at_ms, outcome, reason, queue, message_path)
              VALUES (?1, 'sip', ?2, ?3, ?4, ?5, 'support', ?6)",
-            params![
+            vals![
                 id,
                 format!("sip:{id}@example.org"),
                 started_at_ms,
@@ -137,14 +140,14 @@ mod tests {
             c.execute(
                 "INSERT INTO escalations (call_id, reason, queue, signals, path, summary, at_ms)
                  VALUES (?1, ?2, 'support', '[]', '[]', '', 0)",
-                params![id, r],
+                vals![id, r],
             )
             .unwrap();
         }
         for (seq, (at, kind)) in events.iter().enumerate() {
             c.execute(
                 "INSERT INTO events (call_id, seq, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4, '{}')",
-                params![id, seq as i64, at, kind],
+                vals![id, seq, *at, *kind],
             )
             .unwrap();
         }

@@ -1,8 +1,8 @@
 //! Call records: one row per call, its transcript turns, its events and its escalation.
 
+use super::db::{vals, Row, Val};
 use super::{Store, StoreError};
 use crate::engine::{Outcome, TransferContext};
-use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 /// Everything to store about a finished call.
@@ -112,6 +112,8 @@ pub struct StoredCall {
     pub message_text: Option<String>,
     /// When the caller was handed over to a person, ms since the epoch.
     pub escalated_at_ms: Option<i64>,
+    /// The server (node) that took the call, when several share the store.
+    pub node: Option<String>,
 }
 
 /// When the call was handed over, ms since the epoch: the `transfer` event's time when the
@@ -179,16 +181,15 @@ impl Store {
     pub fn record_call(&mut self, r: &CallRecord) -> Result<(), StoreError> {
         let (outcome, reason, queue) = outcome_name(&r.outcome);
         let c = &r.context;
-        let tx = self.conn.transaction()?;
-        tx.execute(
+        let mut stmts: Vec<(&str, Vec<Val>)> = vec![(
             "INSERT INTO calls (id, channel, caller, dialplan_version_id, started_at_ms, ended_at_ms,
                                 outcome, reason, queue, path, vars, hesitation_score, elderly, recording_path,
-                                sip_call_id, dtmf, agent, message_path, queue_wait_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-            params![
-                r.id,
-                r.channel,
-                r.caller,
+                                sip_call_id, dtmf, agent, message_path, queue_wait_ms, node)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            vals![
+                &r.id,
+                &r.channel,
+                &r.caller,
                 r.dialplan_version_id,
                 r.started_at_ms,
                 r.started_at_ms + r.duration_ms,
@@ -199,174 +200,163 @@ impl Store {
                 serde_json::to_string(&c.vars)?,
                 c.hesitation_score,
                 c.elderly,
-                r.recording_path,
-                r.leg.sip_call_id,
-                r.leg.dtmf,
-                r.leg.agent,
-                r.leg.message_path,
+                &r.recording_path,
+                &r.leg.sip_call_id,
+                &r.leg.dtmf,
+                &r.leg.agent,
+                &r.leg.message_path,
                 r.leg.queue_wait_ms,
+                self.node.as_str(),
             ],
-        )?;
+        )];
         for (seq, t) in c.transcript.iter().enumerate() {
             let speaker = serde_json::to_value(t.speaker)?;
-            tx.execute(
+            stmts.push((
                 "INSERT INTO turns (call_id, seq, at_ms, speaker, node, text) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![r.id, seq as i64, t.at_ms as i64, speaker.as_str(), t.node, t.text],
-            )?;
+                vals![&r.id, seq, t.at_ms as i64, speaker.as_str(), &t.node, &t.text],
+            ));
         }
         for (seq, (at, kind, detail)) in r.events.iter().enumerate() {
-            tx.execute(
+            stmts.push((
                 "INSERT INTO events (call_id, seq, at_ms, kind, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![r.id, seq as i64, at, kind, detail.to_string()],
-            )?;
+                vals![&r.id, seq, *at, kind, detail.to_string()],
+            ));
         }
         for (seq, u) in r.leg.utterances.iter().enumerate() {
-            tx.execute(
+            stmts.push((
                 "INSERT INTO utterances (call_id, seq, started_ms, ended_ms, text, language, confidence, features)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    r.id,
-                    seq as i64,
+                vals![
+                    &r.id,
+                    seq,
                     u.started_ms,
                     u.ended_ms,
-                    u.text,
-                    u.language,
+                    &u.text,
+                    &u.language,
                     u.confidence,
                     u.features.to_string()
                 ],
-            )?;
+            ));
         }
         if let Some(reason) = reason {
-            tx.execute(
+            stmts.push((
                 "INSERT INTO escalations (call_id, reason, queue, signals, path, summary, at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    r.id,
+                vals![
+                    &r.id,
                     reason,
                     queue.unwrap_or_default(),
                     serde_json::to_string(&c.signals)?,
                     serde_json::to_string(&c.path)?,
-                    c.summary,
+                    &c.summary,
                     escalated_at_ms(r),
                 ],
-            )?;
+            ));
         }
-        tx.commit()?;
+        self.conn.batch(stmts)?;
         Ok(())
     }
 
     /// Reads a call back with its transcript, events and escalation.
     pub fn load_call(&self, id: &str) -> Result<Option<StoredCall>, StoreError> {
-        let row = self
-            .conn
-            .query_row(
-                "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
-                        c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
-                        c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
-                        c.queue_wait_ms, c.notes, c.message_text, e.at_ms, c.dialplan_version_id
-                 FROM calls c
-                 LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
-                 LEFT JOIN escalations e ON e.call_id = c.id
-                 WHERE c.id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        StoredCall {
-                            id: r.get(0)?,
-                            channel: r.get(1)?,
-                            caller: r.get(2)?,
-                            dialplan: r.get(3)?,
-                            dialplan_version: r.get(4)?,
-                            dialplan_version_id: r.get(22)?,
-                            started_at_ms: r.get(5)?,
-                            ended_at_ms: r.get(6)?,
-                            outcome: r.get(7)?,
-                            reason: r.get(8)?,
-                            queue: r.get(9)?,
-                            path: Vec::new(),
-                            signals: Vec::new(),
-                            summary: r.get(12)?,
-                            turns: Vec::new(),
-                            events: Vec::new(),
-                            recording_path: r.get(13)?,
-                            leg: LegDetails {
-                                sip_call_id: r.get(14)?,
-                                dtmf: r.get(15)?,
-                                agent: r.get(16)?,
-                                message_path: r.get(17)?,
-                                utterances: Vec::new(),
-                                queue_wait_ms: r.get(18)?,
-                            },
-                            notes: r.get(19)?,
-                            message_text: r.get(20)?,
-                            escalated_at_ms: r.get(21)?,
-                        },
-                        r.get::<_, String>(10)?,
-                        r.get::<_, Option<String>>(11)?,
-                    ))
-                },
-            )
-            .optional()?;
-        let Some((mut call, path, signals)) = row else {
+        let Some(r) = self.conn.row(
+            "SELECT c.id, c.channel, c.caller, v.name, v.sha256, c.started_at_ms, c.ended_at_ms,
+                    c.outcome, c.reason, c.queue, c.path, e.signals, e.summary,
+                    c.recording_path, c.sip_call_id, c.dtmf, c.agent, c.message_path,
+                    c.queue_wait_ms, c.notes, c.message_text, e.at_ms, c.dialplan_version_id, c.node
+             FROM calls c
+             LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
+             LEFT JOIN escalations e ON e.call_id = c.id
+             WHERE c.id = ?1",
+            vals![id],
+        )?
+        else {
             return Ok(None);
         };
-        call.path = serde_json::from_str(&path)?;
-        call.signals = match signals {
-            Some(s) => serde_json::from_str(&s)?,
-            None => Vec::new(),
+        let mut call = StoredCall {
+            id: r.get(0)?,
+            channel: r.get(1)?,
+            caller: r.get(2)?,
+            dialplan: r.get(3)?,
+            dialplan_version: r.get(4)?,
+            dialplan_version_id: r.get(22)?,
+            started_at_ms: r.get(5)?,
+            ended_at_ms: r.get(6)?,
+            outcome: r.get(7)?,
+            reason: r.get(8)?,
+            queue: r.get(9)?,
+            path: serde_json::from_str(&r.get::<String>(10)?)?,
+            signals: match r.get::<Option<String>>(11)? {
+                Some(s) => serde_json::from_str(&s)?,
+                None => Vec::new(),
+            },
+            summary: r.get(12)?,
+            turns: Vec::new(),
+            events: Vec::new(),
+            recording_path: r.get(13)?,
+            leg: LegDetails {
+                sip_call_id: r.get(14)?,
+                dtmf: r.get(15)?,
+                agent: r.get(16)?,
+                message_path: r.get(17)?,
+                utterances: Vec::new(),
+                queue_wait_ms: r.get(18)?,
+            },
+            notes: r.get(19)?,
+            message_text: r.get(20)?,
+            escalated_at_ms: r.get(21)?,
+            node: r.get(23)?,
         };
-        let mut st = self.conn.prepare(
-            "SELECT at_ms, speaker, node, text FROM turns WHERE call_id = ?1 ORDER BY seq",
-        )?;
-        call.turns = st
-            .query_map([id], |r| {
+        call.turns = self
+            .conn
+            .rows(
+                "SELECT at_ms, speaker, node, text FROM turns WHERE call_id = ?1 ORDER BY seq",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(StoredTurn {
                     at_ms: r.get(0)?,
                     speaker: r.get(1)?,
                     node: r.get(2)?,
                     text: r.get(3)?,
                 })
-            })?
-            .collect::<Result<_, _>>()?;
-        let mut st = self
+            })
+            .collect::<Result<_, StoreError>>()?;
+        call.events = self
             .conn
-            .prepare("SELECT at_ms, kind, detail FROM events WHERE call_id = ?1 ORDER BY seq")?;
-        let raw: Vec<(i64, String, String)> = st
-            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut st = self.conn.prepare(
-            "SELECT started_ms, ended_ms, text, language, confidence, features
-             FROM utterances WHERE call_id = ?1 ORDER BY seq",
-        )?;
-        let rows: Vec<(i64, i64, String, String, Option<f32>, String)> = st
-            .query_map([id], |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            })?
-            .collect::<Result<_, _>>()?;
-        for (started_ms, ended_ms, text, language, confidence, features) in rows {
-            call.leg.utterances.push(SpeechTurn {
-                started_ms,
-                ended_ms,
-                text,
-                language,
-                confidence,
-                features: serde_json::from_str(&features)?,
-            });
-        }
-        for (at_ms, kind, detail) in raw {
-            call.events.push(StoredEvent {
-                at_ms,
-                kind,
-                detail: serde_json::from_str(&detail)?,
-            });
-        }
+            .rows(
+                "SELECT at_ms, kind, detail FROM events WHERE call_id = ?1 ORDER BY seq",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    at_ms: r.get(0)?,
+                    kind: r.get(1)?,
+                    detail: serde_json::from_str(&r.get::<String>(2)?)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        call.leg.utterances = self
+            .conn
+            .rows(
+                "SELECT started_ms, ended_ms, text, language, confidence, features
+                 FROM utterances WHERE call_id = ?1 ORDER BY seq",
+                vals![id],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(SpeechTurn {
+                    started_ms: r.get(0)?,
+                    ended_ms: r.get(1)?,
+                    text: r.get(2)?,
+                    language: r.get(3)?,
+                    confidence: r.get(4)?,
+                    features: serde_json::from_str(&r.get::<String>(5)?)?,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
         Ok(Some(call))
     }
 
@@ -386,14 +376,15 @@ impl Store {
                 c => vec![c],
             })
             .collect();
-        let mut st = self.conn.prepare(
-            "SELECT id, started_at_ms, reason, outcome, agent FROM calls
-             WHERE caller LIKE ?1 ESCAPE '\\' AND id <> ?2
-             ORDER BY started_at_ms DESC LIMIT ?3",
-        )?;
-        let rows = st.query_map(
-            params![format!("%{escaped}%"), exclude_id, limit as i64],
-            |r| {
+        self.conn
+            .rows(
+                "SELECT id, started_at_ms, reason, outcome, agent FROM calls
+                 WHERE caller LIKE ?1 ESCAPE '\\' AND id <> ?2
+                 ORDER BY started_at_ms DESC LIMIT ?3",
+                vals![format!("%{escaped}%"), exclude_id, limit],
+            )?
+            .iter()
+            .map(|r| {
                 Ok(EarlierCall {
                     id: r.get(0)?,
                     started_at_ms: r.get(1)?,
@@ -401,37 +392,45 @@ impl Store {
                     outcome: r.get(3)?,
                     agent: r.get(4)?,
                 })
-            },
-        )?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .collect()
     }
 
     /// Stores the transcript of a call's message.
     pub fn set_message_text(&mut self, id: &str, text: &str) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE calls SET message_text = ?2 WHERE id = ?1",
-            params![id, text],
+            vals![id, text],
         )?;
         Ok(())
     }
 
     /// Ids of the most recent calls, newest first.
     pub fn recent_calls(&self, limit: usize) -> Result<Vec<String>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id FROM calls ORDER BY started_at_ms DESC, rowid DESC LIMIT ?1")?;
-        let ids = st
-            .query_map([limit as i64], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
-        Ok(ids)
+        self.conn
+            .rows(
+                "SELECT id FROM calls ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
+                vals![limit],
+            )?
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
     }
 }
 
-/// A new call id: time, process and a counter, hex encoded (unique per node).
+/// A new call id: time, process and a counter, hex encoded. The counter starts at a random
+/// value, so that nodes sharing a store (say, two containers, both pid 1) never collide.
 pub fn new_call_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static START: OnceLock<u64> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let start = *START.get_or_init(|| {
+        let mut b = [0u8; 4];
+        let _ = getrandom::getrandom(&mut b);
+        u64::from(u32::from_le_bytes(b)) << 16
+    });
+    let n = start + COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
 }
 
@@ -440,34 +439,33 @@ impl Store {
     pub fn set_call_notes(&mut self, id: &str, notes: &str) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "UPDATE calls SET notes = ?2 WHERE id = ?1",
-            params![id, notes],
+            vals![id, notes],
         )?;
         Ok(n == 1)
     }
 
     /// A call's agent notes; `None` when there is no such call.
     pub fn call_notes(&self, id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row("SELECT notes FROM calls WHERE id = ?1", [id], |r| r.get(0))
-            .optional()?)
+        self.conn
+            .row("SELECT notes FROM calls WHERE id = ?1", vals![id])?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// The audio files the store names for a call; `None` when there is no such call.
     pub fn call_audio_paths(&self, id: &str) -> Result<Option<CallAudio>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT recording_path, message_path FROM calls WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok(CallAudio {
-                        recording: r.get(0)?,
-                        message: r.get(1)?,
-                    })
-                },
-            )
-            .optional()?)
+                vals![id],
+            )?
+            .map(|r: Row| {
+                Ok(CallAudio {
+                    recording: r.get(0)?,
+                    message: r.get(1)?,
+                })
+            })
+            .transpose()
     }
 }
 

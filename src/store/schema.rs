@@ -127,7 +127,125 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX dialplan_publications_name ON dialplan_publications (name, id);
     "#,
+    // 6: which server took the call, when several share a store.
+    r#"
+    ALTER TABLE calls ADD COLUMN node TEXT;
+    "#,
 ];
+
+/// The same schema for PostgreSQL (several nodes, one database), tracked in
+/// `humanline_schema`. Integers are BIGINT throughout (timestamps in ms do not fit INTEGER).
+/// Entry 1 is SQLite's 1–6 at once; later entries follow SQLite's one for one.
+const PG_MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE dialplan_versions (
+        id             BIGSERIAL PRIMARY KEY,
+        name           TEXT NOT NULL,
+        sha256         TEXT NOT NULL,
+        source         TEXT NOT NULL,
+        created_at_ms  BIGINT NOT NULL,
+        UNIQUE (name, sha256)
+    );
+    CREATE TABLE calls (
+        id                  TEXT PRIMARY KEY,
+        channel             TEXT NOT NULL,
+        caller              TEXT,
+        dialplan_version_id BIGINT REFERENCES dialplan_versions(id),
+        started_at_ms       BIGINT NOT NULL,
+        ended_at_ms         BIGINT,
+        outcome             TEXT,
+        reason              TEXT,
+        queue               TEXT,
+        path                TEXT NOT NULL DEFAULT '[]',
+        vars                TEXT NOT NULL DEFAULT '{}',
+        hesitation_score    DOUBLE PRECISION NOT NULL DEFAULT 0,
+        elderly             BIGINT NOT NULL DEFAULT 0,
+        recording_path      TEXT,
+        sip_call_id         TEXT,
+        dtmf                TEXT NOT NULL DEFAULT '',
+        agent               TEXT,
+        message_path        TEXT,
+        notes               TEXT NOT NULL DEFAULT '',
+        queue_wait_ms       BIGINT,
+        message_text        TEXT,
+        message_done_by     TEXT,
+        node                TEXT
+    );
+    CREATE INDEX calls_started ON calls (started_at_ms);
+    CREATE INDEX calls_caller ON calls (caller);
+    CREATE TABLE turns (
+        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq      BIGINT NOT NULL,
+        at_ms    BIGINT NOT NULL,
+        speaker  TEXT NOT NULL,
+        node     TEXT NOT NULL,
+        text     TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    CREATE TABLE events (
+        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq      BIGINT NOT NULL,
+        at_ms    BIGINT NOT NULL,
+        kind     TEXT NOT NULL,
+        detail   TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    CREATE TABLE escalations (
+        call_id  TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+        reason   TEXT NOT NULL,
+        queue    TEXT NOT NULL,
+        signals  TEXT NOT NULL,
+        path     TEXT NOT NULL,
+        summary  TEXT NOT NULL,
+        at_ms    BIGINT NOT NULL
+    );
+    CREATE INDEX escalations_reason ON escalations (reason);
+    CREATE TABLE utterances (
+        call_id     TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        seq         BIGINT NOT NULL,
+        started_ms  BIGINT NOT NULL,
+        ended_ms    BIGINT NOT NULL,
+        text        TEXT NOT NULL,
+        language    TEXT NOT NULL,
+        confidence  DOUBLE PRECISION,
+        features    TEXT NOT NULL,
+        PRIMARY KEY (call_id, seq)
+    );
+    CREATE TABLE users (
+        name            TEXT PRIMARY KEY,
+        role            TEXT NOT NULL,
+        password_hash   TEXT NOT NULL,
+        sip_realm       TEXT NOT NULL,
+        sip_ha1_md5     TEXT NOT NULL,
+        sip_ha1_sha256  TEXT NOT NULL,
+        created_at_ms   BIGINT NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_sha256   TEXT PRIMARY KEY,
+        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token     TEXT NOT NULL,
+        created_at_ms  BIGINT NOT NULL,
+        expires_at_ms  BIGINT NOT NULL
+    );
+    CREATE TABLE api_tokens (
+        token_sha256   TEXT PRIMARY KEY,
+        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        label          TEXT NOT NULL DEFAULT '',
+        created_at_ms  BIGINT NOT NULL
+    );
+    CREATE TABLE dialplan_publications (
+        id               BIGSERIAL PRIMARY KEY,
+        name             TEXT NOT NULL,
+        version_id       BIGINT NOT NULL REFERENCES dialplan_versions(id),
+        action           TEXT NOT NULL,
+        published_by     TEXT,
+        published_at_ms  BIGINT NOT NULL
+    );
+    CREATE INDEX dialplan_publications_name ON dialplan_publications (name, id);
+    "#];
+
+/// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a
+/// time.
+const PG_MIGRATION_LOCK: i64 = 0x6875_6d61_6e6c;
 
 /// Applies every migration newer than the file's `user_version`, each in its own transaction.
 pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
@@ -144,6 +262,46 @@ pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError>
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
         tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Applies every Postgres migration newer than `humanline_schema`'s, each in its own
+/// transaction, holding an advisory lock so that two nodes starting at once do not both try.
+pub(super) fn migrate_pg(link: &super::db::PgLink) -> Result<(), StoreError> {
+    link.script(&format!(
+        "SELECT pg_advisory_lock({PG_MIGRATION_LOCK});
+         CREATE TABLE IF NOT EXISTS humanline_schema (version BIGINT NOT NULL);
+         INSERT INTO humanline_schema (version)
+             SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM humanline_schema);"
+    ))?;
+    let result = apply_pg(link);
+    let unlocked = link.script(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK});"));
+    result.and(unlocked)
+}
+
+fn apply_pg(link: &super::db::PgLink) -> Result<(), StoreError> {
+    let db = super::db::Db::Postgres(link.clone());
+    let current: i64 = db
+        .row("SELECT version FROM humanline_schema", vec![])?
+        .map_or(Ok(0), |r| r.get(0))?;
+    let known = PG_MIGRATIONS.len() as i64;
+    if current > known {
+        return Err(StoreError::TooNew {
+            found: current,
+            known,
+        });
+    }
+    for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let applied = link.script(&format!(
+            "BEGIN; {sql}; UPDATE humanline_schema SET version = {}; COMMIT;",
+            i + 1
+        ));
+        if let Err(e) = applied {
+            // The session is inside a failed transaction until it is rolled back.
+            let _ = link.script("ROLLBACK;");
+            return Err(e);
+        }
     }
     Ok(())
 }

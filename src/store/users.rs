@@ -1,8 +1,8 @@
 //! People (agents, supervisors, operators), their browser sessions and API tokens. Tokens are
 //! stored as SHA-256 only; the caller hashes them (see `auth::token_sha256`).
 
+use super::db::{vals, Row};
 use super::{Store, StoreError};
-use rusqlite::{params, OptionalExtension};
 
 /// One account as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,7 +34,7 @@ pub struct TokenHolder {
     pub csrf: Option<String>,
 }
 
-fn user_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
+fn user_from_row(r: &Row) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
         name: r.get(0)?,
         role: r.get(1)?,
@@ -53,15 +53,15 @@ impl Store {
     /// Adds an account; `false` when the name is taken (nothing is changed then).
     pub fn add_user(&mut self, u: &UserRecord) -> Result<bool, StoreError> {
         let n = self.conn.execute(
-            "INSERT OR IGNORE INTO users (name, role, password_hash, sip_realm, sip_ha1_md5, sip_ha1_sha256, created_at_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                u.name,
-                u.role,
-                u.password_hash,
-                u.sip_realm,
-                u.sip_ha1_md5,
-                u.sip_ha1_sha256,
+            "INSERT INTO users (name, role, password_hash, sip_realm, sip_ha1_md5, sip_ha1_sha256, created_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (name) DO NOTHING",
+            vals![
+                &u.name,
+                &u.role,
+                &u.password_hash,
+                &u.sip_realm,
+                &u.sip_ha1_md5,
+                &u.sip_ha1_sha256,
                 u.created_at_ms
             ],
         )?;
@@ -70,33 +70,36 @@ impl Store {
 
     /// One account by name.
     pub fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"),
-                [name],
-                user_from_row,
-            )
-            .optional()?)
+                vals![name],
+            )?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
     }
 
     /// Every account, by name.
     pub fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
-        let rows = st.query_map([], user_from_row)?.collect::<Result<_, _>>()?;
-        Ok(rows)
+        self.conn
+            .rows(
+                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"),
+                vec![],
+            )?
+            .iter()
+            .map(user_from_row)
+            .collect()
     }
 
     /// Removes an account with its sessions and tokens; `false` when there was none.
     pub fn remove_user(&mut self, name: &str) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
-        tx.execute("DELETE FROM api_tokens WHERE user_name = ?1", [name])?;
-        let n = tx.execute("DELETE FROM users WHERE name = ?1", [name])?;
-        tx.commit()?;
-        Ok(n == 1)
+        let n = self.conn.batch(vec![
+            ("DELETE FROM sessions WHERE user_name = ?1", vals![name]),
+            ("DELETE FROM api_tokens WHERE user_name = ?1", vals![name]),
+            ("DELETE FROM users WHERE name = ?1", vals![name]),
+        ])?;
+        Ok(n.get(2) == Some(&1))
     }
 
     /// Replaces a password (hash and HA1 values) and ends the user's browser sessions;
@@ -109,15 +112,15 @@ impl Store {
         ha1_md5: &str,
         ha1_sha256: &str,
     ) -> Result<bool, StoreError> {
-        let tx = self.conn.transaction()?;
-        let n = tx.execute(
-            "UPDATE users SET password_hash = ?2, sip_realm = ?3, sip_ha1_md5 = ?4, sip_ha1_sha256 = ?5
-             WHERE name = ?1",
-            params![name, password_hash, realm, ha1_md5, ha1_sha256],
-        )?;
-        tx.execute("DELETE FROM sessions WHERE user_name = ?1", [name])?;
-        tx.commit()?;
-        Ok(n == 1)
+        let n = self.conn.batch(vec![
+            (
+                "UPDATE users SET password_hash = ?2, sip_realm = ?3, sip_ha1_md5 = ?4, sip_ha1_sha256 = ?5
+                 WHERE name = ?1",
+                vals![name, password_hash, realm, ha1_md5, ha1_sha256],
+            ),
+            ("DELETE FROM sessions WHERE user_name = ?1", vals![name]),
+        ])?;
+        Ok(n.first() == Some(&1))
     }
 
     /// Starts a browser session.
@@ -132,7 +135,7 @@ impl Store {
         self.conn.execute(
             "INSERT INTO sessions (token_sha256, user_name, csrf_token, created_at_ms, expires_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![token_sha256, user, csrf, created_at_ms, expires_at_ms],
+            vals![token_sha256, user, csrf, created_at_ms, expires_at_ms],
         )?;
         Ok(())
     }
@@ -143,37 +146,37 @@ impl Store {
         token_sha256: &str,
         now_ms: i64,
     ) -> Result<Option<TokenHolder>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT u.name, u.role, s.csrf_token FROM sessions s JOIN users u ON u.name = s.user_name
                  WHERE s.token_sha256 = ?1 AND s.expires_at_ms > ?2",
-                params![token_sha256, now_ms],
-                |r| {
-                    Ok(TokenHolder {
-                        name: r.get(0)?,
-                        role: r.get(1)?,
-                        csrf: Some(r.get(2)?),
-                    })
-                },
-            )
-            .optional()?)
+                vals![token_sha256, now_ms],
+            )?
+            .map(|r| {
+                Ok(TokenHolder {
+                    name: r.get(0)?,
+                    role: r.get(1)?,
+                    csrf: Some(r.get(2)?),
+                })
+            })
+            .transpose()
     }
 
     /// Ends a session; `false` when there was none.
     pub fn remove_session(&mut self, token_sha256: &str) -> Result<bool, StoreError> {
         let n = self.conn.execute(
             "DELETE FROM sessions WHERE token_sha256 = ?1",
-            [token_sha256],
+            vals![token_sha256],
         )?;
         Ok(n == 1)
     }
 
     /// Deletes sessions that expired before `now_ms`; how many.
     pub fn remove_expired_sessions(&mut self, now_ms: i64) -> Result<usize, StoreError> {
-        Ok(self
-            .conn
-            .execute("DELETE FROM sessions WHERE expires_at_ms <= ?1", [now_ms])?)
+        self.conn.execute(
+            "DELETE FROM sessions WHERE expires_at_ms <= ?1",
+            vals![now_ms],
+        )
     }
 
     /// Stores a new API token for `user`.
@@ -186,28 +189,27 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO api_tokens (token_sha256, user_name, label, created_at_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![token_sha256, user, label, created_at_ms],
+            vals![token_sha256, user, label, created_at_ms],
         )?;
         Ok(())
     }
 
     /// The user an API token belongs to.
     pub fn api_token_holder(&self, token_sha256: &str) -> Result<Option<TokenHolder>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT u.name, u.role FROM api_tokens t JOIN users u ON u.name = t.user_name
                  WHERE t.token_sha256 = ?1",
-                [token_sha256],
-                |r| {
-                    Ok(TokenHolder {
-                        name: r.get(0)?,
-                        role: r.get(1)?,
-                        csrf: None,
-                    })
-                },
-            )
-            .optional()?)
+                vals![token_sha256],
+            )?
+            .map(|r| {
+                Ok(TokenHolder {
+                    name: r.get(0)?,
+                    role: r.get(1)?,
+                    csrf: None,
+                })
+            })
+            .transpose()
     }
 }
 

@@ -1,9 +1,9 @@
 //! Dialplan versions: every plan source a call ran on is kept, keyed by its hash, and every
 //! time a version was made live (published, rolled back to, or edited on disk) is logged.
 
+use super::db::{vals, Row};
 use super::{now_ms, Store, StoreError};
 use crate::dialplan::Dialplan;
-use rusqlite::{params, OptionalExtension};
 
 /// A stored dialplan version.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -35,61 +35,53 @@ pub struct VersionSummary {
     pub action: Option<String>,
 }
 
+fn version_from_row(r: &Row) -> Result<PlanVersion, StoreError> {
+    Ok(PlanVersion {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        sha256: r.get(2)?,
+        created_at_ms: r.get(3)?,
+    })
+}
+
 impl Store {
     /// Stores `plan`'s source as a version (once per distinct source) and returns its row.
     pub fn save_version(&mut self, plan: &Dialplan) -> Result<PlanVersion, StoreError> {
         self.conn.execute(
             "INSERT INTO dialplan_versions (name, sha256, source, created_at_ms)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name, sha256) DO NOTHING",
-            params![plan.name, plan.sha256, plan.source, now_ms()],
+            vals![&plan.name, &plan.sha256, &plan.source, now_ms()],
         )?;
-        let v = self.conn.query_row(
-            "SELECT id, name, sha256, created_at_ms FROM dialplan_versions WHERE name = ?1 AND sha256 = ?2",
-            params![plan.name, plan.sha256],
-            |r| {
-                Ok(PlanVersion {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    sha256: r.get(2)?,
-                    created_at_ms: r.get(3)?,
-                })
-            },
-        )?;
-        Ok(v)
+        let r = self
+            .conn
+            .row(
+                "SELECT id, name, sha256, created_at_ms FROM dialplan_versions WHERE name = ?1 AND sha256 = ?2",
+                vals![&plan.name, &plan.sha256],
+            )?
+            .ok_or_else(|| StoreError::Backend("a version just stored is not there".into()))?;
+        version_from_row(&r)
     }
 
     /// The source text of a stored version.
     pub fn version_source(&self, id: i64) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT source FROM dialplan_versions WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?)
+                vals![id],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// A stored version with its source.
     pub fn version(&self, id: i64) -> Result<Option<(PlanVersion, String)>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT id, name, sha256, created_at_ms, source FROM dialplan_versions WHERE id = ?1",
-                [id],
-                |r| {
-                    Ok((
-                        PlanVersion {
-                            id: r.get(0)?,
-                            name: r.get(1)?,
-                            sha256: r.get(2)?,
-                            created_at_ms: r.get(3)?,
-                        },
-                        r.get(4)?,
-                    ))
-                },
-            )
-            .optional()?)
+                vals![id],
+            )?
+            .map(|r| Ok((version_from_row(&r)?, r.get(4)?)))
+            .transpose()
     }
 
     /// Logs that version `version_id` of plan `name` went live (`action`: publish, rollback,
@@ -104,43 +96,45 @@ impl Store {
         self.conn.execute(
             "INSERT INTO dialplan_publications (name, version_id, action, published_by, published_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, version_id, action, by, now_ms()],
+            vals![name, version_id, action, by, now_ms()],
         )?;
         Ok(())
     }
 
     /// The version of `name` made live last, if any.
     pub fn last_published(&self, name: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
+        self.conn
+            .row(
                 "SELECT version_id FROM dialplan_publications WHERE name = ?1 ORDER BY id DESC LIMIT 1",
-                [name],
-                |r| r.get(0),
-            )
-            .optional()?)
+                vals![name],
+            )?
+            .map(|r| r.get(0))
+            .transpose()
     }
 
     /// Every stored version of `name`, newest first, with its last publication.
     pub fn plan_versions(&self, name: &str) -> Result<Vec<VersionSummary>, StoreError> {
-        let mut st = self.conn.prepare(
-            "SELECT v.id, v.sha256, v.created_at_ms, p.published_at_ms, p.published_by, p.action
-             FROM dialplan_versions v
-             LEFT JOIN dialplan_publications p ON p.id = (
-                 SELECT MAX(id) FROM dialplan_publications WHERE version_id = v.id)
-             WHERE v.name = ?1
-             ORDER BY v.id DESC",
-        )?;
-        let rows = st.query_map([name], |r| {
-            Ok(VersionSummary {
-                id: r.get(0)?,
-                sha256: r.get(1)?,
-                created_at_ms: r.get(2)?,
-                published_at_ms: r.get(3)?,
-                published_by: r.get(4)?,
-                action: r.get(5)?,
+        self.conn
+            .rows(
+                "SELECT v.id, v.sha256, v.created_at_ms, p.published_at_ms, p.published_by, p.action
+                 FROM dialplan_versions v
+                 LEFT JOIN dialplan_publications p ON p.id = (
+                     SELECT MAX(id) FROM dialplan_publications WHERE version_id = v.id)
+                 WHERE v.name = ?1
+                 ORDER BY v.id DESC",
+                vals![name],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(VersionSummary {
+                    id: r.get(0)?,
+                    sha256: r.get(1)?,
+                    created_at_ms: r.get(2)?,
+                    published_at_ms: r.get(3)?,
+                    published_by: r.get(4)?,
+                    action: r.get(5)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            .collect()
     }
 }
