@@ -38,7 +38,7 @@ test: setup
 	$(CARGO) test --no-run
 	./target/debug/humanline model install
 	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
-	HUMANLINE_REQUIRE_MODEL=1 $(CARGO) test
+	HUMANLINE_REQUIRE_MODEL=1 HUMANLINE_REQUIRE_POSTGRES=1 HUMANLINE_REQUIRE_CLUSTER=1 $(CARGO) test
 
 # The fuzz targets (proptest tests named fuzz_*: SIP, SDP, RTP/RTCP, RFC 4733, jitter buffer,
 # dialplan TOML, console WebSocket frames, WebRTC SDP, the server's refusals) for a long run: 20 000 cases each in a

@@ -29,6 +29,8 @@
 #                     i = the node's place in NODES)
 #   HUMANLINE_BIN=target/release/humanline   relative to the repository root
 #   NODE_CONFIG_EXTRA=""   text appended verbatim to each node's config (read by start-node)
+#   QUEUE_AGENTS='"sip:agent@127.0.0.1:5070"'   the agents of both demo queues (TOML list items)
+#   QUEUE_SETTINGS=""      more lines for both queue tables (e.g. wrap_up_seconds = 0)
 #   HEALTH_TIMEOUT=30      seconds a node has to answer /healthz
 #   NODE_STOP_TIMEOUT=45   seconds a node has to exit after SIGTERM (it drains calls for up to
 #                          [sip] drain_seconds = 30) before it gets SIGKILL
@@ -79,6 +81,9 @@ load_settings() {
   fi
   HUMANLINE_BIN=${HUMANLINE_BIN:-target/release/humanline}
   NODE_CONFIG_EXTRA=${NODE_CONFIG_EXTRA:-}
+  QUEUE_AGENTS=${QUEUE_AGENTS:-}
+  [ -n "$QUEUE_AGENTS" ] || QUEUE_AGENTS='"sip:agent@127.0.0.1:5070"'
+  QUEUE_SETTINGS=${QUEUE_SETTINGS:-}
   HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-30}
   NODE_STOP_TIMEOUT=${NODE_STOP_TIMEOUT:-45}
 }
@@ -337,6 +342,9 @@ write_node_config() {
 # node $n of the cluster in $dir (written by scripts/cluster.sh start-node)
 [sip]
 bind = "127.0.0.1:$(node_sip_port "$n")"
+# Every request comes through the proxy, from 127.0.0.1: the per-source flood limit must not
+# count all callers as one source.
+trusted_peers = ["127.0.0.1"]
 
 [http]
 bind = "127.0.0.1:$(node_http_port "$n")"
@@ -362,10 +370,12 @@ workers = 1
 threads = 1
 
 [queues.support]
-agents = ["sip:agent@127.0.0.1:5070"]
+agents = [$QUEUE_AGENTS]
+$QUEUE_SETTINGS
 
 [queues.support_zh]
-agents = ["sip:agent@127.0.0.1:5070"]
+agents = [$QUEUE_AGENTS]
+$QUEUE_SETTINGS
 EOF
   if [ -n "$NODE_CONFIG_EXTRA" ]; then
     printf '\n%s\n' "$NODE_CONFIG_EXTRA" >>"$dir/node-$n.toml"

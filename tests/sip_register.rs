@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::rawsip::{branch, token, RawCall, SipMsg, SipSocket};
+use common::rawsip::{branch, digest_sha256, token, RawCall, SipMsg, SipSocket};
 use common::server::{serial, ServerOptions, TestServer};
 use common::sipp::{registrar_client, Ports};
-use sha2::{Digest, Sha256};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -35,13 +34,6 @@ fn alice_in_hub(s: &TestServer) -> serde_json::Value {
         .as_array()
         .and_then(|a| a.iter().find(|x| x["name"] == "alice").cloned())
         .unwrap_or_else(|| panic!("alice is not in the hub snapshot: {v}"))
-}
-
-fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// A phone on a raw UDP socket.
@@ -90,25 +82,7 @@ impl Phone {
 
     /// The `Authorization` header answering `challenge` (SHA-256, qop=auth) with `password`.
     fn answer_sha256(&self, challenge: &str, password: &str) -> String {
-        let nonce = challenge
-            .split("nonce=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("nonce in the challenge");
-        let realm = challenge
-            .split("realm=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("realm in the challenge");
-        let ha1 = sha256_hex(&format!("{}:{realm}:{password}", self.user));
-        let ha2 = sha256_hex(&format!("REGISTER:{}", self.uri()));
-        let resp = sha256_hex(&format!("{ha1}:{nonce}:00000001:4a3b2c:auth:{ha2}"));
-        format!(
-            "Authorization: Digest username=\"{}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{}\", \
-             response=\"{resp}\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"4a3b2c\"\r\n",
-            self.user,
-            self.uri()
-        )
+        digest_sha256(&self.user, password, challenge, "REGISTER", &self.uri())
     }
 
     /// REGISTER, take the SHA-256 challenge, answer it with `password` plus `extra` headers.

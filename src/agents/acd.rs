@@ -116,6 +116,8 @@ pub struct AgentState {
     pub wanted: WantedStatus,
     /// Calls answered since the server started.
     pub calls_taken: u32,
+    /// Another node sharing the store is ringing this agent or has them on a call.
+    pub elsewhere: bool,
 }
 
 impl AgentState {
@@ -209,6 +211,7 @@ impl Acd {
                         consoles: 0,
                         wanted: WantedStatus::Away,
                         calls_taken: 0,
+                        elsewhere: false,
                     }
                 });
             }
@@ -318,7 +321,7 @@ impl Acd {
                 .iter()
                 .enumerate()
                 .filter_map(|(rank, m)| self.agents.get(m).map(|a| (rank, a)))
-                .filter(|(_, a)| a.presence == Presence::Ready)
+                .filter(|(_, a)| a.presence == Presence::Ready && !a.elsewhere)
                 .filter(|(_, a)| {
                     w.tried
                         .get(&a.name)
@@ -372,6 +375,30 @@ impl Acd {
                 }
             }
         }
+    }
+
+    /// Marks whether another node sharing the store is ringing or talking to `name` (no offer
+    /// is made here meanwhile).
+    pub fn set_elsewhere(&mut self, name: &str, on: bool) {
+        if let Some(a) = self.agents.get_mut(name) {
+            a.elsewhere = on;
+        }
+    }
+
+    /// Undoes an offer that was never made (another node claimed the agent first): the caller
+    /// waits for the next agent as if nothing happened, and the agent is marked taken
+    /// elsewhere.
+    pub fn take_back(&mut self, call_id: &str, agent: &str) {
+        if let Some(w) = self.waiting.iter_mut().find(|w| w.call_id == call_id) {
+            if w.offered_to.as_deref() == Some(agent) {
+                w.offered_to = None;
+            }
+        }
+        if matches!(self.agents.get(agent).map(|a| &a.presence), Some(Presence::Ringing(c)) if c == call_id)
+        {
+            self.free(agent, None);
+        }
+        self.set_elsewhere(agent, true);
     }
 
     /// The agent's call ended after `talked`: wrap-up, then ready again.
@@ -533,6 +560,7 @@ impl Acd {
                 consoles: 0,
                 wanted: WantedStatus::Away,
                 calls_taken: 0,
+                elsewhere: false,
             })
     }
 
@@ -593,6 +621,29 @@ mod tests {
         assert_eq!(offers.len(), 1);
         assert_eq!(offers[0].agent, "bob");
         assert!(matches!(offers[0].reach, Reach::Sip(ref c) if c.addr.port() == 5071));
+    }
+
+    #[test]
+    fn an_agent_taken_on_another_node_is_skipped_until_free_again() {
+        let mut a = acd(&["alice", "bob"], 0);
+        phone(&mut a, "alice", 5071);
+        phone(&mut a, "bob", 5072);
+        a.enqueue(s(0), "support", "c1", false);
+        let offers = a.assign(s(0));
+        assert_eq!(offers[0].agent, "alice");
+        // The store says another node claimed Alice first: the offer is taken back.
+        a.take_back("c1", "alice");
+        let offers = a.assign(s(0));
+        assert_eq!(offers.len(), 1);
+        assert_eq!(offers[0].agent, "bob", "the caller goes to the next agent");
+        a.ring_result(s(1), "c1", "bob", RingResult::Answered);
+        a.enqueue(s(2), "support", "c2", false);
+        assert!(
+            a.assign(s(2)).is_empty(),
+            "Alice is busy elsewhere, Bob here"
+        );
+        a.set_elsewhere("alice", false);
+        assert_eq!(a.assign(s(3))[0].agent, "alice");
     }
 
     #[test]

@@ -5,11 +5,18 @@
 //! - the registrar reports phones; consoles attach and get [`ToConsole`] messages;
 //! - a browser agent's answer to an offered call comes back through [`AgentHub::console_reply`]
 //!   and only ever reaches the call that was offered to that agent.
+//!
+//! With several nodes on one store ([`AgentHub::share_through`]), the hub also writes its
+//! phones' registrations to the store and reads the other nodes' (any node can ring a phone
+//! registered anywhere), and claims each agent in the store before offering them a caller, so
+//! an agent ringing or talking on one node gets no offer from another. Consoles stay with the
+//! node the browser is connected to.
 
 use super::acd::{Acd, Offer, Presence, QueueRules, Reach, RingResult, SipContact, WantedStatus};
 use crate::config::Config;
+use crate::store::{now_ms, Store};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -88,6 +95,8 @@ pub struct AgentView {
     pub queues: Vec<String>,
     /// Calls answered since the server started.
     pub calls_taken: u32,
+    /// Ringing or on a call on another node sharing the store.
+    pub busy_elsewhere: bool,
 }
 
 /// A waiting caller as the supervisor sees it.
@@ -132,6 +141,83 @@ struct Inner {
     last_status: HashMap<String, String>,
     browser_offers: HashMap<String, (String, mpsc::UnboundedSender<BrowserReply>)>,
     next_console: u64,
+    shared: Option<SharedAgents>,
+}
+
+/// How long a claim on an agent lasts unless renewed (a node that stopped loses its claims
+/// this long after).
+const CLAIM_LEASE_MS: i64 = 30_000;
+/// How often the hub renews its claims and reads the other nodes' claims and phones.
+const SYNC_EVERY: Duration = Duration::from_secs(1);
+
+/// What a hub sharing a store with other nodes keeps.
+struct SharedAgents {
+    store: Arc<Mutex<Store>>,
+    /// Agent → the call this node claimed them for.
+    claimed: HashMap<String, String>,
+    /// Phones registered here (these win over another node's record of the same agent).
+    local_phones: HashSet<String>,
+    /// Phones learnt from other nodes' registrations.
+    remote_phones: HashSet<String>,
+}
+
+impl SharedAgents {
+    fn store(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
+        self.store.lock().ok()
+    }
+
+    /// Claims `agent` for `call_id`; a store that cannot answer does not keep a caller from
+    /// a person (the claim is then assumed).
+    fn claim(&mut self, agent: &str, call_id: &str) -> bool {
+        let now = now_ms();
+        let got = match self.store() {
+            Some(mut st) => st.claim_agent(agent, call_id, now, now + CLAIM_LEASE_MS),
+            None => return true,
+        };
+        match got {
+            Ok(true) => {
+                self.claimed.insert(agent.to_string(), call_id.to_string());
+                true
+            }
+            Ok(false) => false,
+            Err(e) => {
+                tracing::warn!(
+                    agent,
+                    "cannot claim the agent in the store, offering anyway: {e}"
+                );
+                true
+            }
+        }
+    }
+
+    fn release(&mut self, agent: &str, call_id: &str) {
+        if self.claimed.get(agent).is_some_and(|c| c == call_id) {
+            self.claimed.remove(agent);
+            if let Some(mut st) = self.store() {
+                if let Err(e) = st.release_agent(agent, call_id) {
+                    tracing::warn!(agent, "cannot release the agent's claim: {e}");
+                }
+            }
+        }
+    }
+
+    fn release_call(&mut self, call_id: &str) {
+        let agents: Vec<String> = self
+            .claimed
+            .iter()
+            .filter(|(_, c)| *c == call_id)
+            .map(|(a, _)| a.clone())
+            .collect();
+        for a in agents {
+            self.release(&a, call_id);
+        }
+    }
+}
+
+/// What the other nodes said, read from the store outside the hub's lock.
+struct FromOthers {
+    busy: HashSet<String>,
+    phones: Vec<(String, SipContact, i64)>,
 }
 
 /// Agents, queues and consoles, shared by the whole server.
@@ -172,21 +258,108 @@ impl AgentHub {
                 last_status: HashMap::new(),
                 browser_offers: HashMap::new(),
                 next_console: 1,
+                shared: None,
             }),
         }
     }
 
-    /// Wakes the hub every 250 ms for wrap-ups, expired registrations and retries.
+    /// Shares agents with the other nodes on `store` (several nodes, one Postgres): phones
+    /// registered anywhere can be rung from here, and agents are claimed in the store before
+    /// they are offered a caller.
+    pub fn share_through(&self, store: Arc<Mutex<Store>>) {
+        if let Some(mut g) = self.lock() {
+            g.shared = Some(SharedAgents {
+                store,
+                claimed: HashMap::new(),
+                local_phones: HashSet::new(),
+                remote_phones: HashSet::new(),
+            });
+        }
+    }
+
+    /// Wakes the hub every 250 ms for wrap-ups, expired registrations and retries, and every
+    /// second to exchange agents with the other nodes when it shares a store.
     pub fn spawn_ticker(self: &Arc<Self>) {
         let hub = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut t = tokio::time::interval(Duration::from_millis(250));
+            let mut last_sync = Instant::now() - SYNC_EVERY;
             loop {
                 t.tick().await;
                 let Some(hub) = hub.upgrade() else { break };
+                if last_sync.elapsed() >= SYNC_EVERY {
+                    last_sync = Instant::now();
+                    hub.sync_with_others();
+                }
                 hub.with(|acd, _| acd.tick(hub.now()));
             }
         });
+    }
+
+    /// Renews this node's claims, then reads which agents the other nodes hold and which
+    /// phones registered there, and tells the ACD.
+    pub fn sync_with_others(&self) {
+        let store = match self.lock() {
+            Some(g) => match &g.shared {
+                Some(sh) => Arc::clone(&sh.store),
+                None => return,
+            },
+            None => return,
+        };
+        let now = now_ms();
+        let read = store.lock().ok().and_then(|mut st| {
+            let r = st.renew_claims(now + CLAIM_LEASE_MS).and_then(|()| {
+                Ok(FromOthers {
+                    busy: st.agents_claimed_elsewhere(now)?.into_iter().collect(),
+                    phones: st
+                        .registrations_elsewhere(now)?
+                        .into_iter()
+                        .filter_map(|r| {
+                            let addr = r.contact_addr.parse().ok()?;
+                            let contact = SipContact {
+                                uri: r.contact_uri,
+                                addr,
+                            };
+                            Some((r.name, contact, r.expires_at_ms))
+                        })
+                        .collect(),
+                })
+            });
+            r.map_err(|e| tracing::warn!("cannot read the other nodes' agents: {e}"))
+                .ok()
+        });
+        let Some(others) = read else { return };
+        let hub_now = self.now();
+        let Some(mut g) = self.lock() else { return };
+        let Inner { acd, shared, .. } = &mut *g;
+        let Some(sh) = shared.as_mut() else { return };
+        let names: Vec<String> = acd.agents().map(|a| a.name.clone()).collect();
+        for name in &names {
+            let mine = sh.claimed.contains_key(name);
+            acd.set_elsewhere(name, others.busy.contains(name) && !mine);
+        }
+        let mut seen = HashSet::new();
+        for (name, contact, expires_at_ms) in others.phones {
+            if sh.local_phones.contains(&name) {
+                continue;
+            }
+            let left = Duration::from_millis((expires_at_ms - now).max(0) as u64);
+            acd.sip_registered(&name, contact, hub_now + left);
+            sh.remote_phones.insert(name.clone());
+            seen.insert(name);
+        }
+        let gone: Vec<String> = sh
+            .remote_phones
+            .iter()
+            .filter(|n| !seen.contains(*n))
+            .cloned()
+            .collect();
+        for name in gone {
+            sh.remote_phones.remove(&name);
+            acd.sip_unregistered(&name);
+        }
+        Self::dispatch(&mut g, hub_now);
+        Self::push_status(&mut g, hub_now);
     }
 
     fn now(&self) -> Duration {
@@ -215,6 +388,14 @@ impl AgentHub {
             }
             let mut gone = false;
             for o in offers {
+                if let Some(sh) = g.shared.as_mut() {
+                    if !sh.claim(&o.agent, &o.call_id) {
+                        // Another node got this agent first: try the next one.
+                        g.acd.take_back(&o.call_id, &o.agent);
+                        gone = true;
+                        continue;
+                    }
+                }
                 let sent = g
                     .calls
                     .get(&o.call_id)
@@ -222,6 +403,9 @@ impl AgentHub {
                 if !sent {
                     g.calls.remove(&o.call_id);
                     g.acd.leave(&o.call_id);
+                    if let Some(sh) = g.shared.as_mut() {
+                        sh.release(&o.agent, &o.call_id);
+                    }
                     gone = true;
                 }
             }
@@ -289,16 +473,21 @@ impl AgentHub {
                 g.calls.remove(call_id);
             }
         }
+        if result != RingResult::Answered {
+            self.release(agent, call_id);
+        }
         self.with(|acd, now| acd.ring_result(now, call_id, agent, result));
     }
 
     /// The agent's call ended after `talked`.
     pub fn call_ended(&self, agent: &str, call_id: &str, talked: Duration) {
+        self.release(agent, call_id);
         self.with(|acd, now| acd.call_ended(now, agent, call_id, talked));
     }
 
     /// The agent's leg dropped mid-call: the agent is away until they come back.
     pub fn call_dropped(&self, agent: &str, call_id: &str, talked: Duration) {
+        self.release(agent, call_id);
         self.with(|acd, now| acd.call_dropped(now, agent, call_id, talked));
     }
 
@@ -306,8 +495,20 @@ impl AgentHub {
     pub fn leave(&self, call_id: &str) {
         if let Some(mut g) = self.lock() {
             g.calls.remove(call_id);
+            if let Some(sh) = g.shared.as_mut() {
+                sh.release_call(call_id);
+            }
         }
         self.with(|acd, _| acd.leave(call_id));
+    }
+
+    /// Gives back the store's claim on `agent` for `call_id`, if this node holds it.
+    fn release(&self, agent: &str, call_id: &str) {
+        if let Some(mut g) = self.lock() {
+            if let Some(sh) = g.shared.as_mut() {
+                sh.release(agent, call_id);
+            }
+        }
     }
 
     /// Rings an agent's consoles with a call; the agent's reply arrives on the receiver.
@@ -352,14 +553,48 @@ impl AgentHub {
 
     // ---- registrar ----------------------------------------------------------------------------
 
-    /// A phone registered (or refreshed) for `expires`.
+    /// A phone registered (or refreshed) for `expires`; with a shared store, the other nodes
+    /// learn it too.
     pub fn sip_registered(&self, name: &str, contact: SipContact, expires: Duration) {
+        if let Some(store) = self.share_phone(name, true) {
+            let until = now_ms() + expires.as_millis() as i64;
+            let written = store
+                .lock()
+                .map_err(|_| "store lock poisoned".to_string())
+                .and_then(|mut st| {
+                    st.put_registration(name, &contact.uri, &contact.addr.to_string(), until)
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = written {
+                tracing::warn!(agent = name, "other nodes will not see this phone: {e}");
+            }
+        }
         self.with(|acd, now| acd.sip_registered(name, contact, now + expires));
     }
 
     /// A phone unregistered.
     pub fn sip_unregistered(&self, name: &str) {
+        if let Some(store) = self.share_phone(name, false) {
+            if let Ok(mut st) = store.lock() {
+                if let Err(e) = st.remove_registration(name) {
+                    tracing::warn!(agent = name, "cannot remove the phone from the store: {e}");
+                }
+            }
+        }
         self.with(|acd, _| acd.sip_unregistered(name));
+    }
+
+    /// Notes a phone registered here (or gone) and returns the shared store, if any.
+    fn share_phone(&self, name: &str, registered: bool) -> Option<Arc<Mutex<Store>>> {
+        let mut g = self.lock()?;
+        let sh = g.shared.as_mut()?;
+        if registered {
+            sh.local_phones.insert(name.to_string());
+            sh.remote_phones.remove(name);
+        } else {
+            sh.local_phones.remove(name);
+        }
+        Some(Arc::clone(&sh.store))
     }
 
     // ---- consoles -----------------------------------------------------------------------------
@@ -473,6 +708,7 @@ impl AgentHub {
                 },
                 queues: g.acd.queues_of(&a.name),
                 calls_taken: a.calls_taken,
+                busy_elsewhere: a.elsewhere,
             })
             .collect();
         let waiting = g.acd.waiting();

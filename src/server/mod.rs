@@ -250,6 +250,10 @@ pub async fn serve(
     let http_addr = http.local_addr()?;
     let asr = start_asr(&config);
     let agents = Arc::new(AgentHub::new(&config));
+    if config.store.postgres.is_some() {
+        // Several nodes on one database: phones and busy agents are shared through it.
+        agents.share_through(Arc::clone(&store));
+    }
     agents.spawn_ticker();
     spawn_overload_watch(Arc::clone(&metrics), &config.sip);
     let plans = Arc::new(PlanCache::new(

@@ -21,7 +21,7 @@ use crate::auth::{FailureLimiter, Role};
 use crate::config::SipConfig;
 use crate::sip::digest::{self, Algorithm, NonceCheck, NonceKeeper};
 use crate::sip::{response_to, Request, Response};
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 /// Longest registration granted, and the default when the phone names none.
@@ -296,6 +296,23 @@ fn account(shared: &Shared, name: &str) -> Option<Account> {
     })
 }
 
+/// Where requests for a registered phone go: the address its REGISTER came from (RFC 3581:
+/// the phone may sit behind NAT), unless a proxy relayed it (more than one Via, e.g. Kamailio
+/// in front of several nodes), whose address is not the phone's: then the Contact's own
+/// address, when it is an IP literal (a Contact's host name is never looked up).
+fn phone_address(req: &Request, contact: &str, source: SocketAddr) -> SocketAddr {
+    if req.headers.get_all("Via").len() < 2 {
+        return source;
+    }
+    crate::sip::SipUri::parse(contact)
+        .ok()
+        .and_then(|u| {
+            let ip: IpAddr = u.host.trim_matches(['[', ']']).parse().ok()?;
+            Some(SocketAddr::new(ip, u.port.unwrap_or(5060)))
+        })
+        .unwrap_or(source)
+}
+
 /// Handles one REGISTER: decides, tells the agent hub, answers.
 pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
     let source = peer.addr();
@@ -320,7 +337,7 @@ pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
                 name,
                 SipContact {
                     uri: contact.clone(),
-                    addr: source,
+                    addr: phone_address(&req, contact, source),
                 },
                 Duration::from_secs(u64::from(*expires)),
             );

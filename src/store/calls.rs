@@ -112,8 +112,8 @@ pub struct StoredCall {
     pub message_text: Option<String>,
     /// When the caller was handed over to a person, ms since the epoch.
     pub escalated_at_ms: Option<i64>,
-    /// The server (node) that took the call, when several share the store.
-    pub node: Option<String>,
+    /// The server (`[store] node`) that took the call: with several nodes on one store, which.
+    pub served_by: Option<String>,
 }
 
 /// When the call was handed over, ms since the epoch: the `transfer` event's time when the
@@ -305,7 +305,7 @@ impl Store {
             notes: r.get(19)?,
             message_text: r.get(20)?,
             escalated_at_ms: r.get(21)?,
-            node: r.get(23)?,
+            served_by: r.get(23)?,
         };
         call.turns = self
             .conn

@@ -275,14 +275,29 @@ pub struct PgLink {
 
 impl PgLink {
     /// Connects to `conninfo` (libpq style: `host=… port=… user=… dbname=…`) on a new thread.
+    /// Connecting happens on that thread too: the blocking client may not even connect from
+    /// a thread of the async runtime.
     pub fn connect(conninfo: &str) -> Result<PgLink, StoreError> {
-        let client = postgres::Client::connect(conninfo, postgres::NoTls)?;
         let (tx, rx) = mpsc::channel::<(Request, Reply)>();
+        let (ready_tx, ready) = mpsc::channel::<Result<(), StoreError>>();
         let conninfo = conninfo.to_string();
         std::thread::Builder::new()
             .name("postgres".into())
-            .spawn(move || serve(client, &conninfo, &rx))
+            .spawn(
+                move || match postgres::Client::connect(&conninfo, postgres::NoTls) {
+                    Ok(client) => {
+                        let _ = ready_tx.send(Ok(()));
+                        serve(client, &conninfo, &rx);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e.into()));
+                    }
+                },
+            )
             .map_err(|e| StoreError::Backend(format!("cannot start the Postgres thread: {e}")))?;
+        ready
+            .recv()
+            .map_err(|_| StoreError::Backend("the Postgres thread ended at once".into()))??;
         Ok(PgLink { tx })
     }
 

@@ -7,6 +7,7 @@
 //! else in the crate writes SQL. Must not know about SIP, media or HTTP.
 
 mod agent_views;
+mod agents;
 mod calls;
 pub mod db;
 mod schema;
@@ -14,6 +15,7 @@ mod users;
 mod versions;
 
 pub use agent_views::{MessageItem, ReasonCount};
+pub use agents::SharedRegistration;
 pub use calls::{
     new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
     StoredEvent, StoredTurn,

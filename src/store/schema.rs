@@ -131,12 +131,30 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE calls ADD COLUMN node TEXT;
     "#,
+    // 7: what nodes sharing a store tell each other about agents: where phones registered,
+    // and which agent a node is ringing or talking to (a lease it renews).
+    r#"
+    CREATE TABLE agent_registrations (
+        name           TEXT PRIMARY KEY,
+        node           TEXT NOT NULL,
+        contact_uri    TEXT NOT NULL,
+        contact_addr   TEXT NOT NULL,
+        expires_at_ms  INTEGER NOT NULL
+    );
+    CREATE TABLE agent_claims (
+        agent     TEXT PRIMARY KEY,
+        node      TEXT NOT NULL,
+        call_id   TEXT NOT NULL,
+        until_ms  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// The same schema for PostgreSQL (several nodes, one database), tracked in
 /// `humanline_schema`. Integers are BIGINT throughout (timestamps in ms do not fit INTEGER).
-/// Entry 1 is SQLite's 1–6 at once; later entries follow SQLite's one for one.
-const PG_MIGRATIONS: &[&str] = &[r#"
+/// Entry 1 is SQLite's 1–6 at once; later entries follow SQLite's one for one (2 is 7).
+const PG_MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE dialplan_versions (
         id             BIGSERIAL PRIMARY KEY,
         name           TEXT NOT NULL,
@@ -241,7 +259,24 @@ const PG_MIGRATIONS: &[&str] = &[r#"
         published_at_ms  BIGINT NOT NULL
     );
     CREATE INDEX dialplan_publications_name ON dialplan_publications (name, id);
-    "#];
+    "#,
+    // 2: SQLite's 7.
+    r#"
+    CREATE TABLE agent_registrations (
+        name           TEXT PRIMARY KEY,
+        node           TEXT NOT NULL,
+        contact_uri    TEXT NOT NULL,
+        contact_addr   TEXT NOT NULL,
+        expires_at_ms  BIGINT NOT NULL
+    );
+    CREATE TABLE agent_claims (
+        agent     TEXT PRIMARY KEY,
+        node      TEXT NOT NULL,
+        call_id   TEXT NOT NULL,
+        until_ms  BIGINT NOT NULL
+    );
+    "#,
+];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a
 /// time.

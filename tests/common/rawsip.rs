@@ -1020,6 +1020,40 @@ pub enum AgentAnswer {
     Reject(u16),
 }
 
+/// The `Authorization` header answering a SHA-256 digest `challenge` (qop=auth) for `user`
+/// with `password`, for `method` on `uri`.
+pub fn digest_sha256(
+    user: &str,
+    password: &str,
+    challenge: &str,
+    method: &str,
+    uri: &str,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let hex = |s: String| -> String {
+        Sha256::digest(s.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let field = |name: &str| {
+        challenge
+            .split(&format!("{name}=\""))
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .unwrap_or_else(|| panic!("{name} in the challenge {challenge}"))
+            .to_string()
+    };
+    let (nonce, realm) = (field("nonce"), field("realm"));
+    let ha1 = hex(format!("{user}:{realm}:{password}"));
+    let ha2 = hex(format!("{method}:{uri}"));
+    let resp = hex(format!("{ha1}:{nonce}:00000001:4a3b2c:auth:{ha2}"));
+    format!(
+        "Authorization: Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"{uri}\", \
+         response=\"{resp}\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"4a3b2c\"\r\n"
+    )
+}
+
 /// An agent phone the server calls: a UDP socket at `sip:agent@127.0.0.1:<port>`.
 pub struct FakeAgent {
     pub sip: SipSocket,
@@ -1077,6 +1111,48 @@ impl FakeAgent {
             }
         }
         Some(inv)
+    }
+
+    /// Registers this socket as `user`'s phone at `registrar` (answering the SHA-256 digest
+    /// challenge with `password`); the final response.
+    pub fn register(&mut self, registrar: SocketAddr, user: &str, password: &str) -> SipMsg {
+        let call_id = token("reg");
+        let uri = format!("sip:{registrar}");
+        let mut auth = String::new();
+        for cseq in 1..=2 {
+            let l = self.sip.local;
+            let text = format!(
+                "REGISTER {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {l};branch={b};rport\r\n\
+                 From: <sip:{user}@127.0.0.1>;tag={tag}\r\nTo: <sip:{user}@127.0.0.1>\r\nCall-ID: {call_id}\r\n\
+                 CSeq: {cseq} REGISTER\r\nMax-Forwards: 70\r\nContact: <sip:{user}@{l}>\r\n{auth}Content-Length: 0\r\n\r\n",
+                b = branch(),
+                tag = token("t"),
+            );
+            self.sip.send_to(&text, registrar);
+            let r = self
+                .sip
+                .final_response(
+                    &call_id,
+                    "REGISTER",
+                    Duration::from_secs(5),
+                    &mut Vec::new(),
+                )
+                .unwrap_or_else(|| panic!("no answer to REGISTER:\n{}", self.sip.trace()));
+            if r.code() != 401 {
+                return r;
+            }
+            let challenge = r
+                .all("WWW-Authenticate")
+                .into_iter()
+                .find(|c| c.contains("SHA-256"))
+                .expect("a SHA-256 challenge")
+                .to_string();
+            auth = digest_sha256(user, password, &challenge, "REGISTER", &uri);
+        }
+        panic!(
+            "REGISTER still challenged after answering:\n{}",
+            self.sip.trace()
+        )
     }
 
     /// Waits for a request of `method` in the server's dialog.

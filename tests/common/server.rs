@@ -669,7 +669,7 @@ impl HttpReply {
 }
 
 /// `humanline user ARGS… --config CONFIG`, with `stdin` written to its standard input.
-fn user_command(
+pub fn user_command(
     config: &std::path::Path,
     args: &[&str],
     stdin: Option<&str>,
