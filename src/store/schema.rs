@@ -1,8 +1,11 @@
-//! Numbered migrations. Append only: a released migration is never edited.
+//! Numbered migrations, one list for both backends (SQLite tracks its version in `PRAGMA
+//! user_version`, PostgreSQL in `humanline_schema`). Append only: a released migration is never
+//! edited.
 
 use super::StoreError;
 
-/// Each entry moves the schema from version `index` to `index + 1`.
+/// Each entry moves the schema from version `index` to `index + 1`. Written in the SQL SQLite
+/// and PostgreSQL share, with SQLite's type names; Postgres gets them through [`pg_ddl`].
 const MIGRATIONS: &[&str] = &[
     // 1: calls, transcript, events, escalations, dialplan versions.
     r#"
@@ -150,134 +153,6 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
-/// The same schema for PostgreSQL (several nodes, one database), tracked in
-/// `humanline_schema`. Integers are BIGINT throughout (timestamps in ms do not fit INTEGER).
-/// Entry 1 is SQLite's 1–6 at once; later entries follow SQLite's one for one (2 is 7).
-const PG_MIGRATIONS: &[&str] = &[
-    r#"
-    CREATE TABLE dialplan_versions (
-        id             BIGSERIAL PRIMARY KEY,
-        name           TEXT NOT NULL,
-        sha256         TEXT NOT NULL,
-        source         TEXT NOT NULL,
-        created_at_ms  BIGINT NOT NULL,
-        UNIQUE (name, sha256)
-    );
-    CREATE TABLE calls (
-        id                  TEXT PRIMARY KEY,
-        channel             TEXT NOT NULL,
-        caller              TEXT,
-        dialplan_version_id BIGINT REFERENCES dialplan_versions(id),
-        started_at_ms       BIGINT NOT NULL,
-        ended_at_ms         BIGINT,
-        outcome             TEXT,
-        reason              TEXT,
-        queue               TEXT,
-        path                TEXT NOT NULL DEFAULT '[]',
-        vars                TEXT NOT NULL DEFAULT '{}',
-        hesitation_score    DOUBLE PRECISION NOT NULL DEFAULT 0,
-        elderly             BIGINT NOT NULL DEFAULT 0,
-        recording_path      TEXT,
-        sip_call_id         TEXT,
-        dtmf                TEXT NOT NULL DEFAULT '',
-        agent               TEXT,
-        message_path        TEXT,
-        notes               TEXT NOT NULL DEFAULT '',
-        queue_wait_ms       BIGINT,
-        message_text        TEXT,
-        message_done_by     TEXT,
-        node                TEXT
-    );
-    CREATE INDEX calls_started ON calls (started_at_ms);
-    CREATE INDEX calls_caller ON calls (caller);
-    CREATE TABLE turns (
-        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-        seq      BIGINT NOT NULL,
-        at_ms    BIGINT NOT NULL,
-        speaker  TEXT NOT NULL,
-        node     TEXT NOT NULL,
-        text     TEXT NOT NULL,
-        PRIMARY KEY (call_id, seq)
-    );
-    CREATE TABLE events (
-        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-        seq      BIGINT NOT NULL,
-        at_ms    BIGINT NOT NULL,
-        kind     TEXT NOT NULL,
-        detail   TEXT NOT NULL,
-        PRIMARY KEY (call_id, seq)
-    );
-    CREATE TABLE escalations (
-        call_id  TEXT PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
-        reason   TEXT NOT NULL,
-        queue    TEXT NOT NULL,
-        signals  TEXT NOT NULL,
-        path     TEXT NOT NULL,
-        summary  TEXT NOT NULL,
-        at_ms    BIGINT NOT NULL
-    );
-    CREATE INDEX escalations_reason ON escalations (reason);
-    CREATE TABLE utterances (
-        call_id     TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
-        seq         BIGINT NOT NULL,
-        started_ms  BIGINT NOT NULL,
-        ended_ms    BIGINT NOT NULL,
-        text        TEXT NOT NULL,
-        language    TEXT NOT NULL,
-        confidence  DOUBLE PRECISION,
-        features    TEXT NOT NULL,
-        PRIMARY KEY (call_id, seq)
-    );
-    CREATE TABLE users (
-        name            TEXT PRIMARY KEY,
-        role            TEXT NOT NULL,
-        password_hash   TEXT NOT NULL,
-        sip_realm       TEXT NOT NULL,
-        sip_ha1_md5     TEXT NOT NULL,
-        sip_ha1_sha256  TEXT NOT NULL,
-        created_at_ms   BIGINT NOT NULL
-    );
-    CREATE TABLE sessions (
-        token_sha256   TEXT PRIMARY KEY,
-        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-        csrf_token     TEXT NOT NULL,
-        created_at_ms  BIGINT NOT NULL,
-        expires_at_ms  BIGINT NOT NULL
-    );
-    CREATE TABLE api_tokens (
-        token_sha256   TEXT PRIMARY KEY,
-        user_name      TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
-        label          TEXT NOT NULL DEFAULT '',
-        created_at_ms  BIGINT NOT NULL
-    );
-    CREATE TABLE dialplan_publications (
-        id               BIGSERIAL PRIMARY KEY,
-        name             TEXT NOT NULL,
-        version_id       BIGINT NOT NULL REFERENCES dialplan_versions(id),
-        action           TEXT NOT NULL,
-        published_by     TEXT,
-        published_at_ms  BIGINT NOT NULL
-    );
-    CREATE INDEX dialplan_publications_name ON dialplan_publications (name, id);
-    "#,
-    // 2: SQLite's 7.
-    r#"
-    CREATE TABLE agent_registrations (
-        name           TEXT PRIMARY KEY,
-        node           TEXT NOT NULL,
-        contact_uri    TEXT NOT NULL,
-        contact_addr   TEXT NOT NULL,
-        expires_at_ms  BIGINT NOT NULL
-    );
-    CREATE TABLE agent_claims (
-        agent     TEXT PRIMARY KEY,
-        node      TEXT NOT NULL,
-        call_id   TEXT NOT NULL,
-        until_ms  BIGINT NOT NULL
-    );
-    "#,
-];
-
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a
 /// time.
 const PG_MIGRATION_LOCK: i64 = 0x6875_6d61_6e6c;
@@ -320,16 +195,17 @@ fn apply_pg(link: &super::db::PgLink) -> Result<(), StoreError> {
     let current: i64 = db
         .row("SELECT version FROM humanline_schema", vec![])?
         .map_or(Ok(0), |r| r.get(0))?;
-    let known = PG_MIGRATIONS.len() as i64;
+    let known = MIGRATIONS.len() as i64;
     if current > known {
         return Err(StoreError::TooNew {
             found: current,
             known,
         });
     }
-    for (i, sql) in PG_MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         let applied = link.script(&format!(
-            "BEGIN; {sql}; UPDATE humanline_schema SET version = {}; COMMIT;",
+            "BEGIN; {}; UPDATE humanline_schema SET version = {}; COMMIT;",
+            pg_ddl(sql),
             i + 1
         ));
         if let Err(e) = applied {
@@ -339,4 +215,58 @@ fn apply_pg(link: &super::db::PgLink) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// A migration in PostgreSQL's words: the schema is written once, in the SQL both share, with
+/// SQLite's type names; Postgres needs 64-bit integers (timestamps in ms), its own
+/// auto-numbered keys and doubles.
+fn pg_ddl(sqlite: &str) -> String {
+    let mut out = String::with_capacity(sqlite.len() + 64);
+    for line in sqlite.lines() {
+        let line = line.replace("INTEGER PRIMARY KEY", "BIGSERIAL PRIMARY KEY");
+        let words: Vec<String> = line
+            .split(' ')
+            .map(|w| match w.trim_end_matches([',', ';', ')']) {
+                "INTEGER" => w.replacen("INTEGER", "BIGINT", 1),
+                "REAL" => w.replacen("REAL", "DOUBLE PRECISION", 1),
+                _ => w.to_string(),
+            })
+            .collect();
+        out.push_str(&words.join(" "));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_gets_64_bit_integers_serial_keys_and_doubles() {
+        let pg = pg_ddl(
+            "CREATE TABLE t (\n    id INTEGER PRIMARY KEY,\n    at_ms INTEGER NOT NULL,\n    score REAL,\n    n INTEGER\n);\nALTER TABLE t ADD COLUMN conf REAL;",
+        );
+        assert_eq!(
+            pg,
+            "CREATE TABLE t (\n    id BIGSERIAL PRIMARY KEY,\n    at_ms BIGINT NOT NULL,\n    score DOUBLE PRECISION,\n    n BIGINT\n);\nALTER TABLE t ADD COLUMN conf DOUBLE PRECISION;\n"
+        );
+    }
+
+    #[test]
+    fn every_migration_has_only_types_postgres_knows_after_translation() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            let pg = pg_ddl(m);
+            for word in pg.split(|c: char| !c.is_ascii_alphanumeric() && c != '_') {
+                assert!(
+                    !matches!(
+                        word,
+                        "INTEGER" | "REAL" | "AUTOINCREMENT" | "BLOB" | "PRAGMA"
+                    ),
+                    "migration {} keeps {word} for Postgres:\n{pg}",
+                    i + 1
+                );
+            }
+        }
+    }
 }

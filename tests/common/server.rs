@@ -70,6 +70,8 @@ pub struct ServerOptions {
     pub http_extra: String,
     /// Environment of the server process (e.g. `HUMANLINE_FAILPOINTS` for a fault test).
     pub env: Vec<(String, String)>,
+    /// `[paths] database`; `None`: `humanline.db` in the server's temp dir.
+    pub database: Option<PathBuf>,
     /// `[sip] overload_late_ratio`. Off (1.0) unless a test is about overload: a busy test
     /// machine must not turn other tests' calls away.
     pub overload_late_ratio: f64,
@@ -98,6 +100,7 @@ impl Default for ServerOptions {
             sip_extra: String::new(),
             http_extra: String::new(),
             env: vec![],
+            database: None,
             overload_late_ratio: 1.0,
             private_plans: false,
         }
@@ -215,7 +218,13 @@ impl TestServer {
             tok = toml_str(&token),
             plans = toml_str(&plans_dir.to_string_lossy()),
             prompts = toml_str(&prompts_dir.to_string_lossy()),
-            db = toml_str(&dir.path().join("humanline.db").to_string_lossy()),
+            db = toml_str(
+                &opts
+                    .database
+                    .clone()
+                    .unwrap_or_else(|| dir.path().join("humanline.db"))
+                    .to_string_lossy()
+            ),
             rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
             queue = format!(
                 "ring_timeout_seconds = {:?}\nmax_wait_seconds = {:?}\nannounce_every_seconds = {:?}\nwrap_up_seconds = {:?}",
