@@ -11,7 +11,7 @@ use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
-use super::wait::{recv_opt, sleep_until};
+use super::wait::recv_opt;
 use super::Shared;
 use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
@@ -349,8 +349,20 @@ impl CallTask {
         tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut cbuf = [0u8; 2048];
         let mut abuf = [0u8; 2048];
+        // One timer for the call's deadlines, moved only when the deadline moves: a new timer
+        // on every turn of the loop (every packet, every tick) costs the timer wheel an insert
+        // and a removal each time, for hundreds of calls.
+        let timer = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(timer);
+        let mut armed: Option<Instant> = None;
         loop {
             let deadline = self.next_deadline().map(|d| self.started + d);
+            if deadline != armed {
+                if let Some(t) = deadline {
+                    timer.as_mut().reset(t.into());
+                }
+                armed = deadline;
+            }
             let media = matches!(self.uas, Uas::Answered { .. }) && self.finished_at.is_none();
             tokio::select! {
                 m = self.rx.recv() => match m {
@@ -376,7 +388,10 @@ impl CallTask {
                     }
                     self.on_tick().await;
                 }
-                _ = sleep_until(deadline), if deadline.is_some() => self.on_deadline().await,
+                () = &mut timer, if armed.is_some() => {
+                    armed = None;
+                    self.on_deadline().await;
+                }
                 (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 o = next_offer(&mut self.offers) => match o {
@@ -400,39 +415,47 @@ impl CallTask {
         tracing::debug!("call task done");
     }
 
+    /// The earliest of everything the call waits for. Runs on every turn of the call loop (50
+    /// ticks a second and every packet), so it allocates nothing.
     fn next_deadline(&self) -> Option<Duration> {
-        let mut d: Vec<Duration> = Vec::new();
+        let mut earliest: Option<Duration> = None;
+        let mut at = |t: Duration| earliest = Some(earliest.map_or(t, |e| e.min(t)));
         match &self.uas {
-            Uas::Ringing { answer_at } => d.push(*answer_at),
+            Uas::Ringing { answer_at } => at(*answer_at),
             Uas::Answered { retx: Some(r), .. } | Uas::Refused { retx: Some(r), .. } => {
-                d.push(r.deadline())
+                at(r.deadline())
             }
             _ => {}
         }
         if self.finished_at.is_none() {
             if let Some(Reverse(w)) = self.wakes.peek() {
-                d.push(*w);
+                at(*w);
             }
-            if let Some(h) = &self.handoff {
-                d.extend(h.deadline());
+            if let Some(t) = self.handoff.as_ref().and_then(|h| h.deadline()) {
+                at(t);
             }
             if matches!(self.uas, Uas::Answered { .. }) {
-                d.push(self.last_caller_packet + self.rtp_timeout());
+                at(self.last_caller_packet + self.rtp_timeout());
             }
             if self.bridged() {
-                d.push(self.last_agent_packet + self.agent_rtp_timeout());
+                at(self.last_agent_packet + self.agent_rtp_timeout());
             }
         }
         if let Some((r, _)) = &self.bye_to_caller {
-            d.push(r.deadline());
+            at(r.deadline());
         }
-        for leg in self.agent.iter().chain(&self.leaving) {
-            d.extend(leg.deadline());
+        for t in self
+            .agent
+            .iter()
+            .chain(&self.leaving)
+            .filter_map(|l| l.deadline())
+        {
+            at(t);
         }
         if let Some(f) = self.finished_at {
-            d.push(f + LINGER);
+            at(f + LINGER);
         }
-        d.into_iter().min()
+        earliest
     }
 
     /// `<recordings>/<call id><suffix>.wav`.
