@@ -157,8 +157,8 @@ struct SharedAgents {
     claimed: HashMap<String, String>,
     /// Phones registered here (these win over another node's record of the same agent).
     local_phones: HashSet<String>,
-    /// Phones learnt from other nodes' registrations.
-    remote_phones: HashSet<String>,
+    /// Phones learnt from other nodes' registrations, as last told to the ACD.
+    remote_phones: HashMap<String, (SipContact, i64)>,
 }
 
 impl SharedAgents {
@@ -272,7 +272,7 @@ impl AgentHub {
                 store,
                 claimed: HashMap::new(),
                 local_phones: HashSet::new(),
-                remote_phones: HashSet::new(),
+                remote_phones: HashMap::new(),
             });
         }
     }
@@ -343,14 +343,20 @@ impl AgentHub {
             if sh.local_phones.contains(&name) {
                 continue;
             }
+            seen.insert(name.clone());
+            // Only news goes to the ACD: telling it again every second would, like a phone
+            // re-registering, end a wrap-up early.
+            let known = sh.remote_phones.get(&name);
+            if known == Some(&(contact.clone(), expires_at_ms)) {
+                continue;
+            }
             let left = Duration::from_millis((expires_at_ms - now).max(0) as u64);
-            acd.sip_registered(&name, contact, hub_now + left);
-            sh.remote_phones.insert(name.clone());
-            seen.insert(name);
+            acd.sip_registered(&name, contact.clone(), hub_now + left);
+            sh.remote_phones.insert(name, (contact, expires_at_ms));
         }
         let gone: Vec<String> = sh
             .remote_phones
-            .iter()
+            .keys()
             .filter(|n| !seen.contains(*n))
             .cloned()
             .collect();
