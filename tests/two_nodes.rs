@@ -14,10 +14,10 @@
 mod common;
 
 use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
-use common::server::{free_port, user_command};
+use common::server::{free_port, http_request, user_command};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -136,13 +136,15 @@ impl Cluster {
 
     /// GET `path` on node `node` with the service token.
     fn get(&self, node: usize, path: &str) -> (u16, Value) {
-        http(
+        let auth = format!("Bearer {TOKEN}");
+        let r = http_request(
             self.http[node],
             "GET",
             path,
-            &[("Authorization", &format!("Bearer {TOKEN}"))],
-            "",
-        )
+            &[("Authorization", &auth)],
+            b"",
+        );
+        (r.status, r.json())
     }
 
     /// Every stored call, as node `node` lists them (the store is shared, so: all of them).
@@ -199,30 +201,6 @@ impl Drop for Cluster {
     }
 }
 
-/// One HTTP/1.1 request to 127.0.0.1:`port`; the status and the JSON body (or the text).
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, Value) {
-    use std::io::{Read, Write};
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(body);
-    s.write_all(req.as_bytes()).expect("send");
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let code = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    let value = serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_string()));
-    (code, value)
-}
-
 /// A call placed at `to`: answered, the first prompt heard, then hung up. Its SIP Call-ID.
 fn short_call(to: SocketAddr) -> String {
     let mut c = RawCall::establish(to, "support");
@@ -260,13 +238,15 @@ fn two_nodes_behind_kamailio_share_calls_agents_and_survive_one_stopping() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (code, _) = http(
+    let login = format!("name=alice&password={}", PASSWORD.replace(' ', "+"));
+    let code = http_request(
         cluster.http[1],
         "POST",
         "/login",
         &[("Content-Type", "application/x-www-form-urlencoded")],
-        &format!("name=alice&password={}", PASSWORD.replace(' ', "+")),
-    );
+        login.as_bytes(),
+    )
+    .status;
     assert_eq!(code, 303, "alice logs in on node b");
 
     // 1. Calls at the proxy are spread over both nodes; each node lists all of them.

@@ -338,11 +338,8 @@ fn answer(client: &mut postgres::Client, req: Request) -> Result<Answer, StoreEr
     match req {
         Request::Execute(sql, params) => Ok(Answer::Count(pg_execute(client, &sql, &params)?)),
         Request::Rows(sql, params) => {
-            let st = client.prepare(&pg_sql(&sql))?;
-            let args = pg_args(&params, st.params())?;
-            let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-                args.iter().map(|a| a.as_ref() as _).collect();
-            let rows = client.query(&st, &refs)?;
+            let (st, args) = prepared(client, &sql, &params)?;
+            let rows = client.query(&st, &arg_refs(&args))?;
             Ok(Answer::Rows(
                 rows.iter().map(pg_row).collect::<Result<_, _>>()?,
             ))
@@ -351,7 +348,7 @@ fn answer(client: &mut postgres::Client, req: Request) -> Result<Answer, StoreEr
             let mut tx = client.transaction()?;
             let mut counts = Vec::with_capacity(stmts.len());
             for (sql, params) in &stmts {
-                counts.push(pg_execute_in(&mut tx, sql, params)?);
+                counts.push(pg_execute(&mut tx, sql, params)?);
             }
             tx.commit()?;
             Ok(Answer::Counts(counts))
@@ -363,28 +360,31 @@ fn answer(client: &mut postgres::Client, req: Request) -> Result<Answer, StoreEr
     }
 }
 
-fn pg_execute(
-    client: &mut postgres::Client,
+type PgArg = Box<dyn postgres::types::ToSql + Sync>;
+
+/// Prepares `sql` on `c` (a connection or a transaction) with `params` typed the way the
+/// statement expects them.
+fn prepared<C: postgres::GenericClient>(
+    c: &mut C,
     sql: &str,
     params: &[Val],
-) -> Result<usize, StoreError> {
-    let st = client.prepare(&pg_sql(sql))?;
+) -> Result<(postgres::Statement, Vec<PgArg>), StoreError> {
+    let st = c.prepare(&pg_sql(sql))?;
     let args = pg_args(params, st.params())?;
-    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-        args.iter().map(|a| a.as_ref() as _).collect();
-    Ok(client.execute(&st, &refs)? as usize)
+    Ok((st, args))
 }
 
-fn pg_execute_in(
-    tx: &mut postgres::Transaction<'_>,
+fn arg_refs(args: &[PgArg]) -> Vec<&(dyn postgres::types::ToSql + Sync)> {
+    args.iter().map(|a| a.as_ref() as _).collect()
+}
+
+fn pg_execute<C: postgres::GenericClient>(
+    c: &mut C,
     sql: &str,
     params: &[Val],
 ) -> Result<usize, StoreError> {
-    let st = tx.prepare(&pg_sql(sql))?;
-    let args = pg_args(params, st.params())?;
-    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-        args.iter().map(|a| a.as_ref() as _).collect();
-    Ok(tx.execute(&st, &refs)? as usize)
+    let (st, args) = prepared(c, sql, params)?;
+    Ok(c.execute(&st, &arg_refs(&args))? as usize)
 }
 
 /// `?N` placeholders as Postgres writes them (`$N`); text inside quotes is left alone.
@@ -419,10 +419,7 @@ pub fn pg_sql(sql: &str) -> String {
 }
 
 /// The parameters typed the way the prepared statement expects them.
-fn pg_args(
-    params: &[Val],
-    types: &[postgres::types::Type],
-) -> Result<Vec<Box<dyn postgres::types::ToSql + Sync>>, StoreError> {
+fn pg_args(params: &[Val], types: &[postgres::types::Type]) -> Result<Vec<PgArg>, StoreError> {
     use postgres::types::Type;
     if params.len() != types.len() {
         return Err(StoreError::Type(format!(

@@ -157,9 +157,9 @@ const MIGRATIONS: &[&str] = &[
 /// time.
 const PG_MIGRATION_LOCK: i64 = 0x6875_6d61_6e6c;
 
-/// Applies every migration newer than the file's `user_version`, each in its own transaction.
-pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
-    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+/// The migrations a database at version `current` still needs, with their indexes; refuses a
+/// database written by a newer humanline.
+fn pending(current: i64) -> Result<impl Iterator<Item = (usize, &'static str)>, StoreError> {
     let known = MIGRATIONS.len() as i64;
     if current > known {
         return Err(StoreError::TooNew {
@@ -167,7 +167,17 @@ pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError>
             known,
         });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    Ok(MIGRATIONS
+        .iter()
+        .copied()
+        .enumerate()
+        .skip(current as usize))
+}
+
+/// Applies every migration newer than the file's `user_version`, each in its own transaction.
+pub(super) fn migrate(conn: &mut rusqlite::Connection) -> Result<(), StoreError> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in pending(current)? {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
@@ -195,14 +205,7 @@ fn apply_pg(link: &super::db::PgLink) -> Result<(), StoreError> {
     let current: i64 = db
         .row("SELECT version FROM humanline_schema", vec![])?
         .map_or(Ok(0), |r| r.get(0))?;
-    let known = MIGRATIONS.len() as i64;
-    if current > known {
-        return Err(StoreError::TooNew {
-            found: current,
-            known,
-        });
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+    for (i, sql) in pending(current)? {
         let applied = link.script(&format!(
             "BEGIN; {}; UPDATE humanline_schema SET version = {}; COMMIT;",
             pg_ddl(sql),

@@ -324,54 +324,7 @@ impl TestServer {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> HttpReply {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.http_port));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
-            .unwrap_or_else(|e| panic!("{method} {path}: connect: {e}"));
-        s.set_read_timeout(Some(Duration::from_secs(10))).ok();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
-            self.http_port,
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        let mut bytes = req.into_bytes();
-        bytes.extend_from_slice(body);
-        // The server may answer (and close) before reading a refused body to its end.
-        let _ = s.write_all(&bytes);
-        let mut buf = Vec::new();
-        let _ = s.read_to_end(&mut buf);
-        let split = buf
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .unwrap_or_else(|| panic!("{method} {path}: no HTTP response"));
-        let head = String::from_utf8_lossy(&buf[..split]).to_string();
-        let raw_body = buf[split + 4..].to_vec();
-        let mut lines = head.lines();
-        let status = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let chunked = headers
-            .iter()
-            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-        let body = if chunked {
-            dechunk_bytes(&raw_body)
-        } else {
-            raw_body
-        };
-        HttpReply {
-            status,
-            headers,
-            body,
-        }
+        http_request(self.http_port, method, path, headers, body)
     }
 
     /// Signs `name` in through the login form, as a browser does; the session cookie and the
@@ -655,6 +608,65 @@ fn form_value(v: &str) -> String {
             }
         })
         .collect()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port` over a plain socket with the given extra headers
+/// and body: the status, the response headers (names lower-cased) and the (de-chunked) body.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .unwrap_or_else(|e| panic!("{method} {path}: connect: {e}"));
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        port,
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    // The server may answer (and close) before reading a refused body to its end.
+    let _ = s.write_all(&bytes);
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    let split = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("{method} {path}: no HTTP response"));
+    let head = String::from_utf8_lossy(&buf[..split]).to_string();
+    let raw_body = buf[split + 4..].to_vec();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked {
+        dechunk_bytes(&raw_body)
+    } else {
+        raw_body
+    };
+    HttpReply {
+        status,
+        headers,
+        body,
+    }
 }
 
 impl HttpReply {
