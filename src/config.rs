@@ -83,6 +83,12 @@ pub struct AsrConfig {
     pub max_endpoint_silence_seconds: f64,
     /// An utterance is cut after this long.
     pub max_utterance_seconds: f64,
+    /// Recognise what was said so far at short pauses, while a worker is idle, so that a
+    /// request for a person is acted on before the caller stops (and a turn that ends right
+    /// after the pause needs no second recognition).
+    pub early_decisions: bool,
+    /// Silence inside an utterance that marks such a pause.
+    pub checkpoint_silence_seconds: f64,
 }
 
 impl Default for AsrConfig {
@@ -97,6 +103,8 @@ impl Default for AsrConfig {
             vad_threshold: 0.5,
             max_endpoint_silence_seconds: 2.5,
             max_utterance_seconds: 20.0,
+            early_decisions: true,
+            checkpoint_silence_seconds: 0.24,
         }
     }
 }

@@ -55,6 +55,12 @@ pub struct Metrics {
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
     pub asr_failures_total: AtomicU64,
+    /// Early looks at an utterance still under way (checkpoints sent to an idle recognizer).
+    pub asr_checkpoints_total: AtomicU64,
+    /// Turns whose end needed no recognition of its own: a checkpoint had heard it all.
+    pub asr_checkpoint_reused_total: AtomicU64,
+    /// Requests for a person acted on before the caller finished speaking.
+    pub early_human_requests_total: AtomicU64,
 }
 
 impl Metrics {
@@ -184,6 +190,24 @@ impl Metrics {
             "counter",
             "Utterances that could not be recognised.",
             &self.asr_failures_total,
+        );
+        one(
+            "humanline_asr_checkpoints_total",
+            "counter",
+            "Early recognitions of an utterance still under way (at short pauses).",
+            &self.asr_checkpoints_total,
+        );
+        one(
+            "humanline_asr_checkpoint_reused_total",
+            "counter",
+            "Turns whose text came from a checkpoint that had heard all of it.",
+            &self.asr_checkpoint_reused_total,
+        );
+        one(
+            "humanline_early_human_requests_total",
+            "counter",
+            "Requests for a person acted on before the caller stopped speaking.",
+            &self.early_human_requests_total,
         );
         let _ = writeln!(o, "# HELP humanline_escalations_total Hand-offs to a person, by reason.\n# TYPE humanline_escalations_total counter");
         for (r, c) in REASONS.iter().zip(&self.escalations) {

@@ -25,6 +25,23 @@ fn zero_out_at_every_node_of_both_demo_plans() {
             let is_ask = matches!(p.nodes[i].kind, NodeKind::Ask { .. });
             let prog = program(p);
 
+            // A transfer node hands over the moment it is entered (its prompt plays while
+            // the agents ring): nothing is left for a 0 to do there.
+            if let NodeKind::Transfer { prompt, .. } = &plan.nodes[i].kind {
+                let mut d = Driver::new(prog.clone());
+                let out = d.send(Event::Start);
+                let announce = out.iter().find_map(|a| match a {
+                    Action::Transfer { announce, .. } => Some(announce.clone()),
+                    _ => None,
+                });
+                assert_eq!(
+                    announce,
+                    Some(prompt.iter().cloned().collect::<Vec<_>>()),
+                    "{plan_name}/{node}: a transfer node transfers at once"
+                );
+                continue;
+            }
+
             // While the node's prompt plays.
             let mut d = Driver::new(prog.clone());
             d.send(Event::Start);
@@ -222,22 +239,63 @@ hangup = true
     let r = run(plan_from(src), "dtmf 9\nsay no I said I want a real person");
     assert_eq!(transferred(&r).1, Some(Reason::HumanRequest));
     assert_eq!(r.summary.path, ["menu", "confirm"]);
+}
 
-    // With a "connecting you" prompt playing after a first ask, a second ask goes at once.
+/// Hand-off first, words second: for every reason the transfer leaves in the same step as the
+/// decision, and the plan's "connecting" prompt is handed over to play while agents ring.
+#[test]
+fn every_escalation_transfers_at_once_with_the_connecting_prompt_alongside() {
+    let transfer_of = |out: &[Action]| {
+        out.iter().find_map(|a| match a {
+            Action::Transfer {
+                context, announce, ..
+            } => Some((context.reason, announce.clone())),
+            _ => None,
+        })
+    };
+    let connecting = vec!["connecting".to_string()];
+    // A spoken request, during the menu question.
     let mut d = Driver::new(program(demo_plan("support")));
     d.send(Event::Start);
     d.finish_prompt(); // welcome
-    d.finish_prompt(); // main menu
-    d.say("agent");
-    assert!(d.call.outcome().is_none(), "connecting prompt plays first");
-    assert!(d.call.is_playing());
-    let out = d.say("agent! now please");
-    assert!(out.contains(&Action::StopPlayback));
+    let out = d.say("agent");
+    assert!(out.contains(&Action::StopPlayback), "the menu stops");
     assert_eq!(
-        d.transfer().map(|(_, c)| c.reason),
-        Some(Some(Reason::HumanRequest))
+        transfer_of(&out),
+        Some((Some(Reason::HumanRequest), connecting.clone()))
     );
-    assert_eq!(d.call.human_requests(), 2);
+    assert!(
+        !out.iter().any(|a| matches!(a, Action::Play { .. })),
+        "no prompt is played before the hand-off: {out:?}"
+    );
+    // Retries that ran out (keys that are no option).
+    let mut d = Driver::new(program(demo_plan("support")));
+    d.send(Event::Start);
+    d.finish_prompt();
+    d.finish_prompt();
+    d.send(Event::Digit('9'));
+    while d.call.outcome().is_none() {
+        d.finish_prompt();
+        d.finish_prompt();
+        d.send(Event::Digit('9'));
+    }
+    assert_eq!(
+        transfer_of(&d.actions),
+        Some((Some(Reason::Retries), connecting.clone()))
+    );
+    // A fault.
+    let mut d = Driver::new(program(demo_plan("support")));
+    d.send(Event::Start);
+    let out = d.send(Event::Fault(humanline::engine::Fault {
+        kind: FaultKind::Asr,
+        detail: "recogniser crashed".into(),
+    }));
+    assert_eq!(transfer_of(&out), Some((Some(Reason::Fault), connecting)));
+    // The zero-out stays silent and instant.
+    let mut d = Driver::new(program(demo_plan("support")));
+    d.send(Event::Start);
+    let out = d.send(Event::Digit('0'));
+    assert_eq!(transfer_of(&out), Some((Some(Reason::ZeroOut), vec![])));
 }
 
 // ---- faults ----
@@ -262,7 +320,6 @@ fn media_fault_during_a_prompt_stops_it_and_transfers() {
         detail: "prompt file unreadable".into(),
     }));
     assert!(out.contains(&Action::StopPlayback));
-    d.finish_prompt(); // the "connecting" prompt
     assert_eq!(
         d.transfer().map(|(q, c)| (q.as_str(), c.reason)),
         Some(("support_zh", Some(Reason::Fault)))
@@ -280,9 +337,6 @@ fn runaway_plan_is_a_dialplan_fault_not_a_hang() {
     };
     let mut d = Driver::new(program(plan));
     d.send(Event::Start);
-    if d.call.outcome().is_none() {
-        d.finish_prompt(); // connecting prompt
-    }
     let (_, ctx) = d.transfer().expect("transferred");
     assert_eq!(ctx.reason, Some(Reason::Fault));
     assert!(

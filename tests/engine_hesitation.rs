@@ -195,7 +195,6 @@ fn elderly_flag_from_the_start_lengthens_every_window() {
     d.finish_prompt();
     d.now = d.wake.unwrap();
     d.send(Event::Timer);
-    d.finish_prompt(); // connecting
     assert_eq!(
         d.transfer().map(|(_, c)| c.reason),
         Some(Some(Reason::Retries))

@@ -95,6 +95,7 @@ fn drive(plan: &str, steps: &[Step]) {
                     ended: started + Duration::from_millis(*pause as u64 / 2),
                     pauses: vec![Duration::from_millis(*pause as u64)],
                     confidence: Some(0.5),
+                    doubt: None,
                 }));
             }
             Step::Key(k) => {

@@ -14,6 +14,7 @@
 //! [`Transcript`] into an engine event.
 
 mod ct2;
+mod doubt;
 mod error;
 mod ggml;
 mod gpt2_bytes;
@@ -27,6 +28,7 @@ mod whisper;
 mod window;
 
 pub use ct2::{Ct2Reader, DType, Variable};
+pub use doubt::{doubt, DoubtLimits};
 pub use error::{ModelError, DOWNLOAD_COMMAND};
 pub use ggml::{convert, read_tokens, ConvertStats, Hparams, GGML_MAGIC, WHISPER_BASE};
 pub use gpt2_bytes::{byte_to_char, CharToByte};

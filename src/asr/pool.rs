@@ -10,7 +10,7 @@
 
 use super::recognizer::{AsrError, RecognizeOptions, Recognizer, Transcript};
 use super::resample::Upsampler;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -44,6 +44,17 @@ struct Queued {
     job: Job,
     submitted: Instant,
     reply: oneshot::Sender<Result<Recognized, AsrError>>,
+    /// Counts the job out of [`Health::outstanding`] when it is dropped: answered, refused
+    /// or lost with a dying worker alike.
+    _count: Outstanding,
+}
+
+struct Outstanding(Arc<Health>);
+
+impl Drop for Outstanding {
+    fn drop(&mut self) {
+        self.0.outstanding.fetch_sub(1, Relaxed);
+    }
 }
 
 /// The shared pool.
@@ -56,6 +67,8 @@ pub struct AsrPool {
 /// What the workers tell the pool, and the fault a test may arm.
 #[derive(Debug, Default)]
 struct Health {
+    /// Jobs submitted and not yet answered (queued or running).
+    outstanding: AtomicUsize,
     /// Workers that died and were started again.
     restarts: AtomicU64,
     /// The next job kills the worker that takes it ([`AsrPool::die_on_next_job`]).
@@ -112,13 +125,22 @@ impl AsrPool {
         self.workers
     }
 
+    /// True when a worker could start a job now (nothing queued, a worker free). Early,
+    /// speculative looks at an utterance are only worth sending then: they must never make a
+    /// finished turn wait.
+    pub fn has_idle_worker(&self) -> bool {
+        self.health.outstanding.load(Relaxed) < self.workers
+    }
+
     /// Queues a job; fails at once when the queue is full or the pool is gone.
     pub fn submit(&self, job: Job) -> Result<Reply, AsrError> {
         let (reply, rx) = oneshot::channel();
+        self.health.outstanding.fetch_add(1, Relaxed);
         let queued = Queued {
             job,
             submitted: Instant::now(),
             reply,
+            _count: Outstanding(Arc::clone(&self.health)),
         };
         match self.tx.try_send(queued) {
             Ok(()) => Ok(rx),
@@ -209,6 +231,7 @@ mod tests {
                 text: format!("{} samples", pcm.len()),
                 language: opts.language.clone().unwrap_or_default(),
                 confidence: None,
+                doubt: None,
                 segments: Vec::new(),
             })
         }
@@ -300,5 +323,22 @@ mod tests {
                 .unwrap_err();
             assert!(e.to_string().contains("crashed"), "{e}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_idle_worker_is_seen_only_while_nothing_waits() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::from_millis(200))), 1, 4);
+        assert!(pool.has_idle_worker());
+        let running = pool.submit(job(1, Duration::from_secs(5))).unwrap();
+        assert!(!pool.has_idle_worker(), "the only worker is busy");
+        running.await.unwrap().unwrap();
+        let freed = std::time::Instant::now() + Duration::from_secs(5);
+        while !pool.has_idle_worker() && std::time::Instant::now() < freed {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(
+            pool.has_idle_worker(),
+            "free again once the job is answered"
+        );
     }
 }

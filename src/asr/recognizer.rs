@@ -39,6 +39,9 @@ pub struct Transcript {
     pub language: String,
     /// Mean probability of the text tokens (0..1), when the recogniser reports it.
     pub confidence: Option<f32>,
+    /// Why the text should not be believed (prompt read back, a loop, no speech, guessing):
+    /// such a turn is unclear, never a choice or a request for a person.
+    pub doubt: Option<String>,
     /// The segments the text is made of.
     pub segments: Vec<Segment>,
 }

@@ -176,6 +176,7 @@ impl Recognizer for WhisperRecognizer {
                 text: String::new(),
                 language: language.unwrap_or_default().to_string(),
                 confidence: None,
+                doubt: None,
                 segments: Vec::new(),
             });
         }
@@ -185,15 +186,40 @@ impl Recognizer for WhisperRecognizer {
             .as_deref()
             .map(|p| p.replace('\0', " "))
             .filter(|p| !p.trim().is_empty());
-        let mut params = self.params(language, prompt.as_deref());
+        let first = self.decode(pcm16k, language, prompt.as_deref(), audio_ctx)?;
+        // A prompt read back or a loop is whisper leaning on its prompt: decode once more
+        // without it, and believe that only if it does not do the same.
+        let leaned = first
+            .doubt
+            .as_deref()
+            .is_some_and(|d| d.contains("prompt") || d.contains("repeated"));
+        if prompt.is_some() && leaned {
+            let again = self.decode(pcm16k, language, None, audio_ctx)?;
+            if again.doubt.is_none() {
+                return Ok(again);
+            }
+        }
+        Ok(first)
+    }
+}
+
+impl WhisperRecognizer {
+    /// One greedy decode, its text read back with the recogniser's own doubts.
+    fn decode(
+        &self,
+        pcm16k: &[f32],
+        language: Option<&str>,
+        prompt: Option<&str>,
+        audio_ctx: i32,
+    ) -> Result<Transcript, AsrError> {
+        let mut params = self.params(language, prompt);
         params.set_audio_ctx(audio_ctx);
         params.set_max_tokens(max_tokens_for(pcm16k.len()));
-
         let mut state = self.take_state()?;
         let result = state.full(params, pcm16k);
         let transcript = result
             .map_err(|e| AsrError::Engine(e.to_string()))
-            .map(|()| self.read_transcript(&state, language));
+            .map(|()| self.read_transcript(&state, language, prompt));
         // Keep the state even after a failed run: whisper resets it at the next call.
         self.return_state(state);
         transcript
@@ -208,11 +234,18 @@ fn max_tokens_for(samples: usize) -> i32 {
 }
 
 impl WhisperRecognizer {
-    fn read_transcript(&self, state: &WhisperState, language: Option<&str>) -> Transcript {
+    fn read_transcript(
+        &self,
+        state: &WhisperState,
+        language: Option<&str>,
+        prompt: Option<&str>,
+    ) -> Transcript {
         let eot = self.ctx.token_eot();
         let mut text = String::new();
         let mut segments = Vec::new();
         let (mut p_sum, mut p_n) = (0.0f64, 0u32);
+        let mut logp_sum = 0.0f64;
+        let mut no_speech = 0.0f32;
         for seg in state.as_iter() {
             let seg_text = seg
                 .to_str_lossy()
@@ -223,6 +256,7 @@ impl WhisperRecognizer {
                     // Special tokens (end of text, timestamps, language tags) are not words.
                     if tok.token_id() < eot {
                         p_sum += f64::from(tok.token_probability());
+                        logp_sum += f64::from(tok.token_data().plog);
                         p_n += 1;
                     }
                 }
@@ -233,6 +267,7 @@ impl WhisperRecognizer {
                 }
                 text.push_str(&seg_text);
             }
+            no_speech = no_speech.max(seg.no_speech_probability());
             segments.push(Segment {
                 text: seg_text,
                 start: centiseconds(seg.start_timestamp()),
@@ -246,10 +281,13 @@ impl WhisperRecognizer {
                 .unwrap_or_default()
                 .to_string(),
         };
+        let mean_logprob = (p_n > 0).then(|| logp_sum / f64::from(p_n));
+        let doubt = super::doubt(&text, prompt, mean_logprob, no_speech, &Default::default());
         Transcript {
             text,
             language,
             confidence: (p_n > 0).then(|| (p_sum / f64::from(p_n)) as f32),
+            doubt,
             segments,
         }
     }

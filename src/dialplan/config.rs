@@ -18,8 +18,13 @@ pub struct EscalationConfig {
     pub hesitation_threshold: f64,
     /// Extra phrases that mean "a human, please", added to the built-in EN and ZH sets.
     pub human_phrases: Vec<String>,
-    /// Prompt played before an escalation transfer ("connecting you, one moment"), if any.
+    /// Prompt played while the agents ring after an escalation ("connecting you, one moment").
+    /// It never delays the hand-off.
     pub connecting_prompt: Option<String>,
+    /// The one question asked when a caller names a person without saying they want one ("Do
+    /// you want to talk to a person?"): "yes" or silence transfers, "no" goes back to the
+    /// question. Without it such a caller is transferred (when unsure, toward a person).
+    pub confirm_prompt: Option<String>,
 }
 
 /// `[timing]`: how long the line waits for a caller. Seconds as decimals.

@@ -225,6 +225,10 @@ impl Builder<'_> {
             self.prompt_refs.push((p.get_ref().clone(), p.span().start));
             p.into_inner()
         });
+        let confirm_prompt = raw.confirm_prompt.map(|p| {
+            self.prompt_refs.push((p.get_ref().clone(), p.span().start));
+            p.into_inner()
+        });
         EscalationConfig {
             zero_out,
             queue: raw.queue.unwrap_or_else(|| "support".into()),
@@ -233,6 +237,7 @@ impl Builder<'_> {
             hesitation_threshold,
             human_phrases: raw.human_phrases,
             connecting_prompt,
+            confirm_prompt,
         }
     }
 

@@ -76,6 +76,7 @@ impl Dialplan {
     pub fn prompts(&self) -> Vec<&str> {
         let mut out: Vec<&str> = self.nodes.iter().flat_map(|n| n.kind.prompts()).collect();
         out.extend(self.escalation.connecting_prompt.as_deref());
+        out.extend(self.escalation.confirm_prompt.as_deref());
         out.sort_unstable();
         out.dedup();
         out

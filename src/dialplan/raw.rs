@@ -38,6 +38,7 @@ pub(crate) struct RawEscalation {
     #[serde(default)]
     pub human_phrases: Vec<String>,
     pub connecting_prompt: Option<Spanned<String>>,
+    pub confirm_prompt: Option<Spanned<String>>,
 }
 
 /// One `[nodes.NAME]` table. Which keys are present decides the node's kind.

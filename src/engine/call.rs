@@ -6,7 +6,7 @@ use super::hesitation::{Scorer, TurnFeatures};
 use super::program::Program;
 use super::understand::Intent;
 use crate::dialplan::{NodeId, NodeKind};
-use crate::text::tokens;
+use crate::text::{tokens, PersonAsk, Token};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,8 +22,6 @@ enum Then {
     Listen,
     /// Go to a node.
     Goto(NodeId),
-    /// Hand over to a queue.
-    Transfer(String, Option<Reason>),
     /// End the call.
     Hangup,
 }
@@ -60,6 +58,8 @@ pub struct Call {
     scorer: Scorer,
     failures_here: u32,
     human_requests: u32,
+    /// The caller was asked "do you want to talk to a person?" and the answer is awaited.
+    confirming: bool,
     elderly: bool,
     /// Elderly timing was switched on by the hesitation score (not by a flag or the plan).
     slowed_by_hesitation: bool,
@@ -84,6 +84,7 @@ impl Call {
             scorer: Scorer::new(plan.hesitation.clone()),
             failures_here: 0,
             human_requests: 0,
+            confirming: false,
             elderly: plan.timing.elderly_from_start,
             slowed_by_hesitation: false,
             speaking: false,
@@ -114,6 +115,7 @@ impl Call {
             Event::PromptFinished { id } => self.prompt_finished(now, id),
             Event::SpeechStarted => self.speech_started(now),
             Event::Utterance(u) => self.utterance(now, u),
+            Event::Partial(u) => self.partial(now, u),
             Event::Digit(d) => self.digit(now, d),
             Event::Timer => self.timer(now),
             Event::Fault(f) => self.fault(now, f),
@@ -214,11 +216,8 @@ impl Call {
                     return self.play(now, vec![prompt.clone()], Then::Listen);
                 }
                 NodeKind::Transfer { prompt, queue } => {
-                    let then = Then::Transfer(queue.clone(), None);
-                    return match prompt {
-                        Some(p) => self.play(now, vec![p.clone()], then),
-                        None => self.after_prompts(now, then),
-                    };
+                    // Hand-off first, words second: the prompt plays while the agents ring.
+                    return self.transfer(now, queue.clone(), None, prompt.clone());
                 }
                 NodeKind::Hangup { prompt } => {
                     return match prompt {
@@ -287,7 +286,6 @@ impl Call {
         match then {
             Then::Listen => self.listen(now),
             Then::Goto(n) => self.enter(now, n),
-            Then::Transfer(queue, reason) => self.transfer(queue, reason),
             Then::Hangup => {
                 self.out.push(Action::Hangup);
                 self.finish(Outcome::Completed);
@@ -319,7 +317,11 @@ impl Call {
             deadline: (!self.speaking).then_some(deadline),
         };
         self.out.push(Action::Listen {
-            hints: self.prog.hints(self.node),
+            hints: if self.confirming {
+                self.prog.confirm_hints()
+            } else {
+                self.prog.hints(self.node)
+            },
             endpoint_silence: Duration::from_secs_f64(endpoint),
             no_input,
         });
@@ -362,6 +364,7 @@ impl Call {
             &node,
         ));
         self.out.push(Action::Trace(Trace::Digit { digit: d }));
+        self.confirming = false;
         if d == self.prog.plan.escalation.zero_out {
             self.signals.push(format!("pressed {d} at \"{node}\""));
             return self.escalate(now, Reason::ZeroOut);
@@ -406,32 +409,94 @@ impl Call {
                 &node_name,
             ));
         }
-        let intent = self.prog.lexicon.intent(self.node, &said);
+        if let Some(why) = &u.doubt {
+            self.confirming = false;
+            self.out.push(Action::Trace(Trace::Heard {
+                text: u.text.clone(),
+                intent: format!("not believed: {why}"),
+            }));
+            self.signals.push(format!(
+                "unclear answer at \"{node_name}\" ({why}): \"{}\"",
+                u.text.trim()
+            ));
+            return self.unclear_turn(now, &u, &said, was_speaking);
+        }
+        let person = self.prog.lexicon.person(&u.text);
+        let mut intent = self.prog.lexicon.intent(self.node, &person, &said);
+        // The answer to the one "do you want to talk to a person?".
+        if std::mem::take(&mut self.confirming) {
+            match self.prog.lexicon.yes_no(&said) {
+                Some(true) if !matches!(intent, Intent::Human { .. }) => {
+                    intent = Intent::Human {
+                        phrase: u.text.trim().to_string(),
+                        how: "said yes when asked whether they want a person".into(),
+                    };
+                }
+                Some(false) if !matches!(intent, Intent::Human { .. }) => {
+                    self.out.push(Action::Trace(Trace::Heard {
+                        text: u.text.clone(),
+                        intent: "does not want a person".into(),
+                    }));
+                    self.signals.push(format!(
+                        "said they do not want a person at \"{node_name}\": \"{}\"",
+                        u.text.trim()
+                    ));
+                    return self.ask_again(now);
+                }
+                _ => {}
+            }
+        }
         self.out.push(Action::Trace(Trace::Heard {
             text: u.text.clone(),
             intent: intent.to_string(),
         }));
+        if let PersonAsk::Mention { phrase, why } = &person {
+            self.signals.push(format!(
+                "mentioned \"{phrase}\" at \"{node_name}\" ({}), not a request: \"{}\"",
+                why.as_str(),
+                u.text.trim()
+            ));
+        }
         // The human rules hold at every node, whatever is playing.
         match &intent {
-            Intent::Human(phrase) => {
+            Intent::Human { how, .. } => {
                 self.human_requests += 1;
                 self.signals.push(format!(
-                    "asked for a person at \"{node_name}\": \"{}\" (matched \"{phrase}\")",
+                    "asked for a person at \"{node_name}\": \"{}\" ({how})",
                     u.text.trim()
                 ));
-                if self.is_playing() {
-                    self.out.push(Action::StopPlayback);
-                }
                 return self.escalate(now, Reason::HumanRequest);
+            }
+            Intent::MaybeHuman(phrase) => {
+                let confirm = self.prog.plan.escalation.confirm_prompt.clone();
+                self.human_requests += 1;
+                match confirm {
+                    // Asked once per call: naming a person again is an ask that always goes.
+                    Some(p) if self.human_requests == 1 => {
+                        self.signals.push(format!(
+                            "named \"{phrase}\" at \"{node_name}\" without clearly asking: \"{}\"; asked whether they want a person",
+                            u.text.trim()
+                        ));
+                        if self.is_playing() {
+                            self.out.push(Action::StopPlayback);
+                        }
+                        self.confirming = true;
+                        return self.play(now, vec![p], Then::Listen);
+                    }
+                    _ => {
+                        self.signals.push(format!(
+                            "named \"{phrase}\" at \"{node_name}\": \"{}\" (when unsure, a person)",
+                            u.text.trim()
+                        ));
+                        return self.escalate(now, Reason::HumanRequest);
+                    }
+                }
             }
             Intent::SpokenKey(k) if *k == self.prog.plan.escalation.zero_out => {
                 self.signals.push(format!(
                     "said \"{}\" (the zero-out key) at \"{node_name}\"",
                     u.text.trim()
                 ));
-                if self.is_playing() {
-                    self.out.push(Action::StopPlayback);
-                }
                 return self.escalate(now, Reason::ZeroOut);
             }
             _ => {}
@@ -468,6 +533,12 @@ impl Call {
                     self.failed_turn(now, f);
                 }
             },
+            Intent::Ahead(steps, phrase) => {
+                self.score_turn(&f);
+                if !self.over_threshold(now) {
+                    self.choose_ahead(now, &steps, &phrase);
+                }
+            }
             Intent::Repeat => {
                 f.repeat_request = true;
                 self.failed_turn(now, f);
@@ -476,7 +547,7 @@ impl Call {
                 f.no_input = Some(now.saturating_sub(since));
                 self.failed_turn(now, f);
             }
-            Intent::Unclear | Intent::Human(_) => {
+            Intent::Unclear | Intent::Human { .. } | Intent::MaybeHuman(_) => {
                 f.no_match = true;
                 if f.confusion.is_none() {
                     self.signals.push(format!(
@@ -486,6 +557,80 @@ impl Call {
                 }
                 self.failed_turn(now, f);
             }
+        }
+    }
+
+    /// The caller is still speaking; what they said so far is a request for a person: hand
+    /// over now rather than at the end of the turn. Nothing else is decided on a partial.
+    fn partial(&mut self, now: Duration, u: Utterance) {
+        if self.phase == Phase::Idle {
+            return;
+        }
+        if u.doubt.is_some() {
+            return;
+        }
+        let PersonAsk::Request { phrase, how } = self.prog.lexicon.person(&u.text) else {
+            return;
+        };
+        let node_name = self.node_name().to_string();
+        self.transcript.push(TranscriptEntry::new(
+            u.started.min(now),
+            Speaker::Caller,
+            u.text.clone(),
+            &node_name,
+        ));
+        let intent = Intent::Human {
+            phrase,
+            how: how.clone(),
+        };
+        self.out.push(Action::Trace(Trace::Heard {
+            text: u.text.clone(),
+            intent: intent.to_string(),
+        }));
+        self.human_requests += 1;
+        self.signals.push(format!(
+            "asked for a person at \"{node_name}\": \"{}\" ({how}; heard while still speaking)",
+            u.text.trim()
+        ));
+        self.speaking = false;
+        self.escalate(now, Reason::HumanRequest);
+    }
+
+    /// A turn whose words cannot be believed: like an answer that matched nothing (a re-ask,
+    /// counted toward hesitation), whatever the words were.
+    fn unclear_turn(&mut self, now: Duration, u: &Utterance, said: &[Token], was_speaking: bool) {
+        let since = match self.phase {
+            Phase::Listening { since, .. } => since,
+            _ if self.asking() => {
+                self.out.push(Action::StopPlayback);
+                now
+            }
+            _ => return,
+        };
+        let delay = (!was_speaking || u.started > since).then(|| u.started.saturating_sub(since));
+        // Only the timing counts: words nobody may have said are no fillers or confusion.
+        let _ = said;
+        let timing = Utterance {
+            text: String::new(),
+            ..u.clone()
+        };
+        let mut f = self
+            .prog
+            .lexicon
+            .features(&timing, &[], delay, &self.prog.plan.hesitation);
+        f.no_match = true;
+        self.failed_turn(now, f);
+    }
+
+    /// The caller said no to "do you want to talk to a person?": the node's question again,
+    /// not counted as a failed try.
+    fn ask_again(&mut self, now: Duration) {
+        if self.is_playing() {
+            self.out.push(Action::StopPlayback);
+        }
+        if let NodeKind::Ask { prompt, .. } = &self.prog.plan.node(self.node).kind {
+            let prompt = prompt.clone();
+            self.play(now, vec![prompt], Then::Listen);
         }
     }
 
@@ -504,6 +649,13 @@ impl Call {
         self.out.push(Action::Trace(Trace::NoInput {
             waited: waited.as_secs_f64(),
         }));
+        if std::mem::take(&mut self.confirming) {
+            self.signals.push(format!(
+                "no answer for {:.1} s to whether they want a person: a person",
+                waited.as_secs_f64()
+            ));
+            return self.escalate(now, Reason::HumanRequest);
+        }
         let f = TurnFeatures {
             no_input: Some(waited),
             ..Default::default()
@@ -520,6 +672,42 @@ impl Call {
             self.vars.insert(k.clone(), v.clone());
         }
         let go = choice.go;
+        self.enter(now, go);
+    }
+
+    /// The caller answered a question further on: take every choice on the way (their
+    /// variables set, their questions not asked), then go where the last one leads.
+    fn choose_ahead(&mut self, now: Duration, steps: &[(NodeId, usize)], phrase: &str) {
+        let prog = Arc::clone(&self.prog);
+        let mut go = None;
+        let mut via = Vec::new();
+        for (k, &(node, i)) in steps.iter().enumerate() {
+            let NodeKind::Ask { choices, .. } = &prog.plan.node(node).kind else {
+                return;
+            };
+            let Some(choice) = choices.get(i) else {
+                return;
+            };
+            if k > 0 {
+                let name = prog.plan.node(node).name.clone();
+                self.path.push(name.clone());
+                self.out
+                    .push(Action::Trace(Trace::Node { node: name.clone() }));
+                via.push(name);
+            }
+            for (key, v) in &choice.set {
+                self.vars.insert(key.clone(), v.clone());
+            }
+            go = Some(choice.go);
+        }
+        let Some(go) = go else {
+            return;
+        };
+        self.signals.push(format!(
+            "answered ahead at \"{}\": \"{phrase}\" (through {})",
+            self.node_name(),
+            via.join(", ")
+        ));
         self.enter(now, go);
     }
 
@@ -618,43 +806,43 @@ impl Call {
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         self.signals.push(format!("{kind} fault: {}", f.detail));
-        if self.is_playing() {
-            self.out.push(Action::StopPlayback);
-        }
         self.escalate(now, Reason::Fault);
     }
 
+    /// Hands the caller to a person at once, whatever the reason: the transfer leaves now and
+    /// the plan's "connecting" prompt (not for the zero-out, which is silent and instant) plays
+    /// while the agents ring.
     fn escalate(&mut self, now: Duration, reason: Reason) {
+        if self.is_playing() {
+            self.out.push(Action::StopPlayback);
+        }
         let queue = self.prog.plan.escalation.queue.clone();
-        // A transfer already under way (its "connecting" prompt playing) goes at once on a second
-        // ask or a zero-out; nothing else changes it.
-        if let Phase::Playing {
-            then: Then::Transfer(q, r),
-            ..
-        } = &self.phase
-        {
-            let (q, r) = (q.clone(), r.or(Some(reason)));
-            self.out.push(Action::StopPlayback);
-            return self.transfer(q, r);
-        }
-        if self.is_playing() && reason == Reason::ZeroOut {
-            self.out.push(Action::StopPlayback);
-        }
-        match (&self.prog.plan.escalation.connecting_prompt, reason) {
-            (Some(p), r) if r != Reason::ZeroOut => {
-                let p = p.clone();
-                self.play(now, vec![p], Then::Transfer(queue, Some(reason)));
-            }
-            _ => self.transfer(queue, Some(reason)),
-        }
+        let announce = match reason {
+            Reason::ZeroOut => None,
+            _ => self.prog.plan.escalation.connecting_prompt.clone(),
+        };
+        self.transfer(now, queue, Some(reason), announce);
     }
 
-    fn transfer(&mut self, queue: String, reason: Option<Reason>) {
+    fn transfer(
+        &mut self,
+        now: Duration,
+        queue: String,
+        reason: Option<Reason>,
+        announce: Option<String>,
+    ) {
+        if let Some(p) = &announce {
+            let text = self.prog.prompt_text(p);
+            let node = self.node_name().to_string();
+            self.transcript
+                .push(TranscriptEntry::new(now, Speaker::System, text, &node));
+        }
         let ctx = self.build_context(reason, &queue);
         self.context = Some(ctx.clone());
         self.out.push(Action::Transfer {
             queue: queue.clone(),
             context: Box::new(ctx),
+            announce: announce.into_iter().collect(),
         });
         self.finish(Outcome::Transfer { queue, reason });
     }

@@ -18,6 +18,10 @@ pub enum Event {
     SpeechStarted,
     /// The caller finished an utterance (endpointing decided it ended) and ASR produced text.
     Utterance(Utterance),
+    /// What the caller said so far in an utterance that is still going on (recognised at a
+    /// short pause). Only a request for a person is acted on, at once; anything else waits for
+    /// the [`Event::Utterance`] at the end of the turn.
+    Partial(Utterance),
     /// A DTMF key (RFC 4733 or in-band).
     Digit(char),
     /// A timer asked for with [`Action::WakeAt`] is due (extra or early timers are harmless).
@@ -41,6 +45,9 @@ pub struct Utterance {
     pub pauses: Vec<Duration>,
     /// Recogniser confidence 0–1, when known.
     pub confidence: Option<f32>,
+    /// Why the recogniser's text should not be believed (it read its prompt back, looped, or
+    /// heard no speech): the turn is unclear, never a choice or a request for a person.
+    pub doubt: Option<String>,
 }
 
 /// A failure under the call.
@@ -133,12 +140,16 @@ pub enum Action {
     },
     /// Deliver `Event::Timer` at this call time.
     WakeAt(Duration),
-    /// Hand the caller to a queue with everything known so far.
+    /// Hand the caller to a queue with everything known so far, *now*: the queue join and the
+    /// first agent's INVITE must not wait for any prompt.
     Transfer {
         /// Queue name.
         queue: String,
         /// Reason, signals, path, transcript.
         context: Box<TransferContext>,
+        /// Prompts the caller hears while the agents ring ("connecting you, one moment"),
+        /// before ringback or hold music. They never delay the hand-off.
+        announce: Vec<String>,
     },
     /// End the call.
     Hangup,

@@ -46,6 +46,18 @@ impl Program {
             .unwrap_or_else(|| format!("[{prompt}]"))
     }
 
+    /// Words to prime the recogniser with while the caller is asked whether they want a person.
+    pub fn confirm_hints(&self) -> Vec<String> {
+        let zh = self.plan.language == crate::dialplan::Language::Zh;
+        let b = crate::text::builtin();
+        b.yes
+            .iter()
+            .chain(&b.no)
+            .filter(|w| w.chars().any(|c| c as u32 >= 0x3400) == zh)
+            .cloned()
+            .collect()
+    }
+
     /// Words to prime the recogniser with at a node: its choices, then the human phrases.
     pub fn hints(&self, node: NodeId) -> Vec<String> {
         let mut h = self.hints[node.0].clone();

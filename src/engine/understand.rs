@@ -3,19 +3,32 @@
 use super::event::Utterance;
 use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
-use crate::text::{builtin, collapse_repeats, syllable_count, tokens, PhraseSet, Token};
+use crate::text::{
+    builtin, collapse_repeats, syllable_count, tokens, PersonAsk, PersonRequests, PhraseSet, Token,
+};
 use std::collections::HashSet;
 use std::time::Duration;
 
 /// What the caller asked for in one utterance.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
-    /// Asked for a person; the phrase matched.
-    Human(String),
+    /// Asked for a person.
+    Human {
+        /// The name of a person matched.
+        phrase: String,
+        /// How the request was recognised, in words.
+        how: String,
+    },
+    /// Named a person without saying they want one: ask once.
+    MaybeHuman(String),
     /// Said a key ("two", "二"); the key.
     SpokenKey(char),
     /// Picked choice number `.0` of the node (by words); the phrase matched.
     Choice(usize, String),
+    /// Answered a question further on: the caller named a choice of a menu the current node
+    /// leads to ("my television shows no picture" at the main menu). The choices to take, in
+    /// order from the current node; the phrase matched.
+    Ahead(Steps, String),
     /// Asked to hear the prompt again.
     Repeat,
     /// Said nothing recognisable.
@@ -27,9 +40,16 @@ pub enum Intent {
 impl std::fmt::Display for Intent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Intent::Human(p) => write!(f, "asks for a person (\"{p}\")"),
+            Intent::Human { how, .. } => write!(f, "asks for a person: {how}"),
+            Intent::MaybeHuman(p) => write!(f, "names a person (\"{p}\"), not clearly asking"),
             Intent::SpokenKey(k) => write!(f, "key {k}"),
             Intent::Choice(i, p) => write!(f, "choice {} (\"{p}\")", i + 1),
+            Intent::Ahead(steps, p) => write!(
+                f,
+                "a choice {} menu{} ahead (\"{p}\")",
+                steps.len() - 1,
+                if steps.len() > 2 { "s" } else { "" }
+            ),
             Intent::Repeat => write!(f, "asks to repeat"),
             Intent::Silence => write!(f, "nothing recognisable"),
             Intent::Unclear => write!(f, "no match"),
@@ -45,7 +65,9 @@ const KEY_FILLER_WORDS: &[&str] = &[
 /// Phrase sets compiled from the built-in lists and the plan.
 #[derive(Debug)]
 pub(crate) struct Lexicon {
-    human: PhraseSet,
+    person: PersonRequests,
+    yes: PhraseSet,
+    no: PhraseSet,
     confusion: PhraseSet,
     repeat: PhraseSet,
     fillers_latin: HashSet<String>,
@@ -53,7 +75,18 @@ pub(crate) struct Lexicon {
     keys: Vec<(char, PhraseSet)>,
     /// Per node, per choice: the choice's words.
     choices: Vec<Vec<PhraseSet>>,
+    /// Per node: the choices that lead straight to another question (choice index, that node).
+    leads_to: Vec<Vec<(usize, NodeId)>>,
 }
+
+/// How many questions ahead an answer is looked for.
+const AHEAD: usize = 2;
+
+/// Choices to take, from the current question on: (question, choice index).
+type Steps = Vec<(NodeId, usize)>;
+
+/// A choice found ahead: the steps to it, the phrase, its score and length.
+type Found = (Steps, String, f64, usize);
 
 impl Lexicon {
     pub(crate) fn new(plan: &Dialplan) -> Self {
@@ -75,7 +108,9 @@ impl Lexicon {
             short_word_edits: 0,
         };
         Lexicon {
-            human: PhraseSet::new(b.human.iter().chain(&plan.escalation.human_phrases), m),
+            person: PersonRequests::new(&plan.escalation.human_phrases, m),
+            yes: PhraseSet::new(&b.yes, exact),
+            no: PhraseSet::new(&b.no, exact),
             confusion: PhraseSet::new(b.confusion.iter().chain(&h.confusion_phrases), m),
             repeat: PhraseSet::new(b.repeat.iter().chain(&h.repeat_phrases), m),
             fillers_latin,
@@ -99,7 +134,73 @@ impl Lexicon {
                     _ => Vec::new(),
                 })
                 .collect(),
+            leads_to: plan
+                .nodes
+                .iter()
+                .map(|n| match &n.kind {
+                    NodeKind::Ask { choices, .. } => choices
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, c)| matches!(plan.node(c.go).kind, NodeKind::Ask { .. }))
+                        .map(|(i, c)| (i, c.go))
+                        .collect(),
+                    _ => Vec::new(),
+                })
+                .collect(),
         }
+    }
+
+    /// The best choice of `node` named in `said`: (choice, phrase, score, length).
+    fn best_choice(&self, node: NodeId, said: &[Token]) -> Option<(usize, String, f64, usize)> {
+        self.choices[node.0]
+            .iter()
+            .enumerate()
+            .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
+            .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)))
+            .map(|(i, m)| (i, m.phrase, m.score, m.len))
+    }
+
+    /// A choice of a question the current one leads to, named in `said`: the nearest such
+    /// question first, the best match within it. Only questions reached straight through
+    /// choices count (not through announcements, where a "yes" or "no" means something else).
+    fn ahead(&self, node: NodeId, said: &[Token]) -> Option<(Steps, String)> {
+        let mut level: Vec<Steps> = self.leads_to[node.0]
+            .iter()
+            .map(|(i, _)| vec![(node, *i)])
+            .collect();
+        for _ in 0..AHEAD {
+            let mut best: Option<Found> = None;
+            let mut next = Vec::new();
+            for steps in &level {
+                let (from, i) = steps[steps.len() - 1];
+                let Some((_, target)) = self.leads_to[from.0].iter().find(|(c, _)| *c == i) else {
+                    continue;
+                };
+                if steps.iter().any(|(n, _)| n == target) || *target == node {
+                    continue; // a loop back up the plan
+                }
+                if let Some((j, phrase, score, len)) = self.best_choice(*target, said) {
+                    let better = best
+                        .as_ref()
+                        .is_none_or(|b| score > b.2 || (score == b.2 && len > b.3));
+                    if better {
+                        let mut path = steps.clone();
+                        path.push((*target, j));
+                        best = Some((path, phrase, score, len));
+                    }
+                }
+                for (c, _) in &self.leads_to[target.0] {
+                    let mut path = steps.clone();
+                    path.push((*target, *c));
+                    next.push(path);
+                }
+            }
+            if let Some((path, phrase, _, _)) = best {
+                return Some((path, phrase));
+            }
+            level = next;
+        }
+        None
     }
 
     /// Human phrases in the plan's language, for ASR hints.
@@ -114,27 +215,48 @@ impl Lexicon {
             .collect()
     }
 
-    /// The intent of `said` at `node`.
-    pub(crate) fn intent(&self, node: NodeId, said: &[Token]) -> Intent {
+    /// What `text` says about wanting a person.
+    pub(crate) fn person(&self, text: &str) -> PersonAsk {
+        self.person.judge(text)
+    }
+
+    /// An answer to "do you want to talk to a person?": `Some(true)` yes, `Some(false)` no.
+    pub(crate) fn yes_no(&self, said: &[Token]) -> Option<bool> {
+        let yes = self.yes.best_in(said).is_some();
+        let no = self.no.best_in(said).is_some();
+        match (yes, no) {
+            (true, false) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The intent of `said` (tokens of `text`) at `node`, given what it says about a person.
+    pub(crate) fn intent(&self, node: NodeId, person: &PersonAsk, said: &[Token]) -> Intent {
         if said.is_empty() {
             return Intent::Silence;
         }
-        if let Some(m) = self.human.best_in(said) {
-            return Intent::Human(m.phrase);
+        match person {
+            PersonAsk::Request { phrase, how } => {
+                return Intent::Human {
+                    phrase: phrase.clone(),
+                    how: how.clone(),
+                }
+            }
+            PersonAsk::Unsure { phrase } => return Intent::MaybeHuman(phrase.clone()),
+            PersonAsk::Mention { .. } | PersonAsk::Nothing => {}
         }
-        let best_choice = self.choices[node.0]
-            .iter()
-            .enumerate()
-            .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
-            .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)));
-        if let Some((i, m)) = best_choice {
-            return Intent::Choice(i, m.phrase);
+        if let Some((i, phrase, _, _)) = self.best_choice(node, said) {
+            return Intent::Choice(i, phrase);
         }
         if let Some(k) = self.spoken_key(said) {
             return Intent::SpokenKey(k);
         }
         if self.repeat.best_in(said).is_some() {
             return Intent::Repeat;
+        }
+        if let Some((steps, phrase)) = self.ahead(node, said) {
+            return Intent::Ahead(steps, phrase);
         }
         Intent::Unclear
     }

@@ -5,6 +5,12 @@
 //! silent gaps inside it (hesitation features). The end-of-utterance silence adapts to the
 //! speaker: someone who pauses long inside sentences gets a longer window (up to
 //! `max_silence`), so a slow or elderly caller is not cut off mid-sentence.
+//!
+//! Deciding early without cutting anyone off: inside an utterance it also marks
+//! [`EndpointEvent::Checkpoint`]s — at every short pause (`checkpoint_silence`, ≈250 ms) and
+//! every `checkpoint_every` of unbroken speech — where the call may recognise what was said so
+//! far. A request for a person heard there is acted on at once; anything else waits for the
+//! real end of the turn, whose window stays as long as the caller needs.
 
 use std::time::Duration;
 
@@ -23,6 +29,13 @@ pub struct EndpointConfig {
     pub min_pause: Duration,
     /// The window grows to this multiple of the longest internal pause heard on the call.
     pub adapt_factor: f64,
+    /// Silence inside an utterance after which a checkpoint is marked (zero: no checkpoints).
+    pub checkpoint_silence: Duration,
+    /// During speech without pauses, a checkpoint after this much voiced time (zero: only at
+    /// pauses).
+    pub checkpoint_every: Duration,
+    /// Voiced time needed since the last checkpoint (or the start) before another is marked.
+    pub checkpoint_min_speech: Duration,
 }
 
 impl Default for EndpointConfig {
@@ -34,6 +47,9 @@ impl Default for EndpointConfig {
             max_utterance: Duration::from_secs(30),
             min_pause: Duration::from_millis(300),
             adapt_factor: 1.5,
+            checkpoint_silence: Duration::from_millis(240),
+            checkpoint_every: Duration::from_millis(1500),
+            checkpoint_min_speech: Duration::from_millis(400),
         }
     }
 }
@@ -45,6 +61,15 @@ pub enum EndpointEvent {
     SpeechStarted {
         /// Call time of the first voiced frame.
         at: Duration,
+    },
+    /// The caller paused briefly (or has spoken for a while) inside an utterance: what was said
+    /// from `started` up to `ended` may be recognised now. The utterance goes on.
+    Checkpoint {
+        /// First voiced frame of the utterance.
+        started: Duration,
+        /// End of the last voiced frame so far. When the utterance ends with the same
+        /// `ended`, nothing was said after this checkpoint.
+        ended: Duration,
     },
     /// An utterance ended.
     Utterance {
@@ -70,6 +95,8 @@ enum State {
         last_voice: Duration,
         silent_since: Option<Duration>,
         pauses: Vec<Duration>,
+        /// Voiced time since the last checkpoint (or the start).
+        voiced_since_mark: Duration,
     },
 }
 
@@ -145,24 +172,47 @@ impl Endpointer {
                 last_voice,
                 silent_since,
                 pauses,
+                voiced_since_mark,
             } => {
+                let cfg = &self.cfg;
                 if voiced {
                     if let Some(s) = silent_since.take() {
                         let gap = begin.saturating_sub(s);
-                        if gap >= self.cfg.min_pause {
+                        if gap >= cfg.min_pause {
                             pauses.push(gap);
                             self.longest_pause = self.longest_pause.max(gap);
                         }
                     }
                     *last_voice = now;
-                    if now.saturating_sub(*start) >= self.cfg.max_utterance {
+                    *voiced_since_mark += frame;
+                    if now.saturating_sub(*start) >= cfg.max_utterance {
                         return self.end();
+                    }
+                    let unbroken = !cfg.checkpoint_every.is_zero()
+                        && *voiced_since_mark >= cfg.checkpoint_every;
+                    if unbroken && *voiced_since_mark >= cfg.checkpoint_min_speech {
+                        *voiced_since_mark = Duration::ZERO;
+                        return Some(EndpointEvent::Checkpoint {
+                            started: *start,
+                            ended: *last_voice,
+                        });
                     }
                     None
                 } else {
                     let since = *silent_since.get_or_insert(begin);
-                    if now.saturating_sub(since) >= window {
+                    let silent = now.saturating_sub(since);
+                    if silent >= window {
                         return self.end();
+                    }
+                    let paused = !cfg.checkpoint_silence.is_zero()
+                        && silent >= cfg.checkpoint_silence
+                        && silent < cfg.checkpoint_silence + frame;
+                    if paused && *voiced_since_mark >= cfg.checkpoint_min_speech {
+                        *voiced_since_mark = Duration::ZERO;
+                        return Some(EndpointEvent::Checkpoint {
+                            started: *start,
+                            ended: *last_voice,
+                        });
                     }
                     None
                 }
@@ -182,6 +232,7 @@ impl Endpointer {
             last_voice: now,
             silent_since: None,
             pauses: Vec::new(),
+            voiced_since_mark: voiced,
         };
         Some(EndpointEvent::SpeechStarted { at: start })
     }
@@ -209,8 +260,17 @@ mod tests {
 
     const F: Duration = Duration::from_millis(20);
 
-    /// Feeds a pattern: (seconds, voiced) runs; returns the events with the time they came.
+    /// Feeds a pattern: (seconds, voiced) runs; returns the start and end events (not the
+    /// checkpoints) with the time they came.
     fn run(e: &mut Endpointer, runs: &[(f64, bool)]) -> Vec<(Duration, EndpointEvent)> {
+        run_all(e, runs)
+            .into_iter()
+            .filter(|(_, ev)| !matches!(ev, EndpointEvent::Checkpoint { .. }))
+            .collect()
+    }
+
+    /// Like `run`, checkpoints included.
+    fn run_all(e: &mut Endpointer, runs: &[(f64, bool)]) -> Vec<(Duration, EndpointEvent)> {
         let mut now = Duration::ZERO;
         let mut out = Vec::new();
         for &(secs, voiced) in runs {
@@ -325,5 +385,100 @@ mod tests {
         let ev = run(&mut e, &[(8.0, true)]);
         assert!(matches!(ev[1].1, EndpointEvent::Utterance { .. }));
         assert_eq!(ev[1].0, Duration::from_secs(5));
+    }
+
+    fn checkpoints(ev: &[(Duration, EndpointEvent)]) -> Vec<(Duration, Duration)> {
+        ev.iter()
+            .filter_map(|(at, e)| match e {
+                EndpointEvent::Checkpoint { ended, .. } => Some((*at, *ended)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_short_pause_inside_speech_is_a_checkpoint_not_an_end() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        // "I want a person" … 0.3 s … "because my bill is wrong", then silence.
+        let ev = run_all(
+            &mut e,
+            &[
+                (0.5, false),
+                (0.8, true),
+                (0.3, false),
+                (1.0, true),
+                (1.0, false),
+            ],
+        );
+        let marks = checkpoints(&ev);
+        assert_eq!(
+            marks[0],
+            (ms(1540), ms(1300)),
+            "240 ms into the pause, covering the speech up to it"
+        );
+        let ends: Vec<_> = ev
+            .iter()
+            .filter(|(_, e)| matches!(e, EndpointEvent::Utterance { .. }))
+            .collect();
+        assert_eq!(ends.len(), 1, "one utterance: {ev:?}");
+        // The last checkpoint, in the final silence, covers everything the utterance holds.
+        let EndpointEvent::Utterance { ended, .. } = ends[0].1 else {
+            unreachable!()
+        };
+        assert_eq!(marks.last().map(|m| m.1), Some(ended));
+        assert!(marks.last().unwrap().0 < ends[0].0, "before the end window");
+    }
+
+    #[test]
+    fn unbroken_speech_gets_a_checkpoint_every_interval() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        let ev = run_all(&mut e, &[(4.0, true)]);
+        let marks = checkpoints(&ev);
+        assert_eq!(marks.len(), 2, "at 1.5 s and 3.0 s of speech: {marks:?}");
+    }
+
+    #[test]
+    fn a_blip_too_short_to_hold_words_marks_no_checkpoint() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        let ev = run_all(&mut e, &[(0.2, true), (1.0, false)]);
+        assert!(checkpoints(&ev).is_empty(), "{ev:?}");
+        let cfg = EndpointConfig {
+            checkpoint_silence: Duration::ZERO,
+            checkpoint_every: Duration::ZERO,
+            ..Default::default()
+        };
+        let mut e = Endpointer::new(cfg);
+        let ev = run_all(
+            &mut e,
+            &[(3.0, true), (0.5, false), (1.0, true), (1.0, false)],
+        );
+        assert!(checkpoints(&ev).is_empty(), "switched off: {ev:?}");
+    }
+
+    #[test]
+    fn a_slow_answer_with_long_pauses_is_still_one_utterance_with_checkpoints() {
+        let mut e = Endpointer::new(EndpointConfig::default());
+        e.set_silence(ms(2000));
+        let ev = run_all(
+            &mut e,
+            &[
+                (0.8, true),
+                (1.5, false),
+                (0.8, true),
+                (1.5, false),
+                (0.8, true),
+                (2.5, false),
+            ],
+        );
+        let ends = ev
+            .iter()
+            .filter(|(_, e)| matches!(e, EndpointEvent::Utterance { .. }))
+            .count();
+        assert_eq!(ends, 1, "{ev:?}");
+        assert_eq!(
+            checkpoints(&ev).len(),
+            3,
+            "one at each pause and at the end"
+        );
     }
 }

@@ -20,6 +20,15 @@ const LEAD_IN: Duration = Duration::from_millis(300);
 pub enum Heard {
     /// The caller started speaking (call time of the first voiced frame).
     SpeechStarted(Duration),
+    /// A checkpoint inside an utterance that goes on: the audio so far, for an early look.
+    Checkpoint {
+        /// First voiced frame.
+        started: Duration,
+        /// End of the last voiced frame so far.
+        ended: Duration,
+        /// The audio, 8 kHz, from a little before `started` to `ended`.
+        pcm8k: Vec<i16>,
+    },
     /// An utterance ended.
     Utterance {
         /// First voiced frame.
@@ -104,6 +113,11 @@ impl Listener {
         }
         match event? {
             EndpointEvent::SpeechStarted { at } => Some(Heard::SpeechStarted(at)),
+            EndpointEvent::Checkpoint { started, ended } => Some(Heard::Checkpoint {
+                started,
+                ended,
+                pcm8k: self.copy(started.saturating_sub(LEAD_IN), ended),
+            }),
             EndpointEvent::Utterance {
                 started,
                 ended,
@@ -122,6 +136,13 @@ impl Listener {
 
     /// The audio between call times `from` and `to`, leaving the buffer empty.
     fn take(&mut self, from: Duration, to: Duration) -> Vec<i16> {
+        let out = self.copy(from, to);
+        self.audio.clear();
+        out
+    }
+
+    /// The audio between call times `from` and `to` (a copy: the utterance goes on).
+    fn copy(&self, from: Duration, to: Duration) -> Vec<i16> {
         let start_time = self
             .audio_end
             .saturating_sub(Duration::from_micros(self.audio.len() as u64 * 125));
@@ -129,9 +150,7 @@ impl Listener {
             (t.saturating_sub(start_time).as_micros() as usize / 125).min(self.audio.len())
         };
         let (a, b) = (idx(from), idx(to));
-        let out = self.audio.range(a..b.max(a)).copied().collect();
-        self.audio.clear();
-        out
+        self.audio.range(a..b.max(a)).copied().collect()
     }
 }
 

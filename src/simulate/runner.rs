@@ -191,6 +191,7 @@ impl Simulator {
             ended,
             pauses: pauses.to_vec(),
             confidence: None,
+            doubt: None,
         }));
     }
 
@@ -241,12 +242,7 @@ impl Simulator {
     fn carry_out(&mut self, a: Action) {
         match a {
             Action::Play { id, prompt } => {
-                let text = self
-                    .catalog
-                    .texts()
-                    .get(&prompt)
-                    .cloned()
-                    .unwrap_or_else(|| format!("[{prompt}]"));
+                let text = self.prompt_text(&prompt);
                 self.playing = Some((id, self.now + self.catalog.duration(&prompt)));
                 self.record(SimKind::Play { prompt, text });
             }
@@ -268,13 +264,22 @@ impl Simulator {
                 });
             }
             Action::WakeAt(t) => self.timers.push(t),
-            Action::Transfer { queue, context } => {
+            Action::Transfer {
+                queue,
+                context,
+                announce,
+            } => {
                 self.playing = None;
                 self.record(SimKind::Transfer {
                     queue,
                     reason: context.reason,
                     summary: context.summary.clone(),
                 });
+                // Played to the caller while the agents ring: the hand-off does not wait for it.
+                for prompt in announce {
+                    let text = self.prompt_text(&prompt);
+                    self.record(SimKind::Play { prompt, text });
+                }
             }
             Action::Hangup => {
                 self.playing = None;
@@ -295,6 +300,14 @@ impl Simulator {
                 self.record(kind);
             }
         }
+    }
+
+    fn prompt_text(&self, prompt: &str) -> String {
+        self.catalog
+            .texts()
+            .get(prompt)
+            .cloned()
+            .unwrap_or_else(|| format!("[{prompt}]"))
     }
 
     fn record(&mut self, kind: SimKind) {

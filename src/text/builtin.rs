@@ -8,16 +8,43 @@ use std::sync::OnceLock;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Builtin {
-    /// Phrases that ask for a person.
+    /// Names of a person to talk to ("agent", "人工"): a request when said in a request frame
+    /// or on their own.
     pub human: Vec<String>,
+    /// Words for a person that count only inside a request frame ("talk to someone").
+    pub human_weak: Vec<String>,
     /// Filler words.
     pub fillers: Vec<String>,
     /// Confusion phrases.
     pub confusion: Vec<String>,
     /// Requests to repeat the prompt.
     pub repeat: Vec<String>,
+    /// "Yes" to the confirmation question.
+    pub yes: Vec<String>,
+    /// "No" to the confirmation question.
+    pub no: Vec<String>,
     /// Spoken forms of each key.
     pub digits: BTreeMap<String, Vec<String>>,
+    /// Function words that tell a request for a person from a mention of one.
+    pub person_request: PersonRequestWords,
+}
+
+/// The `[person_request]` table: see `builtin_phrases.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonRequestWords {
+    /// Words that start a new clause.
+    pub clause_breaks: Vec<String>,
+    /// Words that make what follows a request.
+    pub frames: Vec<String>,
+    /// Frames after which a garbled word may still be a person's name ("talk to a reprinator").
+    pub talk_frames: Vec<String>,
+    /// Words that turn a request into a refusal.
+    pub negators: Vec<String>,
+    /// Words that make a mention a report of the past.
+    pub reporting: Vec<String>,
+    /// Words that carry nothing in a short request.
+    pub light: Vec<String>,
 }
 
 /// The built-in lists, parsed once.
@@ -37,5 +64,6 @@ mod tests {
         assert!(b.human.iter().any(|p| p == "real person"));
         assert!(b.human.iter().any(|p| p == "转人工"));
         assert_eq!(b.digits.len(), 12);
+        assert!(b.person_request.frames.iter().any(|f| f == "talk"));
     }
 }

@@ -33,6 +33,8 @@ pub struct Match {
     pub score: f64,
     /// Number of tokens of the phrase (longer phrases win ties).
     pub len: usize,
+    /// Index of the first token of the caller's text the phrase was found at.
+    pub start: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -100,36 +102,38 @@ impl PhraseSet {
             .iter()
             .enumerate()
             .filter_map(|(index, p)| {
-                phrase_score(&p.tokens, said, &self.config).map(|score| Match {
+                phrase_score(&p.tokens, said, &self.config).map(|(score, start)| Match {
                     phrase: p.original.clone(),
                     index,
                     score,
                     len: p.tokens.len(),
+                    start,
                 })
             })
             .collect()
     }
 }
 
-/// Best similarity of `phrase` against any window of `said`, if it passes the tolerance.
-fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<f64> {
+/// Best similarity of `phrase` against any window of `said`, if it passes the tolerance, and
+/// where that window starts.
+fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(f64, usize)> {
     let n = phrase.len();
     // One or two CJK characters carry little sound: a single character must match exactly, and a
     // pair must match by sound exactly (homophones allowed, nothing fuzzier).
     if phrase.iter().all(|t| t.cjk) && n <= 2 {
-        return said.windows(n).find_map(|w| {
+        return said.windows(n).enumerate().find_map(|(at, w)| {
             let same = if n == 1 {
                 w[0].text == phrase[0].text
             } else {
                 w.iter().zip(phrase).all(|(a, b)| a.sound == b.sound)
             };
-            same.then_some(1.0)
+            same.then_some((1.0, at))
         });
     }
     // Four or more characters: one syllable may be misheard if it starts with the same sound
     // (whisper writes 人高服務 for 人工服务: gao for gong), the rest must sound the same.
     if phrase.iter().all(|t| t.cjk) && n >= 4 {
-        let near = said.windows(n).any(|w| {
+        let near = said.windows(n).position(|w| {
             let mut misheard = 0;
             for (a, b) in w.iter().zip(phrase) {
                 if a.sound != b.sound {
@@ -142,19 +146,28 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<f
             }
             misheard <= 1
         });
-        if near {
-            return Some((n - 1) as f64 / n as f64);
+        if let Some(at) = near {
+            let exact = said[at..at + n]
+                .iter()
+                .zip(phrase)
+                .all(|(a, b)| a.sound == b.sound);
+            let score = if exact {
+                1.0
+            } else {
+                (n - 1) as f64 / n as f64
+            };
+            return Some((score, at));
         }
     }
     let target = joined(phrase);
-    let mut best: Option<f64> = None;
+    let mut best: Option<(f64, usize)> = None;
     // Windows one token shorter or longer absorb ASR splitting or merging words ("realperson").
     for len in n.saturating_sub(1).max(1)..=(n + 1).min(said.len()) {
-        for w in said.windows(len) {
+        for (at, w) in said.windows(len).enumerate() {
             let candidate = joined(w);
             if let Some(s) = similar(&target, &candidate, cfg) {
-                if best.is_none_or(|b| s > b) {
-                    best = Some(s);
+                if best.is_none_or(|(b, _)| s > b) {
+                    best = Some((s, at));
                 }
             }
         }

@@ -8,14 +8,18 @@
 //! - text is normalised (case, full/half width, traditional → simplified, punctuation);
 //! - every CJK character is compared by its toneless pinyin, so ASR homophone slips (人公 for 人工)
 //!   still match, and pinyin typed in Latin letters ("ren gong") matches the Hanzi phrase;
-//! - Latin words are compared with an edit-distance tolerance that grows with word length.
+//! - Latin words are compared with an edit-distance tolerance that grows with word length;
+//! - a request for a person is told from a mention of one by the words around the name
+//!   ([`PersonRequests`]: request frames, negation and reported-speech scope, near misses).
 
 mod builtin;
 mod matcher;
 mod normalize;
+mod request;
 mod syllables;
 
 pub use builtin::{builtin, Builtin};
 pub use matcher::{Match, MatchConfig, PhraseSet};
 pub use normalize::{collapse_repeats, normalize, tokens, Token};
+pub use request::{consonant_key, syllable_distance, NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;

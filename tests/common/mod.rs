@@ -141,13 +141,14 @@ impl Driver {
             ended: self.now,
             pauses: vec![],
             confidence: None,
+            doubt: None,
         }))
     }
 
     /// The transfer action, if the call was handed over.
     pub fn transfer(&self) -> Option<(&String, &humanline::engine::TransferContext)> {
         self.actions.iter().find_map(|a| match a {
-            Action::Transfer { queue, context } => Some((queue, context.as_ref())),
+            Action::Transfer { queue, context, .. } => Some((queue, context.as_ref())),
             _ => None,
         })
     }

@@ -13,10 +13,25 @@ fn secs(s: f64) -> Duration {
 impl CallTask {
     // ---- hand-off -----------------------------------------------------------------------------
 
-    pub(super) async fn transfer(&mut self, queue: String, context: TransferContext) {
+    /// The engine decided: join the queue and ring the first agent now, while the caller
+    /// hears `announce` ("connecting you") and then ringback or hold music.
+    pub(super) async fn transfer(
+        &mut self,
+        queue: String,
+        context: TransferContext,
+        announce: Vec<String>,
+    ) {
         let reason = context.reason.map(|r| r.as_str()).unwrap_or("routed");
         tracing::info!(queue, reason, "hand-off to a person");
         self.sh.metrics.escalated(reason, self.now().as_secs_f64());
+        for prompt in &announce {
+            match self.sh.prompts.get(self.plan.language, prompt) {
+                Ok(p) => self.connecting.push_back(Player::new(p)),
+                // A missing "connecting" prompt costs the caller nothing but the words.
+                Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
+            }
+        }
+        self.marker = true;
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
             c.reason = Some(reason_s);
@@ -134,6 +149,7 @@ impl CallTask {
                     }
                 }
                 Step::Bridge => {
+                    self.connecting.clear();
                     self.sound = Sound::Bridged;
                     self.last_agent_packet = self.now();
                     let agent = self
@@ -162,7 +178,10 @@ impl CallTask {
                         self.sh.agents.call_ended(&agent, &self.id, talked);
                     }
                 }
-                Step::StartMessage => self.start_message(),
+                Step::StartMessage => {
+                    self.connecting.clear();
+                    self.start_message();
+                }
                 Step::HangUpCaller => {
                     self.hang_up_caller().await;
                     self.finish("hand-off over").await;

@@ -89,33 +89,41 @@ impl CallTask {
         let mut finished_prompt = None;
         let mut start_recording = false;
         let mut send = true;
-        match &mut self.sound {
-            Sound::Silence | Sound::Recording => {}
-            Sound::Prompt { id, player } => {
-                if !player.next_frame(&mut line) {
-                    finished_prompt = Some(*id);
+        // "Connecting you" plays over ringback and hold music while the agents already ring;
+        // the queue's own sounds wait for it (they do not advance meanwhile).
+        let connecting = matches!(
+            self.sound,
+            Sound::Silence | Sound::Ringback(_) | Sound::Hold { .. }
+        ) && next_of(&mut self.connecting, &mut line);
+        if !connecting {
+            match &mut self.sound {
+                Sound::Silence | Sound::Recording => {}
+                Sound::Prompt { id, player } => {
+                    if !player.next_frame(&mut line) {
+                        finished_prompt = Some(*id);
+                    }
                 }
-            }
-            Sound::Ringback(player) => {
-                if !player.next_frame(&mut line) {
-                    *player = Player::new(ringback(6000));
-                    player.next_frame(&mut line);
+                Sound::Ringback(player) => {
+                    if !player.next_frame(&mut line) {
+                        *player = Player::new(ringback(6000));
+                        player.next_frame(&mut line);
+                    }
                 }
-            }
-            Sound::Hold { intro, music } => {
-                if !next_of(intro, &mut line) && !music.next_frame(&mut line) {
-                    *music = Player::new(hold_music());
-                    music.next_frame(&mut line);
+                Sound::Hold { intro, music } => {
+                    if !next_of(intro, &mut line) && !music.next_frame(&mut line) {
+                        *music = Player::new(hold_music());
+                        music.next_frame(&mut line);
+                    }
                 }
-            }
-            Sound::Bridged => {
-                line = self.line_frame;
-                self.line_frame = [0; FRAME];
-                send = false;
-            }
-            Sound::MessageIntro(players) => {
-                if !next_of(players, &mut line) {
-                    start_recording = true;
+                Sound::Bridged => {
+                    line = self.line_frame;
+                    self.line_frame = [0; FRAME];
+                    send = false;
+                }
+                Sound::MessageIntro(players) => {
+                    if !next_of(players, &mut line) {
+                        start_recording = true;
+                    }
                 }
             }
         }

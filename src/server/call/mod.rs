@@ -140,10 +140,15 @@ pub struct CallTask {
     // Speech.
     listener: Option<Listener>,
     asr_wait: VecDeque<speech::PendingAsr>,
+    /// The early look at the utterance under way, and the one waiting to follow it.
+    check: Option<speech::Checkpoint>,
+    next_check: Option<speech::NextCheckpoint>,
     hints: Vec<String>,
     listening_since: Option<Duration>,
     // After the hand-off.
     handoff: Option<Handoff>,
+    /// Prompts played while the agents ring ("connecting you"), before ringback or hold music.
+    connecting: VecDeque<Player>,
     context: Option<TransferContext>,
     queue: Option<String>,
     offers: Option<mpsc::UnboundedReceiver<Offer>>,
@@ -256,6 +261,9 @@ impl CallTask {
             EndpointConfig {
                 max_silence: Duration::from_secs_f64(asr.max_endpoint_silence_seconds.max(0.3)),
                 max_utterance: Duration::from_secs_f64(asr.max_utterance_seconds.max(1.0)),
+                checkpoint_silence: Duration::from_secs_f64(
+                    asr.checkpoint_silence_seconds.max(0.0),
+                ),
                 ..EndpointConfig::default()
             },
             asr.vad_threshold,
@@ -298,9 +306,12 @@ impl CallTask {
             pending: VecDeque::new(),
             listener,
             asr_wait: VecDeque::new(),
+            check: None,
+            next_check: None,
             hints: Vec::new(),
             listening_since: None,
             handoff: None,
+            connecting: VecDeque::new(),
             context: None,
             queue: None,
             offers: None,
@@ -393,6 +404,7 @@ impl CallTask {
                     self.on_deadline().await;
                 }
                 (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
+                r = speech::next_checked(&mut self.check) => self.checked(r).await,
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 o = next_offer(&mut self.offers) => match o {
                     Some(o) => self.handoff_input(handoff::Input::Offered { agent: o.agent, reach: o.reach }).await,
@@ -648,7 +660,11 @@ impl CallTask {
                 }
             }
             Action::WakeAt(t) => self.wakes.push(Reverse(t)),
-            Action::Transfer { queue, context } => self.transfer(queue, *context).await,
+            Action::Transfer {
+                queue,
+                context,
+                announce,
+            } => self.transfer(queue, *context, announce).await,
             Action::Hangup => {
                 self.hang_up_caller().await;
                 self.finish("the plan ended the call").await;

@@ -3,19 +3,51 @@
 //! pool, and the text comes back as the engine's `Utterance` with its timing. Any failure on
 //! the way (no model, queue full, deadline missed, recognizer error) is an ASR fault, which the
 //! engine turns into a person for the caller. Keys never wait for any of this.
+//!
+//! Early looks: at a short pause inside an utterance (a listener checkpoint) the audio so far
+//! goes to the recognizer when a worker is idle. Its text reaches the engine as a `Partial`,
+//! which hands the caller over at once if it is a request for a person. When the turn then
+//! ends with nothing said after that checkpoint, its text *is* the turn's text: no second
+//! recognition, so an ordinary answer is understood as soon as the end-of-turn window closes.
 
 use super::*;
-use crate::asr::{audio_ctx_for, Job, RecognizeOptions, Reply};
+use crate::asr::{audio_ctx_for, Job, RecognizeOptions, Recognized, Reply};
 use crate::media::Heard;
 
-/// An utterance sent to the recognizer, waiting for its text.
-pub(super) struct PendingAsr {
+/// Where an utterance's audio lies and how it was sent to the recognizer.
+#[derive(Debug, Clone)]
+pub(super) struct TurnAudio {
     started: Duration,
     ended: Duration,
     pauses: Vec<Duration>,
     audio_ctx: i32,
+    /// The text came from a checkpoint taken before the turn ended.
+    early: bool,
+}
+
+/// An utterance sent to the recognizer, waiting for its text.
+pub(super) struct PendingAsr {
+    turn: TurnAudio,
     deadline: Instant,
     reply: Reply,
+}
+
+/// An early look at an utterance still under way.
+pub(super) struct Checkpoint {
+    started: Duration,
+    ended: Duration,
+    audio_ctx: i32,
+    deadline: Instant,
+    /// The recognizer's answer, once it came (`None` while it runs).
+    answer: Option<Result<Recognized, String>>,
+    reply: Option<Reply>,
+}
+
+/// A checkpoint waiting for the recognizer to finish the one before it.
+pub(super) struct NextCheckpoint {
+    started: Duration,
+    ended: Duration,
+    pcm8k: Vec<i16>,
 }
 
 impl CallTask {
@@ -38,14 +70,182 @@ impl CallTask {
                 tracing::debug!(at = ?at, "speech started");
                 self.pending.push_back(Event::SpeechStarted);
             }
+            Some(Heard::Checkpoint {
+                started,
+                ended,
+                pcm8k,
+            }) => self.checkpoint(started, ended, pcm8k),
             Some(Heard::Utterance {
                 started,
                 ended,
                 pauses,
                 pcm8k,
-            }) => self.recognize(started, ended, pauses, pcm8k),
+            }) => self.utterance_ended(started, ended, pauses, pcm8k),
             None => {}
         }
+    }
+
+    /// The recognition options for `samples` of 8 kHz audio at the current node.
+    fn options(&self, samples: usize) -> (RecognizeOptions, i32) {
+        let cfg = &self.sh.config.asr;
+        let language = cfg
+            .use_plan_language
+            .then(|| self.plan.language.to_string());
+        let duration = Duration::from_secs_f64(samples as f64 / 8000.0);
+        let audio_ctx = audio_ctx_for(duration, language.as_deref());
+        let hints: Vec<&str> = self.hints.iter().map(String::as_str).collect();
+        let options = RecognizeOptions {
+            language,
+            initial_prompt: (!hints.is_empty()).then(|| hints.join(", ")),
+            audio_ctx: Some(audio_ctx),
+        };
+        (options, audio_ctx)
+    }
+
+    fn asr_deadline(&self) -> Instant {
+        let secs = self.sh.config.asr.deadline_seconds.max(0.0);
+        Instant::now() + Duration::from_secs_f64(secs)
+    }
+
+    /// A short pause inside an utterance: recognise what was said so far, if a worker is idle
+    /// (an early look must never make a finished turn wait), or right after the look already
+    /// running.
+    fn checkpoint(&mut self, started: Duration, ended: Duration, pcm8k: Vec<i16>) {
+        if !self.sh.config.asr.early_decisions {
+            return;
+        }
+        if self.check.as_ref().is_some_and(|c| c.answer.is_none()) {
+            self.next_check = Some(NextCheckpoint {
+                started,
+                ended,
+                pcm8k,
+            });
+            return;
+        }
+        let Ok(pool) = &self.sh.asr else {
+            return;
+        };
+        if !pool.has_idle_worker() {
+            return;
+        }
+        let pool = Arc::clone(pool);
+        let (options, audio_ctx) = self.options(pcm8k.len());
+        let deadline = self.asr_deadline();
+        if let Ok(reply) = pool.submit(Job {
+            pcm8k,
+            options,
+            deadline,
+        }) {
+            self.sh.metrics.asr_checkpoints_total.fetch_add(1, Relaxed);
+            self.check = Some(Checkpoint {
+                started,
+                ended,
+                audio_ctx,
+                deadline,
+                answer: None,
+                reply: Some(reply),
+            });
+        }
+    }
+
+    /// The recognizer's answer to the running checkpoint: the engine hears it as a partial.
+    /// If that decided the call (a request for a person while still speaking), the partial
+    /// is stored as the turn: the caller will not finish it with us.
+    pub(super) async fn checked(&mut self, answer: Result<Recognized, String>) {
+        let live = self.handoff.is_none() && self.finished_at.is_none();
+        let Some(c) = &mut self.check else {
+            return;
+        };
+        c.reply = None;
+        let mut heard = None;
+        if let (Ok(r), true) = (&answer, live) {
+            let text = r.transcript.text.trim().to_string();
+            if !text.is_empty() {
+                let turn = TurnAudio {
+                    started: c.started,
+                    ended: c.ended,
+                    pauses: Vec::new(),
+                    audio_ctx: c.audio_ctx,
+                    early: true,
+                };
+                heard = Some((turn, r.clone(), text));
+            }
+        }
+        c.answer = Some(answer);
+        if let Some((turn, r, text)) = heard {
+            tracing::debug!(text = %text, "heard so far");
+            self.pending.push_back(Event::Partial(engine::Utterance {
+                text: text.clone(),
+                started: turn.started,
+                ended: turn.ended,
+                pauses: Vec::new(),
+                confidence: r.transcript.confidence,
+                doubt: r.transcript.doubt.clone(),
+            }));
+            self.drain_engine().await;
+            if self.engine.outcome().is_some() {
+                tracing::info!(text = %text, "heard while still speaking: \"{text}\"");
+                self.sh
+                    .metrics
+                    .early_human_requests_total
+                    .fetch_add(1, Relaxed);
+                let record = self.speech_turn(&turn, &r, &text);
+                self.utterances.push(record);
+                return;
+            }
+        }
+        if let Some(n) = self.next_check.take() {
+            self.check = None;
+            self.checkpoint(n.started, n.ended, n.pcm8k);
+        }
+    }
+
+    /// The turn is over: its text comes from the last checkpoint when that heard all of it,
+    /// else from a recognition of the whole utterance.
+    fn utterance_ended(
+        &mut self,
+        started: Duration,
+        ended: Duration,
+        pauses: Vec<Duration>,
+        pcm8k: Vec<i16>,
+    ) {
+        self.next_check = None;
+        if let Some(c) = self.check.take() {
+            if c.started == started && c.ended == ended {
+                let turn = TurnAudio {
+                    started,
+                    ended,
+                    pauses: pauses.clone(),
+                    audio_ctx: c.audio_ctx,
+                    early: true,
+                };
+                match (c.answer, c.reply) {
+                    (Some(Ok(r)), _) => {
+                        self.sh
+                            .metrics
+                            .asr_checkpoint_reused_total
+                            .fetch_add(1, Relaxed);
+                        return self.recognized(turn, Ok(r));
+                    }
+                    (None, Some(reply)) => {
+                        self.sh
+                            .metrics
+                            .asr_checkpoint_reused_total
+                            .fetch_add(1, Relaxed);
+                        self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
+                        self.asr_wait.push_back(PendingAsr {
+                            turn,
+                            deadline: c.deadline,
+                            reply,
+                        });
+                        return;
+                    }
+                    // The look failed: recognise the whole turn as usual.
+                    _ => {}
+                }
+            }
+        }
+        self.recognize(started, ended, pauses, pcm8k);
     }
 
     /// Sends an utterance to the recognition pool.
@@ -63,21 +263,10 @@ impl CallTask {
                 return self.asr_fault(detail);
             }
         };
-        let cfg = &self.sh.config.asr;
-        let language = cfg
-            .use_plan_language
-            .then(|| self.plan.language.to_string());
-        let duration = Duration::from_secs_f64(pcm8k.len() as f64 / 8000.0);
-        let audio_ctx = audio_ctx_for(duration, language.as_deref());
-        let hints: Vec<&str> = self.hints.iter().map(String::as_str).collect();
-        let options = RecognizeOptions {
-            language,
-            initial_prompt: (!hints.is_empty()).then(|| hints.join(", ")),
-            audio_ctx: Some(audio_ctx),
-        };
+        let (options, audio_ctx) = self.options(pcm8k.len());
         // The same deadline on both sides: the pool does not start a job past it, and the call
         // stops waiting at it (a job already running is abandoned, its answer dropped).
-        let deadline = Instant::now() + Duration::from_secs_f64(cfg.deadline_seconds.max(0.0));
+        let deadline = self.asr_deadline();
         match pool.submit(Job {
             pcm8k,
             options,
@@ -86,10 +275,13 @@ impl CallTask {
             Ok(reply) => {
                 self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
                 self.asr_wait.push_back(PendingAsr {
-                    started,
-                    ended,
-                    pauses,
-                    audio_ctx,
+                    turn: TurnAudio {
+                        started,
+                        ended,
+                        pauses,
+                        audio_ctx,
+                        early: false,
+                    },
                     deadline,
                     reply,
                 });
@@ -108,12 +300,8 @@ impl CallTask {
         }));
     }
 
-    /// The recognizer's answer (or its failure) for the oldest pending utterance.
-    pub(super) fn recognized(
-        &mut self,
-        p: PendingAsr,
-        result: Result<crate::asr::Recognized, String>,
-    ) {
+    /// The recognizer's answer (or its failure) for a finished utterance.
+    pub(super) fn recognized(&mut self, p: TurnAudio, result: Result<Recognized, String>) {
         if self.handoff.is_some() || self.finished_at.is_some() {
             return;
         }
@@ -122,11 +310,30 @@ impl CallTask {
             Err(e) => return self.asr_fault(e),
         };
         let text = r.transcript.text.trim().to_string();
+        tracing::info!(
+            text = %text,
+            asr_ms = r.took.as_millis() as u64,
+            "heard \"{text}\""
+        );
+        let turn = self.speech_turn(&p, &r, &text);
+        self.utterances.push(turn);
+        self.pending.push_back(Event::Utterance(engine::Utterance {
+            text,
+            started: p.started,
+            ended: p.ended,
+            pauses: p.pauses,
+            confidence: r.transcript.confidence,
+            doubt: r.transcript.doubt.clone(),
+        }));
+    }
+
+    /// The stored record of a turn: its text and how it was said and heard.
+    fn speech_turn(&self, p: &TurnAudio, r: &Recognized, text: &str) -> SpeechTurn {
         let voiced = p
             .ended
             .saturating_sub(p.started)
             .saturating_sub(p.pauses.iter().sum());
-        let syllables = crate::text::syllable_count(&text);
+        let syllables = crate::text::syllable_count(text);
         let rate = if voiced.as_secs_f64() > 0.2 {
             syllables as f64 / voiced.as_secs_f64()
         } else {
@@ -145,27 +352,17 @@ impl CallTask {
             "asr_queue_ms": r.queued.as_millis() as i64,
             "asr_ms": r.took.as_millis() as i64,
             "audio_ctx": p.audio_ctx,
+            "from_checkpoint": p.early,
+            "doubt": r.transcript.doubt,
         });
-        tracing::info!(
-            text = %text,
-            asr_ms = r.took.as_millis() as u64,
-            "heard \"{text}\""
-        );
-        self.utterances.push(SpeechTurn {
+        SpeechTurn {
             started_ms: p.started.as_millis() as i64,
             ended_ms: p.ended.as_millis() as i64,
-            text: text.clone(),
+            text: text.to_string(),
             language: r.transcript.language.clone(),
             confidence: r.transcript.confidence,
             features,
-        });
-        self.pending.push_back(Event::Utterance(engine::Utterance {
-            text,
-            started: p.started,
-            ended: p.ended,
-            pauses: p.pauses,
-            confidence: r.transcript.confidence,
-        }));
+        }
     }
 }
 
@@ -173,18 +370,31 @@ impl CallTask {
 /// job stays queued until its answer or its deadline arrives.
 pub(super) async fn next_recognized(
     q: &mut VecDeque<PendingAsr>,
-) -> (PendingAsr, Result<crate::asr::Recognized, String>) {
+) -> (TurnAudio, Result<Recognized, String>) {
     let Some(front) = q.front_mut() else {
         return std::future::pending().await;
     };
-    let deadline = front.deadline;
-    let outcome = tokio::time::timeout_at(deadline.into(), &mut front.reply).await;
-    let result = match outcome {
+    let result = answer(front.deadline, &mut front.reply).await;
+    let p = q.pop_front().expect("front exists");
+    (p.turn, result)
+}
+
+/// Waits for the running checkpoint's answer (forever when none runs). Cancel-safe.
+pub(super) async fn next_checked(c: &mut Option<Checkpoint>) -> Result<Recognized, String> {
+    let Some((deadline, reply)) = c
+        .as_mut()
+        .and_then(|c| c.reply.as_mut().map(|r| (c.deadline, r)))
+    else {
+        return std::future::pending().await;
+    };
+    answer(deadline, reply).await
+}
+
+async fn answer(deadline: Instant, reply: &mut Reply) -> Result<Recognized, String> {
+    match tokio::time::timeout_at(deadline.into(), reply).await {
         Ok(Ok(Ok(r))) => Ok(r),
         Ok(Ok(Err(e))) => Err(e.to_string()),
         Ok(Err(_)) => Err("the recognition worker stopped".into()),
         Err(_) => Err("recognition deadline missed".into()),
-    };
-    let p = q.pop_front().expect("front exists");
-    (p, result)
+    }
 }

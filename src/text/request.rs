@@ -1,0 +1,603 @@
+//! Is the caller asking for a person? Decided by how a person is named in the sentence, not by a
+//! list of sentences: callers say it in ways nobody wrote down, and whisper garbles the name.
+//!
+//! The text is cut into clauses (at punctuation and at conjunctions such as "but", "因为"). In
+//! each clause a person's name is looked for (fuzzy and by sound, like every phrase match), then
+//! the words around it decide:
+//! - a **frame** before it ("can I talk to", "put me through to", "帮我转", "我要") makes it a
+//!   request, unless a **negator** governs that frame or the name ("I don't want an operator",
+//!   "不用转人工"): then it is a refusal;
+//! - a name said nearly on its own ("operator!", "an agent please", "人工") is a request;
+//! - a **reporting** word with no frame ("the agent I spoke to yesterday said…", "客服说…") makes
+//!   it a report of something past;
+//! - a strong name with none of these ("is this customer service?") is unsure: the caller is
+//!   asked once;
+//! - inside a talk frame, a word that sounds like a person's name is taken for one ("talk to a
+//!   reprinator", "我要承认" for 真人): English by spelling and a consonant key, Mandarin by
+//!   toneless pinyin with confusable initials and finals.
+//!
+//! Weak words for a person ("someone", "人") count only right after a frame.
+
+use super::builtin::{builtin, PersonRequestWords};
+use super::matcher::{MatchConfig, PhraseSet};
+use super::normalize::{tokens, Token};
+
+/// What a caller's words say about wanting a person.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PersonAsk {
+    /// A request for a person: transfer.
+    Request {
+        /// The name of a person as configured (or as heard, for a near miss).
+        phrase: String,
+        /// How it was recognised, in words for the agent and the log.
+        how: String,
+    },
+    /// A person was named, but nothing says the caller wants one: ask once.
+    Unsure {
+        /// The name as configured.
+        phrase: String,
+    },
+    /// A person was mentioned and the words say it is not a request.
+    Mention {
+        /// The name as configured.
+        phrase: String,
+        /// Why it is not a request.
+        why: NotARequest,
+    },
+    /// No person in the words.
+    Nothing,
+}
+
+/// Why a mention of a person is not a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotARequest {
+    /// "I don't want an operator", "不用转人工".
+    Negated,
+    /// "the agent I spoke to yesterday said…", "客服说…".
+    Reported,
+}
+
+impl NotARequest {
+    /// In words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotARequest::Negated => "negated",
+            NotARequest::Reported => "reported",
+        }
+    }
+}
+
+/// The detector, compiled once per plan (its own person names are added to the built-in ones).
+#[derive(Debug, Clone)]
+pub struct PersonRequests {
+    strong: PhraseSet,
+    weak: PhraseSet,
+    /// Strong names as sound strings (joined), for near misses.
+    names: Vec<(String, Vec<String>, bool)>,
+    frames: Vec<Vec<Token>>,
+    talk_frames: Vec<Vec<Token>>,
+    negators: Vec<Vec<Token>>,
+    reporting: Vec<Vec<Token>>,
+    breaks: Vec<Vec<Token>>,
+    light: Vec<String>,
+}
+
+/// A word sequence found at a token position.
+fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for p in phrases {
+        if p.is_empty() || p.len() > said.len() {
+            continue;
+        }
+        for (at, w) in said.windows(p.len()).enumerate() {
+            // Typed pinyin ("wo yao") meets a Hanzi word by its sound; Hanzi meet by writing
+            // (a homophone of 要 is not a request).
+            let same =
+                |a: &Token, b: &Token| a.text == b.text || (!a.cjk && b.cjk && a.sound == b.sound);
+            if w.iter().zip(p).all(|(a, b)| same(a, b)) {
+                out.push((at, p.len()));
+            }
+        }
+    }
+    out
+}
+
+fn compile(words: &[String]) -> Vec<Vec<Token>> {
+    words.iter().map(|w| tokens(w)).collect()
+}
+
+impl PersonRequests {
+    /// The built-in names and function words plus the plan's own names of a person.
+    pub fn new(extra_names: &[String], cfg: MatchConfig) -> Self {
+        let b = builtin();
+        let w: &PersonRequestWords = &b.person_request;
+        let names = b
+            .human
+            .iter()
+            .chain(extra_names)
+            .filter_map(|n| {
+                let t = tokens(n);
+                let sounds: Vec<String> = t.iter().map(|t| t.sound.clone()).collect();
+                let cjk = t.iter().all(|t| t.cjk);
+                (!t.is_empty()).then(|| (n.clone(), sounds, cjk))
+            })
+            .collect();
+        PersonRequests {
+            strong: PhraseSet::new(b.human.iter().chain(extra_names), cfg),
+            weak: PhraseSet::new(
+                &b.human_weak,
+                MatchConfig {
+                    similarity: 1.0,
+                    short_word_edits: 0,
+                },
+            ),
+            names,
+            frames: compile(&w.frames),
+            talk_frames: compile(&w.talk_frames),
+            negators: compile(&w.negators),
+            reporting: compile(&w.reporting),
+            breaks: compile(&w.clause_breaks),
+            light: w
+                .light
+                .iter()
+                .flat_map(|l| tokens(l))
+                .map(|t| t.text)
+                .collect(),
+        }
+    }
+
+    /// What `text` says about wanting a person.
+    pub fn judge(&self, text: &str) -> PersonAsk {
+        let mut unsure = None;
+        let mut mention = None;
+        for clause in self.clauses(text) {
+            match self.judge_clause(&clause) {
+                r @ PersonAsk::Request { .. } => return r,
+                u @ PersonAsk::Unsure { .. } => {
+                    unsure.get_or_insert(u);
+                }
+                m @ PersonAsk::Mention { .. } => {
+                    mention.get_or_insert(m);
+                }
+                PersonAsk::Nothing => {}
+            }
+        }
+        unsure.or(mention).unwrap_or(PersonAsk::Nothing)
+    }
+
+    /// The clauses of `text`: split at punctuation, then at conjunctions.
+    fn clauses(&self, text: &str) -> Vec<Vec<Token>> {
+        let mut out = Vec::new();
+        for piece in text.split(|c: char| {
+            matches!(
+                c,
+                ',' | '.' | ';' | ':' | '!' | '?' | '，' | '。' | '；' | '：' | '！' | '？' | '、'
+            )
+        }) {
+            let said = tokens(piece);
+            let mut cuts: Vec<(usize, usize)> = find_all(&said, &self.breaks);
+            cuts.sort_unstable();
+            let mut from = 0;
+            for (at, len) in cuts {
+                if at >= from {
+                    if at > from {
+                        out.push(said[from..at].to_vec());
+                    }
+                    from = at + len;
+                }
+            }
+            if from < said.len() {
+                out.push(said[from..].to_vec());
+            }
+        }
+        out
+    }
+
+    fn judge_clause(&self, said: &[Token]) -> PersonAsk {
+        let frames = find_all(said, &self.frames);
+        let negators = find_all(said, &self.negators);
+        let reported = !find_all(said, &self.reporting).is_empty();
+        // A negator governs what follows it closely: "don't want", "not an agent", "不要", "别转".
+        let negated_at = |at: usize| {
+            negators
+                .iter()
+                .any(|(n, len)| n + len <= at && at - (n + len) <= 2)
+        };
+        let frame_before = |at: usize, reach: usize| {
+            frames.iter().find(|(f, len)| {
+                let end = f + len;
+                end <= at && self.gap(said, end, at) <= reach
+            })
+        };
+        if let Some(m) = self.strong.best_in(said) {
+            let at = m.start;
+            let governing = frames
+                .iter()
+                .filter(|(f, len)| f + len <= at)
+                .max_by_key(|(f, _)| *f);
+            let refused = negated_at(at) || governing.is_some_and(|(f, _)| negated_at(*f));
+            if refused {
+                return PersonAsk::Mention {
+                    phrase: m.phrase,
+                    why: NotARequest::Negated,
+                };
+            }
+            if let Some((f, len)) = governing {
+                let frame: Vec<&str> = said[*f..f + len].iter().map(|t| t.text.as_str()).collect();
+                return PersonAsk::Request {
+                    how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
+                    phrase: m.phrase,
+                };
+            }
+            let rest = self.heavy_words(said, at, m.len);
+            if rest <= if said[at].cjk { 2 } else { 1 } && !reported {
+                return PersonAsk::Request {
+                    how: format!("named on its own (\"{}\")", m.phrase),
+                    phrase: m.phrase,
+                };
+            }
+            if reported {
+                return PersonAsk::Mention {
+                    phrase: m.phrase,
+                    why: NotARequest::Reported,
+                };
+            }
+            return PersonAsk::Unsure { phrase: m.phrase };
+        }
+        if let Some(m) = self.weak.best_in(said) {
+            let at = m.start;
+            if let Some((f, len)) = frame_before(at, 2) {
+                if negated_at(*f) || negated_at(at) {
+                    return PersonAsk::Mention {
+                        phrase: m.phrase,
+                        why: NotARequest::Negated,
+                    };
+                }
+                let frame: Vec<&str> = said[*f..f + len].iter().map(|t| t.text.as_str()).collect();
+                return PersonAsk::Request {
+                    how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
+                    phrase: m.phrase,
+                };
+            }
+        }
+        self.near_miss(said, &negated_at)
+    }
+
+    /// Tokens between `from` and `to` that carry meaning (light words do not count).
+    fn gap(&self, said: &[Token], from: usize, to: usize) -> usize {
+        said[from.min(to)..to]
+            .iter()
+            .filter(|t| !self.light.contains(&t.text))
+            .count()
+    }
+
+    /// Tokens of the clause outside the name that carry meaning.
+    fn heavy_words(&self, said: &[Token], at: usize, len: usize) -> usize {
+        said.iter()
+            .enumerate()
+            .filter(|(i, t)| (*i < at || *i >= at + len) && !self.light.contains(&t.text))
+            .count()
+    }
+
+    /// Inside a talk frame, a word that sounds like a person's name.
+    fn near_miss(&self, said: &[Token], negated_at: &dyn Fn(usize) -> bool) -> PersonAsk {
+        for (f, len) in find_all(said, &self.talk_frames) {
+            if negated_at(f) {
+                continue;
+            }
+            let after = f + len;
+            // Skip light words ("to a", "with the") to the object of the frame.
+            let start = (after..said.len())
+                .find(|&i| !self.light.contains(&said[i].text))
+                .unwrap_or(said.len());
+            for width in 1..=4usize {
+                let Some(window) = said.get(start..start + width) else {
+                    break;
+                };
+                if let Some(name) = self.sounds_like_a_name(window) {
+                    let heard: Vec<&str> = window.iter().map(|t| t.text.as_str()).collect();
+                    return PersonAsk::Request {
+                        how: format!(
+                            "asked, the name misheard (\"{}\" sounds like \"{name}\")",
+                            heard.join(" ")
+                        ),
+                        phrase: name,
+                    };
+                }
+            }
+        }
+        PersonAsk::Nothing
+    }
+
+    fn sounds_like_a_name(&self, window: &[Token]) -> Option<String> {
+        let cjk = window.iter().all(|t| t.cjk);
+        if cjk {
+            let heard: Vec<&str> = window.iter().map(|t| t.sound.as_str()).collect();
+            return self
+                .names
+                .iter()
+                .filter(|(_, s, c)| *c && s.len() == heard.len() && s.len() >= 2)
+                .find(|(_, s, _)| pinyin_near(&heard, s))
+                .map(|(n, _, _)| n.clone());
+        }
+        if window.iter().any(|t| t.cjk) {
+            return None;
+        }
+        let heard: String = window.iter().map(|t| t.text.as_str()).collect();
+        if heard.chars().count() < 5 {
+            return None;
+        }
+        self.names
+            .iter()
+            .filter(|(_, _, c)| !*c)
+            .filter(|(_, s, _)| s.concat().chars().count() >= 5)
+            .find(|(_, s, _)| english_near(&heard, &s.concat()))
+            .map(|(n, _, _)| n.clone())
+    }
+}
+
+/// An English word heard for a name: close in spelling (Jaro–Winkler) or in its consonant key.
+fn english_near(heard: &str, name: &str) -> bool {
+    if strsim::jaro_winkler(heard, name) >= 0.88 {
+        return true;
+    }
+    let (a, b) = (consonant_key(heard), consonant_key(name));
+    a.len() >= 4 && strsim::normalized_levenshtein(&a, &b) >= 0.7
+}
+
+/// A rough sound key of an English word: voiced and unvoiced pairs merged, spellings of one
+/// sound merged, vowels dropped after the first letter, doubled consonants collapsed.
+pub fn consonant_key(word: &str) -> String {
+    let w: Vec<char> = word.to_ascii_lowercase().chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < w.len() {
+        let c = w[i];
+        let next = w.get(i + 1).copied();
+        let mapped = match (c, next) {
+            ('p', Some('h')) => {
+                i += 1;
+                Some('f')
+            }
+            ('c', Some('k')) => {
+                i += 1;
+                Some('k')
+            }
+            ('c', Some('e' | 'i' | 'y')) => Some('s'),
+            ('c' | 'q' | 'g' | 'k', _) => Some('k'),
+            ('x', _) => Some('k'),
+            ('z' | 's', _) => Some('s'),
+            ('v' | 'f', _) => Some('f'),
+            ('b' | 'p', _) => Some('p'),
+            ('d' | 't', _) => Some('t'),
+            ('j', _) => Some('k'),
+            ('a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'w', _) => {
+                if out.is_empty() {
+                    Some('a')
+                } else {
+                    None
+                }
+            }
+            (c, _) if c.is_ascii_alphabetic() => Some(c),
+            _ => None,
+        };
+        if let Some(m) = mapped {
+            if !out.ends_with(m) {
+                out.push(m);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Pinyin initials, longest first.
+const INITIALS: [&str; 23] = [
+    "zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k", "h", "j", "q", "x", "r",
+    "z", "c", "s", "y", "w",
+];
+
+/// Initials whisper and phone audio mix up.
+const INITIAL_PAIRS: [(&str, &str); 14] = [
+    ("zh", "z"),
+    ("ch", "c"),
+    ("sh", "s"),
+    ("zh", "ch"),
+    ("z", "c"),
+    ("zh", "j"),
+    ("ch", "q"),
+    ("sh", "x"),
+    ("n", "l"),
+    ("l", "r"),
+    ("f", "h"),
+    ("b", "p"),
+    ("d", "t"),
+    ("g", "k"),
+];
+
+/// Finals whisper and phone audio mix up (front and back nasals, close vowels).
+const FINAL_PAIRS: [(&str, &str); 8] = [
+    ("en", "eng"),
+    ("in", "ing"),
+    ("an", "ang"),
+    ("ian", "iang"),
+    ("uan", "uang"),
+    ("un", "ong"),
+    ("o", "uo"),
+    ("e", "o"),
+];
+
+fn split_syllable(s: &str) -> (&str, &str) {
+    INITIALS
+        .iter()
+        .find(|i| s.starts_with(**i) && s.len() > i.len())
+        .map(|i| (&s[..i.len()], &s[i.len()..]))
+        .unwrap_or(("", s))
+}
+
+fn part_cost(a: &str, b: &str, pairs: &[(&str, &str)]) -> f64 {
+    if a == b {
+        0.0
+    } else if pairs
+        .iter()
+        .any(|(x, y)| (a == *x && b == *y) || (a == *y && b == *x))
+    {
+        0.5
+    } else {
+        1.0
+    }
+}
+
+/// How far apart two toneless pinyin syllables sound (0 same, 1 unrelated).
+pub fn syllable_distance(a: &str, b: &str) -> f64 {
+    let (ia, fa) = split_syllable(a);
+    let (ib, fb) = split_syllable(b);
+    (part_cost(ia, ib, &INITIAL_PAIRS) + part_cost(fa, fb, &FINAL_PAIRS)) / 2.0
+}
+
+/// Syllables heard close enough to a name's: every syllable at most half off, and on average
+/// at most a quarter.
+fn pinyin_near(heard: &[&str], name: &[String]) -> bool {
+    let d: Vec<f64> = heard
+        .iter()
+        .zip(name)
+        .map(|(a, b)| syllable_distance(a, b))
+        .collect();
+    d.iter().all(|x| *x <= 0.5) && d.iter().sum::<f64>() / d.len() as f64 <= 0.3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn judge(text: &str) -> PersonAsk {
+        PersonRequests::new(&[], MatchConfig::default()).judge(text)
+    }
+
+    fn is_request(text: &str) -> bool {
+        matches!(judge(text), PersonAsk::Request { .. })
+    }
+
+    #[test]
+    fn requests_in_many_shapes_are_requests() {
+        for t in [
+            "agent",
+            "Operator!",
+            "an agent please",
+            "can I talk to a human",
+            "I'd like to speak with customer service please",
+            "put me through to someone",
+            "I need a real person",
+            "get me a representative",
+            "is there somebody I can talk to",
+            "I want a person because my bill is wrong",
+            "I already spoke to an agent yesterday but I want a real person now",
+        ] {
+            assert!(is_request(t), "{t:?}: {:?}", judge(t));
+        }
+    }
+
+    #[test]
+    fn mandarin_requests_are_requests() {
+        for t in [
+            "转人工",
+            "我要人工服务",
+            "帮我接客服",
+            "我想找真人",
+            "人工",
+            "有人吗",
+            "我要找人",
+        ] {
+            assert!(is_request(t), "{t:?}: {:?}", judge(t));
+        }
+    }
+
+    #[test]
+    fn negated_mentions_are_not_requests() {
+        for t in [
+            "I don't want an operator, tell me the opening hours",
+            "no agent, I just want my balance",
+            "I do not need a representative",
+            "我不要人工，我想问营业时间",
+            "不用转人工",
+        ] {
+            assert!(
+                matches!(
+                    judge(t),
+                    PersonAsk::Mention {
+                        why: NotARequest::Negated,
+                        ..
+                    }
+                ),
+                "{t:?}: {:?}",
+                judge(t)
+            );
+        }
+    }
+
+    #[test]
+    fn reported_mentions_are_not_requests() {
+        for t in [
+            "the agent I spoke to yesterday said my parcel was coming",
+            "your operator told me the bill was wrong",
+            "昨天客服说我的包裹到了",
+        ] {
+            assert!(
+                matches!(
+                    judge(t),
+                    PersonAsk::Mention {
+                        why: NotARequest::Reported,
+                        ..
+                    }
+                ),
+                "{t:?}: {:?}",
+                judge(t)
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_then_a_request_is_a_request() {
+        assert!(is_request("I don't want a robot, I want a human"));
+        assert!(is_request("我不要机器人，我要人工"));
+    }
+
+    #[test]
+    fn weak_words_need_a_request_around_them() {
+        assert_eq!(judge("someone stole my phone"), PersonAsk::Nothing);
+        assert_eq!(judge("有人偷了我的手机"), PersonAsk::Nothing);
+        assert!(is_request("can I talk to someone"));
+    }
+
+    #[test]
+    fn a_name_with_nothing_around_it_is_unsure() {
+        assert!(matches!(
+            judge("is this the customer service line for billing"),
+            PersonAsk::Unsure { .. }
+        ));
+    }
+
+    #[test]
+    fn a_misheard_name_inside_a_request_is_a_request() {
+        for t in [
+            "I want to talk to a reprisentator",
+            "can I speak to an opperater",
+            "我要承认",
+        ] {
+            assert!(is_request(t), "{t:?}: {:?}", judge(t));
+        }
+        // Outside a request frame, sounding alike is nothing.
+        assert_eq!(judge("the weather is nice"), PersonAsk::Nothing);
+        assert_eq!(judge("我要查账单"), PersonAsk::Nothing);
+        assert_eq!(judge("I want to pay my bill"), PersonAsk::Nothing);
+        assert_eq!(judge("I want to check my balance"), PersonAsk::Nothing);
+    }
+
+    #[test]
+    fn pinyin_distance_knows_the_usual_slips() {
+        assert_eq!(syllable_distance("ren", "ren"), 0.0);
+        assert_eq!(syllable_distance("cheng", "zhen"), 0.5);
+        assert_eq!(syllable_distance("gong", "fu"), 1.0);
+        assert_eq!(consonant_key("representative"), "rprsntf");
+    }
+}
