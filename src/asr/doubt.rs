@@ -100,8 +100,8 @@ fn repetition(text: &str) -> Option<String> {
     None
 }
 
-/// Text made (almost) only of the prompt's phrases, more than one of them: the decoder read its
-/// prompt back instead of the audio ("billing, technical, order, hours").
+/// Text made only of the prompt's phrases, three or more of them: the decoder read its prompt
+/// back instead of the audio ("billing, technical, order, hours").
 fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
     let phrases: Vec<String> = prompt
         .split(|c: char| ",;，；、".contains(c))
@@ -113,7 +113,9 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
         .map(normalize)
         .filter(|p| !p.is_empty())
         .collect();
-    if pieces.len() < 2 {
+    // Two prompt words ("how much, owe") are what a short, right answer looks like under a
+    // prompt; a list of three or more is the prompt itself.
+    if pieces.len() < 3 {
         return None;
     }
     let copied = pieces.iter().filter(|p| phrases.contains(p)).count();
@@ -170,6 +172,15 @@ mod tests {
         )
         .is_some());
         assert!(d("账单，故障，订单", Some(prompt), Some(-0.3), 0.1).is_some());
+        assert_eq!(
+            d(
+                "how much, owe",
+                Some("balance, how much, owe, agent"),
+                Some(-0.4),
+                0.0
+            ),
+            None
+        );
         assert!(d(
             "billing, technical, order, hours",
             Some("billing, technical, order, hours, agent"),

@@ -409,7 +409,11 @@ impl Call {
                 &node_name,
             ));
         }
-        if let Some(why) = &u.doubt {
+        let person = self.prog.lexicon.person(&u.text);
+        let mut intent = self.prog.lexicon.intent(self.node, &person, &said);
+        // Words the recogniser itself doubts decide nothing: not a choice, not a person. (A
+        // doubted "um" or "I don't understand" still counts as what it is: hesitation.)
+        if let (Some(why), true) = (&u.doubt, intent.decides()) {
             self.confirming = false;
             self.out.push(Action::Trace(Trace::Heard {
                 text: u.text.clone(),
@@ -421,8 +425,6 @@ impl Call {
             ));
             return self.unclear_turn(now, &u, &said, was_speaking);
         }
-        let person = self.prog.lexicon.person(&u.text);
-        let mut intent = self.prog.lexicon.intent(self.node, &person, &said);
         // The answer to the one "do you want to talk to a person?".
         if std::mem::take(&mut self.confirming) {
             match self.prog.lexicon.yes_no(&said) {

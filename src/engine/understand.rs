@@ -37,6 +37,14 @@ pub enum Intent {
     Unclear,
 }
 
+impl Intent {
+    /// True for intents that move the call (a choice, a key, a person); false for those that
+    /// only ask again (unclear, repeat, silence).
+    pub fn decides(&self) -> bool {
+        !matches!(self, Intent::Unclear | Intent::Repeat | Intent::Silence)
+    }
+}
+
 impl std::fmt::Display for Intent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {

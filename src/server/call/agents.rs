@@ -24,9 +24,13 @@ impl CallTask {
         let reason = context.reason.map(|r| r.as_str()).unwrap_or("routed");
         tracing::info!(queue, reason, "hand-off to a person");
         self.sh.metrics.escalated(reason, self.now().as_secs_f64());
+        let mut words = Duration::ZERO;
         for prompt in &announce {
             match self.sh.prompts.get(self.plan.language, prompt) {
-                Ok(p) => self.connecting.push_back(Player::new(p)),
+                Ok(p) => {
+                    words += p.duration();
+                    self.connecting.push_back(Player::new(p));
+                }
                 // A missing "connecting" prompt costs the caller nothing but the words.
                 Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
             }
@@ -38,6 +42,14 @@ impl CallTask {
             c.state = "queued".into();
         });
         self.event("transfer", json!({ "queue": queue, "reason": reason }));
+        if !self.connecting.is_empty() {
+            // Stored beside `transfer` (the decision) and `agent_dial` (the INVITE): the
+            // prompt plays from the decision on, while the agents ring.
+            self.event(
+                "connecting_prompt",
+                json!({ "prompts": announce, "ms": words.as_millis() as u64 }),
+            );
+        }
         let rules = match self.sh.config.queues.get(&queue) {
             Some(q) => handoff::Rules {
                 ring_timeout: secs(q.ring_timeout_seconds),
@@ -61,7 +73,7 @@ impl CallTask {
         }
         self.context = Some(context);
         self.queue = Some(queue);
-        self.publish_pop().await;
+        self.publish_pop();
         let (h, steps) = Handoff::start(self.now(), rules, staffed);
         self.handoff = Some(h);
         self.steps(steps).await;
@@ -82,7 +94,7 @@ impl CallTask {
             match step {
                 Step::Join { head } => {
                     if head {
-                        self.publish_pop().await;
+                        self.publish_pop();
                     }
                     let q = self.queue.clone().unwrap_or_default();
                     self.queued_at = Some(self.now());
@@ -188,12 +200,6 @@ impl CallTask {
                 }
             }
         }
-    }
-
-    /// Puts the screen pop in the live view (`GET /api/calls/{id}`).
-    async fn publish_pop(&mut self) {
-        let pop = self.screen_pop().await;
-        self.sh.live.update(&self.id, |c| c.pop = Some(pop));
     }
 
     /// Position and expected wait, in the plan's language, then music on hold.

@@ -25,29 +25,64 @@ pub fn reason_text(reason: &str, requeued: bool) -> String {
     }
 }
 
+/// The caller's last calls before this one, from the store (off the async threads).
+async fn earlier_calls(sh: &Arc<Shared>, key: String, id: String) -> serde_json::Value {
+    let store = Arc::clone(&sh.store);
+    let calls = tokio::task::spawn_blocking(move || {
+        store
+            .lock()
+            .ok()
+            .and_then(|s| s.calls_from(&key, &id, EARLIER_CALLS).ok())
+            .unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    serde_json::to_value(calls).unwrap_or_else(|_| json!([]))
+}
+
 impl CallTask {
-    /// The screen pop for the agent being offered this call.
-    pub(super) async fn screen_pop(&self) -> serde_json::Value {
+    /// The caller as the store keys their earlier calls (`sip:user@host`).
+    fn caller_key(&self) -> String {
         let caller = self.caller_from();
-        let who = crate::sip::NameAddr::parse(&caller)
+        crate::sip::NameAddr::parse(&caller)
             .ok()
             .and_then(|a| a.sip_uri().ok())
             .map(|u| match u.user {
                 Some(user) => format!("sip:{user}@{}", u.host),
                 None => format!("sip:{}", u.host),
             })
-            .unwrap_or_else(|| caller.clone());
-        let store = Arc::clone(&self.sh.store);
-        let (id, key) = (self.id.clone(), who.clone());
-        let earlier = tokio::task::spawn_blocking(move || {
-            store
-                .lock()
-                .ok()
-                .and_then(|s| s.calls_from(&key, &id, EARLIER_CALLS).ok())
-                .unwrap_or_default()
-        })
-        .await
-        .unwrap_or_default();
+            .unwrap_or(caller)
+    }
+
+    /// The screen pop for the agent being offered this call, earlier calls included (read
+    /// from the store).
+    pub(super) async fn screen_pop(&self) -> serde_json::Value {
+        let earlier = earlier_calls(&self.sh, self.caller_key(), self.id.clone()).await;
+        self.screen_pop_with(earlier)
+    }
+
+    /// Puts the screen pop in the live view (`GET /api/calls/{id}`) at once, and the caller's
+    /// earlier calls into it when the store has read them: the hand-off (the agent's INVITE)
+    /// never waits for the database.
+    pub(super) fn publish_pop(&mut self) {
+        let pop = self.screen_pop_with(json!([]));
+        self.sh.live.update(&self.id, |c| c.pop = Some(pop));
+        let sh = Arc::clone(&self.sh);
+        let (key, id) = (self.caller_key(), self.id.clone());
+        tokio::spawn(async move {
+            let earlier = earlier_calls(&sh, key, id.clone()).await;
+            sh.live.update(&id, |c| {
+                if let Some(pop) = &mut c.pop {
+                    pop["earlier_calls"] = earlier;
+                }
+            });
+        });
+    }
+
+    /// The screen pop with `earlier` as the caller's earlier calls.
+    fn screen_pop_with(&self, earlier: serde_json::Value) -> serde_json::Value {
+        let caller = self.caller_from();
+        let who = self.caller_key();
         let ctx = self.context.as_ref();
         let reason = ctx
             .and_then(|c| c.reason)
