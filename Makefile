@@ -62,6 +62,7 @@ check-plans: build
 # (target/bench/report.txt, report.json, latency_vs_load.svg). About 10 minutes on 2 cores.
 bench: model
 	$(CARGO) bench --bench sip_load
+	$(CARGO) bench --bench speech_load
 	$(CARGO) bench --bench speech
 	$(CARGO) bench --bench report
 
