@@ -38,6 +38,9 @@ const CLIPS_PER_CALL: usize = 3;
 const LINGER: Duration = Duration::from_secs(12);
 /// How often the server's live view is read (to know each call's id and state).
 const POLL: Duration = Duration::from_secs(2);
+/// Each call's SIP socket is looked at once in this many ticks (a second), the calls in turn:
+/// a look waits up to a millisecond, too long to spend on every call every 20 ms.
+const SERVICE_EVERY: usize = 50;
 
 /// One step's figures.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -145,7 +148,9 @@ pub fn run_step(
         let hard_end = end + LINGER + Duration::from_secs(10);
         let mut due = start;
         let mut leaving = Vec::new();
+        let mut ticks = 0usize;
         while Instant::now() < hard_end {
+            ticks += 1;
             let now = Instant::now();
             // Dials due (each on its own thread: an INVITE must not stall everyone's audio).
             for (i, at) in dial_at.iter_mut().enumerate() {
@@ -215,7 +220,8 @@ pub fn run_step(
                         slot.leave_at = Some(now + len + LINGER);
                     }
                 }
-                let hung_up = call.tick().is_err() || call.service().unwrap_or(true);
+                let look = (ticks + i) % SERVICE_EVERY == 0;
+                let hung_up = call.tick().is_err() || (look && call.service().unwrap_or(true));
                 let over = slot.leave_at.is_some_and(|t| now >= t) || now >= end + LINGER;
                 if hung_up || over {
                     let Some(call) = slot.call.take() else {
