@@ -220,7 +220,7 @@ pub fn run_step(
                         slot.leave_at = Some(now + len + LINGER);
                     }
                 }
-                let look = (ticks + i) % SERVICE_EVERY == 0;
+                let look = (ticks + i).is_multiple_of(SERVICE_EVERY);
                 let hung_up = call.tick().is_err() || (look && call.service().unwrap_or(true));
                 let over = slot.leave_at.is_some_and(|t| now >= t) || now >= end + LINGER;
                 if hung_up || over {

@@ -26,6 +26,8 @@ const INVITE_WAIT: Duration = Duration::from_secs(10);
 const MENU_AT: Duration = Duration::from_millis(7500);
 /// Longest a retries or hesitation call runs before it counts as failed.
 const ESCALATION_WAIT: Duration = Duration::from_secs(45);
+/// Tries per call when the server answers 503 (its overload guard).
+const DIAL_TRIES: usize = 5;
 /// Key pressed for "not an option" in the main menu.
 const WRONG_KEY: char = '9';
 /// Gap between two wrong keys, and after a hesitant clip before the next.
@@ -122,7 +124,7 @@ fn spoken_call(
     clip: &Arc<Clip>,
 ) -> anyhow::Result<(f64, Escalation)> {
     while agent.invites.try_recv().is_ok() {}
-    let mut call = VoiceCall::dial(server.sip, clip.lang.user())?;
+    let mut call = VoiceCall::dial_patiently(server.sip, clip.lang.user(), DIAL_TRIES)?;
     let limit = LEAD + Duration::from_millis(20 * clip.frames() as u64) + INVITE_WAIT;
     let invite = pace(&mut call, agent, limit, |c, t| {
         if t >= LEAD && c.said.is_empty() {
@@ -197,7 +199,7 @@ fn escalation_call(
     } else {
         user
     };
-    let mut call = VoiceCall::dial(server.sip, user)?;
+    let mut call = VoiceCall::dial_patiently(server.sip, user, DIAL_TRIES)?;
     let sip_id = call.uac.call_id().to_string();
     let start = Instant::now();
     let mut due = start;

@@ -60,6 +60,26 @@ impl VoiceCall {
         })
     }
 
+    /// Like [`VoiceCall::dial`], but a `503` (the server's overload guard, which trips on a
+    /// machine shared with other work) is tried again a second later, up to `tries` times.
+    pub fn dial_patiently(
+        server: SocketAddr,
+        user: &str,
+        tries: usize,
+    ) -> anyhow::Result<VoiceCall> {
+        let mut last = None;
+        for _ in 0..tries.max(1) {
+            match VoiceCall::dial(server, user) {
+                Err(e) if format!("{e}").contains("503") => {
+                    last = Some(e);
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| anyhow::anyhow!("no try")))
+    }
+
     /// Starts saying `clip` at the next tick (cutting off whatever was being sent).
     pub fn say(&mut self, clip: &Arc<Clip>) {
         self.said.push(Said {
