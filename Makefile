@@ -57,11 +57,15 @@ check-plans: build
 # Benchmarks against the release build, on a quiet machine: load and latency (a ramp of
 # concurrent IVR calls under sipp with probe callers until a step has late RTP or failed calls,
 # time to human for DTMF 0 and for a spoken request, first RTP after 200 OK, CPU and RSS per
-# call; target/bench/sip_load.json), speech (whisper real-time factor per window, VAD cost per
-# call; target/bench/speech.json), then one report of both against DESIGN.md section 8
-# (target/bench/report.txt, report.json, latency_vs_load.svg). About 10 minutes on 2 cores.
+# call; target/bench/sip_load.json), speech_load (callers who speak, EN and ZH clips made with
+# espeak-ng: spoken request → agent INVITE, decision → INVITE per escalation reason, a ramp of
+# speaking callers for speaking calls per core; target/bench/speech_load.json, at most about
+# 6 minutes), speech (whisper real-time factor per window, VAD cost per call;
+# target/bench/speech.json), then one report of all against DESIGN.md section 8 and the issue 14
+# targets (target/bench/report.txt, report.json, latency_vs_load.svg). About 16 minutes on 2 cores.
 bench: model
 	$(CARGO) bench --bench sip_load
+	$(CARGO) bench --bench speech_load
 	$(CARGO) bench --bench speech
 	$(CARGO) bench --bench report
 

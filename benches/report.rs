@@ -1,6 +1,6 @@
 //! The last step of `make bench`: one report from what `sip_load` and `speech` measured.
 //!
-//! Reads `target/bench/{sip_load,speech,spoken}.json` and writes, beside them:
+//! Reads `target/bench/{sip_load,speech,spoken,speech_load}.json` and writes, beside them:
 //! - `report.txt`: the headline table (also printed), each figure next to its reference in
 //!   DESIGN.md §8;
 //! - `report.json`: the same figures, machine-readable;
@@ -8,16 +8,13 @@
 //!   the probes' worst packet gap against concurrent calls.
 //!
 //! Figures marked "derived" are computed from measured ones with the stated assumption, not
-//! measured by a load run of their own.
+//! measured by a load run of their own. Speech recognition under load is measured
+//! (`speech_load`: callers who speak), each row beside its target from issue 14.
 
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-/// Share of a call's time the caller speaks (an answer of about 2 s per turn of about 20 s:
-/// a prompt, the answer, the next prompt), for the derived calls per core with speech
-/// recognition.
-const SPEECH_DUTY: f64 = 0.10;
 /// DESIGN §8 references.
 const ASTERISK_CALLS_PER_GHZ: f64 = 100.0;
 const RUSTPBX_CORE_PCT_PER_CALL: f64 = 0.08;
@@ -30,16 +27,27 @@ fn main() {
     let load = read(&dir, "sip_load.json");
     let speech = read(&dir, "speech.json");
     let spoken = read(&dir, "spoken.json");
-    if load.is_null() && speech.is_null() {
+    let talk = read(&dir, "speech_load.json");
+    if load.is_null() && speech.is_null() && talk.is_null() {
         println!(
             "bench report: nothing to report in {} (run `make bench`)",
             dir.display()
         );
         return;
     }
-    let rows = rows(&load, &speech, &spoken);
+    let mut rows = rows(&load, &speech, &spoken);
+    // The measured speech rows stand where the derived "+ ASR" estimate used to.
+    let at = rows
+        .iter()
+        .position(|r| r["measure"].as_str().is_some_and(|m| m.contains("+ VAD")))
+        .map_or(rows.len(), |i| i + 1);
+    rows.splice(at..at, speech_rows(&talk));
     let mut text = String::new();
-    let m = &load["machine"];
+    let m = if load["machine"].is_null() {
+        &talk["machine"]
+    } else {
+        &load["machine"]
+    };
     let _ = writeln!(
         text,
         "humanline benchmark report — {} cores, {} ({} MHz)\n",
@@ -63,8 +71,7 @@ fn main() {
     }
     let _ = writeln!(
         text,
-        "\n\"derived\": computed from measured figures with the stated assumption (caller speaks {:.0} % of the call), not a load run of its own.",
-        SPEECH_DUTY * 100.0
+        "\n\"derived\": computed from measured figures, not a load run of its own. Speech rows: measured by speech_load (callers who speak), targets from issue 14."
     );
     let points = load_points(&load);
     if !points.is_empty() {
@@ -188,19 +195,6 @@ fn rows(load: &Value, speech: &Value, spoken: &Value) -> Vec<Value> {
             vad_share.map_or("–".into(), |v| format!("{:.3}", v * 100.0))
         ),
     ));
-    let rtf1 = best_rtf(speech, 1);
-    let with_asr = with_vad
-        .zip(rtf1)
-        .map(|(base, rtf)| base + rtf * SPEECH_DUTY);
-    out.push(row(
-        "IVR calls per core, + whisper base ASR (derived)",
-        with_asr.map_or("–".into(), |c| format!("{:.1}", 1.0 / c)),
-        format!(
-            "RTF {} on 1 thread × caller speaks {:.0} % of the call",
-            rtf1.map_or("–".into(), |r| format!("{r:.3}")),
-            SPEECH_DUTY * 100.0
-        ),
-    ));
     let cores = f(&speech["cores"]).unwrap_or(1.0).min(2.0) as i64;
     out.push(row(
         "whisper base real-time factor (window sized to the clip)",
@@ -261,6 +255,98 @@ fn rows(load: &Value, speech: &Value, spoken: &Value) -> Vec<Value> {
         }),
         String::new(),
     ));
+    out
+}
+
+/// The measured speech rows (`speech_load.json`): speaking calls per core and the latencies
+/// of a spoken request, each beside its target.
+fn speech_rows(talk: &Value) -> Vec<Value> {
+    let t = &talk["targets"];
+    let p = |v: &Value| format!("{} / {}", num(&v["p50_ms"], 0), num(&v["p95_ms"], 0));
+    let best = talk["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|st| st["passed"] == true)
+        .max_by_key(|st| st["calls"].as_u64().unwrap_or(0));
+    let ramp = talk["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|st| {
+            let mark = if st["passed"] == true { "" } else { "✗" };
+            format!("{}{mark}", st["calls"])
+        })
+        .collect::<Vec<_>>()
+        .join("→");
+    let mut out = vec![
+        row(
+            "speaking calls per core, measured",
+            talk["speaking_calls_per_core"]
+                .as_f64()
+                .map_or("none".into(), |c| format!("{c:.1}")),
+            format!(
+                "target ≥ {}; decision p95 ≤ 1.5 s; ramp {} ÷ {} cores",
+                num(&t["speaking_calls_per_core"], 0),
+                if ramp.is_empty() { "–".into() } else { ramp },
+                talk["machine"]["cores"]
+            ),
+        ),
+        row(
+            "  at that step: end of speech → decision p50/p95 ms",
+            best.map_or("–".into(), |st| p(&st["decision"])),
+            format!(
+                "ASR queue wait p50/p95 {} ms",
+                best.map_or("–".into(), |st| p(&st["asr_queue"]))
+            ),
+        ),
+    ];
+    if let Some(first) = talk["steps"].as_array().and_then(|s| s.first()) {
+        out.push(row(
+            "  first step: end of speech → decision p50/p95 ms",
+            p(&first["decision"]),
+            format!(
+                "{} calls; ASR queue wait p50/p95 {} ms",
+                first["calls"],
+                p(&first["asr_queue"])
+            ),
+        ));
+    }
+    out.push(row(
+        "spoken request → agent INVITE, idle p50/p95 ms",
+        p(&talk["spoken"]["words_to_invite"]),
+        format!(
+            "target ≤ {} / ≤ {} (end of words → INVITE at agent)",
+            num(&t["spoken_p50_ms"], 0),
+            num(&t["spoken_p95_ms"], 0)
+        ),
+    ));
+    let under_load = best.or_else(|| talk["steps"].as_array().and_then(|s| s.first()));
+    out.push(row(
+        "spoken request → agent INVITE under load p50/p95 ms",
+        under_load.map_or("–".into(), |st| p(&st["request_to_invite"])),
+        format!(
+            "during the {} speaking calls step",
+            under_load.map_or("–".into(), |st| st["calls"].to_string())
+        ),
+    ));
+    for r in talk["decision_to_invite"].as_array().into_iter().flatten() {
+        out.push(row(
+            &format!(
+                "decision → INVITE, {} p50/p95 ms",
+                r[0].as_str().unwrap_or("?")
+            ),
+            p(&r[1]),
+            format!("target ≤ {}", num(&t["decision_to_invite_ms"], 0)),
+        ));
+    }
+    if talk.is_null() {
+        out.push(row(
+            "speech under load",
+            "–".into(),
+            "not measured: cargo bench --bench speech_load".into(),
+        ));
+    }
     out
 }
 

@@ -21,6 +21,9 @@ pub struct AgentInvite {
     pub reason: Option<String>,
     /// Whether it carried `User-to-User` and `Call-Info` (the hand-off context).
     pub has_context: bool,
+    /// Its `X-Humanline-Call-Id` header: the caller's call in the server's store.
+    #[allow(dead_code)] // read by speech_load, not sip_load
+    pub call_id: Option<String>,
 }
 
 /// The running agent.
@@ -92,6 +95,7 @@ fn serve(
                         reason: msg.header("X-Humanline-Reason").map(str::to_string),
                         has_context: msg.header("User-to-User").is_some()
                             && msg.header("Call-Info").is_some(),
+                        call_id: msg.header("X-Humanline-Call-Id").map(str::to_string),
                     });
                 }
                 msg.response(status, reason, "agent")

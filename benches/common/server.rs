@@ -51,7 +51,7 @@ pub fn model_path(repo: &Path) -> PathBuf {
 }
 
 /// The configuration: the repository's dialplans and prompts, everything written in `dir`,
-/// the support queue calling `agent_port`.
+/// the support queues (English and Mandarin) calling `agent_port`.
 fn config_text(repo: &Path, dir: &Path, sip: u16, http: u16, agent_port: u16) -> String {
     format!(
         r#"[sip]
@@ -82,6 +82,11 @@ recordings = "{rec}"
 model = "{model}"
 
 [queues.support]
+agents = ["sip:agent@127.0.0.1:{agent_port}"]
+ring_timeout_seconds = 5
+
+# The Mandarin plan's queue: the same agent (the speech_load bench calls both plans).
+[queues.support_zh]
 agents = ["sip:agent@127.0.0.1:{agent_port}"]
 ring_timeout_seconds = 5
 

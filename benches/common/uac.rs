@@ -195,6 +195,12 @@ impl UacCall {
         })
     }
 
+    /// The Call-ID of the call (the server's live view lists it as `sip_call_id`).
+    #[allow(dead_code)] // used by speech_load, not sip_load
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
     fn via(&self) -> String {
         let port = self.sip.local_addr().map(|a| a.port()).unwrap_or(0);
         format!(
