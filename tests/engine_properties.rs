@@ -96,6 +96,7 @@ fn drive(plan: &str, steps: &[Step]) {
                     pauses: vec![Duration::from_millis(*pause as u64)],
                     confidence: Some(0.5),
                     doubt: None,
+                    prosody: None,
                 }));
             }
             Step::Key(k) => {

@@ -288,3 +288,21 @@ fn partial_text_that_is_not_a_request_decides_nothing() {
     assert!(d.call.outcome().is_none());
     assert_eq!(d.call.node_name(), "menu");
 }
+
+// ---- prosody ----
+
+#[test]
+fn an_answer_said_like_a_question_counts_toward_hesitation() {
+    let flat = run_demo("support", "say billing");
+    let rising = run_demo("support", "rising say billing");
+    assert!(rising.summary.hesitation_score > flat.summary.hesitation_score);
+    assert!(
+        signals(&rising).contains("voice rose at the end"),
+        "{}",
+        signals(&rising)
+    );
+    assert!(
+        rising.summary.path.contains(&"billing".to_string()),
+        "still understood"
+    );
+}

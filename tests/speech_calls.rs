@@ -13,7 +13,10 @@ mod common;
 
 use common::rawsip::RawCall;
 use common::server::{serial, ServerOptions, TestServer};
-use common::speech::{model_available, model_path, SpeakingCaller, Speech, Voice};
+use common::speech::{
+    live_call, model_available, model_path, sleep_until, stored_call, wait_node, SpeakingCaller,
+    Speech, Voice,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -49,53 +52,12 @@ fn speech_server() -> TestServer {
     start_server(asr_config("deadline_seconds = 20.0"))
 }
 
-/// The live call whose SIP Call-ID is `call_id`.
-fn live_call(server: &TestServer, call_id: &str) -> Option<Value> {
-    server
-        .live_calls()
-        .into_iter()
-        .find(|c| c["sip_call_id"].as_str() == Some(call_id))
-}
-
-/// Waits until the live call is at `node`; returns when that was first seen. Panics with the
-/// live list and the server log's tail otherwise.
-fn wait_node(server: &TestServer, call_id: &str, node: &str, timeout: Duration) -> Instant {
-    server
-        .wait_for(timeout, |s| {
-            live_call(s, call_id)
-                .filter(|c| c["node"] == node)
-                .map(|_| Instant::now())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "the call never reached node {node:?} within {timeout:?}; live: {:?}",
-                server.live_calls()
-            )
-        })
-}
-
 /// Waits until the live call records an escalation reason (the engine has handed the caller
 /// over, after its "connecting" prompt); returns the reason, or None on timeout.
 fn wait_escalated(server: &TestServer, call_id: &str, timeout: Duration) -> Option<String> {
     server.wait_for(timeout, |s| {
         live_call(s, call_id).and_then(|c| c["reason"].as_str().map(str::to_string))
     })
-}
-
-/// The stored record of the call whose SIP Call-ID is `call_id`.
-fn stored_call(server: &TestServer, call_id: &str) -> Value {
-    server
-        .wait_for(10 * SEC, |s| {
-            s.wait_stored_calls(1, Duration::ZERO)
-                .into_iter()
-                .find(|c| c["sip_call_id"].as_str() == Some(call_id))
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no stored call with sip_call_id {call_id}; recent: {}",
-                server.get("/api/calls").1["recent"]
-            )
-        })
 }
 
 fn utterances(call: &Value) -> Vec<Value> {
@@ -158,13 +120,6 @@ fn describe(call: &Value, clip: &Speech) -> String {
     s.push_str("caller's audio:\n");
     s.push_str(&clip.describe());
     s
-}
-
-/// Sleeps until `at` (returns at once when it has passed).
-fn sleep_until(at: Instant) {
-    if let Some(d) = at.checked_duration_since(Instant::now()) {
-        std::thread::sleep(d);
-    }
 }
 
 /// A temp dir for the clips of one test.

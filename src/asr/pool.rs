@@ -38,6 +38,8 @@ pub struct Recognized {
     pub queued: Duration,
     /// Time in the recognizer.
     pub took: Duration,
+    /// Pitch and loudness of the audio (measured on the worker, beside the words).
+    pub prosody: Option<crate::media::Prosody>,
 }
 
 struct Queued {
@@ -207,11 +209,13 @@ fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer, health: &Health) {
             let pcm16k = upsampler.upsample(&q.job.pcm8k)?;
             rec.transcribe(&pcm16k, &q.job.options)
         }));
+        let prosody = crate::media::Prosody::measure(&q.job.pcm8k);
         let result = match result {
             Ok(r) => r.map(|transcript| Recognized {
                 transcript,
                 queued: started - q.submitted,
                 took: started.elapsed(),
+                prosody,
             }),
             Err(_) => Err(AsrError::Engine("the recognizer crashed".into())),
         };

@@ -76,6 +76,9 @@ pub struct HesitationConfig {
     pub max_fillers: usize,
     /// Long pauses counted per turn at most.
     pub max_pauses: usize,
+    /// An answer whose pitch ends this many semitones above the rest of it is said like a
+    /// question (speaker-normalised, so it holds for high and low voices alike).
+    pub rising_final_semitones: f64,
     /// Weight of each signal.
     pub weights: HesitationWeights,
     /// Extra filler words (added to the built-in EN and ZH lists).
@@ -96,6 +99,7 @@ impl Default for HesitationConfig {
             rate_min_syllables: 4,
             max_fillers: 3,
             max_pauses: 3,
+            rising_final_semitones: 2.5,
             weights: HesitationWeights::default(),
             fillers: Vec::new(),
             confusion_phrases: Vec::new(),
@@ -124,6 +128,8 @@ pub struct HesitationWeights {
     pub no_match: f64,
     /// Asked for the prompt again ("sorry?", "再说一遍").
     pub repeat_request: f64,
+    /// Ended the answer with rising pitch, as if asking.
+    pub rising_final: f64,
 }
 
 impl Default for HesitationWeights {
@@ -137,6 +143,7 @@ impl Default for HesitationWeights {
             no_input: 0.25,
             no_match: 0.2,
             repeat_request: 0.2,
+            rising_final: 0.1,
         }
     }
 }

@@ -48,6 +48,8 @@ pub struct Utterance {
     /// Why the recogniser's text should not be believed (it read its prompt back, looped, or
     /// heard no speech): the turn is unclear, never a choice or a request for a person.
     pub doubt: Option<String>,
+    /// Pitch contour and loudness, when the audio had enough voiced speech to tell.
+    pub prosody: Option<crate::media::Prosody>,
 }
 
 /// A failure under the call.

@@ -22,6 +22,9 @@ pub struct TurnFeatures {
     pub no_match: bool,
     /// The caller asked to hear the prompt again.
     pub repeat_request: bool,
+    /// The answer ended with rising pitch, in semitones against the rest of it (a statement
+    /// said like a question: "billing…?").
+    pub final_rise_semitones: Option<f64>,
 }
 
 /// Keeps a call's hesitation score. Pure arithmetic: weights and thresholds come from the plan.
@@ -94,6 +97,15 @@ impl Scorer {
         if f.repeat_request {
             add += w.repeat_request;
             said.push("asked to hear it again".to_string());
+        }
+        if let Some(r) = f
+            .final_rise_semitones
+            .filter(|r| *r >= c.rising_final_semitones)
+        {
+            add += w.rising_final;
+            said.push(format!(
+                "voice rose at the end (+{r:.1} semitones), as if asking"
+            ));
         }
         self.score = self.score * c.decay + add;
         said

@@ -338,6 +338,7 @@ impl Lexicon {
             fillers,
             confusion: self.confusion.best_in(said).map(|m| m.phrase),
             syllables_per_second,
+            final_rise_semitones: u.prosody.map(|p| p.final_rise_semitones),
             ..Default::default()
         }
     }

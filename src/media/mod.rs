@@ -12,6 +12,7 @@ mod level;
 mod listener;
 mod prompt;
 pub mod prompt_convert;
+mod prosody;
 mod recorder;
 mod rtp;
 mod vad;
@@ -26,6 +27,7 @@ pub use prompt::{
     hold_music, ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES,
     PROMPT_SAMPLE_RATE,
 };
+pub use prosody::Prosody;
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
 pub use vad::{VadError, VoiceDetector};

@@ -109,7 +109,8 @@ impl Simulator {
                 segments,
                 pauses,
                 rate,
-            } => self.say(text, segments, pauses, *rate),
+                rising,
+            } => self.say(text, segments, pauses, *rate, *rising),
             CallerAction::Dtmf(keys) => {
                 self.record(SimKind::Caller {
                     says: None,
@@ -172,7 +173,14 @@ impl Simulator {
         }
     }
 
-    fn say(&mut self, text: &str, segments: &[String], pauses: &[Duration], rate: f64) {
+    fn say(
+        &mut self,
+        text: &str,
+        segments: &[String],
+        pauses: &[Duration],
+        rate: f64,
+        rising: bool,
+    ) {
         let started = self.now;
         self.record(SimKind::Caller {
             says: Some(text.to_string()),
@@ -192,6 +200,14 @@ impl Simulator {
             pauses: pauses.to_vec(),
             confidence: None,
             doubt: None,
+            // A question-like ending, as the pitch tracker would measure it.
+            prosody: rising.then(|| crate::media::Prosody {
+                final_rise_semitones: 4.0,
+                range_semitones: 6.0,
+                median_hz: 150.0,
+                level_dbfs: -20.0,
+                voiced_frames: 50,
+            }),
         }));
     }
 

@@ -5,6 +5,7 @@
 //! say billing                     # answer when asked (1 s after the question ends)
 //! after 4 say um [3s] uh I don't understand   # 4 s of silence first, a 3 s pause inside
 //! rate 1.5 say I would like to pay my bill    # speaks at 1.5 syllables/s (default 4)
+//! rising say billing                          # the voice rises at the end, like a question
 //! dtmf 1                          # keys, when asked
 //! during dtmf 0                   # keys while the current prompt still plays (barge-in)
 //! silence 8                       # say nothing for 8 s
@@ -37,6 +38,8 @@ pub enum CallerAction {
         pauses: Vec<Duration>,
         /// Speaking rate in syllables per second.
         rate: f64,
+        /// Said with the voice rising at the end, like a question (`rising say …`).
+        rising: bool,
     },
     /// Press keys.
     Dtmf(Vec<char>),
@@ -97,8 +100,13 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
     let mut words: Vec<&str> = text.split_whitespace().collect();
     let mut when = None;
     let mut rate = DEFAULT_RATE;
+    let mut rising = false;
     loop {
         match words.first().copied() {
+            Some("rising") => {
+                rising = true;
+                words.remove(0);
+            }
             Some("after") => {
                 let secs = seconds(words.get(1).copied()).ok_or_else(|| {
                     err(
@@ -145,6 +153,7 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
                 segments,
                 pauses,
                 rate,
+                rising,
             }
         }
         "dtmf" => {
@@ -249,6 +258,7 @@ mod tests {
             pauses,
             rate,
             segments,
+            ..
         } = l.action
         else {
             panic!()

@@ -142,6 +142,7 @@ impl Driver {
             pauses: vec![],
             confidence: None,
             doubt: None,
+            prosody: None,
         }))
     }
 

@@ -5,7 +5,9 @@
 #![allow(dead_code)]
 
 use super::rawsip::{linear_to_ulaw, RawCall};
+use super::server::TestServer;
 use super::sipp::run_tool;
+use serde_json::Value;
 use std::collections::VecDeque;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
@@ -270,5 +272,53 @@ impl SpeakingCaller {
             self.streamer.stop();
         }
         got
+    }
+}
+
+/// The live call whose SIP Call-ID is `call_id`.
+pub fn live_call(server: &TestServer, call_id: &str) -> Option<Value> {
+    server
+        .live_calls()
+        .into_iter()
+        .find(|c| c["sip_call_id"].as_str() == Some(call_id))
+}
+
+/// Waits until the live call is at `node`; returns when that was first seen. Panics with the
+/// live list and the server log's tail otherwise.
+pub fn wait_node(server: &TestServer, call_id: &str, node: &str, timeout: Duration) -> Instant {
+    server
+        .wait_for(timeout, |s| {
+            live_call(s, call_id)
+                .filter(|c| c["node"] == node)
+                .map(|_| Instant::now())
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the call never reached node {node:?} within {timeout:?}; live: {:?}",
+                server.live_calls()
+            )
+        })
+}
+
+/// The stored record of the call whose SIP Call-ID is `call_id`.
+pub fn stored_call(server: &TestServer, call_id: &str) -> Value {
+    server
+        .wait_for(Duration::from_secs(10), |s| {
+            s.wait_stored_calls(1, Duration::ZERO)
+                .into_iter()
+                .find(|c| c["sip_call_id"].as_str() == Some(call_id))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no stored call with sip_call_id {call_id}; recent: {}",
+                server.get("/api/calls").1["recent"]
+            )
+        })
+}
+
+/// Sleeps until `at` (returns at once when it has passed).
+pub fn sleep_until(at: Instant) {
+    if let Some(d) = at.checked_duration_since(Instant::now()) {
+        std::thread::sleep(d);
     }
 }

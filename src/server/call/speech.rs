@@ -181,6 +181,7 @@ impl CallTask {
                 pauses: Vec::new(),
                 confidence: r.transcript.confidence,
                 doubt: r.transcript.doubt.clone(),
+                prosody: r.prosody,
             }));
             self.drain_engine().await;
             if self.engine.outcome().is_some() {
@@ -324,6 +325,7 @@ impl CallTask {
             pauses: p.pauses,
             confidence: r.transcript.confidence,
             doubt: r.transcript.doubt.clone(),
+            prosody: r.prosody,
         }));
     }
 
@@ -354,6 +356,7 @@ impl CallTask {
             "audio_ctx": p.audio_ctx,
             "from_checkpoint": p.early,
             "doubt": r.transcript.doubt,
+            "prosody": r.prosody,
         });
         SpeechTurn {
             started_ms: p.started.as_millis() as i64,
