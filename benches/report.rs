@@ -201,6 +201,18 @@ fn rows(load: &Value, speech: &Value, spoken: &Value) -> Vec<Value> {
         best_rtf(speech, cores).map_or("–".into(), |r| format!("{r:.3} ({cores} threads)")),
         format!("whisper.cpp tiny ≈{WHISPER_TINY_RTF} on a desktop CPU"),
     ));
+    let chosen = &speech["asr_default"];
+    out.push(row(
+        "whisper base RTF, chosen default (format, threads, window sized to the clip)",
+        f(&chosen["rtf"]).map_or("–".into(), |r| format!("{r:.3}")),
+        format!(
+            "{} on {} thread(s); target ≤ 0.10 (issue 14)",
+            chosen["format"].as_str().unwrap_or("–"),
+            chosen["threads"]
+                .as_i64()
+                .map_or("–".into(), |t| t.to_string())
+        ),
+    ));
     let l = &load["latency"];
     let top = best_step;
     out.push(row(

