@@ -4,7 +4,7 @@
 //! (`GET /api/calls/{id}`): where the call went, why a person took over, the signals the
 //! engine measured and what the recognizer heard.
 //!
-//! Without `models/ggml-base.bin` these tests are skipped with a note, unless
+//! Without `models/ggml-base-q8_0.bin` (the default model) these tests are skipped with a note, unless
 //! `HUMANLINE_REQUIRE_MODEL` is set (`make test` sets it). Needs espeak-ng and sox
 //! (`scripts/setup.sh`). Run alone with `cargo test --test speech_calls -- --nocapture` to see
 //! what was heard and measured on each call.

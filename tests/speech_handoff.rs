@@ -8,7 +8,7 @@
 //! - A caller who asks for a person and keeps talking is transferred before they stop.
 //! - A slow answer with long pauses is heard as one answer (not cut into pieces).
 //!
-//! Skipped without `models/ggml-base.bin` unless `HUMANLINE_REQUIRE_MODEL` is set (`make test`).
+//! Skipped without `models/ggml-base-q8_0.bin` unless `HUMANLINE_REQUIRE_MODEL` is set (`make test`).
 
 mod common;
 

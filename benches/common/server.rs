@@ -41,13 +41,13 @@ fn free_port() -> anyhow::Result<u16> {
     bail!("no loopback port free for both UDP and TCP")
 }
 
-/// The speech model: `BENCH_MODEL`, else the repository's `models/ggml-base.bin` (written by
+/// The speech model: `BENCH_MODEL`, else the repository's default `models/ggml-base-q8_0.bin` (written by
 /// `make model`). Missing, the server runs without speech (its log says so); the benchmark's
 /// callers never speak, so only the idle memory changes.
 pub fn model_path(repo: &Path) -> PathBuf {
     std::env::var_os("BENCH_MODEL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo.join("models/ggml-base.bin"))
+        .unwrap_or_else(|| repo.join("models/ggml-base-q8_0.bin"))
 }
 
 /// The configuration: the repository's dialplans and prompts, everything written in `dir`,

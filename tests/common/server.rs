@@ -237,7 +237,7 @@ impl TestServer {
             extra = opts.extra_toml,
             asr = opts.asr.clone().unwrap_or_else(|| format!(
                 "model = {}\nworkers = 1\nthreads = 2",
-                toml_str(&repo.join("models/ggml-base.bin").to_string_lossy())
+                toml_str(&repo.join("models/ggml-base-q8_0.bin").to_string_lossy())
             )),
         );
         let config_path = dir.path().join("humanline.toml");

@@ -24,7 +24,7 @@ const FRAME: usize = 160;
 
 /// The speech model the test servers load.
 pub fn model_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base.bin")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/ggml-base-q8_0.bin")
 }
 
 /// Whether the speech tests can run: true with the model in place. Without it they are skipped
