@@ -571,7 +571,14 @@ impl Call {
         if u.doubt.is_some() {
             return;
         }
-        let PersonAsk::Request { phrase, how } = self.prog.lexicon.person(&u.text) else {
+        // Only a request in so many words: a name alone ("The agent…") may be the start of
+        // something else ("…I spoke to yesterday said").
+        let PersonAsk::Request {
+            phrase,
+            how,
+            framed: true,
+        } = self.prog.lexicon.person(&u.text)
+        else {
             return;
         };
         let node_name = self.node_name().to_string();

@@ -215,10 +215,9 @@ impl Lexicon {
     pub(crate) fn human_hints(&self, lang: Language) -> Vec<String> {
         let zh = |p: &str| p.chars().any(|c| c as u32 >= 0x3400);
         builtin()
-            .human
+            .human_hints
             .iter()
             .filter(|p| zh(p) == (lang == Language::Zh))
-            .take(8)
             .cloned()
             .collect()
     }
@@ -245,7 +244,7 @@ impl Lexicon {
             return Intent::Silence;
         }
         match person {
-            PersonAsk::Request { phrase, how } => {
+            PersonAsk::Request { phrase, how, .. } => {
                 return Intent::Human {
                     phrase: phrase.clone(),
                     how: how.clone(),

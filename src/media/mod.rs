@@ -15,6 +15,7 @@ pub mod prompt_convert;
 mod prosody;
 mod recorder;
 mod rtp;
+mod squeeze;
 mod vad;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
@@ -30,4 +31,5 @@ pub use prompt::{
 pub use prosody::Prosody;
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
+pub use squeeze::squeeze_pauses;
 pub use vad::{VadError, VoiceDetector};

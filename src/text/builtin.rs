@@ -13,6 +13,8 @@ pub struct Builtin {
     pub human: Vec<String>,
     /// Words for a person that count only inside a request frame ("talk to someone").
     pub human_weak: Vec<String>,
+    /// The names of a person the recogniser is primed with.
+    pub human_hints: Vec<String>,
     /// Filler words.
     pub fillers: Vec<String>,
     /// Confusion phrases.

@@ -31,6 +31,10 @@ pub enum PersonAsk {
         phrase: String,
         /// How it was recognised, in words for the agent and the log.
         how: String,
+        /// Asked in so many words (a request frame before the name), not a name said alone.
+        /// Only such a request is acted on before the caller has finished: "The agent…" may
+        /// go on "…I spoke to yesterday said".
+        framed: bool,
     },
     /// A person was named, but nothing says the caller wants one: ask once.
     Unsure {
@@ -150,8 +154,13 @@ impl PersonRequests {
     pub fn judge(&self, text: &str) -> PersonAsk {
         let mut unsure = None;
         let mut mention = None;
-        for clause in self.clauses(text) {
-            match self.judge_clause(&clause) {
+        let clauses = self.clauses(text);
+        let heavy: Vec<usize> = clauses.iter().map(|c| self.gap(c, 0, c.len())).collect();
+        let total: usize = heavy.iter().sum();
+        for (clause, own) in clauses.iter().zip(&heavy) {
+            // A name is "said on its own" only when the whole utterance is short: whisper
+            // cuts garbled speech into comma-separated pieces ("agent, type, boat").
+            match self.judge_clause(clause, total - own) {
                 r @ PersonAsk::Request { .. } => return r,
                 u @ PersonAsk::Unsure { .. } => {
                     unsure.get_or_insert(u);
@@ -160,6 +169,20 @@ impl PersonRequests {
                     mention.get_or_insert(m);
                 }
                 PersonAsk::Nothing => {}
+            }
+        }
+        // Whisper's commas are not clause boundaries: "agent, I spoke to yesterday, said…" names
+        // the agent as the one who spoke. A name with no request anywhere, in an utterance that
+        // reports the past, is a report.
+        if let Some(PersonAsk::Unsure { phrase }) = &unsure {
+            let all: Vec<Token> = clauses.concat();
+            let reports = !find_all(&all, &self.reporting).is_empty();
+            let asks = !find_all(&all, &self.frames).is_empty();
+            if reports && !asks {
+                return PersonAsk::Mention {
+                    phrase: phrase.clone(),
+                    why: NotARequest::Reported,
+                };
             }
         }
         unsure.or(mention).unwrap_or(PersonAsk::Nothing)
@@ -193,7 +216,7 @@ impl PersonRequests {
         out
     }
 
-    fn judge_clause(&self, said: &[Token]) -> PersonAsk {
+    fn judge_clause(&self, said: &[Token], elsewhere: usize) -> PersonAsk {
         let frames = find_all(said, &self.frames);
         let negators = find_all(said, &self.negators);
         let reported = !find_all(said, &self.reporting).is_empty();
@@ -227,13 +250,15 @@ impl PersonRequests {
                 return PersonAsk::Request {
                     how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
                     phrase: m.phrase,
+                    framed: true,
                 };
             }
-            let rest = self.heavy_words(said, at, m.len);
+            let rest = self.heavy_words(said, at, m.len) + elsewhere;
             if rest <= if said[at].cjk { 2 } else { 1 } && !reported {
                 return PersonAsk::Request {
                     how: format!("named on its own (\"{}\")", m.phrase),
                     phrase: m.phrase,
+                    framed: false,
                 };
             }
             if reported {
@@ -257,6 +282,7 @@ impl PersonRequests {
                 return PersonAsk::Request {
                     how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
                     phrase: m.phrase,
+                    framed: true,
                 };
             }
         }
@@ -302,6 +328,7 @@ impl PersonRequests {
                             heard.join(" ")
                         ),
                         phrase: name,
+                        framed: true,
                     };
                 }
             }
@@ -541,6 +568,7 @@ mod tests {
             "the agent I spoke to yesterday said my parcel was coming",
             "your operator told me the bill was wrong",
             "昨天客服说我的包裹到了",
+            "agent, I spoke to yesterday, bad my parcel was coming",
         ] {
             assert!(
                 matches!(
@@ -599,5 +627,14 @@ mod tests {
         assert_eq!(syllable_distance("cheng", "zhen"), 0.5);
         assert_eq!(syllable_distance("gong", "fu"), 1.0);
         assert_eq!(consonant_key("representative"), "rprsntf");
+    }
+
+    #[test]
+    fn a_name_in_a_list_of_garbled_pieces_is_not_said_on_its_own() {
+        assert!(!is_request("agent, type, boat, registered"));
+        assert!(is_request("Agent, please."));
+        let framed = |t: &str| matches!(judge(t), PersonAsk::Request { framed: true, .. });
+        assert!(framed("can I talk to an agent"));
+        assert!(!framed("agent"));
     }
 }

@@ -85,7 +85,8 @@ impl CallTask {
         }
     }
 
-    /// The recognition options for `samples` of 8 kHz audio at the current node.
+    /// The recognition options for `samples` of 8 kHz audio at the current node (after long
+    /// pauses were shortened: see [`crate::media::squeeze_pauses`]).
     fn options(&self, samples: usize) -> (RecognizeOptions, i32) {
         let cfg = &self.sh.config.asr;
         let language = cfg
@@ -129,6 +130,7 @@ impl CallTask {
             return;
         }
         let pool = Arc::clone(pool);
+        let pcm8k = crate::media::squeeze_pauses(&pcm8k);
         let (options, audio_ctx) = self.options(pcm8k.len());
         let deadline = self.asr_deadline();
         if let Ok(reply) = pool.submit(Job {
@@ -264,6 +266,7 @@ impl CallTask {
                 return self.asr_fault(detail);
             }
         };
+        let pcm8k = crate::media::squeeze_pauses(&pcm8k);
         let (options, audio_ctx) = self.options(pcm8k.len());
         // The same deadline on both sides: the pool does not start a job past it, and the call
         // stops waiting at it (a job already running is abandoned, its answer dropped).
