@@ -195,6 +195,12 @@ impl UacCall {
         })
     }
 
+    /// The SIP Call-ID (how the API's live and stored calls name the caller's leg).
+    #[allow(dead_code)] // the eval bench finds its calls by it; sip_load does not need it
+    pub fn call_id(&self) -> &str {
+        &self.call_id
+    }
+
     fn via(&self) -> String {
         let port = self.sip.local_addr().map(|a| a.port()).unwrap_or(0);
         format!(
