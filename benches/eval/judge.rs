@@ -36,6 +36,9 @@ pub struct Judged {
     pub what: String,
     /// What the recognizer returned, turn by turn.
     pub heard: Vec<String>,
+    /// Whether whisper wrote the words that were said (case, punctuation, spacing and
+    /// traditional forms aside): a wrong outcome on an exact transcript is understanding's.
+    pub transcript_exact: bool,
     pub observed: Option<Observed>,
     pub error: Option<String>,
 }
@@ -87,6 +90,9 @@ pub struct Figures {
     pub hesitant_to_person: Figure,
     /// Negated and reported mentions that also reached their node (not a target).
     pub mention_routing: Figure,
+    /// Requests, mentions and answers (not hesitant callers) whose words whisper wrote exactly
+    /// (not a target).
+    pub transcript_exact: Figure,
     /// Clips the harness could not place (not counted above).
     pub harness_errors: usize,
     /// Calls handed over with reason `fault` (counted above; a loaded machine shows here).
@@ -107,6 +113,7 @@ pub fn judge(run: &Run) -> Judged {
         escalated: false,
         what: String::new(),
         heard: Vec::new(),
+        transcript_exact: false,
         observed: None,
         error: None,
     };
@@ -129,6 +136,7 @@ pub fn judge(run: &Run) -> Judged {
     if j.heard.is_empty() {
         j.heard = o.transcript.iter().map(|t| format!("{t:?}")).collect();
     }
+    j.transcript_exact = words(&o.transcript.join(" ")) == words(&c.item.text);
     j.ok = Some(match &c.item.expect {
         Expect::Escalate(want) => {
             // On that first utterance: the first one heard asked for a person, or it was the
@@ -149,6 +157,36 @@ pub fn judge(run: &Run) -> Judged {
     });
     j.observed = Some(o.clone());
     j
+}
+
+/// Text reduced to its words: pauses (`<1.5>`) out, simplified forms, lower case, letters and
+/// digits only, Han characters without spaces between them.
+fn words(s: &str) -> String {
+    let mut no_pauses = String::new();
+    let mut depth = 0;
+    for ch in s.chars() {
+        match ch {
+            '<' => depth += 1,
+            '>' if depth > 0 => depth -= 1,
+            _ if depth == 0 => no_pauses.push(ch),
+            _ => {}
+        }
+    }
+    let simple = fast2s::convert(&no_pauses).to_lowercase();
+    let kept: String = simple
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let mut out = String::new();
+    for w in kept.split_whitespace() {
+        let han = |c: Option<char>| c.is_some_and(|c| !c.is_ascii());
+        let joins_han = han(out.chars().last()) && han(w.chars().next());
+        if !(out.is_empty() || joins_han) {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 fn reached(o: &Observed, want: &[String]) -> bool {
@@ -201,6 +239,20 @@ pub fn figures(all: &[Judged], lang: Lang) -> Figures {
         routing_accuracy: Figure::new(count(&answers, &ok), answers.len(), true, 90.0),
         hesitant_to_person: Figure::new(count(&hesitant, &ok), hesitant.len(), true, 90.0),
         mention_routing: Figure::new(count(&mentions, &ok), mentions.len(), true, 0.0),
+        transcript_exact: {
+            let spoken = of(&[
+                Category::Request,
+                Category::Negated,
+                Category::Reported,
+                Category::Answer,
+            ]);
+            Figure::new(
+                count(&spoken, &|j| j.transcript_exact),
+                spoken.len(),
+                true,
+                0.0,
+            )
+        },
         harness_errors: all
             .iter()
             .filter(|j| j.lang == lang && j.ok.is_none())
@@ -221,7 +273,7 @@ pub fn figures(all: &[Judged], lang: Lang) -> Figures {
 pub fn table(en: &Figures, zh: &Figures) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{:<44} {:<22} {:<22} target", "", "EN", "ZH");
-    let rows: [(&str, &Figure, &Figure); 6] = [
+    let rows: [(&str, &Figure, &Figure); 7] = [
         (
             "first-ask recall of requests for a person",
             &en.first_ask_recall,
@@ -251,6 +303,11 @@ pub fn table(en: &Figures, zh: &Figures) -> String {
             "(mentions answered at the right node)",
             &en.mention_routing,
             &zh.mention_routing,
+        ),
+        (
+            "(whisper wrote the words exactly)",
+            &en.transcript_exact,
+            &zh.transcript_exact,
         ),
     ];
     for (name, e, z) in rows {
@@ -292,7 +349,8 @@ counted: a request is recalled when the call is handed over with reason human_re
 an answer or mention is escalated when the call is handed to a person because of what was said (not after a
 no-input timeout in the silence that follows every clip), routed when it reached its node without that;
 a hesitant caller's turns are the utterances and no-input timeouts the server saw before the hand-over
-(reasons human_request, hesitation or retries). Harness errors are left out of every figure.
+(reasons human_request, hesitation or retries). Harness errors are left out of every figure. \"exact\": whisper
+wrote the words said (case, punctuation, spaces, traditional forms aside), so a miss there is understanding's.
 ";
 
 /// Every clip that went wrong (or could not be placed), by language and category.
@@ -315,7 +373,12 @@ pub fn confusion(all: &[Judged]) -> String {
         } else {
             j.heard.join(" | ")
         };
-        let _ = writeln!(s, "    whisper heard: {heard}");
+        let exact = if j.transcript_exact && j.category != Category::Hesitant {
+            "  [exact: an understanding miss]"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "    whisper heard: {heard}{exact}");
     }
     s
 }
