@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build model run simulate test fuzz lint check-plans prompts bench clean
+.PHONY: all setup build model run simulate test fuzz lint check-plans prompts bench eval clean
 
 all: build
 
@@ -69,6 +69,20 @@ bench: model
 	$(CARGO) bench --bench speech_load
 	$(CARGO) bench --bench speech
 	$(CARGO) bench --bench report
+
+# Understanding, measured: the spoken corpus eval/corpus.toml (EN and ZH: requests for a person,
+# negated and reported mentions, ordinary answers, hesitant callers), made into phone-band clips
+# by espeak-ng and sox (several voices, rates, pitches, some with line noise) and said over real
+# SIP to the release server, 12 calls at a time. Prints per language first-ask recall, false
+# escalation, mentions escalated, routing accuracy, hesitant callers reaching a person, and the
+# confusion list; writes target/eval/report.txt and report.json. About 12 minutes on 2 cores.
+# A quick look: EVAL_LIMIT=20 make eval (or EVAL_ONLY=zh-request). Exits 0 whatever the figures.
+# The release server is built by cargo bench itself (`make build` first would compile every
+# dependency a second time: the benches' dev-dependencies change some crates' features).
+eval: setup
+	$(CARGO) bench --bench eval --no-run
+	./target/release/humanline model install
+	$(CARGO) bench --bench eval
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:

@@ -81,12 +81,21 @@ recordings = "{rec}"
 [asr]
 model = "{model}"
 
+# Every queue of the demo plans rings the same fake agent: the Mandarin line and the plans'
+# own transfers (tech_transfer) included, so no call meets an unconfigured queue.
 [queues.support]
 agents = ["sip:agent@127.0.0.1:{agent_port}"]
 ring_timeout_seconds = 5
 
-# The Mandarin plan's queue: the same agent (the speech_load bench calls both plans).
 [queues.support_zh]
+agents = ["sip:agent@127.0.0.1:{agent_port}"]
+ring_timeout_seconds = 5
+
+[queues.technical]
+agents = ["sip:agent@127.0.0.1:{agent_port}"]
+ring_timeout_seconds = 5
+
+[queues.technical_zh]
 agents = ["sip:agent@127.0.0.1:{agent_port}"]
 ring_timeout_seconds = 5
 

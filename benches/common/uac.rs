@@ -195,8 +195,8 @@ impl UacCall {
         })
     }
 
-    /// The Call-ID of the call (the server's live view lists it as `sip_call_id`).
-    #[allow(dead_code)] // used by speech_load, not sip_load
+    /// The SIP Call-ID (how the API's live and stored calls name the caller's leg).
+    #[allow(dead_code)] // speech_load and eval find their calls by it; sip_load does not
     pub fn call_id(&self) -> &str {
         &self.call_id
     }
