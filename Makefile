@@ -81,7 +81,7 @@ bench: model
 # dependency a second time: the benches' dev-dependencies change some crates' features).
 eval: setup
 	$(CARGO) bench --bench eval --no-run
-	./target/release/humanline model install
+	./target/release/humanline model install --format q8_0
 	$(CARGO) bench --bench eval
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).

@@ -260,6 +260,25 @@ fn words(dir: &std::path::Path, wpm: u32, text: &str) -> Vec<i16> {
     pcm[first..last].to_vec()
 }
 
+/// A caller who speaks `clip` `after` the main menu question began, and an agent phone that
+/// rings: the agent's INVITE must arrive while "connecting you" still plays, for `reason`.
+fn spoken_escalation_rings_during_the_connecting_prompt(clip: &Speech, after: f64, reason: &str) {
+    let agent = AgentPhone::start(false);
+    let server = server_with(&[&agent], false);
+    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
+    let ear = Ear::start(caller.call.media.sock.try_clone().unwrap());
+    let cid = caller.call_id();
+    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + Duration::from_secs_f64(after));
+    caller.say(clip);
+    let invited = agent
+        .first_invite(60 * SEC)
+        .expect("the agent's phone rang");
+    std::thread::sleep(SEC);
+    caller.hang_up();
+    assert_rung_during_connecting(&server, &cid, &agent, &ear, reason, invited);
+}
+
 #[test]
 fn agent_rings_during_the_connecting_prompt_for_a_spoken_request() {
     let _g = serial();
@@ -267,20 +286,8 @@ fn agent_rings_during_the_connecting_prompt_for_a_spoken_request() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let agent = AgentPhone::start(false);
-    let server = server_with(&[&agent], false);
-    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
-    let ear = Ear::start(caller.call.media.sock.try_clone().unwrap());
-    let cid = caller.call_id();
-    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
-    sleep_until(menu + SEC);
-    caller.say(&say(dir.path(), 150, "I want to talk to a real person").pause(1.0));
-    let invited = agent
-        .first_invite(30 * SEC)
-        .expect("the agent's phone rang");
-    std::thread::sleep(SEC);
-    caller.hang_up();
-    assert_rung_during_connecting(&server, &cid, &agent, &ear, "human_request", invited);
+    let clip = say(dir.path(), 150, "I want to talk to a real person").pause(1.0);
+    spoken_escalation_rings_during_the_connecting_prompt(&clip, 1.0, "human_request");
 }
 
 #[test]
@@ -329,27 +336,14 @@ fn agent_rings_during_the_connecting_prompt_for_a_hesitant_caller() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let agent = AgentPhone::start(false);
-    let server = server_with(&[&agent], false);
-    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
-    let ear = Ear::start(caller.call.media.sock.try_clone().unwrap());
-    let cid = caller.call_id();
-    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
     // Waits well past the question, then halting words.
-    sleep_until(menu + Duration::from_secs_f64(EN_MAIN_MENU + 3.5));
     let clip = say(dir.path(), 90, "um")
         .pause(3.0)
         .say(dir.path(), Voice::En, 90, "uh")
         .pause(1.8)
         .say(dir.path(), Voice::En, 90, "I don't understand")
         .pause(3.0);
-    caller.say(&clip);
-    let invited = agent
-        .first_invite(60 * SEC)
-        .expect("the agent's phone rang");
-    std::thread::sleep(SEC);
-    caller.hang_up();
-    assert_rung_during_connecting(&server, &cid, &agent, &ear, "hesitation", invited);
+    spoken_escalation_rings_during_the_connecting_prompt(&clip, EN_MAIN_MENU + 3.5, "hesitation");
 }
 
 #[test]

@@ -10,3 +10,22 @@ pub mod sipp;
 pub mod spoken;
 pub mod sysinfo;
 pub mod uac;
+
+use anyhow::{bail, Context};
+use std::process::Command;
+
+/// Runs a clip-making tool (espeak-ng, sox) and fails with what it said.
+#[allow(dead_code)] // the speech benches make clips; sip_load does not
+pub fn run_tool(cmd: &mut Command) -> anyhow::Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("running {cmd:?} (apt-get install espeak-ng sox)"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}

@@ -3,7 +3,8 @@
 //! `target/eval/clips/<id>.wav` too, to listen to when a clip goes wrong.
 
 use super::corpus::{hash, Clip, Piece, Rng};
-use anyhow::{bail, Context};
+use crate::common::run_tool;
+use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
 
@@ -22,17 +23,21 @@ pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<Vec<i16>> {
             Piece::Words(w) => {
                 let raw = dir.join(format!("{stem}.{i}.raw.wav"));
                 let phone = dir.join(format!("{stem}.{i}.8k.wav"));
-                run(Command::new("espeak-ng")
-                    .args(["-v", &clip.voice.name])
-                    .args(["-s", &clip.voice.rate.to_string()])
-                    .args(["-p", &clip.voice.pitch.to_string()])
-                    .arg("-w")
-                    .arg(&raw)
-                    .arg(w))?;
-                run(Command::new("sox")
-                    .arg(&raw)
-                    .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
-                    .arg(&phone))?;
+                run_tool(
+                    Command::new("espeak-ng")
+                        .args(["-v", &clip.voice.name])
+                        .args(["-s", &clip.voice.rate.to_string()])
+                        .args(["-p", &clip.voice.pitch.to_string()])
+                        .arg("-w")
+                        .arg(&raw)
+                        .arg(w),
+                )?;
+                run_tool(
+                    Command::new("sox")
+                        .arg(&raw)
+                        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
+                        .arg(&phone),
+                )?;
                 let samples = read_wav(&phone)?;
                 for s in &samples {
                     voiced += f64::from(*s) * f64::from(*s);
@@ -79,20 +84,6 @@ fn add_noise(pcm: &mut [i16], pink: bool, rms: f64, seed: u64) {
         let v = f64::from(*s) + n * rms / have;
         *s = v.clamp(f64::from(i16::MIN), f64::from(i16::MAX)) as i16;
     }
-}
-
-fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("running {cmd:?} (apt-get install espeak-ng sox)"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed ({}): {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
 }
 
 fn read_wav(path: &Path) -> anyhow::Result<Vec<i16>> {

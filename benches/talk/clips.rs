@@ -2,7 +2,8 @@
 //! committed), each with the sample where its speech ends, so a caller can stamp the moment
 //! its last voiced 20 ms frame leaves.
 
-use anyhow::{bail, Context};
+use crate::common::run_tool;
+use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -190,14 +191,18 @@ pub fn generate(dir: &Path) -> anyhow::Result<Vec<Arc<Clip>>> {
         .map(|&(name, lang, intent, voice, speed, text)| {
             let raw = dir.join(format!("{name}_espeak.wav"));
             let phone = dir.join(format!("{name}.wav"));
-            run(Command::new("espeak-ng")
-                .args(["-v", voice, "-s", &speed.to_string(), "-w"])
-                .arg(&raw)
-                .arg(text))?;
-            run(Command::new("sox")
-                .arg(&raw)
-                .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
-                .arg(&phone))?;
+            run_tool(
+                Command::new("espeak-ng")
+                    .args(["-v", voice, "-s", &speed.to_string(), "-w"])
+                    .arg(&raw)
+                    .arg(text),
+            )?;
+            run_tool(
+                Command::new("sox")
+                    .arg(&raw)
+                    .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
+                    .arg(&phone),
+            )?;
             let pcm: Vec<i16> = hound::WavReader::open(&phone)
                 .with_context(|| format!("reading {}", phone.display()))?
                 .samples::<i16>()
@@ -213,17 +218,4 @@ pub fn generate(dir: &Path) -> anyhow::Result<Vec<Arc<Clip>>> {
             }))
         })
         .collect()
-}
-
-fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("running {cmd:?} (apt-get install espeak-ng sox)"))?;
-    if !out.status.success() {
-        bail!(
-            "{cmd:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    Ok(())
 }
