@@ -15,6 +15,8 @@ pub struct Builtin {
     pub human_weak: Vec<String>,
     /// The names of a person the recogniser is primed with.
     pub human_hints: Vec<String>,
+    /// Everyday English words never taken for a slip of a plan's word.
+    pub common_words: Vec<String>,
     /// Filler words.
     pub fillers: Vec<String>,
     /// Confusion phrases.

@@ -165,6 +165,11 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
     for len in n.saturating_sub(1).max(1)..=(n + 1).min(said.len()) {
         for (at, w) in said.windows(len).enumerate() {
             let candidate = joined(w);
+            // An everyday word the caller said is that word, not a slip for a plan word:
+            // "when my package will arrive" does not say "bill".
+            if w.len() == 1 && candidate != target && is_common_word(&w[0]) {
+                continue;
+            }
             if let Some(s) = similar(&target, &candidate, cfg) {
                 if best.is_none_or(|(b, _)| s > b) {
                     best = Some((s, at));
@@ -178,6 +183,15 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
 /// Sound keys joined without separators, so "ren gong", "rengong" and 人工 compare equal.
 fn joined(tokens: &[Token]) -> String {
     tokens.iter().map(|t| t.sound.as_str()).collect()
+}
+
+/// True for an English function word or a very common verb (`builtin_phrases.toml`).
+fn is_common_word(t: &Token) -> bool {
+    !t.cjk
+        && super::builtin::builtin()
+            .common_words
+            .iter()
+            .any(|w| *w == t.text)
 }
 
 fn similar(target: &str, candidate: &str, cfg: &MatchConfig) -> Option<f64> {
@@ -218,6 +232,14 @@ mod tests {
         assert!(s.best("a real parson please").is_some());
         assert!(s.best("a realperson").is_some());
         assert!(s.best("representitive").is_some());
+    }
+
+    #[test]
+    fn everyday_words_are_not_slips_for_plan_words() {
+        let s = set(&["bill", "order"]);
+        assert!(s.best("when my package will arrive").is_none());
+        assert!(s.best("my bils").is_some(), "a real slip still matches");
+        assert!(s.best("my bill").is_some());
     }
 
     #[test]
