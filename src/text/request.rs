@@ -154,7 +154,8 @@ impl PersonRequests {
     pub fn judge(&self, text: &str) -> PersonAsk {
         let mut unsure = None;
         let mut mention = None;
-        let clauses = self.clauses(text);
+        let sentences = self.sentences(text);
+        let clauses: Vec<&Vec<Token>> = sentences.iter().flatten().collect();
         let heavy: Vec<usize> = clauses.iter().map(|c| self.gap(c, 0, c.len())).collect();
         let total: usize = heavy.iter().sum();
         for (clause, own) in clauses.iter().zip(&heavy) {
@@ -171,46 +172,112 @@ impl PersonRequests {
                 PersonAsk::Nothing => {}
             }
         }
-        // Whisper's commas are not clause boundaries: "agent, I spoke to yesterday, said…" names
-        // the agent as the one who spoke. A name with no request anywhere, in an utterance that
-        // reports the past, is a report.
-        if let Some(PersonAsk::Unsure { phrase }) = &unsure {
-            let all: Vec<Token> = clauses.concat();
-            let reports = !find_all(&all, &self.reporting).is_empty();
-            let asks = !find_all(&all, &self.frames).is_empty();
-            if reports && !asks {
-                return PersonAsk::Mention {
-                    phrase: phrase.clone(),
-                    why: NotARequest::Reported,
-                };
+        let Some(PersonAsk::Unsure { phrase }) = &unsure else {
+            return unsure.or(mention).unwrap_or(PersonAsk::Nothing);
+        };
+        // Whisper's commas mark pauses, not clause boundaries. A name with no request anywhere,
+        // in an utterance that reports the past, is a report ("agent, I spoke to yesterday,
+        // said…").
+        let all: Vec<Token> = clauses.iter().flat_map(|c| c.iter().cloned()).collect();
+        let reports = !find_all(&all, &self.reporting).is_empty();
+        let asks = !find_all(&all, &self.frames).is_empty();
+        if reports && !asks {
+            return PersonAsk::Mention {
+                phrase: phrase.clone(),
+                why: NotARequest::Reported,
+            };
+        }
+        // A request frame across a comma ("connect, me to an agent"), not negated in its own
+        // piece, is still a request.
+        for sentence in &sentences {
+            if let Some(r) = self.framed_across_commas(sentence) {
+                return r;
+            }
+        }
+        // A name called out first, before the rest ("Operator, my internet is down"), with no
+        // report in the utterance, is a request.
+        if let Some(c) = clauses.first() {
+            if let Some(m) = self.strong.best_in(c) {
+                if !reports && self.heavy_words(c, m.start, m.len) == 0 {
+                    return PersonAsk::Request {
+                        how: format!("called out first (\"{}\")", m.phrase),
+                        phrase: m.phrase,
+                        framed: false,
+                    };
+                }
             }
         }
         unsure.or(mention).unwrap_or(PersonAsk::Nothing)
     }
 
-    /// The clauses of `text`: split at punctuation, then at conjunctions.
-    fn clauses(&self, text: &str) -> Vec<Vec<Token>> {
-        let mut out = Vec::new();
-        for piece in text.split(|c: char| {
-            matches!(
-                c,
-                ',' | '.' | ';' | ':' | '!' | '?' | '，' | '。' | '；' | '：' | '！' | '？' | '、'
-            )
-        }) {
-            let said = tokens(piece);
-            let mut cuts: Vec<(usize, usize)> = find_all(&said, &self.breaks);
-            cuts.sort_unstable();
-            let mut from = 0;
-            for (at, len) in cuts {
-                if at >= from {
-                    if at > from {
-                        out.push(said[from..at].to_vec());
-                    }
-                    from = at + len;
+    /// A request frame in one comma piece of `sentence` governing a person's name in a later
+    /// piece, the frame not negated within its own piece.
+    fn framed_across_commas(&self, sentence: &[Vec<Token>]) -> Option<PersonAsk> {
+        for (i, piece) in sentence.iter().enumerate() {
+            let negators = find_all(piece, &self.negators);
+            let frame = find_all(piece, &self.frames).into_iter().find(|(f, _)| {
+                !negators
+                    .iter()
+                    .any(|(n, len)| n + len <= *f && f - (n + len) <= 2)
+            });
+            let Some((f, len)) = frame else {
+                continue;
+            };
+            for later in &sentence[i + 1..] {
+                let Some(m) = self.strong.best_in(later) else {
+                    continue;
+                };
+                let refused = find_all(later, &self.negators)
+                    .iter()
+                    .any(|(n, l)| n + l <= m.start);
+                if !refused {
+                    let words: Vec<&str> =
+                        piece[f..f + len].iter().map(|t| t.text.as_str()).collect();
+                    return Some(PersonAsk::Request {
+                        how: format!("asked (\"{}\" … \"{}\")", words.join(" "), m.phrase),
+                        phrase: m.phrase,
+                        framed: true,
+                    });
                 }
             }
-            if from < said.len() {
-                out.push(said[from..].to_vec());
+        }
+        None
+    }
+
+    /// The sentences of `text` (split at full stops, question marks, conjunctions…), each as
+    /// its comma pieces.
+    fn sentences(&self, text: &str) -> Vec<Vec<Vec<Token>>> {
+        let mut out = Vec::new();
+        for sentence in text.split(|c: char| {
+            matches!(
+                c,
+                '.' | ';' | ':' | '!' | '?' | '。' | '；' | '：' | '！' | '？'
+            )
+        }) {
+            let mut current: Vec<Vec<Token>> = Vec::new();
+            for piece in sentence.split(|c: char| matches!(c, ',' | '，' | '、')) {
+                let said = tokens(piece);
+                let mut cuts: Vec<(usize, usize)> = find_all(&said, &self.breaks);
+                cuts.sort_unstable();
+                let mut from = 0;
+                for (at, len) in cuts {
+                    if at >= from {
+                        if at > from {
+                            current.push(said[from..at].to_vec());
+                        }
+                        // A conjunction starts a new sentence.
+                        if !current.is_empty() {
+                            out.push(std::mem::take(&mut current));
+                        }
+                        from = at + len;
+                    }
+                }
+                if from < said.len() {
+                    current.push(said[from..].to_vec());
+                }
+            }
+            if !current.is_empty() {
+                out.push(current);
             }
         }
         out
@@ -630,11 +697,31 @@ mod tests {
     }
 
     #[test]
-    fn a_name_in_a_list_of_garbled_pieces_is_not_said_on_its_own() {
-        assert!(!is_request("agent, type, boat, registered"));
+    fn a_name_called_out_first_is_a_request_but_not_one_in_so_many_words() {
+        // Called out first, it is a request at the end of a turn, but not one a partial may
+        // act on: "agent, type, boat" was whisper's early look at "The agent I spoke to…".
+        assert!(matches!(
+            judge("agent, type, boat, registered"),
+            PersonAsk::Request { framed: false, .. }
+        ));
         assert!(is_request("Agent, please."));
         let framed = |t: &str| matches!(judge(t), PersonAsk::Request { framed: true, .. });
         assert!(framed("can I talk to an agent"));
         assert!(!framed("agent"));
+    }
+
+    #[test]
+    fn whisper_commas_do_not_hide_a_request() {
+        assert!(is_request("connect, meet one agent"));
+        assert!(is_request(
+            "Operator, my internet has been down for three days"
+        ));
+        assert!(is_request("No, I want an agent"));
+        assert!(!is_request(
+            "I don't want an operator, tell me the opening hours"
+        ));
+        assert!(!is_request(
+            "agent, I spoke to yesterday, bad my parcel was coming"
+        ));
     }
 }
