@@ -187,11 +187,7 @@ fn joined(tokens: &[Token]) -> String {
 
 /// True for an English function word or a very common verb (`builtin_phrases.toml`).
 fn is_common_word(t: &Token) -> bool {
-    !t.cjk
-        && super::builtin::builtin()
-            .common_words
-            .iter()
-            .any(|w| *w == t.text)
+    !t.cjk && super::builtin::builtin().common_words.contains(&t.text)
 }
 
 fn similar(target: &str, candidate: &str, cfg: &MatchConfig) -> Option<f64> {

@@ -255,7 +255,7 @@ impl PersonRequests {
             )
         }) {
             let mut current: Vec<Vec<Token>> = Vec::new();
-            for piece in sentence.split(|c: char| matches!(c, ',' | '，' | '、')) {
+            for piece in sentence.split([',', '，', '、']) {
                 let said = tokens(piece);
                 let mut cuts: Vec<(usize, usize)> = find_all(&said, &self.breaks);
                 cuts.sort_unstable();
