@@ -131,10 +131,10 @@ fn spoken_call(
             c.say(clip);
         }
     });
-    let ended = call.said.first().and_then(|s| s.words_ended);
+    let ended = call.said.first().and_then(|s| s.words_end());
     call.hang_up()?;
     let invite = invite?.context("no INVITE at the agent")?;
-    let ended = ended.context("the clip's words never ended (INVITE arrived first?)")?;
+    let ended = ended.context("the clip was never said")?;
     let id = invite
         .call_id
         .context("INVITE without X-Humanline-Call-Id")?;

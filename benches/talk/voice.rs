@@ -28,6 +28,21 @@ pub struct Said {
     pub clip: Arc<Clip>,
     /// When its last voiced frame left the UAC (wall clock, comparable with kernel stamps).
     pub words_ended: Option<SystemTime>,
+    /// When its first frame left the UAC.
+    pub started: Option<SystemTime>,
+}
+
+impl Said {
+    /// When the words ended, or would have: a call handed over while the caller was still
+    /// speaking stops sending, so the end is reckoned from the start and the clip's length
+    /// (the latency is then negative: the agent rang before the caller stopped).
+    pub fn words_end(&self) -> Option<SystemTime> {
+        self.words_ended.or_else(|| {
+            self.started.map(|t| {
+                t + std::time::Duration::from_millis(20 * self.clip.last_voiced_frame as u64)
+            })
+        })
+    }
 }
 
 /// An answered call that talks.
@@ -85,6 +100,7 @@ impl VoiceCall {
         self.said.push(Said {
             clip: Arc::clone(clip),
             words_ended: None,
+            started: None,
         });
         self.sending = Sending::Clip {
             clip: Arc::clone(clip),
@@ -121,9 +137,15 @@ impl VoiceCall {
         Codec::Pcmu.encode(&pcm, &mut self.payload);
         let packet = self.rtp.packet(&self.payload, marker, FRAME as u32);
         self.uac.rtp.send_to(packet, self.to)?;
-        if words_end {
+        if marker || words_end {
             if let Some(s) = self.said.last_mut() {
-                s.words_ended = Some(SystemTime::now());
+                let now = SystemTime::now();
+                if marker && s.started.is_none() {
+                    s.started = Some(now);
+                }
+                if words_end {
+                    s.words_ended = Some(now);
+                }
             }
         }
         if finished {
