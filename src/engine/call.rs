@@ -6,7 +6,7 @@ use super::hesitation::{Scorer, TurnFeatures};
 use super::program::Program;
 use super::understand::Intent;
 use crate::dialplan::{NodeId, NodeKind};
-use crate::text::{tokens, PersonAsk, Token};
+use crate::text::{tokens, PersonAsk};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -423,7 +423,7 @@ impl Call {
                 "unclear answer at \"{node_name}\" ({why}): \"{}\"",
                 u.text.trim()
             ));
-            return self.unclear_turn(now, &u, &said, was_speaking);
+            return self.unclear_turn(now, &u, was_speaking);
         }
         // The answer to the one "do you want to talk to a person?".
         if std::mem::take(&mut self.confirming) {
@@ -607,7 +607,7 @@ impl Call {
 
     /// A turn whose words cannot be believed: like an answer that matched nothing (a re-ask,
     /// counted toward hesitation), whatever the words were.
-    fn unclear_turn(&mut self, now: Duration, u: &Utterance, said: &[Token], was_speaking: bool) {
+    fn unclear_turn(&mut self, now: Duration, u: &Utterance, was_speaking: bool) {
         let since = match self.phase {
             Phase::Listening { since, .. } => since,
             _ if self.asking() => {
@@ -618,7 +618,6 @@ impl Call {
         };
         let delay = (!was_speaking || u.started > since).then(|| u.started.saturating_sub(since));
         // Only the timing counts: words nobody may have said are no fillers or confusion.
-        let _ = said;
         let timing = Utterance {
             text: String::new(),
             ..u.clone()
