@@ -32,7 +32,7 @@ fn required() -> bool {
 /// Runs `humanline model install`; returns its stdout.
 fn install() -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_humanline"))
-        .args(["model", "install", "--out"])
+        .args(["model", "install", "--format", "f16", "--out"])
         .arg(model_path())
         .output()
         .expect("run humanline model install");
