@@ -443,7 +443,20 @@ fn operator_edits_checks_simulates_publishes_and_rolls_back_in_a_browser() {
         "strings are highlighted: {r}"
     );
     let broken = r["broken_line"].as_u64().expect("broken line");
-    assert_eq!(broken, 25, "welcome's `next` is line 25 of support.toml");
+    // welcome's `next` (the first `next = "menu"` of support.toml), counted from 1.
+    let plan = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dialplans/support.toml"),
+    )
+    .unwrap();
+    let want = plan
+        .lines()
+        .position(|l| l.trim() == "next = \"menu\"")
+        .map(|i| i as u64 + 1);
+    assert_eq!(
+        Some(broken),
+        want,
+        "welcome's `next` is line {want:?} of support.toml"
+    );
     let widgets = r["widgets"].as_array().expect("widgets");
     let w = widgets
         .iter()
