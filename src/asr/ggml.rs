@@ -171,15 +171,16 @@ pub fn convert<R: Read, W: Write>(
     })
 }
 
-/// A writer that counts bytes and names its file in errors.
-struct Out<'p, W> {
-    w: W,
-    bytes: u64,
-    path: &'p Path,
+/// A writer that counts bytes and names its file in errors (the converter's and the
+/// quantiser's).
+pub(super) struct Out<'p, W> {
+    pub(super) w: W,
+    pub(super) bytes: u64,
+    pub(super) path: &'p Path,
 }
 
 impl<W: Write> Out<'_, W> {
-    fn put(&mut self, b: &[u8]) -> Result<(), ModelError> {
+    pub(super) fn put(&mut self, b: &[u8]) -> Result<(), ModelError> {
         self.w
             .write_all(b)
             .map_err(|e| ModelError::io("writing", self.path, e))?;
@@ -187,11 +188,12 @@ impl<W: Write> Out<'_, W> {
         Ok(())
     }
 
-    fn i32(&mut self, v: i32) -> Result<(), ModelError> {
+    pub(super) fn i32(&mut self, v: i32) -> Result<(), ModelError> {
         self.put(&v.to_le_bytes())
     }
 
-    fn len(&mut self, v: usize) -> Result<(), ModelError> {
+    /// A count written as the header's i32.
+    pub(super) fn len(&mut self, v: usize) -> Result<(), ModelError> {
         let v = i32::try_from(v).map_err(|_| ModelError::Tensor {
             name: String::new(),
             message: format!("{v} does not fit the ggml header's i32"),

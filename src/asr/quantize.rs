@@ -17,7 +17,7 @@
 //! they are. The header's ftype becomes `GGML_QNT_VERSION * 1000 + GGML_FTYPE_MOSTLY_*`.
 
 use super::error::ModelError;
-use super::ggml::GGML_MAGIC;
+use super::ggml::{Out, GGML_MAGIC};
 use std::io::{self, Read, Write};
 use std::path::Path;
 
@@ -360,32 +360,6 @@ impl<R: Read> In<'_, R> {
         buf.resize(n, 0);
         self.read(buf)?;
         w.put(buf)
-    }
-}
-
-/// The file being written: counts bytes, names itself in errors.
-struct Out<'p, W> {
-    w: W,
-    bytes: u64,
-    path: &'p Path,
-}
-
-impl<W: Write> Out<'_, W> {
-    fn put(&mut self, b: &[u8]) -> Result<(), ModelError> {
-        self.w
-            .write_all(b)
-            .map_err(|e| ModelError::io("writing", self.path, e))?;
-        self.bytes += b.len() as u64;
-        Ok(())
-    }
-
-    fn i32(&mut self, v: i32) -> Result<(), ModelError> {
-        self.put(&v.to_le_bytes())
-    }
-
-    /// A count read from the input: it fitted an i32 there.
-    fn len(&mut self, v: usize) -> Result<(), ModelError> {
-        self.i32(i32::try_from(v).unwrap_or(i32::MAX))
     }
 }
 
