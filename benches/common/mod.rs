@@ -12,6 +12,7 @@ pub mod sysinfo;
 pub mod uac;
 
 use anyhow::{bail, Context};
+use std::path::Path;
 use std::process::Command;
 
 /// Runs a clip-making tool (espeak-ng, sox) and fails with what it said.
@@ -28,4 +29,15 @@ pub fn run_tool(cmd: &mut Command) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Takes an espeak-ng WAV to the phone band (sox: 8 kHz, mono, 16-bit signed) at `phone`.
+#[allow(dead_code)] // the speech benches make clips; sip_load does not
+pub fn to_phone_band(raw: &Path, phone: &Path) -> anyhow::Result<()> {
+    run_tool(
+        Command::new("sox")
+            .arg(raw)
+            .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
+            .arg(phone),
+    )
 }

@@ -3,7 +3,7 @@
 //! `target/eval/clips/<id>.wav` too, to listen to when a clip goes wrong.
 
 use super::corpus::{hash, Clip, Piece, Rng};
-use crate::common::run_tool;
+use crate::common::{run_tool, to_phone_band};
 use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
@@ -32,12 +32,7 @@ pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<Vec<i16>> {
                         .arg(&raw)
                         .arg(w),
                 )?;
-                run_tool(
-                    Command::new("sox")
-                        .arg(&raw)
-                        .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
-                        .arg(&phone),
-                )?;
+                to_phone_band(&raw, &phone)?;
                 let samples = read_wav(&phone)?;
                 for s in &samples {
                     voiced += f64::from(*s) * f64::from(*s);

@@ -2,7 +2,7 @@
 //! committed), each with the sample where its speech ends, so a caller can stamp the moment
 //! its last voiced 20 ms frame leaves.
 
-use crate::common::run_tool;
+use crate::common::{run_tool, to_phone_band};
 use anyhow::Context;
 use std::path::Path;
 use std::process::Command;
@@ -197,12 +197,7 @@ pub fn generate(dir: &Path) -> anyhow::Result<Vec<Arc<Clip>>> {
                     .arg(&raw)
                     .arg(text),
             )?;
-            run_tool(
-                Command::new("sox")
-                    .arg(&raw)
-                    .args(["-r", "8000", "-c", "1", "-b", "16", "-e", "signed"])
-                    .arg(&phone),
-            )?;
+            to_phone_band(&raw, &phone)?;
             let pcm: Vec<i16> = hound::WavReader::open(&phone)
                 .with_context(|| format!("reading {}", phone.display()))?
                 .samples::<i16>()
