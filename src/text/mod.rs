@@ -15,11 +15,13 @@
 mod builtin;
 mod matcher;
 mod normalize;
+mod phonetic;
 mod request;
 mod syllables;
 
 pub use builtin::{builtin, Builtin};
 pub use matcher::{Match, MatchConfig, PhraseSet};
 pub use normalize::{collapse_repeats, normalize, tokens, Token};
-pub use request::{consonant_key, syllable_distance, NotARequest, PersonAsk, PersonRequests};
+pub use phonetic::{consonant_key, syllable_distance};
+pub use request::{NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;
