@@ -65,8 +65,18 @@ impl SipError {
             Some(513) => "Message Too Large".to_string(),
             Some(505) => "Version Not Supported".to_string(),
             Some(416) => "Unsupported URI Scheme".to_string(),
-            _ => format!("Bad Request - {}", self.detail),
+            _ => format!("Bad Request - {}", short(&self.detail)),
         }
+    }
+}
+
+/// What goes into a status line: a detail that quotes the peer's bytes (an 8 KB header value)
+/// would make our own reply longer than a line may be.
+fn short(detail: &str) -> &str {
+    const MAX: usize = 200;
+    match detail.char_indices().nth(MAX) {
+        Some((i, _)) => &detail[..i],
+        None => detail,
     }
 }
 
