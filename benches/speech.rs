@@ -176,6 +176,7 @@ fn measure(rec: &WhisperRecognizer, clip: &Clip, window: Option<i32>) -> Run {
         language: Some(clip.language.into()),
         initial_prompt: Some(prompt(clip.language).into()),
         audio_ctx: window,
+        ..Default::default()
     };
     let mut times = Vec::new();
     let mut text = String::new();

@@ -93,6 +93,10 @@ pub struct AsrConfig {
     pub early_decisions: bool,
     /// Silence inside an utterance that marks such a pause.
     pub checkpoint_silence_seconds: f64,
+    /// Contextual biasing: logits added to the tokens of the words a caller is likely to say
+    /// at the node (its choices, those of the questions ahead, the names of a person) while
+    /// whisper decodes; 0 turns it off. See `asr::Boost`.
+    pub boost_logit: f32,
 }
 
 impl Default for AsrConfig {
@@ -109,6 +113,7 @@ impl Default for AsrConfig {
             max_utterance_seconds: 20.0,
             early_decisions: true,
             checkpoint_silence_seconds: 0.24,
+            boost_logit: 2.0,
         }
     }
 }

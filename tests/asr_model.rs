@@ -176,6 +176,7 @@ fn mandarin_caller_asking_for_a_human_agent_is_heard_with_the_menu_prompt() {
         language: Some("zh".into()),
         initial_prompt: Some(ZH_PROMPT.into()),
         audio_ctx: None,
+        ..Default::default()
     };
     for t in both_windows(r, "rengong_zh", &pcm, duration, opts) {
         // whisper sometimes writes traditional forms (幫, 務): compare in simplified.

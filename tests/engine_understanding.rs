@@ -289,6 +289,86 @@ fn partial_text_that_is_not_a_request_decides_nothing() {
     assert_eq!(d.call.node_name(), "menu");
 }
 
+#[test]
+fn a_name_alone_heard_while_the_caller_speaks_ends_the_turn_early_and_a_report_after_it_does_not_transfer(
+) {
+    let mut d = driver_at_menu("support");
+    d.send(Event::SpeechStarted);
+    let started = d.now;
+    let out = d.send(Event::Partial(Utterance {
+        text: "Agent.".into(),
+        started,
+        ended: d.now + Duration::from_millis(600),
+        ..Default::default()
+    }));
+    assert_eq!(
+        out,
+        vec![Action::EndTurnAfter(Duration::from_millis(400))],
+        "a name alone shortens the turn, it does not transfer yet"
+    );
+    assert!(d.call.outcome().is_none());
+    // Said and then nothing: the turn ends with the name alone, which is the request.
+    d.wait(1.0);
+    d.send(Event::Utterance(Utterance {
+        text: "Agent.".into(),
+        started,
+        ended: started + Duration::from_millis(600),
+        ..Default::default()
+    }));
+    assert!(
+        d.transfer().is_some(),
+        "the name alone, the whole turn, transfers: {:?}",
+        d.actions
+    );
+    // The caller went on instead: the whole sentence is judged, a report stays at the menu.
+    let mut d = driver_at_menu("support");
+    d.send(Event::SpeechStarted);
+    d.send(Event::Partial(Utterance {
+        text: "The agent".into(),
+        started: d.now,
+        ended: d.now + Duration::from_millis(600),
+        ..Default::default()
+    }));
+    d.say("the agent I spoke to yesterday said my parcel was coming");
+    assert!(d.transfer().is_none(), "{:?}", d.actions);
+}
+
+// ---- what the recogniser is told to favour ----
+
+#[test]
+fn word_boosting_favours_this_menu_the_menus_ahead_and_the_names_of_a_person_in_english_only() {
+    let prog = program(demo_plan("support"));
+    let menu = prog.plan.find("menu").unwrap();
+    let boost = prog.boost(menu);
+    for word in [
+        "billing",
+        "parcel",
+        "broadband",
+        "balance",
+        "agent",
+        "representative",
+    ] {
+        assert!(
+            boost.iter().any(|b| b == word),
+            "{word} (this menu, a menu ahead, a name of a person): {boost:?}"
+        );
+    }
+    assert!(
+        !boost.iter().any(|b| b == "it works"),
+        "a question three steps away is not favoured: {boost:?}"
+    );
+    assert!(
+        !boost.iter().any(|b| b.chars().any(|c| c as u32 >= 0x3400)),
+        "no Mandarin words on the English line: {boost:?}"
+    );
+    let zh = program(demo_plan("support_zh"));
+    let menu = zh.plan.find("menu").unwrap();
+    assert!(
+        zh.boost(menu).is_empty(),
+        "Mandarin plans are not boosted (measured worse, see README)"
+    );
+}
+
 // ---- prosody ----
 
 #[test]

@@ -14,6 +14,7 @@
 //! worker pool off the async runtime: it blocks for hundreds of milliseconds) turns the
 //! [`Transcript`] into an engine event.
 
+mod boost;
 mod ct2;
 mod doubt;
 mod error;
@@ -30,6 +31,7 @@ mod resample;
 mod whisper;
 mod window;
 
+pub use boost::Boost;
 pub use ct2::{Ct2Reader, DType, Variable};
 pub use doubt::{doubt, DoubtLimits};
 pub use error::{ModelError, DOWNLOAD_COMMAND};

@@ -308,6 +308,7 @@ fn quantised_base_model_loads_in_whisper_and_still_hears_the_caller() {
             language: Some("en".into()),
             initial_prompt: None,
             audio_ctx: Some(256),
+            ..Default::default()
         };
         let text = rec.transcribe(&pcm16, &opts).expect("transcribes").text;
         assert!(

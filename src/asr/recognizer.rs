@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How to recognise one utterance.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RecognizeOptions {
     /// Spoken language as an ISO 639-1 code (`"en"`, `"zh"`); `None` detects it, which costs
     /// about a second decode pass.
@@ -15,6 +15,11 @@ pub struct RecognizeOptions {
     /// Encoder window in 20 ms frames (see [`audio_ctx_for`](super::audio_ctx_for)); `None`
     /// runs the full 30 s window.
     pub audio_ctx: Option<i32>,
+    /// Phrases to favour while decoding (contextual biasing, see [`Boost`](super::Boost)):
+    /// the node's choices, those a step or two ahead, the names of a person.
+    pub boost: Vec<String>,
+    /// How much to favour them, in logits added to each of their tokens; 0 turns it off.
+    pub boost_logit: f32,
 }
 
 /// A piece of a transcript with its timing.

@@ -15,6 +15,10 @@ use std::time::Duration;
 /// `humanline check` rejects loops without input, so this only guards against bugs.
 const MAX_HOPS: usize = 256;
 
+/// The pause after a person's name said alone that ends the turn (see
+/// [`Action::EndTurnAfter`]): long enough for "agent… I spoke to yesterday" to go on.
+const NAME_ALONE_SILENCE: Duration = Duration::from_millis(400);
+
 /// What to do when the current prompt(s) end.
 #[derive(Debug, Clone, PartialEq)]
 enum Then {
@@ -322,6 +326,11 @@ impl Call {
             } else {
                 self.prog.hints(self.node)
             },
+            boost: if self.confirming {
+                self.prog.confirm_hints()
+            } else {
+                self.prog.boost(self.node)
+            },
             endpoint_silence: Duration::from_secs_f64(endpoint),
             no_input,
         });
@@ -572,14 +581,19 @@ impl Call {
             return;
         }
         // Only a request in so many words: a name alone ("The agent…") may be the start of
-        // something else ("…I spoke to yesterday said").
-        let PersonAsk::Request {
-            phrase,
-            how,
-            framed: true,
-        } = self.prog.lexicon.person(&u.text)
-        else {
-            return;
+        // something else ("…I spoke to yesterday said"). A name alone ends the turn after a
+        // short pause instead: said and then nothing, it is the request.
+        let (phrase, how) = match self.prog.lexicon.person(&u.text) {
+            PersonAsk::Request {
+                phrase,
+                how,
+                framed: true,
+            } => (phrase, how),
+            PersonAsk::Request { framed: false, .. } => {
+                self.out.push(Action::EndTurnAfter(NAME_ALONE_SILENCE));
+                return;
+            }
+            _ => return,
         };
         let node_name = self.node_name().to_string();
         self.transcript.push(TranscriptEntry::new(

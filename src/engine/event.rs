@@ -135,11 +135,18 @@ pub enum Action {
     Listen {
         /// Words the caller is likely to say (ASR initial prompt).
         hints: Vec<String>,
+        /// Phrases the recogniser favours while decoding (this node's choices, those of the
+        /// questions ahead, the names of a person): see [`crate::asr::Boost`].
+        boost: Vec<String>,
         /// Silence that ends an utterance.
         endpoint_silence: Duration,
         /// How long until no input counts (the engine also sets a timer).
         no_input: Duration,
     },
+    /// End the caller's utterance under way after this much silence instead of the node's
+    /// window, unless they speak again first: what was heard so far (a person's name alone)
+    /// already decides the turn, so a pause after it need not be waited out in full.
+    EndTurnAfter(Duration),
     /// Deliver `Event::Timer` at this call time.
     WakeAt(Duration),
     /// Hand the caller to a queue with everything known so far, *now*: the queue join and the

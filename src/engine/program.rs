@@ -58,6 +58,28 @@ impl Program {
             .collect()
     }
 
+    /// Phrases to favour while recognising at a node (see [`crate::asr::Boost`]): its
+    /// choices, the choices of the menus they lead to (an answer may name a deeper choice),
+    /// and every name of a person in the plan's language.
+    ///
+    /// Nothing for Mandarin plans: measured on the eval corpus's requests for a person, boosting
+    /// made whisper base start Mandarin answers with a favoured character and drift into
+    /// traditional forms and loops (16 of 28 recognised instead of 20); English gained (22 of
+    /// 36 instead of 19).
+    pub fn boost(&self, node: NodeId) -> Vec<String> {
+        if self.plan.language == crate::dialplan::Language::Zh {
+            return Vec::new();
+        }
+        let mut b = self.hints[node.0].clone();
+        for n in self.lexicon.questions_ahead(node) {
+            b.extend(self.hints[n.0].iter().cloned());
+        }
+        b.extend(self.lexicon.human_names(&self.plan));
+        b.sort();
+        b.dedup();
+        b
+    }
+
     /// Words to prime the recogniser with at a node: its choices, then the human phrases.
     pub fn hints(&self, node: NodeId) -> Vec<String> {
         let mut h = self.hints[node.0].clone();

@@ -211,6 +211,38 @@ impl Lexicon {
         None
     }
 
+    /// The questions reached from `node` straight through choices, up to [`AHEAD`] steps.
+    pub(crate) fn questions_ahead(&self, node: NodeId) -> Vec<NodeId> {
+        let mut found: Vec<NodeId> = Vec::new();
+        let mut level = vec![node];
+        for _ in 0..AHEAD {
+            let mut next = Vec::new();
+            for from in level {
+                for (_, to) in &self.leads_to[from.0] {
+                    if *to != node && !found.contains(to) {
+                        found.push(*to);
+                        next.push(*to);
+                    }
+                }
+            }
+            level = next;
+        }
+        found
+    }
+
+    /// Every name of a person (not the words that count only inside a request) in the plan's
+    /// language: the built-in ones and the plan's own `human_phrases`.
+    pub(crate) fn human_names(&self, plan: &Dialplan) -> Vec<String> {
+        let zh = |p: &str| p.chars().any(|c| c as u32 >= 0x3400);
+        builtin()
+            .human
+            .iter()
+            .chain(&plan.escalation.human_phrases)
+            .filter(|p| zh(p) == (plan.language == Language::Zh))
+            .cloned()
+            .collect()
+    }
+
     /// Human phrases in the plan's language, for ASR hints.
     pub(crate) fn human_hints(&self, lang: Language) -> Vec<String> {
         let zh = |p: &str| p.chars().any(|c| c as u32 >= 0x3400);

@@ -106,6 +106,8 @@ pub struct Endpointer {
     cfg: EndpointConfig,
     state: State,
     longest_pause: Duration,
+    /// A shorter window for the utterance under way (see [`Endpointer::end_turn_after`]).
+    turn_window: Option<Duration>,
 }
 
 impl Endpointer {
@@ -115,6 +117,16 @@ impl Endpointer {
             cfg,
             state: State::Quiet,
             longest_pause: Duration::ZERO,
+            turn_window: None,
+        }
+    }
+
+    /// Ends the utterance under way after `silence` rather than the node's window, unless the
+    /// caller speaks again first: what was said so far is already enough (a person's name
+    /// alone, heard at a checkpoint). The next utterance has the usual window again.
+    pub fn end_turn_after(&mut self, silence: Duration) {
+        if self.speaking() {
+            self.turn_window = Some(silence);
         }
     }
 
@@ -141,11 +153,19 @@ impl Endpointer {
     /// Forgets a half-heard utterance (e.g. when the call leaves the IVR).
     pub fn reset(&mut self) {
         self.state = State::Quiet;
+        self.turn_window = None;
     }
 
     /// One frame of `frame` length ending at call time `now`, voiced or not.
     pub fn push(&mut self, now: Duration, frame: Duration, voiced: bool) -> Option<EndpointEvent> {
-        let window = self.window();
+        if voiced {
+            // The caller went on: what they said before was not all of it.
+            self.turn_window = None;
+        }
+        let window = match self.turn_window {
+            Some(w) => w.min(self.window()),
+            None => self.window(),
+        };
         let begin = now.saturating_sub(frame);
         match &mut self.state {
             State::Quiet => {
@@ -238,6 +258,7 @@ impl Endpointer {
     }
 
     fn end(&mut self) -> Option<EndpointEvent> {
+        self.turn_window = None;
         match std::mem::replace(&mut self.state, State::Quiet) {
             State::Speaking {
                 start,
@@ -287,6 +308,50 @@ mod tests {
 
     fn ms(n: u64) -> Duration {
         Duration::from_millis(n)
+    }
+
+    #[test]
+    fn a_turn_told_to_end_early_ends_after_the_short_silence_unless_the_caller_goes_on() {
+        // Feeds runs from where the last feed stopped; returns the utterance ends and when.
+        fn feed(e: &mut Endpointer, now: &mut Duration, runs: &[(f64, bool)]) -> Vec<Duration> {
+            let mut ends = Vec::new();
+            for &(secs, voiced) in runs {
+                for _ in 0..(secs / 0.02).round() as usize {
+                    *now += F;
+                    if let Some(EndpointEvent::Utterance { .. }) = e.push(*now, F, voiced) {
+                        ends.push(*now);
+                    }
+                }
+            }
+            ends
+        }
+        let long = EndpointConfig {
+            silence: ms(2000),
+            ..EndpointConfig::default()
+        };
+        let (mut e, mut now) = (Endpointer::new(long.clone()), Duration::ZERO);
+        // "agent" … and the engine, having heard it at the checkpoint, says that is enough.
+        feed(&mut e, &mut now, &[(0.6, true), (0.3, false)]);
+        e.end_turn_after(ms(400));
+        let ends = feed(&mut e, &mut now, &[(0.3, false)]);
+        assert_eq!(
+            ends,
+            vec![ms(1000)],
+            "0.4 s after the last voiced frame, not 2 s"
+        );
+        // The next utterance has the node's window again.
+        let ends = feed(&mut e, &mut now, &[(0.6, true), (1.0, false)]);
+        assert!(ends.is_empty(), "{ends:?}");
+        // A caller who goes on after the early end was asked keeps the long window.
+        let (mut e, mut now) = (Endpointer::new(long), Duration::ZERO);
+        feed(&mut e, &mut now, &[(0.6, true), (0.3, false)]);
+        e.end_turn_after(ms(400));
+        let ends = feed(
+            &mut e,
+            &mut now,
+            &[(0.04, false), (0.8, true), (1.0, false)],
+        );
+        assert!(ends.is_empty(), "{ends:?}");
     }
 
     #[test]

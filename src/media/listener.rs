@@ -74,6 +74,12 @@ impl Listener {
         self.endpointer.set_silence(silence);
     }
 
+    /// Ends the utterance under way after `silence` unless the caller speaks again first
+    /// (see [`Endpointer::end_turn_after`](super::Endpointer::end_turn_after)).
+    pub fn end_turn_after(&mut self, silence: Duration) {
+        self.endpointer.end_turn_after(silence);
+    }
+
     /// The window now in force (stretched for slow speakers).
     pub fn window(&self) -> Duration {
         self.endpointer.window()

@@ -71,6 +71,7 @@ async fn transcribe(
                     language: Some(language.to_string()),
                     initial_prompt: None,
                     audio_ctx: None,
+                    ..Default::default()
                 },
                 deadline: Instant::now() + CHUNK_DEADLINE,
             })

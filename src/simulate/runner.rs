@@ -280,6 +280,8 @@ impl Simulator {
                 });
             }
             Action::WakeAt(t) => self.timers.push(t),
+            // The simulator's caller types whole turns: there is no utterance under way to end.
+            Action::EndTurnAfter(_) => {}
             Action::Transfer {
                 queue,
                 context,

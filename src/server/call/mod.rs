@@ -144,6 +144,7 @@ pub struct CallTask {
     check: Option<speech::Checkpoint>,
     next_check: Option<speech::NextCheckpoint>,
     hints: Vec<String>,
+    boost: Vec<String>,
     listening_since: Option<Duration>,
     // After the hand-off.
     handoff: Option<Handoff>,
@@ -309,6 +310,7 @@ impl CallTask {
             check: None,
             next_check: None,
             hints: Vec::new(),
+            boost: Vec::new(),
             listening_since: None,
             handoff: None,
             connecting: VecDeque::new(),
@@ -650,13 +652,20 @@ impl CallTask {
             }
             Action::Listen {
                 hints,
+                boost,
                 endpoint_silence,
                 ..
             } => {
                 self.hints = hints;
+                self.boost = boost;
                 self.listening_since = Some(self.now());
                 if let Some(l) = &mut self.listener {
                     l.set_silence(endpoint_silence);
+                }
+            }
+            Action::EndTurnAfter(silence) => {
+                if let Some(l) = &mut self.listener {
+                    l.end_turn_after(silence);
                 }
             }
             Action::WakeAt(t) => self.wakes.push(Reverse(t)),

@@ -99,6 +99,8 @@ impl CallTask {
             language,
             initial_prompt: (!hints.is_empty()).then(|| hints.join(", ")),
             audio_ctx: Some(audio_ctx),
+            boost: self.boost.clone(),
+            boost_logit: cfg.boost_logit,
         };
         (options, audio_ctx)
     }
