@@ -195,7 +195,25 @@ fn main() -> anyhow::Result<()> {
         println!("    escalation call failed: {e}");
     }
 
-    // 3. The ramp of speaking callers.
+    // 3. The ramp of speaking callers, on a server of its own whose plans wait longer for an
+    // answer than the callers' gaps between clips: with the demo's 6 s no-input window every
+    // gap would be a no-input, the callers would be read as hesitant and get elderly timing
+    // (2 s end-of-speech windows), and the step would measure that window, not recognition.
+    drop(server);
+    let plans = patient_plans(&repo, &out_dir.join("crowd_plans"))?;
+    let log = out_dir.join("speech_load_crowd_server.log");
+    let server = Server::start_with_plans(
+        std::path::Path::new(env!("CARGO_BIN_EXE_humanline")),
+        &repo,
+        &plans,
+        agent.port,
+        &log,
+    )?;
+    anyhow::ensure!(
+        wait_for_speech(&log),
+        "the crowd server has no speech recognition; see {}",
+        log.display()
+    );
     let ramp_began = Instant::now();
     let mut rng = Rng::new(0x5eed_2026);
     let mut steps: Vec<CrowdStep> = Vec::new();
@@ -263,6 +281,34 @@ fn main() -> anyhow::Result<()> {
         began.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The demo plans with their no-input windows longer than the crowd's gaps between clips
+/// (see step 3), written into `dir`.
+fn patient_plans(repo: &std::path::Path, dir: &std::path::Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let wait = crowd::GAP.1 + 10.0;
+    for entry in std::fs::read_dir(repo.join("dialplans"))? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path)?;
+        let patient: Vec<String> = text
+            .lines()
+            .map(|l| {
+                let key = l.split('=').next().unwrap_or("").trim();
+                if key == "no_input_seconds" || key == "elderly_no_input_seconds" {
+                    format!("{key} = {wait:.1}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let name = path.file_name().context("a plan file name")?;
+        std::fs::write(dir.join(name), patient.join("\n") + "\n")?;
+    }
+    Ok(dir.to_path_buf())
 }
 
 /// Waits up to 10 s for the model to load (the log line), false if it never does.

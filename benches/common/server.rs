@@ -52,7 +52,14 @@ pub fn model_path(repo: &Path) -> PathBuf {
 
 /// The configuration: the repository's dialplans and prompts, everything written in `dir`,
 /// the support queues (English and Mandarin) calling `agent_port`.
-fn config_text(repo: &Path, dir: &Path, sip: u16, http: u16, agent_port: u16) -> String {
+fn config_text(
+    repo: &Path,
+    plans: &Path,
+    dir: &Path,
+    sip: u16,
+    http: u16,
+    agent_port: u16,
+) -> String {
     format!(
         r#"[sip]
 bind = "127.0.0.1:{sip}"
@@ -104,7 +111,7 @@ max_seconds = 30
 "#,
         rtp_min = RTP_PORTS.0,
         rtp_max = RTP_PORTS.1,
-        dialplans = repo.join("dialplans").display(),
+        dialplans = plans.display(),
         prompts = repo.join("prompts").display(),
         db = dir.join("humanline.db").display(),
         rec = dir.join("recordings").display(),
@@ -121,6 +128,17 @@ impl Server {
         agent_port: u16,
         log: &Path,
     ) -> anyhow::Result<Server> {
+        Server::start_with_plans(binary, repo, &repo.join("dialplans"), agent_port, log)
+    }
+
+    /// Like [`Server::start`], with the dialplans in `plans` instead of the repository's.
+    pub fn start_with_plans(
+        binary: &Path,
+        repo: &Path,
+        plans: &Path,
+        agent_port: u16,
+        log: &Path,
+    ) -> anyhow::Result<Server> {
         let dir = tempfile::Builder::new()
             .prefix("humanline-bench")
             .tempdir()
@@ -129,7 +147,7 @@ impl Server {
         let config = dir.path().join("humanline.toml");
         std::fs::write(
             &config,
-            config_text(repo, dir.path(), sip_port, http_port, agent_port),
+            config_text(repo, plans, dir.path(), sip_port, http_port, agent_port),
         )?;
         let log_file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;

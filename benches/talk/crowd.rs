@@ -2,7 +2,9 @@
 //! to the Mandarin one; each waits for the main menu's question, then says a clip every 10–20 s
 //! (menu answers mostly, one in ten asks for a person). A call that is handed over, hung up by
 //! the server, or has said its clips is hung up and replaced, so N stays constant through the
-//! window. One thread paces every caller's 20 ms frames.
+//! window. One thread paces every caller's 20 ms frames. The server runs the demo plans with
+//! no-input windows longer than [`GAP`] (speech_load writes them), so a gap between clips is
+//! a caller thinking, not a no-input that would make the engine read them as hesitant.
 //!
 //! From the stored calls, per utterance: end of speech → the engine's decision and the ASR
 //! queue wait. A recognition fault (queue full, deadline missed) counts as an utterance whose
@@ -28,7 +30,7 @@ pub const DECISION_P95_LIMIT_MS: f64 = 1500.0;
 /// main menu's question plays; the first clip falls somewhere in the next few seconds.
 const FIRST_SAY: (f64, f64) = (7.5, 12.0);
 /// Seconds between the end of one clip and the start of the next.
-const GAP: (f64, f64) = (10.0, 20.0);
+pub const GAP: (f64, f64) = (10.0, 20.0);
 /// Share of clips that ask for a person.
 const PERSON_SHARE: f64 = 0.1;
 /// Clips a call says before it is replaced.
