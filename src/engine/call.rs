@@ -1,7 +1,7 @@
 //! `Call`: one call's state machine. `handle(now, Event)` in, `Action`s out; no IO, no clock.
 
 use super::context::{Speaker, TranscriptEntry, TransferContext};
-use super::event::{Action, Event, Fault, Outcome, Reason, Trace, Utterance};
+use super::event::{Action, Event, Fault, Outcome, Pace, Reason, Trace, Utterance};
 use super::hesitation::{Scorer, TurnFeatures};
 use super::program::Program;
 use super::understand::Intent;
@@ -30,9 +30,10 @@ enum Then {
 enum Phase {
     /// Not started yet.
     Idle,
-    /// A prompt plays; `rest` follow it, then `then`.
+    /// A prompt (`current`) plays; `rest` follow it, then `then`.
     Playing {
         id: u32,
+        current: String,
         rest: VecDeque<String>,
         then: Then,
     },
@@ -61,6 +62,8 @@ pub struct Call {
     /// The caller was asked "do you want to talk to a person?" and the answer is awaited.
     confirming: bool,
     elderly: bool,
+    /// Why the call is in elderly mode, in words for the agent.
+    elderly_why: Option<String>,
     /// Elderly timing was switched on by the hesitation score (not by a flag or the plan).
     slowed_by_hesitation: bool,
     speaking: bool,
@@ -86,6 +89,10 @@ impl Call {
             human_requests: 0,
             confirming: false,
             elderly: plan.timing.elderly_from_start,
+            elderly_why: plan
+                .timing
+                .elderly_from_start
+                .then(|| "the plan starts every call in elderly mode".to_string()),
             slowed_by_hesitation: false,
             speaking: false,
             next_play_id: 1,
@@ -98,6 +105,9 @@ impl Call {
 
     /// Marks the caller as elderly from the start (e.g. flagged by the caller's account).
     pub fn set_elderly(&mut self) {
+        if !self.elderly {
+            self.elderly_why = Some("flagged as elderly before the call".into());
+        }
         self.elderly = true;
     }
 
@@ -152,6 +162,26 @@ impl Call {
     /// Whether the call uses elderly timing.
     pub fn is_elderly(&self) -> bool {
         self.elderly
+    }
+
+    /// Why the call uses elderly timing, in words, once it does.
+    pub fn elderly_reason(&self) -> Option<&str> {
+        self.elderly_why.as_deref()
+    }
+
+    /// Failed tries (no-input, no-match) at the current node so far; the repeat key and a
+    /// "no" to "do you want a person?" do not count.
+    pub fn retries_here(&self) -> u32 {
+        self.failures_here
+    }
+
+    /// How prompts play now: slower once the call is in elderly mode (from the next prompt on).
+    pub fn pace(&self) -> Pace {
+        if self.elderly {
+            Pace::Slow
+        } else {
+            Pace::Normal
+        }
     }
 
     /// The node the call is at.
@@ -241,9 +271,10 @@ impl Call {
         let Some(first) = rest.pop_front() else {
             return self.after_prompts(now, then);
         };
-        self.start_prompt(now, first);
+        self.start_prompt(now, first.clone());
         self.phase = Phase::Playing {
             id: self.next_play_id - 1,
+            current: first,
             rest,
             then,
         };
@@ -256,7 +287,8 @@ impl Call {
         let node = self.node_name().to_string();
         self.transcript
             .push(TranscriptEntry::new(now, Speaker::System, text, &node));
-        self.out.push(Action::Play { id, prompt });
+        let pace = self.pace();
+        self.out.push(Action::Play { id, prompt, pace });
     }
 
     fn prompt_finished(&mut self, now: Duration, id: u32) {
@@ -264,6 +296,7 @@ impl Call {
             id: playing,
             rest,
             then,
+            ..
         } = &mut self.phase
         else {
             return;
@@ -272,9 +305,10 @@ impl Call {
             return;
         }
         if let Some(next) = rest.pop_front() {
-            self.start_prompt(now, next);
-            if let Phase::Playing { id, .. } = &mut self.phase {
+            self.start_prompt(now, next.clone());
+            if let Phase::Playing { id, current, .. } = &mut self.phase {
                 *id = self.next_play_id - 1;
+                *current = next;
             }
             return;
         }
@@ -364,11 +398,15 @@ impl Call {
             &node,
         ));
         self.out.push(Action::Trace(Trace::Digit { digit: d }));
-        self.confirming = false;
         if d == self.prog.plan.escalation.zero_out {
+            self.confirming = false;
             self.signals.push(format!("pressed {d} at \"{node}\""));
             return self.escalate(now, Reason::ZeroOut);
         }
+        if d == self.prog.plan.repeat_key {
+            return self.repeat(now);
+        }
+        self.confirming = false;
         let waiting = self.asking() || self.is_listening();
         if !waiting {
             return; // keys during an announcement other than the zero-out do nothing
@@ -630,6 +668,52 @@ impl Call {
         self.failed_turn(now, f);
     }
 
+    /// The repeat key: the question (or the announcement playing) again from its start, at
+    /// once. Not a try, not a no-match, not hesitation: nothing is scored or counted.
+    fn repeat(&mut self, now: Duration) {
+        let question = if self.confirming {
+            self.prog.plan.escalation.confirm_prompt.clone()
+        } else {
+            match &self.prog.plan.node(self.node).kind {
+                NodeKind::Ask { prompt, .. } => Some(prompt.clone()),
+                _ => None,
+            }
+        };
+        let node = self.node_name().to_string();
+        let (prompts, then) = match (&self.phase, question) {
+            (Phase::Listening { .. }, Some(q))
+            | (
+                Phase::Playing {
+                    then: Then::Listen, ..
+                },
+                Some(q),
+            ) => (VecDeque::from([q]), Then::Listen),
+            // An announcement (a say node, the goodbye): it starts over, then the call goes on.
+            (
+                Phase::Playing {
+                    current,
+                    rest,
+                    then,
+                    ..
+                },
+                _,
+            ) => {
+                let mut all = rest.clone();
+                all.push_front(current.clone());
+                (all, then.clone())
+            }
+            _ => return,
+        };
+        if self.is_playing() {
+            self.out.push(Action::StopPlayback);
+        }
+        self.out.push(Action::Trace(Trace::Repeat {
+            node,
+            prompt: prompts.front().cloned().unwrap_or_default(),
+        }));
+        self.play(now, prompts.into(), then);
+    }
+
     /// The caller said no to "do you want to talk to a person?": the node's question again,
     /// not counted as a failed try.
     fn ask_again(&mut self, now: Duration) {
@@ -728,7 +812,7 @@ impl Call {
             score,
             signals: said.clone(),
         }));
-        self.signals.extend(said);
+        self.signals.extend(said.iter().cloned());
         let t = &self.prog.plan.timing;
         if !self.elderly && score >= t.elderly_after_score {
             self.elderly = true;
@@ -736,6 +820,11 @@ impl Call {
             let why = format!("hesitation score {score:.2} at \"{}\"", self.node_name());
             self.signals
                 .push(format!("switched to elderly timing ({why})"));
+            self.elderly_why = Some(if said.is_empty() {
+                why.clone()
+            } else {
+                format!("{why}: {}", said.join("; "))
+            });
             self.out.push(Action::Trace(Trace::ElderlyMode { why }));
         }
     }
@@ -890,6 +979,7 @@ impl Call {
             language: plan.language,
             hesitation_score: self.scorer.score(),
             elderly: self.elderly,
+            elderly_reason: self.elderly_why.clone(),
             summary,
             dialplan: plan.name.clone(),
             dialplan_version: plan.sha256.clone(),
