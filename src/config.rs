@@ -28,6 +28,46 @@ pub struct Config {
     pub phone: PhoneConfig,
     /// Where calls, users and plan versions are kept: SQLite or a shared Postgres.
     pub store: StoreConfig,
+    /// How prompts sound to a caller in elderly mode.
+    pub elderly: ElderlyConfig,
+}
+
+/// `[elderly]`: once a call is in elderly mode (the hesitation score switched it, or the plan's
+/// `elderly_from_start`), every prompt from the next one on plays slower, with its pitch kept,
+/// and with a little more silence between sentences.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ElderlyConfig {
+    /// Playback speed, 0.5–1.0 (default 0.8: 0.8× speed, every prompt 1.25× as long).
+    pub prompt_speed: f64,
+    /// Silence added at each sentence break, milliseconds (default 300).
+    pub sentence_gap_ms: u32,
+}
+
+impl Default for ElderlyConfig {
+    fn default() -> Self {
+        let p = crate::media::Pacing::default();
+        ElderlyConfig {
+            prompt_speed: p.speed,
+            sentence_gap_ms: p.sentence_gap_ms,
+        }
+    }
+}
+
+impl ElderlyConfig {
+    /// The pacing the prompt cache renders with (the speed kept within 0.5–1.0, the gap within
+    /// 0–2000 ms: a faster "slow" pace or a longer silence would not help anyone).
+    pub fn pacing(&self) -> crate::media::Pacing {
+        let speed = if self.prompt_speed.is_finite() {
+            self.prompt_speed.clamp(0.5, 1.0)
+        } else {
+            crate::media::Pacing::default().speed
+        };
+        crate::media::Pacing {
+            speed,
+            sentence_gap_ms: self.sentence_gap_ms.min(2000),
+        }
+    }
 }
 
 /// `[store]`: one node keeps everything in the SQLite file `[paths] database`; several nodes
@@ -214,6 +254,9 @@ pub struct MediaConfig {
     /// Seconds without RTP from a bridged agent before the agent's leg counts as dropped (the
     /// caller goes back to the head of the queue).
     pub agent_rtp_timeout_seconds: f64,
+    /// Level every prompt is brought to when loaded, as RMS over its voiced parts (dBFS,
+    /// default −20), peak-limited at −1 dBFS; `0` plays the files as they are.
+    pub prompt_loudness_dbfs: f64,
 }
 
 impl Default for MediaConfig {
@@ -225,6 +268,7 @@ impl Default for MediaConfig {
             jitter_packets: 3,
             rtp_timeout_seconds: 30.0,
             agent_rtp_timeout_seconds: 10.0,
+            prompt_loudness_dbfs: crate::media::DEFAULT_LOUDNESS_DBFS,
         }
     }
 }
@@ -405,6 +449,7 @@ mod tests {
         )))
         .unwrap();
         assert!(c.queues.contains_key("support"));
+        assert_eq!(c.elderly.pacing(), crate::media::Pacing::default());
         let d = Config::default();
         assert_eq!(d.sip.bind.port(), 5060);
         assert_eq!(d.http.bind.port(), 8080);

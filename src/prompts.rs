@@ -4,8 +4,10 @@
 //! `<name>.txt`, the text they were made from (shown in transcripts).
 
 use crate::dialplan::Language;
+use crate::media::{slow_down, Pace, Pacing, Prompt};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Texts and durations of the prompts of one language.
@@ -14,6 +16,8 @@ pub struct PromptCatalog {
     dir: PathBuf,
     texts: HashMap<String, String>,
     durations: HashMap<String, Duration>,
+    /// Lengths of slowed renderings made so far (shared by clones).
+    slowed: Arc<Mutex<HashMap<String, Duration>>>,
 }
 
 impl PromptCatalog {
@@ -72,6 +76,27 @@ impl PromptCatalog {
             Some(t) => Duration::from_secs_f64(crate::text::syllable_count(t) as f64 / 3.5),
             None => Duration::from_secs(2),
         }
+    }
+}
+
+impl PromptCatalog {
+    /// How long a prompt plays at `pace`: at [`Pace::Slow`] the length of its real slower
+    /// rendering (made once per prompt, as the server makes it), else [`duration`](Self::duration).
+    pub fn duration_at(&self, prompt: &str, pace: Pace, pacing: &Pacing) -> Duration {
+        if pace == Pace::Normal {
+            return self.duration(prompt);
+        }
+        let mut slowed = self.slowed.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = slowed.get(prompt) {
+            return *d;
+        }
+        let d = match Prompt::load(&self.dir.join(format!("{prompt}.wav"))) {
+            Ok(p) => Prompt::from_samples(slow_down(p.samples(), pacing)).duration(),
+            // No audio to render: the estimate, slowed by the speed alone.
+            Err(_) => self.duration(prompt).div_f64(pacing.speed.clamp(0.5, 2.0)),
+        };
+        slowed.insert(prompt.to_string(), d);
+        d
     }
 }
 

@@ -211,6 +211,59 @@ fn choice_reusing_the_zero_out_digit() {
 }
 
 #[test]
+fn choice_using_the_repeat_key() {
+    // "*" replays the question at every node unless the plan names another repeat key.
+    let err = assert_error(
+        &with_line(
+            16,
+            "  { dtmf = \"*\", words = [\"technical\"], go = \"bye\" },",
+        ),
+        16,
+        "choice 2 uses \"*\", the repeat key",
+    );
+    assert!(
+        err.contains("give this choice another key") && err.contains("repeat_key = \"#\""),
+        "the hint says what to do: {err}"
+    );
+    // With another repeat key the same choice is fine, and that key is refused instead.
+    let src = with_line(
+        16,
+        "  { dtmf = \"*\", words = [\"technical\"], go = \"bye\" },",
+    )
+    .replace(
+        "start = \"welcome\"",
+        "start = \"welcome\"\nrepeat_key = \"#\"",
+    );
+    let (code, err) = check(&src);
+    assert_eq!(code, 0, "{err}");
+    let src = with_line(
+        15,
+        "  { dtmf = \"#\", words = [\"billing\"], go = \"bye\" },",
+    )
+    .replace(
+        "start = \"welcome\"",
+        "start = \"welcome\"\nrepeat_key = \"#\"",
+    );
+    // The inserted line moves the choice from line 15 to 16.
+    assert_error(&src, 16, "choice 1 uses \"#\", the repeat key");
+}
+
+#[test]
+fn repeat_key_that_is_the_zero_out_or_not_a_key() {
+    let src = BASE.replace(
+        "start = \"welcome\"",
+        "start = \"welcome\"\nrepeat_key = \"0\"",
+    );
+    let err = assert_error(&src, 4, "repeat_key \"0\" is the zero-out key");
+    assert!(err.contains("always reaches a person"), "{err}");
+    let src = BASE.replace(
+        "start = \"welcome\"",
+        "start = \"welcome\"\nrepeat_key = \"**\"",
+    );
+    assert_error(&src, 4, "repeat_key \"**\" is not one key");
+}
+
+#[test]
 fn attempt_to_disable_the_zero_out() {
     for v in ["false", "\"\"", "\"none\"", "\"off\""] {
         let err = assert_error(

@@ -150,7 +150,9 @@ fn hesitation_in_both_plans() {
 #[test]
 fn retries_in_both_plans() {
     for plan in ["support", "support_zh"] {
-        let s = summary(plan, "silence 40\n");
+        // Long enough for the re-prompt, which plays slower once the silence made the call
+        // elderly (the Mandarin menu takes 20 s then).
+        let s = summary(plan, "silence 60\n");
         assert_eq!(s["reason"], "retries", "{plan}: {s}");
         assert_eq!(path(&s), ["welcome", "menu"]);
     }

@@ -43,6 +43,8 @@ pub enum ProblemKind {
     ZeroOutReused,
     /// The plan tries to switch the zero-out off.
     ZeroOutDisabled,
+    /// A choice uses the repeat key, or the repeat key is the zero-out key.
+    RepeatKeyReused,
     /// From the start the call can end without ever listening to the caller or offering a person.
     NoHuman,
     /// Nodes that loop without ever waiting for the caller.

@@ -170,12 +170,18 @@ impl Builder<'_> {
             self.ids.insert(name.get_ref().clone(), NodeId(i));
         }
         let escalation = self.escalation(raw.escalation);
+        let repeat_key = match &raw.repeat_key {
+            None => DEFAULT_REPEAT_KEY,
+            Some(v) => self
+                .repeat_key(v, escalation.zero_out)
+                .unwrap_or(DEFAULT_REPEAT_KEY),
+        };
         let start = self.node_ref(&raw.start, "start", K::MissingStart);
         let mut nodes = Vec::with_capacity(raw_nodes.len());
         let mut spans = Vec::with_capacity(raw_nodes.len());
         for (name, node) in &raw_nodes {
             spans.push(name.span().start);
-            nodes.push(self.node(name, node, &escalation));
+            nodes.push(self.node(name, node, &escalation, repeat_key));
         }
         self.check_tables(src, &raw.timing, &raw.hesitation, &raw.matching);
         let nodes: Option<Vec<Node>> = nodes.into_iter().collect();
@@ -188,6 +194,7 @@ impl Builder<'_> {
             language,
             description: raw.description,
             start,
+            repeat_key,
             nodes,
             escalation,
             timing: raw.timing,
@@ -294,6 +301,44 @@ impl Builder<'_> {
         }
     }
 
+    fn repeat_key(&mut self, v: &Spanned<toml::Value>, zero_out: char) -> Option<char> {
+        let at = v.span().start;
+        let toml::Value::String(s) = v.get_ref() else {
+            self.error(
+                at,
+                K::WrongType,
+                format!(
+                    "repeat_key must be a key in quotes, not {}",
+                    v.get_ref().type_str()
+                ),
+                "write repeat_key = \"*\"",
+            );
+            return None;
+        };
+        let mut chars = s.trim().chars();
+        match (chars.next(), chars.next()) {
+            (Some(k), None) if is_dtmf(k) && k == zero_out => {
+                self.error(
+                    at,
+                    K::RepeatKeyReused,
+                    format!("repeat_key \"{k}\" is the zero-out key"),
+                    "the zero-out always reaches a person; repeat with another key (\"*\" is what callers expect)",
+                );
+                None
+            }
+            (Some(k), None) if is_dtmf(k) => Some(k),
+            _ => {
+                self.error(
+                    at,
+                    K::BadValue,
+                    format!("repeat_key \"{s}\" is not one key"),
+                    "use one key: 0-9, * or # (\"*\" is the default)",
+                );
+                None
+            }
+        }
+    }
+
     fn small_count(&mut self, v: Option<&Spanned<i64>>, default: u32, key: &str) -> u32 {
         match v {
             None => default,
@@ -357,6 +402,7 @@ impl Builder<'_> {
         name: &Spanned<String>,
         n: &RawNode,
         esc: &EscalationConfig,
+        repeat_key: char,
     ) -> Option<Node> {
         let at = name.span().start;
         let kinds: Vec<&str> = [
@@ -414,7 +460,7 @@ impl Builder<'_> {
         }
         let set = n.set.clone().unwrap_or_default().into_iter().collect();
         let kind = match kinds.first().copied() {
-            Some("ask") => self.ask_node(name, n, esc)?,
+            Some("ask") => self.ask_node(name, n, esc, repeat_key)?,
             Some("transfer") => NodeKind::Transfer {
                 prompt: self.prompt(&n.say),
                 queue: n.transfer.as_ref()?.get_ref().clone(),
@@ -463,6 +509,7 @@ impl Builder<'_> {
         name: &Spanned<String>,
         n: &RawNode,
         esc: &EscalationConfig,
+        repeat_key: char,
     ) -> Option<NodeKind> {
         let prompt = self.prompt(&n.ask)?;
         let raw_choices = match &n.choices {
@@ -485,7 +532,11 @@ impl Builder<'_> {
         let mut choices = Vec::new();
         let mut ok = true;
         for (i, c) in raw_choices.iter().enumerate() {
-            match self.choice(i, c, esc.zero_out, &mut digits, &human) {
+            let keys = Keys {
+                zero_out: esc.zero_out,
+                repeat: repeat_key,
+            };
+            match self.choice(i, c, keys, &mut digits, &human) {
                 Some(choice) => choices.push(choice),
                 None => ok = false,
             }
@@ -518,7 +569,7 @@ impl Builder<'_> {
         &mut self,
         i: usize,
         c: &RawChoice,
-        zero_out: char,
+        keys: Keys,
         digits: &mut BTreeMap<char, usize>,
         human: &PhraseSet,
     ) -> Option<Choice> {
@@ -529,7 +580,18 @@ impl Builder<'_> {
             let mut chars = d.get_ref().chars();
             match (chars.next(), chars.next()) {
                 (Some(k), None) if is_dtmf(k) => {
-                    if k == zero_out {
+                    if k == keys.repeat {
+                        self.error(
+                            at,
+                            K::RepeatKeyReused,
+                            format!("choice {} uses \"{k}\", the repeat key", i + 1),
+                            format!(
+                                "\"{k}\" replays the question at every node; give this choice another key, or choose another repeat key at the top of the plan (repeat_key = \"#\")"
+                            ),
+                        );
+                        return None;
+                    }
+                    if k == keys.zero_out {
                         self.error(
                             at,
                             K::ZeroOutReused,
@@ -754,6 +816,16 @@ impl Builder<'_> {
             }
         }
     }
+}
+
+/// The repeat key when a plan names none.
+const DEFAULT_REPEAT_KEY: char = '*';
+
+/// The keys that work at every node, which no choice may take.
+#[derive(Clone, Copy)]
+struct Keys {
+    zero_out: char,
+    repeat: char,
 }
 
 fn is_dtmf(c: char) -> bool {

@@ -42,6 +42,9 @@ pub struct Dialplan {
     pub description: Option<String>,
     /// First node of every call.
     pub start: NodeId,
+    /// The key that replays the question at any node (default `*`). Never counted as a retry,
+    /// a no-match or hesitation; no choice may use it.
+    pub repeat_key: char,
     /// All nodes; [`NodeId`] indexes this.
     pub nodes: Vec<Node>,
     /// Global escalation rules.

@@ -15,6 +15,8 @@ pub(crate) struct RawPlan {
     pub start: Spanned<String>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Kept loose like `zero_out`, so that `false` or `"**"` get a precise message.
+    pub repeat_key: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub escalation: Option<Spanned<RawEscalation>>,
     #[serde(default)]

@@ -1,7 +1,7 @@
 //! `Call`: one call's state machine. `handle(now, Event)` in, `Action`s out; no IO, no clock.
 
 use super::context::{Speaker, TranscriptEntry, TransferContext};
-use super::event::{Action, Event, Fault, Outcome, Reason, Trace, Utterance};
+use super::event::{Action, Event, Fault, Outcome, Pace, Reason, Trace, Utterance};
 use super::hesitation::{Scorer, TurnFeatures};
 use super::program::Program;
 use super::understand::Intent;
@@ -34,9 +34,10 @@ enum Then {
 enum Phase {
     /// Not started yet.
     Idle,
-    /// A prompt plays; `rest` follow it, then `then`.
+    /// A prompt (`current`) plays; `rest` follow it, then `then`.
     Playing {
         id: u32,
+        current: String,
         rest: VecDeque<String>,
         then: Then,
     },
@@ -65,6 +66,8 @@ pub struct Call {
     /// The caller was asked "do you want to talk to a person?" and the answer is awaited.
     confirming: bool,
     elderly: bool,
+    /// Why the call is in elderly mode, in words for the agent.
+    elderly_why: Option<String>,
     /// Elderly timing was switched on by the hesitation score (not by a flag or the plan).
     slowed_by_hesitation: bool,
     speaking: bool,
@@ -90,6 +93,10 @@ impl Call {
             human_requests: 0,
             confirming: false,
             elderly: plan.timing.elderly_from_start,
+            elderly_why: plan
+                .timing
+                .elderly_from_start
+                .then(|| "the plan starts every call in elderly mode".to_string()),
             slowed_by_hesitation: false,
             speaking: false,
             next_play_id: 1,
@@ -102,6 +109,9 @@ impl Call {
 
     /// Marks the caller as elderly from the start (e.g. flagged by the caller's account).
     pub fn set_elderly(&mut self) {
+        if !self.elderly {
+            self.elderly_why = Some("flagged as elderly before the call".into());
+        }
         self.elderly = true;
     }
 
@@ -156,6 +166,26 @@ impl Call {
     /// Whether the call uses elderly timing.
     pub fn is_elderly(&self) -> bool {
         self.elderly
+    }
+
+    /// Why the call uses elderly timing, in words, once it does.
+    pub fn elderly_reason(&self) -> Option<&str> {
+        self.elderly_why.as_deref()
+    }
+
+    /// Failed tries (no-input, no-match) at the current node so far; the repeat key and a
+    /// "no" to "do you want a person?" do not count.
+    pub fn retries_here(&self) -> u32 {
+        self.failures_here
+    }
+
+    /// How prompts play now: slower once the call is in elderly mode (from the next prompt on).
+    pub fn pace(&self) -> Pace {
+        if self.elderly {
+            Pace::Slow
+        } else {
+            Pace::Normal
+        }
     }
 
     /// The node the call is at.
@@ -245,9 +275,10 @@ impl Call {
         let Some(first) = rest.pop_front() else {
             return self.after_prompts(now, then);
         };
-        self.start_prompt(now, first);
+        self.start_prompt(now, first.clone());
         self.phase = Phase::Playing {
             id: self.next_play_id - 1,
+            current: first,
             rest,
             then,
         };
@@ -260,7 +291,8 @@ impl Call {
         let node = self.node_name().to_string();
         self.transcript
             .push(TranscriptEntry::new(now, Speaker::System, text, &node));
-        self.out.push(Action::Play { id, prompt });
+        let pace = self.pace();
+        self.out.push(Action::Play { id, prompt, pace });
     }
 
     fn prompt_finished(&mut self, now: Duration, id: u32) {
@@ -268,6 +300,7 @@ impl Call {
             id: playing,
             rest,
             then,
+            ..
         } = &mut self.phase
         else {
             return;
@@ -276,9 +309,10 @@ impl Call {
             return;
         }
         if let Some(next) = rest.pop_front() {
-            self.start_prompt(now, next);
-            if let Phase::Playing { id, .. } = &mut self.phase {
+            self.start_prompt(now, next.clone());
+            if let Phase::Playing { id, current, .. } = &mut self.phase {
                 *id = self.next_play_id - 1;
+                *current = next;
             }
             return;
         }
@@ -373,11 +407,15 @@ impl Call {
             &node,
         ));
         self.out.push(Action::Trace(Trace::Digit { digit: d }));
-        self.confirming = false;
         if d == self.prog.plan.escalation.zero_out {
+            self.confirming = false;
             self.signals.push(format!("pressed {d} at \"{node}\""));
             return self.escalate(now, Reason::ZeroOut);
         }
+        if d == self.prog.plan.repeat_key {
+            return self.repeat(now);
+        }
+        self.confirming = false;
         let waiting = self.asking() || self.is_listening();
         if !waiting {
             return; // keys during an announcement other than the zero-out do nothing
@@ -644,6 +682,52 @@ impl Call {
         self.failed_turn(now, f);
     }
 
+    /// The repeat key: the question (or the announcement playing) again from its start, at
+    /// once. Not a try, not a no-match, not hesitation: nothing is scored or counted.
+    fn repeat(&mut self, now: Duration) {
+        let question = if self.confirming {
+            self.prog.plan.escalation.confirm_prompt.clone()
+        } else {
+            match &self.prog.plan.node(self.node).kind {
+                NodeKind::Ask { prompt, .. } => Some(prompt.clone()),
+                _ => None,
+            }
+        };
+        let node = self.node_name().to_string();
+        let (prompts, then) = match (&self.phase, question) {
+            (Phase::Listening { .. }, Some(q))
+            | (
+                Phase::Playing {
+                    then: Then::Listen, ..
+                },
+                Some(q),
+            ) => (VecDeque::from([q]), Then::Listen),
+            // An announcement (a say node, the goodbye): it starts over, then the call goes on.
+            (
+                Phase::Playing {
+                    current,
+                    rest,
+                    then,
+                    ..
+                },
+                _,
+            ) => {
+                let mut all = rest.clone();
+                all.push_front(current.clone());
+                (all, then.clone())
+            }
+            _ => return,
+        };
+        if self.is_playing() {
+            self.out.push(Action::StopPlayback);
+        }
+        self.out.push(Action::Trace(Trace::Repeat {
+            node,
+            prompt: prompts.front().cloned().unwrap_or_default(),
+        }));
+        self.play(now, prompts.into(), then);
+    }
+
     /// The caller said no to "do you want to talk to a person?": the node's question again,
     /// not counted as a failed try.
     fn ask_again(&mut self, now: Duration) {
@@ -742,7 +826,7 @@ impl Call {
             score,
             signals: said.clone(),
         }));
-        self.signals.extend(said);
+        self.signals.extend(said.iter().cloned());
         let t = &self.prog.plan.timing;
         if !self.elderly && score >= t.elderly_after_score {
             self.elderly = true;
@@ -750,6 +834,11 @@ impl Call {
             let why = format!("hesitation score {score:.2} at \"{}\"", self.node_name());
             self.signals
                 .push(format!("switched to elderly timing ({why})"));
+            self.elderly_why = Some(if said.is_empty() {
+                why.clone()
+            } else {
+                format!("{why}: {}", said.join("; "))
+            });
             self.out.push(Action::Trace(Trace::ElderlyMode { why }));
         }
     }
@@ -904,6 +993,7 @@ impl Call {
             language: plan.language,
             hesitation_score: self.scorer.score(),
             elderly: self.elderly,
+            elderly_reason: self.elderly_why.clone(),
             summary,
             dialplan: plan.name.clone(),
             dialplan_version: plan.sha256.clone(),

@@ -61,6 +61,8 @@ pub struct TransferContext {
     pub hesitation_score: f64,
     /// Whether the call was in elderly mode.
     pub elderly: bool,
+    /// Why it was, in words ("hesitation score 0.45 at \"menu\": no answer for 6.0 s").
+    pub elderly_reason: Option<String>,
     /// One line for a SIP header or a queue list.
     pub summary: String,
     /// Dialplan name.

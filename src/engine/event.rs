@@ -1,6 +1,7 @@
 //! What goes into the engine ([`Event`]) and what comes out ([`Action`]).
 
 use super::context::TransferContext;
+pub use crate::media::Pace;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -128,6 +129,9 @@ pub enum Action {
         id: u32,
         /// Prompt name (`prompts/<language>/<prompt>.wav`).
         prompt: String,
+        /// How fast: [`Pace::Slow`] once the call is in elderly mode (the IO side plays the
+        /// slower rendering, pitch kept, longer sentence breaks).
+        pace: Pace,
     },
     /// Stop the prompt now (barge-in, zero-out). No PromptFinished follows.
     StopPlayback,
@@ -203,5 +207,12 @@ pub enum Trace {
     ElderlyMode {
         /// Why.
         why: String,
+    },
+    /// The caller pressed the repeat key: the question plays again, not counted as a try.
+    Repeat {
+        /// Node the call is at.
+        node: String,
+        /// The prompt played again.
+        prompt: String,
     },
 }

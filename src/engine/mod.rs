@@ -3,7 +3,7 @@
 //! ```text
 //!   IO (SIP/RTP, WebRTC, simulator)                 engine::Call
 //!   packets, timers, ASR results ── Event ──►  handle(now, event)
-//!                                  ◄─ Action ──  Play · StopPlayback · Listen · WakeAt
+//!                                  ◄─ Action ──  Play{pace} · StopPlayback · Listen · WakeAt
 //!                                               Transfer{queue, context} · Hangup · Trace
 //! ```
 //! Owns every escalation rule of the product (zero-out, human request, hesitation, bounded
@@ -36,7 +36,7 @@ mod understand;
 
 pub use call::Call;
 pub use context::{Speaker, TranscriptEntry, TransferContext};
-pub use event::{Action, Event, Fault, FaultKind, Outcome, Reason, Trace, Utterance};
+pub use event::{Action, Event, Fault, FaultKind, Outcome, Pace, Reason, Trace, Utterance};
 pub use hesitation::{Scorer, TurnFeatures};
 pub use program::Program;
 pub use understand::Intent;

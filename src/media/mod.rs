@@ -1,6 +1,7 @@
-//! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback,
-//! endpointing and call recording. Pure and synchronous: no sockets, no clocks, no tasks. The call task in
-//! `server/` owns the sockets and the 20 ms tick and calls into these pieces.
+//! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
+//! (loudness normalisation, the slower elderly-mode rendering), endpointing and call recording.
+//! Pure and synchronous: no sockets, no clocks, no tasks. The call task in `server/` owns the
+//! sockets and the 20 ms tick and calls into these pieces.
 
 mod dtmf;
 mod endpoint;
@@ -10,12 +11,16 @@ mod g711;
 mod jitter;
 mod level;
 mod listener;
+mod loudness;
+mod pace;
 mod prompt;
+mod prompt_cache;
 pub mod prompt_convert;
 mod prosody;
 mod recorder;
 mod rtp;
 mod squeeze;
+mod tempo;
 mod vad;
 
 pub use dtmf::{rfc4733_payload, InbandDetector, Rfc4733Receiver};
@@ -24,12 +29,15 @@ pub use g711::{alaw_to_linear, linear_to_alaw, linear_to_ulaw, ulaw_to_linear, C
 pub use jitter::{JitterBuffer, Push, MAX_FRAME_BYTES};
 pub use level::{dbfs, rms};
 pub use listener::{Heard, Listener};
+pub use loudness::{normalise, voiced_dbfs};
+pub use pace::{slow_down, Pacing};
 pub use prompt::{
-    hold_music, ringback, tone, Player, Prompt, PromptCache, PromptError, FRAME_SAMPLES,
-    PROMPT_SAMPLE_RATE,
+    hold_music, ringback, tone, Player, Prompt, PromptError, FRAME_SAMPLES, PROMPT_SAMPLE_RATE,
 };
+pub use prompt_cache::{Pace, PromptAudio, PromptCache, DEFAULT_LOUDNESS_DBFS};
 pub use prosody::Prosody;
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
 pub use squeeze::squeeze_pauses;
+pub use tempo::{stretch, stretched_len};
 pub use vad::{VadError, VoiceDetector};

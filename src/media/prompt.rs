@@ -1,10 +1,10 @@
-//! Prompts as PCM: loading the 8 kHz mono WAV files, caching them per language, playing one
-//! back 20 ms at a time, and generating the few sounds we make ourselves (beep, ringback).
+//! Prompts as PCM: loading the 8 kHz mono WAV files, playing one back 20 ms at a time, and
+//! generating the few sounds we make ourselves (beep, ringback). The shared cache of loaded
+//! prompts is in `prompt_cache`.
 
-use std::collections::HashMap;
 use std::f32::consts::PI;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Sample rate of every prompt and of the call audio.
@@ -119,64 +119,6 @@ impl Prompt {
     /// The samples.
     pub fn samples(&self) -> &[i16] {
         &self.samples
-    }
-}
-
-/// Whether a path component is safe to join under the prompts folder.
-fn safe_component(s: &str) -> bool {
-    !s.is_empty() && s != "." && s != ".." && !s.contains(['/', '\\', '\0'])
-}
-
-/// Loads prompts from `root/<language>/<name>.wav` once and shares them between calls.
-#[derive(Debug)]
-pub struct PromptCache {
-    root: PathBuf,
-    loaded: Mutex<HashMap<(String, String), Prompt>>,
-}
-
-impl PromptCache {
-    /// A cache over the prompts folder `root`; nothing is read until [`get`](Self::get).
-    pub fn new(root: PathBuf) -> Self {
-        PromptCache {
-            root,
-            loaded: Mutex::new(HashMap::new()),
-        }
-    }
-
-    /// The prompt `name` in `language`, read from disk on first use. Errors are not cached,
-    /// so a prompt file added later is found on the next call.
-    pub fn get(&self, language: &str, name: &str) -> Result<Prompt, PromptError> {
-        if !safe_component(language) || !safe_component(name) {
-            return Err(PromptError::BadName {
-                language: language.to_string(),
-                name: name.to_string(),
-            });
-        }
-        let key = (language.to_string(), name.to_string());
-        if let Some(p) = self.lock().get(&key) {
-            return Ok(p.clone());
-        }
-        // Read outside the lock so one slow disk read does not stall every call.
-        let path = self.root.join(language).join(format!("{name}.wav"));
-        let prompt = Prompt::load(&path)?;
-        Ok(self.lock().entry(key).or_insert(prompt).clone())
-    }
-
-    /// The prompts folder: `root/<language>/<name>.wav`.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
-    /// Forgets a prompt so that the next [`get`](Self::get) reads its file again (after the
-    /// operator replaced it). Calls already playing it keep their copy.
-    pub fn invalidate(&self, language: &str, name: &str) {
-        self.lock()
-            .remove(&(language.to_string(), name.to_string()));
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Prompt>> {
-        // The map is always consistent (single inserts), so a poisoned lock is still usable.
-        self.loaded.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -343,73 +285,6 @@ mod tests {
             Prompt::load(&garbage),
             Err(PromptError::Read { .. })
         ));
-    }
-
-    #[test]
-    fn cache_loads_once_and_shares_the_samples() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("en")).expect("mkdir");
-        let path = dir.path().join("en").join("welcome.wav");
-        write_wav(&path, spec(8000, 1), &[1, 2, 3]);
-        let cache = PromptCache::new(dir.path().to_path_buf());
-        let a = cache.get("en", "welcome").expect("first get");
-        std::fs::remove_file(&path).expect("rm");
-        let b = cache
-            .get("en", "welcome")
-            .expect("second get comes from the cache");
-        assert_eq!(a.samples(), &[1, 2, 3]);
-        assert!(Arc::ptr_eq(&a.samples, &b.samples));
-        assert!(matches!(
-            cache.get("fr", "welcome"),
-            Err(PromptError::Read { .. })
-        ));
-    }
-
-    #[test]
-    fn a_replaced_prompt_is_read_again_after_invalidate() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(dir.path().join("en")).expect("mkdir");
-        let path = dir.path().join("en").join("welcome.wav");
-        write_wav(&path, spec(8000, 1), &[1, 2, 3]);
-        let cache = PromptCache::new(dir.path().to_path_buf());
-        assert_eq!(
-            cache.get("en", "welcome").expect("first").samples(),
-            &[1, 2, 3]
-        );
-        write_wav(&path, spec(8000, 1), &[7, 8]);
-        assert_eq!(
-            cache.get("en", "welcome").expect("cached").samples(),
-            &[1, 2, 3]
-        );
-        cache.invalidate("en", "welcome");
-        assert_eq!(
-            cache.get("en", "welcome").expect("reread").samples(),
-            &[7, 8]
-        );
-    }
-
-    #[test]
-    fn cache_refuses_names_that_leave_the_prompts_folder() {
-        let cache = PromptCache::new(PathBuf::from("/nonexistent"));
-        for (lang, name) in [
-            ("..", "x"),
-            ("en", "../secret"),
-            ("en", "a/b"),
-            ("", "x"),
-            ("en", ""),
-        ] {
-            assert!(
-                matches!(cache.get(lang, name), Err(PromptError::BadName { .. })),
-                "{lang}/{name}"
-            );
-        }
-    }
-
-    #[test]
-    fn cache_is_shareable_between_threads() {
-        fn assert_send_sync<T: Send + Sync>() {}
-        assert_send_sync::<PromptCache>();
-        assert_send_sync::<Prompt>();
     }
 
     #[test]

@@ -66,6 +66,9 @@ pub struct Context<'a> {
     pub summary: &'a str,
     /// The caller's From, shown as the calling party.
     pub caller: &'a str,
+    /// Why the call was in elderly mode, when it was (sent as `X-Humanline-Elderly`): the
+    /// agent should speak slowly and clearly.
+    pub elderly: Option<&'a str>,
 }
 
 /// Resolves a configured agent URI to where its requests go (UDP).
@@ -127,9 +130,12 @@ impl AgentLeg {
             .header("X-Humanline-Call-Id", &header_safe(ctx.call_id, 128))
             .header("X-Humanline-Reason", &header_safe(ctx.reason, 64))
             .header("X-Humanline-Summary", &header_safe(ctx.summary, 200))
-            .header("X-Humanline-Caller", &header_safe(ctx.caller, 200))
-            .body("application/sdp", offer.into_bytes())
-            .build()?;
+            .header("X-Humanline-Caller", &header_safe(ctx.caller, 200));
+        let invite = match ctx.elderly {
+            Some(why) => invite.header("X-Humanline-Elderly", &header_safe(why, 200)),
+            None => invite,
+        };
+        let invite = invite.body("application/sdp", offer.into_bytes()).build()?;
         Ok(AgentLeg::from_invite(now, target, via, invite))
     }
 
@@ -362,6 +368,7 @@ mod tests {
             call_url: "http://127.0.0.1:8080/api/calls/abc-1",
             reason: "zero_out",
             summary: "zero_out at welcome\r\nInjected: x",
+            elderly: None,
             caller: "<sip:alice@127.0.0.1>;tag=1",
         }
     }
@@ -414,6 +421,37 @@ mod tests {
         assert_eq!(req.headers.get("X-Humanline-Reason"), Some("zero_out"));
         let summary = req.headers.get("X-Humanline-Summary").unwrap();
         assert!(!summary.contains('\n') && summary.contains("Injected"));
+        assert!(req.headers.get("Injected").is_none(), "no header injection");
+        assert_eq!(
+            req.headers.get("X-Humanline-Elderly"),
+            None,
+            "only for elderly calls"
+        );
+    }
+
+    #[test]
+    fn invite_says_why_the_caller_was_in_elderly_mode() {
+        let why = "hesitation score 0.45 at \"menu\": no answer for 6.0 s\r\nInjected: y";
+        let (_, bytes) = AgentLeg::dial(
+            Duration::ZERO,
+            "sip:agent@127.0.0.1:5070",
+            None,
+            &via(),
+            sdp::offer("127.0.0.1".parse().unwrap(), 30000, 1),
+            &Context {
+                elderly: Some(why),
+                ..ctx()
+            },
+        )
+        .unwrap();
+        let SipMessage::Request(req) = parse(&bytes).unwrap() else {
+            panic!("not a request")
+        };
+        let got = req.headers.get("X-Humanline-Elderly").unwrap();
+        assert!(
+            got.starts_with("hesitation score 0.45 at \"menu\""),
+            "{got}"
+        );
         assert!(req.headers.get("Injected").is_none(), "no header injection");
     }
 

@@ -260,7 +260,15 @@ pub async fn serve(
     plans.spawn_watcher(std::time::Duration::from_secs_f64(
         config.paths.watch_dialplans_seconds.max(0.0),
     ));
-    let prompts = Arc::new(PromptCache::new(config.paths.prompts.clone()));
+    let loudness = config.media.prompt_loudness_dbfs;
+    let prompts = Arc::new(PromptCache::with_audio(
+        config.paths.prompts.clone(),
+        crate::media::PromptAudio {
+            // 0 (or anything not a level below full scale) plays the files as recorded.
+            loudness_dbfs: (loudness.is_finite() && loudness < 0.0).then_some(loudness.max(-40.0)),
+            pacing: config.elderly.pacing(),
+        },
+    ));
     let records = Arc::new(records::RecordWriter::new(
         Arc::clone(&store),
         Arc::clone(&live),

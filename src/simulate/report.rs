@@ -29,6 +29,11 @@ pub enum SimKind {
         prompt: String,
         /// What it says.
         text: String,
+        /// How long it plays, seconds.
+        seconds: f64,
+        /// Played slower (elderly mode).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        slow: bool,
     },
     /// The prompt was cut short.
     StopPlayback,
@@ -66,6 +71,11 @@ pub enum SimKind {
         score: f64,
         /// Signals of the turn.
         signals: Vec<String>,
+    },
+    /// The caller pressed the repeat key.
+    Repeat {
+        /// The prompt played again.
+        prompt: String,
     },
     /// Switched to elderly timing.
     Elderly {
@@ -203,7 +213,12 @@ pub fn event_json(e: &SimEvent) -> String {
 pub fn event_text(e: &SimEvent) -> String {
     let what = match &e.kind {
         SimKind::Node { node } => format!("node {node}"),
-        SimKind::Play { prompt, text } => format!("▶ {prompt}: \"{text}\""),
+        SimKind::Play {
+            prompt, text, slow, ..
+        } => {
+            let slower = if *slow { " (slower)" } else { "" };
+            format!("▶ {prompt}{slower}: \"{text}\"")
+        }
         SimKind::StopPlayback => "■ prompt stopped".into(),
         SimKind::Listen {
             no_input,
@@ -224,6 +239,7 @@ pub fn event_text(e: &SimEvent) -> String {
             format!("hesitation score {score:.2}: {}", signals.join("; "))
         }
         SimKind::Elderly { why } => format!("elderly timing on ({why})"),
+        SimKind::Repeat { prompt } => format!("repeat key: {prompt} again"),
         SimKind::Fault { kind, detail } => format!("FAULT {kind}: {detail}"),
         SimKind::Transfer {
             queue,

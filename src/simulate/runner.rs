@@ -2,7 +2,8 @@
 
 use super::report::{Report, SimEvent, SimKind, Summary};
 use super::script::{CallerAction, ScriptLine, When};
-use crate::engine::{Action, Call, Event, Fault, Program, Trace, Utterance};
+use crate::engine::{Action, Call, Event, Fault, Pace, Program, Trace, Utterance};
+use crate::media::Pacing;
 use crate::prompts::PromptCatalog;
 use crate::text::syllable_count;
 use std::sync::Arc;
@@ -15,11 +16,13 @@ const DURING_OFFSET: Duration = Duration::from_millis(500);
 
 /// Runs one call of a [`Program`] against caller script lines, on a simulated clock.
 ///
-/// Prompts take as long as their WAV files; timers fire when the clock passes them; an utterance
+/// Prompts take as long as their WAV files (in elderly mode as long as their slower
+/// renderings); timers fire when the clock passes them; an utterance
 /// is delivered one endpointing window after the caller stops, as the media layer would.
 pub struct Simulator {
     call: Call,
     catalog: PromptCatalog,
+    pacing: Pacing,
     now: Duration,
     playing: Option<(u32, Duration)>,
     timers: Vec<Duration>,
@@ -32,9 +35,16 @@ pub struct Simulator {
 impl Simulator {
     /// Starts a call (the line answers at t = 0 and begins its first node).
     pub fn start(prog: Arc<Program>, catalog: PromptCatalog) -> Self {
+        Self::start_paced(prog, catalog, Pacing::default())
+    }
+
+    /// Starts a call whose prompts play at `pacing` once it is in elderly mode (`[elderly]`
+    /// of `humanline.toml`; [`start`](Self::start) uses the defaults).
+    pub fn start_paced(prog: Arc<Program>, catalog: PromptCatalog, pacing: Pacing) -> Self {
         let mut s = Simulator {
             call: Call::new(prog),
             catalog,
+            pacing,
             now: Duration::ZERO,
             playing: None,
             timers: Vec::new(),
@@ -257,10 +267,16 @@ impl Simulator {
 
     fn carry_out(&mut self, a: Action) {
         match a {
-            Action::Play { id, prompt } => {
+            Action::Play { id, prompt, pace } => {
                 let text = self.prompt_text(&prompt);
-                self.playing = Some((id, self.now + self.catalog.duration(&prompt)));
-                self.record(SimKind::Play { prompt, text });
+                let lasts = self.catalog.duration_at(&prompt, pace, &self.pacing);
+                self.playing = Some((id, self.now + lasts));
+                self.record(SimKind::Play {
+                    prompt,
+                    text,
+                    seconds: (lasts.as_secs_f64() * 100.0).round() / 100.0,
+                    slow: pace == Pace::Slow,
+                });
             }
             Action::StopPlayback => {
                 if self.playing.take().is_some() {
@@ -294,9 +310,20 @@ impl Simulator {
                     summary: context.summary.clone(),
                 });
                 // Played to the caller while the agents ring: the hand-off does not wait for it.
+                let pace = if context.elderly {
+                    Pace::Slow
+                } else {
+                    Pace::Normal
+                };
                 for prompt in announce {
                     let text = self.prompt_text(&prompt);
-                    self.record(SimKind::Play { prompt, text });
+                    let lasts = self.catalog.duration_at(&prompt, pace, &self.pacing);
+                    self.record(SimKind::Play {
+                        prompt,
+                        text,
+                        seconds: (lasts.as_secs_f64() * 100.0).round() / 100.0,
+                        slow: pace == Pace::Slow,
+                    });
                 }
             }
             Action::Hangup => {
@@ -314,6 +341,7 @@ impl Simulator {
                         signals,
                     },
                     Trace::ElderlyMode { why } => SimKind::Elderly { why },
+                    Trace::Repeat { prompt, .. } => SimKind::Repeat { prompt },
                 };
                 self.record(kind);
             }

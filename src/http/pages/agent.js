@@ -418,6 +418,7 @@
     const p = call.pop || {};
     $('pop-caller').textContent = callerName(p.caller_display || p.caller);
     $('pop-elderly').hidden = !p.elderly;
+    $('pop-elderly-why').textContent = p.elderly && p.elderly_reason ? ' Why: ' + p.elderly_reason + '.' : '';
     const vars = $('pop-vars');
     clear(vars);
     for (const [k, v] of Object.entries(p.vars || {})) {

@@ -2,6 +2,7 @@
 //! legs dialled, cancelled and hung up, their responses and requests, the bridge, the message.
 
 use super::*;
+use crate::media::Pace;
 
 /// Positions and minutes above this are spoken as this many (prompts exist for 1 to 20).
 const MAX_SPOKEN: usize = 20;
@@ -25,8 +26,13 @@ impl CallTask {
         tracing::info!(queue, reason, "hand-off to a person");
         self.sh.metrics.escalated(reason, self.now().as_secs_f64());
         let mut words = Duration::ZERO;
+        let pace = if context.elderly {
+            Pace::Slow
+        } else {
+            Pace::Normal
+        };
         for prompt in &announce {
-            match self.sh.prompts.get(self.plan.language, prompt) {
+            match self.prompt_now(prompt, pace) {
                 Ok(p) => {
                     words += p.duration();
                     self.connecting.push_back(Player::new(p));
@@ -204,7 +210,6 @@ impl CallTask {
 
     /// Position and expected wait, in the plan's language, then music on hold.
     fn announce(&mut self) {
-        let lang = self.plan.language;
         let mut intro = VecDeque::new();
         if let Some((pos, wait)) = self.sh.agents.position(&self.id) {
             let minutes = (wait.as_secs_f64() / 60.0)
@@ -224,8 +229,9 @@ impl CallTask {
                 format!("num_{minutes}"),
                 unit.to_string(),
             ];
+            let pace = self.handoff_pace();
             for w in &words {
-                match self.sh.prompts.get(lang, w) {
+                match self.prompt_now(w, pace) {
                     Ok(p) => intro.push_back(Player::new(p)),
                     Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
                 }
@@ -286,6 +292,9 @@ impl CallTask {
                 reason,
                 summary,
                 caller: &caller,
+                elderly: ctx
+                    .filter(|c| c.elderly)
+                    .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
             },
         )?;
         if let Some(tx) = self
@@ -398,7 +407,7 @@ impl CallTask {
 
     pub(super) fn start_message(&mut self) {
         let mut intro = VecDeque::new();
-        if let Ok(p) = self.sh.prompts.get(self.plan.language, MESSAGE_PROMPT) {
+        if let Ok(p) = self.prompt_now(MESSAGE_PROMPT, self.handoff_pace()) {
             intro.push_back(Player::new(p));
         }
         intro.push_back(Player::new(tone(1000.0, 400, 8000)));

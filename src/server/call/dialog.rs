@@ -59,6 +59,9 @@ impl CallTask {
             }
         }
         self.event("answered", json!({}));
+        if self.engine.is_elderly() {
+            self.warm_slow_prompts();
+        }
         self.pending.push_back(Event::Start);
     }
 

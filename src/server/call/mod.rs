@@ -41,6 +41,7 @@ mod agents;
 mod audio;
 mod browser;
 mod dialog;
+mod paced;
 mod screen_pop;
 mod speech;
 
@@ -629,7 +630,7 @@ impl CallTask {
 
     async fn apply(&mut self, action: Action) {
         match action {
-            Action::Play { id, prompt } => match self.sh.prompts.get(self.plan.language, &prompt) {
+            Action::Play { id, prompt, pace } => match self.prompt_at(&prompt, pace).await {
                 Ok(p) => {
                     self.sound = Sound::Prompt {
                         id,
@@ -683,6 +684,9 @@ impl CallTask {
     }
 
     fn trace(&mut self, t: Trace) {
+        if let Trace::ElderlyMode { .. } = &t {
+            self.warm_slow_prompts();
+        }
         if let Trace::Node { node } = &t {
             let node = node.clone();
             self.sh.live.update(&self.id, |c| {

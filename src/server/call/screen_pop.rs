@@ -121,6 +121,7 @@ impl CallTask {
             "path": ctx.map(|c| c.path.clone()).unwrap_or_default(),
             "vars": ctx.map(|c| c.vars.clone()).unwrap_or_default(),
             "elderly": ctx.is_some_and(|c| c.elderly),
+            "elderly_reason": ctx.filter(|c| c.elderly).and_then(|c| c.elderly_reason.clone()),
             "transcript": transcript,
             "earlier_calls": earlier,
             "waited_s": waited,
