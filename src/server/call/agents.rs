@@ -35,6 +35,7 @@ impl CallTask {
                 Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
             }
         }
+        self.caption_prompts(&announce);
         self.marker = true;
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
@@ -230,6 +231,7 @@ impl CallTask {
                     Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
                 }
             }
+            self.caption_prompts(&words);
             self.event(
                 "announced",
                 json!({ "position": pos, "wait_minutes": minutes }),
@@ -400,6 +402,7 @@ impl CallTask {
         let mut intro = VecDeque::new();
         if let Ok(p) = self.sh.prompts.get(self.plan.language, MESSAGE_PROMPT) {
             intro.push_back(Player::new(p));
+            self.caption_prompts(&[MESSAGE_PROMPT]);
         }
         intro.push_back(Player::new(tone(1000.0, 400, 8000)));
         self.sound = Sound::MessageIntro(intro);

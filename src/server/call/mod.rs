@@ -40,6 +40,7 @@ use tracing::Instrument;
 mod agents;
 mod audio;
 mod browser;
+mod captions;
 mod dialog;
 mod screen_pop;
 mod speech;
@@ -634,6 +635,7 @@ impl CallTask {
                         player: Player::new(p),
                     };
                     self.marker = true;
+                    self.caption_prompts(&[&prompt]);
                 }
                 Err(e) => {
                     tracing::error!("prompt {prompt}: {e}");
@@ -735,6 +737,7 @@ impl CallTask {
         self.offers = None;
         tracing::info!("call ended: {why}");
         self.event("ended", json!({ "why": why }));
+        self.close_captions();
         // A bridged or ringing agent goes too.
         self.end_browser("caller").await;
         if let Some(mut leg) = self.agent.take() {
