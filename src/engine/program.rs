@@ -46,6 +46,11 @@ impl Program {
             .unwrap_or_else(|| format!("[{prompt}]"))
     }
 
+    /// What a prompt says, when its text is known.
+    pub fn known_prompt_text(&self, prompt: &str) -> Option<&str> {
+        self.prompt_texts.get(prompt).map(String::as_str)
+    }
+
     /// Words to prime the recogniser with while the caller is asked whether they want a person.
     pub fn confirm_hints(&self) -> Vec<String> {
         let zh = self.plan.language == crate::dialplan::Language::Zh;

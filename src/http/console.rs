@@ -74,7 +74,7 @@ pub(super) fn asset(body: &'static str, kind: &'static str) -> Response {
         .into_response()
 }
 
-pub(super) fn page(body: &'static str) -> Response {
+pub(super) fn page(body: impl IntoResponse) -> Response {
     let mut r = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response();
     let h = r.headers_mut();
     h.insert(

@@ -1,6 +1,6 @@
-//! The public web phone: `/phone` (a page that calls a line over WebRTC), `/phone/lines` (the
-//! lines it may call) and `/ws/phone` (its signalling socket, served by the gateway in
-//! [`crate::phone`]). No login: callers are the public. The socket is accepted only from this
+//! The public web phone: `/phone` (a page that calls a line over WebRTC, in the line's
+//! language), `/phone/lines` (the lines it may call and their languages) and `/ws/phone` (its
+//! signalling socket, served by the gateway in [`crate::phone`]). No login: callers are the public. The socket is accepted only from this
 //! server's own pages (Origin), with a frame size cap, and `[phone] max_calls` bounds the calls.
 
 use super::console::{asset, page, ws_origin_ok, JS};
@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 const PHONE_HTML: &str = include_str!("pages/phone.html");
 const PHONE_JS: &str = include_str!("pages/phone.js");
+const PHONE_TEXT_JS: &str = include_str!("pages/phone_text.js");
 const PHONE_CSS: &str = include_str!("pages/phone.css");
 /// The line called when the page names none.
 const DEFAULT_LINE: &str = "support";
@@ -27,6 +28,10 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/phone", get(phone_page))
         .route("/phone/phone.js", get(|| async { asset(PHONE_JS, JS) }))
+        .route(
+            "/phone/phone_text.js",
+            get(|| async { asset(PHONE_TEXT_JS, JS) }),
+        )
         .route(
             "/phone/phone.css",
             get(|| async { asset(PHONE_CSS, "text/css") }),
@@ -44,15 +49,40 @@ fn gateway_of(s: &AppState) -> Result<Arc<crate::phone::PhoneGateway>, ApiError>
     }
 }
 
-async fn phone_page(State(s): State<AppState>) -> Result<Response, ApiError> {
-    gateway_of(&s)?;
-    Ok(page(PHONE_HTML))
+async fn phone_page(
+    State(s): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let gw = gateway_of(&s)?;
+    let line = q.get("line").map(String::as_str).unwrap_or(DEFAULT_LINE);
+    let language = match q.get("lang").map(String::as_str) {
+        Some(l @ ("en" | "zh")) => l,
+        _ if valid_name(line) => gw.line_language(line).unwrap_or("en"),
+        _ => "en",
+    };
+    Ok(page(in_language(PHONE_HTML, language)))
+}
+
+/// The page with its `lang` set for `language` (`en`, `zh`): screen readers pick their voice
+/// from it, and the page's script its words.
+fn in_language(html: &str, language: &str) -> String {
+    let tag = match language {
+        "zh" => "zh-CN",
+        _ => "en",
+    };
+    html.replacen(r#"<html lang="en">"#, &format!(r#"<html lang="{tag}">"#), 1)
 }
 
 async fn lines(State(s): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     let gw = gateway_of(&s)?;
+    let lines = gw.lines();
+    let languages: serde_json::Map<String, serde_json::Value> = lines
+        .iter()
+        .filter_map(|l| Some((l.clone(), gw.line_language(l)?.into())))
+        .collect();
     Ok(Json(serde_json::json!({
-        "lines": gw.lines(),
+        "lines": lines,
+        "languages": languages,
         "default": DEFAULT_LINE,
     })))
 }
@@ -83,4 +113,16 @@ async fn ws_phone(
         .max_frame_size(MAX_FRAME)
         .on_upgrade(move |socket| gateway::run(gw, socket, line))
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_says_which_language_it_speaks() {
+        assert!(in_language(PHONE_HTML, "zh").contains(r#"<html lang="zh-CN">"#));
+        assert!(in_language(PHONE_HTML, "en").contains(r#"<html lang="en">"#));
+        assert!(in_language(PHONE_HTML, "xx").contains(r#"<html lang="en">"#));
+    }
 }

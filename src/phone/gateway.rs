@@ -6,7 +6,12 @@
 //! audio and keys relayed both ways until someone hangs up. Whoever goes first, everything
 //! goes: a hang-up on the page, a closed socket or a lost peer sends BYE (CANCEL while
 //! ringing); the line's BYE or refusal ends the page's call with the reason in words.
+//!
+//! Captions: before the INVITE leaves, the call subscribes to [`super::captions`] under the
+//! INVITE's own (random) Call-ID; the call task it reaches publishes there, and each caption
+//! goes to the page as a `caption` frame until either side ends.
 
+use super::captions::{Caption, Subscription};
 use super::relay::{LineMedia, MAX_FRAME};
 use super::ws::{self as proto, FromPage, ToPage};
 use super::{PhoneGateway, CHANNEL_HEADER, CHANNEL_WEBRTC};
@@ -62,6 +67,7 @@ struct WebCall {
     media: Option<LineMedia>,
     call_id: Option<String>,
     last_state: Option<(String, String, Option<String>)>,
+    captions: Option<Subscription>,
 }
 
 /// Runs one web call for a page that opened `/ws/phone?line=LINE`, until both sides are done.
@@ -109,6 +115,7 @@ pub async fn run(gw: Arc<PhoneGateway>, mut ws: WebSocket, line: String) {
         media: None,
         call_id: None,
         last_state: None,
+        captions: None,
     };
     let span = tracing::info_span!("web_call", line = %call.line);
     tracing::Instrument::instrument(call.run(), span).await;
@@ -128,6 +135,14 @@ async fn refuse(mut ws: WebSocket, why: &str) {
             reason: Utf8Bytes::from_static("call ended"),
         })))
         .await;
+}
+
+/// The next caption for this call (forever when it has no subscription). Cancel-safe.
+async fn next_caption(s: &mut Option<Subscription>) -> Option<Caption> {
+    match s {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// `host` for SIP: IPv6 in brackets.
@@ -180,6 +195,10 @@ impl WebCall {
                     self.end(why).await;
                 }
                 _ = state_tick.tick(), if self.phase == Phase::InCall => self.report_state().await,
+                c = next_caption(&mut self.captions) => match c {
+                    Some(c) => self.tell_page(&ToPage::from(c)).await,
+                    None => self.captions = None,
+                },
             }
             if self.phase == Phase::Ending && self.leg.as_ref().is_none_or(AgentLeg::done) {
                 break;
@@ -316,6 +335,8 @@ impl WebCall {
             .body("application/sdp", offer.into_bytes())
             .build()?;
         let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite);
+        // Listening before the line can answer: the welcome prompt's caption is not missed.
+        self.captions = Some(self.gw.captions.subscribe(leg.call_id()));
         sip.send_to(&bytes, target).await?;
         tracing::info!(
             sip_call_id = leg.call_id(),
@@ -461,6 +482,7 @@ impl WebCall {
                 .await;
             self.ws_open = false;
         }
+        self.captions = None;
         self.peer.close().await;
         let now = self.now();
         if let Some(leg) = self.leg.as_mut() {

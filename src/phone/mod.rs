@@ -17,11 +17,13 @@
 //! ```
 //!
 //! This module owns the gateway: the socket protocol ([`ws`]), the pure RTP relay and key
-//! encoder ([`relay`]) and the IO task that ties a browser's peer connection to one SIP call
-//! ([`gateway`]). It must not touch call logic: it never looks inside the engine, the queues or
-//! the store; what the caller hears and where they go is decided by the call task it dials,
+//! encoder ([`relay`]), the IO task that ties a browser's peer connection to one SIP call
+//! ([`gateway`]) and the live captions a call task pushes to its own web caller
+//! ([`captions`]). It must not touch call logic: it never looks inside the engine, the queues
+//! or the store; what the caller hears and where they go is decided by the call task it dials,
 //! which only learns that the caller is on the web (the `channel` of the call record).
 
+pub mod captions;
 pub mod gateway;
 pub mod relay;
 pub mod ws;
@@ -81,6 +83,8 @@ pub struct PhoneGateway {
     pub plans: Arc<PlanCache>,
     /// Calls in progress, to tell the page its call id and state.
     pub live: Arc<LiveCalls>,
+    /// Live captions from the call tasks, by the SIP Call-ID of each web call's INVITE.
+    pub captions: Arc<captions::CaptionHub>,
     slots: Arc<Semaphore>,
     /// `[phone] enabled`.
     pub enabled: bool,
@@ -94,6 +98,7 @@ impl PhoneGateway {
         ports: Arc<PortPool>,
         plans: Arc<PlanCache>,
         live: Arc<LiveCalls>,
+        captions: Arc<captions::CaptionHub>,
     ) -> PhoneGateway {
         let ip = gateway_ip(sip_addr);
         let media_ip = config.public_host().parse().unwrap_or(config.sip.bind.ip());
@@ -109,6 +114,7 @@ impl PhoneGateway {
             },
             plans,
             live,
+            captions,
             slots: Arc::new(Semaphore::new(config.phone.max_calls)),
             enabled: config.phone.enabled,
         }
@@ -122,6 +128,11 @@ impl PhoneGateway {
     /// The lines a page may offer: the plans in the dialplans folder, sorted.
     pub fn lines(&self) -> Vec<String> {
         self.plans.names()
+    }
+
+    /// The language a line speaks (`en`, `zh`), or `None` for a line that cannot be loaded.
+    pub fn line_language(&self, line: &str) -> Option<&'static str> {
+        self.plans.get(line).ok().map(|p| p.language)
     }
 }
 

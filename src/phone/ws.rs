@@ -6,6 +6,8 @@
 //!  page ── {"type":"answer","sdp"} ──►                       the microphone's answer
 //!  page ◄── {"type":"connected","call_id"}                    the line answered (SIP 200)
 //!  page ◄── {"type":"state","state","node","reason"}          ivr, queued, ringing_agent, bridged, message
+//!  page ◄── {"type":"caption","speaker","text","partial"}     live captions: `line` (a prompt as it
+//!                                                            starts) or `caller` (words recognised)
 //!  page ── {"type":"hangup"} ──►                              the caller hangs up
 //!  page ◄── {"type":"ended","why"}                            last frame, then the socket closes
 //!  page ◄── {"type":"error","message"}                        a frame the gateway could not use
@@ -59,6 +61,16 @@ pub enum ToPage {
         /// Why the caller was handed over, once they were.
         reason: Option<String>,
     },
+    /// A live caption: what the line says as a prompt starts, or what it heard the caller say
+    /// (see [`super::captions`]).
+    Caption {
+        /// `line` or `caller`.
+        speaker: String,
+        /// The words.
+        text: String,
+        /// The caller is still speaking: the next caller caption replaces this one.
+        partial: bool,
+    },
     /// The call is over (the last frame).
     Ended {
         /// Plain words for the caller.
@@ -69,6 +81,16 @@ pub enum ToPage {
         /// What was wrong.
         message: String,
     },
+}
+
+impl From<super::captions::Caption> for ToPage {
+    fn from(c: super::captions::Caption) -> ToPage {
+        ToPage::Caption {
+            speaker: c.speaker.as_str().into(),
+            text: c.text,
+            partial: c.partial,
+        }
+    }
 }
 
 impl ToPage {
@@ -200,6 +222,24 @@ mod tests {
         assert_eq!(
             (v["type"].as_str(), v["reason"].as_str()),
             (Some("state"), Some("zero_out"))
+        );
+    }
+
+    #[test]
+    fn a_caption_is_a_tagged_frame_with_its_speaker() {
+        use crate::phone::captions::Caption;
+        let v: Value =
+            serde_json::from_str(&ToPage::from(Caption::caller(" 我要人工服务 ", true)).to_text())
+                .unwrap();
+        assert_eq!(v["type"], "caption");
+        assert_eq!(v["speaker"], "caller");
+        assert_eq!(v["text"], "我要人工服务");
+        assert_eq!(v["partial"], true);
+        let v: Value =
+            serde_json::from_str(&ToPage::from(Caption::line("Welcome.")).to_text()).unwrap();
+        assert_eq!(
+            (v["speaker"].as_str(), v["partial"].as_bool()),
+            (Some("line"), Some(false))
         );
     }
 

@@ -62,6 +62,8 @@ pub struct Shared {
     pub asr: Result<Arc<AsrPool>, String>,
     /// Agents, queues and the ACD.
     pub agents: Arc<AgentHub>,
+    /// Live captions for web callers (the `/phone` gateway listens, call tasks publish).
+    pub captions: Arc<crate::phone::captions::CaptionHub>,
     /// The SIP registrar (nonce secret and failure counts).
     registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
@@ -279,16 +281,19 @@ pub async fn serve(
         config.media.rtp_port_min,
         config.media.rtp_port_max,
     ));
+    let captions = Arc::new(crate::phone::captions::CaptionHub::default());
     let phone = Arc::new(crate::phone::PhoneGateway::new(
         &config,
         sip_addr,
         Arc::clone(&ports),
         Arc::clone(&plans),
         Arc::clone(&live),
+        Arc::clone(&captions),
     ));
     let shared = Arc::new(Shared {
         asr,
         agents: Arc::clone(&agents),
+        captions,
         via_udp: LocalVia {
             host: config.public_host(),
             port: sip_addr.port(),

@@ -4,6 +4,7 @@
 // MODE=keys: screenshot of the idle page, Call, read the WebRTC statistics during the welcome
 // prompt, the screenshot `phone.png` in the call, press 1 on the keypad once the menu asks,
 // see the billing node, press "Talk to a person", see the hand-over, hang up.
+// Both modes return the captions the page received and the caption rows it shows.
 // MODE=speech: Call and let the microphone (a looped clip asking for a real person) talk until
 // the line hands the caller over; nobody staffs the queue, so after the message the line hangs
 // up, and the page must say so.
@@ -110,6 +111,8 @@ const visible = async (page, sel) => page.locator(sel).isVisible();
     }
     result.status_after = (await page.textContent('#status')).trim();
     result.states = await page.evaluate(() => window.phone.events.filter((m) => m.type === 'state'));
+    result.captions = await page.evaluate(() => window.phone.captions);
+    result.caption_dom = await page.evaluate(() => [...document.querySelectorAll('#captions .caption')].map((c) => c.textContent));
   } catch (e) {
     result.error = String((e && e.stack) || e);
     result.page_logs = b.logs.slice(-30);

@@ -2,28 +2,142 @@
 //
 // Signalling on /ws/phone (JSON): the server offers (PCMU + telephone-event), this page answers
 // with the microphone; keys (keypad and "Talk to a person", which sends the line's zero-out key)
-// go inside the media as RFC 4733 events through RTCDTMFSender. `window.phone` exposes the
-// state for tests: { pc, ws, events, phase, callId, zeroOut, dtmf }.
+// go inside the media as RFC 4733 events through RTCDTMFSender. Caption frames (what the line
+// says, what it heard) are shown as they come. Words come from phone_text.js, in the line's
+// language or the one the caller picks. `window.phone` exposes the state for tests:
+// { pc, ws, events, captions, phase, callId, zeroOut, dtmf, lang }.
 'use strict';
 
 (() => {
   const $ = (id) => document.getElementById(id);
-  const phone = { pc: null, ws: null, mic: null, events: [], phase: 'idle', callId: '', zeroOut: '0', dtmf: [] };
-  window.phone = phone;
-
-  const STATES = {
-    ivr: 'Connected',
-    queued: 'In the queue: a person will be with you soon',
-    ringing_agent: 'Calling a person for you…',
-    bridged: 'Talking to a person',
-    message: 'Nobody is free: please leave a message after the tone',
+  const T = window.phoneText;
+  const phone = {
+    pc: null, ws: null, mic: null, events: [], captions: [], phase: 'idle', callId: '', zeroOut: '0',
+    dtmf: [], lang: document.documentElement.lang.startsWith('zh') ? 'zh' : 'en',
   };
+  window.phone = phone;
+  let status = { key: 'idle', kind: '', why: '' };
+  let lineLanguages = {};
+  const MAX_CAPTIONS = 100;
 
-  function setStatus(text, kind) {
-    const s = $('status');
-    s.textContent = text;
-    s.className = `status ${kind || ''}`;
+  const say = (key, vars) => T.text(phone.lang, key, vars);
+
+  function setStatus(key, kind, why) {
+    status = { key, kind: kind || '', why: why || '' };
+    showStatus();
   }
+
+  function showStatus() {
+    const s = $('status');
+    s.textContent = status.key === 'ended'
+      ? say('ended', { why: T.why(phone.lang, status.why) })
+      : say(status.key);
+    s.className = `status ${status.kind}`;
+  }
+
+  /** Puts every label in the page's language. */
+  function applyLanguage() {
+    document.documentElement.lang = T.htmlLang(phone.lang);
+    document.title = say('pageTitle');
+    for (const el of document.querySelectorAll('[data-text]')) el.textContent = say(el.dataset.text);
+    for (const el of document.querySelectorAll('[data-label]')) el.setAttribute('aria-label', say(el.dataset.label));
+    const other = $('btn-lang');
+    other.textContent = say('otherLanguage');
+    other.lang = say('otherLanguageTag');
+    for (const o of $('line').options) o.textContent = lineLabel(o.value);
+    for (const w of document.querySelectorAll('#captions .who')) {
+      w.textContent = say(w.dataset.speaker === 'line' ? 'speakerLine' : 'speakerCaller');
+    }
+    showPartial();
+    showStatus();
+  }
+
+  function lineLabel(name) {
+    const lang = lineLanguages[name];
+    return lang ? `${name} (${say('lineNames')[lang] || lang})` : name;
+  }
+
+  function setLanguage(lang) {
+    phone.lang = lang;
+    const url = new URL(location.href);
+    url.searchParams.set('lang', lang);
+    history.replaceState(null, '', url);
+    applyLanguage();
+  }
+
+  // ---- display: larger text, high contrast (kept in this browser) ---------------------------
+
+  const DISPLAY = { large: 'btn-large', contrast: 'btn-contrast' };
+
+  function remembered(name) {
+    try { return localStorage.getItem(`humanline.phone.${name}`); } catch (e) { return null; }
+  }
+
+  function setDisplay(name, on) {
+    document.documentElement.classList.toggle(name, on);
+    $(DISPLAY[name]).setAttribute('aria-pressed', String(on));
+    try { localStorage.setItem(`humanline.phone.${name}`, on ? '1' : '0'); } catch (e) { /* private mode */ }
+  }
+
+  function initDisplay() {
+    const prefersContrast = window.matchMedia && window.matchMedia('(prefers-contrast: more)').matches;
+    setDisplay('large', remembered('large') === '1');
+    setDisplay('contrast', remembered('contrast') === null ? prefersContrast : remembered('contrast') === '1');
+    for (const [name, id] of Object.entries(DISPLAY)) {
+      $(id).addEventListener('click', () => setDisplay(name, !document.documentElement.classList.contains(name)));
+    }
+  }
+
+  // ---- captions ----------------------------------------------------------------------------
+
+  let partial = '';
+
+  function showPartial() {
+    const p = $('caption-partial');
+    p.hidden = !partial;
+    p.textContent = partial ? `${say('hearing')} ${partial}` : '';
+    p.lang = T.htmlLang(lineLanguages[$('line').value] || phone.lang);
+  }
+
+  function clearCaptions() {
+    phone.captions = [];
+    partial = '';
+    $('captions').textContent = '';
+    $('captions-empty').hidden = false;
+    showPartial();
+  }
+
+  function caption(msg) {
+    const c = { speaker: msg.speaker === 'line' ? 'line' : 'caller', text: String(msg.text || ''), partial: !!msg.partial, at: Math.round(performance.now()) };
+    phone.captions.push(c);
+    if (c.speaker === 'caller' && c.partial) {
+      partial = c.text;
+      showPartial();
+      return;
+    }
+    if (c.speaker === 'caller') partial = '';
+    showPartial();
+    const log = $('captions');
+    const row = document.createElement('p');
+    row.className = `caption ${c.speaker}`;
+    const who = document.createElement('span');
+    who.className = 'who';
+    who.dataset.speaker = c.speaker;
+    who.textContent = say(c.speaker === 'line' ? 'speakerLine' : 'speakerCaller');
+    const words = document.createElement('span');
+    words.className = 'words';
+    words.lang = T.htmlLang(lineLanguages[$('line').value] || phone.lang);
+    words.textContent = c.text;
+    row.append(who, ' ', words);
+    log.appendChild(row);
+    while (log.children.length > MAX_CAPTIONS) log.removeChild(log.firstChild);
+    log.scrollTop = log.scrollHeight;
+    $('captions-empty').hidden = true;
+  }
+
+  // ---- the call ----------------------------------------------------------------------------
+
+  const STATES = ['ivr', 'queued', 'ringing_agent', 'bridged', 'message'];
 
   function render() {
     const inCall = phase() === 'connected';
@@ -50,6 +164,7 @@
       const r = await fetch('/phone/lines');
       const j = await r.json();
       lines = j.lines || [];
+      lineLanguages = j.languages || {};
       def = j.default || def;
     } catch (e) { /* the select keeps what it has */ }
     const pick = wanted || def;
@@ -59,10 +174,21 @@
     for (const name of lines) {
       const o = document.createElement('option');
       o.value = name;
-      o.textContent = name;
+      o.textContent = lineLabel(name);
       if (name === pick) o.selected = true;
       sel.appendChild(o);
     }
+  }
+
+  /** Another line picked: the page speaks its language. */
+  function lineChanged() {
+    const line = $('line').value;
+    const url = new URL(location.href);
+    url.searchParams.set('line', line);
+    url.searchParams.delete('lang');
+    history.replaceState(null, '', url);
+    if (lineLanguages[line]) phone.lang = lineLanguages[line];
+    applyLanguage();
   }
 
   function send(msg) {
@@ -95,7 +221,9 @@
     phase('ended');
     closeMedia();
     if (phone.ws) { try { phone.ws.close(); } catch (e) { /* already closed */ } }
-    setStatus(`Call ended: ${why}`, 'ended');
+    partial = '';
+    showPartial();
+    setStatus('ended', 'ended', why);
     render();
   }
 
@@ -144,7 +272,8 @@
   function onMessage(ev) {
     let msg;
     try { msg = JSON.parse(ev.data); } catch (e) { return; }
-    phone.events.push(msg);
+    if (!msg || typeof msg !== 'object') return;
+    phone.events.push(Object.assign({ at: Math.round(performance.now()) }, msg));
     switch (msg.type) {
       case 'offer':
         answer(msg).catch((e) => { send({ type: 'hangup' }); ended(`the call could not start (${e.message || e})`); });
@@ -152,13 +281,16 @@
       case 'connected':
         phase('connected');
         phone.callId = msg.call_id || '';
-        setStatus(STATES.ivr, 'connected');
+        setStatus('ivr', 'connected');
         break;
       case 'state':
         if (phase() === 'connected') {
           const kind = msg.state === 'ivr' ? 'connected' : 'queued';
-          setStatus(STATES[msg.state] || STATES.ivr, kind);
+          setStatus(STATES.includes(msg.state) ? msg.state : 'ivr', kind);
         }
+        break;
+      case 'caption':
+        if (phase() === 'connecting' || phase() === 'connected') caption(msg);
         break;
       case 'ended':
         ended(msg.why || 'the line hung up');
@@ -178,8 +310,9 @@
     phone.callId = '';
     phone.dtmf = [];
     $('keys-pressed').textContent = '';
+    clearCaptions();
     phase('connecting');
-    setStatus('Connecting…', '');
+    setStatus('connecting', '');
     render();
     const line = $('line').value || 'support';
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
@@ -210,22 +343,27 @@
   }
 
   function talkToPerson() {
-    if (press(phone.zeroOut)) setStatus('Connecting you to a person…', 'queued');
+    if (press(phone.zeroOut)) setStatus('toPerson', 'queued');
   }
 
   document.addEventListener('DOMContentLoaded', () => {
     $('btn-call').addEventListener('click', call);
     $('btn-hangup').addEventListener('click', hangUp);
     $('btn-human').addEventListener('click', talkToPerson);
+    $('btn-lang').addEventListener('click', () => setLanguage(phone.lang === 'zh' ? 'en' : 'zh'));
+    $('line').addEventListener('change', lineChanged);
     for (const b of document.querySelectorAll('#keypad button')) {
       b.addEventListener('click', () => press(b.dataset.key));
     }
     document.addEventListener('keydown', (e) => {
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.target && e.target.tagName === 'SELECT') return;
       if (/^[0-9*#]$/.test(e.key)) press(e.key);
     });
     window.addEventListener('beforeunload', () => send({ type: 'hangup' }));
+    initDisplay();
+    applyLanguage();
     render();
-    loadLines().then(render);
+    loadLines().then(() => { applyLanguage(); render(); });
   });
 })();

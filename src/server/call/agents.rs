@@ -41,6 +41,7 @@ impl CallTask {
                 Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
             }
         }
+        self.caption_prompts(&announce);
         self.marker = true;
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
@@ -236,6 +237,7 @@ impl CallTask {
                     Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
                 }
             }
+            self.caption_prompts(&words);
             self.event(
                 "announced",
                 json!({ "position": pos, "wait_minutes": minutes }),
@@ -409,6 +411,7 @@ impl CallTask {
         let mut intro = VecDeque::new();
         if let Ok(p) = self.prompt_now(MESSAGE_PROMPT, self.handoff_pace()) {
             intro.push_back(Player::new(p));
+            self.caption_prompts(&[MESSAGE_PROMPT]);
         }
         intro.push_back(Player::new(tone(1000.0, 400, 8000)));
         self.sound = Sound::MessageIntro(intro);

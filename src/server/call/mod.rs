@@ -40,6 +40,7 @@ use tracing::Instrument;
 mod agents;
 mod audio;
 mod browser;
+mod captions;
 mod dialog;
 mod paced;
 mod screen_pop;
@@ -637,6 +638,7 @@ impl CallTask {
                         player: Player::new(p),
                     };
                     self.marker = true;
+                    self.caption_prompts(&[&prompt]);
                 }
                 Err(e) => {
                     tracing::error!("prompt {prompt}: {e}");
@@ -748,6 +750,7 @@ impl CallTask {
         self.offers = None;
         tracing::info!("call ended: {why}");
         self.event("ended", json!({ "why": why }));
+        self.close_captions();
         // A bridged or ringing agent goes too.
         self.end_browser("caller").await;
         if let Some(mut leg) = self.agent.take() {

@@ -13,6 +13,7 @@
 use super::*;
 use crate::asr::{audio_ctx_for, Job, RecognizeOptions, Recognized, Reply};
 use crate::media::Heard;
+use crate::phone::captions::Caption;
 
 /// Where an utterance's audio lies and how it was sent to the recognizer.
 #[derive(Debug, Clone)]
@@ -178,6 +179,7 @@ impl CallTask {
         c.answer = Some(answer);
         if let Some((turn, r, text)) = heard {
             tracing::debug!(text = %text, "heard so far");
+            self.caption(Caption::caller(&text, true));
             self.pending.push_back(Event::Partial(engine::Utterance {
                 text: text.clone(),
                 started: turn.started,
@@ -194,6 +196,8 @@ impl CallTask {
                     .metrics
                     .early_human_requests_total
                     .fetch_add(1, Relaxed);
+                // What decided the call is the caller's last word: no longer "so far".
+                self.caption(Caption::caller(&text, false));
                 let record = self.speech_turn(&turn, &r, &text);
                 self.utterances.push(record);
                 return;
@@ -321,6 +325,7 @@ impl CallTask {
             asr_ms = r.took.as_millis() as u64,
             "heard \"{text}\""
         );
+        self.caption(Caption::caller(&text, false));
         let turn = self.speech_turn(&p, &r, &text);
         self.utterances.push(turn);
         self.pending.push_back(Event::Utterance(engine::Utterance {
