@@ -93,6 +93,7 @@ fn transcribe(r: &WhisperRecognizer, pcm: &[i16], lang: &str) -> String {
         language: Some(lang.to_string()),
         initial_prompt: None,
         audio_ctx: None,
+        ..Default::default()
     };
     r.transcribe(&audio, &opts).expect("transcribe").text
 }
