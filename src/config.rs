@@ -135,7 +135,8 @@ pub struct AsrConfig {
     pub checkpoint_silence_seconds: f64,
     /// Contextual biasing: logits added to the tokens of the words a caller is likely to say
     /// at the node (its choices, those of the questions ahead, the names of a person) while
-    /// whisper decodes; 0 turns it off. See `asr::Boost`.
+    /// whisper decodes; 0 (the default: measured not to help whisper base, see the README)
+    /// turns it off. See `asr::Boost`.
     pub boost_logit: f32,
 }
 
@@ -153,7 +154,7 @@ impl Default for AsrConfig {
             max_utterance_seconds: 20.0,
             early_decisions: true,
             checkpoint_silence_seconds: 0.24,
-            boost_logit: 2.0,
+            boost_logit: 0.0,
         }
     }
 }

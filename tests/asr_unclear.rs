@@ -1,6 +1,6 @@
 //! No match invented by the recogniser: whisper (the default q8_0 model, primed with the main
-//! menu's words and the "talk to a person" phrases, with its words boosted, as the server does it)
-//! hears clips with no answer in them — a filler alone, line noise, a cough of noise between
+//! menu's words and the "talk to a person" phrases, as the server primes it; once more with word
+//! boosting on, which an operator may turn on) hears clips with no answer in them — a filler alone, line noise, a cough of noise between
 //! silences — and the
 //! engine, given what whisper wrote, picks no choice and calls no person. The recogniser's own
 //! doubts (prompt read back, loops, no speech) are checked on the way.
@@ -63,7 +63,11 @@ fn fillers_and_noise_with_the_menu_prompt_choose_nothing_and_call_nobody() {
                 v
             }),
         ];
-        for (what, pcm8k) in clips {
+        for ((what, pcm8k), boost_logit) in clips
+            .iter()
+            .flat_map(|c| [(c.clone(), 0.0f32), (c.clone(), 2.0)])
+        {
+            let what = format!("{what}, boost {boost_logit}");
             let pcm16k = upsample_8k_to_16k(&pcm8k).expect("resample");
             let duration = Duration::from_secs_f64(pcm8k.len() as f64 / 8000.0);
             let t = rec
@@ -73,10 +77,10 @@ fn fillers_and_noise_with_the_menu_prompt_choose_nothing_and_call_nobody() {
                         language: Some(language.into()),
                         initial_prompt: Some(prompt.clone()),
                         audio_ctx: Some(audio_ctx_for(duration, Some(language))),
-                        // Word boosting as the server does it (humanline.toml's default): the
-                        // favoured words must not be read into a filler or noise either.
+                        // With word boosting on, the favoured words must not be read into a
+                        // filler or noise either.
                         boost: prog.boost(menu),
-                        boost_logit: humanline::config::AsrConfig::default().boost_logit,
+                        boost_logit,
                     },
                 )
                 .expect("transcribes");
