@@ -133,6 +133,10 @@ pub struct AsrConfig {
     pub early_decisions: bool,
     /// Silence inside an utterance that marks such a pause.
     pub checkpoint_silence_seconds: f64,
+    /// A turn that would move nothing at its node (no choice, key or person, or text the
+    /// recogniser doubts) is recognised once more through whisper's full 30 s window when a
+    /// worker is idle; its text is used when it moves the call.
+    pub second_look: bool,
     /// Contextual biasing: logits added to the tokens of the words a caller is likely to say
     /// at the node (its choices, those of the questions ahead, the names of a person) while
     /// whisper decodes; 0 (the default: measured not to help whisper base, see the README)
@@ -155,6 +159,7 @@ impl Default for AsrConfig {
             early_decisions: true,
             checkpoint_silence_seconds: 0.24,
             boost_logit: 0.0,
+            second_look: true,
         }
     }
 }

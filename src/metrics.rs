@@ -59,6 +59,8 @@ pub struct Metrics {
     pub asr_checkpoints_total: AtomicU64,
     /// Turns whose end needed no recognition of its own: a checkpoint had heard it all.
     pub asr_checkpoint_reused_total: AtomicU64,
+    /// Turns that moved nothing, recognised again through the full window (second looks).
+    pub asr_second_looks_total: AtomicU64,
     /// Requests for a person acted on before the caller finished speaking.
     pub early_human_requests_total: AtomicU64,
 }
@@ -196,6 +198,12 @@ impl Metrics {
             "counter",
             "Early recognitions of an utterance still under way (at short pauses).",
             &self.asr_checkpoints_total,
+        );
+        one(
+            "humanline_asr_second_looks_total",
+            "counter",
+            "Turns that moved nothing, recognised again through the full encoder window.",
+            &self.asr_second_looks_total,
         );
         one(
             "humanline_asr_checkpoint_reused_total",

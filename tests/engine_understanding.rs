@@ -333,6 +333,37 @@ fn a_name_alone_heard_while_the_caller_speaks_ends_the_turn_early_and_a_report_a
     assert!(d.transfer().is_none(), "{:?}", d.actions);
 }
 
+// ---- when the recogniser should look again ----
+
+#[test]
+fn only_a_turn_that_moves_nothing_is_worth_a_second_look() {
+    let d = driver_at_menu("support");
+    for moves in [
+        "billing",
+        "I want to talk to a person",
+        "two",
+        "my television shows no picture",
+    ] {
+        assert!(d.call.would_decide(moves, false), "{moves}");
+        assert!(!d.call.worth_a_second_look(moves, false), "{moves}");
+    }
+    for nothing in ["A. Yunt. A. Yunt.", "the malware life", "purple elephants"] {
+        assert!(!d.call.would_decide(nothing, false), "{nothing}");
+        assert!(d.call.worth_a_second_look(nothing, false), "{nothing}");
+    }
+    // Doubted text decides nothing, so a loop of a real word is looked at again.
+    assert!(!d.call.would_decide("agent, agent, agent", true));
+    assert!(d.call.worth_a_second_look("agent, agent, agent", true));
+    // Answers of their own: nothing, fillers, confusion, "say again".
+    for own in ["", "um", "uh um", "I don't understand", "say that again"] {
+        assert!(!d.call.worth_a_second_look(own, false), "{own:?}");
+    }
+    let d = driver_at_menu("support_zh");
+    assert!(d.call.worth_a_second_look("监装", false));
+    assert!(!d.call.worth_a_second_look("嗯", false));
+    assert!(!d.call.worth_a_second_look("我听不懂", false));
+}
+
 // ---- what the recogniser is told to favour ----
 
 #[test]

@@ -138,3 +138,82 @@ fn mentions_that_are_not_requests_are_answered_and_deeper_answers_go_straight_th
         note(&call)
     );
 }
+
+#[test]
+fn an_answer_that_moves_nothing_is_heard_again_through_the_full_window_and_one_that_moves_is_not() {
+    let _g = serial();
+    if !model_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let events = |call: &Value, kind: &str| -> Vec<Value> {
+        call["events"]
+            .as_array()
+            .map(|e| e.iter().filter(|e| e["kind"] == kind).cloned().collect())
+            .unwrap_or_default()
+    };
+
+    // Words that match nothing at the menu: a second look, then the menu asks again.
+    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
+    let cid = caller.call_id();
+    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + SEC);
+    caller.say_all(
+        &Speech::new()
+            .say(dir.path(), Voice::En, 150, "purple elephants are dancing")
+            .pause(1.0),
+    );
+    // The first look (short window), then the second (full window: seconds in a debug build).
+    let before = server.log().matches("second look heard").count();
+    server
+        .wait_for(60 * SEC, |s| {
+            (s.log().matches("second look heard").count() > before).then_some(())
+        })
+        .unwrap_or_else(|| panic!("a second look was answered:\n{}", server.log()));
+    caller.hang_up();
+    let stored = stored_call(&server, &cid);
+    let call = server
+        .call(stored["id"].as_str().unwrap())
+        .expect("the call");
+    let heard = events(&call, "asr_second_look_heard");
+    assert_eq!(
+        heard.len(),
+        1,
+        "one second look, answered: {}\n{}",
+        call["events"],
+        server.log()
+    );
+    let look = &events(&call, "asr_second_look")[0];
+    assert!(
+        look["detail"]["first"].is_string() && look["detail"]["audio_ctx"] == 1500,
+        "{look}"
+    );
+    assert!(
+        call["reason"].is_null(),
+        "nothing to hand over\n{}",
+        note(&call)
+    );
+    assert!(
+        !path_has(&call, "billing") && !path_has(&call, "tech"),
+        "{}",
+        note(&call)
+    );
+
+    // A plain answer moves the call on the first look: no second one.
+    let call = answer(
+        &server,
+        "support",
+        &Speech::new()
+            .say(dir.path(), Voice::En, 150, "my internet is not working")
+            .pause(1.0),
+        "tech",
+    );
+    assert!(path_has(&call, "tech"), "{}", note(&call));
+    let full = server.call(call["id"].as_str().unwrap()).expect("the call");
+    assert!(
+        events(&full, "asr_second_look").is_empty(),
+        "{}",
+        full["events"]
+    );
+}

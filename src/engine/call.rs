@@ -153,6 +153,49 @@ impl Call {
         self.build_context(None, &self.prog.plan.escalation.queue.clone())
     }
 
+    /// Whether a turn heard as `text` is worth a second, slower look by the recogniser: it
+    /// would move nothing at the current node (no choice, key or person — or the recogniser
+    /// doubts it), yet it is not empty, not only fillers, not a confusion or a "say again"
+    /// (those are answers of their own). Judged as [`Event::Utterance`] would judge it, changing
+    /// nothing; while the one confirmation is asked, every answer counts as it is.
+    pub fn worth_a_second_look(&self, text: &str, doubted: bool) -> bool {
+        if self.confirming {
+            return false;
+        }
+        let said = tokens(text);
+        if said.is_empty() || self.would_decide(text, doubted) {
+            return false;
+        }
+        let lex = &self.prog.lexicon;
+        if matches!(
+            lex.intent(self.node, &lex.person(text), &said),
+            Intent::Repeat
+        ) {
+            return false;
+        }
+        let u = Utterance {
+            text: text.to_string(),
+            ..Default::default()
+        };
+        let how = lex.features(&u, &said, None, &self.prog.plan.hesitation);
+        how.confusion.is_none() && how.fillers.len() < said.len()
+    }
+
+    /// Whether an utterance heard as `text` would move the call at the current node (a choice,
+    /// a key, a person, an answer to the one confirmation), judged as [`Event::Utterance`]
+    /// would judge it but changing nothing; a doubted text moves nothing.
+    pub fn would_decide(&self, text: &str, doubted: bool) -> bool {
+        if self.confirming {
+            return true;
+        }
+        if doubted {
+            return false;
+        }
+        let lex = &self.prog.lexicon;
+        lex.intent(self.node, &lex.person(text), &tokens(text))
+            .decides()
+    }
+
     /// How many times the caller asked for a person.
     pub fn human_requests(&self) -> u32 {
         self.human_requests

@@ -11,7 +11,7 @@
 //! recognition, so an ordinary answer is understood as soon as the end-of-turn window closes.
 
 use super::*;
-use crate::asr::{audio_ctx_for, Job, RecognizeOptions, Recognized, Reply};
+use crate::asr::{audio_ctx_for, AsrPool, Job, RecognizeOptions, Recognized, Reply, AUDIO_CTX_MAX};
 use crate::media::Heard;
 use crate::phone::captions::Caption;
 
@@ -24,6 +24,12 @@ pub(super) struct TurnAudio {
     audio_ctx: i32,
     /// The text came from a checkpoint taken before the turn ended.
     early: bool,
+    /// The utterance's audio (pauses shortened), kept for a second look; `None` for a
+    /// checkpoint's partial and for the second look itself.
+    pcm8k: Option<Arc<Vec<i16>>>,
+    /// For a second look: what the first look heard (used when the second decides nothing
+    /// either).
+    first: Option<Box<Recognized>>,
 }
 
 /// An utterance sent to the recognizer, waiting for its text.
@@ -172,6 +178,8 @@ impl CallTask {
                     pauses: Vec::new(),
                     audio_ctx: c.audio_ctx,
                     early: true,
+                    pcm8k: None,
+                    first: None,
                 };
                 heard = Some((turn, r.clone(), text));
             }
@@ -227,6 +235,8 @@ impl CallTask {
                     pauses: pauses.clone(),
                     audio_ctx: c.audio_ctx,
                     early: true,
+                    pcm8k: Some(Arc::new(crate::media::squeeze_pauses(&pcm8k))),
+                    first: None,
                 };
                 match (c.answer, c.reply) {
                     (Some(Ok(r)), _) => {
@@ -272,8 +282,28 @@ impl CallTask {
                 return self.asr_fault(detail);
             }
         };
-        let pcm8k = crate::media::squeeze_pauses(&pcm8k);
+        let pcm8k = Arc::new(crate::media::squeeze_pauses(&pcm8k));
         let (options, audio_ctx) = self.options(pcm8k.len());
+        let turn = TurnAudio {
+            started,
+            ended,
+            pauses,
+            audio_ctx,
+            early: false,
+            pcm8k: Some(Arc::clone(&pcm8k)),
+            first: None,
+        };
+        self.submit(&pool, turn, pcm8k.to_vec(), options);
+    }
+
+    /// Sends `turn`'s audio to the pool; its answer comes back through `asr_wait`.
+    fn submit(
+        &mut self,
+        pool: &AsrPool,
+        turn: TurnAudio,
+        pcm8k: Vec<i16>,
+        options: RecognizeOptions,
+    ) {
         // The same deadline on both sides: the pool does not start a job past it, and the call
         // stops waiting at it (a job already running is abandoned, its answer dropped).
         let deadline = self.asr_deadline();
@@ -285,19 +315,46 @@ impl CallTask {
             Ok(reply) => {
                 self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
                 self.asr_wait.push_back(PendingAsr {
-                    turn: TurnAudio {
-                        started,
-                        ended,
-                        pauses,
-                        audio_ctx,
-                        early: false,
-                    },
+                    turn,
                     deadline,
                     reply,
                 });
             }
             Err(e) => self.asr_fault(e.to_string()),
         }
+    }
+
+    /// A turn that would move nothing, heard through the short encoder window: recognise it
+    /// once more through whisper's full 30 s window, which the model was trained on (the short
+    /// window is what makes it loop and mishear short answers), when a worker is idle — under
+    /// load the first answer stands. True when the second look was sent.
+    fn second_look(&mut self, p: &TurnAudio, r: &Recognized) -> bool {
+        if !self.sh.config.asr.second_look || p.first.is_some() {
+            return false;
+        }
+        let (Some(pcm8k), Ok(pool)) = (&p.pcm8k, &self.sh.asr) else {
+            return false;
+        };
+        let t = &r.transcript;
+        if !self.engine.worth_a_second_look(&t.text, t.doubt.is_some()) || !pool.has_idle_worker() {
+            return false;
+        }
+        let pool = Arc::clone(pool);
+        let (mut options, _) = self.options(pcm8k.len());
+        options.audio_ctx = Some(AUDIO_CTX_MAX);
+        self.event(
+            "asr_second_look",
+            json!({ "first": t.text, "doubt": t.doubt, "audio_ctx": AUDIO_CTX_MAX }),
+        );
+        self.sh.metrics.asr_second_looks_total.fetch_add(1, Relaxed);
+        let turn = TurnAudio {
+            audio_ctx: AUDIO_CTX_MAX,
+            pcm8k: None,
+            first: Some(Box::new(r.clone())),
+            ..p.clone()
+        };
+        self.submit(&pool, turn, pcm8k.to_vec(), options);
+        true
     }
 
     fn asr_fault(&mut self, detail: String) {
@@ -315,9 +372,40 @@ impl CallTask {
         if self.handoff.is_some() || self.finished_at.is_some() {
             return;
         }
-        let r = match result {
-            Ok(r) => r,
-            Err(e) => return self.asr_fault(e),
+        let r = match (result, p.first.clone()) {
+            (Ok(r), None) => {
+                if self.second_look(&p, &r) {
+                    return;
+                }
+                r
+            }
+            // The second look: its text when it moves the call, else the first look's.
+            (Ok(second), Some(first)) => {
+                let t = &second.transcript;
+                let used = self.engine.would_decide(&t.text, t.doubt.is_some());
+                tracing::info!(
+                    text = %t.text,
+                    used,
+                    asr_ms = second.took.as_millis() as u64,
+                    "second look heard \"{}\"",
+                    t.text
+                );
+                self.event(
+                    "asr_second_look_heard",
+                    json!({ "text": t.text, "doubt": t.doubt, "used": used,
+                            "asr_ms": second.took.as_millis() as u64 }),
+                );
+                if used {
+                    second
+                } else {
+                    *first
+                }
+            }
+            (Err(e), Some(first)) => {
+                tracing::warn!("second look failed ({e}); the first stands");
+                *first
+            }
+            (Err(e), None) => return self.asr_fault(e),
         };
         let text = r.transcript.text.trim().to_string();
         tracing::info!(
