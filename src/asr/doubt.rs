@@ -100,6 +100,62 @@ fn repetition(text: &str) -> Option<String> {
     None
 }
 
+/// The first pass of a loop that repeats a whole sentence from the start ("Can I speak to an
+/// agent please? Can I speak to an agent please? Can I speak to…"): whisper, given audio cut
+/// short, writes what was said and then says it again until its token budget runs out. The
+/// first pass is what was said; the repeats are the decoder's. Only for a sentence (three words
+/// or more, four Mandarin characters or more) that is not made of the prompt's phrases alone:
+/// a prompt phrase or a menu word written again and again ("人工服务, 人工服务…",
+/// "technical, technical…") stays a doubted loop, since it may never have been said.
+pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
+    let phrases: Vec<String> = prompt
+        .unwrap_or_default()
+        .split(|c: char| ",;，；、".contains(c))
+        .map(normalize)
+        .filter(|p| !p.is_empty())
+        .collect();
+    let substantial = |unit: &str| {
+        let t = tokens(unit);
+        let cjk = t.iter().filter(|t| t.cjk).count();
+        let words = t.len() - cjk;
+        let only_prompt = unit
+            .split(|c: char| ",.;!?，。；！？、".contains(c))
+            .map(normalize)
+            .filter(|p| !p.is_empty())
+            .all(|p| phrases.contains(&p));
+        (words >= 3 || cjk >= 4) && !only_prompt
+    };
+    // Sentences: the first one written again right after itself.
+    let ends: Vec<usize> = text
+        .char_indices()
+        .filter(|(_, c)| ".?!。？！".contains(*c))
+        .map(|(i, c)| i + c.len_utf8())
+        .collect();
+    // What follows two passes must be the start of a third (cut by the token budget) or
+    // nothing: "I want to pay. I want to pay my bill." is a caller correcting themselves.
+    let continues = |unit: &str, rest: &str| normalize(unit).starts_with(&normalize(rest));
+    if let (Some(&first_end), Some(second_end)) = (ends.first(), ends.get(1).copied()) {
+        let (first, second) = (&text[..first_end], &text[first_end..second_end]);
+        if normalize(first) == normalize(second)
+            && substantial(first)
+            && continues(first, &text[second_end..])
+        {
+            return Some(first.trim().to_string());
+        }
+    }
+    // Words without punctuation: the first n words, then the same n words again.
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let sounds: Vec<String> = words.iter().map(|w| normalize(w)).collect();
+    for n in 3..=words.len() / 2 {
+        if sounds[..n] == sounds[n..2 * n] {
+            let unit = words[..n].join(" ");
+            let rest = words[2 * n..].join(" ");
+            return (substantial(&unit) && continues(&unit, &rest)).then_some(unit);
+        }
+    }
+    None
+}
+
 /// Text made only of the prompt's phrases, three or more of them: the decoder read its prompt
 /// back instead of the audio ("billing, technical, order, hours").
 fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
@@ -188,6 +244,48 @@ mod tests {
             0.1
         )
         .is_some());
+    }
+
+    #[test]
+    fn a_sentence_said_again_and_again_is_read_as_said_once() {
+        let prompt = Some("billing, technical, agent, operator, real person");
+        assert_eq!(
+            first_pass(
+                "Can I speak to an agent please? Can I speak to an agent please? Can I speak to an agent p",
+                prompt
+            )
+            .as_deref(),
+            Some("Can I speak to an agent please?")
+        );
+        assert_eq!(
+            first_pass(
+                "purple elephants dancing purple elephants dancing purple",
+                prompt
+            )
+            .as_deref(),
+            Some("purple elephants dancing")
+        );
+        assert_eq!(
+            first_pass("我想查订单。我想查订单。我想", Some("账单, 人工")).as_deref(),
+            Some("我想查订单。")
+        );
+        // Menu words and prompt phrases looped stay loops (they may never have been said).
+        assert_eq!(first_pass("technical, technical, technical", prompt), None);
+        assert_eq!(
+            first_pass("人工服务，人工服务，人工服务", Some("人工服务, 客服")),
+            None
+        );
+        assert_eq!(
+            first_pass("real person. real person. real person.", prompt),
+            None
+        );
+        // Short or different sentences are not loops.
+        assert_eq!(first_pass("Yes. Yes. Yes.", prompt), None);
+        assert_eq!(
+            first_pass("I want to pay. I want to pay my bill.", prompt),
+            None
+        );
+        assert_eq!(first_pass("no no no", prompt), None);
     }
 
     #[test]

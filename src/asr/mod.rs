@@ -33,7 +33,7 @@ mod window;
 
 pub use boost::Boost;
 pub use ct2::{Ct2Reader, DType, Variable};
-pub use doubt::{doubt, DoubtLimits};
+pub use doubt::{doubt, first_pass, DoubtLimits};
 pub use error::{ModelError, DOWNLOAD_COMMAND};
 pub use format::{ModelFormat, UnknownFormat, DEFAULT_FORMAT, MODELS_DIR};
 pub use ggml::{convert, read_tokens, ConvertStats, Hparams, GGML_MAGIC, WHISPER_BASE};

@@ -317,8 +317,8 @@ impl WhisperRecognizer {
         let eot = self.ctx.token_eot();
         let mut text = String::new();
         let mut segments = Vec::new();
-        let (mut p_sum, mut p_n) = (0.0f64, 0u32);
-        let mut logp_sum = 0.0f64;
+        // Each text token's characters and the model's own log-probability of it.
+        let mut written: Vec<(usize, f32)> = Vec::new();
         let mut no_speech = 0.0f32;
         // The position of each token in the decode (what the boost's record is keyed on), and
         // the model's own log-probability of the least likely token the boost favoured.
@@ -340,9 +340,8 @@ impl WhisperRecognizer {
                             least_favoured =
                                 Some(least_favoured.map_or(plog, |l: f32| l.min(plog)));
                         }
-                        p_sum += f64::from(plog.exp());
-                        logp_sum += f64::from(plog);
-                        p_n += 1;
+                        let chars = tok.to_str_lossy().map_or(0, |t| t.chars().count());
+                        written.push((chars, plog));
                     }
                     at += 1;
                 }
@@ -367,6 +366,26 @@ impl WhisperRecognizer {
                 .unwrap_or_default()
                 .to_string(),
         };
+        // A sentence written again and again from the start is read as written once, judged
+        // on its own tokens (the repeats are the decoder's, not the caller's).
+        if let Some(once) = super::first_pass(&text, prompt) {
+            let want = once.chars().count();
+            let (mut have, mut keep) = (0usize, 0usize);
+            // The first token carries whisper's leading space, which the text was trimmed of.
+            for (chars, _) in &written {
+                if have > want {
+                    break;
+                }
+                have += chars;
+                keep += 1;
+            }
+            tracing::debug!(heard = %text, kept = %once, "a sentence repeated: the first pass kept");
+            written.truncate(keep.max(1));
+            text = once;
+        }
+        let p_n = written.len() as u32;
+        let logp_sum: f64 = written.iter().map(|(_, lp)| f64::from(*lp)).sum();
+        let p_sum: f64 = written.iter().map(|(_, lp)| f64::from(lp.exp())).sum();
         let mean_logprob = (p_n > 0).then(|| logp_sum / f64::from(p_n));
         let doubt = super::doubt(&text, prompt, mean_logprob, no_speech, &Default::default())
             .or_else(|| {
