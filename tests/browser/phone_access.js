@@ -196,7 +196,13 @@ const linesLoaded = (page) => page.waitForFunction(() => document.querySelectorA
     // The call is over; its captions stay to be read again, in a log that now scrolls.
     result.captions_scroll = await page.evaluate(() => {
       const log = document.getElementById('captions');
-      return { scrolls: log.scrollHeight > log.clientHeight, rows: log.children.length };
+      // How many captions a call leaves depends on timing (a loaded CI machine saw 3, too few
+      // to fill the log here); on a small screen or with zoomed text even those scroll. Make
+      // the log that small when it does not scroll by itself, so axe always judges a
+      // scrolling caption region.
+      const natural = log.scrollHeight > log.clientHeight;
+      if (!natural) log.style.maxHeight = '2.5em';
+      return { scrolls: log.scrollHeight > log.clientHeight, rows: log.children.length, natural };
     });
     result.axe.push(await axeCheck(page, 'zh after the call, caption log scrolling'));
 
