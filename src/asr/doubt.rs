@@ -133,7 +133,14 @@ pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
         .collect();
     // What follows two passes must be the start of a third (cut by the token budget) or
     // nothing: "I want to pay. I want to pay my bill." is a caller correcting themselves.
-    let continues = |unit: &str, rest: &str| normalize(unit).starts_with(&normalize(rest));
+    let continues = |unit: &str, rest: &str| {
+        let unit = normalize(unit);
+        let mut rest = normalize(rest);
+        while !unit.is_empty() && rest.starts_with(&unit) {
+            rest = rest[unit.len()..].trim_start().to_string();
+        }
+        unit.starts_with(&rest)
+    };
     if let (Some(&first_end), Some(second_end)) = (ends.first(), ends.get(1).copied()) {
         let (first, second) = (&text[..first_end], &text[first_end..second_end]);
         if normalize(first) == normalize(second)
