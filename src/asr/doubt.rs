@@ -62,11 +62,7 @@ pub fn doubt(
 /// A phrase said again and again ("no pain no pain no pain", "人工服务，人工服务，人工服务").
 fn repetition(text: &str) -> Option<String> {
     // Whisper's loops repeat the same run of text; punctuation runs show it in both languages.
-    let pieces: Vec<String> = text
-        .split(|c: char| ",.;!?，。；！？、".contains(c))
-        .map(normalize)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let pieces = pieces(text);
     if pieces.len() >= 3 {
         let first = &pieces[0];
         let same = pieces.iter().filter(|p| *p == first).count();
@@ -108,21 +104,12 @@ fn repetition(text: &str) -> Option<String> {
 /// a prompt phrase or a menu word written again and again ("人工服务, 人工服务…",
 /// "technical, technical…") stays a doubted loop, since it may never have been said.
 pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
-    let phrases: Vec<String> = prompt
-        .unwrap_or_default()
-        .split(|c: char| ",;，；、".contains(c))
-        .map(normalize)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let phrases = prompt_phrases(prompt.unwrap_or_default());
     let substantial = |unit: &str| {
         let t = tokens(unit);
         let cjk = t.iter().filter(|t| t.cjk).count();
         let words = t.len() - cjk;
-        let only_prompt = unit
-            .split(|c: char| ",.;!?，。；！？、".contains(c))
-            .map(normalize)
-            .filter(|p| !p.is_empty())
-            .all(|p| phrases.contains(&p));
+        let only_prompt = pieces(unit).iter().all(|p| phrases.contains(p));
         (words >= 3 || cjk >= 4) && !only_prompt
     };
     // Sentences: the first one written again right after itself.
@@ -166,16 +153,8 @@ pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
 /// Text made only of the prompt's phrases, three or more of them: the decoder read its prompt
 /// back instead of the audio ("billing, technical, order, hours").
 fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
-    let phrases: Vec<String> = prompt
-        .split(|c: char| ",;，；、".contains(c))
-        .map(normalize)
-        .filter(|p| !p.is_empty())
-        .collect();
-    let pieces: Vec<String> = text
-        .split(|c: char| ",.;!?，。；！？、".contains(c))
-        .map(normalize)
-        .filter(|p| !p.is_empty())
-        .collect();
+    let phrases = prompt_phrases(prompt);
+    let pieces = pieces(text);
     // Two prompt words ("how much, owe") are what a short, right answer looks like under a
     // prompt; a list of three or more is the prompt itself.
     if pieces.len() < 3 {
@@ -188,6 +167,23 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
             pieces.join(", ")
         )
     })
+}
+
+/// The pieces of a text between punctuation, normalised, empty ones left out.
+fn pieces(text: &str) -> Vec<String> {
+    text.split(|c: char| ",.;!?，。；！？、".contains(c))
+        .map(normalize)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The phrases of a recogniser prompt (a list the call joined with commas), normalised.
+fn prompt_phrases(prompt: &str) -> Vec<String> {
+    prompt
+        .split(|c: char| ",;，；、".contains(c))
+        .map(normalize)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

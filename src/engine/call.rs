@@ -163,14 +163,12 @@ impl Call {
             return false;
         }
         let said = tokens(text);
-        if said.is_empty() || self.would_decide(text, doubted) {
+        if said.is_empty() {
             return false;
         }
         let lex = &self.prog.lexicon;
-        if matches!(
-            lex.intent(self.node, &lex.person(text), &said),
-            Intent::Repeat
-        ) {
+        let intent = lex.intent(self.node, &lex.person(text), &said);
+        if matches!(intent, Intent::Repeat) || (intent.decides() && !doubted) {
             return false;
         }
         let u = Utterance {

@@ -12,6 +12,8 @@ pub struct Program {
     pub plan: Dialplan,
     pub(crate) lexicon: Lexicon,
     hints: Vec<Vec<String>>,
+    /// Per node, the phrases [`Program::boost`] gives (computed once per plan).
+    boost: Vec<Vec<String>>,
     prompt_texts: HashMap<String, String>,
 }
 
@@ -19,7 +21,7 @@ impl Program {
     /// Prepares `plan`; `prompt_texts` maps prompt names to what they say (may be empty).
     pub fn new(plan: Dialplan, prompt_texts: HashMap<String, String>) -> Self {
         let lexicon = Lexicon::new(&plan);
-        let hints = plan
+        let hints: Vec<Vec<String>> = plan
             .nodes
             .iter()
             .map(|n| match &n.kind {
@@ -30,20 +32,22 @@ impl Program {
                 _ => Vec::new(),
             })
             .collect();
+        let boost = (0..plan.nodes.len())
+            .map(|n| boost_at(&plan, &lexicon, &hints, NodeId(n)))
+            .collect();
         Program {
             plan,
             lexicon,
             hints,
+            boost,
             prompt_texts,
         }
     }
 
     /// What a prompt says, or its name in brackets when its text is unknown.
     pub fn prompt_text(&self, prompt: &str) -> String {
-        self.prompt_texts
-            .get(prompt)
-            .cloned()
-            .unwrap_or_else(|| format!("[{prompt}]"))
+        self.known_prompt_text(prompt)
+            .map_or_else(|| format!("[{prompt}]"), str::to_string)
     }
 
     /// What a prompt says, when its text is known.
@@ -72,17 +76,7 @@ impl Program {
     /// traditional forms and loops (16 of 28 recognised instead of 20). The recogniser uses
     /// these only when `[asr] boost_logit` is above 0 (off by default; see the README).
     pub fn boost(&self, node: NodeId) -> Vec<String> {
-        if self.plan.language == crate::dialplan::Language::Zh {
-            return Vec::new();
-        }
-        let mut b = self.hints[node.0].clone();
-        for n in self.lexicon.questions_ahead(node) {
-            b.extend(self.hints[n.0].iter().cloned());
-        }
-        b.extend(self.lexicon.human_names(&self.plan));
-        b.sort();
-        b.dedup();
-        b
+        self.boost[node.0].clone()
     }
 
     /// Words to prime the recogniser with at a node: its choices, then the human phrases.
@@ -91,4 +85,24 @@ impl Program {
         h.extend(self.lexicon.human_hints(self.plan.language));
         h
     }
+}
+
+/// The phrases to favour at `node` (see [`Program::boost`]): none on a Mandarin plan.
+fn boost_at(
+    plan: &Dialplan,
+    lexicon: &Lexicon,
+    hints: &[Vec<String>],
+    node: NodeId,
+) -> Vec<String> {
+    if plan.language == crate::dialplan::Language::Zh {
+        return Vec::new();
+    }
+    let mut b = hints[node.0].clone();
+    for n in lexicon.questions_ahead(node) {
+        b.extend(hints[n.0].iter().cloned());
+    }
+    b.extend(lexicon.human_names(plan));
+    b.sort();
+    b.dedup();
+    b
 }

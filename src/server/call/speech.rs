@@ -106,7 +106,12 @@ impl CallTask {
             language,
             initial_prompt: (!hints.is_empty()).then(|| hints.join(", ")),
             audio_ctx: Some(audio_ctx),
-            boost: self.boost.clone(),
+            // Word boosting is off unless configured: no phrase list to carry then.
+            boost: if cfg.boost_logit > 0.0 {
+                self.boost.clone()
+            } else {
+                Vec::new()
+            },
             boost_logit: cfg.boost_logit,
         };
         (options, audio_ctx)
@@ -235,7 +240,7 @@ impl CallTask {
                     pauses: pauses.clone(),
                     audio_ctx: c.audio_ctx,
                     early: true,
-                    pcm8k: Some(Arc::new(crate::media::squeeze_pauses(&pcm8k))),
+                    pcm8k: self.keep_for_second_look(&pcm8k),
                     first: None,
                 };
                 match (c.answer, c.reply) {
@@ -282,7 +287,7 @@ impl CallTask {
                 return self.asr_fault(detail);
             }
         };
-        let pcm8k = Arc::new(crate::media::squeeze_pauses(&pcm8k));
+        let pcm8k = crate::media::squeeze_pauses(&pcm8k);
         let (options, audio_ctx) = self.options(pcm8k.len());
         let turn = TurnAudio {
             started,
@@ -290,10 +295,24 @@ impl CallTask {
             pauses,
             audio_ctx,
             early: false,
-            pcm8k: Some(Arc::clone(&pcm8k)),
+            pcm8k: self
+                .sh
+                .config
+                .asr
+                .second_look
+                .then(|| Arc::new(pcm8k.clone())),
             first: None,
         };
-        self.submit(&pool, turn, pcm8k.to_vec(), options);
+        self.submit(&pool, turn, pcm8k, options);
+    }
+
+    /// The turn's audio with its pauses shortened, kept for a second look when those are on.
+    fn keep_for_second_look(&self, pcm8k: &[i16]) -> Option<Arc<Vec<i16>>> {
+        self.sh
+            .config
+            .asr
+            .second_look
+            .then(|| Arc::new(crate::media::squeeze_pauses(pcm8k)))
     }
 
     /// Sends `turn`'s audio to the pool; its answer comes back through `asr_wait`.
@@ -368,11 +387,11 @@ impl CallTask {
     }
 
     /// The recognizer's answer (or its failure) for a finished utterance.
-    pub(super) fn recognized(&mut self, p: TurnAudio, result: Result<Recognized, String>) {
+    pub(super) fn recognized(&mut self, mut p: TurnAudio, result: Result<Recognized, String>) {
         if self.handoff.is_some() || self.finished_at.is_some() {
             return;
         }
-        let r = match (result, p.first.clone()) {
+        let r = match (result, p.first.take()) {
             (Ok(r), None) => {
                 if self.second_look(&p, &r) {
                     return;
