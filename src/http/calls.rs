@@ -50,11 +50,21 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    if let Some(live) = s.live.get(&id) {
-        return Ok(Json(serde_json::json!({ "live": true, "call": live })));
-    }
+    // The stored record wins: a call is written to the store first and leaves the live view
+    // just after, and for that moment it is in both. Looking in the store again after the
+    // live view covers a call that was stored between the two looks.
+    let stored = store(&s)?.load_call(&id)?;
+    let stored = match stored {
+        Some(c) => c,
+        None => {
+            if let Some(live) = s.live.get(&id) {
+                return Ok(Json(serde_json::json!({ "live": true, "call": live })));
+            }
+            store(&s)?.load_call(&id)?.ok_or(ApiError::NotFound)?
+        }
+    };
     let store = store(&s)?;
-    let call = store.load_call(&id)?.ok_or(ApiError::NotFound)?;
+    let call = stored;
     let mut call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(obj) = call.as_object_mut() {
         obj.insert(
