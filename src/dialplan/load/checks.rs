@@ -1,0 +1,151 @@
+//! Whole-plan checks reported as diagnostics: the graph, the tunable tables, the prompt files.
+
+use super::{Builder, K};
+use crate::dialplan::graph::GraphProblem;
+use crate::dialplan::plan::{Language, Node, NodeId};
+use std::path::Path;
+
+impl Builder<'_> {
+    pub(super) fn graph_problem(&mut self, p: &GraphProblem, nodes: &[Node], spans: &[usize]) {
+        let names = |path: &[NodeId]| {
+            path.iter()
+                .map(|n| nodes[n.0].name.as_str())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        };
+        match p {
+            GraphProblem::Unreachable(id) => self.error(
+                spans[id.0],
+                K::Unreachable,
+                format!(
+                    "node \"{}\" is unreachable: no path from the start leads to it",
+                    nodes[id.0].name
+                ),
+                "point a next, go, case or default at it, or delete it",
+            ),
+            GraphProblem::SilentLoop(cycle) => {
+                let mut shown = cycle.clone();
+                shown.push(cycle[0]);
+                self.error(
+                    spans[cycle[0].0],
+                    K::SilentLoop,
+                    format!("loop that never waits for the caller: {}", names(&shown)),
+                    "put an ask node in the loop, or send one of its nodes elsewhere",
+                );
+            }
+            GraphProblem::NoHuman(path) => {
+                let last = path[path.len() - 1];
+                self.error(spans[last.0], K::NoHuman, format!("from the start no human can be reached: the call hangs up along {} without ever listening to the caller", names(path)), "ask the caller something (an ask node) or transfer them before any hangup");
+            }
+        }
+    }
+
+    pub(super) fn check_tables(
+        &mut self,
+        src: &str,
+        t: &crate::dialplan::TimingConfig,
+        h: &crate::dialplan::HesitationConfig,
+        m: &crate::text::MatchConfig,
+    ) {
+        let table_at = |name: &str| src.find(&format!("[{name}]")).unwrap_or(0);
+        const SECONDS: &str = "use a number of seconds above 0 (and at most 120)";
+        // (table, key, value, allowed range, hint)
+        let ranges = [
+            (
+                "timing",
+                "no_input_seconds",
+                t.no_input_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "timing",
+                "endpoint_silence_seconds",
+                t.endpoint_silence_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "timing",
+                "elderly_no_input_seconds",
+                t.elderly_no_input_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "timing",
+                "elderly_endpoint_silence_seconds",
+                t.elderly_endpoint_silence_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "hesitation",
+                "delay_seconds",
+                h.delay_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "hesitation",
+                "long_pause_seconds",
+                h.long_pause_seconds,
+                0.01..=120.0,
+                SECONDS,
+            ),
+            (
+                "hesitation",
+                "decay",
+                h.decay,
+                0.0..=1.0,
+                "use 0 (forget each turn) to 1 (never forget)",
+            ),
+            (
+                "matching",
+                "similarity",
+                m.similarity,
+                0.5..=1.0,
+                "use 0.5 to 1.0 (0.8 is the default; 1.0 is exact)",
+            ),
+        ];
+        for (table, key, v, range, hint) in ranges {
+            if !range.contains(&v) {
+                self.error(
+                    table_at(table),
+                    K::BadValue,
+                    format!("{table}.{key} = {v} is out of range"),
+                    hint,
+                );
+            }
+        }
+        if t.elderly_no_input_seconds < t.no_input_seconds
+            || t.elderly_endpoint_silence_seconds < t.endpoint_silence_seconds
+        {
+            self.error(table_at("timing"), K::BadValue, "elderly windows are shorter than the normal ones", "elderly_* values must be at least the normal ones: slow callers get more time, never less");
+        }
+    }
+
+    pub(super) fn check_prompt_files(&mut self, dir: &Path, language: Language) {
+        let refs = std::mem::take(&mut self.prompt_refs);
+        for (name, at) in refs {
+            let file = dir.join(language.code()).join(format!("{name}.wav"));
+            if name.contains(['/', '\\']) || name.starts_with('.') {
+                self.error(
+                    at,
+                    K::BadValue,
+                    format!("prompt name \"{name}\" is not a plain name"),
+                    "use a file name without folders, e.g. \"welcome\" for prompts/en/welcome.wav",
+                );
+            } else if !file.is_file() {
+                self.error(at, K::MissingPrompt, format!("prompt \"{name}\" has no file {}", file.display()), format!("add prompts/{}/{name}.txt and run scripts/make-prompts.sh, or record the WAV (8 kHz mono 16-bit)", language.code()));
+            } else if let Err(why) = crate::prompts::check_wav(&file) {
+                self.error(
+                    at,
+                    K::BadPrompt,
+                    format!("prompt file {} {why}", file.display()),
+                    "convert it: sox in.wav -r 8000 -c 1 -e signed -b 16 out.wav",
+                );
+            }
+        }
+    }
+}

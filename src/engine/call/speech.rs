@@ -1,0 +1,262 @@
+//! What the caller says: barge-in, whole utterances, partial results, unclear turns.
+
+use super::{Call, Phase, Then, NAME_ALONE_SILENCE};
+use crate::engine::context::{Speaker, TranscriptEntry};
+use crate::engine::event::{Action, Reason, Trace, Utterance};
+use crate::engine::understand::Intent;
+use crate::text::{tokens, PersonAsk};
+use std::time::Duration;
+
+impl Call {
+    // ---- caller input ----
+
+    pub(super) fn speech_started(&mut self, now: Duration) {
+        self.speaking = true;
+        if self.asking() {
+            // Barge-in: listen from here, and tell the IO side this node's windows (elderly
+            // timing included), or a slow caller talking over a re-prompt is cut off.
+            self.out.push(Action::StopPlayback);
+            self.listen(now);
+        } else if let Phase::Listening { deadline, .. } = &mut self.phase {
+            *deadline = None;
+        }
+    }
+
+    pub(super) fn utterance(&mut self, now: Duration, u: Utterance) {
+        let was_speaking = std::mem::replace(&mut self.speaking, false);
+        let node_name = self.node_name().to_string();
+        let said = tokens(&u.text);
+        if !said.is_empty() {
+            self.transcript.push(TranscriptEntry::new(
+                u.started.min(now),
+                Speaker::Caller,
+                u.text.clone(),
+                &node_name,
+            ));
+        }
+        let person = self.prog.lexicon.person(&u.text);
+        let mut intent = self.prog.lexicon.intent(self.node, &person, &said);
+        // Words the recogniser itself doubts decide nothing: not a choice, not a person. (A
+        // doubted "um" or "I don't understand" still counts as what it is: hesitation.)
+        if let (Some(why), true) = (&u.doubt, intent.decides()) {
+            self.confirming = false;
+            self.out.push(Action::Trace(Trace::Heard {
+                text: u.text.clone(),
+                intent: format!("not believed: {why}"),
+            }));
+            self.signals.push(format!(
+                "unclear answer at \"{node_name}\" ({why}): \"{}\"",
+                u.text.trim()
+            ));
+            return self.unclear_turn(now, &u, was_speaking);
+        }
+        // The answer to the one "do you want to talk to a person?".
+        if std::mem::take(&mut self.confirming) {
+            match self.prog.lexicon.yes_no(&said) {
+                Some(true) if !matches!(intent, Intent::Human { .. }) => {
+                    intent = Intent::Human {
+                        phrase: u.text.trim().to_string(),
+                        how: "said yes when asked whether they want a person".into(),
+                    };
+                }
+                Some(false) if !matches!(intent, Intent::Human { .. }) => {
+                    self.out.push(Action::Trace(Trace::Heard {
+                        text: u.text.clone(),
+                        intent: "does not want a person".into(),
+                    }));
+                    self.signals.push(format!(
+                        "said they do not want a person at \"{node_name}\": \"{}\"",
+                        u.text.trim()
+                    ));
+                    return self.ask_again(now);
+                }
+                _ => {}
+            }
+        }
+        self.out.push(Action::Trace(Trace::Heard {
+            text: u.text.clone(),
+            intent: intent.to_string(),
+        }));
+        if let PersonAsk::Mention { phrase, why } = &person {
+            self.signals.push(format!(
+                "mentioned \"{phrase}\" at \"{node_name}\" ({}), not a request: \"{}\"",
+                why.as_str(),
+                u.text.trim()
+            ));
+        }
+        // The human rules hold at every node, whatever is playing.
+        match &intent {
+            Intent::Human { how, .. } => {
+                self.human_requests += 1;
+                self.signals.push(format!(
+                    "asked for a person at \"{node_name}\": \"{}\" ({how})",
+                    u.text.trim()
+                ));
+                return self.escalate(now, Reason::HumanRequest);
+            }
+            Intent::MaybeHuman(phrase) => {
+                let confirm = self.prog.plan.escalation.confirm_prompt.clone();
+                self.human_requests += 1;
+                match confirm {
+                    // Asked once per call: naming a person again is an ask that always goes.
+                    Some(p) if self.human_requests == 1 => {
+                        self.signals.push(format!(
+                            "named \"{phrase}\" at \"{node_name}\" without clearly asking: \"{}\"; asked whether they want a person",
+                            u.text.trim()
+                        ));
+                        if self.is_playing() {
+                            self.out.push(Action::StopPlayback);
+                        }
+                        self.confirming = true;
+                        return self.play(now, vec![p], Then::Listen);
+                    }
+                    _ => {
+                        self.signals.push(format!(
+                            "named \"{phrase}\" at \"{node_name}\": \"{}\" (when unsure, a person)",
+                            u.text.trim()
+                        ));
+                        return self.escalate(now, Reason::HumanRequest);
+                    }
+                }
+            }
+            Intent::SpokenKey(k) if *k == self.prog.plan.escalation.zero_out => {
+                self.signals.push(format!(
+                    "said \"{}\" (the zero-out key) at \"{node_name}\"",
+                    u.text.trim()
+                ));
+                return self.escalate(now, Reason::ZeroOut);
+            }
+            _ => {}
+        }
+        let since = match self.phase {
+            Phase::Listening { since, .. } => since,
+            _ if self.asking() => {
+                self.out.push(Action::StopPlayback);
+                now
+            }
+            _ => return, // speech over an announcement: kept in the transcript only
+        };
+        let delay = (!was_speaking || u.started > since).then(|| u.started.saturating_sub(since));
+        let mut f = self
+            .prog
+            .lexicon
+            .features(&u, &said, delay, &self.prog.plan.hesitation);
+        match intent {
+            Intent::Choice(i, _) => {
+                self.score_turn(&f);
+                if !self.over_threshold(now) {
+                    self.choose(now, i);
+                }
+            }
+            Intent::SpokenKey(k) => match self.choice_for_key(k) {
+                Some(i) => {
+                    self.score_turn(&f);
+                    if !self.over_threshold(now) {
+                        self.choose(now, i);
+                    }
+                }
+                None => {
+                    f.no_match = true;
+                    self.failed_turn(now, f);
+                }
+            },
+            Intent::Ahead(steps, phrase) => {
+                self.score_turn(&f);
+                if !self.over_threshold(now) {
+                    self.choose_ahead(now, &steps, &phrase);
+                }
+            }
+            Intent::Repeat => {
+                f.repeat_request = true;
+                self.failed_turn(now, f);
+            }
+            Intent::Silence => {
+                f.no_input = Some(now.saturating_sub(since));
+                self.failed_turn(now, f);
+            }
+            Intent::Unclear | Intent::Human { .. } | Intent::MaybeHuman(_) => {
+                f.no_match = true;
+                if f.confusion.is_none() {
+                    self.signals.push(format!(
+                        "answer matched no choice at \"{node_name}\": \"{}\"",
+                        u.text.trim()
+                    ));
+                }
+                self.failed_turn(now, f);
+            }
+        }
+    }
+
+    /// The caller is still speaking; what they said so far is a request for a person: hand
+    /// over now rather than at the end of the turn. Nothing else is decided on a partial.
+    pub(super) fn partial(&mut self, now: Duration, u: Utterance) {
+        if self.phase == Phase::Idle {
+            return;
+        }
+        if u.doubt.is_some() {
+            return;
+        }
+        // Only a request in so many words: a name alone ("The agent…") may be the start of
+        // something else ("…I spoke to yesterday said"). A name alone ends the turn after a
+        // short pause instead: said and then nothing, it is the request.
+        let (phrase, how) = match self.prog.lexicon.person(&u.text) {
+            PersonAsk::Request {
+                phrase,
+                how,
+                framed: true,
+            } => (phrase, how),
+            PersonAsk::Request { framed: false, .. } => {
+                self.out.push(Action::EndTurnAfter(NAME_ALONE_SILENCE));
+                return;
+            }
+            _ => return,
+        };
+        let node_name = self.node_name().to_string();
+        self.transcript.push(TranscriptEntry::new(
+            u.started.min(now),
+            Speaker::Caller,
+            u.text.clone(),
+            &node_name,
+        ));
+        let intent = Intent::Human {
+            phrase,
+            how: how.clone(),
+        };
+        self.out.push(Action::Trace(Trace::Heard {
+            text: u.text.clone(),
+            intent: intent.to_string(),
+        }));
+        self.human_requests += 1;
+        self.signals.push(format!(
+            "asked for a person at \"{node_name}\": \"{}\" ({how}; heard while still speaking)",
+            u.text.trim()
+        ));
+        self.speaking = false;
+        self.escalate(now, Reason::HumanRequest);
+    }
+
+    /// A turn whose words cannot be believed: like an answer that matched nothing (a re-ask,
+    /// counted toward hesitation), whatever the words were.
+    pub(super) fn unclear_turn(&mut self, now: Duration, u: &Utterance, was_speaking: bool) {
+        let since = match self.phase {
+            Phase::Listening { since, .. } => since,
+            _ if self.asking() => {
+                self.out.push(Action::StopPlayback);
+                now
+            }
+            _ => return,
+        };
+        let delay = (!was_speaking || u.started > since).then(|| u.started.saturating_sub(since));
+        // Only the timing counts: words nobody may have said are no fillers or confusion.
+        let timing = Utterance {
+            text: String::new(),
+            ..u.clone()
+        };
+        let mut f = self
+            .prog
+            .lexicon
+            .features(&timing, &[], delay, &self.prog.plan.hesitation);
+        f.no_match = true;
+        self.failed_turn(now, f);
+    }
+}
