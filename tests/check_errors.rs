@@ -54,12 +54,22 @@ fn write_wav(path: &Path) {
     w.finalize().unwrap();
 }
 
-/// Runs `humanline check` on `src` (with prompts welcome, main_menu, goodbye present).
+/// Runs `humanline check` on `src` (with prompts welcome, main_menu, goodbye, account_ask,
+/// account_confirm and digit_0-9 present).
 fn check(src: &str) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("dialplans")).unwrap();
     std::fs::create_dir_all(dir.path().join("prompts/en")).unwrap();
-    for p in ["welcome", "main_menu", "goodbye"] {
+    for p in [
+        "welcome",
+        "main_menu",
+        "goodbye",
+        "account_ask",
+        "account_confirm",
+    ]
+    .into_iter()
+    .chain(humanline::dialplan::DIGIT_PROMPTS)
+    {
         write_wav(&dir.path().join(format!("prompts/en/{p}.wav")));
     }
     std::fs::write(dir.path().join("dialplans/t.toml"), src).unwrap();
@@ -315,4 +325,110 @@ fn unreadable_file_is_a_clear_error() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read the dialplan"));
+}
+
+// ---- collect nodes and guard rails ----
+
+/// BASE with welcome → account (a collect node at line 23) → menu; `extra` lines follow
+/// line 26.
+fn with_collect(extra: &str) -> String {
+    with_line(10, "next = \"account\"")
+        + "\n[nodes.account]\ncollect = \"account_ask\"\nvar = \"account\"\nnext = \"menu\"\n"
+        + extra
+}
+
+#[test]
+fn a_valid_collect_node_passes() {
+    let (code, err) = check(&with_collect(
+        "min_digits = 8\nmax_digits = 8\nluhn = true\nconfirm = \"account_confirm\"\nsensitive = true\n",
+    ));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn collect_terminator_that_is_the_repeat_key() {
+    let err = assert_error(
+        &with_collect("terminator = \"*\"\n"),
+        27,
+        "terminator \"*\" is the repeat key",
+    );
+    assert!(err.contains("keep their meaning in a collect"), "{err}");
+}
+
+#[test]
+fn collect_when_the_repeat_key_is_a_digit_leaves_no_zero_out() {
+    let src = with_collect("").replace(
+        "start = \"welcome\"",
+        "start = \"welcome\"\nrepeat_key = \"9\"",
+    );
+    let err = assert_error(&src, 24, "leaves the caller no zero-out");
+    assert!(err.contains("repeat_key = \"*\""), "{err}");
+}
+
+#[test]
+fn collect_with_more_min_than_max_digits() {
+    assert_error(
+        &with_collect("min_digits = 9\nmax_digits = 4\n"),
+        27,
+        "min_digits = 9 is more than max_digits = 4",
+    );
+}
+
+#[test]
+fn collect_with_a_pattern_that_is_not_a_pattern() {
+    let err = assert_error(
+        &with_collect("pattern = \"4[0-9\"\n"),
+        27,
+        "is not a valid pattern",
+    );
+    assert!(err.contains("regular expression"), "{err}");
+}
+
+#[test]
+fn collect_without_a_variable() {
+    let src = with_collect("").replace("var = \"account\"\n", "");
+    assert_error(&src, 23, "collect node \"account\" has no var");
+}
+
+#[test]
+fn collect_whose_failure_path_hangs_up_without_a_person() {
+    let err = assert_error(
+        &with_collect("failure = \"bye\"\n"),
+        23,
+        "the failure path of \"account\" ends the call without a person",
+    );
+    assert!(err.contains("point failure at a transfer"), "{err}");
+}
+
+#[test]
+fn collect_read_back_without_a_confirm_question() {
+    assert_error(
+        &with_collect("readback = \"welcome\"\n"),
+        27,
+        "has a readback but no confirm question",
+    );
+}
+
+#[test]
+fn collect_key_on_an_ask_node() {
+    let err = assert_error(
+        &with_line(13, "ask = \"main_menu\"\nluhn = true"),
+        12,
+        "is a ask node but also has luhn",
+    );
+    assert!(err.contains("collect+var+next"), "{err}");
+}
+
+#[test]
+fn guard_rails_out_of_range() {
+    assert_error(
+        &with_line(6, "zero_out = \"0\"\nmax_node_visits = 1"),
+        7,
+        "max_node_visits = 1 is out of range",
+    );
+    assert_error(
+        &with_line(6, "zero_out = \"0\"\nmax_ivr_seconds = 5.0"),
+        7,
+        "max_ivr_seconds = 5 is out of range",
+    );
 }

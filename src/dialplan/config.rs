@@ -25,6 +25,12 @@ pub struct EscalationConfig {
     /// you want to talk to a person?"): "yes" or silence transfers, "no" goes back to the
     /// question. Without it such a caller is transferred (when unsure, toward a person).
     pub confirm_prompt: Option<String>,
+    /// Longest time a caller may spend in the menus before a person takes over (default
+    /// 900 s): a guard rail against any flow that keeps a caller going round.
+    pub max_ivr_time: std::time::Duration,
+    /// Times the call may enter one question (an ask or collect node) before a person takes
+    /// over (default 8): a loop counter per node, so no path keeps a caller circling.
+    pub max_node_visits: u32,
 }
 
 /// `[timing]`: how long the line waits for a caller. Seconds as decimals.
@@ -43,6 +49,11 @@ pub struct TimingConfig {
     pub elderly_from_start: bool,
     /// Hesitation score at which a call switches to elderly timing.
     pub elderly_after_score: f64,
+    /// Silence between keys that ends an entry at a collect node (a node may override it).
+    pub inter_digit_seconds: f64,
+    /// Keys pressed during announcements kept for the next question (type-ahead), at most.
+    /// 0 switches type-ahead off.
+    pub type_ahead_keys: usize,
 }
 
 impl Default for TimingConfig {
@@ -54,6 +65,8 @@ impl Default for TimingConfig {
             elderly_endpoint_silence_seconds: 2.0,
             elderly_from_start: false,
             elderly_after_score: 0.25,
+            inter_digit_seconds: 3.0,
+            type_ahead_keys: 8,
         }
     }
 }

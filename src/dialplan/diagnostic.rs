@@ -53,6 +53,12 @@ pub enum ProblemKind {
     NodeShape,
     /// A choice captures words that always mean "a human": the engine transfers first.
     ShadowedHumanRequest,
+    /// A collect node's keys clash with the zero-out or the repeat key, or leave no way out.
+    CollectKey,
+    /// A collect node's pattern is not a valid regular expression.
+    BadPattern,
+    /// A failure path (of a collect or a lookup) ends the call without a person.
+    FailureWithoutHuman,
 }
 
 /// One problem in a dialplan file.

@@ -21,7 +21,7 @@ pub struct FlowGraph {
 pub struct FlowNode {
     /// The node's name, or `queue:NAME` for a queue of people.
     pub id: String,
-    /// `say`, `ask`, `branch`, `transfer`, `hangup` or `queue`.
+    /// `say`, `ask`, `branch`, `collect`, `transfer`, `hangup` or `queue`.
     pub kind: &'static str,
     /// What to print in the box.
     pub label: String,
@@ -38,7 +38,8 @@ pub struct FlowEdge {
     pub from: String,
     /// To this node id.
     pub to: String,
-    /// `next`, `choice`, `case`, `default`, `transfer`, `zero_out` or `escalation`.
+    /// `next`, `choice`, `case`, `default`, `collected`, `failure`, `transfer`, `zero_out` or
+    /// `escalation`.
     pub kind: &'static str,
     /// What takes the call along it (`1 · billing, invoice`).
     pub label: String,
@@ -61,6 +62,7 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
             NodeKind::Branch { .. } => ("branch", None),
             NodeKind::Transfer { prompt, .. } => ("transfer", prompt.clone()),
             NodeKind::Hangup { prompt } => ("hangup", prompt.clone()),
+            NodeKind::Collect(c) => ("collect", Some(c.prompt.clone())),
         };
         nodes.push(FlowNode {
             id: n.name.clone(),
@@ -101,13 +103,29 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
                 edge(queue_id(queue), "transfer", String::new());
             }
             NodeKind::Hangup { .. } => {}
+            NodeKind::Collect(c) => {
+                let len = if c.min_digits == c.max_digits {
+                    format!("{} digits", c.min_digits)
+                } else {
+                    format!("{}-{} digits", c.min_digits, c.max_digits)
+                };
+                edge(name(c.next), "collected", format!("{} ({len})", c.var));
+                match c.failure {
+                    Some(f) => edge(name(f), "failure", "tries ran out".into()),
+                    None => edge(escalation_queue.clone(), "failure", "tries ran out".into()),
+                }
+            }
         }
-        edge(
-            escalation_queue.clone(),
-            "zero_out",
-            format!("{} (zero-out)", plan.escalation.zero_out),
-        );
-        if matches!(n.kind, NodeKind::Ask { .. }) {
+        let zero_out = plan.escalation.zero_out;
+        let zero_label = match &n.kind {
+            // Digits are keyed here: the zero-out is the repeat key, then the zero-out key.
+            NodeKind::Collect(_) if zero_out.is_ascii_digit() => {
+                format!("{}{zero_out} (zero-out)", plan.repeat_key)
+            }
+            _ => format!("{zero_out} (zero-out)"),
+        };
+        edge(escalation_queue.clone(), "zero_out", zero_label);
+        if n.kind.listens() {
             edge(
                 escalation_queue.clone(),
                 "escalation",
@@ -258,5 +276,31 @@ hangup = true
             .map(|e| e.from.as_str())
             .collect();
         assert_eq!(esc, ["menu"]);
+    }
+
+    #[test]
+    fn a_collect_node_shows_its_variable_its_failure_and_its_star_zero() {
+        let src = PLAN.replace("go = \"billing\" }", "go = \"account\" }")
+            + "\n[nodes.account]\ncollect = \"account_ask\"\nvar = \"account\"\nmin_digits = 8\nmax_digits = 8\nnext = \"billing\"\n";
+        let opts = LoadOptions {
+            prompts_dir: None,
+            skip_prompt_files: true,
+        };
+        let g = flow_graph(&load_str(&src, Path::new("t.toml"), &opts).unwrap().plan);
+        let node = g.nodes.iter().find(|n| n.id == "account").unwrap();
+        assert_eq!(node.kind, "collect");
+        let edge = |kind: &str| {
+            g.edges
+                .iter()
+                .find(|e| e.from == "account" && e.kind == kind)
+                .map(|e| (e.to.as_str(), e.label.as_str()))
+        };
+        assert_eq!(edge("collected"), Some(("billing", "account (8 digits)")));
+        assert_eq!(edge("failure"), Some(("queue:support", "tries ran out")));
+        assert_eq!(edge("zero_out"), Some(("queue:support", "*0 (zero-out)")));
+        assert!(
+            edge("escalation").is_some(),
+            "a person can be asked for here too"
+        );
     }
 }

@@ -13,6 +13,14 @@ pub(crate) enum GraphProblem {
     /// From the start the call reaches this hang-up along this path without ever listening or
     /// transferring: the caller has no way to a person.
     NoHuman(Vec<NodeId>),
+    /// The failure path of this node (a collect or a lookup) reaches a hang-up along this path
+    /// without ever listening or transferring.
+    FailureWithoutHuman {
+        /// The node whose failure path it is.
+        node: NodeId,
+        /// From the failure target to the hang-up.
+        path: Vec<NodeId>,
+    },
 }
 
 /// Runs every graph check.
@@ -31,6 +39,18 @@ pub(crate) fn check(nodes: &[Node], start: NodeId) -> Vec<GraphProblem> {
     );
     if let Some(path) = silent_path_to_hangup(nodes, start) {
         out.push(GraphProblem::NoHuman(path));
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        let failure = match &n.kind {
+            NodeKind::Collect(c) => c.failure,
+            _ => None,
+        };
+        if let Some(path) = failure.and_then(|f| silent_path_to_hangup(nodes, f)) {
+            out.push(GraphProblem::FailureWithoutHuman {
+                node: NodeId(i),
+                path,
+            });
+        }
     }
     out
 }

@@ -6,6 +6,7 @@
 //! whole-plan rules (graph, tables, prompt files).
 
 mod checks;
+mod collect;
 mod keys;
 mod nodes;
 
@@ -77,6 +78,7 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         ids: HashMap::new(),
         prompt_refs: Vec::new(),
         language: None,
+        inter_digit_default: 3.0,
     };
     let plan = b.build(raw, src, path);
     // Prompt files are checked even when other errors stopped the plan: report everything at once.
@@ -134,6 +136,8 @@ pub(super) struct Builder<'a> {
     ids: HashMap<String, NodeId>,
     prompt_refs: Vec<(String, usize)>,
     language: Option<Language>,
+    /// `[timing] inter_digit_seconds`, the default of every collect node.
+    inter_digit_default: f64,
 }
 
 impl Builder<'_> {
@@ -174,6 +178,7 @@ impl Builder<'_> {
         for (i, name) in raw_nodes.keys().enumerate() {
             self.ids.insert(name.get_ref().clone(), NodeId(i));
         }
+        self.inter_digit_default = raw.timing.inter_digit_seconds;
         let escalation = self.escalation(raw.escalation);
         let repeat_key = match &raw.repeat_key {
             None => DEFAULT_REPEAT_KEY,

@@ -19,4 +19,6 @@ pub use config::{EscalationConfig, HesitationConfig, HesitationWeights, TimingCo
 pub use diagnostic::{Diagnostic, DialplanError, ProblemKind, Severity};
 pub use flow::{flow_graph, FlowEdge, FlowGraph, FlowNode};
 pub use load::{load_file, load_str, LoadOptions, Loaded};
-pub use plan::{Choice, Dialplan, Language, Node, NodeId, NodeKind};
+pub use plan::{
+    Choice, Collect, Dialplan, DigitPattern, Language, Node, NodeId, NodeKind, DIGIT_PROMPTS,
+};

@@ -142,6 +142,89 @@ pub enum NodeKind {
         /// Prompt played first.
         prompt: Option<String>,
     },
+    /// Gather several keys into a variable (an account number), check them, read them back.
+    Collect(Box<Collect>),
+}
+
+/// A collect node: the caller keys in digits, the line checks and reads them back. The
+/// zero-out stays live: when the zero-out key is a digit, inside a collect it is the repeat
+/// key then the zero-out key (`*0`), which the prompt should announce.
+#[derive(Debug, Clone, Serialize)]
+pub struct Collect {
+    /// The question ("Please key in your account number, then press hash").
+    pub prompt: String,
+    /// Variable the digits go into once accepted.
+    pub var: String,
+    /// Fewest digits accepted.
+    pub min_digits: usize,
+    /// Most digits: the entry ends by itself when this many are keyed.
+    pub max_digits: usize,
+    /// Key that ends an entry early (default `#`); `None` when the plan switched it off.
+    pub terminator: Option<char>,
+    /// Silence between keys that ends the entry.
+    pub inter_digit: Duration,
+    /// The whole entry must match this pattern.
+    pub pattern: Option<DigitPattern>,
+    /// The entry must pass the Luhn check (card and many account numbers).
+    pub luhn: bool,
+    /// Played before the digits are read back ("You entered").
+    pub readback: Option<String>,
+    /// Asked after the read-back ("If that is right press 1, to enter it again press 2");
+    /// without it the digits are not read back.
+    pub confirm: Option<String>,
+    /// Played before the question is asked again after an entry that failed its checks.
+    pub invalid: Option<String>,
+    /// Played before the question is asked again after silence.
+    pub no_input: Option<String>,
+    /// Overrides the plan's no-input timeout at this node.
+    pub no_input_after: Option<Duration>,
+    /// The digits are masked in transcripts, screen pops, traces and logs.
+    pub sensitive: bool,
+    /// Where to go once the digits are accepted.
+    pub next: NodeId,
+    /// Where to go when the tries run out; `None`: a person (escalation for retries).
+    pub failure: Option<NodeId>,
+}
+
+impl Collect {
+    /// The prompt that reads digit `d` back (`digit_0` … `digit_9`, in the plan's language).
+    pub fn digit_prompt(d: char) -> String {
+        format!("digit_{d}")
+    }
+}
+
+/// A pattern a whole entry of digits must match (a regular expression, anchored at both ends).
+#[derive(Debug, Clone)]
+pub struct DigitPattern {
+    source: String,
+    re: regex::Regex,
+}
+
+impl DigitPattern {
+    /// Compiles `source`, anchored so that it must match the whole entry.
+    pub fn new(source: &str) -> Result<Self, regex::Error> {
+        let re = regex::Regex::new(&format!("^(?:{source})$"))?;
+        Ok(DigitPattern {
+            source: source.to_string(),
+            re,
+        })
+    }
+
+    /// Whether `digits` match.
+    pub fn matches(&self, digits: &str) -> bool {
+        self.re.is_match(digits)
+    }
+
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+}
+
+impl Serialize for DigitPattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
 }
 
 impl NodeKind {
@@ -161,6 +244,17 @@ impl NodeKind {
                 .chain(no_input.as_deref())
                 .collect(),
             NodeKind::Branch { .. } => Vec::new(),
+            NodeKind::Collect(c) => {
+                let mut out = vec![c.prompt.as_str()];
+                out.extend(c.invalid.as_deref());
+                out.extend(c.no_input.as_deref());
+                if c.confirm.is_some() {
+                    out.extend(c.readback.as_deref());
+                    out.extend(c.confirm.as_deref());
+                    out.extend(DIGIT_PROMPTS);
+                }
+                out
+            }
         }
     }
 
@@ -173,14 +267,29 @@ impl NodeKind {
                 cases.iter().map(|(_, n)| *n).chain([*default]).collect()
             }
             NodeKind::Transfer { .. } | NodeKind::Hangup { .. } => Vec::new(),
+            NodeKind::Collect(c) => std::iter::once(c.next).chain(c.failure).collect(),
         }
     }
 
     /// True for nodes that wait for the caller or hand them to a person.
     pub fn listens_or_transfers(&self) -> bool {
-        matches!(self, NodeKind::Ask { .. } | NodeKind::Transfer { .. })
+        matches!(
+            self,
+            NodeKind::Ask { .. } | NodeKind::Transfer { .. } | NodeKind::Collect(_)
+        )
+    }
+
+    /// True for nodes that wait for the caller (a question or a collect).
+    pub fn listens(&self) -> bool {
+        matches!(self, NodeKind::Ask { .. } | NodeKind::Collect(_))
     }
 }
+
+/// The prompts that read digits back, `digit_0` … `digit_9`.
+pub const DIGIT_PROMPTS: [&str; 10] = [
+    "digit_0", "digit_1", "digit_2", "digit_3", "digit_4", "digit_5", "digit_6", "digit_7",
+    "digit_8", "digit_9",
+];
 
 /// One answer an [`NodeKind::Ask`] node understands.
 #[derive(Debug, Clone, Serialize)]

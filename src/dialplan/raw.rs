@@ -41,6 +41,8 @@ pub(crate) struct RawEscalation {
     pub human_phrases: Vec<String>,
     pub connecting_prompt: Option<Spanned<String>>,
     pub confirm_prompt: Option<Spanned<String>>,
+    pub max_ivr_seconds: Option<Spanned<f64>>,
+    pub max_node_visits: Option<Spanned<i64>>,
 }
 
 /// One `[nodes.NAME]` table. Which keys are present decides the node's kind.
@@ -60,6 +62,20 @@ pub(crate) struct RawNode {
     pub no_match: Option<Spanned<String>>,
     pub no_input: Option<Spanned<String>>,
     pub no_input_seconds: Option<Spanned<f64>>,
+    // collect nodes
+    pub collect: Option<Spanned<String>>,
+    pub var: Option<Spanned<String>>,
+    pub min_digits: Option<Spanned<i64>>,
+    pub max_digits: Option<Spanned<i64>>,
+    pub terminator: Option<Spanned<String>>,
+    pub inter_digit_seconds: Option<Spanned<f64>>,
+    pub pattern: Option<Spanned<String>>,
+    pub luhn: Option<Spanned<bool>>,
+    pub readback: Option<Spanned<String>>,
+    pub confirm: Option<Spanned<String>>,
+    pub invalid: Option<Spanned<String>>,
+    pub sensitive: Option<Spanned<bool>>,
+    pub failure: Option<Spanned<String>>,
 }
 
 /// One entry of `choices = [...]`.

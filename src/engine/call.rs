@@ -1,22 +1,27 @@
 //! `Call`: one call's state machine. `handle(now, Event)` in, `Action`s out; no IO, no clock.
 //!
 //! This file holds the state and the event dispatch; `walk` enters nodes and plays prompts,
-//! `keys` handles keys and timers, `speech` what the caller says, `handoff` retries, hesitation
-//! and every transfer to a person.
+//! `keys` handles keys, type-ahead and timers, `speech` what the caller says, `collecting` the
+//! collect node, `guard` the guard rails (time in the menus, visits per node), `handoff`
+//! retries, hesitation and every transfer to a person.
 
+mod collecting;
+mod guard;
 mod handoff;
 mod keys;
 mod speech;
 mod walk;
 
+use super::collect::Entry;
 use super::context::{TranscriptEntry, TransferContext};
 use super::event::{Action, Event, Outcome, Pace, Utterance};
 use super::hesitation::Scorer;
 use super::program::Program;
+use super::type_ahead::TypeAhead;
 use super::understand::Intent;
 use crate::dialplan::NodeId;
 use crate::text::tokens;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,6 +89,14 @@ pub struct Call {
     outcome: Option<Outcome>,
     context: Option<TransferContext>,
     out: Vec<Action>,
+    /// The entry under way while the call is at a collect node.
+    entry: Option<Entry>,
+    /// Keys pressed during announcements, for the next question.
+    type_ahead: TypeAhead,
+    /// Times the call entered each node (the loop guard).
+    visits: Vec<u32>,
+    /// Variables holding sensitive values: masked wherever the call is shown.
+    sensitive_vars: BTreeSet<String>,
 }
 
 impl Call {
@@ -112,6 +125,10 @@ impl Call {
             outcome: None,
             context: None,
             out: Vec::new(),
+            entry: None,
+            type_ahead: TypeAhead::new(plan.timing.type_ahead_keys),
+            visits: vec![0; plan.nodes.len()],
+            sensitive_vars: BTreeSet::new(),
             prog,
         }
     }
@@ -129,10 +146,16 @@ impl Call {
         if self.phase == Phase::Ended {
             return Vec::new();
         }
+        if self.phase != Phase::Idle && event != Event::CallerHangup && self.over_time(now) {
+            return std::mem::take(&mut self.out);
+        }
         match event {
             Event::Start => {
                 if self.phase == Phase::Idle {
                     self.enter(now, self.prog.plan.start);
+                    // The guard rail on time in the menus: a person then, whatever happens.
+                    self.out
+                        .push(Action::WakeAt(now + self.prog.plan.escalation.max_ivr_time));
                 }
             }
             Event::PromptFinished { id } => self.prompt_finished(now, id),
@@ -259,5 +282,43 @@ impl Call {
     /// True while the call waits for the caller.
     pub fn is_listening(&self) -> bool {
         matches!(self.phase, Phase::Listening { .. })
+    }
+
+    /// Whether a key pressed now should be hidden from logs and live views: the call is at a
+    /// sensitive collect node, or it would keep the key for the next question (type-ahead) in
+    /// a plan that collects something sensitive. Ask before feeding [`Event::Digit`].
+    pub fn masks_keys(&self) -> bool {
+        if self.at_sensitive_collect() {
+            return true;
+        }
+        let keeps_for_later = !(self.asking() || self.is_listening());
+        keeps_for_later
+            && self
+                .prog
+                .plan
+                .nodes
+                .iter()
+                .any(|n| matches!(&n.kind, crate::dialplan::NodeKind::Collect(c) if c.sensitive))
+    }
+
+    /// What the caller said, as this call may show it: digits said aloud into a sensitive
+    /// collect are masked. For front ends that echo the caller (the simulator).
+    pub fn shown_caller_text(&self, text: &str) -> String {
+        self.shown_speech(text, &tokens(text))
+    }
+
+    /// The call's variables, sensitive values masked (as agents and logs see them).
+    pub fn shown_vars(&self) -> BTreeMap<String, String> {
+        self.vars
+            .iter()
+            .map(|(k, v)| {
+                let v = if self.sensitive_vars.contains(k) {
+                    super::collect::mask(v)
+                } else {
+                    v.clone()
+                };
+                (k.clone(), v)
+            })
+            .collect()
     }
 }

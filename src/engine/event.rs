@@ -88,6 +88,9 @@ pub enum Reason {
     Retries,
     /// Something failed.
     Fault,
+    /// A guard rail: the caller spent the plan's longest time in the menus, or entered one
+    /// node more often than the plan allows (a loop).
+    Guard,
 }
 
 impl Reason {
@@ -99,6 +102,7 @@ impl Reason {
             Reason::Hesitation => "hesitation",
             Reason::Retries => "retries",
             Reason::Fault => "fault",
+            Reason::Guard => "guard",
         }
     }
 }
@@ -206,6 +210,30 @@ pub enum Trace {
     /// The call switched to elderly timing.
     ElderlyMode {
         /// Why.
+        why: String,
+    },
+    /// Keys pressed during announcements were used at a question (type-ahead). Only the
+    /// count: the keys may be a sensitive number.
+    TypeAhead {
+        /// Node the keys were used at.
+        node: String,
+        /// How many keys were kept for it.
+        keys: usize,
+    },
+    /// A collect node accepted an entry (the value masked when the node is sensitive).
+    Collected {
+        /// Node name.
+        node: String,
+        /// Variable set.
+        var: String,
+        /// The value, or its mask.
+        value: String,
+    },
+    /// A collect node refused an entry.
+    Rejected {
+        /// Node name.
+        node: String,
+        /// Why, in words.
         why: String,
     },
     /// The caller pressed the repeat key: the question plays again, not counted as a try.

@@ -19,7 +19,7 @@
 //! let plan = load_file(Path::new("dialplans/support.toml"), &LoadOptions::default()).unwrap().plan;
 //! let mut call = Call::new(Arc::new(Program::new(plan, Default::default())));
 //! let actions = call.handle(Duration::ZERO, Event::Start);
-//! assert!(matches!(&actions[..], [Action::Trace(_), Action::Play { prompt, .. }] if prompt == "welcome"));
+//! assert!(matches!(&actions[..], [Action::Trace(_), Action::Play { prompt, .. }, Action::WakeAt(_)] if prompt == "welcome"));
 //! // The caller presses 0 half a second into the welcome prompt: a person, at once.
 //! let actions = call.handle(Duration::from_millis(500), Event::Digit('0'));
 //! assert!(actions.contains(&Action::StopPlayback));
@@ -28,13 +28,16 @@
 //! ```
 
 mod call;
+mod collect;
 mod context;
 mod event;
 mod hesitation;
 mod program;
+mod type_ahead;
 mod understand;
 
 pub use call::Call;
+pub use collect::{luhn_ok, mask};
 pub use context::{Speaker, TranscriptEntry, TransferContext};
 pub use event::{Action, Event, Fault, FaultKind, Outcome, Pace, Reason, Trace, Utterance};
 pub use hesitation::{Scorer, TurnFeatures};

@@ -300,6 +300,29 @@ impl Lexicon {
         Intent::Unclear
     }
 
+    /// Digits said aloud for a collect node ("one two three", "1 2 3", "4471", "一二三"),
+    /// ignoring fillers and "hash"-like words between them; `None` when anything else was said.
+    pub(crate) fn spoken_digits(&self, said: &[Token]) -> Option<String> {
+        let mut out = String::new();
+        for t in said {
+            if t.text.chars().all(|c| c.is_ascii_digit()) {
+                out.push_str(&t.text);
+                continue;
+            }
+            if KEY_FILLER_WORDS.contains(&t.sound.as_str()) || self.is_filler(t) {
+                continue;
+            }
+            let one = std::slice::from_ref(t);
+            let key = self
+                .keys
+                .iter()
+                .find(|(k, set)| k.is_ascii_digit() && set.best_in(one).is_some_and(|m| m.len == 1))
+                .map(|(k, _)| *k)?;
+            out.push(key);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
     /// A key said on its own ("two", "press 2", "二"), ignoring fillers around it.
     fn spoken_key(&self, said: &[Token]) -> Option<char> {
         let core: Vec<Token> = said

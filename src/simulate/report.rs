@@ -77,6 +77,29 @@ pub enum SimKind {
         /// The prompt played again.
         prompt: String,
     },
+    /// Keys pressed during announcements answered a question (type-ahead).
+    TypeAhead {
+        /// The question.
+        node: String,
+        /// How many keys were kept for it.
+        keys: usize,
+    },
+    /// A collect node accepted an entry.
+    Collected {
+        /// Node.
+        node: String,
+        /// Variable set.
+        var: String,
+        /// Value (masked when sensitive).
+        value: String,
+    },
+    /// A collect node refused an entry.
+    Rejected {
+        /// Node.
+        node: String,
+        /// Why.
+        why: String,
+    },
     /// Switched to elderly timing.
     Elderly {
         /// Why.
@@ -240,6 +263,11 @@ pub fn event_text(e: &SimEvent) -> String {
         }
         SimKind::Elderly { why } => format!("elderly timing on ({why})"),
         SimKind::Repeat { prompt } => format!("repeat key: {prompt} again"),
+        SimKind::TypeAhead { node, keys } => {
+            format!("type-ahead: {keys} key(s) kept for {node}")
+        }
+        SimKind::Collected { node, var, value } => format!("{node}: {var} = {value}"),
+        SimKind::Rejected { node, why } => format!("{node}: entry refused ({why})"),
         SimKind::Fault { kind, detail } => format!("FAULT {kind}: {detail}"),
         SimKind::Transfer {
             queue,

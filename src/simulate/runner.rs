@@ -122,9 +122,15 @@ impl Simulator {
                 rising,
             } => self.say(text, segments, pauses, *rate, *rising),
             CallerAction::Dtmf(keys) => {
+                // Keys into a sensitive number are not echoed either.
+                let shown = if self.call.masks_keys() {
+                    keys.iter().map(|_| '•').collect()
+                } else {
+                    keys.iter().collect()
+                };
                 self.record(SimKind::Caller {
                     says: None,
-                    keys: Some(keys.iter().collect()),
+                    keys: Some(shown),
                 });
                 for (i, k) in keys.iter().enumerate() {
                     if i > 0 {
@@ -193,7 +199,7 @@ impl Simulator {
     ) {
         let started = self.now;
         self.record(SimKind::Caller {
-            says: Some(text.to_string()),
+            says: Some(self.call.shown_caller_text(text)),
             keys: None,
         });
         self.send(Event::SpeechStarted);
@@ -342,6 +348,11 @@ impl Simulator {
                     },
                     Trace::ElderlyMode { why } => SimKind::Elderly { why },
                     Trace::Repeat { prompt, .. } => SimKind::Repeat { prompt },
+                    Trace::TypeAhead { node, keys } => SimKind::TypeAhead { node, keys },
+                    Trace::Collected { node, var, value } => {
+                        SimKind::Collected { node, var, value }
+                    }
+                    Trace::Rejected { node, why } => SimKind::Rejected { node, why },
                 };
                 self.record(kind);
             }

@@ -93,7 +93,7 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
         message,
         hint: hint.to_string(),
     };
-    let text = raw.split_once('#').map_or(raw, |(a, _)| a).trim();
+    let text = strip_comment(raw).trim();
     if text.is_empty() {
         return Ok(None);
     }
@@ -208,6 +208,33 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
     }))
 }
 
+/// The line without its comment: `#` at the start of a line or after a space, unless it is a
+/// key of a `dtmf` line (`dtmf 1234#`, `dtmf #`), where `#` is the hash key.
+fn strip_comment(raw: &str) -> &str {
+    let t = raw.trim_start();
+    if t.starts_with('#') {
+        return "";
+    }
+    let mut prev_space = false;
+    for (i, c) in raw.char_indices() {
+        if c == '#' && prev_space {
+            let rest = &raw[i + 1..];
+            // `dtmf 12 #` or `dtmf #`: the key, when the line is a dtmf line and the # is
+            // followed by nothing or by more keys.
+            let is_key = raw.split_whitespace().any(|w| w == "dtmf")
+                && rest
+                    .chars()
+                    .next()
+                    .is_none_or(|n| n.is_ascii_digit() || n == '*' || n == '#');
+            if !is_key {
+                return &raw[..i];
+            }
+        }
+        prev_space = c.is_whitespace();
+    }
+    raw
+}
+
 fn seconds(w: Option<&str>) -> Option<Duration> {
     let s = w?.trim_end_matches('s').parse::<f64>().ok()?;
     (s.is_finite() && (0.0..=3600.0).contains(&s)).then(|| Duration::from_secs_f64(s))
@@ -280,5 +307,18 @@ mod tests {
     #[test]
     fn comments_and_blank_lines_are_skipped() {
         assert_eq!(parse_script("# hi\n\n  # more\n").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn hash_is_a_key_in_dtmf_lines_and_a_comment_elsewhere() {
+        let keys = |l: &str| match parse_line(l, 1).unwrap().unwrap().action {
+            CallerAction::Dtmf(k) => k.into_iter().collect::<String>(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(keys("dtmf 1234#"), "1234#");
+        assert_eq!(keys("dtmf #"), "#");
+        assert_eq!(keys("dtmf 12 # the account"), "12");
+        let l = parse_line("say billing # the menu", 1).unwrap().unwrap();
+        assert!(matches!(l.action, CallerAction::Say { ref text, .. } if text == "billing"));
     }
 }

@@ -33,6 +33,18 @@ impl Builder<'_> {
                     "put an ask node in the loop, or send one of its nodes elsewhere",
                 );
             }
+            GraphProblem::FailureWithoutHuman { node, path } => {
+                self.error(
+                    spans[node.0],
+                    K::FailureWithoutHuman,
+                    format!(
+                        "the failure path of \"{}\" ends the call without a person: {}",
+                        nodes[node.0].name,
+                        names(path)
+                    ),
+                    "a caller whose entry or lookup failed must reach a person: point failure at a transfer or an ask node, or remove it (a person takes over then)",
+                );
+            }
             GraphProblem::NoHuman(path) => {
                 let last = path[path.len() - 1];
                 self.error(spans[last.0], K::NoHuman, format!("from the start no human can be reached: the call hangs up along {} without ever listening to the caller", names(path)), "ask the caller something (an ask node) or transfer them before any hangup");
@@ -117,6 +129,28 @@ impl Builder<'_> {
                     hint,
                 );
             }
+        }
+        if !(0.5..=30.0).contains(&t.inter_digit_seconds) {
+            self.error(
+                table_at("timing"),
+                K::BadValue,
+                format!(
+                    "timing.inter_digit_seconds = {} is out of range",
+                    t.inter_digit_seconds
+                ),
+                "use 0.5 to 30 seconds (3 is the default)",
+            );
+        }
+        if t.type_ahead_keys > 32 {
+            self.error(
+                table_at("timing"),
+                K::BadValue,
+                format!(
+                    "timing.type_ahead_keys = {} is out of range",
+                    t.type_ahead_keys
+                ),
+                "use 0 (off) to 32 keys (8 is the default)",
+            );
         }
         if t.elderly_no_input_seconds < t.no_input_seconds
             || t.elderly_endpoint_silence_seconds < t.endpoint_silence_seconds

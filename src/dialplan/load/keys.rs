@@ -5,6 +5,11 @@ use crate::dialplan::config::EscalationConfig;
 use crate::dialplan::raw::RawEscalation;
 use toml::Spanned;
 
+/// Longest stay in the menus when a plan names none: a quarter of an hour.
+const DEFAULT_MAX_IVR_SECONDS: f64 = 900.0;
+/// Entries into one node when a plan names none.
+const DEFAULT_MAX_NODE_VISITS: u32 = 8;
+
 impl Builder<'_> {
     pub(super) fn escalation(&mut self, raw: Option<Spanned<RawEscalation>>) -> EscalationConfig {
         let raw = raw.map(Spanned::into_inner).unwrap_or_default();
@@ -36,7 +41,35 @@ impl Builder<'_> {
             self.prompt_refs.push((p.get_ref().clone(), p.span().start));
             p.into_inner()
         });
+        let max_ivr_time = match raw.max_ivr_seconds {
+            Some(t) if !(30.0..=7200.0).contains(t.get_ref()) => {
+                self.error(
+                    t.span().start,
+                    K::BadValue,
+                    format!("max_ivr_seconds = {} is out of range", t.get_ref()),
+                    "use 30 to 7200 seconds (900, a quarter of an hour, is the default); a person takes over then",
+                );
+                DEFAULT_MAX_IVR_SECONDS
+            }
+            Some(t) => *t.get_ref(),
+            None => DEFAULT_MAX_IVR_SECONDS,
+        };
+        let max_node_visits = match raw.max_node_visits {
+            Some(n) if !(2..=100).contains(n.get_ref()) => {
+                self.error(
+                    n.span().start,
+                    K::BadValue,
+                    format!("max_node_visits = {} is out of range", n.get_ref()),
+                    "use 2 to 100 (8 is the default); a person takes over when a node is entered more often",
+                );
+                DEFAULT_MAX_NODE_VISITS
+            }
+            Some(n) => *n.get_ref() as u32,
+            None => DEFAULT_MAX_NODE_VISITS,
+        };
         EscalationConfig {
+            max_ivr_time: std::time::Duration::from_secs_f64(max_ivr_time),
+            max_node_visits,
             zero_out,
             queue: raw.queue.unwrap_or_else(|| "support".into()),
             max_retries,

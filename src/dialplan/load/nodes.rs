@@ -23,11 +23,12 @@ impl Builder<'_> {
             ("transfer", n.transfer.is_some()),
             ("hangup", n.hangup.is_some()),
             ("branch", n.branch.is_some()),
+            ("collect", n.collect.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
         .collect();
-        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, transfer, or hangup";
+        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, transfer, or hangup";
         if kinds.len() > 1 {
             self.error(
                 at,
@@ -46,15 +47,25 @@ impl Builder<'_> {
         let strays: Vec<String> = [
             stray("choices", n.choices.is_some(), &["ask"]),
             stray("no_match", n.no_match.is_some(), &["ask"]),
-            stray("no_input", n.no_input.is_some(), &["ask"]),
-            stray("no_input_seconds", n.no_input_seconds.is_some(), &["ask"]),
+            stray("no_input", n.no_input.is_some(), &["ask", "collect"]),
+            stray(
+                "no_input_seconds",
+                n.no_input_seconds.is_some(),
+                &["ask", "collect"],
+            ),
             stray("cases", n.cases.is_some(), &["branch"]),
             stray("default", n.default.is_some(), &["branch"]),
-            stray("next", n.next.is_some(), &["say"]),
+            stray("next", n.next.is_some(), &["say", "collect"]),
             stray("say", n.say.is_some() && kinds == ["branch"], &[]),
             stray("say", n.say.is_some() && kinds == ["ask"], &[]),
+            stray("say", n.say.is_some() && kinds == ["collect"], &[]),
         ]
         .into_iter()
+        .chain(
+            super::collect::collect_keys(n)
+                .into_iter()
+                .map(|(key, present)| stray(key, present, &["collect"])),
+        )
         .flatten()
         .collect();
         if !strays.is_empty() {
@@ -74,6 +85,7 @@ impl Builder<'_> {
         let set = n.set.clone().unwrap_or_default().into_iter().collect();
         let kind = match kinds.first().copied() {
             Some("ask") => self.ask_node(name, n, esc, repeat_key)?,
+            Some("collect") => self.collect_node(name, n, esc, repeat_key)?,
             Some("transfer") => NodeKind::Transfer {
                 prompt: self.prompt(&n.say),
                 queue: n.transfer.as_ref()?.get_ref().clone(),

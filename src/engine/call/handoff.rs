@@ -56,6 +56,8 @@ impl Call {
             return;
         }
         self.failures_here += 1;
+        // Keys kept from before were a guess that missed: they are not used for what follows.
+        self.type_ahead.clear();
         let esc = &self.prog.plan.escalation;
         let limit = if self.elderly {
             esc.elderly_max_retries
@@ -80,7 +82,23 @@ impl Call {
             } else {
                 Reason::Retries
             };
+            // A collect node may send the caller on (a transfer, a question) instead; the
+            // checker made sure that path reaches a person.
+            if let (Reason::Retries, Some(to)) = (reason, self.collect_failure()) {
+                self.signals
+                    .push(format!("took the failure path of \"{}\"", self.node_name()));
+                return self.enter(now, to);
+            }
             return self.escalate(now, reason);
+        }
+        if self.entry.is_some() {
+            let (invalid, silence) = self.collect_leads();
+            let lead = if f.no_input.is_some() {
+                silence
+            } else {
+                invalid
+            };
+            return self.collect_reprompt(now, lead);
         }
         let NodeKind::Ask {
             prompt,
@@ -154,6 +172,8 @@ impl Call {
             self.outcome = Some(outcome);
         }
         self.phase = Phase::Ended;
+        self.entry = None;
+        self.type_ahead.clear();
     }
 
     pub(super) fn build_context(&self, reason: Option<Reason>, queue: &str) -> TransferContext {
@@ -180,7 +200,7 @@ impl Call {
             signals: self.signals.clone(),
             path: self.path.clone(),
             transcript: self.transcript.clone(),
-            vars: self.vars.clone(),
+            vars: self.shown_vars(),
             language: plan.language,
             hesitation_score: self.scorer.score(),
             elderly: self.elderly,

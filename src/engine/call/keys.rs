@@ -11,14 +11,43 @@ use std::time::Duration;
 
 impl Call {
     pub(super) fn digit(&mut self, now: Duration, d: char) {
+        let waiting = self.asking() || self.is_listening();
+        let keying = waiting && self.keying_digits();
+        let esc = &self.prog.plan.escalation;
+        // Outside an entry, the zero-out and the repeat key act at once, wherever the call is.
+        let acts_now = !keying && (d == esc.zero_out || d == self.prog.plan.repeat_key);
+        if !waiting && !acts_now {
+            // An announcement plays: the key waits for the next question (type-ahead), not
+            // written down until it is used there (it may be part of a sensitive number).
+            if !self.type_ahead.push(d, now) {
+                self.signals.push(format!(
+                    "pressed {d} during an announcement at \"{}\": more keys than type-ahead keeps",
+                    self.node_name()
+                ));
+            }
+            return;
+        }
+        self.key(now, d, now);
+    }
+
+    /// Key `d`, pressed at `at`, acted on now (at once, or at the question it was kept for).
+    pub(super) fn key(&mut self, now: Duration, d: char, at: Duration) {
         let node = self.node_name().to_string();
+        let keying = (self.asking() || self.is_listening()) && self.keying_digits();
+        let masked = keying && self.at_sensitive_collect();
+        let shown = if masked { '•' } else { d };
         self.transcript.push(TranscriptEntry::new(
-            now,
+            at,
             Speaker::Caller,
-            format!("[pressed {d}]"),
+            format!("[pressed {shown}]"),
             &node,
         ));
-        self.out.push(Action::Trace(Trace::Digit { digit: d }));
+        if !masked {
+            self.out.push(Action::Trace(Trace::Digit { digit: d }));
+        }
+        if keying {
+            return self.collect_key(now, d);
+        }
         if d == self.prog.plan.escalation.zero_out {
             self.confirming = false;
             self.signals.push(format!("pressed {d} at \"{node}\""));
@@ -28,9 +57,11 @@ impl Call {
             return self.repeat(now);
         }
         self.confirming = false;
-        let waiting = self.asking() || self.is_listening();
-        if !waiting {
-            return; // keys during an announcement other than the zero-out do nothing
+        if !(self.asking() || self.is_listening()) {
+            return;
+        }
+        if self.entry.is_some() {
+            return self.confirm_key(now, d);
         }
         if self.is_playing() {
             self.out.push(Action::StopPlayback);
@@ -49,6 +80,23 @@ impl Call {
         }
     }
 
+    /// The call reached a question with keys kept from the announcements before it: they
+    /// answer it, one by one, without the question being played (the caller knew it).
+    pub(super) fn use_type_ahead(&mut self, now: Duration) {
+        let node = self.node;
+        self.out.push(Action::Trace(Trace::TypeAhead {
+            node: self.node_name().to_string(),
+            keys: self.type_ahead.len(),
+        }));
+        self.listen(now);
+        while let Some((d, at)) = self.type_ahead.pop() {
+            self.key(now, d, at);
+            if self.node != node || !self.is_listening() {
+                break;
+            }
+        }
+    }
+
     pub(super) fn choice_for_key(&self, d: char) -> Option<usize> {
         match &self.prog.plan.node(self.node).kind {
             NodeKind::Ask { choices, .. } => choices.iter().position(|c| c.dtmf == Some(d)),
@@ -59,11 +107,17 @@ impl Call {
     /// The repeat key: the question (or the announcement playing) again from its start, at
     /// once. Not a try, not a no-match, not hesitation: nothing is scored or counted.
     pub(super) fn repeat(&mut self, now: Duration) {
-        let question = if self.confirming {
-            self.prog.plan.escalation.confirm_prompt.clone()
+        let question: Option<VecDeque<String>> = if self.confirming {
+            self.prog
+                .plan
+                .escalation
+                .confirm_prompt
+                .clone()
+                .map(|q| VecDeque::from([q]))
         } else {
             match &self.prog.plan.node(self.node).kind {
-                NodeKind::Ask { prompt, .. } => Some(prompt.clone()),
+                NodeKind::Ask { prompt, .. } => Some(VecDeque::from([prompt.clone()])),
+                NodeKind::Collect(_) => Some(self.collect_question().into()),
                 _ => None,
             }
         };
@@ -75,7 +129,7 @@ impl Call {
                     then: Then::Listen, ..
                 },
                 Some(q),
-            ) => (VecDeque::from([q]), Then::Listen),
+            ) => (q, Then::Listen),
             // An announcement (a say node, the goodbye): it starts over, then the call goes on.
             (
                 Phase::Playing {
@@ -115,6 +169,9 @@ impl Call {
     }
 
     pub(super) fn timer(&mut self, now: Duration) {
+        if self.entry.is_some() && self.collect_timer(now) {
+            return;
+        }
         let Phase::Listening {
             since,
             deadline: Some(deadline),

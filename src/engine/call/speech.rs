@@ -26,11 +26,13 @@ impl Call {
         let was_speaking = std::mem::replace(&mut self.speaking, false);
         let node_name = self.node_name().to_string();
         let said = tokens(&u.text);
+        // Digits said aloud at a sensitive collect are not written down.
+        let shown = self.shown_speech(&u.text, &said);
         if !said.is_empty() {
             self.transcript.push(TranscriptEntry::new(
                 u.started.min(now),
                 Speaker::Caller,
-                u.text.clone(),
+                shown.clone(),
                 &node_name,
             ));
         }
@@ -41,12 +43,12 @@ impl Call {
         if let (Some(why), true) = (&u.doubt, intent.decides()) {
             self.confirming = false;
             self.out.push(Action::Trace(Trace::Heard {
-                text: u.text.clone(),
+                text: shown.clone(),
                 intent: format!("not believed: {why}"),
             }));
             self.signals.push(format!(
                 "unclear answer at \"{node_name}\" ({why}): \"{}\"",
-                u.text.trim()
+                shown.trim()
             ));
             return self.unclear_turn(now, &u, was_speaking);
         }
@@ -73,9 +75,16 @@ impl Call {
                 _ => {}
             }
         }
+        let understood = match &intent {
+            Intent::Human { .. } | Intent::MaybeHuman(_) => intent.to_string(),
+            _ if self.keying_digits() && self.prog.lexicon.spoken_digits(&said).is_some() => {
+                "digits".to_string()
+            }
+            _ => intent.to_string(),
+        };
         self.out.push(Action::Trace(Trace::Heard {
-            text: u.text.clone(),
-            intent: intent.to_string(),
+            text: shown.clone(),
+            intent: understood,
         }));
         if let PersonAsk::Mention { phrase, why } = &person {
             self.signals.push(format!(
@@ -119,7 +128,10 @@ impl Call {
                     }
                 }
             }
-            Intent::SpokenKey(k) if *k == self.prog.plan.escalation.zero_out => {
+            // At a collect node "zero" is a digit; the zero-out there is the key sequence.
+            Intent::SpokenKey(k)
+                if *k == self.prog.plan.escalation.zero_out && self.entry.is_none() =>
+            {
                 self.signals.push(format!(
                     "said \"{}\" (the zero-out key) at \"{node_name}\"",
                     u.text.trim()
@@ -141,6 +153,9 @@ impl Call {
             .prog
             .lexicon
             .features(&u, &said, delay, &self.prog.plan.hesitation);
+        if self.entry.is_some() {
+            return self.collect_utterance(now, &said, &intent, f);
+        }
         match intent {
             Intent::Choice(i, _) => {
                 self.score_turn(&f);

@@ -2,6 +2,7 @@
 
 use super::{Call, Phase, Then, MAX_HOPS};
 use crate::dialplan::{NodeId, NodeKind};
+use crate::engine::collect::Entry;
 use crate::engine::context::{Speaker, TranscriptEntry};
 use crate::engine::event::{Action, Fault, Outcome, Trace};
 use std::collections::VecDeque;
@@ -21,6 +22,12 @@ impl Call {
             self.out.push(Action::Trace(Trace::Node {
                 node: node.name.clone(),
             }));
+            self.entry = None;
+            // Questions are counted: every loop a caller can be kept in passes through one
+            // (the checker rejects loops that never listen; MAX_HOPS guards the rest).
+            if node.kind.listens() && self.over_visits(now, id) {
+                return;
+            }
             for (k, v) in &node.set {
                 self.vars.insert(k.clone(), v.clone());
             }
@@ -45,7 +52,17 @@ impl Call {
                         .unwrap_or(*default);
                 }
                 NodeKind::Ask { prompt, .. } => {
+                    if !self.type_ahead.is_empty() {
+                        return self.use_type_ahead(now);
+                    }
                     return self.play(now, vec![prompt.clone()], Then::Listen);
+                }
+                NodeKind::Collect(c) => {
+                    self.entry = Some(Entry::new());
+                    if !self.type_ahead.is_empty() {
+                        return self.use_type_ahead(now);
+                    }
+                    return self.play(now, vec![c.prompt.clone()], Then::Listen);
                 }
                 NodeKind::Transfer { prompt, queue } => {
                     // Hand-off first, words second: the prompt plays while the agents ring.
@@ -85,7 +102,12 @@ impl Call {
     pub(super) fn start_prompt(&mut self, now: Duration, prompt: String) {
         let id = self.next_play_id;
         self.next_play_id += 1;
-        let text = self.prog.prompt_text(&prompt);
+        // A sensitive number read back is not written down, digit by digit or otherwise.
+        let text = if self.at_sensitive_collect() && prompt.starts_with("digit_") {
+            "•".to_string()
+        } else {
+            self.prog.prompt_text(&prompt)
+        };
         let node = self.node_name().to_string();
         self.transcript
             .push(TranscriptEntry::new(now, Speaker::System, text, &node));
@@ -139,11 +161,12 @@ impl Call {
         } else {
             (t.endpoint_silence_seconds, t.no_input_seconds)
         };
-        if let NodeKind::Ask {
-            no_input_after: Some(d),
-            ..
-        } = &self.prog.plan.node(self.node).kind
-        {
+        let node_no_input = match &self.prog.plan.node(self.node).kind {
+            NodeKind::Ask { no_input_after, .. } => *no_input_after,
+            NodeKind::Collect(c) => c.no_input_after,
+            _ => None,
+        };
+        if let Some(d) = node_no_input {
             no_input = no_input.max(d.as_secs_f64());
         }
         let no_input = Duration::from_secs_f64(no_input);
