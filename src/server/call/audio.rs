@@ -148,8 +148,10 @@ impl CallTask {
         if self.handoff.is_some() || self.finished_at.is_some() {
             return;
         }
-        self.dtmf.push(d);
-        self.sh.live.update(&self.id, |c| c.dtmf.push(d));
+        // Keys into a sensitive number (dialplan `sensitive = true`) are not kept in the clear.
+        let shown = if self.engine.masks_keys() { '•' } else { d };
+        self.dtmf.push(shown);
+        self.sh.live.update(&self.id, |c| c.dtmf.push(shown));
         self.pending.push_back(Event::Digit(d));
         self.drain_engine().await;
     }
