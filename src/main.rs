@@ -57,6 +57,16 @@ enum Command {
         /// Treat the caller as elderly from the start (longer windows, earlier hand-off).
         #[arg(long)]
         elderly: bool,
+        /// Wall-clock time the call starts, for hours nodes: 2026-12-25T10:00 (UTC), or with
+        /// Z or an offset (+08:00). Default: now.
+        #[arg(long)]
+        at: Option<String>,
+        /// The operator's emergency "closed now" is on, for this reason.
+        #[arg(long)]
+        closed_now: Option<String>,
+        /// Who calls: a number or SIP user, the variable `caller` for branches.
+        #[arg(long)]
+        caller: Option<String>,
     },
     /// Manage the accounts of agents, supervisors and operators.
     User {
@@ -106,6 +116,9 @@ fn main() -> ExitCode {
             db,
             prompts,
             elderly,
+            at,
+            closed_now,
+            caller,
         } => cli::simulate::run(cli::simulate::Options {
             plan,
             script,
@@ -113,6 +126,9 @@ fn main() -> ExitCode {
             db,
             prompts,
             elderly,
+            at,
+            closed_now,
+            caller,
         }),
         Command::User { config, action } => cli::user::run(config, action),
         Command::Model {

@@ -54,10 +54,24 @@ fn write_wav(path: &Path) {
     w.finalize().unwrap();
 }
 
+/// Runs `humanline check` on `src` with a schedule file `schedules/NAME.toml` for each
+/// `(NAME, source)`.
+fn check_with_schedules(src: &str, schedules: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("schedules")).unwrap();
+    for (name, text) in schedules {
+        std::fs::write(dir.path().join(format!("schedules/{name}.toml")), text).unwrap();
+    }
+    check_in(dir, src)
+}
+
 /// Runs `humanline check` on `src` (with prompts welcome, main_menu, goodbye, account_ask,
 /// account_confirm and digit_0-9 present).
 fn check(src: &str) -> (i32, String) {
-    let dir = tempfile::tempdir().unwrap();
+    check_in(tempfile::tempdir().unwrap(), src)
+}
+
+fn check_in(dir: tempfile::TempDir, src: &str) -> (i32, String) {
     std::fs::create_dir_all(dir.path().join("dialplans")).unwrap();
     std::fs::create_dir_all(dir.path().join("prompts/en")).unwrap();
     for p in [
@@ -431,4 +445,58 @@ fn guard_rails_out_of_range() {
         7,
         "max_ivr_seconds = 5 is out of range",
     );
+}
+
+// ---- hours nodes and schedules ----
+
+/// BASE starting at an hours node (line 23) that opens the menu and closes to a goodbye.
+fn with_hours(extra: &str) -> String {
+    with_line(3, "start = \"hours\"")
+        + "\n[nodes.hours]\nhours = \"support\"\nopen = \"welcome\"\nclosed = \"menu\"\n"
+        + extra
+}
+
+const SCHEDULE: &str = "timezone = \"Europe/London\"\n[weekly]\nmon = \"08:00-18:00\"\n";
+
+#[test]
+fn hours_node_with_a_valid_schedule_passes() {
+    let (code, err) = check_with_schedules(&with_hours(""), &[("support", SCHEDULE)]);
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn hours_node_naming_a_schedule_without_a_file() {
+    let err = assert_error(&with_hours(""), 24, "schedule \"support\" has no file");
+    assert!(err.contains("timezone"), "{err}");
+}
+
+#[test]
+fn hours_node_without_a_closed_way() {
+    let src = with_hours("").replace("closed = \"menu\"\n", "");
+    let (code, err) = check_with_schedules(&src, &[("support", SCHEDULE)]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("dialplans/t.toml:23:") && err.contains("needs open and closed"),
+        "{err}"
+    );
+}
+
+#[test]
+fn schedule_problems_are_reported_at_the_schedules_own_line() {
+    let bad = "timezone = \"Mars/Olympus\"\n[weekly]\nmon = \"18:00-08:00\"\nfunday = \"closed\"\n[[holiday]]\ndate = \"2026-02-30\"\n";
+    let (code, err) = check_with_schedules(&with_hours(""), &[("support", bad)]);
+    assert_eq!(code, 1, "{err}");
+    for (line, msg) in [
+        (1, "no time zone \"Mars/Olympus\""),
+        (3, "past midnight is two"),
+        (4, "\"funday\" is not a day"),
+        (6, "is not a date"),
+    ] {
+        assert!(
+            err.lines().any(
+                |l| l.starts_with(&format!("schedules/support.toml:{line}:")) && l.contains(msg)
+            ),
+            "line {line}: {msg}\n{err}"
+        );
+    }
 }

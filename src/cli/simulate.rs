@@ -4,7 +4,7 @@ use anyhow::Context;
 use humanline::dialplan::{load_file, LoadOptions};
 use humanline::engine::Program;
 use humanline::prompts::PromptCatalog;
-use humanline::simulate::{parse_line, parse_script, Report, Simulator};
+use humanline::simulate::{parse_clock, parse_line, parse_script, Report, SimStart, Simulator};
 use humanline::store::{new_call_id, now_ms, CallRecord, Store};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::PathBuf;
@@ -19,6 +19,12 @@ pub struct Options {
     pub db: Option<PathBuf>,
     pub prompts: Option<PathBuf>,
     pub elderly: bool,
+    /// Wall-clock time the call starts ("2026-12-25T10:00+08:00"); default now.
+    pub at: Option<String>,
+    /// The operator's emergency "closed now", with why.
+    pub closed_now: Option<String>,
+    /// Who calls (the variable `caller`).
+    pub caller: Option<String>,
 }
 
 pub fn run(o: Options) -> anyhow::Result<ExitCode> {
@@ -40,7 +46,23 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
     let catalog = PromptCatalog::load(&opts.prompts_dir_for(&o.plan), loaded.plan.language);
     let prog = Arc::new(Program::new(loaded.plan, catalog.texts().clone()));
     let started_at_ms = now_ms();
-    let mut sim = Simulator::start(Arc::clone(&prog), catalog);
+    let wall_clock = match &o.at {
+        None => None,
+        Some(at) => match parse_clock(at) {
+            Some(t) => Some(t),
+            None => {
+                eprintln!("--at \"{at}\" is not a time: write 2026-12-25T10:00 (UTC), or add Z or an offset such as +08:00");
+                return Ok(ExitCode::from(2));
+            }
+        },
+    };
+    let start = SimStart {
+        wall_clock,
+        closed_now: o.closed_now.clone(),
+        caller: o.caller.clone(),
+        ..Default::default()
+    };
+    let mut sim = Simulator::start_with(Arc::clone(&prog), catalog, start);
     if o.elderly {
         sim.set_elderly();
     }

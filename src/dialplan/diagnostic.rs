@@ -59,6 +59,10 @@ pub enum ProblemKind {
     BadPattern,
     /// A failure path (of a collect or a lookup) ends the call without a person.
     FailureWithoutHuman,
+    /// An hours node names a schedule that has no file.
+    MissingSchedule,
+    /// A schedule file has a problem (reported at its own file and line).
+    BadSchedule,
 }
 
 /// One problem in a dialplan file.

@@ -21,7 +21,7 @@ pub struct FlowGraph {
 pub struct FlowNode {
     /// The node's name, or `queue:NAME` for a queue of people.
     pub id: String,
-    /// `say`, `ask`, `branch`, `collect`, `transfer`, `hangup` or `queue`.
+    /// `say`, `ask`, `branch`, `collect`, `hours`, `transfer`, `hangup` or `queue`.
     pub kind: &'static str,
     /// What to print in the box.
     pub label: String,
@@ -38,8 +38,8 @@ pub struct FlowEdge {
     pub from: String,
     /// To this node id.
     pub to: String,
-    /// `next`, `choice`, `case`, `default`, `collected`, `failure`, `transfer`, `zero_out` or
-    /// `escalation`.
+    /// `next`, `choice`, `case`, `default`, `collected`, `failure`, `open`, `closed`,
+    /// `holiday`, `transfer`, `zero_out` or `escalation`.
     pub kind: &'static str,
     /// What takes the call along it (`1 · billing, invoice`).
     pub label: String,
@@ -63,6 +63,7 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
             NodeKind::Transfer { prompt, .. } => ("transfer", prompt.clone()),
             NodeKind::Hangup { prompt } => ("hangup", prompt.clone()),
             NodeKind::Collect(c) => ("collect", Some(c.prompt.clone())),
+            NodeKind::Hours { .. } => ("hours", None),
         };
         nodes.push(FlowNode {
             id: n.name.clone(),
@@ -103,6 +104,20 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
                 edge(queue_id(queue), "transfer", String::new());
             }
             NodeKind::Hangup { .. } => {}
+            NodeKind::Hours {
+                schedule,
+                open,
+                closed,
+                holiday,
+            } => {
+                edge(name(*open), "open", format!("open ({schedule})"));
+                edge(name(*closed), "closed", "closed · closed now".into());
+                edge(
+                    name(holiday.unwrap_or(*closed)),
+                    "holiday",
+                    "a holiday".into(),
+                );
+            }
             NodeKind::Collect(c) => {
                 let len = if c.min_digits == c.max_digits {
                     format!("{} digits", c.min_digits)

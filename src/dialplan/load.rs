@@ -7,6 +7,7 @@
 
 mod checks;
 mod collect;
+mod hours;
 mod keys;
 mod nodes;
 
@@ -29,6 +30,12 @@ pub struct LoadOptions {
 }
 
 impl LoadOptions {
+    /// The schedules folder for a plan at `plan_path`: `schedules/` beside the prompts folder.
+    pub fn schedules_dir_for(&self, plan_path: &Path) -> PathBuf {
+        let prompts = self.prompts_dir_for(plan_path);
+        prompts.parent().unwrap_or(Path::new(".")).join("schedules")
+    }
+
     /// The prompts folder used for a plan at `plan_path`.
     pub fn prompts_dir_for(&self, plan_path: &Path) -> PathBuf {
         self.prompts_dir.clone().unwrap_or_else(|| {
@@ -79,6 +86,8 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         prompt_refs: Vec::new(),
         language: None,
         inter_digit_default: 3.0,
+        schedules_dir: opts.schedules_dir_for(path),
+        schedules: Default::default(),
     };
     let plan = b.build(raw, src, path);
     // Prompt files are checked even when other errors stopped the plan: report everything at once.
@@ -138,6 +147,10 @@ pub(super) struct Builder<'a> {
     language: Option<Language>,
     /// `[timing] inter_digit_seconds`, the default of every collect node.
     inter_digit_default: f64,
+    /// Where `schedules/NAME.toml` files are read from.
+    schedules_dir: PathBuf,
+    /// Schedules read so far, by name.
+    schedules: std::collections::BTreeMap<String, super::hours::Schedule>,
 }
 
 impl Builder<'_> {
@@ -213,6 +226,7 @@ impl Builder<'_> {
             source_path: path.to_path_buf(),
             sha256: hex(&Sha256::digest(src.as_bytes())),
             source: src.to_string(),
+            schedules: std::mem::take(&mut self.schedules),
         })
     }
 

@@ -11,9 +11,11 @@ mod flow;
 #[cfg(test)]
 mod fuzz_tests;
 mod graph;
+pub mod hours;
 mod load;
 mod plan;
 mod raw;
+pub mod tz;
 
 pub use config::{EscalationConfig, HesitationConfig, HesitationWeights, TimingConfig};
 pub use diagnostic::{Diagnostic, DialplanError, ProblemKind, Severity};

@@ -62,6 +62,9 @@ pub struct Dialplan {
     /// The source text itself (stored with each version).
     #[serde(skip)]
     pub source: String,
+    /// The schedules its hours nodes use, by name (read from `schedules/NAME.toml`).
+    #[serde(skip)]
+    pub schedules: std::collections::BTreeMap<String, super::hours::Schedule>,
 }
 
 impl Dialplan {
@@ -144,6 +147,17 @@ pub enum NodeKind {
     },
     /// Gather several keys into a variable (an account number), check them, read them back.
     Collect(Box<Collect>),
+    /// Go on by the line's opening hours: open, closed, or a holiday.
+    Hours {
+        /// The schedule's name (`schedules/NAME.toml`, in [`Dialplan::schedules`]).
+        schedule: String,
+        /// Where to go within the hours.
+        open: NodeId,
+        /// Where to go outside them (and when the operator closed the line now).
+        closed: NodeId,
+        /// Where to go on a holiday (default: `closed`).
+        holiday: Option<NodeId>,
+    },
 }
 
 /// A collect node: the caller keys in digits, the line checks and reads them back. The
@@ -243,7 +257,7 @@ impl NodeKind {
                 .chain(no_match.as_deref())
                 .chain(no_input.as_deref())
                 .collect(),
-            NodeKind::Branch { .. } => Vec::new(),
+            NodeKind::Branch { .. } | NodeKind::Hours { .. } => Vec::new(),
             NodeKind::Collect(c) => {
                 let mut out = vec![c.prompt.as_str()];
                 out.extend(c.invalid.as_deref());
@@ -268,6 +282,12 @@ impl NodeKind {
             }
             NodeKind::Transfer { .. } | NodeKind::Hangup { .. } => Vec::new(),
             NodeKind::Collect(c) => std::iter::once(c.next).chain(c.failure).collect(),
+            NodeKind::Hours {
+                open,
+                closed,
+                holiday,
+                ..
+            } => [*open, *closed].into_iter().chain(*holiday).collect(),
         }
     }
 

@@ -76,6 +76,11 @@ pub(crate) struct RawNode {
     pub invalid: Option<Spanned<String>>,
     pub sensitive: Option<Spanned<bool>>,
     pub failure: Option<Spanned<String>>,
+    // hours nodes
+    pub hours: Option<Spanned<String>>,
+    pub open: Option<Spanned<String>>,
+    pub closed: Option<Spanned<String>>,
+    pub holiday: Option<Spanned<String>>,
 }
 
 /// One entry of `choices = [...]`.

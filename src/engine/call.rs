@@ -8,6 +8,7 @@
 mod collecting;
 mod guard;
 mod handoff;
+mod hours;
 mod keys;
 mod speech;
 mod walk;
@@ -97,6 +98,10 @@ pub struct Call {
     visits: Vec<u32>,
     /// Variables holding sensitive values: masked wherever the call is shown.
     sensitive_vars: BTreeSet<String>,
+    /// Wall-clock time the call started (Unix seconds), for hours nodes.
+    wall_start: Option<i64>,
+    /// Why an operator closed the line now (the emergency switch), if they did.
+    closed_now: Option<String>,
 }
 
 impl Call {
@@ -129,6 +134,8 @@ impl Call {
             type_ahead: TypeAhead::new(plan.timing.type_ahead_keys),
             visits: vec![0; plan.nodes.len()],
             sensitive_vars: BTreeSet::new(),
+            wall_start: None,
+            closed_now: None,
             prog,
         }
     }
@@ -139,6 +146,24 @@ impl Call {
             self.elderly_why = Some("flagged as elderly before the call".into());
         }
         self.elderly = true;
+    }
+
+    /// The wall-clock time the call started, in Unix seconds: hours nodes judge open, closed
+    /// or holiday from it (plus the call time). Give it before [`Event::Start`]; a plan with
+    /// hours nodes and no clock sends its callers to a person (a fault).
+    pub fn set_wall_clock(&mut self, unix_secs: i64) {
+        self.wall_start = Some(unix_secs);
+    }
+
+    /// The operator's emergency switch: every hours node takes its `closed` way, whatever the
+    /// schedule says. `why` is shown to agents and in the call's signals.
+    pub fn close_now(&mut self, why: &str) {
+        self.closed_now = Some(why.to_string());
+    }
+
+    /// Who calls (a number or SIP user), as the variable `caller` for branches.
+    pub fn set_caller(&mut self, caller: &str) {
+        self.vars.insert("caller".into(), caller.to_string());
     }
 
     /// Feeds one event at call time `now` and returns what to do.

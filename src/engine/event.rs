@@ -229,6 +229,15 @@ pub enum Trace {
         /// The value, or its mask.
         value: String,
     },
+    /// An hours node judged the line open, closed or on holiday.
+    Hours {
+        /// Node name.
+        node: String,
+        /// `open`, `closed`, `holiday: NAME` or `closed_now`.
+        status: String,
+        /// The local time it was judged at (or why the line was closed now).
+        local: String,
+    },
     /// A collect node refused an entry.
     Rejected {
         /// Node name.

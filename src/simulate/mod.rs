@@ -10,6 +10,6 @@ mod script;
 mod snapshot;
 
 pub use report::{event_json, event_text, Report, SimEvent, SimKind, Summary};
-pub use runner::Simulator;
+pub use runner::{parse_clock, SimStart, Simulator};
 pub use script::{parse_line, parse_script, CallerAction, ScriptError, ScriptLine, When};
 pub use snapshot::{simulate_lines, Snapshot};

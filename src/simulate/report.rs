@@ -93,6 +93,15 @@ pub enum SimKind {
         /// Value (masked when sensitive).
         value: String,
     },
+    /// An hours node judged the line.
+    Hours {
+        /// Node.
+        node: String,
+        /// `open`, `closed`, `holiday: NAME` or `closed_now`.
+        status: String,
+        /// Local time judged at.
+        local: String,
+    },
     /// A collect node refused an entry.
     Rejected {
         /// Node.
@@ -267,6 +276,11 @@ pub fn event_text(e: &SimEvent) -> String {
             format!("type-ahead: {keys} key(s) kept for {node}")
         }
         SimKind::Collected { node, var, value } => format!("{node}: {var} = {value}"),
+        SimKind::Hours {
+            node,
+            status,
+            local,
+        } => format!("{node}: {status} ({local})"),
         SimKind::Rejected { node, why } => format!("{node}: entry refused ({why})"),
         SimKind::Fault { kind, detail } => format!("FAULT {kind}: {detail}"),
         SimKind::Transfer {

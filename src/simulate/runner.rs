@@ -14,6 +14,47 @@ const KEY_GAP: Duration = Duration::from_millis(250);
 /// How far into a playing prompt a `during` action happens.
 const DURING_OFFSET: Duration = Duration::from_millis(500);
 
+/// How a simulated call starts, beyond its plan.
+#[derive(Debug, Clone, Default)]
+pub struct SimStart {
+    /// Elderly pacing of prompts.
+    pub pacing: Pacing,
+    /// Wall-clock time the call starts (Unix seconds); default: now.
+    pub wall_clock: Option<i64>,
+    /// The operator's emergency "closed now", with why.
+    pub closed_now: Option<String>,
+    /// The caller's number or SIP user (the variable `caller`).
+    pub caller: Option<String>,
+}
+
+/// Parses "2026-12-25T10:00" or "2026-12-25 10:00:00", optionally ending in "Z" or an offset
+/// ("+08:00"; none means UTC), into Unix seconds.
+pub fn parse_clock(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, rest) = s.split_at(s.find(['T', ' '])?);
+    let rest = &rest[1..];
+    let (time, offset) = match rest.find(['Z', '+', '-']) {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, ""),
+    };
+    let day = crate::dialplan::hours::parse_date(date).ok()?;
+    let mut hms = time.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, m) = (hms.next()??, hms.next()??);
+    let sec = hms.next().flatten().unwrap_or(0);
+    if !(0..24).contains(&h) || !(0..60).contains(&m) || !(0..60).contains(&sec) {
+        return None;
+    }
+    let off = match offset {
+        "" | "Z" => 0,
+        o => i64::from(
+            crate::dialplan::tz::Zone::load(o, std::path::Path::new("/nonexistent"))
+                .ok()?
+                .offset_at(0),
+        ),
+    };
+    Some(day * 86_400 + h * 3600 + m * 60 + sec - off)
+}
+
 /// Runs one call of a [`Program`] against caller script lines, on a simulated clock.
 ///
 /// Prompts take as long as their WAV files (in elderly mode as long as their slower
@@ -41,10 +82,36 @@ impl Simulator {
     /// Starts a call whose prompts play at `pacing` once it is in elderly mode (`[elderly]`
     /// of `humanline.toml`; [`start`](Self::start) uses the defaults).
     pub fn start_paced(prog: Arc<Program>, catalog: PromptCatalog, pacing: Pacing) -> Self {
-        let mut s = Simulator {
-            call: Call::new(prog),
+        Self::start_with(
+            prog,
             catalog,
-            pacing,
+            SimStart {
+                pacing,
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Starts a call as `start` says: the wall clock hours nodes judge by (fixed, so a run
+    /// repeats exactly), the operator's "closed now", who calls.
+    pub fn start_with(prog: Arc<Program>, catalog: PromptCatalog, start: SimStart) -> Self {
+        let mut call = Call::new(prog);
+        let clock = start.wall_clock.unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64)
+        });
+        call.set_wall_clock(clock);
+        if let Some(why) = &start.closed_now {
+            call.close_now(why);
+        }
+        if let Some(caller) = &start.caller {
+            call.set_caller(caller);
+        }
+        let mut s = Simulator {
+            call,
+            catalog,
+            pacing: start.pacing,
             now: Duration::ZERO,
             playing: None,
             timers: Vec::new(),
@@ -353,6 +420,15 @@ impl Simulator {
                         SimKind::Collected { node, var, value }
                     }
                     Trace::Rejected { node, why } => SimKind::Rejected { node, why },
+                    Trace::Hours {
+                        node,
+                        status,
+                        local,
+                    } => SimKind::Hours {
+                        node,
+                        status,
+                        local,
+                    },
                 };
                 self.record(kind);
             }

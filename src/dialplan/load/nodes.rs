@@ -24,11 +24,12 @@ impl Builder<'_> {
             ("hangup", n.hangup.is_some()),
             ("branch", n.branch.is_some()),
             ("collect", n.collect.is_some()),
+            ("hours", n.hours.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
         .collect();
-        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, transfer, or hangup";
+        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, hours+open+closed, transfer, or hangup";
         if kinds.len() > 1 {
             self.error(
                 at,
@@ -59,6 +60,10 @@ impl Builder<'_> {
             stray("say", n.say.is_some() && kinds == ["branch"], &[]),
             stray("say", n.say.is_some() && kinds == ["ask"], &[]),
             stray("say", n.say.is_some() && kinds == ["collect"], &[]),
+            stray("say", n.say.is_some() && kinds == ["hours"], &[]),
+            stray("open", n.open.is_some(), &["hours"]),
+            stray("closed", n.closed.is_some(), &["hours"]),
+            stray("holiday", n.holiday.is_some(), &["hours"]),
         ]
         .into_iter()
         .chain(
@@ -86,6 +91,7 @@ impl Builder<'_> {
         let kind = match kinds.first().copied() {
             Some("ask") => self.ask_node(name, n, esc, repeat_key)?,
             Some("collect") => self.collect_node(name, n, esc, repeat_key)?,
+            Some("hours") => self.hours_node(name, n)?,
             Some("transfer") => NodeKind::Transfer {
                 prompt: self.prompt(&n.say),
                 queue: n.transfer.as_ref()?.get_ref().clone(),

@@ -44,13 +44,22 @@ impl Call {
                     cases,
                     default,
                 } => {
-                    let value = self.vars.get(var);
+                    let value = self.vars.get(var).map(String::as_str);
                     id = cases
                         .iter()
-                        .find(|(v, _)| Some(v) == value)
+                        .find(|(v, _)| value.is_some_and(|x| case_matches(v, x)))
                         .map(|(_, n)| *n)
                         .unwrap_or(*default);
                 }
+                NodeKind::Hours {
+                    schedule,
+                    open,
+                    closed,
+                    holiday,
+                } => match self.hours_target(now, schedule, (*open, *closed, *holiday)) {
+                    Some(to) => id = to,
+                    None => break,
+                },
                 NodeKind::Ask { prompt, .. } => {
                     if !self.type_ahead.is_empty() {
                         return self.use_type_ahead(now);
@@ -76,11 +85,15 @@ impl Call {
                 }
             }
         }
+        let detail = match &self.prog.plan.node(id).kind {
+            NodeKind::Hours { .. } => "no wall clock to judge opening hours by".to_string(),
+            _ => format!("more than {MAX_HOPS} nodes without waiting for the caller"),
+        };
         self.fault(
             now,
             Fault {
                 kind: crate::engine::FaultKind::Dialplan,
-                detail: format!("more than {MAX_HOPS} nodes without waiting for the caller"),
+                detail,
             },
         );
     }
@@ -203,5 +216,13 @@ impl Call {
                 ..
             }
         )
+    }
+}
+
+/// Whether branch case `case` matches `value`: equal, or a prefix ending in `*` ("+44*").
+fn case_matches(case: &str, value: &str) -> bool {
+    match case.strip_suffix('*') {
+        Some(prefix) => value.starts_with(prefix),
+        None => case == value,
     }
 }
