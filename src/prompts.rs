@@ -20,6 +20,18 @@ pub struct PromptCatalog {
     slowed: Arc<Mutex<HashMap<String, Duration>>>,
 }
 
+/// A [`crate::engine::Program`] for `plan` with the prompt texts (for transcripts) of every
+/// language it speaks, read from `root/<language>/`.
+pub fn program(plan: crate::dialplan::Dialplan, root: &Path) -> crate::engine::Program {
+    let languages = plan.languages();
+    let own = PromptCatalog::load(root, plan.language).texts().clone();
+    let mut prog = crate::engine::Program::new(plan, own);
+    for l in languages.into_iter().skip(1) {
+        prog = prog.with_texts(l, PromptCatalog::load(root, l).texts().clone());
+    }
+    prog
+}
+
 impl PromptCatalog {
     /// Reads every `*.txt` and `*.wav` in `root/<language>/`. A missing folder gives an empty
     /// catalogue (the dialplan check reports missing prompt files precisely).

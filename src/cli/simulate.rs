@@ -44,7 +44,10 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
         }
     };
     let catalog = PromptCatalog::load(&opts.prompts_dir_for(&o.plan), loaded.plan.language);
-    let prog = Arc::new(Program::new(loaded.plan, catalog.texts().clone()));
+    let prog = Arc::new(humanline::prompts::program(
+        loaded.plan,
+        &opts.prompts_dir_for(&o.plan),
+    ));
     let started_at_ms = now_ms();
     let wall_clock = match &o.at {
         None => None,

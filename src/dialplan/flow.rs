@@ -21,7 +21,7 @@ pub struct FlowGraph {
 pub struct FlowNode {
     /// The node's name, or `queue:NAME` for a queue of people.
     pub id: String,
-    /// `say`, `ask`, `branch`, `collect`, `hours`, `transfer`, `hangup` or `queue`.
+    /// `say`, `ask`, `branch`, `collect`, `hours`, `language`, `transfer`, `hangup` or `queue`.
     pub kind: &'static str,
     /// What to print in the box.
     pub label: String,
@@ -64,6 +64,7 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
             NodeKind::Hangup { prompt } => ("hangup", prompt.clone()),
             NodeKind::Collect(c) => ("collect", Some(c.prompt.clone())),
             NodeKind::Hours { .. } => ("hours", None),
+            NodeKind::Language { prompt, .. } => ("language", prompt.clone()),
         };
         nodes.push(FlowNode {
             id: n.name.clone(),
@@ -82,6 +83,9 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
         };
         match &n.kind {
             NodeKind::Say { next, .. } => edge(name(*next), "next", String::new()),
+            NodeKind::Language { next, language, .. } => {
+                edge(name(*next), "next", format!("in {}", language.code()))
+            }
             NodeKind::Ask { choices, .. } => {
                 for c in choices {
                     edge(name(c.go), "choice", choice_label(c.dtmf, &c.words));

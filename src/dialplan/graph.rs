@@ -70,9 +70,10 @@ fn reachable(nodes: &[Node], start: NodeId) -> Vec<bool> {
 /// Edges that the call follows without waiting for the caller.
 fn passive_successors(node: &Node) -> Vec<NodeId> {
     match node.kind {
-        NodeKind::Say { .. } | NodeKind::Branch { .. } | NodeKind::Hours { .. } => {
-            node.kind.successors()
-        }
+        NodeKind::Say { .. }
+        | NodeKind::Branch { .. }
+        | NodeKind::Hours { .. }
+        | NodeKind::Language { .. } => node.kind.successors(),
         _ => Vec::new(),
     }
 }

@@ -86,13 +86,16 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         prompt_refs: Vec::new(),
         language: None,
         inter_digit_default: 3.0,
+        languages: Vec::new(),
         schedules_dir: opts.schedules_dir_for(path),
         schedules: Default::default(),
     };
     let plan = b.build(raw, src, path);
     // Prompt files are checked even when other errors stopped the plan: report everything at once.
     if let (Some(language), false) = (b.language, opts.skip_prompt_files) {
-        b.check_prompt_files(&opts.prompts_dir_for(path), language);
+        let mut languages = vec![language];
+        languages.extend(b.languages.iter().filter(|l| **l != language));
+        b.check_prompt_files(&opts.prompts_dir_for(path), &languages);
     }
     let (errors, warnings): (Vec<_>, Vec<_>) = b
         .problems
@@ -147,6 +150,8 @@ pub(super) struct Builder<'a> {
     language: Option<Language>,
     /// `[timing] inter_digit_seconds`, the default of every collect node.
     inter_digit_default: f64,
+    /// Languages language nodes switch to (prompt files are checked in each).
+    languages: Vec<Language>,
     /// Where `schedules/NAME.toml` files are read from.
     schedules_dir: PathBuf,
     /// Schedules read so far, by name.

@@ -21,6 +21,15 @@ pub enum Language {
 }
 
 impl Language {
+    /// The language of a code (`en`, `zh`).
+    pub fn from_code(code: &str) -> Option<Language> {
+        match code {
+            "en" => Some(Language::En),
+            "zh" => Some(Language::Zh),
+            _ => None,
+        }
+    }
+
     /// The code used in files and folders (`en`, `zh`).
     pub fn code(self) -> &'static str {
         match self {
@@ -76,6 +85,20 @@ impl Dialplan {
     /// Looks a node up by name.
     pub fn find(&self, name: &str) -> Option<NodeId> {
         self.nodes.iter().position(|n| n.name == name).map(NodeId)
+    }
+
+    /// Every language the plan speaks: its own first, then those its language nodes switch to.
+    /// Every prompt must exist in each.
+    pub fn languages(&self) -> Vec<Language> {
+        let mut out = vec![self.language];
+        for n in &self.nodes {
+            if let NodeKind::Language { language, .. } = &n.kind {
+                if !out.contains(language) {
+                    out.push(*language);
+                }
+            }
+        }
+        out
     }
 
     /// Every prompt name the plan plays.
@@ -147,6 +170,16 @@ pub enum NodeKind {
     },
     /// Gather several keys into a variable (an account number), check them, read them back.
     Collect(Box<Collect>),
+    /// Switch the call's language (prompts, phrase sets, recogniser) and go on; the prompt,
+    /// if any, plays in the new language ("您选择了中文").
+    Language {
+        /// The language from here on.
+        language: Language,
+        /// Prompt played first, in the new language.
+        prompt: Option<String>,
+        /// Where to go next.
+        next: NodeId,
+    },
     /// Go on by the line's opening hours: open, closed, or a holiday.
     Hours {
         /// The schedule's name (`schedules/NAME.toml`, in [`Dialplan::schedules`]).
@@ -246,6 +279,7 @@ impl NodeKind {
     pub fn prompts(&self) -> Vec<&str> {
         match self {
             NodeKind::Say { prompt, .. }
+            | NodeKind::Language { prompt, .. }
             | NodeKind::Transfer { prompt, .. }
             | NodeKind::Hangup { prompt } => prompt.iter().map(String::as_str).collect(),
             NodeKind::Ask {
@@ -275,7 +309,7 @@ impl NodeKind {
     /// Nodes this node can lead to.
     pub fn successors(&self) -> Vec<NodeId> {
         match self {
-            NodeKind::Say { next, .. } => vec![*next],
+            NodeKind::Say { next, .. } | NodeKind::Language { next, .. } => vec![*next],
             NodeKind::Ask { choices, .. } => choices.iter().map(|c| c.go).collect(),
             NodeKind::Branch { cases, default, .. } => {
                 cases.iter().map(|(_, n)| *n).chain([*default]).collect()

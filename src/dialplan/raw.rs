@@ -76,6 +76,8 @@ pub(crate) struct RawNode {
     pub invalid: Option<Spanned<String>>,
     pub sensitive: Option<Spanned<bool>>,
     pub failure: Option<Spanned<String>>,
+    // language nodes
+    pub language: Option<Spanned<String>>,
     // hours nodes
     pub hours: Option<Spanned<String>>,
     pub open: Option<Spanned<String>>,

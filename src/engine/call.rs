@@ -102,6 +102,8 @@ pub struct Call {
     wall_start: Option<i64>,
     /// Why an operator closed the line now (the emergency switch), if they did.
     closed_now: Option<String>,
+    /// The language the call speaks now (the plan's, until a language node switches it).
+    language: crate::dialplan::Language,
 }
 
 impl Call {
@@ -136,6 +138,7 @@ impl Call {
             sensitive_vars: BTreeSet::new(),
             wall_start: None,
             closed_now: None,
+            language: plan.language,
             prog,
         }
     }
@@ -159,6 +162,12 @@ impl Call {
     /// schedule says. `why` is shown to agents and in the call's signals.
     pub fn close_now(&mut self, why: &str) {
         self.closed_now = Some(why.to_string());
+    }
+
+    /// The language the call speaks now: prompts play from its folder and the recogniser
+    /// listens for it. The plan's, until a language node switches it.
+    pub fn language(&self) -> crate::dialplan::Language {
+        self.language
     }
 
     /// Who calls (a number or SIP user), as the variable `caller` for branches.

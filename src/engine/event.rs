@@ -229,6 +229,11 @@ pub enum Trace {
         /// The value, or its mask.
         value: String,
     },
+    /// The call switched language (a language node): prompts and the recogniser follow.
+    Language {
+        /// The language from now on.
+        language: crate::dialplan::Language,
+    },
     /// An hours node judged the line open, closed or on holiday.
     Hours {
         /// Node name.

@@ -15,6 +15,8 @@ pub struct Program {
     /// Per node, the phrases [`Program::boost`] gives (computed once per plan).
     boost: Vec<Vec<String>>,
     prompt_texts: HashMap<String, String>,
+    /// Prompt texts of the other languages the plan switches to.
+    other_texts: Vec<(crate::dialplan::Language, HashMap<String, String>)>,
 }
 
 impl Program {
@@ -41,7 +43,32 @@ impl Program {
             hints,
             boost,
             prompt_texts,
+            other_texts: Vec::new(),
         }
+    }
+
+    /// Adds the prompt texts of another language the plan switches to (a language node).
+    pub fn with_texts(
+        mut self,
+        language: crate::dialplan::Language,
+        texts: HashMap<String, String>,
+    ) -> Self {
+        if language != self.plan.language {
+            self.other_texts.push((language, texts));
+        }
+        self
+    }
+
+    /// What a prompt says in `language`, or its name in brackets when its text is unknown.
+    pub fn prompt_text_in(&self, language: crate::dialplan::Language, prompt: &str) -> String {
+        if language == self.plan.language {
+            return self.prompt_text(prompt);
+        }
+        self.other_texts
+            .iter()
+            .find(|(l, _)| *l == language)
+            .and_then(|(_, t)| t.get(prompt))
+            .map_or_else(|| format!("[{prompt}]"), String::clone)
     }
 
     /// What a prompt says, or its name in brackets when its text is unknown.

@@ -19,7 +19,6 @@ use super::error::ApiError;
 use super::role_pages::OPERATOR_PAGE;
 use super::AppState;
 use crate::dialplan::{flow_graph, Diagnostic, DialplanError, FlowGraph};
-use crate::engine::Program;
 use crate::plans::{diff_lines, PublishError};
 use crate::simulate::{parse_script, simulate_lines};
 use axum::extract::{Path, Query, State};
@@ -320,7 +319,11 @@ async fn simulate(
     blocking(move || {
         let loaded = plans.validate(&name, &body.source).map_err(invalid)?;
         let catalog = plans.catalog(loaded.plan.language);
-        let prog = Arc::new(Program::new(loaded.plan, catalog.texts().clone()));
+        let root = catalog.dir().parent().map(std::path::Path::to_path_buf);
+        let prog = Arc::new(crate::prompts::program(
+            loaded.plan,
+            &root.unwrap_or_default(),
+        ));
         Ok(Json(json!(simulate_lines(prog, catalog, &lines))))
     })
     .await

@@ -293,7 +293,10 @@ impl PlanCache {
         };
         tracing::info!(plan = name, version_id, action, "dialplan live");
         let plan = Arc::new(LoadedPlan {
-            program: Arc::new(Program::new(loaded.plan, catalog.texts().clone())),
+            program: Arc::new(match loaded.plan.languages().len() {
+                1 => Program::new(loaded.plan, catalog.texts().clone()),
+                _ => crate::prompts::program(loaded.plan, &self.prompts),
+            }),
             version_id,
             language: language.code(),
         });

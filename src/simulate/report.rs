@@ -93,6 +93,11 @@ pub enum SimKind {
         /// Value (masked when sensitive).
         value: String,
     },
+    /// The call switched language.
+    Language {
+        /// `en` or `zh`.
+        language: String,
+    },
     /// An hours node judged the line.
     Hours {
         /// Node.
@@ -276,6 +281,7 @@ pub fn event_text(e: &SimEvent) -> String {
             format!("type-ahead: {keys} key(s) kept for {node}")
         }
         SimKind::Collected { node, var, value } => format!("{node}: {var} = {value}"),
+        SimKind::Language { language } => format!("language now {language}"),
         SimKind::Hours {
             node,
             status,

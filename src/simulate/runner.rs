@@ -63,6 +63,8 @@ pub fn parse_clock(s: &str) -> Option<i64> {
 pub struct Simulator {
     call: Call,
     catalog: PromptCatalog,
+    /// Catalogues of the other languages the call switched to, read when first needed.
+    others: Vec<(crate::dialplan::Language, PromptCatalog)>,
     pacing: Pacing,
     now: Duration,
     playing: Option<(u32, Duration)>,
@@ -111,6 +113,7 @@ impl Simulator {
         let mut s = Simulator {
             call,
             catalog,
+            others: Vec::new(),
             pacing: start.pacing,
             now: Duration::ZERO,
             playing: None,
@@ -342,7 +345,8 @@ impl Simulator {
         match a {
             Action::Play { id, prompt, pace } => {
                 let text = self.prompt_text(&prompt);
-                let lasts = self.catalog.duration_at(&prompt, pace, &self.pacing);
+                let pacing = self.pacing;
+                let lasts = self.catalog_now().duration_at(&prompt, pace, &pacing);
                 self.playing = Some((id, self.now + lasts));
                 self.record(SimKind::Play {
                     prompt,
@@ -390,7 +394,8 @@ impl Simulator {
                 };
                 for prompt in announce {
                     let text = self.prompt_text(&prompt);
-                    let lasts = self.catalog.duration_at(&prompt, pace, &self.pacing);
+                    let pacing = self.pacing;
+                    let lasts = self.catalog_now().duration_at(&prompt, pace, &pacing);
                     self.record(SimKind::Play {
                         prompt,
                         text,
@@ -420,6 +425,9 @@ impl Simulator {
                         SimKind::Collected { node, var, value }
                     }
                     Trace::Rejected { node, why } => SimKind::Rejected { node, why },
+                    Trace::Language { language } => SimKind::Language {
+                        language: language.code().to_string(),
+                    },
                     Trace::Hours {
                         node,
                         status,
@@ -435,8 +443,30 @@ impl Simulator {
         }
     }
 
-    fn prompt_text(&self, prompt: &str) -> String {
-        self.catalog
+    /// The catalogue of the language the call speaks now (a language node may switch it).
+    fn catalog_now(&mut self) -> &PromptCatalog {
+        let lang = self.call.language();
+        let own = self.catalog.dir().file_name().and_then(|f| f.to_str()) == Some(lang.code());
+        if own {
+            return &self.catalog;
+        }
+        if !self.others.iter().any(|(l, _)| *l == lang) {
+            let root = self
+                .catalog
+                .dir()
+                .parent()
+                .map(std::path::Path::to_path_buf)
+                .unwrap_or_default();
+            self.others.push((lang, PromptCatalog::load(&root, lang)));
+        }
+        self.others
+            .iter()
+            .find(|(l, _)| *l == lang)
+            .map_or(&self.catalog, |(_, c)| c)
+    }
+
+    fn prompt_text(&mut self, prompt: &str) -> String {
+        self.catalog_now()
             .texts()
             .get(prompt)
             .cloned()

@@ -39,14 +39,13 @@ pub fn demo_plan(name: &str) -> Dialplan {
 
 /// A program for `plan` with the prompt texts of its language.
 pub fn program(plan: Dialplan) -> Arc<Program> {
-    let cat = PromptCatalog::load(&repo().join("prompts"), plan.language);
-    Arc::new(Program::new(plan, cat.texts().clone()))
+    Arc::new(humanline::prompts::program(plan, &repo().join("prompts")))
 }
 
 /// Runs a caller script against `plan` on the simulated clock.
 pub fn run(plan: Dialplan, script: &str) -> Report {
     let cat = PromptCatalog::load(&repo().join("prompts"), plan.language);
-    let prog = Arc::new(Program::new(plan, cat.texts().clone()));
+    let prog = program(plan);
     let mut sim = Simulator::start(prog, cat);
     for line in parse_script(script).expect("test script parses") {
         sim.apply(&line);

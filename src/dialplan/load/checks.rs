@@ -159,10 +159,9 @@ impl Builder<'_> {
         }
     }
 
-    pub(super) fn check_prompt_files(&mut self, dir: &Path, language: Language) {
+    pub(super) fn check_prompt_files(&mut self, dir: &Path, languages: &[Language]) {
         let refs = std::mem::take(&mut self.prompt_refs);
         for (name, at) in refs {
-            let file = dir.join(language.code()).join(format!("{name}.wav"));
             if name.contains(['/', '\\']) || name.starts_with('.') {
                 self.error(
                     at,
@@ -170,15 +169,21 @@ impl Builder<'_> {
                     format!("prompt name \"{name}\" is not a plain name"),
                     "use a file name without folders, e.g. \"welcome\" for prompts/en/welcome.wav",
                 );
-            } else if !file.is_file() {
-                self.error(at, K::MissingPrompt, format!("prompt \"{name}\" has no file {}", file.display()), format!("add prompts/{}/{name}.txt and run scripts/make-prompts.sh, or record the WAV (8 kHz mono 16-bit)", language.code()));
-            } else if let Err(why) = crate::prompts::check_wav(&file) {
-                self.error(
-                    at,
-                    K::BadPrompt,
-                    format!("prompt file {} {why}", file.display()),
-                    "convert it: sox in.wav -r 8000 -c 1 -e signed -b 16 out.wav",
-                );
+                continue;
+            }
+            // A plan that switches language plays every prompt in each of its languages.
+            for language in languages {
+                let file = dir.join(language.code()).join(format!("{name}.wav"));
+                if !file.is_file() {
+                    self.error(at, K::MissingPrompt, format!("prompt \"{name}\" has no file {}", file.display()), format!("add prompts/{}/{name}.txt and run scripts/make-prompts.sh, or record the WAV (8 kHz mono 16-bit)", language.code()));
+                } else if let Err(why) = crate::prompts::check_wav(&file) {
+                    self.error(
+                        at,
+                        K::BadPrompt,
+                        format!("prompt file {} {why}", file.display()),
+                        "convert it: sox in.wav -r 8000 -c 1 -e signed -b 16 out.wav",
+                    );
+                }
             }
         }
     }

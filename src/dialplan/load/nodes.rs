@@ -25,11 +25,12 @@ impl Builder<'_> {
             ("branch", n.branch.is_some()),
             ("collect", n.collect.is_some()),
             ("hours", n.hours.is_some()),
+            ("language", n.language.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
         .collect();
-        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, hours+open+closed, transfer, or hangup";
+        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, hours+open+closed, language+next, transfer, or hangup";
         if kinds.len() > 1 {
             self.error(
                 at,
@@ -56,7 +57,7 @@ impl Builder<'_> {
             ),
             stray("cases", n.cases.is_some(), &["branch"]),
             stray("default", n.default.is_some(), &["branch"]),
-            stray("next", n.next.is_some(), &["say", "collect"]),
+            stray("next", n.next.is_some(), &["say", "collect", "language"]),
             stray("say", n.say.is_some() && kinds == ["branch"], &[]),
             stray("say", n.say.is_some() && kinds == ["ask"], &[]),
             stray("say", n.say.is_some() && kinds == ["collect"], &[]),
@@ -92,6 +93,7 @@ impl Builder<'_> {
             Some("ask") => self.ask_node(name, n, esc, repeat_key)?,
             Some("collect") => self.collect_node(name, n, esc, repeat_key)?,
             Some("hours") => self.hours_node(name, n)?,
+            Some("language") => self.language_node(name, n)?,
             Some("transfer") => NodeKind::Transfer {
                 prompt: self.prompt(&n.say),
                 queue: n.transfer.as_ref()?.get_ref().clone(),
@@ -302,6 +304,44 @@ impl Builder<'_> {
             var,
             cases: cases?,
             default: default?,
+        })
+    }
+
+    pub(super) fn language_node(
+        &mut self,
+        name: &Spanned<String>,
+        n: &RawNode,
+    ) -> Option<NodeKind> {
+        let l = n.language.as_ref()?;
+        let Some(language) = crate::dialplan::Language::from_code(l.get_ref()) else {
+            self.error(
+                l.span().start,
+                K::BadValue,
+                format!("unknown language \"{}\"", l.get_ref()),
+                "use \"en\" (English) or \"zh\" (Mandarin)",
+            );
+            return None;
+        };
+        let Some(next) = &n.next else {
+            self.error(
+                name.span().start,
+                K::NodeShape,
+                format!(
+                    "language node \"{}\" does not say where to go",
+                    name.get_ref()
+                ),
+                "add next = \"NODE\": where the call goes in the new language",
+            );
+            return None;
+        };
+        if !self.languages.contains(&language) {
+            self.languages.push(language);
+        }
+        let prompt = self.prompt(&n.say);
+        Some(NodeKind::Language {
+            language,
+            prompt,
+            next: self.node_ref(next, "next", K::MissingNode)?,
         })
     }
 }

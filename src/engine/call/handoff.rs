@@ -152,7 +152,7 @@ impl Call {
         announce: Option<String>,
     ) {
         if let Some(p) = &announce {
-            let text = self.prog.prompt_text(p);
+            let text = self.prog.prompt_text_in(self.language, p);
             let node = self.node_name().to_string();
             self.transcript
                 .push(TranscriptEntry::new(now, Speaker::System, text, &node));
@@ -201,7 +201,7 @@ impl Call {
             path: self.path.clone(),
             transcript: self.transcript.clone(),
             vars: self.shown_vars(),
-            language: plan.language,
+            language: self.language,
             hesitation_score: self.scorer.score(),
             elderly: self.elderly,
             elderly_reason: self.elderly_why.clone(),

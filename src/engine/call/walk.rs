@@ -39,6 +39,20 @@ impl Call {
                     return self.play(now, vec![p.clone()], Then::Goto(*next));
                 }
                 NodeKind::Say { prompt: None, next } => id = *next,
+                NodeKind::Language {
+                    language,
+                    prompt,
+                    next,
+                } => {
+                    self.language = *language;
+                    self.out.push(Action::Trace(Trace::Language {
+                        language: *language,
+                    }));
+                    match prompt {
+                        Some(p) => return self.play(now, vec![p.clone()], Then::Goto(*next)),
+                        None => id = *next,
+                    }
+                }
                 NodeKind::Branch {
                     var,
                     cases,
@@ -119,7 +133,7 @@ impl Call {
         let text = if self.at_sensitive_collect() && prompt.starts_with("digit_") {
             "•".to_string()
         } else {
-            self.prog.prompt_text(&prompt)
+            self.prog.prompt_text_in(self.language, &prompt)
         };
         let node = self.node_name().to_string();
         self.transcript

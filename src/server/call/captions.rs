@@ -28,7 +28,7 @@ impl CallTask {
             .iter()
             .filter_map(|p| program.known_prompt_text(p.as_ref()))
             .collect();
-        let joiner = match program.plan.language {
+        let joiner = match self.engine.language() {
             Language::Zh => "",
             Language::En => " ",
         };

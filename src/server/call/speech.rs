@@ -98,7 +98,7 @@ impl CallTask {
         let cfg = &self.sh.config.asr;
         let language = cfg
             .use_plan_language
-            .then(|| self.plan.language.to_string());
+            .then(|| self.engine.language().code().to_string());
         let duration = Duration::from_secs_f64(samples as f64 / 8000.0);
         let audio_ctx = audio_ctx_for(duration, language.as_deref());
         let hints: Vec<&str> = self.hints.iter().map(String::as_str).collect();
