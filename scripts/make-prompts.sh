@@ -4,6 +4,8 @@
 #   prompts/en/<name>.txt     English text           -> prompts/en/<name>.wav
 #   prompts/zh/<name>.pinyin  Mandarin, tone-number  -> prompts/zh/<name>.wav
 #   prompts/zh/<name>.txt     Mandarin in Hanzi (shown in transcripts; not synthesised)
+#   A text with placeholders ("{balance:money}") is spoken at run time with the call's values
+#   (README "Spoken variables"): it has no WAV and no .pinyin.
 #
 # Every WAV is 8000 Hz, mono, 16-bit signed PCM, silence trimmed to ~150 ms at each end and
 # normalised to -3 dBFS peak. The WAVs are committed, so running the server needs no espeak.
@@ -63,12 +65,15 @@ if (( check )); then
     bad=0
     shopt -s nullglob
     for txt in prompts/*/*.txt; do
+        # A text with placeholders ({balance:money}) is spoken at run time: no WAV.
+        grep -q '{' "$txt" && continue
         [[ -f ${txt%.txt}.wav ]] || { echo "missing: ${txt%.txt}.wav (for $txt)" >&2; bad=1; }
     done
     for src in prompts/zh/*.pinyin; do
         [[ -f ${src%.pinyin}.txt ]] || { echo "missing: ${src%.pinyin}.txt (Hanzi text for $src)" >&2; bad=1; }
     done
     for txt in prompts/zh/*.txt; do
+        grep -q '{' "$txt" && continue
         [[ -f ${txt%.txt}.pinyin ]] || { echo "missing: ${txt%.txt}.pinyin (synthesis source for $txt)" >&2; bad=1; }
     done
     for wav in prompts/*/*.wav; do
@@ -118,6 +123,7 @@ shopt -s nullglob
 build() { # LANG EXT VOICE SPEED
     local lang=$1 ext=$2 voice=$3 speed=$4 src wav
     for src in prompts/"$lang"/*."$ext"; do
+        grep -q '{' "$src" && continue   # spoken at run time, with the call's values
         wav=${src%."$ext"}.wav
         if (( force )) || [[ ! -f $wav || $src -nt $wav ]]; then
             ensure_tools

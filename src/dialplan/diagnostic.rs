@@ -59,6 +59,8 @@ pub enum ProblemKind {
     BadPattern,
     /// A failure path (of a collect or a lookup) ends the call without a person.
     FailureWithoutHuman,
+    /// A prompt's text has a placeholder no node sets, or one that is malformed.
+    BadPlaceholder,
     /// An hours node names a schedule that has no file.
     MissingSchedule,
     /// A schedule file has a problem (reported at its own file and line).

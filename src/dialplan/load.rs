@@ -86,6 +86,7 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         prompt_refs: Vec::new(),
         language: None,
         inter_digit_default: 3.0,
+        vars_set: ["caller".to_string()].into_iter().collect(),
         languages: Vec::new(),
         schedules_dir: opts.schedules_dir_for(path),
         schedules: Default::default(),
@@ -150,6 +151,9 @@ pub(super) struct Builder<'a> {
     language: Option<Language>,
     /// `[timing] inter_digit_seconds`, the default of every collect node.
     inter_digit_default: f64,
+    /// Variables some node sets (set tables, choices, collect vars): what placeholders in
+    /// prompt texts may name, with the built-in `caller`.
+    vars_set: std::collections::BTreeSet<String>,
     /// Languages language nodes switch to (prompt files are checked in each).
     languages: Vec<Language>,
     /// Where `schedules/NAME.toml` files are read from.

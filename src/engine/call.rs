@@ -341,6 +341,16 @@ impl Call {
         self.shown_speech(text, &tokens(text))
     }
 
+    /// What the line said last, as the transcript has it (spoken variables filled in, sensitive
+    /// ones masked): for captions.
+    pub fn last_prompt_text(&self) -> Option<&str> {
+        self.transcript
+            .iter()
+            .rev()
+            .find(|t| t.speaker == super::context::Speaker::System)
+            .map(|t| t.text.as_str())
+    }
+
     /// The call's variables, sensitive values masked (as agents and logs see them).
     pub fn shown_vars(&self) -> BTreeMap<String, String> {
         self.vars

@@ -137,6 +137,19 @@ pub enum Action {
         /// slower rendering, pitch kept, longer sentence breaks).
         pace: Pace,
     },
+    /// Speak a prompt whose text has placeholders, filled with the call's values: `text` is
+    /// what to say (numbers, dates, digits written out in the call's language), made by the
+    /// speech engine that makes prompts and cached. Report `Event::PromptFinished { id }`.
+    PlayText {
+        /// Matches the PromptFinished event.
+        id: u32,
+        /// The prompt it renders (for logs and captions).
+        prompt: String,
+        /// The words to say.
+        text: String,
+        /// How fast.
+        pace: Pace,
+    },
     /// Stop the prompt now (barge-in, zero-out). No PromptFinished follows.
     StopPlayback,
     /// Start listening for the caller.

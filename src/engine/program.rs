@@ -59,6 +59,20 @@ impl Program {
         self
     }
 
+    /// The text of a prompt with placeholders ("Your balance is {balance:money} euros") in
+    /// `language`: it is spoken with the call's values filled in (see [`crate::text::spoken`]).
+    pub fn template_in(&self, language: crate::dialplan::Language, prompt: &str) -> Option<&str> {
+        let text = if language == self.plan.language {
+            self.prompt_texts.get(prompt)
+        } else {
+            self.other_texts
+                .iter()
+                .find(|(l, _)| *l == language)
+                .and_then(|(_, t)| t.get(prompt))
+        }?;
+        text.contains('{').then_some(text.as_str())
+    }
+
     /// What a prompt says in `language`, or its name in brackets when its text is unknown.
     pub fn prompt_text_in(&self, language: crate::dialplan::Language, prompt: &str) -> String {
         if language == self.plan.language {

@@ -15,6 +15,14 @@ pub const FRAME_SAMPLES: usize = 160;
 /// Why a prompt could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
+    /// A prompt with spoken variables could not be synthesised.
+    #[error("cannot speak \"{text}\": {why}")]
+    Spoken {
+        /// The words.
+        text: String,
+        /// What the speech engine reported.
+        why: String,
+    },
     /// The file is missing, unreadable or not a WAV file.
     #[error("cannot read prompt {}: {source}", path.display())]
     Read {

@@ -60,7 +60,12 @@ pub struct PromptCache {
     root: PathBuf,
     audio: PromptAudio,
     loaded: Mutex<HashMap<(String, String), Entry>>,
+    /// Prompts with spoken variables, by (language, words): made once, kept (bounded).
+    spoken: Mutex<HashMap<(String, String), Prompt>>,
 }
+
+/// Most spoken renderings kept; the cache starts afresh beyond it (values vary per caller).
+const SPOKEN_KEPT: usize = 512;
 
 impl PromptCache {
     /// A cache over the prompts folder `root` with the default loudness and pacing; nothing is
@@ -75,6 +80,7 @@ impl PromptCache {
             root,
             audio,
             loaded: Mutex::new(HashMap::new()),
+            spoken: Mutex::new(HashMap::new()),
         }
     }
 
@@ -125,6 +131,41 @@ impl PromptCache {
             Pace::Normal => entry.normal.clone(),
             Pace::Slow => entry.slow.clone().unwrap_or_else(|| entry.normal.clone()),
         })
+    }
+
+    /// `text` spoken in `language` by the speech engine that makes prompts (espeak-ng, the
+    /// voices of `scripts/make-prompts.sh`), loudness-normalised like every prompt, and kept:
+    /// the same words cost nothing the second time. Blocking (runs espeak-ng): call it off the
+    /// media loop.
+    pub fn get_spoken(&self, language: &str, text: &str) -> Result<Prompt, PromptError> {
+        let key = (language.to_string(), text.to_string());
+        let cached = self
+            .spoken
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(p) = cached {
+            return Ok(p);
+        }
+        let fail = |why: String| PromptError::Spoken {
+            text: text.to_string(),
+            why,
+        };
+        let wav = crate::prompts_edit::synthesize("espeak-ng", language, text)
+            .map_err(|e| fail(e.to_string()))?;
+        let converted =
+            super::prompt_convert::convert_wav(&wav).map_err(|e| fail(e.to_string()))?;
+        let prompt = match self.audio.loudness_dbfs {
+            Some(db) => Prompt::from_samples(normalise(&converted.samples, db)),
+            None => Prompt::from_samples(converted.samples),
+        };
+        let mut map = self.spoken.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= SPOKEN_KEPT {
+            map.clear();
+        }
+        map.insert(key, prompt.clone());
+        Ok(prompt)
     }
 
     /// Whether the prompt at `pace` is in memory already (getting it costs nothing).
@@ -307,5 +348,35 @@ mod tests {
         assert_eq!(slow.samples().as_ptr(), again.samples().as_ptr(), "kept");
         cache.invalidate("en", "menu");
         assert!(!cache.is_ready("en", "menu", Pace::Slow));
+    }
+
+    #[test]
+    fn spoken_text_is_synthesised_once_and_kept() {
+        let has_espeak = std::process::Command::new("espeak-ng")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !has_espeak {
+            return; // the server says so at run time (a media fault: the caller goes to a person)
+        }
+        let cache = PromptCache::new(std::env::temp_dir());
+        let t = std::time::Instant::now();
+        let a = cache
+            .get_spoken("en", "Your balance is twelve point five zero euros.")
+            .unwrap();
+        let first = t.elapsed();
+        assert!(
+            a.duration() > std::time::Duration::from_secs(1),
+            "{:?}",
+            a.duration()
+        );
+        let t = std::time::Instant::now();
+        let b = cache
+            .get_spoken("en", "Your balance is twelve point five zero euros.")
+            .unwrap();
+        assert!(t.elapsed() < first / 10, "cached");
+        assert_eq!(a.samples().len(), b.samples().len());
+        let zh = cache.get_spoken("zh", "您的余额是十二点五元。").unwrap();
+        assert!(zh.duration() > std::time::Duration::from_secs(1));
     }
 }

@@ -355,6 +355,23 @@ impl Simulator {
                     slow: pace == Pace::Slow,
                 });
             }
+            Action::PlayText {
+                id,
+                prompt,
+                text,
+                pace,
+            } => {
+                // Spoken by the speech engine at run time: as long as its syllables take.
+                let secs = (crate::text::syllable_count(&text) as f64 / 3.5).max(0.5);
+                let secs = if pace == Pace::Slow { secs * 1.3 } else { secs };
+                self.playing = Some((id, self.now + Duration::from_secs_f64(secs)));
+                self.record(SimKind::Play {
+                    prompt,
+                    text,
+                    seconds: (secs * 100.0).round() / 100.0,
+                    slow: pace == Pace::Slow,
+                });
+            }
             Action::StopPlayback => {
                 if self.playing.take().is_some() {
                     self.record(SimKind::StopPlayback);

@@ -17,6 +17,7 @@ mod matcher;
 mod normalize;
 mod phonetic;
 mod request;
+pub mod spoken;
 mod syllables;
 
 pub use builtin::{builtin, Builtin};

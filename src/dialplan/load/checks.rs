@@ -174,7 +174,11 @@ impl Builder<'_> {
             // A plan that switches language plays every prompt in each of its languages.
             for language in languages {
                 let file = dir.join(language.code()).join(format!("{name}.wav"));
-                if !file.is_file() {
+                let txt = dir.join(language.code()).join(format!("{name}.txt"));
+                let spoken = std::fs::read_to_string(&txt).is_ok_and(|t| t.contains('{'));
+                if spoken {
+                    // Spoken at run time with the call's values: a text, no WAV.
+                } else if !file.is_file() {
                     self.error(at, K::MissingPrompt, format!("prompt \"{name}\" has no file {}", file.display()), format!("add prompts/{}/{name}.txt and run scripts/make-prompts.sh, or record the WAV (8 kHz mono 16-bit)", language.code()));
                 } else if let Err(why) = crate::prompts::check_wav(&file) {
                     self.error(
@@ -183,6 +187,39 @@ impl Builder<'_> {
                         format!("prompt file {} {why}", file.display()),
                         "convert it: sox in.wav -r 8000 -c 1 -e signed -b 16 out.wav",
                     );
+                }
+                self.check_placeholders(&dir.join(language.code()), &name, at);
+            }
+        }
+    }
+
+    /// A prompt text with placeholders ("{balance:money}") may only name variables some node
+    /// sets, with a kind the engine knows.
+    fn check_placeholders(&mut self, dir: &Path, name: &str, at: usize) {
+        let txt = dir.join(format!("{name}.txt"));
+        let Ok(text) = std::fs::read_to_string(&txt) else {
+            return;
+        };
+        if !text.contains('{') {
+            return;
+        }
+        match crate::text::spoken::placeholders(&text) {
+            Err(why) => self.error(
+                at,
+                K::BadPlaceholder,
+                format!("prompt \"{name}\" ({}): {why}", txt.display()),
+                "write placeholders as {name} or {name:kind}; kinds: number, money, digits, date, time, text",
+            ),
+            Ok(list) => {
+                for p in list {
+                    if !self.vars_set.contains(&p.var) {
+                        self.error(
+                            at,
+                            K::BadPlaceholder,
+                            format!("prompt \"{name}\" says {{{}}}, but no node sets \"{}\" ({})", p.var, p.var, txt.display()),
+                            format!("set it before the prompt plays (set = {{ {} = \"…\" }}, a collect var or a lookup field), or fix the name in the prompt text", p.var),
+                        );
+                    }
                 }
             }
         }

@@ -162,6 +162,7 @@ impl Builder<'_> {
             Some(s) => Some(Duration::from_secs_f64(*s.get_ref())),
             None => None,
         };
+        self.vars_set.insert(var.get_ref().trim().to_string());
         let invalid = self.prompt(&n.invalid);
         let no_input = self.prompt(&n.no_input);
         let next = self.node_ref(next, "next", K::MissingNode);

@@ -88,6 +88,8 @@ impl Builder<'_> {
             );
             return None;
         }
+        self.vars_set
+            .extend(n.set.iter().flat_map(|m| m.keys().cloned()));
         let set = n.set.clone().unwrap_or_default().into_iter().collect();
         let kind = match kinds.first().copied() {
             Some("ask") => self.ask_node(name, n, esc, repeat_key)?,
@@ -275,6 +277,8 @@ impl Builder<'_> {
                 self.warn(w.span().start, K::ShadowedHumanRequest, format!("\"{}\" asks for a person (\"{}\"): the caller is transferred before this choice is considered", w.get_ref(), m.phrase), "remove the word; asking for a person always transfers");
             }
         }
+        self.vars_set
+            .extend(c.set.iter().flat_map(|m| m.keys().cloned()));
         Some(Choice {
             dtmf,
             words: c.words.iter().map(|w| w.get_ref().clone()).collect(),

@@ -129,16 +129,34 @@ impl Call {
     pub(super) fn start_prompt(&mut self, now: Duration, prompt: String) {
         let id = self.next_play_id;
         self.next_play_id += 1;
+        let pace = self.pace();
+        let node = self.node_name().to_string();
+        // A prompt with placeholders is spoken with the call's values; the transcript shows
+        // sensitive ones masked.
+        if let Some(template) = self.prog.template_in(self.language, &prompt) {
+            let template = template.to_string();
+            let lang = self.language.code();
+            let text = crate::text::spoken::render(&template, lang, |v| self.vars.get(v).cloned());
+            let shown = self.shown_vars();
+            let written = crate::text::spoken::render(&template, lang, |v| shown.get(v).cloned());
+            self.transcript
+                .push(TranscriptEntry::new(now, Speaker::System, written, &node));
+            self.out.push(Action::PlayText {
+                id,
+                prompt,
+                text,
+                pace,
+            });
+            return;
+        }
         // A sensitive number read back is not written down, digit by digit or otherwise.
         let text = if self.at_sensitive_collect() && prompt.starts_with("digit_") {
             "•".to_string()
         } else {
             self.prog.prompt_text_in(self.language, &prompt)
         };
-        let node = self.node_name().to_string();
         self.transcript
             .push(TranscriptEntry::new(now, Speaker::System, text, &node));
-        let pace = self.pace();
         self.out.push(Action::Play { id, prompt, pace });
     }
 

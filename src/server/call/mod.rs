@@ -657,6 +657,40 @@ impl CallTask {
                     }));
                 }
             },
+            // A prompt with spoken variables: made by the speech engine off the media loop.
+            Action::PlayText {
+                id, prompt, text, ..
+            } => {
+                let (cache, lang) = (Arc::clone(&self.sh.prompts), self.engine.language());
+                let words = text.clone();
+                // Captions show what the transcript shows: sensitive values masked.
+                let shown = self
+                    .engine
+                    .last_prompt_text()
+                    .unwrap_or_default()
+                    .to_string();
+                let made =
+                    tokio::task::spawn_blocking(move || cache.get_spoken(lang.code(), &words))
+                        .await;
+                match made {
+                    Ok(Ok(p)) => {
+                        self.sound = Sound::Prompt {
+                            id,
+                            player: Player::new(p),
+                        };
+                        self.marker = true;
+                        self.caption(crate::phone::captions::Caption::line(&shown));
+                    }
+                    Ok(Err(e)) => self.pending.push_back(Event::Fault(Fault {
+                        kind: FaultKind::Media,
+                        detail: format!("prompt {prompt} cannot be spoken: {e}"),
+                    })),
+                    Err(e) => self.pending.push_back(Event::Fault(Fault {
+                        kind: FaultKind::Media,
+                        detail: format!("prompt {prompt} cannot be spoken: {e}"),
+                    })),
+                }
+            }
             Action::StopPlayback => {
                 if matches!(self.sound, Sound::Prompt { .. }) {
                     self.sound = Sound::Silence;
