@@ -504,9 +504,15 @@ fn schedule_problems_are_reported_at_the_schedules_own_line() {
 #[test]
 fn language_node_whose_prompts_are_missing_in_the_new_language() {
     // The temporary prompts folder has English prompts only.
-    let src = with_line(10, "next = \"to_zh\"") + "\n[nodes.to_zh]\nlanguage = \"zh\"\nnext = \"menu\"\n";
-    let err = assert_error(&src, 13, "prompt \"main_menu\" has no file prompts/zh/main_menu.wav");
+    let src =
+        with_line(10, "next = \"to_zh\"") + "\n[nodes.to_zh]\nlanguage = \"zh\"\nnext = \"menu\"\n";
+    let err = assert_error(
+        &src,
+        13,
+        "prompt \"main_menu\" has no file prompts/zh/main_menu.wav",
+    );
     assert!(err.contains("prompts/zh/main_menu.txt"), "{err}");
-    let bad = with_line(10, "next = \"to_fr\"") + "\n[nodes.to_fr]\nlanguage = \"fr\"\nnext = \"menu\"\n";
+    let bad =
+        with_line(10, "next = \"to_fr\"") + "\n[nodes.to_fr]\nlanguage = \"fr\"\nnext = \"menu\"\n";
     assert_error(&bad, 24, "unknown language \"fr\"");
 }

@@ -48,7 +48,12 @@ fn menu_text(r: &Report) -> String {
 #[test]
 fn choosing_mandarin_switches_prompts_and_answers_to_mandarin() {
     let r = run(plan_from(PLAN), "dtmf 2\nsay 账单\n");
-    assert_eq!(r.summary.path, ["choose", "to_zh", "menu", "bye"], "{}", r.to_text());
+    assert_eq!(
+        r.summary.path,
+        ["choose", "to_zh", "menu", "bye"],
+        "{}",
+        r.to_text()
+    );
     assert!(menu_text(&r).contains("账单"), "{}", menu_text(&r));
     assert!(r
         .events
@@ -67,7 +72,12 @@ fn staying_in_english_keeps_english_prompts() {
 #[test]
 fn a_request_for_a_person_after_switching_is_heard_in_mandarin() {
     let r = run(plan_from(PLAN), "dtmf 2\nsay 转人工\n");
-    assert_eq!(r.summary.reason, Some(Reason::HumanRequest), "{}", r.to_text());
+    assert_eq!(
+        r.summary.reason,
+        Some(Reason::HumanRequest),
+        "{}",
+        r.to_text()
+    );
     assert_eq!(r.context.language, Language::Zh, "the agent is told");
 }
 
