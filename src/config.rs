@@ -30,6 +30,8 @@ pub struct Config {
     pub store: StoreConfig,
     /// How prompts sound to a caller in elderly mode.
     pub elderly: ElderlyConfig,
+    /// Data lookups of dialplans: the URL allow-list, the size cap, header secrets.
+    pub lookups: crate::lookup::LookupsConfig,
 }
 
 /// `[elderly]`: once a call is in elderly mode (the hesitation score switched it, or the plan's

@@ -34,6 +34,7 @@ pub mod failpoints;
 pub(crate) mod fuzz_support;
 pub mod http;
 pub mod live;
+pub mod lookup;
 pub mod media;
 pub mod metrics;
 pub mod phone;

@@ -516,3 +516,54 @@ fn language_node_whose_prompts_are_missing_in_the_new_language() {
         with_line(10, "next = \"to_fr\"") + "\n[nodes.to_fr]\nlanguage = \"fr\"\nnext = \"menu\"\n";
     assert_error(&bad, 24, "unknown language \"fr\"");
 }
+
+// ---- lookup nodes ----
+
+/// BASE with welcome → find (a lookup node at line 23) → menu; `extra` lines follow line 26.
+fn with_lookup(extra: &str) -> String {
+    with_line(10, "next = \"find\"")
+        + "\n[nodes.find]\nlookup = \"http://127.0.0.1:8080/api/demo/accounts/{caller}\"\nfields = { tier = \"customer.tier\" }\nnext = \"menu\"\n"
+        + extra
+}
+
+#[test]
+fn a_valid_lookup_node_passes() {
+    let (code, err) = check(&with_lookup("failure = \"menu\"\n"));
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn lookup_without_a_failure_branch() {
+    let err = assert_error(
+        &with_lookup(""),
+        23,
+        "lookup node \"find\" has no failure branch",
+    );
+    assert!(err.contains("never a dead end"), "{err}");
+}
+
+#[test]
+fn lookup_whose_failure_branch_hangs_up() {
+    assert_error(
+        &with_lookup("failure = \"bye\"\n"),
+        23,
+        "the failure path of \"find\" ends the call without a person",
+    );
+}
+
+#[test]
+fn lookup_naming_a_variable_no_node_sets() {
+    let src = with_lookup("failure = \"menu\"\n").replace("{caller}", "{acount}");
+    assert_error(&src, 24, "{acount} names a variable no node sets");
+}
+
+#[test]
+fn lookup_that_is_not_a_url_or_has_a_bad_method() {
+    let src = with_lookup("failure = \"menu\"\n").replace("http://127.0.0.1:8080", "ftp://x");
+    assert_error(&src, 24, "is not an http:// or https:// URL");
+    assert_error(
+        &with_lookup("failure = \"menu\"\nmethod = \"DELETE\"\n"),
+        28,
+        "method \"DELETE\" is not GET or POST",
+    );
+}

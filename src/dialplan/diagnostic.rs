@@ -61,6 +61,8 @@ pub enum ProblemKind {
     FailureWithoutHuman,
     /// A prompt's text has a placeholder no node sets, or one that is malformed.
     BadPlaceholder,
+    /// A lookup node without a failure branch.
+    LookupWithoutFailure,
     /// An hours node names a schedule that has no file.
     MissingSchedule,
     /// A schedule file has a problem (reported at its own file and line).

@@ -21,7 +21,8 @@ pub struct FlowGraph {
 pub struct FlowNode {
     /// The node's name, or `queue:NAME` for a queue of people.
     pub id: String,
-    /// `say`, `ask`, `branch`, `collect`, `hours`, `language`, `transfer`, `hangup` or `queue`.
+    /// `say`, `ask`, `branch`, `collect`, `hours`, `language`, `lookup`, `transfer`, `hangup`
+    /// or `queue`.
     pub kind: &'static str,
     /// What to print in the box.
     pub label: String,
@@ -38,7 +39,7 @@ pub struct FlowEdge {
     pub from: String,
     /// To this node id.
     pub to: String,
-    /// `next`, `choice`, `case`, `default`, `collected`, `failure`, `open`, `closed`,
+    /// `next`, `choice`, `case`, `default`, `collected`, `found`, `failure`, `open`, `closed`,
     /// `holiday`, `transfer`, `zero_out` or `escalation`.
     pub kind: &'static str,
     /// What takes the call along it (`1 · billing, invoice`).
@@ -65,6 +66,7 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
             NodeKind::Collect(c) => ("collect", Some(c.prompt.clone())),
             NodeKind::Hours { .. } => ("hours", None),
             NodeKind::Language { prompt, .. } => ("language", prompt.clone()),
+            NodeKind::Lookup(_) => ("lookup", None),
         };
         nodes.push(FlowNode {
             id: n.name.clone(),
@@ -108,6 +110,15 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
                 edge(queue_id(queue), "transfer", String::new());
             }
             NodeKind::Hangup { .. } => {}
+            NodeKind::Lookup(l) => {
+                let vars: Vec<&str> = l.fields.iter().map(|(v, _)| v.as_str()).collect();
+                edge(name(l.next), "found", vars.join(", "));
+                edge(
+                    name(l.failure),
+                    "failure",
+                    "error · timeout · refused".into(),
+                );
+            }
             NodeKind::Hours {
                 schedule,
                 open,
@@ -144,6 +155,13 @@ pub fn flow_graph(plan: &Dialplan) -> FlowGraph {
             _ => format!("{zero_out} (zero-out)"),
         };
         edge(escalation_queue.clone(), "zero_out", zero_label);
+        if matches!(n.kind, NodeKind::Lookup(_)) {
+            edge(
+                escalation_queue.clone(),
+                "escalation",
+                "asks for a person".into(),
+            );
+        }
         if n.kind.listens() {
             edge(
                 escalation_queue.clone(),

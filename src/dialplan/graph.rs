@@ -43,6 +43,7 @@ pub(crate) fn check(nodes: &[Node], start: NodeId) -> Vec<GraphProblem> {
     for (i, n) in nodes.iter().enumerate() {
         let failure = match &n.kind {
             NodeKind::Collect(c) => c.failure,
+            NodeKind::Lookup(l) => Some(l.failure),
             _ => None,
         };
         if let Some(path) = failure.and_then(|f| silent_path_to_hangup(nodes, f)) {

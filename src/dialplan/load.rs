@@ -9,6 +9,7 @@ mod checks;
 mod collect;
 mod hours;
 mod keys;
+mod lookup;
 mod nodes;
 
 use super::diagnostic::{Diagnostic, DialplanError, Locator, ProblemKind as K, Severity};
@@ -87,6 +88,7 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         language: None,
         inter_digit_default: 3.0,
         vars_set: ["caller".to_string()].into_iter().collect(),
+        var_refs: Vec::new(),
         languages: Vec::new(),
         schedules_dir: opts.schedules_dir_for(path),
         schedules: Default::default(),
@@ -154,6 +156,8 @@ pub(super) struct Builder<'a> {
     /// Variables some node sets (set tables, choices, collect vars): what placeholders in
     /// prompt texts may name, with the built-in `caller`.
     vars_set: std::collections::BTreeSet<String>,
+    /// Variables named by lookup templates, with where: checked once every node is read.
+    var_refs: Vec<(String, usize)>,
     /// Languages language nodes switch to (prompt files are checked in each).
     languages: Vec<Language>,
     /// Where `schedules/NAME.toml` files are read from.
@@ -216,6 +220,16 @@ impl Builder<'_> {
             nodes.push(self.node(name, node, &escalation, repeat_key));
         }
         self.check_tables(src, &raw.timing, &raw.hesitation, &raw.matching);
+        for (var, at) in std::mem::take(&mut self.var_refs) {
+            if !self.vars_set.contains(&var) {
+                self.error(
+                    at,
+                    K::BadPlaceholder,
+                    format!("{{{var}}} names a variable no node sets"),
+                    format!("set \"{var}\" before this node (set = {{ {var} = \"…\" }}, a collect var, a lookup field, or the built-in caller), or fix the name"),
+                );
+            }
+        }
         let nodes: Option<Vec<Node>> = nodes.into_iter().collect();
         let (nodes, start, language) = (nodes?, start?, language?);
         for problem in graph::check(&nodes, start) {

@@ -22,5 +22,6 @@ pub use diagnostic::{Diagnostic, DialplanError, ProblemKind, Severity};
 pub use flow::{flow_graph, FlowEdge, FlowGraph, FlowNode};
 pub use load::{load_file, load_str, LoadOptions, Loaded};
 pub use plan::{
-    Choice, Collect, Dialplan, DigitPattern, Language, Node, NodeId, NodeKind, DIGIT_PROMPTS,
+    Choice, Collect, Dialplan, DigitPattern, Language, Lookup, Node, NodeId, NodeKind,
+    DIGIT_PROMPTS,
 };

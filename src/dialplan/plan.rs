@@ -180,6 +180,8 @@ pub enum NodeKind {
         /// Where to go next.
         next: NodeId,
     },
+    /// Ask an HTTP endpoint and map fields of its JSON answer into variables.
+    Lookup(Box<Lookup>),
     /// Go on by the line's opening hours: open, closed, or a holiday.
     Hours {
         /// The schedule's name (`schedules/NAME.toml`, in [`Dialplan::schedules`]).
@@ -231,6 +233,27 @@ pub struct Collect {
     pub next: NodeId,
     /// Where to go when the tries run out; `None`: a person (escalation for retries).
     pub failure: Option<NodeId>,
+}
+
+/// A lookup node: one HTTP request, its answer's fields into variables, a failure branch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lookup {
+    /// URL template: `{var}` is replaced by the variable's value, URL-encoded.
+    pub url: String,
+    /// `GET` or `POST`.
+    pub method: String,
+    /// Header → value template (`secret:NAME` takes the value from `[lookups.secrets]`).
+    pub headers: Vec<(String, String)>,
+    /// JSON body (POST): key → value template.
+    pub body: Vec<(String, String)>,
+    /// Variable → dotted path in the answer (`customer.tier`).
+    pub fields: Vec<(String, String)>,
+    /// How long to wait for the answer.
+    pub timeout: Duration,
+    /// Where to go with the fields set.
+    pub next: NodeId,
+    /// Where to go when the request fails, times out, is refused or lacks a field.
+    pub failure: NodeId,
 }
 
 impl Collect {
@@ -291,7 +314,7 @@ impl NodeKind {
                 .chain(no_match.as_deref())
                 .chain(no_input.as_deref())
                 .collect(),
-            NodeKind::Branch { .. } | NodeKind::Hours { .. } => Vec::new(),
+            NodeKind::Branch { .. } | NodeKind::Hours { .. } | NodeKind::Lookup(_) => Vec::new(),
             NodeKind::Collect(c) => {
                 let mut out = vec![c.prompt.as_str()];
                 out.extend(c.invalid.as_deref());
@@ -316,6 +339,7 @@ impl NodeKind {
             }
             NodeKind::Transfer { .. } | NodeKind::Hangup { .. } => Vec::new(),
             NodeKind::Collect(c) => std::iter::once(c.next).chain(c.failure).collect(),
+            NodeKind::Lookup(l) => vec![l.next, l.failure],
             NodeKind::Hours {
                 open,
                 closed,

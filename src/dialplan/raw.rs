@@ -76,6 +76,13 @@ pub(crate) struct RawNode {
     pub invalid: Option<Spanned<String>>,
     pub sensitive: Option<Spanned<bool>>,
     pub failure: Option<Spanned<String>>,
+    // lookup nodes
+    pub lookup: Option<Spanned<String>>,
+    pub method: Option<Spanned<String>>,
+    pub headers: Option<BTreeMap<String, Spanned<String>>>,
+    pub body: Option<BTreeMap<String, Spanned<String>>>,
+    pub fields: Option<BTreeMap<String, Spanned<String>>>,
+    pub timeout_seconds: Option<Spanned<f64>>,
     // language nodes
     pub language: Option<Spanned<String>>,
     // hours nodes

@@ -10,6 +10,7 @@ mod guard;
 mod handoff;
 mod hours;
 mod keys;
+mod lookup;
 mod speech;
 mod walk;
 
@@ -61,6 +62,8 @@ pub(super) enum Phase {
         since: Duration,
         deadline: Option<Duration>,
     },
+    /// Waiting for the answer to lookup `id` until `deadline`.
+    Looking { id: u32, deadline: Duration },
     /// Finished.
     Ended,
 }
@@ -104,6 +107,7 @@ pub struct Call {
     closed_now: Option<String>,
     /// The language the call speaks now (the plan's, until a language node switches it).
     language: crate::dialplan::Language,
+    next_lookup_id: u32,
 }
 
 impl Call {
@@ -139,6 +143,7 @@ impl Call {
             wall_start: None,
             closed_now: None,
             language: plan.language,
+            next_lookup_id: 1,
             prog,
         }
     }
@@ -200,6 +205,7 @@ impl Call {
             Event::Timer => self.timer(now),
             Event::Fault(f) => self.fault(now, f),
             Event::CallerHangup => self.finish(Outcome::Hangup),
+            Event::LookupDone { id, result } => self.lookup_done(now, id, result),
         }
         std::mem::take(&mut self.out)
     }
@@ -349,6 +355,17 @@ impl Call {
             .rev()
             .find(|t| t.speaker == super::context::Speaker::System)
             .map(|t| t.text.as_str())
+    }
+
+    /// `text` with the values of sensitive variables masked (for a lookup URL in a log).
+    pub fn mask_text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for var in &self.sensitive_vars {
+            if let Some(v) = self.vars.get(var).filter(|v| !v.is_empty()) {
+                out = out.replace(v.as_str(), &super::collect::mask(v));
+            }
+        }
+        out
     }
 
     /// The call's variables, sensitive values masked (as agents and logs see them).

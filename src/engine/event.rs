@@ -31,6 +31,13 @@ pub enum Event {
     Fault(Fault),
     /// The caller hung up.
     CallerHangup,
+    /// The answer to [`Action::Lookup`] with this id: JSON, or why there is none.
+    LookupDone {
+        /// The id given in the Lookup action.
+        id: u32,
+        /// The endpoint's JSON, or what went wrong, in words.
+        result: Result<serde_json::Value, String>,
+    },
 }
 
 /// One caller utterance with its timing, as measured by endpointing.
@@ -150,6 +157,14 @@ pub enum Action {
         /// How fast.
         pace: Pace,
     },
+    /// Make an HTTP request for a lookup node and report [`Event::LookupDone`] with `id`.
+    /// The caller waits meanwhile; the zero-out and a request for a person still go at once.
+    Lookup {
+        /// Matches the LookupDone event.
+        id: u32,
+        /// What to ask.
+        request: super::lookup::LookupRequest,
+    },
     /// Stop the prompt now (barge-in, zero-out). No PromptFinished follows.
     StopPlayback,
     /// Start listening for the caller.
@@ -246,6 +261,13 @@ pub enum Trace {
     Language {
         /// The language from now on.
         language: crate::dialplan::Language,
+    },
+    /// A lookup node got its answer (or did not).
+    Lookup {
+        /// Node name.
+        node: String,
+        /// `found` or `failed: why`.
+        outcome: String,
     },
     /// An hours node judged the line open, closed or on holiday.
     Hours {

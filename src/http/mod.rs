@@ -87,12 +87,27 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calls/{id}/message", get(calls::message))
         .route("/api/calls/{id}/notes", post(calls::set_notes))
         .route("/api/agents", get(agents_api::snapshot))
+        // The bundled demo endpoint the demo plans' lookups call (no secrets in it).
+        .route("/api/demo/accounts/{account}", get(demo_account))
         .merge(console::routes())
         .merge(operator::routes())
         .merge(operator_pages::routes())
         .merge(prompts_api::routes())
         .merge(phone::routes())
         .with_state(state)
+}
+
+async fn demo_account(
+    axum::extract::Path(account): axum::extract::Path<String>,
+) -> axum::response::Response {
+    match crate::lookup::demo::account(&account) {
+        Some(v) => axum::Json(v).into_response(),
+        None => (
+            axum::http::StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({ "error": "no such account" })),
+        )
+            .into_response(),
+    }
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

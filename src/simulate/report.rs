@@ -93,6 +93,18 @@ pub enum SimKind {
         /// Value (masked when sensitive).
         value: String,
     },
+    /// A lookup went out.
+    LookupRequest {
+        /// Method and URL.
+        request: String,
+    },
+    /// A lookup got its answer or failed.
+    Lookup {
+        /// Node.
+        node: String,
+        /// `found` or `failed: why`.
+        outcome: String,
+    },
     /// The call switched language.
     Language {
         /// `en` or `zh`.
@@ -281,6 +293,8 @@ pub fn event_text(e: &SimEvent) -> String {
             format!("type-ahead: {keys} key(s) kept for {node}")
         }
         SimKind::Collected { node, var, value } => format!("{node}: {var} = {value}"),
+        SimKind::LookupRequest { request } => format!("lookup {request}"),
+        SimKind::Lookup { node, outcome } => format!("{node}: lookup {outcome}"),
         SimKind::Language { language } => format!("language now {language}"),
         SimKind::Hours {
             node,

@@ -63,6 +63,10 @@ pub fn parse_clock(s: &str) -> Option<i64> {
 pub struct Simulator {
     call: Call,
     catalog: PromptCatalog,
+    /// Lookup answers to deliver once the current actions are carried out.
+    pending_answers: Vec<(u32, Result<serde_json::Value, String>)>,
+    /// A lookup waiting for the script's `lookup` line.
+    lookup_pending: Option<u32>,
     /// Catalogues of the other languages the call switched to, read when first needed.
     others: Vec<(crate::dialplan::Language, PromptCatalog)>,
     pacing: Pacing,
@@ -114,6 +118,8 @@ impl Simulator {
             call,
             catalog,
             others: Vec::new(),
+            pending_answers: Vec::new(),
+            lookup_pending: None,
             pacing: start.pacing,
             now: Duration::ZERO,
             playing: None,
@@ -225,6 +231,14 @@ impl Simulator {
                 }));
             }
             CallerAction::Hangup => self.send(Event::CallerHangup),
+            CallerAction::LookupAnswer(result) => {
+                if let Some(id) = self.lookup_pending.take() {
+                    self.send(Event::LookupDone {
+                        id,
+                        result: result.clone(),
+                    });
+                }
+            }
         }
     }
 
@@ -339,6 +353,9 @@ impl Simulator {
         for a in actions {
             self.carry_out(a);
         }
+        for (id, result) in std::mem::take(&mut self.pending_answers) {
+            self.send(Event::LookupDone { id, result });
+        }
     }
 
     fn carry_out(&mut self, a: Action) {
@@ -388,6 +405,17 @@ impl Simulator {
                     no_input: no_input.as_secs_f64(),
                     endpoint_silence: endpoint_silence.as_secs_f64(),
                 });
+            }
+            Action::Lookup { id, request } => {
+                self.record(SimKind::LookupRequest {
+                    request: format!("{} {}", request.method, self.call.mask_text(&request.url)),
+                });
+                // The bundled demo endpoint answers at once; any other waits for a script
+                // line `lookup {json}` / `lookup fail why`, or times out.
+                match crate::lookup::demo::answer(&request.url) {
+                    Some(result) => self.pending_answers.push((id, result)),
+                    None => self.lookup_pending = Some(id),
+                }
             }
             Action::WakeAt(t) => self.timers.push(t),
             // The simulator's caller types whole turns: there is no utterance under way to end.
@@ -442,6 +470,7 @@ impl Simulator {
                         SimKind::Collected { node, var, value }
                     }
                     Trace::Rejected { node, why } => SimKind::Rejected { node, why },
+                    Trace::Lookup { node, outcome } => SimKind::Lookup { node, outcome },
                     Trace::Language { language } => SimKind::Language {
                         language: language.code().to_string(),
                     },

@@ -49,6 +49,9 @@ pub enum CallerAction {
     Fault(FaultKind, String),
     /// Hang up.
     Hangup,
+    /// The endpoint of the pending lookup answers (`lookup {"balance": "12.50"}`) or fails
+    /// (`lookup fail 503`). Without such a line a lookup times out.
+    LookupAnswer(Result<serde_json::Value, String>),
 }
 
 /// A parsed script line.
@@ -181,6 +184,20 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
             when.get_or_insert(default_after(0.5));
             CallerAction::Hangup
         }
+        "lookup" => {
+            let rest_text = text.split_once("lookup").map_or("", |x| x.1).trim();
+            let result: Result<serde_json::Value, String> = match rest_text.strip_prefix("fail") {
+                Some(why) => Err(why.trim().to_string()),
+                None => Ok(serde_json::from_str(rest_text).map_err(|e| {
+                    err(
+                        format!("`lookup` needs JSON or `fail why`: {e}"),
+                        "lookup {\"balance\": \"12.50\"}  or  lookup fail 503",
+                    )
+                })?),
+            };
+            when.get_or_insert(default_after(0.3));
+            CallerAction::LookupAnswer(result)
+        }
         "fault" => {
             let kind = match rest.first().copied() {
                 Some("asr") => FaultKind::Asr,
@@ -198,7 +215,7 @@ pub fn parse_line(raw: &str, line: usize) -> Result<Option<ScriptLine>, ScriptEr
         }
         other => return Err(err(
             format!("unknown action `{other}`"),
-            "use say, dtmf, silence, hangup or fault, optionally after N / during / rate R first",
+            "use say, dtmf, silence, hangup, lookup or fault, optionally after N / during / rate R first",
         )),
     };
     Ok(Some(ScriptLine {

@@ -14,7 +14,7 @@ const MAX_DIGITS: i64 = 32;
 const DEFAULT_TERMINATOR: char = '#';
 
 /// The keys only a collect node has, and whether `n` has each (for the node-shape check).
-pub(super) fn collect_keys(n: &RawNode) -> [(&'static str, bool); 12] {
+pub(super) fn collect_keys(n: &RawNode) -> [(&'static str, bool); 11] {
     [
         ("var", n.var.is_some()),
         ("min_digits", n.min_digits.is_some()),
@@ -27,7 +27,6 @@ pub(super) fn collect_keys(n: &RawNode) -> [(&'static str, bool); 12] {
         ("confirm", n.confirm.is_some()),
         ("invalid", n.invalid.is_some()),
         ("sensitive", n.sensitive.is_some()),
-        ("failure", n.failure.is_some()),
     ]
 }
 

@@ -26,11 +26,12 @@ impl Builder<'_> {
             ("collect", n.collect.is_some()),
             ("hours", n.hours.is_some()),
             ("language", n.language.is_some()),
+            ("lookup", n.lookup.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, present)| present.then_some(k))
         .collect();
-        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, hours+open+closed, language+next, transfer, or hangup";
+        let shape_hint = "a node does one thing: say+next, ask+choices, branch+cases+default, collect+var+next, hours+open+closed, language+next, lookup+fields+next+failure, transfer, or hangup";
         if kinds.len() > 1 {
             self.error(
                 at,
@@ -57,7 +58,18 @@ impl Builder<'_> {
             ),
             stray("cases", n.cases.is_some(), &["branch"]),
             stray("default", n.default.is_some(), &["branch"]),
-            stray("next", n.next.is_some(), &["say", "collect", "language"]),
+            stray(
+                "next",
+                n.next.is_some(),
+                &["say", "collect", "language", "lookup"],
+            ),
+            stray("failure", n.failure.is_some(), &["collect", "lookup"]),
+            stray("method", n.method.is_some(), &["lookup"]),
+            stray("headers", n.headers.is_some(), &["lookup"]),
+            stray("body", n.body.is_some(), &["lookup"]),
+            stray("fields", n.fields.is_some(), &["lookup"]),
+            stray("timeout_seconds", n.timeout_seconds.is_some(), &["lookup"]),
+            stray("say", n.say.is_some() && kinds == ["lookup"], &[]),
             stray("say", n.say.is_some() && kinds == ["branch"], &[]),
             stray("say", n.say.is_some() && kinds == ["ask"], &[]),
             stray("say", n.say.is_some() && kinds == ["collect"], &[]),
@@ -96,6 +108,7 @@ impl Builder<'_> {
             Some("collect") => self.collect_node(name, n, esc, repeat_key)?,
             Some("hours") => self.hours_node(name, n)?,
             Some("language") => self.language_node(name, n)?,
+            Some("lookup") => self.lookup_node(name, n)?,
             Some("transfer") => NodeKind::Transfer {
                 prompt: self.prompt(&n.say),
                 queue: n.transfer.as_ref()?.get_ref().clone(),

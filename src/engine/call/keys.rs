@@ -169,6 +169,9 @@ impl Call {
     }
 
     pub(super) fn timer(&mut self, now: Duration) {
+        if self.lookup_timer(now) {
+            return;
+        }
         if self.entry.is_some() && self.collect_timer(now) {
             return;
         }

@@ -87,6 +87,9 @@ impl Call {
                     }
                     return self.play(now, vec![c.prompt.clone()], Then::Listen);
                 }
+                NodeKind::Lookup(l) => {
+                    return self.start_lookup(now, l);
+                }
                 NodeKind::Transfer { prompt, queue } => {
                     // Hand-off first, words second: the prompt plays while the agents ring.
                     return self.transfer(now, queue.clone(), None, prompt.clone());

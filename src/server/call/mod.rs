@@ -155,6 +155,8 @@ pub struct CallTask {
     context: Option<TransferContext>,
     queue: Option<String>,
     offers: Option<mpsc::UnboundedReceiver<Offer>>,
+    /// The dialplan lookup under way (its id and the task making the request).
+    lookup: crate::lookup::Pending,
     queued_at: Option<Duration>,
     queue_wait: Option<Duration>,
     last_agent_packet: Duration,
@@ -328,6 +330,7 @@ impl CallTask {
             context: None,
             queue: None,
             offers: None,
+            lookup: None,
             queued_at: None,
             queue_wait: None,
             last_agent_packet: Duration::ZERO,
@@ -419,6 +422,9 @@ impl CallTask {
                 (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
                 r = speech::next_checked(&mut self.check) => self.checked(r).await,
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
+                (id, result) = crate::lookup::next_done(&mut self.lookup) => {
+                    self.pending.push_back(Event::LookupDone { id, result });
+                }
                 o = next_offer(&mut self.offers) => match o {
                     Some(o) => self.handoff_input(handoff::Input::Offered { agent: o.agent, reach: o.reach }).await,
                     None => self.offers = None,
@@ -657,6 +663,11 @@ impl CallTask {
                     }));
                 }
             },
+            // A dialplan lookup: made off the call loop, the answer comes back as an event.
+            Action::Lookup { id, request } => {
+                tracing::info!(url = %self.engine.mask_text(&request.url), "dialplan lookup");
+                self.lookup = Some(crate::lookup::spawn(&self.sh.config.lookups, id, request));
+            }
             // A prompt with spoken variables: made by the speech engine off the media loop.
             Action::PlayText {
                 id, prompt, text, ..
