@@ -78,6 +78,9 @@ pub struct ServerOptions {
     /// Serve copies of `dialplans/` and `prompts/` made in the server's temp dir (for tests
     /// that publish plans, edit plan files or upload prompts) instead of the repo's own.
     pub private_plans: bool,
+    /// Plans written into the private `dialplans/` as `NAME.toml` (implies `private_plans`):
+    /// a caller dialling `support` gets the plan given as `("support", source)`.
+    pub plans: Vec<(String, String)>,
 }
 
 impl Default for ServerOptions {
@@ -103,6 +106,7 @@ impl Default for ServerOptions {
             database: None,
             overload_late_ratio: 1.0,
             private_plans: false,
+            plans: vec![],
         }
     }
 }
@@ -185,11 +189,16 @@ impl TestServer {
         let token = format!("t{}x{nanos:x}", std::process::id());
         let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let (rtp_min, rtp_max) = opts.rtp_ports.unwrap_or_else(rtp_range);
-        let (plans_dir, prompts_dir) = if opts.private_plans {
+        let (plans_dir, prompts_dir) = if opts.private_plans || !opts.plans.is_empty() {
             let plans = dir.path().join("dialplans");
             let prompts = dir.path().join("prompts");
             copy_dir(&repo.join("dialplans"), &plans);
             copy_dir(&repo.join("prompts"), &prompts);
+            // Schedules live beside prompts/ (hours nodes).
+            copy_dir(&repo.join("schedules"), &dir.path().join("schedules"));
+            for (name, src) in &opts.plans {
+                std::fs::write(plans.join(format!("{name}.toml")), src).expect("write a test plan");
+            }
             (plans, prompts)
         } else {
             (repo.join("dialplans"), repo.join("prompts"))

@@ -377,6 +377,17 @@ pub fn agent_named(dir: &Path, name: &str, ports: Ports, clip: &Path) -> SippRun
     spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
 }
 
+/// An agent's phone (as [`agent`]) whose INVITE must carry `X-Humanline-Reason` matching
+/// `reason` (a regular expression: `routed` for the plan's own transfers).
+pub fn agent_for_reason(dir: &Path, ports: Ports, clip: &Path, reason: &str) -> SippRun {
+    let xml = scenario("agent.xml")
+        .replace("{{CLIP}}", &clip.display().to_string())
+        .replace("regexp=\"zero_out\"", &format!("regexp=\"{reason}\""));
+    let role = format!("agent_{reason}_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
 /// The URI of an agent phone on `ports`, as `[queues.support] agents` lists it.
 pub fn agent_uri(ports: Ports) -> String {
     format!("sip:agent@127.0.0.1:{}", ports.sip)
