@@ -20,6 +20,7 @@
 mod agents_api;
 pub mod auth;
 mod calls;
+mod closed_now;
 mod console;
 mod error;
 pub mod listener;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/demo/accounts/{account}", get(demo_account))
         .merge(console::routes())
         .merge(operator::routes())
+        .merge(closed_now::routes())
         .merge(operator_pages::routes())
         .merge(prompts_api::routes())
         .merge(phone::routes())

@@ -20,6 +20,7 @@ use axum::Router;
 const HTML: &str = include_str!("pages/operator.html");
 const JS: &str = include_str!("pages/operator.js");
 const CSS: &str = include_str!("pages/operator.css");
+const CLOSED_JS: &str = include_str!("pages/closed_now.js");
 const CM_JS: &str = include_str!("assets/codemirror/codemirror.js");
 const CM_CSS: &str = include_str!("assets/codemirror/codemirror.css");
 const CM_TOML: &str = include_str!("assets/codemirror/toml.js");
@@ -33,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/operator/operator.js",
             get(|| async { asset(JS, JS_TYPE) }),
+        )
+        .route(
+            "/operator/closed_now.js",
+            get(|| async { asset(CLOSED_JS, JS_TYPE) }),
         )
         .route(
             "/operator/operator.css",

@@ -19,6 +19,7 @@
 
 mod diff;
 mod publish;
+pub mod switch;
 mod watch;
 
 pub use diff::{diff_lines, DiffLine};
@@ -107,6 +108,8 @@ pub struct PlanCache {
     /// Held while a version goes live (publish, rollback, reload), so two of them never
     /// interleave their file writes and cache updates.
     going_live: Mutex<()>,
+    /// The emergency "closed now" switch.
+    switch: switch::LineSwitch,
 }
 
 /// Whether `name` can be a plan: what a Request-URI user part or a file stem may be.
@@ -124,6 +127,7 @@ impl PlanCache {
         PlanCache {
             dir,
             prompts,
+            switch: switch::LineSwitch::new(Arc::clone(&store)),
             store,
             plans: Mutex::new(HashMap::new()),
             going_live: Mutex::new(()),
@@ -324,6 +328,11 @@ impl PlanCache {
     /// The store the versions live in.
     pub fn store(&self) -> &Arc<Mutex<Store>> {
         &self.store
+    }
+
+    /// The line's emergency "closed now" switch.
+    pub fn switch(&self) -> &switch::LineSwitch {
+        &self.switch
     }
 }
 

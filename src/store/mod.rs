@@ -11,6 +11,7 @@ mod agents;
 mod calls;
 pub mod db;
 mod schema;
+mod switches;
 mod users;
 mod versions;
 
@@ -20,6 +21,7 @@ pub use calls::{
     new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
     StoredEvent, StoredTurn,
 };
+pub use switches::LineSwitchChange;
 pub use users::{TokenHolder, UserRecord};
 pub use versions::{PlanVersion, VersionSummary};
 

@@ -151,6 +151,17 @@ const MIGRATIONS: &[&str] = &[
         until_ms  INTEGER NOT NULL
     );
     "#,
+    // 8: the operator's emergency "closed now" switch, every change kept (who, when, why);
+    // the newest row is the line's state.
+    r#"
+    CREATE TABLE line_switches (
+        id             INTEGER PRIMARY KEY,
+        closed         INTEGER NOT NULL,
+        reason         TEXT,
+        changed_by     TEXT,
+        changed_at_ms  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a

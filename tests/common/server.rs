@@ -81,6 +81,8 @@ pub struct ServerOptions {
     /// Plans written into the private `dialplans/` as `NAME.toml` (implies `private_plans`):
     /// a caller dialling `support` gets the plan given as `("support", source)`.
     pub plans: Vec<(String, String)>,
+    /// Schedules written into the private `schedules/` as `NAME.toml` (with `plans`).
+    pub schedules: Vec<(String, String)>,
 }
 
 impl Default for ServerOptions {
@@ -107,6 +109,7 @@ impl Default for ServerOptions {
             overload_late_ratio: 1.0,
             private_plans: false,
             plans: vec![],
+            schedules: vec![],
         }
     }
 }
@@ -198,6 +201,10 @@ impl TestServer {
             copy_dir(&repo.join("schedules"), &dir.path().join("schedules"));
             for (name, src) in &opts.plans {
                 std::fs::write(plans.join(format!("{name}.toml")), src).expect("write a test plan");
+            }
+            for (name, src) in &opts.schedules {
+                std::fs::write(dir.path().join(format!("schedules/{name}.toml")), src)
+                    .expect("write a test schedule");
             }
             (plans, prompts)
         } else {

@@ -270,6 +270,10 @@ impl CallTask {
         {
             engine.set_caller(&user);
         }
+        // The operator's emergency "closed now" (kept in memory; read from the store once).
+        if let Some(why) = sh.plans.switch().closed_now() {
+            engine.close_now(&why);
+        }
         let asr = &sh.config.asr;
         let listener = Listener::new(
             EndpointConfig {
