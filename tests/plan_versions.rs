@@ -112,7 +112,7 @@ fn publish_validates_calls_in_progress_keep_their_version_and_rollback_restores(
         .iter()
         .filter_map(|p| p["name"].as_str())
         .collect();
-    assert_eq!(names, ["support", "support_zh"]);
+    assert_eq!(names, ["accounts", "accounts_zh", "support", "support_zh"]);
     let old_version = live_version(&server, &olga);
     let plan = server.get_as(&olga, "/api/operator/plans/support").json();
     let old_source = plan["source"].as_str().expect("live source").to_string();

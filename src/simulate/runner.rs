@@ -361,12 +361,18 @@ impl Simulator {
     fn carry_out(&mut self, a: Action) {
         match a {
             Action::Play { id, prompt, pace } => {
-                let text = self.prompt_text(&prompt);
+                // A sensitive number read back is shown as the transcript has it.
+                let masked = prompt.starts_with("digit_") && self.call.masks_keys();
+                let text = if masked {
+                    "•".to_string()
+                } else {
+                    self.prompt_text(&prompt)
+                };
                 let pacing = self.pacing;
                 let lasts = self.catalog_now().duration_at(&prompt, pace, &pacing);
                 self.playing = Some((id, self.now + lasts));
                 self.record(SimKind::Play {
-                    prompt,
+                    prompt: if masked { "digit_•".into() } else { prompt },
                     text,
                     seconds: (lasts.as_secs_f64() * 100.0).round() / 100.0,
                     slow: pace == Pace::Slow,
@@ -382,6 +388,8 @@ impl Simulator {
                 let secs = (crate::text::syllable_count(&text) as f64 / 3.5).max(0.5);
                 let secs = if pace == Pace::Slow { secs * 1.3 } else { secs };
                 self.playing = Some((id, self.now + Duration::from_secs_f64(secs)));
+                // Shown as the transcript has it: sensitive values masked.
+                let text = self.call.last_prompt_text().map_or(text, str::to_string);
                 self.record(SimKind::Play {
                     prompt,
                     text,
