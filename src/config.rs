@@ -72,13 +72,27 @@ impl ElderlyConfig {
 
 /// `[store]`: one node keeps everything in the SQLite file `[paths] database`; several nodes
 /// behind a SIP proxy share one PostgreSQL database instead (DESIGN §10).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// libpq-style connection string (`host=… port=… user=… dbname=…`); unset: SQLite.
     pub postgres: Option<String>,
     /// This server's name on the calls it stores (default: the host name).
     pub node: Option<String>,
+    /// Connections to the database at most (default 4): queries run on blocking threads, one
+    /// connection each, so a slow query (a busy SQLite writer, a far Postgres) holds up only
+    /// the requests queued behind the whole pool, never the server's async threads.
+    pub connections: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            postgres: None,
+            node: None,
+            connections: 4,
+        }
+    }
 }
 
 /// `[phone]`: the `/phone` page and its WebRTC-to-SIP gateway.

@@ -6,7 +6,7 @@ use humanline::http::{router, AppState};
 use humanline::live::{LiveCall, LiveCalls};
 use humanline::metrics::Metrics;
 use humanline::store::{CallRecord, Store};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn get(addr: std::net::SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
@@ -68,7 +68,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         started_at_ms: 5,
         pop: None,
     });
-    let store = Arc::new(Mutex::new(store));
+    let store = humanline::store::StoreHandle::single(store);
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let state = AppState {
         live,
@@ -76,7 +76,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         plans: Arc::new(humanline::plans::PlanCache::new(
             repo.join("dialplans"),
             repo.join("prompts"),
-            Arc::clone(&store),
+            store.clone(),
         )),
         prompts: Arc::new(humanline::media::PromptCache::new(repo.join("prompts"))),
         store,

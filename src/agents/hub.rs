@@ -14,7 +14,7 @@
 
 use super::acd::{Acd, Offer, Presence, QueueRules, Reach, RingResult, SipContact, WantedStatus};
 use crate::config::Config;
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, Store, StoreError, StoreHandle};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -152,7 +152,7 @@ const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// What a hub sharing a store with other nodes keeps.
 struct SharedAgents {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     /// Agent → the call this node claimed them for.
     claimed: HashMap<String, String>,
     /// Phones registered here (these win over another node's record of the same agent).
@@ -162,18 +162,15 @@ struct SharedAgents {
 }
 
 impl SharedAgents {
-    fn store(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
-        self.store.lock().ok()
-    }
-
     /// Claims `agent` for `call_id`; a store that cannot answer does not keep a caller from
     /// a person (the claim is then assumed).
     fn claim(&mut self, agent: &str, call_id: &str) -> bool {
         let now = now_ms();
-        let got = match self.store() {
-            Some(mut st) => st.claim_agent(agent, call_id, now, now + CLAIM_LEASE_MS),
-            None => return true,
-        };
+        // Waits for the database inside the hub's lock: the claim decides whom the ACD offers
+        // the caller to. Only nodes sharing one Postgres get here.
+        let got = self
+            .store
+            .blocking(|st| st.claim_agent(agent, call_id, now, now + CLAIM_LEASE_MS));
         match got {
             Ok(true) => {
                 self.claimed.insert(agent.to_string(), call_id.to_string());
@@ -193,10 +190,9 @@ impl SharedAgents {
     fn release(&mut self, agent: &str, call_id: &str) {
         if self.claimed.get(agent).is_some_and(|c| c == call_id) {
             self.claimed.remove(agent);
-            if let Some(mut st) = self.store() {
-                if let Err(e) = st.release_agent(agent, call_id) {
-                    tracing::warn!(agent, "cannot release the agent's claim: {e}");
-                }
+            // Here and now, like the claim: a claim after it must find the agent free.
+            if let Err(e) = self.store.blocking(|st| st.release_agent(agent, call_id)) {
+                tracing::warn!(agent, "cannot release the agent's claim: {e}");
             }
         }
     }
@@ -266,7 +262,7 @@ impl AgentHub {
     /// Shares agents with the other nodes on `store` (several nodes, one Postgres): phones
     /// registered anywhere can be rung from here, and agents are claimed in the store before
     /// they are offered a caller.
-    pub fn share_through(&self, store: Arc<Mutex<Store>>) {
+    pub fn share_through(&self, store: StoreHandle) {
         if let Some(mut g) = self.lock() {
             g.shared = Some(SharedAgents {
                 store,
@@ -289,7 +285,9 @@ impl AgentHub {
                 let Some(hub) = hub.upgrade() else { break };
                 if last_sync.elapsed() >= SYNC_EVERY {
                     last_sync = Instant::now();
-                    hub.sync_with_others();
+                    // It reads the store: off the async threads.
+                    let h = Arc::clone(&hub);
+                    let _ = tokio::task::spawn_blocking(move || h.sync_with_others()).await;
                 }
                 hub.with(|acd, _| acd.tick(hub.now()));
             }
@@ -301,14 +299,14 @@ impl AgentHub {
     pub fn sync_with_others(&self) {
         let store = match self.lock() {
             Some(g) => match &g.shared {
-                Some(sh) => Arc::clone(&sh.store),
+                Some(sh) => sh.store.clone(),
                 None => return,
             },
             None => return,
         };
         let now = now_ms();
-        let read = store.lock().ok().and_then(|mut st| {
-            let r = st.renew_claims(now + CLAIM_LEASE_MS).and_then(|()| {
+        let read = store.blocking(|st| {
+            st.renew_claims(now + CLAIM_LEASE_MS).and_then(|()| {
                 Ok(FromOthers {
                     busy: st.agents_claimed_elsewhere(now)?.into_iter().collect(),
                     phones: st
@@ -324,11 +322,12 @@ impl AgentHub {
                         })
                         .collect(),
                 })
-            });
-            r.map_err(|e| tracing::warn!("cannot read the other nodes' agents: {e}"))
-                .ok()
+            })
         });
-        let Some(others) = read else { return };
+        let others = match read {
+            Ok(o) => o,
+            Err(e) => return tracing::warn!("cannot read the other nodes' agents: {e}"),
+        };
         let hub_now = self.now();
         let Some(mut g) = self.lock() else { return };
         let Inner { acd, shared, .. } = &mut *g;
@@ -564,16 +563,10 @@ impl AgentHub {
     pub fn sip_registered(&self, name: &str, contact: SipContact, expires: Duration) {
         if let Some(store) = self.share_phone(name, true) {
             let until = now_ms() + expires.as_millis() as i64;
-            let written = store
-                .lock()
-                .map_err(|_| "store lock poisoned".to_string())
-                .and_then(|mut st| {
-                    st.put_registration(name, &contact.uri, &contact.addr.to_string(), until)
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = written {
-                tracing::warn!(agent = name, "other nodes will not see this phone: {e}");
-            }
+            let (name, uri, addr) = (name.to_string(), contact.uri.clone(), contact.addr);
+            in_background(&store, "other nodes will not see this phone", move |st| {
+                st.put_registration(&name, &uri, &addr.to_string(), until)
+            });
         }
         self.with(|acd, now| acd.sip_registered(name, contact, now + expires));
     }
@@ -581,17 +574,18 @@ impl AgentHub {
     /// A phone unregistered.
     pub fn sip_unregistered(&self, name: &str) {
         if let Some(store) = self.share_phone(name, false) {
-            if let Ok(mut st) = store.lock() {
-                if let Err(e) = st.remove_registration(name) {
-                    tracing::warn!(agent = name, "cannot remove the phone from the store: {e}");
-                }
-            }
+            let name = name.to_string();
+            in_background(
+                &store,
+                "cannot remove the phone from the store",
+                move |st| st.remove_registration(&name),
+            );
         }
         self.with(|acd, _| acd.sip_unregistered(name));
     }
 
     /// Notes a phone registered here (or gone) and returns the shared store, if any.
-    fn share_phone(&self, name: &str, registered: bool) -> Option<Arc<Mutex<Store>>> {
+    fn share_phone(&self, name: &str, registered: bool) -> Option<StoreHandle> {
         let mut g = self.lock()?;
         let sh = g.shared.as_mut()?;
         if registered {
@@ -600,7 +594,7 @@ impl AgentHub {
         } else {
             sh.local_phones.remove(name);
         }
-        Some(Arc::clone(&sh.store))
+        Some(sh.store.clone())
     }
 
     // ---- consoles -----------------------------------------------------------------------------
@@ -749,5 +743,24 @@ pub fn reach_word(r: &Reach) -> &'static str {
         Reach::Static(_) => "static",
         Reach::Sip(_) => "sip",
         Reach::Browser => "browser",
+    }
+}
+
+/// Writes to the shared store without waiting for it (on a blocking thread when a runtime is
+/// running, else here); a refusal is logged with `what`.
+fn in_background(
+    store: &StoreHandle,
+    what: &'static str,
+    write: impl FnOnce(&mut Store) -> Result<(), StoreError> + Send + 'static,
+) {
+    let store = store.clone();
+    let run = move || {
+        if let Err(e) = store.blocking(write) {
+            tracing::warn!("{what}: {e}");
+        }
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => drop(rt.spawn_blocking(run)),
+        Err(_) => run(),
     }
 }

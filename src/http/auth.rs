@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, Method};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The browser session cookie.
@@ -153,18 +153,23 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
 }
 
 /// Resolves the credentials of a request, without role or CSRF checks.
-fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let page = is_page(parts);
-    let store = state
-        .store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-    let who = if let Some(token) = bearer(&parts.headers) {
-        resolve_bearer(&store, token, &state.token)?
-    } else if let Some(cookie) = session_cookie(&parts.headers) {
-        resolve_cookie(&store, cookie, crate::store::now_ms())?
-    } else {
-        None
+    let bearer = bearer(&parts.headers).map(str::to_string);
+    let cookie = session_cookie(&parts.headers).map(str::to_string);
+    let service = Arc::clone(&state.token);
+    let who = match (bearer, cookie) {
+        (None, None) => None,
+        (bearer, cookie) => {
+            state
+                .store
+                .run(move |store| match (bearer, cookie) {
+                    (Some(token), _) => resolve_bearer(store, &token, &service),
+                    (None, Some(cookie)) => resolve_cookie(store, &cookie, crate::store::now_ms()),
+                    (None, None) => Ok(None),
+                })
+                .await?
+        }
     };
     match who {
         Some(p) => Ok(Authenticated::from_principal(p, page)),
@@ -182,7 +187,7 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let who = authenticate(parts, state)?;
+        let who = authenticate(parts, state).await?;
         if changes_state(&parts.method) {
             let offered = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             who.check_csrf(offered)?;
@@ -206,7 +211,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormAuthenticated<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let user = authenticate(&parts, state)?;
+        let user = authenticate(&parts, state).await?;
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|e| ApiError::BadRequest(format!("cannot read the form: {e}")))?;

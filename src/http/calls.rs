@@ -13,12 +13,6 @@ use serde::Deserialize;
 /// Longest notes accepted, in characters.
 const MAX_NOTES_CHARS: usize = 20_000;
 
-fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
-    s.store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
-}
-
 /// `GET /api/calls`: calls in progress and the 50 most recent stored ones.
 pub async fn list(
     State(s): State<AppState>,
@@ -26,18 +20,7 @@ pub async fn list(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
     let live = s.live.all();
-    let store = store(&s)?;
-    let recent = store
-        .recent_calls(50)?
-        .into_iter()
-        .filter_map(|id| store.load_call(&id).ok().flatten())
-        .map(|c| {
-            serde_json::json!({
-                "id": c.id, "outcome": c.outcome, "reason": c.reason, "queue": c.queue,
-                "dialplan": c.dialplan, "started_at_ms": c.started_at_ms, "ended_at_ms": c.ended_at_ms,
-            })
-        })
-        .collect::<Vec<_>>();
+    let recent = s.store.run(|st| st.recent_call_summaries(50)).await?;
     Ok(Json(
         serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
     ))
@@ -53,24 +36,27 @@ pub async fn get(
     // The stored record wins: a call is written to the store first and leaves the live view
     // just after, and for that moment it is in both. Looking in the store again after the
     // live view covers a call that was stored between the two looks.
-    let stored = store(&s)?.load_call(&id)?;
-    let stored = match stored {
+    let load = |id: String| {
+        s.store.run(move |st| {
+            Ok(match st.load_call(&id)? {
+                Some(c) => Some((c, st.call_notes(&id)?.unwrap_or_default())),
+                None => None,
+            })
+        })
+    };
+    let stored = match load(id.clone()).await? {
         Some(c) => c,
         None => {
             if let Some(live) = s.live.get(&id) {
                 return Ok(Json(serde_json::json!({ "live": true, "call": live })));
             }
-            store(&s)?.load_call(&id)?.ok_or(ApiError::NotFound)?
+            load(id).await?.ok_or(ApiError::NotFound)?
         }
     };
-    let store = store(&s)?;
-    let call = stored;
+    let (call, notes) = stored;
     let mut call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
     if let Some(obj) = call.as_object_mut() {
-        obj.insert(
-            "notes".into(),
-            store.call_notes(&id)?.unwrap_or_default().into(),
-        );
+        obj.insert("notes".into(), notes.into());
     }
     Ok(Json(serde_json::json!({ "live": false, "call": call })))
 }
@@ -107,8 +93,11 @@ async fn audio(
     which: Audio,
 ) -> Result<Response, ApiError> {
     who.require(CALL_READERS)?;
-    let files = store(&s)?
-        .call_audio_paths(&id)?
+    let key = id.clone();
+    let files = s
+        .store
+        .run(move |st| st.call_audio_paths(&key))
+        .await?
         .ok_or(ApiError::NotFound)?;
     let (path, missing) = match which {
         Audio::Recording => (files.recording, "no recording for this call"),
@@ -161,7 +150,12 @@ pub async fn set_notes(
             "notes are limited to {MAX_NOTES_CHARS} characters"
         )));
     }
-    if !store(&s)?.set_call_notes(&id, &body.notes)? {
+    let (key, notes) = (id.clone(), body.notes.clone());
+    if !s
+        .store
+        .run(move |st| st.set_call_notes(&key, &notes))
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     tracing::info!(call = %id, by = %who.name, "notes saved");

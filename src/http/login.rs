@@ -65,13 +65,8 @@ pub async fn submit(
             retry_after_s: wait.as_secs().max(1),
         });
     }
-    let user = {
-        let store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        store.user(&f.name)?
-    };
+    let name = f.name.clone();
+    let user = s.store.run(move |st| st.user(&name)).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password;
     // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
@@ -91,13 +86,11 @@ pub async fn submit(
         l.clear(&key);
     }
     let ttl = s.web.session_ttl;
-    let (cookie, _csrf) = {
-        let mut store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        start_session(&mut store, &user.name, now_ms(), ttl.as_millis() as i64)?
-    };
+    let name = user.name.clone();
+    let (cookie, _csrf) = s
+        .store
+        .run(move |st| start_session(st, &name, now_ms(), ttl.as_millis() as i64))
+        .await?;
     tracing::info!(name = %user.name, role = %role, "logged in");
     let to = if next.is_empty() { role.home() } else { &next };
     let mut r = Redirect::to(to).into_response();
@@ -119,11 +112,8 @@ pub async fn logout(
     FormAuthenticated { user, .. }: FormAuthenticated<LogoutForm>,
 ) -> Result<Response, ApiError> {
     if let Some(cookie) = session_cookie(&parts.headers) {
-        let mut store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        store.remove_session(&token_sha256(cookie))?;
+        let hash = token_sha256(cookie);
+        s.store.run(move |st| st.remove_session(&hash)).await?;
     }
     tracing::info!(name = %user.name, "logged out");
     let mut r = Redirect::to("/login").into_response();

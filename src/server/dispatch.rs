@@ -69,7 +69,12 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
             r.headers.push("Accept", "application/sdp");
             shared.transport.send(&peer, r.to_bytes()).await;
         }
-        Method::Register => super::registrar::handle(shared, req, peer).await,
+        Method::Register => {
+            // Its own task: the registrar reads the account from the store, and the dispatcher
+            // must not wait on the database while calls' messages queue behind it.
+            let sh = Arc::clone(shared);
+            tokio::spawn(async move { super::registrar::handle(&sh, req, peer).await });
+        }
         Method::Ack => {}
         Method::Bye | Method::Cancel => {
             reply(shared, &req, &peer, 481, "Call/Transaction Does Not Exist").await

@@ -36,7 +36,7 @@ use crate::media::PromptCache;
 use crate::metrics::Metrics;
 use crate::plans::PlanCache;
 use crate::sip::LocalVia;
-use crate::store::Store;
+use crate::store::StoreHandle;
 use anyhow::Context as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -53,7 +53,7 @@ pub struct Shared {
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The store.
-    pub store: Arc<Mutex<Store>>,
+    pub store: StoreHandle,
     /// Dialplans by name.
     pub plans: Arc<PlanCache>,
     /// Prompt audio.
@@ -212,12 +212,14 @@ pub async fn serve(
         );
     }
     let metrics = Arc::new(Metrics::default());
-    let store = Store::open_configured(&config).with_context(|| match &config.store.postgres {
-        Some(c) => format!("opening the Postgres database {c:?}"),
-        None => format!("opening database {}", config.paths.database.display()),
-    })?;
+    let opening = config.clone();
+    let store = tokio::task::spawn_blocking(move || StoreHandle::open_configured(&opening))
+        .await?
+        .with_context(|| match &config.store.postgres {
+            Some(c) => format!("opening the Postgres database {c:?}"),
+            None => format!("opening database {}", config.paths.database.display()),
+        })?;
     tracing::info!(backend = store.backend(), node = store.node(), "store open");
-    let store = Arc::new(Mutex::new(store));
     std::fs::create_dir_all(&config.paths.recordings).with_context(|| {
         format!(
             "creating recordings folder {}",
@@ -250,14 +252,14 @@ pub async fn serve(
     let agents = Arc::new(AgentHub::new(&config));
     if config.store.postgres.is_some() {
         // Several nodes on one database: phones and busy agents are shared through it.
-        agents.share_through(Arc::clone(&store));
+        agents.share_through(store.clone());
     }
     agents.spawn_ticker();
     spawn_overload_watch(Arc::clone(&metrics), &config.sip);
     let plans = Arc::new(PlanCache::new(
         config.paths.dialplans.clone(),
         config.paths.prompts.clone(),
-        Arc::clone(&store),
+        store.clone(),
     ));
     plans.spawn_watcher(std::time::Duration::from_secs_f64(
         config.paths.watch_dialplans_seconds.max(0.0),
@@ -272,7 +274,7 @@ pub async fn serve(
         },
     ));
     let records = Arc::new(records::RecordWriter::new(
-        Arc::clone(&store),
+        store.clone(),
         Arc::clone(&live),
         Arc::clone(&metrics),
     ));
@@ -311,7 +313,7 @@ pub async fn serve(
         transport,
         live: Arc::clone(&live),
         metrics: Arc::clone(&metrics),
-        store: Arc::clone(&store),
+        store: store.clone(),
         draining: std::sync::atomic::AtomicBool::new(false),
         records: Arc::clone(&records),
         config,

@@ -278,12 +278,11 @@ pub fn nonce_secret() -> [u8; 32] {
     s
 }
 
-fn account(shared: &Shared, name: &str) -> Option<Account> {
-    let store = shared.store.lock().ok()?;
-    let u = match store.user(name) {
+async fn account(shared: &Shared, name: String) -> Option<Account> {
+    let u = match shared.store.run(move |s| s.user(&name)).await {
         Ok(u) => u?,
         Err(e) => {
-            tracing::error!("registrar: reading user {name}: {e}");
+            tracing::error!("registrar: reading the user: {e}");
             return None;
         }
     };
@@ -316,7 +315,10 @@ fn phone_address(req: &Request, contact: &str, source: SocketAddr) -> SocketAddr
 /// Handles one REGISTER: decides, tells the agent hub, answers.
 pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
     let source = peer.addr();
-    let account = to_user(&req).and_then(|u| account(shared, &u));
+    let account = match to_user(&req) {
+        Some(u) => account(shared, u).await,
+        None => None,
+    };
     let unix_s = unix_now();
     let (decision, response) = {
         let Ok(mut reg) = shared.registrar.lock() else {

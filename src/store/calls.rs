@@ -127,6 +127,25 @@ fn escalated_at_ms(r: &CallRecord) -> i64 {
         })
 }
 
+/// A stored call in brief, as the call list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallSummary {
+    /// Call id.
+    pub id: String,
+    /// `transfer`, `hangup` or `completed`.
+    pub outcome: Option<String>,
+    /// Escalation reason.
+    pub reason: Option<String>,
+    /// Queue.
+    pub queue: Option<String>,
+    /// Dialplan name.
+    pub dialplan: Option<String>,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+    /// End, ms since the epoch.
+    pub ended_at_ms: Option<i64>,
+}
+
 /// An earlier call from the same caller (screen pop).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlierCall {
@@ -403,6 +422,31 @@ impl Store {
             vals![id, text],
         )?;
         Ok(())
+    }
+
+    /// The most recent calls in brief, newest first, read in one query (the call list).
+    pub fn recent_call_summaries(&self, limit: usize) -> Result<Vec<CallSummary>, StoreError> {
+        self.conn
+            .rows(
+                "SELECT c.id, c.outcome, c.reason, c.queue, v.name, c.started_at_ms, c.ended_at_ms
+                 FROM calls c
+                 LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
+                 ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?1",
+                vals![limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(CallSummary {
+                    id: r.get(0)?,
+                    outcome: r.get(1)?,
+                    reason: r.get(2)?,
+                    queue: r.get(3)?,
+                    dialplan: r.get(4)?,
+                    started_at_ms: r.get(5)?,
+                    ended_at_ms: r.get(6)?,
+                })
+            })
+            .collect()
     }
 
     /// Ids of the most recent calls, newest first.

@@ -10,6 +10,7 @@ mod agent_views;
 mod agents;
 mod calls;
 pub mod db;
+mod handle;
 mod schema;
 mod users;
 mod versions;
@@ -17,9 +18,10 @@ mod versions;
 pub use agent_views::{MessageItem, ReasonCount};
 pub use agents::SharedRegistration;
 pub use calls::{
-    new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
-    StoredEvent, StoredTurn,
+    new_call_id, CallAudio, CallRecord, CallSummary, EarlierCall, LegDetails, SpeechTurn,
+    StoredCall, StoredEvent, StoredTurn,
 };
+pub use handle::StoreHandle;
 pub use users::{TokenHolder, UserRecord};
 pub use versions::{PlanVersion, VersionSummary};
 

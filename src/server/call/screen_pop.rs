@@ -27,16 +27,11 @@ pub fn reason_text(reason: &str, requeued: bool) -> String {
 
 /// The caller's last calls before this one, from the store (off the async threads).
 async fn earlier_calls(sh: &Arc<Shared>, key: String, id: String) -> serde_json::Value {
-    let store = Arc::clone(&sh.store);
-    let calls = tokio::task::spawn_blocking(move || {
-        store
-            .lock()
-            .ok()
-            .and_then(|s| s.calls_from(&key, &id, EARLIER_CALLS).ok())
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
+    let calls = sh
+        .store
+        .run(move |s| s.calls_from(&key, &id, EARLIER_CALLS))
+        .await
+        .unwrap_or_default();
     serde_json::to_value(calls).unwrap_or_else(|_| json!([]))
 }
 
