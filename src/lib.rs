@@ -33,13 +33,13 @@ pub mod failpoints;
 #[cfg(test)]
 pub(crate) mod fuzz_support;
 pub mod http;
+pub mod ids;
 pub mod live;
 pub mod media;
 pub mod metrics;
 pub mod phone;
 pub mod plans;
 pub mod prompts;
-pub mod prompts_edit;
 pub mod server;
 pub mod simulate;
 pub mod sip;

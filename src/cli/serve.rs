@@ -2,9 +2,13 @@
 
 use anyhow::Context;
 use humanline::config::Config;
+use humanline::http;
+use humanline::phone::PhoneGateway;
+use humanline::server::Server;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 /// Reads the configuration, sets up logging and runs the server until it is stopped.
 pub fn run(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
@@ -25,8 +29,54 @@ pub fn run(config: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         None => Config::default(),
     };
     let rt = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    rt.block_on(humanline::server::serve(cfg, stop_signal()))?;
+    rt.block_on(serve(cfg))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the whole server: the SIP side, then the HTTP API and pages and the web phone on
+/// the same parts; runs until Ctrl-C or SIGTERM, then drains the calls in progress.
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let http = tokio::net::TcpListener::bind(config.http.bind)
+        .await
+        .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
+    let http_addr = http.local_addr()?;
+    let server = Server::start(config, format!("http://{http_addr}")).await?;
+    let config = server.config();
+    let token = match &config.http.api_token {
+        Some(t) => t.clone(),
+        None => {
+            let t = humanline::auth::random_token();
+            tracing::warn!("no [http] api_token configured; this run's token is {t}");
+            t
+        }
+    };
+    let phone = Arc::new(PhoneGateway::new(
+        config,
+        server.sip_addr(),
+        server.ports(),
+        server.plans(),
+        server.live(),
+        server.captions(),
+    ));
+    let app = http::router(http::AppState {
+        live: server.live(),
+        metrics: server.metrics(),
+        store: server.store(),
+        agents: server.agents(),
+        token: Arc::new(token),
+        web: Arc::new(http::WebAuth::new(config)),
+        plans: server.plans(),
+        prompts: server.prompts(),
+        phone: Some(phone),
+    });
+    let limits = http::listener::Limits::from_config(&config.http);
+    tokio::spawn(http::listener::serve(http, app, limits, server.metrics()));
+    tracing::info!(
+        "humanline serving SIP on {} (UDP and TCP), HTTP on http://{http_addr}; dialplans in {}",
+        server.sip_addr(),
+        config.paths.dialplans.display()
+    );
+    server.run(stop_signal()).await
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send).

@@ -314,7 +314,7 @@ impl WebCall {
             port: sip.local_addr()?.port(),
             transport: "UDP".into(),
         };
-        let session = u64::from(crate::server::rand_u32());
+        let session = u64::from(crate::ids::random_u32());
         let offer = crate::sip::sdp::offer_pcmu(ip, rtp.local_addr()?.port(), session);
         let target = self.gw.sip_target;
         let uri = format!("sip:{}@{target}", self.line);
@@ -396,7 +396,7 @@ impl WebCall {
     async fn on_leg_event(&mut self, ev: LegEvent) {
         match ev {
             LegEvent::Answered(n) => {
-                let r = crate::server::rand_u32();
+                let r = crate::ids::random_u32();
                 self.media = Some(LineMedia::new(&n, r, r as u16, r.rotate_left(16)));
                 self.phase = Phase::InCall;
                 self.call_id = self.find_call_id();

@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_caption_is_a_tagged_frame_with_its_speaker() {
-        use crate::phone::captions::Caption;
+        use crate::live::captions::Caption;
         let v: Value =
             serde_json::from_str(&ToPage::from(Caption::caller(" 我要人工服务 ", true)).to_text())
                 .unwrap();

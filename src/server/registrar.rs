@@ -272,10 +272,9 @@ fn unix_now() -> u64 {
 
 /// A random secret for this process's nonces.
 pub fn nonce_secret() -> [u8; 32] {
-    let mut s = [0u8; 32];
-    // Without OS randomness nonces would be forgeable; refuse to run rather than pretend.
-    getrandom::getrandom(&mut s).expect("the operating system's random number generator failed");
-    s
+    // Without OS randomness nonces would be forgeable: secret_bytes refuses to run rather
+    // than pretend.
+    crate::ids::secret_bytes()
 }
 
 async fn account(shared: &Shared, name: String) -> Option<Account> {

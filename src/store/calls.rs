@@ -462,22 +462,6 @@ impl Store {
     }
 }
 
-/// A new call id: time, process and a counter, hex encoded. The counter starts at a random
-/// value, so that nodes sharing a store (say, two containers, both pid 1) never collide.
-pub fn new_call_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static START: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let start = *START.get_or_init(|| {
-        let mut b = [0u8; 4];
-        let _ = getrandom::getrandom(&mut b);
-        u64::from(u32::from_le_bytes(b)) << 16
-    });
-    let n = start + COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
-}
-
 impl Store {
     /// Replaces a call's agent notes; `false` when there is no such call.
     pub fn set_call_notes(&mut self, id: &str, notes: &str) -> Result<bool, StoreError> {

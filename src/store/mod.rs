@@ -11,15 +11,17 @@ mod agents;
 mod calls;
 pub mod db;
 mod handle;
+pub mod records;
 mod schema;
 mod users;
 mod versions;
 
+pub use crate::ids::new_call_id;
 pub use agent_views::{MessageItem, ReasonCount};
 pub use agents::SharedRegistration;
 pub use calls::{
-    new_call_id, CallAudio, CallRecord, CallSummary, EarlierCall, LegDetails, SpeechTurn,
-    StoredCall, StoredEvent, StoredTurn,
+    CallAudio, CallRecord, CallSummary, EarlierCall, LegDetails, SpeechTurn, StoredCall,
+    StoredEvent, StoredTurn,
 };
 pub use handle::StoreHandle;
 pub use users::{TokenHolder, UserRecord};

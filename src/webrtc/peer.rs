@@ -19,7 +19,6 @@ use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
     RtpCodecKind,
 };
-use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -271,13 +270,6 @@ impl std::fmt::Debug for MediaPeer {
     }
 }
 
-/// Random bits without another dependency: std's per-instance random hasher keys.
-fn random_u64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x6875_6d61_6e6c_696e);
-    h.finish()
-}
-
 fn pcmu_codec() -> RTCRtpCodec {
     RTCRtpCodec {
         mime_type: MIME_TYPE_PCMU.to_owned(),
@@ -379,7 +371,7 @@ impl MediaPeer {
             });
         };
 
-        let bits = random_u64();
+        let bits = crate::ids::random_u64();
         let ssrc = (bits >> 32) as u32;
         let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
             format!("humanline-{ssrc:08x}"),

@@ -7,7 +7,6 @@
 //! their outputs; it decides nothing about the caller itself.
 
 use super::agent_leg::{self, AgentLeg, LegEvent};
-use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
@@ -16,6 +15,7 @@ use super::Shared;
 use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
 use crate::live::LiveCall;
+use crate::media::net::{RtpLeg, FRAME};
 use crate::media::{
     hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
@@ -209,7 +209,7 @@ impl CallTask {
             }
         };
         let port = socket.local_addr()?.port();
-        let session_id = u64::from(super::call_media::rand_u32());
+        let session_id = u64::from(crate::ids::random_u32());
         let public_ip = sh.media_ip();
         let (answer_sdp, negotiated) = match sdp::answer(&offer, public_ip, port, session_id) {
             Ok(a) => a,
@@ -225,13 +225,13 @@ impl CallTask {
         sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
-        let channel = if crate::phone::is_gateway_invite(
+        let channel = if crate::live::channel::is_gateway_invite(
             &invite,
             peer.addr(),
             matches!(peer, Peer::Udp(_)),
             sh.config.sip.bind,
         ) {
-            crate::phone::CHANNEL_WEBRTC
+            crate::live::channel::CHANNEL_WEBRTC
         } else {
             "sip"
         };

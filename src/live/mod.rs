@@ -1,6 +1,9 @@
 //! Calls in progress, as the API and the metrics see them. Call tasks update their entry; the HTTP
 //! layer reads snapshots. One short lock per update, never per packet.
 
+pub mod captions;
+pub mod channel;
+
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;

@@ -33,7 +33,7 @@ impl RtpLeg {
     /// A leg on `socket` with what offer/answer agreed.
     pub fn new(socket: UdpSocket, n: &Negotiated) -> Self {
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
-        let ssrc = rand_u32();
+        let ssrc = crate::ids::random_u32();
         RtpLeg {
             socket,
             remote: n.remote_addr,
@@ -41,7 +41,12 @@ impl RtpLeg {
             codec,
             dtmf_pt: n.dtmf_pt,
             send: sends(n),
-            sender: RtpSender::new(ssrc, codec.payload_type(), rand_u32() as u16, rand_u32()),
+            sender: RtpSender::new(
+                ssrc,
+                codec.payload_type(),
+                crate::ids::random_u32() as u16,
+                crate::ids::random_u32(),
+            ),
             payload: [0; FRAME],
         }
     }
@@ -96,19 +101,4 @@ impl RtpLeg {
 
 fn sends(n: &Negotiated) -> bool {
     matches!(n.direction, Direction::SendRecv | Direction::SendOnly)
-}
-
-/// A random 32-bit number for SSRCs and initial sequence numbers (RFC 3550 wants them
-/// unpredictable); std's hasher seeds are random per process.
-pub fn rand_u32() -> u32 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    h.finish() as u32
 }
