@@ -3,7 +3,42 @@
 //! (live captions go only to web callers; the record and the agent's screen pop show it).
 
 use crate::sip::Request;
+use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+/// How a caller came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    /// A SIP phone or trunk.
+    Sip,
+    /// The `/phone` web page, through the server's own gateway.
+    Webrtc,
+}
+
+impl Channel {
+    /// The channel of a new call from its INVITE: `Webrtc` only for the gateway's own.
+    pub fn of_invite(
+        invite: &Request,
+        source: SocketAddr,
+        udp: bool,
+        sip_bind: SocketAddr,
+    ) -> Self {
+        if is_gateway_invite(invite, source, udp, sip_bind) {
+            Channel::Webrtc
+        } else {
+            Channel::Sip
+        }
+    }
+
+    /// `sip` or `webrtc`, as the store and the API write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Sip => "sip",
+            Channel::Webrtc => CHANNEL_WEBRTC,
+        }
+    }
+}
 
 /// The INVITE header by which the gateway marks its calls.
 pub const CHANNEL_HEADER: &str = "X-Humanline-Channel";

@@ -66,7 +66,7 @@ struct WebCall {
     leg: Option<AgentLeg>,
     media: Option<LineMedia>,
     call_id: Option<String>,
-    last_state: Option<(String, String, Option<String>)>,
+    last_state: Option<(crate::live::CallState, String, Option<String>)>,
     captions: Option<Subscription>,
 }
 

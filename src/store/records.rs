@@ -42,7 +42,8 @@ impl RecordWriter {
                     record.id,
                     RETRY_EVERY.as_secs()
                 );
-                self.live.update(&record.id, |c| c.state = "saving".into());
+                self.live
+                    .update(&record.id, |c| c.state = crate::live::CallState::Saving);
                 self.keep(record);
             }
         }

@@ -10,7 +10,7 @@ impl CallTask {
     /// Sends `caption` to this call's web caller, if the call came from the `/phone` gateway
     /// and is not over.
     pub(super) fn caption(&self, caption: Caption) {
-        if self.channel != crate::live::channel::CHANNEL_WEBRTC || self.finished_at.is_some() {
+        if self.channel != crate::live::Channel::Webrtc || self.finished_at.is_some() {
             return;
         }
         let key = self.invite.headers.call_id().unwrap_or_default();
@@ -20,7 +20,7 @@ impl CallTask {
     /// What the line starts saying: the texts of `prompts` (those with a known text), as one
     /// caption.
     pub(super) fn caption_prompts<S: AsRef<str>>(&self, prompts: &[S]) {
-        if self.channel != crate::live::channel::CHANNEL_WEBRTC {
+        if self.channel != crate::live::Channel::Webrtc {
             return;
         }
         let program = &self.plan.program;

@@ -105,8 +105,8 @@ enum Sound {
 pub struct CallTask {
     sh: Arc<Shared>,
     id: String,
-    /// `sip`, or `webrtc` for the `/phone` gateway's calls.
-    channel: &'static str,
+    /// A SIP phone, or the `/phone` gateway's web caller.
+    channel: crate::live::Channel,
     rx: mpsc::Receiver<Input>,
     started: Instant,
     started_ms: i64,
@@ -225,24 +225,20 @@ impl CallTask {
         sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
-        let channel = if crate::live::channel::is_gateway_invite(
+        let channel = crate::live::Channel::of_invite(
             &invite,
             peer.addr(),
             matches!(peer, Peer::Udp(_)),
             sh.config.sip.bind,
-        ) {
-            crate::live::channel::CHANNEL_WEBRTC
-        } else {
-            "sip"
-        };
+        );
         sh.live.upsert(LiveCall {
             id: id.clone(),
             sip_call_id,
             caller: caller.clone(),
-            channel: channel.into(),
+            channel,
             dialplan: plan.program.plan.name.clone(),
             dialplan_version_id: plan.version_id,
-            state: "ivr".into(),
+            state: crate::live::CallState::Ivr,
             node: String::new(),
             path: Vec::new(),
             dtmf: String::new(),
@@ -800,7 +796,7 @@ impl CallTask {
             .unwrap_or_else(|| self.engine.snapshot());
         let record = CallRecord {
             id: self.id.clone(),
-            channel: self.channel.into(),
+            channel: self.channel.as_str().into(),
             caller: self.invite.headers.get("From").map(str::to_string),
             dialplan_version_id: self.plan.version_id,
             started_at_ms: self.started_ms,
