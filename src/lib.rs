@@ -27,6 +27,7 @@ pub mod agents;
 pub mod asr;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod dialplan;
 pub mod engine;
 pub mod failpoints;

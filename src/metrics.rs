@@ -44,6 +44,10 @@ pub struct Metrics {
     pub http_connections: AtomicU64,
     /// HTTP connections closed unread because their address or the server had too many.
     pub http_connections_refused_total: AtomicU64,
+    /// Open SIP connections over TCP.
+    pub sip_tcp_connections: AtomicU64,
+    /// SIP TCP connections closed unread (over a cap) or closed idle or too slow.
+    pub sip_tcp_closed_total: AtomicU64,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -173,6 +177,18 @@ impl Metrics {
             "counter",
             "HTTP connections closed unread: over [http] max_connections or max_connections_per_ip.",
             &self.http_connections_refused_total,
+        );
+        one(
+            "humanline_sip_tcp_connections",
+            "gauge",
+            "Open SIP connections over TCP.",
+            &self.sip_tcp_connections,
+        );
+        one(
+            "humanline_sip_tcp_closed_total",
+            "counter",
+            "SIP TCP connections the server closed: over [sip] tcp_max_connections or tcp_max_connections_per_ip, idle, or a message too slow to arrive.",
+            &self.sip_tcp_closed_total,
         );
         one(
             "humanline_asr_jobs_total",

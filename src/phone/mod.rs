@@ -56,6 +56,8 @@ pub struct PhoneGateway {
     /// Live captions from the call tasks, by the SIP Call-ID of each web call's INVITE.
     pub captions: Arc<captions::CaptionHub>,
     slots: Arc<Semaphore>,
+    /// Sockets open per address (`[phone] max_sockets_per_ip`).
+    pub sockets: crate::connections::ConnectionTable,
     /// `[phone] enabled`.
     pub enabled: bool,
 }
@@ -86,6 +88,10 @@ impl PhoneGateway {
             live,
             captions,
             slots: Arc::new(Semaphore::new(config.phone.max_calls)),
+            sockets: crate::connections::ConnectionTable::uncounted(crate::connections::Caps {
+                total: 0,
+                per_ip: config.phone.max_sockets_per_ip,
+            }),
             enabled: config.phone.enabled,
         }
     }

@@ -27,6 +27,7 @@ pub(crate) mod wait;
 use crate::agents::AgentHub;
 use crate::asr::{AsrPool, WhisperRecognizer};
 use crate::config::Config;
+use crate::connections::{self, Budget, Caps};
 use crate::live::captions::CaptionHub;
 use crate::live::LiveCalls;
 use crate::media::net::ports::PortPool;
@@ -76,6 +77,8 @@ pub struct Shared {
     api_base: String,
     /// Set when the server stops: new calls get 503 while the calls in progress drain.
     draining: std::sync::atomic::AtomicBool,
+    /// Calls in progress per source address (`[sip] max_calls_per_source`).
+    calls_by_source: crate::connections::ConnectionTable,
     /// Writes finished calls, keeping and retrying the ones the store refuses.
     records: Arc<RecordWriter>,
 }
@@ -108,6 +111,41 @@ impl Shared {
     fn call_tasks(&self) -> usize {
         self.live.len()
     }
+}
+
+/// Raises the open-files limit to the hard one, then lowers `[sip] max_calls` and the HTTP and
+/// SIP-over-TCP connection caps where they would not fit under it, so that calls always find
+/// the sockets they need whatever clients hold. Returns the SIP TCP caps.
+fn fit_to_open_files(config: &mut Config) -> Caps {
+    connections::raise_open_files_limit();
+    let files = connections::open_files_limit();
+    let wanted = Budget {
+        calls: config.sip.max_calls,
+        http: Caps {
+            total: config.http.max_connections,
+            per_ip: config.http.max_connections_per_ip,
+        },
+        sip_tcp: Caps {
+            total: config.sip.tcp_max_connections,
+            per_ip: config.sip.tcp_max_connections_per_ip,
+        },
+    };
+    let got = wanted.fit(files);
+    if got != wanted {
+        tracing::warn!(
+            open_files = files.unwrap_or(0),
+            calls = got.calls,
+            http = got.http.total,
+            http_per_ip = got.http.per_ip,
+            sip_tcp = got.sip_tcp.total,
+            sip_tcp_per_ip = got.sip_tcp.per_ip,
+            "the open-files limit is low: limits lowered to fit under it"
+        );
+    }
+    config.sip.max_calls = got.calls;
+    config.http.max_connections = got.http.total;
+    config.http.max_connections_per_ip = got.http.per_ip;
+    got.sip_tcp
 }
 
 /// Loads the speech model and starts the recognition workers; without a model the server still
@@ -177,25 +215,6 @@ fn spawn_overload_watch(metrics: Arc<Metrics>, sip: &crate::config::SipConfig) {
     });
 }
 
-/// Raises the open-files limit to its hard maximum: every call holds one or two RTP sockets,
-/// and the common default of 1024 would cap the server near 500 calls.
-fn raise_open_files_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            let wanted = lim.rlim_max;
-            lim.rlim_cur = wanted;
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
-                tracing::debug!("open files limit raised to {wanted}");
-            }
-        }
-    }
-}
-
 /// The SIP side of humanline, started: its transport bound, its store open, its speech
 /// workers, agents, plans and prompts ready. Whoever starts it (`humanline serve`) builds the
 /// HTTP API and the web phone on the same parts ([`Server::live`], [`Server::store`]…), then
@@ -210,8 +229,8 @@ impl Server {
     /// Opens the store, binds SIP (UDP and TCP on `[sip] bind`) and starts everything behind
     /// it. `api_base` is where the REST API answers (`http://host:port`), sent to agents'
     /// phones in `Call-Info` so they can open the caller's record.
-    pub async fn start(config: Config, api_base: String) -> anyhow::Result<Server> {
-        raise_open_files_limit();
+    pub async fn start(mut config: Config, api_base: String) -> anyhow::Result<Server> {
+        let tcp_caps = fit_to_open_files(&mut config);
         let faults = crate::failpoints::named();
         if !faults.is_empty() {
             tracing::warn!(
@@ -239,9 +258,14 @@ impl Server {
             config.sip.flood_burst,
             config.sip.trusted_peers.clone(),
         );
-        let (transport, inbound) = transport::start(config.sip.bind, Arc::clone(&metrics), flood)
-            .await
-            .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
+        let (transport, inbound) = transport::start(
+            config.sip.bind,
+            Arc::clone(&metrics),
+            flood,
+            transport::TcpRules::new(&config.sip, tcp_caps),
+        )
+        .await
+        .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
         let sip_addr = transport.local_addr()?;
         let live = Arc::new(LiveCalls::default());
         let asr = start_asr(&config);
@@ -303,6 +327,10 @@ impl Server {
             metrics,
             store,
             draining: std::sync::atomic::AtomicBool::new(false),
+            calls_by_source: crate::connections::ConnectionTable::uncounted(Caps {
+                total: 0,
+                per_ip: config.sip.max_calls_per_source,
+            }),
             records,
             config,
         });

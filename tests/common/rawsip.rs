@@ -325,7 +325,12 @@ pub struct SipSocket {
 
 impl SipSocket {
     pub fn bind() -> SipSocket {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP SIP socket");
+        Self::bind_on([127, 0, 0, 1])
+    }
+
+    /// A socket on the loopback address `ip` (127.0.0.x), to play another source.
+    pub fn bind_on(ip: [u8; 4]) -> SipSocket {
+        let sock = UdpSocket::bind(SocketAddr::from((ip, 0))).expect("bind a UDP SIP socket");
         let local = sock.local_addr().unwrap();
         SipSocket {
             sock,
@@ -765,8 +770,13 @@ impl RawCall {
     }
 
     pub fn with_offer(server: SocketAddr, user: &str, offer: &[u8]) -> RawCall {
+        Self::from_address(server, user, offer, [127, 0, 0, 1])
+    }
+
+    /// A caller whose SIP comes from the loopback address `ip` (127.0.0.x).
+    pub fn from_address(server: SocketAddr, user: &str, offer: &[u8], ip: [u8; 4]) -> RawCall {
         RawCall {
-            sip: SipSocket::bind(),
+            sip: SipSocket::bind_on(ip),
             media: Media::bind(),
             server,
             user: user.to_string(),

@@ -78,6 +78,8 @@ pub struct ServerOptions {
     /// Serve copies of `dialplans/` and `prompts/` made in the server's temp dir (for tests
     /// that publish plans, edit plan files or upload prompts) instead of the repo's own.
     pub private_plans: bool,
+    /// The server process's open-files limit, soft and hard (`None`: inherited).
+    pub open_files: Option<u64>,
 }
 
 impl Default for ServerOptions {
@@ -103,6 +105,7 @@ impl Default for ServerOptions {
             database: None,
             overload_late_ratio: 1.0,
             private_plans: false,
+            open_files: None,
         }
     }
 }
@@ -256,7 +259,25 @@ impl TestServer {
         }
         let log_path = dir.path().join("server.log");
         let log = File::create(&log_path).expect("create log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_humanline"));
+        if let Some(n) = opts.open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+            unsafe {
+                command.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = command
             .arg("serve")
             .arg("--config")
             .arg(&config_path)
