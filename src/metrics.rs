@@ -44,6 +44,8 @@ pub struct Metrics {
     pub http_connections: AtomicU64,
     /// HTTP connections closed unread because their address or the server had too many.
     pub http_connections_refused_total: AtomicU64,
+    /// Passwords checked (argon2) for logins.
+    pub logins_checked_total: AtomicU64,
     /// Open SIP connections over TCP.
     pub sip_tcp_connections: AtomicU64,
     /// SIP TCP connections closed unread (over a cap) or closed idle or too slow.
@@ -177,6 +179,12 @@ impl Metrics {
             "counter",
             "HTTP connections closed unread: over [http] max_connections or max_connections_per_ip.",
             &self.http_connections_refused_total,
+        );
+        one(
+            "humanline_logins_checked_total",
+            "counter",
+            "Passwords checked for logins (attempts over the rate limit are refused before).",
+            &self.logins_checked_total,
         );
         one(
             "humanline_sip_tcp_connections",

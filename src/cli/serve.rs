@@ -44,11 +44,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let config = server.config();
     let token = match &config.http.api_token {
         Some(t) => t.clone(),
-        None => {
-            let t = humanline::auth::random_token();
-            tracing::warn!("no [http] api_token configured; this run's token is {t}");
-            t
-        }
+        None => run_token(&config.paths.database)?,
     };
     let phone = Arc::new(PhoneGateway::new(
         config,
@@ -77,6 +73,32 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         config.paths.dialplans.display()
     );
     server.run(stop_signal()).await
+}
+
+/// A service token for this run when none is configured: from the OS random source, written
+/// to `api_token` beside the database, readable by this user only (it never goes to the log).
+fn run_token(database: &std::path::Path) -> anyhow::Result<String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let t = humanline::auth::random_token();
+    let dir = database
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let path = dir.join("api_token");
+    let _ = std::fs::remove_file(&path);
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("writing this run's API token to {}", path.display()))?;
+    writeln!(f, "{t}")?;
+    tracing::warn!(
+        "no [http] api_token configured; this run's token is in {} (readable by this user only)",
+        path.display()
+    );
+    Ok(t)
 }
 
 /// Completes on Ctrl-C or SIGTERM (what `kill`, systemd and container runtimes send).

@@ -33,6 +33,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CALL_READERS: &[Role] = &[Role::Agent, Role::Supervisor];
 /// Failed logins allowed per (client IP, name) in [`LOGIN_WINDOW`].
 pub const LOGIN_MAX_FAILURES: usize = 5;
+/// Failed logins allowed per client IP, whatever the names, in [`LOGIN_WINDOW`].
+pub const LOGIN_MAX_FAILURES_PER_IP: usize = 20;
 /// The login failure window.
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
 /// Largest form body read.
@@ -45,8 +47,14 @@ pub struct WebAuth {
     pub session_ttl: Duration,
     /// Folder that recordings and messages must lie in to be served.
     pub recordings: PathBuf,
-    /// Failed logins per (client IP, lower-cased name).
+    /// Login attempts per (client IP, lower-cased name), counted before the password is
+    /// checked.
     pub login_failures: Mutex<FailureLimiter<(IpAddr, String)>>,
+    /// Login attempts per client IP across names (a guesser trying many names).
+    pub login_failures_ip: Mutex<FailureLimiter<IpAddr>>,
+    /// Password checks running at once (argon2 takes tens of milliseconds of a core): about
+    /// one per core, so that guessing cannot starve the media loop.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl WebAuth {
@@ -61,6 +69,13 @@ impl WebAuth {
             session_ttl: Duration::from_secs_f64(hours * 3600.0),
             recordings: config.paths.recordings.clone(),
             login_failures: Mutex::new(FailureLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW)),
+            login_failures_ip: Mutex::new(FailureLimiter::new(
+                LOGIN_MAX_FAILURES_PER_IP,
+                LOGIN_WINDOW,
+            )),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         }
     }
 }

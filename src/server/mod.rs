@@ -113,6 +113,35 @@ impl Shared {
     }
 }
 
+/// Everything the server writes from now on (the database, recordings, messages, the run's
+/// token) is readable by its own user only, and what an earlier run left is closed to others:
+/// transcripts and callers' voices are personal data.
+fn keep_files_private(config: &Config) {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only changes the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+    let db = &config.paths.database;
+    let mut files: Vec<std::path::PathBuf> = vec![db.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for f in files.iter().filter(|f| f.exists()) {
+        if let Err(e) = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!("cannot make {} private: {e}", f.display());
+        }
+    }
+    let rec = &config.paths.recordings;
+    if rec.is_dir() {
+        if let Err(e) = std::fs::set_permissions(rec, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!("cannot make {} private: {e}", rec.display());
+        }
+    }
+}
+
 /// Raises the open-files limit to the hard one, then lowers `[sip] max_calls` and the HTTP and
 /// SIP-over-TCP connection caps where they would not fit under it, so that calls always find
 /// the sockets they need whatever clients hold. Returns the SIP TCP caps.
@@ -238,6 +267,7 @@ impl Server {
                 "HUMANLINE_FAILPOINTS is set: these faults will happen on purpose (fault tests only)"
             );
         }
+        keep_files_private(&config);
         let metrics = Arc::new(Metrics::default());
         let opening = config.clone();
         let store = tokio::task::spawn_blocking(move || StoreHandle::open_configured(&opening))

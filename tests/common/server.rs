@@ -80,6 +80,9 @@ pub struct ServerOptions {
     pub private_plans: bool,
     /// The server process's open-files limit, soft and hard (`None`: inherited).
     pub open_files: Option<u64>,
+    /// Leave `[http] api_token` out (the server makes one for the run); `token` is then not
+    /// the server's.
+    pub no_api_token: bool,
 }
 
 impl Default for ServerOptions {
@@ -106,6 +109,7 @@ impl Default for ServerOptions {
             overload_late_ratio: 1.0,
             private_plans: false,
             open_files: None,
+            no_api_token: false,
         }
     }
 }
@@ -206,7 +210,7 @@ impl TestServer {
         let config = format!(
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\noverload_late_ratio = {overload:?}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
-             [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n{http_extra}\n\n\
+             [http]\nbind = \"127.0.0.1:{http_port}\"\n{tok}\n{http_extra}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
              [queues.support]\nagents = [{agents}]\n{queue}\n\n\
              [queues.support_zh]\nagents = [{agents}]\n{queue}\n\n\
@@ -218,7 +222,11 @@ impl TestServer {
             http_extra = opts.http_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
-            tok = toml_str(&token),
+            tok = if opts.no_api_token {
+                String::new()
+            } else {
+                format!("api_token = {}", toml_str(&token))
+            },
             plans = toml_str(&plans_dir.to_string_lossy()),
             prompts = toml_str(&prompts_dir.to_string_lossy()),
             db = toml_str(
