@@ -16,12 +16,16 @@
 //! Modules: [`dialplan`] (the language operators write, validated with file:line:col
 //! diagnostics), [`engine`] (the call state machine and every escalation rule), [`text`]
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
-//! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
-//! jitter buffer, VAD, endpointing, recorders), [`asr`] (on-box speech recognition, its worker
-//! pool and model install), [`server`] (`humanline serve`: transport, call tasks, agent legs)
-//! [`http`] (REST API and metrics) and [`phone`] (the `/phone` page's WebRTC-to-SIP gateway). The front ends plug into the engine's
-//! [`engine::Event`]s and [`engine::Action`]s without changing it; the agent console and the
-//! operator pages are next.
+//! (SQLite or Postgres behind an async pooled handle), [`auth`] (accounts, sessions, tokens,
+//! rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
+//! jitter buffer, VAD, endpointing, recorders; `media::net` holds the RTP sockets), [`asr`]
+//! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
+//! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
+//! transport, dispatch, call tasks, agent legs), [`http`] (REST API, pages and metrics),
+//! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`connections`] (caps sized under the
+//! open-files limit) and [`ids`] (every id and random number). `humanline serve` wires the SIP
+//! side, the HTTP API and the web phone together in `cli/serve.rs`; the front ends plug into
+//! the engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
 
 pub mod agents;
 pub mod asr;

@@ -55,7 +55,7 @@ pub enum BrowserReply {
 /// An open console.
 #[derive(Debug)]
 pub struct ConsoleAttachment {
-    /// Pass back to [`AgentHub::console_detach`].
+    /// Pass back to [`super::AgentHub::console_detach`].
     pub id: u64,
     /// Messages for this console.
     pub rx: mpsc::UnboundedReceiver<ToConsole>,
