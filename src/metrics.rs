@@ -44,6 +44,8 @@ pub struct Metrics {
     pub http_connections: AtomicU64,
     /// HTTP connections closed unread because their address or the server had too many.
     pub http_connections_refused_total: AtomicU64,
+    /// RTP packets refused: not from the leg's peer (strict source).
+    pub rtp_strangers_total: AtomicU64,
     /// Passwords checked (argon2) for logins.
     pub logins_checked_total: AtomicU64,
     /// Open SIP connections over TCP.
@@ -179,6 +181,12 @@ impl Metrics {
             "counter",
             "HTTP connections closed unread: over [http] max_connections or max_connections_per_ip.",
             &self.http_connections_refused_total,
+        );
+        one(
+            "humanline_rtp_strangers_total",
+            "counter",
+            "RTP packets refused: not from the leg's peer (another address, or another port once the peer's is known).",
+            &self.rtp_strangers_total,
         );
         one(
             "humanline_logins_checked_total",

@@ -519,7 +519,12 @@ pub struct Media {
 
 impl Media {
     pub fn bind() -> Media {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP media socket");
+        Self::bind_on([127, 0, 0, 1])
+    }
+
+    /// A media socket on the loopback address `ip` (127.0.0.x), to play another source.
+    pub fn bind_on(ip: [u8; 4]) -> Media {
+        let sock = UdpSocket::bind(SocketAddr::from((ip, 0))).expect("bind a UDP media socket");
         let port = sock.local_addr().unwrap().port();
         Media {
             sock,

@@ -1,10 +1,18 @@
 //! One RTP leg of a call (caller or agent): its socket, where its packets go (symmetric RTP:
 //! we answer to where the peer's packets come from), its codec and our packet numbering.
+//!
+//! Strict source (as Asterisk's `strictrtp` after "RTP bleed", rtpengine's strict source):
+//! a packet is taken only from the peer. Before the first one, the peer may send from the
+//! address its SDP names or the address its SIP came from (a phone behind NAT); the first
+//! packet from one of those fixes the source, port included, and from then on only that
+//! source is heard. Packets from anyone else are refused ([`Admit::Stranger`]) and never move
+//! where we send. A leg behind a trusted proxy, whose SIP address says nothing of the
+//! phone's, learns its source from the first packet as plain symmetric RTP does.
 
 use crate::media::{Codec, RtpSender};
 use crate::metrics::Metrics;
 use crate::sip::{Direction, Negotiated};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use tokio::net::UdpSocket;
 
@@ -19,6 +27,12 @@ pub struct RtpLeg {
     /// Where we send (from SDP, then latched to the packets' source).
     pub remote: SocketAddr,
     latched: bool,
+    /// Where the peer's first packet may come from: its SDP address and its SIP address.
+    sources: [Option<IpAddr>; 2],
+    /// Any source may be learnt (behind a trusted proxy).
+    loose: bool,
+    /// The synchronisation source heard last.
+    ssrc: Option<u32>,
     /// Audio codec both sides agreed.
     pub codec: Codec,
     /// The peer's telephone-event payload type.
@@ -30,14 +44,19 @@ pub struct RtpLeg {
 }
 
 impl RtpLeg {
-    /// A leg on `socket` with what offer/answer agreed.
-    pub fn new(socket: UdpSocket, n: &Negotiated) -> Self {
+    /// A leg on `socket` with what offer/answer agreed. `signalling`: the address the peer's
+    /// SIP came from (its RTP may come from there too); `None` with `loose`: learn the source
+    /// from the first packet, wherever it comes from (a trusted proxy in front).
+    pub fn new(socket: UdpSocket, n: &Negotiated, signalling: Option<IpAddr>, loose: bool) -> Self {
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
         let ssrc = crate::ids::random_u32();
         RtpLeg {
             socket,
             remote: n.remote_addr,
             latched: false,
+            sources: [sdp_source(n), signalling],
+            loose,
+            ssrc: None,
             codec,
             dtmf_pt: n.dtmf_pt,
             send: sends(n),
@@ -56,6 +75,7 @@ impl RtpLeg {
         if n.remote_addr != self.remote && !n.remote_addr.ip().is_unspecified() {
             self.remote = n.remote_addr;
             self.latched = false;
+            self.sources[0] = sdp_source(n);
         }
         self.send = sends(n);
         if let Some(c) = Codec::from_payload_type(n.codec_pt) {
@@ -65,11 +85,31 @@ impl RtpLeg {
         self.dtmf_pt = n.dtmf_pt;
     }
 
-    /// Symmetric RTP: the first packet from the peer fixes where we send.
-    pub fn saw_packet_from(&mut self, from: SocketAddr) {
-        if !self.latched {
+    /// The peer's SIP now comes from `ip` (an agent's answer): its RTP may come from there.
+    pub fn allow_source(&mut self, ip: IpAddr) {
+        self.sources[1] = Some(ip);
+    }
+
+    /// Whether a packet from `from` carrying `ssrc` is the peer's. The first packet from an
+    /// allowed address fixes the source (and where we send, symmetric RTP); a packet from any
+    /// other source is a stranger's and changes nothing.
+    pub fn admit(&mut self, from: SocketAddr, ssrc: u32) -> Admit {
+        if self.latched {
+            if from != self.remote {
+                return Admit::Stranger;
+            }
+        } else if self.loose || self.sources.contains(&Some(from.ip())) {
             self.latched = true;
             self.remote = from;
+        } else {
+            return Admit::Stranger;
+        }
+        let changed = self.ssrc.is_some_and(|s| s != ssrc);
+        self.ssrc = Some(ssrc);
+        if changed {
+            Admit::NewSsrc
+        } else {
+            Admit::Peer
         }
     }
 
@@ -97,6 +137,30 @@ impl RtpLeg {
         let pkt = self.sender.event_packet(pt, payload, marker);
         let _ = self.socket.send_to(pkt, self.remote).await;
     }
+}
+
+/// What [`RtpLeg::admit`] made of a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admit {
+    /// The peer's.
+    Peer,
+    /// The peer's, with another SSRC than before (a re-INVITE, a phone restarting its stream).
+    NewSsrc,
+    /// Not from the peer: ignored.
+    Stranger,
+}
+
+impl Admit {
+    /// Whether the packet is the peer's.
+    pub fn is_peer(self) -> bool {
+        self != Admit::Stranger
+    }
+}
+
+/// The SDP's address as a source, unless it names none (0.0.0.0 on hold).
+fn sdp_source(n: &Negotiated) -> Option<IpAddr> {
+    let ip = n.remote_addr.ip();
+    (!ip.is_unspecified()).then_some(ip)
 }
 
 fn sends(n: &Negotiated) -> bool {

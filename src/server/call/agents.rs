@@ -269,7 +269,8 @@ impl CallTask {
                 direction: crate::sip::Direction::SendRecv,
                 ptime: None,
             };
-            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder));
+            // No source is allowed until the agent answers with its SDP.
+            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, None, false));
         }
         let port = self
             .agent_rtp
@@ -387,8 +388,12 @@ impl CallTask {
         let agent = self.agent.as_ref().map(|l| l.uri.clone());
         let input = match ev {
             LegEvent::Answered(n) => {
+                let signalling = self.agent.as_ref().map(|l| l.target().ip());
                 if let Some(a) = &mut self.agent_rtp {
                     a.renegotiate(&n);
+                    if let Some(ip) = signalling {
+                        a.allow_source(ip);
+                    }
                 }
                 self.event("agent_answered", json!({ "agent": agent }));
                 handoff::Input::AgentAnswered

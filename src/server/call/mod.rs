@@ -227,6 +227,8 @@ impl CallTask {
             }
         };
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
+        let caller_ip = peer.addr().ip();
+        let behind_proxy = sh.config.sip.trusted_peers.contains(&caller_ip);
         let (tx, rx) = mpsc::channel(256);
         sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
@@ -293,7 +295,7 @@ impl CallTask {
             sdp_version: session_id,
             session_id,
             bye_to_caller: None,
-            caller: RtpLeg::new(socket, &negotiated),
+            caller: RtpLeg::new(socket, &negotiated, Some(caller_ip), behind_proxy),
             jitter,
             rfc4733: Rfc4733Receiver::new(),
             inband: InbandDetector::new(),
