@@ -126,6 +126,18 @@ impl ClientInvite {
         }
     }
 
+    /// The user gives up on an INVITE that got no final response (its CANCEL went unanswered
+    /// and it stops waiting): no more retransmissions, no `Timeout`; only `Terminated`. A
+    /// transaction that has its final response is left to run out its Timer D or M.
+    pub fn abandon(&mut self) {
+        if matches!(
+            self.state,
+            ClientInviteState::Calling | ClientInviteState::Proceeding
+        ) {
+            self.terminate();
+        }
+    }
+
     fn on_response(&mut self, now: Duration, resp: Response) {
         if !self.matches(&resp) {
             return;
