@@ -16,7 +16,7 @@
 //! Modules: [`dialplan`] (the language operators write, validated with file:line:col
 //! diagnostics), [`engine`] (the call state machine and every escalation rule), [`text`]
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
-//! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
+//! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax, sans-IO transactions and dialogs), [`media`] (G.711, RTP, DTMF,
 //! jitter buffer, VAD, endpointing, recorders), [`asr`] (on-box speech recognition, its worker
 //! pool and model install), [`server`] (`humanline serve`: transport, call tasks, agent legs)
 //! [`http`] (REST API and metrics) and [`phone`] (the `/phone` page's WebRTC-to-SIP gateway). The front ends plug into the engine's

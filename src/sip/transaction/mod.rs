@@ -74,6 +74,22 @@
 //! # Ok::<(), humanline::sip::transaction::TransactionError>(())
 //! ```
 //!
+//! What replaces what in `server::call` today:
+//! - `Uas::{Ringing, Answered, Refused}` and their `Retransmit`s → one [`ServerInvite`]:
+//!   `respond(now, 180/200/487…)`; a retransmitted INVITE or an ACK → `handle(now,
+//!   Input::Request(req))` when `tx.matches(&req)`; [`Event::Acked`] replaces clearing `retx`;
+//!   [`Event::AckTimeout`] after a 2xx → BYE and end the call (today the 200 just stops).
+//! - CANCEL → `ServerKey::of(&cancel)?.cancelled_invite()` finds the INVITE's transaction;
+//!   [`ServerInvite::cancel`] sends the 487 or says [`CancelOutcome::TooLate`]; the CANCEL's
+//!   own 200 goes through a [`ServerNonInvite`] (so do BYE, INFO and their retransmissions).
+//! - `dialog: Option<sip::Dialog>` → [`InviteDialog::uas`] at the first 1xx/2xx,
+//!   [`InviteDialog::confirm`] with the 2xx, [`InviteDialog::on_request`] for every in-dialog
+//!   request (500 out of order, 481 after the end), [`InviteDialog::request`] for our BYE.
+//! - `bye_to_caller: Option<(Retransmit, Vec<u8>)>` → a [`ClientNonInvite`] with
+//!   [`Reliability::from_reliable`]`(peer.reliable())`; its final response or
+//!   [`Event::Timeout`] ends it.
+//! - re-INVITEs (hold/resume) → a new [`ServerInvite`] each, answered with the new SDP.
+//!
 //! On the UAC side (the agent leg, `server::agent_leg`) the same loop runs over a
 //! [`ClientInvite`]: its [`Event::Response`]s drive the dialog, the user ACKs every 2xx
 //! (the ACK for a 2xx belongs to the dialog, §13.2.2.4), and a CANCEL or BYE is a

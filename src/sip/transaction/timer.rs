@@ -132,7 +132,7 @@ pub(crate) fn due(at: Option<Duration>, now: Duration) -> bool {
 }
 
 /// A retransmission schedule: first resend at `start + T1`, intervals doubling up to `cap`,
-/// abandoned at `start + 64·T1`. The older, single-value form of [`Backoff`] plus a
+/// abandoned at `start + 64·T1`. The older, single-value form of `Backoff` plus a
 /// give-up deadline, kept for `server::call` until the call core adopts
 /// [`super::ServerInvite`] (which owns the 2xx schedule itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
