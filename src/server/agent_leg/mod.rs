@@ -27,6 +27,9 @@ use std::time::Duration;
 
 /// How long an agent's answer to our BYE or CANCEL is waited for.
 const GOODBYE_WAIT: Duration = Duration::from_secs(4);
+/// Most of the agent's requests remembered at once (each for up to 64·T1); past this, a
+/// request is answered without a transaction, so a chatty or hostile phone costs no memory.
+const MAX_SERVED: usize = 16;
 
 /// What the agent leg reports to the hand-off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,7 +286,11 @@ impl AgentLeg {
                     Served::NonInvite(t) => t.respond(now, resp),
                 };
                 if answered.is_ok() {
-                    self.served.push(s);
+                    if self.served.len() < MAX_SERVED {
+                        self.served.push(s);
+                    } else {
+                        send.extend(s.tx().drain().0);
+                    }
                 }
             }
             // No usable Via branch: answer without a transaction.

@@ -340,3 +340,14 @@ fn a_late_200_after_the_timeout_is_acked_and_hung_up() {
         ]
     );
 }
+
+#[test]
+fn a_flood_of_agent_requests_is_answered_but_not_all_remembered() {
+    let (mut leg, req) = answered();
+    for n in 0..40 {
+        let options = agent_request(&leg, &req, Method::Options, 10 + n);
+        let (send, _) = leg.on_request_at(Duration::from_secs(3), &options);
+        assert_eq!(text(&send), ["SIP/2.0 200 OK"], "request {n}");
+    }
+    assert!(leg.served.len() <= MAX_SERVED);
+}
