@@ -17,7 +17,8 @@
 //! diagnostics), [`engine`] (the call state machine and every escalation rule), [`text`]
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
 //! (SQLite or Postgres behind an async pooled handle), [`auth`] (accounts, sessions, tokens,
-//! rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
+//! rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax,
+//! sans-IO transactions and dialogs), [`media`] (G.711, RTP, DTMF,
 //! jitter buffer, VAD, endpointing, recorders; `media::net` holds the RTP sockets), [`asr`]
 //! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
 //! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:

@@ -334,7 +334,7 @@ impl WebCall {
             .header(CHANNEL_HEADER, CHANNEL_WEBRTC)
             .body("application/sdp", offer.into_bytes())
             .build()?;
-        let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite);
+        let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite)?;
         // Listening before the line can answer: the welcome prompt's caption is not missed.
         self.captions = Some(self.gw.captions.subscribe(leg.call_id()));
         sip.send_to(&bytes, target).await?;
@@ -367,7 +367,7 @@ impl WebCall {
                 leg.on_response(now, &r)
             }
             Ok(SipMessage::Request(r)) if r.headers.call_id() == Some(leg.call_id()) => {
-                leg.on_request(&r)
+                leg.on_request_at(now, &r)
             }
             Ok(_) => return,
             Err(e) => {
