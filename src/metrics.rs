@@ -44,6 +44,8 @@ pub struct Metrics {
     pub http_connections: AtomicU64,
     /// HTTP connections closed unread because their address or the server had too many.
     pub http_connections_refused_total: AtomicU64,
+    /// Requests on a call's Call-ID that were not the caller's (wrong tags or source): 481.
+    pub sip_dialog_mismatch_total: AtomicU64,
     /// RTP packets refused: not from the leg's peer (strict source).
     pub rtp_strangers_total: AtomicU64,
     /// Passwords checked (argon2) for logins.
@@ -181,6 +183,12 @@ impl Metrics {
             "counter",
             "HTTP connections closed unread: over [http] max_connections or max_connections_per_ip.",
             &self.http_connections_refused_total,
+        );
+        one(
+            "humanline_sip_dialog_mismatch_total",
+            "counter",
+            "Requests on a call's Call-ID whose tags or source were not the caller's, answered 481.",
+            &self.sip_dialog_mismatch_total,
         );
         one(
             "humanline_rtp_strangers_total",

@@ -19,7 +19,12 @@ pub async fn list(
     who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    let live = s.live.all();
+    let live: Vec<serde_json::Value> = s
+        .live
+        .all()
+        .into_iter()
+        .map(|c| shown_to(&who, serde_json::to_value(c).unwrap_or_default()))
+        .collect();
     let recent = s.store.run(|st| st.recent_call_summaries(50)).await?;
     Ok(Json(
         serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
@@ -48,17 +53,30 @@ pub async fn get(
         Some(c) => c,
         None => {
             if let Some(live) = s.live.get(&id) {
+                let live = shown_to(&who, serde_json::to_value(live).unwrap_or_default());
                 return Ok(Json(serde_json::json!({ "live": true, "call": live })));
             }
             load(id).await?.ok_or(ApiError::NotFound)?
         }
     };
     let (call, notes) = stored;
-    let mut call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut call = shown_to(&who, call);
     if let Some(obj) = call.as_object_mut() {
         obj.insert("notes".into(), notes.into());
     }
     Ok(Json(serde_json::json!({ "live": false, "call": call })))
+}
+
+/// A call as `who` may see it: the SIP Call-ID is for supervisors only (with it, anyone on the
+/// network path could address the caller's dialog).
+fn shown_to(who: &Authenticated, mut call: serde_json::Value) -> serde_json::Value {
+    if who.role != crate::auth::Role::Supervisor {
+        if let Some(obj) = call.as_object_mut() {
+            obj.remove("sip_call_id");
+        }
+    }
+    call
 }
 
 /// Which stored audio of a call.

@@ -868,6 +868,17 @@ impl RawCall {
         self.in_dialog_with_body(method, cseq, br, "")
     }
 
+    /// The text of an in-dialog request `method` with CSeq `cseq` (for tests that forge one
+    /// by editing it).
+    pub fn in_dialog_text(&self, method: &str, cseq: u32) -> String {
+        self.in_dialog(method, cseq, &branch())
+    }
+
+    /// Where in-dialog requests go.
+    pub fn dialog_target(&self) -> SocketAddr {
+        self.target_addr()
+    }
+
     /// An in-dialog request with an SDP `body` (re-INVITE).
     fn in_dialog_with_body(&self, method: &str, cseq: u32, br: &str, body: &str) -> String {
         let local = self.sip.local;
