@@ -74,13 +74,27 @@ impl ElderlyConfig {
 
 /// `[store]`: one node keeps everything in the SQLite file `[paths] database`; several nodes
 /// behind a SIP proxy share one PostgreSQL database instead (DESIGN §10).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// libpq-style connection string (`host=… port=… user=… dbname=…`); unset: SQLite.
     pub postgres: Option<String>,
     /// This server's name on the calls it stores (default: the host name).
     pub node: Option<String>,
+    /// Connections to the database at most (default 4): queries run on blocking threads, one
+    /// connection each, so a slow query (a busy SQLite writer, a far Postgres) holds up only
+    /// the requests queued behind the whole pool, never the server's async threads.
+    pub connections: usize,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            postgres: None,
+            node: None,
+            connections: 4,
+        }
+    }
 }
 
 /// `[phone]`: the `/phone` page and its WebRTC-to-SIP gateway.
@@ -92,6 +106,8 @@ pub struct PhoneConfig {
     /// Web calls at once; more are told the line is busy (the SIP side's `[sip] max_calls`
     /// still applies to all calls together).
     pub max_calls: usize,
+    /// Web-phone sockets open at once from one address; more get 429.
+    pub max_sockets_per_ip: usize,
 }
 
 impl Default for PhoneConfig {
@@ -99,6 +115,7 @@ impl Default for PhoneConfig {
         PhoneConfig {
             enabled: true,
             max_calls: 50,
+            max_sockets_per_ip: 4,
         }
     }
 }
@@ -219,6 +236,17 @@ pub struct SipConfig {
     pub flood_burst: f64,
     /// Sources never limited: a proxy or trunk in front of the server carries many callers.
     pub trusted_peers: Vec<std::net::IpAddr>,
+    /// Calls at once from one source address (trusted peers and the web phone's gateway are
+    /// not limited); 0: no limit.
+    pub max_calls_per_source: usize,
+    /// SIP connections over TCP in all; 0: as many as the open-files limit leaves.
+    pub tcp_max_connections: usize,
+    /// SIP connections over TCP from one address (trusted peers too); 0: no limit.
+    pub tcp_max_connections_per_ip: usize,
+    /// A TCP connection that carries no message this long is closed (phones send keep-alives).
+    pub tcp_idle_timeout_seconds: f64,
+    /// Once a message starts on a TCP connection, it must arrive whole within this.
+    pub tcp_message_timeout_seconds: f64,
 }
 
 impl Default for SipConfig {
@@ -241,6 +269,11 @@ impl Default for SipConfig {
             flood_messages_per_second: 500.0,
             flood_burst: 1000.0,
             trusted_peers: Vec::new(),
+            max_calls_per_source: 20,
+            tcp_max_connections: 1024,
+            tcp_max_connections_per_ip: 64,
+            tcp_idle_timeout_seconds: 300.0,
+            tcp_message_timeout_seconds: 10.0,
         }
     }
 }

@@ -16,23 +16,30 @@
 //! Modules: [`dialplan`] (the language operators write, validated with file:line:col
 //! diagnostics), [`engine`] (the call state machine and every escalation rule), [`text`]
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
-//! (SQLite), [`auth`] (accounts, sessions, tokens, rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax), [`media`] (G.711, RTP, DTMF,
-//! jitter buffer, VAD, endpointing, recorders), [`asr`] (on-box speech recognition, its worker
-//! pool and model install), [`server`] (`humanline serve`: transport, call tasks, agent legs)
-//! [`http`] (REST API and metrics) and [`phone`] (the `/phone` page's WebRTC-to-SIP gateway). The front ends plug into the engine's
-//! [`engine::Event`]s and [`engine::Action`]s without changing it; the agent console and the
-//! operator pages are next.
+//! (SQLite or Postgres behind an async pooled handle), [`auth`] (accounts, sessions, tokens,
+//! rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax,
+//! sans-IO transactions and dialogs), [`media`] (G.711, RTP, DTMF,
+//! jitter buffer, VAD, endpointing, recorders; `media::net` holds the RTP sockets), [`asr`]
+//! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
+//! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
+//! transport, dispatch, call tasks, agent legs), [`http`] (REST API, pages and metrics),
+//! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`connections`] (caps sized under the
+//! open-files limit) and [`ids`] (every id and random number). `humanline serve` wires the SIP
+//! side, the HTTP API and the web phone together in `cli/serve.rs`; the front ends plug into
+//! the engine's [`engine::Event`]s and [`engine::Action`]s without changing it.
 
 pub mod agents;
 pub mod asr;
 pub mod auth;
 pub mod config;
+pub mod connections;
 pub mod dialplan;
 pub mod engine;
 pub mod failpoints;
 #[cfg(test)]
 pub(crate) mod fuzz_support;
 pub mod http;
+pub mod ids;
 pub mod live;
 pub mod lookup;
 pub mod media;
@@ -40,7 +47,6 @@ pub mod metrics;
 pub mod phone;
 pub mod plans;
 pub mod prompts;
-pub mod prompts_edit;
 pub mod server;
 pub mod simulate;
 pub mod sip;

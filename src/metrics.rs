@@ -5,14 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Upper bounds (seconds) of the time-to-human histogram buckets.
 const TTH_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
-/// Escalation reasons, in exposition order.
-const REASONS: [&str; 5] = [
-    "zero_out",
-    "human_request",
-    "hesitation",
-    "retries",
-    "fault",
-];
+use crate::engine::Reason;
 
 /// All counters of one server.
 #[derive(Debug, Default)]
@@ -23,7 +16,7 @@ pub struct Metrics {
     pub calls_total: AtomicU64,
     /// INVITEs refused with 503 (over the limit).
     pub calls_rejected_total: AtomicU64,
-    escalations: [AtomicU64; 5],
+    escalations: [AtomicU64; Reason::ALL.len()],
     tth_buckets: [AtomicU64; 10],
     tth_count: AtomicU64,
     tth_sum_ms: AtomicU64,
@@ -51,6 +44,16 @@ pub struct Metrics {
     pub http_connections: AtomicU64,
     /// HTTP connections closed unread because their address or the server had too many.
     pub http_connections_refused_total: AtomicU64,
+    /// Requests on a call's Call-ID that were not the caller's (wrong tags or source): 481.
+    pub sip_dialog_mismatch_total: AtomicU64,
+    /// RTP packets refused: not from the leg's peer (strict source).
+    pub rtp_strangers_total: AtomicU64,
+    /// Passwords checked (argon2) for logins.
+    pub logins_checked_total: AtomicU64,
+    /// Open SIP connections over TCP.
+    pub sip_tcp_connections: AtomicU64,
+    /// SIP TCP connections closed unread (over a cap) or closed idle or too slow.
+    pub sip_tcp_closed_total: AtomicU64,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -67,9 +70,9 @@ pub struct Metrics {
 
 impl Metrics {
     /// Counts an escalation by reason name and the time from call start to the hand-off.
-    pub fn escalated(&self, reason: &str, seconds: f64) {
-        if let Some(i) = REASONS.iter().position(|r| *r == reason) {
-            self.escalations[i].fetch_add(1, Relaxed);
+    pub fn escalated(&self, reason: Option<Reason>, seconds: f64) {
+        if let Some(r) = reason {
+            self.escalations[r.index()].fetch_add(1, Relaxed);
         }
         for (i, le) in TTH_BUCKETS.iter().enumerate() {
             if seconds <= *le {
@@ -182,6 +185,36 @@ impl Metrics {
             &self.http_connections_refused_total,
         );
         one(
+            "humanline_sip_dialog_mismatch_total",
+            "counter",
+            "Requests on a call's Call-ID whose tags or source were not the caller's, answered 481.",
+            &self.sip_dialog_mismatch_total,
+        );
+        one(
+            "humanline_rtp_strangers_total",
+            "counter",
+            "RTP packets refused: not from the leg's peer (another address, or another port once the peer's is known).",
+            &self.rtp_strangers_total,
+        );
+        one(
+            "humanline_logins_checked_total",
+            "counter",
+            "Passwords checked for logins (attempts over the rate limit are refused before).",
+            &self.logins_checked_total,
+        );
+        one(
+            "humanline_sip_tcp_connections",
+            "gauge",
+            "Open SIP connections over TCP.",
+            &self.sip_tcp_connections,
+        );
+        one(
+            "humanline_sip_tcp_closed_total",
+            "counter",
+            "SIP TCP connections the server closed: over [sip] tcp_max_connections or tcp_max_connections_per_ip, idle, or a message too slow to arrive.",
+            &self.sip_tcp_closed_total,
+        );
+        one(
             "humanline_asr_jobs_total",
             "counter",
             "Utterances sent to the recognizer.",
@@ -218,7 +251,11 @@ impl Metrics {
             &self.early_human_requests_total,
         );
         let _ = writeln!(o, "# HELP humanline_escalations_total Hand-offs to a person, by reason.\n# TYPE humanline_escalations_total counter");
-        for (r, c) in REASONS.iter().zip(&self.escalations) {
+        for (r, c) in Reason::ALL
+            .iter()
+            .map(|r| r.as_str())
+            .zip(&self.escalations)
+        {
             let _ = writeln!(
                 o,
                 "humanline_escalations_total{{reason=\"{r}\"}} {}",
@@ -255,8 +292,8 @@ mod tests {
     #[test]
     fn renders_counters_and_a_cumulative_histogram() {
         let m = Metrics::default();
-        m.escalated("zero_out", 0.3);
-        m.escalated("hesitation", 20.0);
+        m.escalated(Some(Reason::ZeroOut), 0.3);
+        m.escalated(Some(Reason::Hesitation), 20.0);
         let t = m.render();
         assert!(t.contains("humanline_escalations_total{reason=\"zero_out\"} 1"));
         assert!(t.contains("humanline_time_to_human_seconds_bucket{le=\"0.5\"} 1"));

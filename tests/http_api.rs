@@ -6,7 +6,7 @@ use humanline::http::{router, AppState};
 use humanline::live::{LiveCall, LiveCalls};
 use humanline::metrics::Metrics;
 use humanline::store::{CallRecord, Store};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn get(addr: std::net::SocketAddr, path: &str, token: Option<&str>) -> (u16, String) {
@@ -56,10 +56,10 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         id: "live-1".into(),
         sip_call_id: "abc".into(),
         caller: "sip:bob@127.0.0.1".into(),
-        channel: "sip".into(),
+        channel: humanline::live::Channel::Sip,
         dialplan: "support".into(),
         dialplan_version_id: 1,
-        state: "ivr".into(),
+        state: humanline::live::CallState::Ivr,
         node: "billing".into(),
         path: vec!["welcome".into(), "menu".into(), "billing".into()],
         dtmf: "1".into(),
@@ -68,7 +68,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         started_at_ms: 5,
         pop: None,
     });
-    let store = Arc::new(Mutex::new(store));
+    let store = humanline::store::StoreHandle::single(store);
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let state = AppState {
         live,
@@ -76,7 +76,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         plans: Arc::new(humanline::plans::PlanCache::new(
             repo.join("dialplans"),
             repo.join("prompts"),
-            Arc::clone(&store),
+            store.clone(),
         )),
         prompts: Arc::new(humanline::media::PromptCache::new(repo.join("prompts"))),
         store,

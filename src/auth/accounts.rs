@@ -66,8 +66,8 @@ pub fn check_user_name(name: &str) -> Result<(), AccountError> {
 
 /// Hashes a password with argon2id (default parameters, random salt) into a PHC string.
 pub fn hash_password(password: &str) -> Result<String, AccountError> {
-    let mut salt = [0u8; 16];
-    getrandom::getrandom(&mut salt).map_err(|e| AccountError::Hash(e.to_string()))?;
+    let salt: [u8; 16] =
+        crate::ids::try_secret_bytes().map_err(|e| AccountError::Hash(e.to_string()))?;
     let salt = SaltString::encode_b64(&salt).map_err(|e| AccountError::Hash(e.to_string()))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

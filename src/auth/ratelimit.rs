@@ -55,6 +55,28 @@ impl<K: Hash + Eq + Clone> FailureLimiter<K> {
         }
     }
 
+    /// Counts an attempt for `key` before its outcome is known, unless `key` is blocked
+    /// (`Err(wait)`). Attempts made at the same time are counted one by one, so parallel
+    /// guesses cannot all slip in before the first failure is known; a success then calls
+    /// [`clear`](Self::clear) or [`refund`](Self::refund).
+    pub fn attempt(&mut self, key: K, now: Instant) -> Result<(), Duration> {
+        if let Some(wait) = self.blocked(&key, now) {
+            return Err(wait);
+        }
+        self.fail(key, now);
+        Ok(())
+    }
+
+    /// Takes back the latest attempt counted for `key` (it succeeded).
+    pub fn refund(&mut self, key: &K) {
+        if let Some(q) = self.failures.get_mut(key) {
+            q.pop_back();
+            if q.is_empty() {
+                self.failures.remove(key);
+            }
+        }
+    }
+
     /// Forgets `key`'s failures (after a success).
     pub fn clear(&mut self, key: &K) {
         self.failures.remove(key);
@@ -110,6 +132,24 @@ mod tests {
         );
         assert_eq!(l.blocked(&"other", t0), None);
         assert_eq!(l.blocked(&"k", t0 + w), None, "the first failure left");
+    }
+
+    #[test]
+    fn attempts_count_before_their_outcome_and_a_success_is_refunded() {
+        let t0 = Instant::now();
+        let mut l = FailureLimiter::new(5, Duration::from_secs(300));
+        // Twenty at once: the first five go ahead, the others wait.
+        let passed = (0..20).filter(|_| l.attempt("k", t0).is_ok()).count();
+        assert_eq!(passed, 5);
+        let mut l = FailureLimiter::new(2, Duration::from_secs(300));
+        l.attempt("ip", t0).unwrap();
+        l.refund(&"ip");
+        l.attempt("ip", t0).unwrap();
+        l.attempt("ip", t0).unwrap();
+        assert!(
+            l.attempt("ip", t0).is_err(),
+            "two counted, the refunded one not"
+        );
     }
 
     #[test]

@@ -5,11 +5,7 @@ use sha2::{Digest, Sha256};
 
 /// 256 random bits from the OS, hex encoded (64 characters).
 pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    // The OS RNG failing is not something a server can work around; without it no secret is
-    // safe to hand out.
-    getrandom::getrandom(&mut b).expect("the operating system's random number generator failed");
-    hex(&b)
+    hex(&crate::ids::secret_bytes::<32>())
 }
 
 /// Lower-case hex of SHA-256 over the token's bytes: the form tokens are stored and looked up in.

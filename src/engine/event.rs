@@ -114,6 +114,36 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// Every reason, in the order reports list them (metrics, the supervisor's chart).
+    pub const ALL: [Reason; 6] = [
+        Reason::ZeroOut,
+        Reason::HumanRequest,
+        Reason::Hesitation,
+        Reason::Retries,
+        Reason::Fault,
+        Reason::Guard,
+    ];
+
+    /// The reason a stored or sent name stands for (`zero_out`, `human_request`, …).
+    pub fn parse(name: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+
+    /// Where `self` stands in [`Reason::ALL`] (a new variant must be added there: this match
+    /// stops compiling until it is).
+    pub fn index(self) -> usize {
+        match self {
+            Reason::ZeroOut => 0,
+            Reason::HumanRequest => 1,
+            Reason::Hesitation => 2,
+            Reason::Retries => 3,
+            Reason::Fault => 4,
+            Reason::Guard => 5,
+        }
+    }
+}
+
 /// How a call ended, as far as the engine is concerned.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
@@ -292,4 +322,18 @@ pub enum Trace {
         /// The prompt played again.
         prompt: String,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    #[test]
+    fn every_reason_has_its_place_and_reads_back_from_its_name() {
+        for (i, r) in Reason::ALL.into_iter().enumerate() {
+            assert_eq!(r.index(), i);
+            assert_eq!(Reason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(Reason::parse("routed"), None);
+    }
 }

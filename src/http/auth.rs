@@ -22,7 +22,7 @@ use axum::http::{header, HeaderMap, Method};
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// The browser session cookie.
@@ -33,6 +33,8 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const CALL_READERS: &[Role] = &[Role::Agent, Role::Supervisor];
 /// Failed logins allowed per (client IP, name) in [`LOGIN_WINDOW`].
 pub const LOGIN_MAX_FAILURES: usize = 5;
+/// Failed logins allowed per client IP, whatever the names, in [`LOGIN_WINDOW`].
+pub const LOGIN_MAX_FAILURES_PER_IP: usize = 20;
 /// The login failure window.
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
 /// Largest form body read.
@@ -45,8 +47,14 @@ pub struct WebAuth {
     pub session_ttl: Duration,
     /// Folder that recordings and messages must lie in to be served.
     pub recordings: PathBuf,
-    /// Failed logins per (client IP, lower-cased name).
+    /// Login attempts per (client IP, lower-cased name), counted before the password is
+    /// checked.
     pub login_failures: Mutex<FailureLimiter<(IpAddr, String)>>,
+    /// Login attempts per client IP across names (a guesser trying many names).
+    pub login_failures_ip: Mutex<FailureLimiter<IpAddr>>,
+    /// Password checks running at once (argon2 takes tens of milliseconds of a core): about
+    /// one per core, so that guessing cannot starve the media loop.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl WebAuth {
@@ -61,6 +69,13 @@ impl WebAuth {
             session_ttl: Duration::from_secs_f64(hours * 3600.0),
             recordings: config.paths.recordings.clone(),
             login_failures: Mutex::new(FailureLimiter::new(LOGIN_MAX_FAILURES, LOGIN_WINDOW)),
+            login_failures_ip: Mutex::new(FailureLimiter::new(
+                LOGIN_MAX_FAILURES_PER_IP,
+                LOGIN_WINDOW,
+            )),
+            hashing: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
         }
     }
 }
@@ -153,18 +168,23 @@ pub fn client_ip(parts: &Parts) -> IpAddr {
 }
 
 /// Resolves the credentials of a request, without role or CSRF checks.
-fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let page = is_page(parts);
-    let store = state
-        .store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-    let who = if let Some(token) = bearer(&parts.headers) {
-        resolve_bearer(&store, token, &state.token)?
-    } else if let Some(cookie) = session_cookie(&parts.headers) {
-        resolve_cookie(&store, cookie, crate::store::now_ms())?
-    } else {
-        None
+    let bearer = bearer(&parts.headers).map(str::to_string);
+    let cookie = session_cookie(&parts.headers).map(str::to_string);
+    let service = Arc::clone(&state.token);
+    let who = match (bearer, cookie) {
+        (None, None) => None,
+        (bearer, cookie) => {
+            state
+                .store
+                .run(move |store| match (bearer, cookie) {
+                    (Some(token), _) => resolve_bearer(store, &token, &service),
+                    (None, Some(cookie)) => resolve_cookie(store, &cookie, crate::store::now_ms()),
+                    (None, None) => Ok(None),
+                })
+                .await?
+        }
     };
     match who {
         Some(p) => Ok(Authenticated::from_principal(p, page)),
@@ -182,7 +202,7 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let who = authenticate(parts, state)?;
+        let who = authenticate(parts, state).await?;
         if changes_state(&parts.method) {
             let offered = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
             who.check_csrf(offered)?;
@@ -206,7 +226,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for FormAuthenticated<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let user = authenticate(&parts, state)?;
+        let user = authenticate(&parts, state).await?;
         let bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
             .await
             .map_err(|e| ApiError::BadRequest(format!("cannot read the form: {e}")))?;

@@ -13,31 +13,19 @@ use serde::Deserialize;
 /// Longest notes accepted, in characters.
 const MAX_NOTES_CHARS: usize = 20_000;
 
-fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
-    s.store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
-}
-
 /// `GET /api/calls`: calls in progress and the 50 most recent stored ones.
 pub async fn list(
     State(s): State<AppState>,
     who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    let live = s.live.all();
-    let store = store(&s)?;
-    let recent = store
-        .recent_calls(50)?
+    let live: Vec<serde_json::Value> = s
+        .live
+        .all()
         .into_iter()
-        .filter_map(|id| store.load_call(&id).ok().flatten())
-        .map(|c| {
-            serde_json::json!({
-                "id": c.id, "outcome": c.outcome, "reason": c.reason, "queue": c.queue,
-                "dialplan": c.dialplan, "started_at_ms": c.started_at_ms, "ended_at_ms": c.ended_at_ms,
-            })
-        })
-        .collect::<Vec<_>>();
+        .map(|c| shown_to(&who, serde_json::to_value(c).unwrap_or_default()))
+        .collect();
+    let recent = s.store.run(|st| st.recent_call_summaries(50)).await?;
     Ok(Json(
         serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
     ))
@@ -53,26 +41,42 @@ pub async fn get(
     // The stored record wins: a call is written to the store first and leaves the live view
     // just after, and for that moment it is in both. Looking in the store again after the
     // live view covers a call that was stored between the two looks.
-    let stored = store(&s)?.load_call(&id)?;
-    let stored = match stored {
+    let load = |id: String| {
+        s.store.run(move |st| {
+            Ok(match st.load_call(&id)? {
+                Some(c) => Some((c, st.call_notes(&id)?.unwrap_or_default())),
+                None => None,
+            })
+        })
+    };
+    let stored = match load(id.clone()).await? {
         Some(c) => c,
         None => {
             if let Some(live) = s.live.get(&id) {
+                let live = shown_to(&who, serde_json::to_value(live).unwrap_or_default());
                 return Ok(Json(serde_json::json!({ "live": true, "call": live })));
             }
-            store(&s)?.load_call(&id)?.ok_or(ApiError::NotFound)?
+            load(id).await?.ok_or(ApiError::NotFound)?
         }
     };
-    let store = store(&s)?;
-    let call = stored;
-    let mut call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (call, notes) = stored;
+    let call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut call = shown_to(&who, call);
     if let Some(obj) = call.as_object_mut() {
-        obj.insert(
-            "notes".into(),
-            store.call_notes(&id)?.unwrap_or_default().into(),
-        );
+        obj.insert("notes".into(), notes.into());
     }
     Ok(Json(serde_json::json!({ "live": false, "call": call })))
+}
+
+/// A call as `who` may see it: the SIP Call-ID is for supervisors only (with it, anyone on the
+/// network path could address the caller's dialog).
+fn shown_to(who: &Authenticated, mut call: serde_json::Value) -> serde_json::Value {
+    if who.role != crate::auth::Role::Supervisor {
+        if let Some(obj) = call.as_object_mut() {
+            obj.remove("sip_call_id");
+        }
+    }
+    call
 }
 
 /// Which stored audio of a call.
@@ -107,8 +111,11 @@ async fn audio(
     which: Audio,
 ) -> Result<Response, ApiError> {
     who.require(CALL_READERS)?;
-    let files = store(&s)?
-        .call_audio_paths(&id)?
+    let key = id.clone();
+    let files = s
+        .store
+        .run(move |st| st.call_audio_paths(&key))
+        .await?
         .ok_or(ApiError::NotFound)?;
     let (path, missing) = match which {
         Audio::Recording => (files.recording, "no recording for this call"),
@@ -161,7 +168,12 @@ pub async fn set_notes(
             "notes are limited to {MAX_NOTES_CHARS} characters"
         )));
     }
-    if !store(&s)?.set_call_notes(&id, &body.notes)? {
+    let (key, notes) = (id.clone(), body.notes.clone());
+    if !s
+        .store
+        .run(move |st| st.set_call_notes(&key, &notes))
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     tracing::info!(call = %id, by = %who.name, "notes saved");

@@ -91,12 +91,6 @@ pub(super) fn page(body: impl IntoResponse) -> Response {
 
 // ---- who is asking ------------------------------------------------------------------------
 
-fn store(s: &AppState) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
-    s.store
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
-}
-
 /// Whether a WebSocket handshake comes from a page of this server. Browsers always send
 /// `Origin` on WebSocket handshakes, so unlike plain requests a missing one is refused too: a
 /// page on another site cannot ride on the agent's cookie.
@@ -146,8 +140,7 @@ async fn list_messages(
     who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    let store = store(&s)?;
-    let items = store.messages(MESSAGES_LISTED)?;
+    let items = s.store.run(|st| st.messages(MESSAGES_LISTED)).await?;
     Ok(Json(serde_json::json!({ "messages": items })))
 }
 
@@ -157,7 +150,11 @@ async fn message_done(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    if store(&s)?.mark_message_done(&id, &who.name)? {
+    let (key, by) = (id.clone(), who.name.clone());
+    if s.store
+        .run(move |st| st.mark_message_done(&key, &by))
+        .await?
+    {
         tracing::info!(call = %id, by = %who.name, "message done");
         Ok(Json(serde_json::json!({ "id": id, "done_by": who.name })))
     } else {
@@ -176,17 +173,17 @@ async fn supervisor_json(
     let since = local_midnight_ms(now);
     let live = s.live.all();
     let hub = s.agents.snapshot();
-    let (stored, bridged, transfer) = {
-        let store = store(&s)?;
-        let e = |e: crate::store::StoreError| ApiError::Internal(e.to_string());
-        (
-            store.escalations_by_reason_since(since).map_err(e)?,
-            store.first_event_times_since("bridged", since).map_err(e)?,
-            store
-                .first_event_times_since("transfer", since)
-                .map_err(e)?,
-        )
-    };
+    let (stored, bridged, transfer) = s
+        .store
+        .run(move |st| {
+            Ok((
+                st.escalations_by_reason_since(since)?,
+                st.first_event_times_since("bridged", since)?,
+                st.first_event_times_since("transfer", since)?,
+            ))
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let reasons: Vec<serde_json::Value> = reasons_today(&stored, &live)
         .into_iter()
         .map(|(reason, count)| serde_json::json!({ "reason": reason, "count": count }))

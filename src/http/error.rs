@@ -34,6 +34,8 @@ pub enum ApiError {
         /// Seconds before trying again.
         retry_after_s: u64,
     },
+    /// Over a cap on what one client may hold at once: 429 (the message says which).
+    TooMany(&'static str),
     /// A dialplan (or a caller script) that cannot be used: 422 with every problem and its line.
     Unprocessable {
         /// What is wrong, in one line.
@@ -86,6 +88,7 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
                 return r;
             }
+            ApiError::TooMany(what) => (StatusCode::TOO_MANY_REQUESTS, what.to_string()),
             ApiError::Unprocessable { error, diagnostics } => {
                 let body = serde_json::json!({ "error": error, "diagnostics": diagnostics });
                 return (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response();

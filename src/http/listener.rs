@@ -14,6 +14,7 @@
 //! A WebSocket leaves these limits once upgraded: it is then the console's or the web
 //! phone's, which end it with the session or the call.
 
+use crate::connections::{Caps, ConnectionTable};
 use crate::metrics::Metrics;
 use axum::extract::ConnectInfo;
 use axum::http::StatusCode;
@@ -21,10 +22,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use std::collections::HashMap;
-use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
@@ -55,64 +54,18 @@ impl Limits {
     }
 }
 
-/// Open connections, per address and in all.
-#[derive(Debug, Default)]
-struct Table {
-    per_ip: HashMap<IpAddr, usize>,
-    total: usize,
-}
-
-/// One admitted connection; its count is given back when dropped.
-struct Slot {
-    table: Arc<Mutex<Table>>,
-    ip: IpAddr,
-    metrics: Arc<Metrics>,
-}
-
-impl Slot {
-    /// Admits a connection from `ip` unless that would pass a limit.
-    fn take(
-        table: &Arc<Mutex<Table>>,
-        ip: IpAddr,
-        limits: &Limits,
-        metrics: &Arc<Metrics>,
-    ) -> Option<Slot> {
-        let mut t = table.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = t.per_ip.get(&ip).copied().unwrap_or(0);
-        let over = |n: usize, max: usize| max > 0 && n >= max;
-        if over(mine, limits.max_per_ip) || over(t.total, limits.max_connections) {
-            return None;
-        }
-        *t.per_ip.entry(ip).or_insert(0) += 1;
-        t.total += 1;
-        metrics.http_connections.store(t.total as u64, Relaxed);
-        Some(Slot {
-            table: Arc::clone(table),
-            ip,
-            metrics: Arc::clone(metrics),
-        })
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let mut t = self.table.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(n) = t.per_ip.get_mut(&self.ip) {
-            *n -= 1;
-            if *n == 0 {
-                t.per_ip.remove(&self.ip);
-            }
-        }
-        t.total = t.total.saturating_sub(1);
-        self.metrics.http_connections.store(t.total as u64, Relaxed);
-    }
-}
-
 /// Serves `app` on `listener` until the process ends. Handlers see the peer's address as
 /// `ConnectInfo<SocketAddr>`, as with `axum::serve(…into_make_service_with_connect_info…)`.
 pub async fn serve(listener: TcpListener, app: Router, limits: Limits, metrics: Arc<Metrics>) {
     let app = with_request_timeout(app, limits.request_timeout);
-    let table = Arc::new(Mutex::new(Table::default()));
+    let table = ConnectionTable::new(
+        Caps {
+            total: limits.max_connections,
+            per_ip: limits.max_per_ip,
+        },
+        Arc::clone(&metrics),
+        |m| &m.http_connections,
+    );
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(x) => x,
@@ -123,7 +76,7 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, metrics: 
                 continue;
             }
         };
-        let Some(slot) = Slot::take(&table, peer.ip(), &limits, &metrics) else {
+        let Some(slot) = table.take(peer.ip()) else {
             metrics.http_connections_refused_total.fetch_add(1, Relaxed);
             tracing::debug!(%peer, "HTTP connection refused: over the connection limit");
             drop(stream);
@@ -182,48 +135,4 @@ fn timed_out(limit: Duration) -> Response {
         axum::http::HeaderValue::from_static("close"),
     );
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn limits(per_ip: usize, total: usize) -> Limits {
-        Limits {
-            header_timeout: Duration::ZERO,
-            request_timeout: Duration::ZERO,
-            max_connections: total,
-            max_per_ip: per_ip,
-        }
-    }
-
-    #[test]
-    fn slots_count_per_address_and_in_all_and_come_back_when_dropped() {
-        let table = Arc::new(Mutex::new(Table::default()));
-        let m = Arc::new(Metrics::default());
-        let l = limits(2, 3);
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
-        let a1 = Slot::take(&table, a, &l, &m).expect("first from a");
-        let a2 = Slot::take(&table, a, &l, &m).expect("second from a");
-        assert!(Slot::take(&table, a, &l, &m).is_none(), "third from a");
-        let b1 = Slot::take(&table, b, &l, &m).expect("b has its own count");
-        assert!(Slot::take(&table, b, &l, &m).is_none(), "over the total");
-        assert_eq!(m.http_connections.load(Relaxed), 3);
-        drop(a1);
-        let _a3 = Slot::take(&table, a, &l, &m).expect("a slot came back");
-        drop((a2, b1));
-        assert_eq!(m.http_connections.load(Relaxed), 1);
-    }
-
-    #[test]
-    fn zero_means_no_limit() {
-        let table = Arc::new(Mutex::new(Table::default()));
-        let m = Arc::new(Metrics::default());
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        let held: Vec<Slot> = (0..500)
-            .map(|_| Slot::take(&table, ip, &limits(0, 0), &m).expect("no limit"))
-            .collect();
-        assert_eq!(held.len(), 500);
-    }
 }

@@ -15,6 +15,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::{Form, Json};
 use serde::Deserialize;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// `?next=` of the login page.
@@ -52,52 +54,73 @@ pub async fn submit(
         return Err(ApiError::Csrf);
     }
     let next = safe_next(&f.next).unwrap_or("").to_string();
-    let key = (client_ip(&parts), f.name.to_lowercase());
-    let blocked = s
-        .web
-        .login_failures
-        .lock()
-        .map_err(|_| ApiError::Internal("lock poisoned".into()))?
-        .blocked(&key, Instant::now());
-    if let Some(wait) = blocked {
-        tracing::warn!(name = %f.name, ip = %key.0, "login refused: too many failures");
+    let ip = client_ip(&parts);
+    let key = (ip, f.name.to_lowercase());
+    // The attempt is counted before the password is checked (per name and per address), so
+    // that guesses sent in parallel cannot all pass before the first failure is known.
+    let counted = {
+        let now = Instant::now();
+        let mut by_name = s
+            .web
+            .login_failures
+            .lock()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?;
+        let mut by_ip = s
+            .web
+            .login_failures_ip
+            .lock()
+            .map_err(|_| ApiError::Internal("lock poisoned".into()))?;
+        match (by_name.blocked(&key, now), by_ip.blocked(&ip, now)) {
+            (None, None) => {
+                let _ = by_name.attempt(key.clone(), now);
+                let _ = by_ip.attempt(ip, now);
+                Ok(())
+            }
+            (a, b) => Err(a.max(b).unwrap_or_default()),
+        }
+    };
+    if let Err(wait) = counted {
+        tracing::warn!(name = %f.name, %ip, "login refused: too many attempts");
         return Err(ApiError::TooManyAttempts {
             retry_after_s: wait.as_secs().max(1),
         });
     }
-    let user = {
-        let store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        store.user(&f.name)?
-    };
+    let name = f.name.clone();
+    let user = s.store.run(move |st| st.user(&name)).await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = f.password;
-    // argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || check_password(hash.as_deref(), &password))
+    // argon2 takes tens of milliseconds of CPU: off the async workers, and only as many at
+    // once as there are cores.
+    let permit = Arc::clone(&s.web.hashing)
+        .acquire_owned()
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    s.metrics.logins_checked_total.fetch_add(1, Relaxed);
+    let ok = tokio::task::spawn_blocking(move || {
+        let ok = check_password(hash.as_deref(), &password);
+        drop(permit);
+        ok
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let role = user.as_ref().and_then(|u| u.role.parse::<Role>().ok());
     let (Some(user), Some(role), true) = (user, role, ok) else {
-        if let Ok(mut l) = s.web.login_failures.lock() {
-            l.fail(key.clone(), Instant::now());
-        }
-        tracing::info!(name = %f.name, ip = %key.0, "login failed");
+        tracing::info!(name = %f.name, %ip, "login failed");
         let page = login_page(Some("Wrong name or password."), &next, &f.name);
         return Ok((StatusCode::UNAUTHORIZED, Html(page)).into_response());
     };
     if let Ok(mut l) = s.web.login_failures.lock() {
         l.clear(&key);
     }
+    if let Ok(mut l) = s.web.login_failures_ip.lock() {
+        l.refund(&ip);
+    }
     let ttl = s.web.session_ttl;
-    let (cookie, _csrf) = {
-        let mut store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        start_session(&mut store, &user.name, now_ms(), ttl.as_millis() as i64)?
-    };
+    let name = user.name.clone();
+    let (cookie, _csrf) = s
+        .store
+        .run(move |st| start_session(st, &name, now_ms(), ttl.as_millis() as i64))
+        .await?;
     tracing::info!(name = %user.name, role = %role, "logged in");
     let to = if next.is_empty() { role.home() } else { &next };
     let mut r = Redirect::to(to).into_response();
@@ -119,11 +142,8 @@ pub async fn logout(
     FormAuthenticated { user, .. }: FormAuthenticated<LogoutForm>,
 ) -> Result<Response, ApiError> {
     if let Some(cookie) = session_cookie(&parts.headers) {
-        let mut store = s
-            .store
-            .lock()
-            .map_err(|_| ApiError::Internal("store lock poisoned".into()))?;
-        store.remove_session(&token_sha256(cookie))?;
+        let hash = token_sha256(cookie);
+        s.store.run(move |st| st.remove_session(&hash)).await?;
     }
     tracing::info!(name = %user.name, "logged out");
     let mut r = Redirect::to("/login").into_response();

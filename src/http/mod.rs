@@ -41,13 +41,13 @@ pub use error::ApiError;
 
 use crate::live::LiveCalls;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::StoreHandle;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -57,7 +57,7 @@ pub struct AppState {
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The store (SQLite connections are not shared across threads without a lock).
-    pub store: Arc<Mutex<Store>>,
+    pub store: StoreHandle,
     /// Agents, queues and consoles.
     pub agents: Arc<crate::agents::AgentHub>,
     /// The service bearer token (`[http] api_token`): acts as a supervisor.

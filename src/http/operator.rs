@@ -84,15 +84,6 @@ fn editor_text(name: String, source: &str) -> Result<String, ApiError> {
     })
 }
 
-fn lock_store(
-    plans: &crate::plans::PlanCache,
-) -> Result<std::sync::MutexGuard<'_, crate::store::Store>, ApiError> {
-    plans
-        .store()
-        .lock()
-        .map_err(|_| ApiError::Internal("store lock poisoned".into()))
-}
-
 fn invalid(e: DialplanError) -> ApiError {
     let n =
         e.0.iter()
@@ -146,7 +137,7 @@ async fn plan(
     blocking(move || {
         let live = plans.get(&name).ok();
         let status = plans.status(&name);
-        let versions = lock_store(&plans)?.plan_versions(&name)?;
+        let versions = plans.store().blocking(|st| st.plan_versions(&name))?;
         let live_id = status.live_version_id;
         let versions: Vec<Value> = versions
             .into_iter()
@@ -176,7 +167,7 @@ async fn version(
     who.require(OPERATOR_PAGE)?;
     let plans = Arc::clone(&s.plans);
     blocking(move || {
-        let found = lock_store(&plans)?.version(id)?;
+        let found = plans.store().blocking(|st| st.version(id))?;
         let (v, source) = found.ok_or(ApiError::Missing("no such dialplan version"))?;
         let mut j = json!(v);
         j["source"] = json!(source);
@@ -200,9 +191,8 @@ async fn diff(
     who.require(OPERATOR_PAGE)?;
     let plans = Arc::clone(&s.plans);
     blocking(move || {
-        let store = lock_store(&plans)?;
         let source = |id: i64| -> Result<String, ApiError> {
-            match store.version(id)? {
+            match plans.store().blocking(|st| st.version(id))? {
                 Some((v, src)) if v.name == name => Ok(src),
                 _ => Err(ApiError::Missing("no such dialplan version")),
             }

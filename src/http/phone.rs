@@ -8,12 +8,13 @@ use super::{ApiError, AppState};
 use crate::phone::{gateway, ws::MAX_FRAME};
 use crate::plans::valid_name;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 const PHONE_HTML: &str = include_str!("pages/phone.html");
@@ -89,6 +90,7 @@ async fn lines(State(s): State<AppState>) -> Result<Json<serde_json::Value>, Api
 
 async fn ws_phone(
     State(s): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
     ws: WebSocketUpgrade,
@@ -108,10 +110,19 @@ async fn ws_phone(
             "`line` must be a plan name: letters, digits, _ or -".into(),
         ));
     }
+    let Some(slot) = gw.sockets.take(client.ip()) else {
+        tracing::warn!(%client, "phone socket refused: [phone] max_sockets_per_ip reached");
+        return Err(ApiError::TooMany(
+            "this address has as many web calls open as it may; end one first",
+        ));
+    };
     Ok(ws
         .max_message_size(MAX_FRAME)
         .max_frame_size(MAX_FRAME)
-        .on_upgrade(move |socket| gateway::run(gw, socket, line))
+        .on_upgrade(move |socket| async move {
+            gateway::run(gw, socket, line).await;
+            drop(slot);
+        })
         .into_response())
 }
 

@@ -1,5 +1,5 @@
 //! Prompt management for the operator page: list, listen, replace from a WAV upload,
-//! regenerate from text. The file work is [`crate::prompts_edit`]'s; this file checks who asks,
+//! regenerate from text. The file work is [`crate::prompts::edit`]'s; this file checks who asks,
 //! runs the slow parts off the async threads and drops a changed prompt from the call side's
 //! cache so the next call plays the new audio.
 //!
@@ -17,7 +17,7 @@ use super::auth::Authenticated;
 use super::role_pages::OPERATOR_PAGE;
 use super::{ApiError, AppState};
 use crate::media::prompt_convert::MAX_PROMPT_BYTES;
-use crate::prompts_edit::{self, PromptEditError, LANGUAGES};
+use crate::prompts::edit::{self as prompts_edit, PromptEditError, LANGUAGES};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};

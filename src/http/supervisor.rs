@@ -6,17 +6,9 @@
 //! timeline of finished calls (`events`, call-relative ms): `bridged` is when an agent was on
 //! the line, `transfer` when the line decided to hand the caller over.
 
+use crate::engine::Reason;
 use crate::live::LiveCall;
 use serde::Serialize;
-
-/// Escalation reasons, always listed (with zero counts) so the chart keeps its shape.
-pub const REASONS: [&str; 5] = [
-    "zero_out",
-    "human_request",
-    "hesitation",
-    "retries",
-    "fault",
-];
 
 /// Median and 90th percentile of some durations.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +50,11 @@ pub fn reasons_today(
     stored: &[crate::store::ReasonCount],
     live: &[LiveCall],
 ) -> Vec<(String, u64)> {
-    let mut out: Vec<(String, u64)> = REASONS.iter().map(|r| (r.to_string(), 0)).collect();
+    // Every reason is listed, with zero counts too, so the chart keeps its shape.
+    let mut out: Vec<(String, u64)> = Reason::ALL
+        .iter()
+        .map(|r| (r.as_str().to_string(), 0))
+        .collect();
     let mut add = |reason: &str, n: u64| match out.iter_mut().find(|(r, _)| r == reason) {
         Some((_, c)) => *c += n,
         None => out.push((reason.to_string(), n)),
@@ -67,8 +63,9 @@ pub fn reasons_today(
         add(&r.reason, r.count);
     }
     for c in live {
-        if let Some(r) = c.reason.as_deref().filter(|r| *r != "routed") {
-            add(r, 1);
+        // Callers the plan routed to a queue were not escalated.
+        if let Some(r) = c.reason.as_deref().and_then(Reason::parse) {
+            add(r.as_str(), 1);
         }
     }
     out
@@ -123,10 +120,10 @@ mod tests {
             id: "x".into(),
             sip_call_id: String::new(),
             caller: String::new(),
-            channel: "sip".into(),
+            channel: crate::live::Channel::Sip,
             dialplan: String::new(),
             dialplan_version_id: 0,
-            state: "queued".into(),
+            state: crate::live::CallState::Queued,
             node: String::new(),
             path: vec![],
             dtmf: String::new(),
@@ -144,10 +141,11 @@ mod tests {
                 live(Some("routed")),
             ],
         );
-        assert_eq!(r.len(), 5);
+        assert_eq!(r.len(), 6);
         assert_eq!(r[0], ("zero_out".to_string(), 1));
         assert_eq!(r[2], ("hesitation".to_string(), 4));
         assert_eq!(r[4], ("fault".to_string(), 0));
+        assert_eq!(r[5], ("guard".to_string(), 0));
     }
 
     #[test]

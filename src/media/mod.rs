@@ -1,7 +1,8 @@
 //! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
 //! (loudness normalisation, the slower elderly-mode rendering), endpointing and call recording.
-//! Pure and synchronous: no sockets, no clocks, no tasks. The call task in `server/` owns the
-//! sockets and the 20 ms tick and calls into these pieces.
+//! Pure and synchronous: no sockets, no clocks, no tasks — except [`net`], the RTP sockets (the
+//! port pool and a call's legs), which the call task in `server/` owns along with the 20 ms
+//! tick, calling into the other pieces.
 
 mod dtmf;
 mod endpoint;
@@ -12,6 +13,7 @@ mod jitter;
 mod level;
 mod listener;
 mod loudness;
+pub mod net;
 mod pace;
 mod prompt;
 mod prompt_cache;

@@ -152,7 +152,7 @@ impl PromptCache {
             text: text.to_string(),
             why,
         };
-        let wav = crate::prompts_edit::synthesize("espeak-ng", language, text)
+        let wav = crate::prompts::edit::synthesize("espeak-ng", language, text)
             .map_err(|e| fail(e.to_string()))?;
         let converted =
             super::prompt_convert::convert_wav(&wav).map_err(|e| fail(e.to_string()))?;

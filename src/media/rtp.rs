@@ -1,9 +1,9 @@
 //! RTP packets (RFC 3550): building the packets we send and reading the ones we receive.
 //!
 //! [`RtpSender`] owns the sequence number and timestamp of one outgoing stream and writes each
-//! packet into one reused buffer. [`parse_rtp`] reads a datagram from the network without
-//! copying and without ever panicking: anything malformed, truncated or multiplexed RTCP
-//! (RFC 5761) gives `None`.
+//! packet into one reused buffer. [`parse_rtp`] reads a datagram from the network with
+//! `rtp-rs`, without copying and without ever panicking: anything malformed, truncated or
+//! multiplexed RTCP (RFC 5761) gives `None`.
 
 /// Size of the fixed RTP header (no CSRCs, no extension).
 pub const RTP_HEADER_LEN: usize = 12;
@@ -114,39 +114,20 @@ pub struct RtpView<'a> {
 /// than what follows the header; or an RTCP packet multiplexed on the same port (second byte
 /// 192..=223, RFC 5761 §4).
 pub fn parse_rtp(buf: &[u8]) -> Option<RtpView<'_>> {
-    if buf.len() < RTP_HEADER_LEN {
+    // RTCP shares the first byte's layout; rtp-rs reads it as RTP, so it is told apart first.
+    if buf.len() >= 2 && (192..=223).contains(&buf[1]) {
         return None;
     }
-    let b0 = buf[0];
-    let b1 = buf[1];
-    if b0 >> 6 != 2 || (192..=223).contains(&b1) {
-        return None;
-    }
-    let csrc_count = usize::from(b0 & 0x0F);
-    let mut offset = RTP_HEADER_LEN + 4 * csrc_count;
-    if b0 & 0x10 != 0 {
-        let ext = buf.get(offset..offset + 4)?;
-        let words = usize::from(u16::from_be_bytes([ext[2], ext[3]]));
-        offset += 4 + 4 * words;
-    }
-    if offset > buf.len() {
-        return None;
-    }
-    let mut end = buf.len();
-    if b0 & 0x20 != 0 {
-        let pad = usize::from(buf[end - 1]);
-        if end == offset || pad == 0 || pad > end - offset {
-            return None;
-        }
-        end -= pad;
-    }
+    // rtp-rs checks the version and every length (CSRCs, extension, padding) up front and
+    // never slices past the datagram afterwards.
+    let r = rtp_rs::RtpReader::new(buf).ok()?;
     Some(RtpView {
-        payload_type: b1 & 0x7F,
-        marker: b1 & 0x80 != 0,
-        sequence: u16::from_be_bytes([buf[2], buf[3]]),
-        timestamp: u32::from_be_bytes([buf[4], buf[5], buf[6], buf[7]]),
-        ssrc: u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]),
-        payload: &buf[offset..end],
+        payload_type: r.payload_type(),
+        marker: r.mark(),
+        sequence: r.sequence_number().into(),
+        timestamp: r.timestamp(),
+        ssrc: r.ssrc(),
+        payload: r.payload(),
     })
 }
 

@@ -66,7 +66,7 @@ struct WebCall {
     leg: Option<AgentLeg>,
     media: Option<LineMedia>,
     call_id: Option<String>,
-    last_state: Option<(String, String, Option<String>)>,
+    last_state: Option<(crate::live::CallState, String, Option<String>)>,
     captions: Option<Subscription>,
 }
 
@@ -314,7 +314,7 @@ impl WebCall {
             port: sip.local_addr()?.port(),
             transport: "UDP".into(),
         };
-        let session = u64::from(crate::server::rand_u32());
+        let session = u64::from(crate::ids::random_u32());
         let offer = crate::sip::sdp::offer_pcmu(ip, rtp.local_addr()?.port(), session);
         let target = self.gw.sip_target;
         let uri = format!("sip:{}@{target}", self.line);
@@ -334,7 +334,7 @@ impl WebCall {
             .header(CHANNEL_HEADER, CHANNEL_WEBRTC)
             .body("application/sdp", offer.into_bytes())
             .build()?;
-        let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite);
+        let (leg, bytes) = AgentLeg::from_invite(self.now(), target, &via, invite)?;
         // Listening before the line can answer: the welcome prompt's caption is not missed.
         self.captions = Some(self.gw.captions.subscribe(leg.call_id()));
         sip.send_to(&bytes, target).await?;
@@ -367,7 +367,7 @@ impl WebCall {
                 leg.on_response(now, &r)
             }
             Ok(SipMessage::Request(r)) if r.headers.call_id() == Some(leg.call_id()) => {
-                leg.on_request(&r)
+                leg.on_request_at(now, &r)
             }
             Ok(_) => return,
             Err(e) => {
@@ -396,7 +396,7 @@ impl WebCall {
     async fn on_leg_event(&mut self, ev: LegEvent) {
         match ev {
             LegEvent::Answered(n) => {
-                let r = crate::server::rand_u32();
+                let r = crate::ids::random_u32();
                 self.media = Some(LineMedia::new(&n, r, r as u16, r.rotate_left(16)));
                 self.phase = Phase::InCall;
                 self.call_id = self.find_call_id();

@@ -23,50 +23,20 @@
 //! or the store; what the caller hears and where they go is decided by the call task it dials,
 //! which only learns that the caller is on the web (the `channel` of the call record).
 
-pub mod captions;
+pub use crate::live::captions;
+pub use crate::live::channel::{gateway_ip, is_gateway_invite, CHANNEL_HEADER, CHANNEL_WEBRTC};
 pub mod gateway;
 pub mod relay;
 pub mod ws;
 
 use crate::config::Config;
 use crate::live::LiveCalls;
+use crate::media::net::ports::PortPool;
 use crate::plans::PlanCache;
-use crate::server::ports::PortPool;
-use crate::sip::Request;
 use crate::webrtc::PeerConfig;
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-/// The INVITE header by which the gateway marks its calls.
-pub const CHANNEL_HEADER: &str = "X-Humanline-Channel";
-/// Its value.
-pub const CHANNEL_WEBRTC: &str = "webrtc";
-
-/// The address the gateway sends its SIP and RTP from (and to): the SIP bind address, or
-/// loopback when the server listens on every interface.
-pub fn gateway_ip(sip_bind: SocketAddr) -> IpAddr {
-    match sip_bind.ip() {
-        IpAddr::V4(a) if a.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
-        IpAddr::V6(a) if a.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        ip => ip,
-    }
-}
-
-/// Whether an INVITE is the gateway's: it carries `X-Humanline-Channel: webrtc` **and** came
-/// over UDP from the gateway's own address, so a SIP peer elsewhere cannot claim the channel.
-pub fn is_gateway_invite(
-    invite: &Request,
-    source: SocketAddr,
-    udp: bool,
-    sip_bind: SocketAddr,
-) -> bool {
-    udp && source.ip() == gateway_ip(sip_bind)
-        && invite
-            .headers
-            .get(CHANNEL_HEADER)
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case(CHANNEL_WEBRTC))
-}
 
 /// What every web call shares: where to call, the ports, the browser-side WebRTC settings and
 /// the cap on concurrent web calls.
@@ -86,6 +56,8 @@ pub struct PhoneGateway {
     /// Live captions from the call tasks, by the SIP Call-ID of each web call's INVITE.
     pub captions: Arc<captions::CaptionHub>,
     slots: Arc<Semaphore>,
+    /// Sockets open per address (`[phone] max_sockets_per_ip`).
+    pub sockets: crate::connections::ConnectionTable,
     /// `[phone] enabled`.
     pub enabled: bool,
 }
@@ -116,6 +88,10 @@ impl PhoneGateway {
             live,
             captions,
             slots: Arc::new(Semaphore::new(config.phone.max_calls)),
+            sockets: crate::connections::ConnectionTable::uncounted(crate::connections::Caps {
+                total: 0,
+                per_ip: config.phone.max_sockets_per_ip,
+            }),
             enabled: config.phone.enabled,
         }
     }
@@ -139,7 +115,8 @@ impl PhoneGateway {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sip::{new_branch, Method, NameAddr, RequestBuilder};
+    use crate::sip::{new_branch, Method, NameAddr, Request, RequestBuilder};
+    use std::net::Ipv4Addr;
 
     fn invite(channel: Option<&str>) -> Request {
         let mut b = RequestBuilder::new(Method::Invite, "sip:support@127.0.0.1:5060")

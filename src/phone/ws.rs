@@ -54,8 +54,8 @@ pub enum ToPage {
     },
     /// Where the call is now.
     State {
-        /// `ivr`, `queued`, `ringing_agent`, `bridged`, `message`.
-        state: String,
+        /// Where the call is (`ivr`, `queued`, `ringing_agent`, `bridged`, `message`).
+        state: crate::live::CallState,
         /// The plan's current node.
         node: String,
         /// Why the caller was handed over, once they were.
@@ -212,7 +212,7 @@ mod tests {
         assert_eq!(v["type"], "ended");
         let v: Value = serde_json::from_str(
             &ToPage::State {
-                state: "queued".into(),
+                state: crate::live::CallState::Queued,
                 node: "menu".into(),
                 reason: Some("zero_out".into()),
             }
@@ -227,7 +227,7 @@ mod tests {
 
     #[test]
     fn a_caption_is_a_tagged_frame_with_its_speaker() {
-        use crate::phone::captions::Caption;
+        use crate::live::captions::Caption;
         let v: Value =
             serde_json::from_str(&ToPage::from(Caption::caller(" 我要人工服务 ", true)).to_text())
                 .unwrap();

@@ -28,7 +28,7 @@ pub use publish::PublishError;
 use crate::dialplan::{load_str, LoadOptions, Loaded};
 use crate::engine::Program;
 use crate::prompts::PromptCatalog;
-use crate::store::Store;
+use crate::store::StoreHandle;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -103,7 +103,7 @@ struct Entry {
 pub struct PlanCache {
     dir: PathBuf,
     prompts: PathBuf,
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     plans: Mutex<HashMap<String, Entry>>,
     /// Held while a version goes live (publish, rollback, reload), so two of them never
     /// interleave their file writes and cache updates.
@@ -123,11 +123,11 @@ pub fn valid_name(name: &str) -> bool {
 
 impl PlanCache {
     /// Plans from `dir`, prompts from `prompts`, versions recorded in `store`.
-    pub fn new(dir: PathBuf, prompts: PathBuf, store: Arc<Mutex<Store>>) -> Self {
+    pub fn new(dir: PathBuf, prompts: PathBuf, store: StoreHandle) -> Self {
         PlanCache {
             dir,
             prompts,
-            switch: switch::LineSwitch::new(Arc::clone(&store)),
+            switch: switch::LineSwitch::new(store.clone()),
             store,
             plans: Mutex::new(HashMap::new()),
             going_live: Mutex::new(()),
@@ -276,25 +276,20 @@ impl PlanCache {
     ) -> Result<Arc<LoadedPlan>, PlanError> {
         let language = loaded.plan.language;
         let catalog = self.catalog(language);
-        let version_id = {
-            let mut store = self
-                .store
-                .lock()
-                .map_err(|_| PlanError::Store("store lock poisoned".into()))?;
-            let id = store
-                .save_version(&loaded.plan)
-                .map_err(|e| PlanError::Store(e.to_string()))?
-                .id;
-            // A restart on the same file is not a new publication.
-            let again =
-                action == "startup" && store.last_published(name).ok().flatten() == Some(id);
-            if !again {
-                store
-                    .record_publication(name, id, action, by)
-                    .map_err(|e| PlanError::Store(e.to_string()))?;
-            }
-            id
-        };
+        // Callers are off the async threads (the watcher's and the operator's blocking tasks).
+        let version_id = self
+            .store
+            .blocking(|store| {
+                let id = store.save_version(&loaded.plan)?.id;
+                // A restart on the same file is not a new publication.
+                let again =
+                    action == "startup" && store.last_published(name).ok().flatten() == Some(id);
+                if !again {
+                    store.record_publication(name, id, action, by)?;
+                }
+                Ok(id)
+            })
+            .map_err(|e| PlanError::Store(e.to_string()))?;
         tracing::info!(plan = name, version_id, action, "dialplan live");
         let plan = Arc::new(LoadedPlan {
             program: Arc::new(match loaded.plan.languages().len() {
@@ -326,7 +321,7 @@ impl PlanCache {
     }
 
     /// The store the versions live in.
-    pub fn store(&self) -> &Arc<Mutex<Store>> {
+    pub fn store(&self) -> &StoreHandle {
         &self.store
     }
 

@@ -38,9 +38,7 @@ impl PlanCache {
     pub fn rollback(&self, name: &str, version_id: i64, by: &str) -> Result<i64, PublishError> {
         let found = self
             .store
-            .lock()
-            .map_err(|_| PublishError::Io("store lock poisoned".into()))?
-            .version(version_id)
+            .blocking(|s| s.version(version_id))
             .map_err(|e| PublishError::Io(e.to_string()))?;
         match found {
             Some((v, source)) if v.name == name => self.make_live(name, &source, "rollback", by),

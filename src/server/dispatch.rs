@@ -69,7 +69,12 @@ async fn stateless(shared: &Arc<Shared>, req: Request, peer: Peer) {
             r.headers.push("Accept", "application/sdp");
             shared.transport.send(&peer, r.to_bytes()).await;
         }
-        Method::Register => super::registrar::handle(shared, req, peer).await,
+        Method::Register => {
+            // Its own task: the registrar reads the account from the store, and the dispatcher
+            // must not wait on the database while calls' messages queue behind it.
+            let sh = Arc::clone(shared);
+            tokio::spawn(async move { super::registrar::handle(&sh, req, peer).await });
+        }
         Method::Ack => {}
         Method::Bye | Method::Cancel => {
             reply(shared, &req, &peer, 481, "Call/Transaction Does Not Exist").await
@@ -133,6 +138,36 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
         shared.transport.send(&peer, r.to_bytes()).await;
         return;
     }
+    // One source may hold only so many calls (a proxy or trunk in front carries everyone's and
+    // is trusted; the web phone's gateway has its own caps).
+    let source = peer.addr().ip();
+    let unlimited = shared.config.sip.trusted_peers.contains(&source)
+        || crate::live::channel::is_gateway_invite(
+            &req,
+            peer.addr(),
+            !peer.reliable(),
+            shared.config.sip.bind,
+        );
+    let slot = if unlimited {
+        None
+    } else {
+        match shared.calls_by_source.take(source) {
+            Some(s) => Some(s),
+            None => {
+                shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+                tracing::warn!(%source, "call refused: [sip] max_calls_per_source reached");
+                let mut r = response_to(
+                    &req,
+                    503,
+                    "Service Unavailable",
+                    Some(&crate::sip::new_tag()),
+                );
+                r.headers
+                    .push("Retry-After", RETRY_AFTER_SECONDS.to_string());
+                return shared.transport.send(&peer, r.to_bytes()).await;
+            }
+        }
+    };
     let user = req
         .sip_uri()
         .ok()
@@ -148,7 +183,7 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
             return reply(shared, &req, &peer, 500, "Dialplan Unavailable").await;
         }
     };
-    match call::CallTask::accept(Arc::clone(shared), req, peer, plan).await {
+    match call::CallTask::accept(Arc::clone(shared), req, peer, plan, slot).await {
         Ok(()) => {}
         Err(e) => tracing::warn!("call not started: {e}"),
     }

@@ -23,19 +23,10 @@ pub fn spawn(sh: Arc<Shared>, call_id: String, path: PathBuf, language: &'static
     tokio::spawn(async move {
         match transcribe(&sh, &path, language).await {
             Ok(Some(text)) => {
-                let store = Arc::clone(&sh.store);
                 let id = call_id.clone();
-                let stored = tokio::task::spawn_blocking(move || {
-                    store
-                        .lock()
-                        .map_err(|_| "store lock poisoned".to_string())?
-                        .set_message_text(&id, &text)
-                        .map_err(|e| e.to_string())
-                })
-                .await;
+                let stored = sh.store.run(move |s| s.set_message_text(&id, &text)).await;
                 match stored {
-                    Ok(Ok(())) => tracing::info!(call = %call_id, "message transcribed"),
-                    Ok(Err(e)) => tracing::error!(call = %call_id, "message text not stored: {e}"),
+                    Ok(()) => tracing::info!(call = %call_id, "message transcribed"),
                     Err(e) => tracing::error!(call = %call_id, "message text not stored: {e}"),
                 }
             }

@@ -7,18 +7,16 @@
 //!  call task: caller dialog (UAS) + RTP + engine::Call + handoff (agent legs, bridge, message)
 //! ```
 //! Owns sockets, tasks and timers; every rule of the call lives in `engine` (the IVR) and
-//! [`handoff`] (agents, message), both sans-IO. The HTTP API runs beside it on the same state.
+//! [`handoff`] (agents, message), both sans-IO. The HTTP API and the web phone run beside it on
+//! the same parts; `humanline serve` (`cli/serve.rs`) wires them together.
 
 pub mod agent_leg;
 mod call;
-mod call_media;
 mod dispatch;
 pub mod flood;
 pub mod handoff;
 mod message_text;
 pub mod overload;
-pub mod ports;
-pub mod records;
 pub mod registrar;
 #[cfg(test)]
 mod registrar_tests;
@@ -26,19 +24,22 @@ pub mod retransmit;
 pub mod transport;
 pub(crate) mod wait;
 
-pub use call_media::rand_u32;
-
 use crate::agents::AgentHub;
 use crate::asr::{AsrPool, WhisperRecognizer};
 use crate::config::Config;
+use crate::connections::{self, Budget, Caps};
+use crate::live::captions::CaptionHub;
 use crate::live::LiveCalls;
+use crate::media::net::ports::PortPool;
 use crate::media::PromptCache;
 use crate::metrics::Metrics;
 use crate::plans::PlanCache;
 use crate::sip::LocalVia;
-use crate::store::Store;
+use crate::store::records::RecordWriter;
+use crate::store::StoreHandle;
 use anyhow::Context as _;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -53,7 +54,7 @@ pub struct Shared {
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// The store.
-    pub store: Arc<Mutex<Store>>,
+    pub store: StoreHandle,
     /// Dialplans by name.
     pub plans: Arc<PlanCache>,
     /// Prompt audio.
@@ -63,21 +64,23 @@ pub struct Shared {
     /// Agents, queues and the ACD.
     pub agents: Arc<AgentHub>,
     /// Live captions for web callers (the `/phone` gateway listens, call tasks publish).
-    pub captions: Arc<crate::phone::captions::CaptionHub>,
+    pub captions: Arc<CaptionHub>,
     /// The SIP registrar (nonce secret and failure counts).
     registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports (shared with the `/phone` gateway's SIP legs).
-    ports: Arc<ports::PortPool>,
+    ports: Arc<PortPool>,
     /// Our Via sent-by for UDP.
     via_udp: LocalVia,
     /// Base URL of the REST API (for Call-Info).
     api_base: String,
     /// Set when the server stops: new calls get 503 while the calls in progress drain.
     draining: std::sync::atomic::AtomicBool,
+    /// Calls in progress per source address (`[sip] max_calls_per_source`).
+    calls_by_source: crate::connections::ConnectionTable,
     /// Writes finished calls, keeping and retrying the ones the store refuses.
-    records: Arc<records::RecordWriter>,
+    records: Arc<RecordWriter>,
 }
 
 impl Shared {
@@ -108,6 +111,70 @@ impl Shared {
     fn call_tasks(&self) -> usize {
         self.live.len()
     }
+}
+
+/// Everything the server writes from now on (the database, recordings, messages, the run's
+/// token) is readable by its own user only, and what an earlier run left is closed to others:
+/// transcripts and callers' voices are personal data.
+fn keep_files_private(config: &Config) {
+    use std::os::unix::fs::PermissionsExt;
+    // SAFETY: umask only changes the process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+    let db = &config.paths.database;
+    let mut files: Vec<std::path::PathBuf> = vec![db.clone()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for f in files.iter().filter(|f| f.exists()) {
+        if let Err(e) = std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!("cannot make {} private: {e}", f.display());
+        }
+    }
+    let rec = &config.paths.recordings;
+    if rec.is_dir() {
+        if let Err(e) = std::fs::set_permissions(rec, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!("cannot make {} private: {e}", rec.display());
+        }
+    }
+}
+
+/// Raises the open-files limit to the hard one, then lowers `[sip] max_calls` and the HTTP and
+/// SIP-over-TCP connection caps where they would not fit under it, so that calls always find
+/// the sockets they need whatever clients hold. Returns the SIP TCP caps.
+fn fit_to_open_files(config: &mut Config) -> Caps {
+    connections::raise_open_files_limit();
+    let files = connections::open_files_limit();
+    let wanted = Budget {
+        calls: config.sip.max_calls,
+        http: Caps {
+            total: config.http.max_connections,
+            per_ip: config.http.max_connections_per_ip,
+        },
+        sip_tcp: Caps {
+            total: config.sip.tcp_max_connections,
+            per_ip: config.sip.tcp_max_connections_per_ip,
+        },
+    };
+    let got = wanted.fit(files);
+    if got != wanted {
+        tracing::warn!(
+            open_files = files.unwrap_or(0),
+            calls = got.calls,
+            http = got.http.total,
+            http_per_ip = got.http.per_ip,
+            sip_tcp = got.sip_tcp.total,
+            sip_tcp_per_ip = got.sip_tcp.per_ip,
+            "the open-files limit is low: limits lowered to fit under it"
+        );
+    }
+    config.sip.max_calls = got.calls;
+    config.http.max_connections = got.http.total;
+    config.http.max_connections_per_ip = got.http.per_ip;
+    got.sip_tcp
 }
 
 /// Loads the speech model and starts the recognition workers; without a model the server still
@@ -177,178 +244,198 @@ fn spawn_overload_watch(metrics: Arc<Metrics>, sip: &crate::config::SipConfig) {
     });
 }
 
-/// Raises the open-files limit to its hard maximum: every call holds one or two RTP sockets,
-/// and the common default of 1024 would cap the server near 500 calls.
-fn raise_open_files_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
-            let wanted = lim.rlim_max;
-            lim.rlim_cur = wanted;
-            if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
-                tracing::debug!("open files limit raised to {wanted}");
-            }
-        }
-    }
+/// The SIP side of humanline, started: its transport bound, its store open, its speech
+/// workers, agents, plans and prompts ready. Whoever starts it (`humanline serve`) builds the
+/// HTTP API and the web phone on the same parts ([`Server::live`], [`Server::store`]…), then
+/// hands it to [`Server::run`].
+pub struct Server {
+    shared: Arc<Shared>,
+    inbound: mpsc::Receiver<transport::Inbound>,
+    sip_addr: SocketAddr,
 }
 
-/// Runs the server until `shutdown` completes, then drains: new calls get 503, calls in
-/// progress go on for `[sip] drain_seconds`, the rest are ended, and every call is stored
-/// before this returns.
-pub async fn serve(
-    config: Config,
-    shutdown: impl std::future::Future<Output = ()>,
-) -> anyhow::Result<()> {
-    raise_open_files_limit();
-    let faults = crate::failpoints::named();
-    if !faults.is_empty() {
-        tracing::warn!(
-            ?faults,
-            "HUMANLINE_FAILPOINTS is set: these faults will happen on purpose (fault tests only)"
+impl Server {
+    /// Opens the store, binds SIP (UDP and TCP on `[sip] bind`) and starts everything behind
+    /// it. `api_base` is where the REST API answers (`http://host:port`), sent to agents'
+    /// phones in `Call-Info` so they can open the caller's record.
+    pub async fn start(mut config: Config, api_base: String) -> anyhow::Result<Server> {
+        let tcp_caps = fit_to_open_files(&mut config);
+        let faults = crate::failpoints::named();
+        if !faults.is_empty() {
+            tracing::warn!(
+                ?faults,
+                "HUMANLINE_FAILPOINTS is set: these faults will happen on purpose (fault tests only)"
+            );
+        }
+        keep_files_private(&config);
+        let metrics = Arc::new(Metrics::default());
+        let opening = config.clone();
+        let store = tokio::task::spawn_blocking(move || StoreHandle::open_configured(&opening))
+            .await?
+            .with_context(|| match &config.store.postgres {
+                Some(c) => format!("opening the Postgres database {c:?}"),
+                None => format!("opening database {}", config.paths.database.display()),
+            })?;
+        tracing::info!(backend = store.backend(), node = store.node(), "store open");
+        std::fs::create_dir_all(&config.paths.recordings).with_context(|| {
+            format!(
+                "creating recordings folder {}",
+                config.paths.recordings.display()
+            )
+        })?;
+        let flood = flood::FloodGuard::new(
+            config.sip.flood_messages_per_second,
+            config.sip.flood_burst,
+            config.sip.trusted_peers.clone(),
         );
-    }
-    let metrics = Arc::new(Metrics::default());
-    let store = Store::open_configured(&config).with_context(|| match &config.store.postgres {
-        Some(c) => format!("opening the Postgres database {c:?}"),
-        None => format!("opening database {}", config.paths.database.display()),
-    })?;
-    tracing::info!(backend = store.backend(), node = store.node(), "store open");
-    let store = Arc::new(Mutex::new(store));
-    std::fs::create_dir_all(&config.paths.recordings).with_context(|| {
-        format!(
-            "creating recordings folder {}",
-            config.paths.recordings.display()
+        let (transport, inbound) = transport::start(
+            config.sip.bind,
+            Arc::clone(&metrics),
+            flood,
+            transport::TcpRules::new(&config.sip, tcp_caps),
         )
-    })?;
-    let flood = flood::FloodGuard::new(
-        config.sip.flood_messages_per_second,
-        config.sip.flood_burst,
-        config.sip.trusted_peers.clone(),
-    );
-    let (transport, inbound) = transport::start(config.sip.bind, Arc::clone(&metrics), flood)
         .await
         .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
-    let sip_addr = transport.local_addr()?;
-    let live = Arc::new(LiveCalls::default());
-    let token = match &config.http.api_token {
-        Some(t) => t.clone(),
-        None => {
-            let t = crate::sip::new_tag() + &crate::sip::new_tag();
-            tracing::warn!("no [http] api_token configured; this run's token is {t}");
-            t
+        let sip_addr = transport.local_addr()?;
+        let live = Arc::new(LiveCalls::default());
+        let asr = start_asr(&config);
+        let agents = Arc::new(AgentHub::new(&config));
+        if config.store.postgres.is_some() {
+            // Several nodes on one database: phones and busy agents are shared through it.
+            agents.share_through(store.clone());
         }
-    };
-    let http = tokio::net::TcpListener::bind(config.http.bind)
-        .await
-        .with_context(|| format!("binding HTTP on {}", config.http.bind))?;
-    let http_addr = http.local_addr()?;
-    let asr = start_asr(&config);
-    let agents = Arc::new(AgentHub::new(&config));
-    if config.store.postgres.is_some() {
-        // Several nodes on one database: phones and busy agents are shared through it.
-        agents.share_through(Arc::clone(&store));
+        agents.spawn_ticker();
+        spawn_overload_watch(Arc::clone(&metrics), &config.sip);
+        let plans = Arc::new(PlanCache::new(
+            config.paths.dialplans.clone(),
+            config.paths.prompts.clone(),
+            store.clone(),
+        ));
+        plans.spawn_watcher(std::time::Duration::from_secs_f64(
+            config.paths.watch_dialplans_seconds.max(0.0),
+        ));
+        let loudness = config.media.prompt_loudness_dbfs;
+        let prompts = Arc::new(PromptCache::with_audio(
+            config.paths.prompts.clone(),
+            crate::media::PromptAudio {
+                // 0 (or anything not a level below full scale) plays the files as recorded.
+                loudness_dbfs: (loudness.is_finite() && loudness < 0.0)
+                    .then_some(loudness.max(-40.0)),
+                pacing: config.elderly.pacing(),
+            },
+        ));
+        let records = Arc::new(RecordWriter::new(
+            store.clone(),
+            Arc::clone(&live),
+            Arc::clone(&metrics),
+        ));
+        records.spawn_retry();
+        let ports = Arc::new(PortPool::new(
+            config.media.rtp_port_min,
+            config.media.rtp_port_max,
+        ));
+        let shared = Arc::new(Shared {
+            asr,
+            agents,
+            captions: Arc::new(CaptionHub::default()),
+            via_udp: LocalVia {
+                host: config.public_host(),
+                port: sip_addr.port(),
+                transport: "UDP".into(),
+            },
+            api_base,
+            plans,
+            prompts,
+            ports,
+            routes: Mutex::new(HashMap::new()),
+            registrar: Mutex::new(registrar::Registrar::new(
+                &config.sip,
+                registrar::nonce_secret(),
+            )),
+            transport,
+            live,
+            metrics,
+            store,
+            draining: std::sync::atomic::AtomicBool::new(false),
+            calls_by_source: crate::connections::ConnectionTable::uncounted(Caps {
+                total: 0,
+                per_ip: config.sip.max_calls_per_source,
+            }),
+            records,
+            config,
+        });
+        Ok(Server {
+            shared,
+            inbound,
+            sip_addr,
+        })
     }
-    agents.spawn_ticker();
-    spawn_overload_watch(Arc::clone(&metrics), &config.sip);
-    let plans = Arc::new(PlanCache::new(
-        config.paths.dialplans.clone(),
-        config.paths.prompts.clone(),
-        Arc::clone(&store),
-    ));
-    plans.spawn_watcher(std::time::Duration::from_secs_f64(
-        config.paths.watch_dialplans_seconds.max(0.0),
-    ));
-    let loudness = config.media.prompt_loudness_dbfs;
-    let prompts = Arc::new(PromptCache::with_audio(
-        config.paths.prompts.clone(),
-        crate::media::PromptAudio {
-            // 0 (or anything not a level below full scale) plays the files as recorded.
-            loudness_dbfs: (loudness.is_finite() && loudness < 0.0).then_some(loudness.max(-40.0)),
-            pacing: config.elderly.pacing(),
-        },
-    ));
-    let records = Arc::new(records::RecordWriter::new(
-        Arc::clone(&store),
-        Arc::clone(&live),
-        Arc::clone(&metrics),
-    ));
-    records.spawn_retry();
-    let ports = Arc::new(ports::PortPool::new(
-        config.media.rtp_port_min,
-        config.media.rtp_port_max,
-    ));
-    let captions = Arc::new(crate::phone::captions::CaptionHub::default());
-    let phone = Arc::new(crate::phone::PhoneGateway::new(
-        &config,
-        sip_addr,
-        Arc::clone(&ports),
-        Arc::clone(&plans),
-        Arc::clone(&live),
-        Arc::clone(&captions),
-    ));
-    let shared = Arc::new(Shared {
-        asr,
-        agents: Arc::clone(&agents),
-        captions,
-        via_udp: LocalVia {
-            host: config.public_host(),
-            port: sip_addr.port(),
-            transport: "UDP".into(),
-        },
-        api_base: format!("http://{http_addr}"),
-        plans: Arc::clone(&plans),
-        prompts: Arc::clone(&prompts),
-        ports: Arc::clone(&ports),
-        routes: Mutex::new(HashMap::new()),
-        registrar: Mutex::new(registrar::Registrar::new(
-            &config.sip,
-            registrar::nonce_secret(),
-        )),
-        transport,
-        live: Arc::clone(&live),
-        metrics: Arc::clone(&metrics),
-        store: Arc::clone(&store),
-        draining: std::sync::atomic::AtomicBool::new(false),
-        records: Arc::clone(&records),
-        config,
-    });
-    let http_metrics = Arc::clone(&metrics);
-    let app = crate::http::router(crate::http::AppState {
-        live,
-        metrics,
-        store,
-        agents,
-        token: Arc::new(token),
-        web: Arc::new(crate::http::WebAuth::new(&shared.config)),
-        plans,
-        prompts,
-        phone: Some(phone),
-    });
-    let limits = crate::http::listener::Limits::from_config(&shared.config.http);
-    tokio::spawn(crate::http::listener::serve(
-        http,
-        app,
-        limits,
-        http_metrics,
-    ));
-    tracing::info!(
-        "humanline serving SIP on {sip_addr} (UDP and TCP), HTTP on http://{http_addr}; dialplans in {}",
-        shared.config.paths.dialplans.display()
-    );
-    let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&shared), inbound));
-    tokio::select! {
-        _ = dispatcher => {
-            tracing::error!("the SIP transport closed");
-            return Ok(());
+
+    /// Where SIP answers (UDP and TCP).
+    pub fn sip_addr(&self) -> SocketAddr {
+        self.sip_addr
+    }
+
+    /// The configuration the server started with.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// Calls in progress.
+    pub fn live(&self) -> Arc<LiveCalls> {
+        Arc::clone(&self.shared.live)
+    }
+
+    /// Counters.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.shared.metrics)
+    }
+
+    /// The store.
+    pub fn store(&self) -> StoreHandle {
+        self.shared.store.clone()
+    }
+
+    /// Agents, queues and the ACD.
+    pub fn agents(&self) -> Arc<AgentHub> {
+        Arc::clone(&self.shared.agents)
+    }
+
+    /// Dialplans by name.
+    pub fn plans(&self) -> Arc<PlanCache> {
+        Arc::clone(&self.shared.plans)
+    }
+
+    /// Prompt audio.
+    pub fn prompts(&self) -> Arc<PromptCache> {
+        Arc::clone(&self.shared.prompts)
+    }
+
+    /// RTP ports (the web phone's SIP legs take theirs from the same pool).
+    pub fn ports(&self) -> Arc<PortPool> {
+        Arc::clone(&self.shared.ports)
+    }
+
+    /// Live captions (call tasks publish, the web phone's sessions listen).
+    pub fn captions(&self) -> Arc<CaptionHub> {
+        Arc::clone(&self.shared.captions)
+    }
+
+    /// Takes calls until `shutdown` completes, then drains: new calls get 503, calls in
+    /// progress go on for `[sip] drain_seconds`, the rest are ended, and every call is stored
+    /// before this returns.
+    pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&self.shared), self.inbound));
+        tokio::select! {
+            _ = dispatcher => {
+                tracing::error!("the SIP transport closed");
+                return Ok(());
+            }
+            _ = shutdown => {}
         }
-        _ = shutdown => {}
+        drain(&self.shared).await;
+        Ok(())
     }
-    drain(&shared).await;
-    Ok(())
 }
 
 /// Stops taking calls and waits for the calls in progress, ending those still there after

@@ -13,6 +13,11 @@
 //! the `Expires` header, else 3600, clamped to [`[sip] register_min_expires`, 3600]; 0 (or
 //! `Contact: *` with `Expires: 0`) removes the registration. One phone per user: the first
 //! Contact counts.
+//!
+//! Each REGISTER is a non-INVITE server transaction (RFC 3261 §17.2.2, kept in a bounded
+//! [`NonInviteServers`]): a retransmission of one already answered gets the same answer again
+//! ([`Registrar::replay`]) and is never decided twice, so a phone whose 200 was lost is not
+//! counted as a second failure or bound a second time.
 
 use super::transport::Peer;
 use super::Shared;
@@ -20,6 +25,7 @@ use crate::agents::SipContact;
 use crate::auth::{FailureLimiter, Role};
 use crate::config::SipConfig;
 use crate::sip::digest::{self, Algorithm, NonceCheck, NonceKeeper};
+use crate::sip::transaction::{NonInviteServers, Received, Reliability, Timers};
 use crate::sip::{response_to, Request, Response};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -30,6 +36,9 @@ pub const MAX_EXPIRES: u32 = 3600;
 pub const NONCE_LIFETIME_S: u64 = 300;
 /// The window of the failure limit.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Most REGISTER transactions remembered at once (64·T1 each over UDP); past this a
+/// retransmission is decided again, as a stateless registrar would.
+pub const MAX_TRANSACTIONS: usize = 4096;
 
 /// The stored facts about the user a REGISTER names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +98,9 @@ pub struct Registrar {
     min_expires: u32,
     nonces: NonceKeeper,
     failures: FailureLimiter<IpAddr>,
+    transactions: NonInviteServers,
+    /// The first `now` seen: transaction time is measured from it.
+    epoch: Option<Instant>,
 }
 
 /// The user part of the To URI.
@@ -116,7 +128,38 @@ impl Registrar {
             min_expires: cfg.register_min_expires.clamp(1, MAX_EXPIRES),
             nonces: NonceKeeper::new(secret, NONCE_LIFETIME_S),
             failures: FailureLimiter::new(cfg.register_max_failures, FAILURE_WINDOW),
+            transactions: NonInviteServers::new(MAX_TRANSACTIONS, Timers::default()),
+            epoch: None,
         }
+    }
+
+    fn since_epoch(&mut self, now: Instant) -> Duration {
+        now.saturating_duration_since(*self.epoch.get_or_insert(now))
+    }
+
+    /// When `req` retransmits a REGISTER already received (same branch and sent-by), the
+    /// bytes to send again (none while it is being decided); `None` for a new REGISTER, which
+    /// must go through [`Registrar::decide`] and [`Registrar::answered`].
+    pub fn replay(&mut self, now: Instant, req: &Request) -> Option<Vec<Vec<u8>>> {
+        let t = self.since_epoch(now);
+        match self.transactions.receive(t, req) {
+            Received::New => None,
+            Received::Retransmission(again) => Some(again),
+        }
+    }
+
+    /// Records `response` as the answer to `req` in its transaction (`reliable`: it came over
+    /// TCP, where nothing needs absorbing) and returns the bytes to send.
+    pub fn answered(
+        &mut self,
+        now: Instant,
+        req: Request,
+        reliable: bool,
+        response: Response,
+    ) -> Vec<u8> {
+        let t = self.since_epoch(now);
+        self.transactions
+            .respond(t, req, Reliability::from_reliable(reliable), response)
     }
 
     /// Decides what to do with a REGISTER from `source`, given the stored account of its To
@@ -272,18 +315,16 @@ fn unix_now() -> u64 {
 
 /// A random secret for this process's nonces.
 pub fn nonce_secret() -> [u8; 32] {
-    let mut s = [0u8; 32];
-    // Without OS randomness nonces would be forgeable; refuse to run rather than pretend.
-    getrandom::getrandom(&mut s).expect("the operating system's random number generator failed");
-    s
+    // Without OS randomness nonces would be forgeable: secret_bytes refuses to run rather
+    // than pretend.
+    crate::ids::secret_bytes()
 }
 
-fn account(shared: &Shared, name: &str) -> Option<Account> {
-    let store = shared.store.lock().ok()?;
-    let u = match store.user(name) {
+async fn account(shared: &Shared, name: String) -> Option<Account> {
+    let u = match shared.store.run(move |s| s.user(&name)).await {
         Ok(u) => u?,
         Err(e) => {
-            tracing::error!("registrar: reading user {name}: {e}");
+            tracing::error!("registrar: reading the user: {e}");
             return None;
         }
     };
@@ -316,15 +357,31 @@ fn phone_address(req: &Request, contact: &str, source: SocketAddr) -> SocketAddr
 /// Handles one REGISTER: decides, tells the agent hub, answers.
 pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
     let source = peer.addr();
-    let account = to_user(&req).and_then(|u| account(shared, &u));
+    let again = match shared.registrar.lock() {
+        Ok(mut reg) => reg.replay(Instant::now(), &req),
+        Err(_) => return,
+    };
+    if let Some(again) = again {
+        tracing::debug!(%source, "REGISTER retransmitted: the same answer again");
+        for bytes in again {
+            shared.transport.send(&peer, bytes).await;
+        }
+        return;
+    }
+    let account = match to_user(&req) {
+        Some(u) => account(shared, u).await,
+        None => None,
+    };
     let unix_s = unix_now();
     let (decision, response) = {
         let Ok(mut reg) = shared.registrar.lock() else {
             return;
         };
-        let d = reg.decide(Instant::now(), unix_s, &req, source.ip(), account.as_ref());
+        let now = Instant::now();
+        let d = reg.decide(now, unix_s, &req, source.ip(), account.as_ref());
         let r = reg.response(&req, &d, unix_s);
-        (d, r)
+        let bytes = reg.answered(now, req.clone(), peer.reliable(), r);
+        (d, bytes)
     };
     match &decision {
         Decision::Register {
@@ -355,5 +412,5 @@ pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
         Decision::BadRequest(why) => tracing::debug!(%source, "bad REGISTER: {why}"),
         Decision::Challenge { .. } | Decision::Query => {}
     }
-    shared.transport.send(&peer, response.to_bytes()).await;
+    shared.transport.send(&peer, response).await;
 }

@@ -291,3 +291,67 @@ fn credentials_for_another_user_or_uri_do_not_count() {
     // The header parses; the check is what refuses.
     assert!(parse_authorization(auth.trim_start_matches("Authorization: ").trim_end()).is_ok());
 }
+
+/// `req` as a new transaction: another Via branch.
+fn with_branch(mut req: Request, branch: &str) -> Request {
+    req.headers.replace_all(
+        "Via",
+        vec![format!("SIP/2.0/UDP 127.0.0.1:5070;branch={branch}")],
+    );
+    req
+}
+
+#[test]
+fn retransmitted_register_gets_the_same_answer_and_counts_one_failure() {
+    let mut reg = registrar();
+    let nonce = challenge_nonce(&reg, &register(""), T0, Algorithm::Md5);
+    let wrong = register(&authorization(&nonce, "guess", Algorithm::Md5));
+    let a = Some(alice(Role::Agent));
+    let t = Instant::now();
+    assert_eq!(reg.replay(t, &wrong), None, "a new REGISTER is decided");
+    let d = reg.decide(t, T0, &wrong, ip(), a.as_ref());
+    let r = reg.response(&wrong, &d, T0);
+    let first = reg.answered(t, wrong.clone(), false, r);
+    assert!(String::from_utf8_lossy(&first).starts_with("SIP/2.0 403"));
+
+    // The phone did not hear the 403 and retransmits (RFC 3261 §17.2.2, Timer J).
+    for n in 1..=4u64 {
+        let again = reg.replay(t + Duration::from_millis(500 * n), &wrong);
+        assert_eq!(again, Some(vec![first.clone()]), "retransmission {n}");
+    }
+    // Counted once: two more failures are allowed before the limit of 3.
+    let right = register(&format!(
+        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+        authorization(&nonce, "alicepassword", Algorithm::Md5)
+    ));
+    for b in ["z9hG4bKw2", "z9hG4bKw3"] {
+        let w = with_branch(wrong.clone(), b);
+        assert!(matches!(
+            reg.decide(t, T0, &w, ip(), a.as_ref()),
+            Decision::Refuse { .. }
+        ));
+    }
+    assert_eq!(
+        reg.decide(t, T0, &with_branch(right, "z9hG4bKr4"), ip(), a.as_ref()),
+        Decision::TooManyFailures,
+        "the third distinct failure hits the limit; retransmissions did not"
+    );
+
+    // After 64·T1 the transaction is gone: the same bytes would be a new REGISTER.
+    assert_eq!(reg.replay(t + Duration::from_secs(40), &wrong), None);
+}
+
+#[test]
+fn a_register_over_tcp_keeps_no_transaction() {
+    let mut reg = registrar();
+    let req = register("");
+    let t = Instant::now();
+    let d = reg.decide(t, T0, &req, ip(), None);
+    let r = reg.response(&req, &d, T0);
+    reg.answered(t, req.clone(), true, r);
+    assert_eq!(
+        reg.replay(t, &req),
+        None,
+        "TCP does not retransmit: Timer J = 0"
+    );
+}

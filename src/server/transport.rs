@@ -3,8 +3,13 @@
 //! Inbound bytes become [`SipMessage`]s here (framing and parsing), or a `400` reply when a
 //! request is malformed but readable enough to answer, or nothing when it is not. Outbound
 //! messages go back where the peer is: the UDP source address, or the TCP connection it used.
+//!
+//! TCP connections are capped per address and in all ([`TcpRules`]; one more is closed at
+//! once, unread), closed when idle, and closed when a message that started does not arrive
+//! whole in time: idle or dripping clients cannot take the sockets that calls need.
 
 use super::flood::FloodGuard;
+use crate::connections::{Caps, ConnectionTable};
 use crate::metrics::Metrics;
 use crate::sip::{
     frame_stream, parse, parse_unchecked, refuse_unparsed, response_to, SipError, SipMessage,
@@ -12,6 +17,7 @@ use crate::sip::{
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
@@ -20,6 +26,29 @@ use tokio::sync::mpsc;
 const UDP_BUF: usize = 65_535;
 /// Messages queued for one TCP connection before we drop the connection as too slow.
 const TCP_QUEUE: usize = 64;
+
+/// How many TCP connections, and how long they may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct TcpRules {
+    /// Connections in all and from one address.
+    pub caps: Caps,
+    /// A connection without a message this long is closed.
+    pub idle: Duration,
+    /// A message begun must arrive whole within this.
+    pub message: Duration,
+}
+
+impl TcpRules {
+    /// `[sip]`'s TCP settings with `caps` (already fitted to the open-files limit).
+    pub fn new(sip: &crate::config::SipConfig, caps: Caps) -> TcpRules {
+        let secs = |s: f64| Duration::from_secs_f64(s.clamp(0.1, 86_400.0));
+        TcpRules {
+            caps,
+            idle: secs(sip.tcp_idle_timeout_seconds),
+            message: secs(sip.tcp_message_timeout_seconds),
+        }
+    }
+}
 
 /// Where a message came from and where replies to it go.
 #[derive(Debug, Clone)]
@@ -91,6 +120,7 @@ pub async fn start(
     bind: SocketAddr,
     metrics: Arc<Metrics>,
     flood: FloodGuard,
+    tcp_rules: TcpRules,
 ) -> std::io::Result<(Transport, mpsc::Receiver<Inbound>)> {
     let udp = Arc::new(UdpSocket::bind(bind).await?);
     let tcp = TcpListener::bind(udp.local_addr()?).await?;
@@ -104,7 +134,10 @@ pub async fn start(
         metrics,
     });
     tokio::spawn(udp_loop(transport.clone(), tx.clone(), Arc::clone(&gate)));
-    tokio::spawn(tcp_accept_loop(tcp, tx, gate));
+    let table = ConnectionTable::new(tcp_rules.caps, Arc::clone(&gate.metrics), |m| {
+        &m.sip_tcp_connections
+    });
+    tokio::spawn(tcp_accept_loop(tcp, tx, gate, table, tcp_rules));
     Ok((transport, rx))
 }
 
@@ -196,11 +229,27 @@ fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
     }
 }
 
-async fn tcp_accept_loop(listener: TcpListener, up: mpsc::Sender<Inbound>, gate: Arc<Gate>) {
+async fn tcp_accept_loop(
+    listener: TcpListener,
+    up: mpsc::Sender<Inbound>,
+    gate: Arc<Gate>,
+    table: ConnectionTable,
+    rules: TcpRules,
+) {
     loop {
         match listener.accept().await {
             Ok((stream, from)) => {
-                tokio::spawn(tcp_connection(stream, from, up.clone(), Arc::clone(&gate)));
+                let Some(slot) = table.take(from.ip()) else {
+                    gate.metrics.sip_tcp_closed_total.fetch_add(1, Relaxed);
+                    tracing::debug!(peer = %from, "SIP TCP connection refused: over the cap");
+                    drop(stream);
+                    continue;
+                };
+                let (up, gate) = (up.clone(), Arc::clone(&gate));
+                tokio::spawn(async move {
+                    tcp_connection(stream, from, up, gate, rules).await;
+                    drop(slot);
+                });
             }
             Err(e) => {
                 tracing::warn!("TCP accept failed: {e}");
@@ -215,6 +264,7 @@ async fn tcp_connection(
     from: SocketAddr,
     up: mpsc::Sender<Inbound>,
     gate: Arc<Gate>,
+    rules: TcpRules,
 ) {
     let metrics = Arc::clone(&gate.metrics);
     let (mut rd, mut wr) = stream.into_split();
@@ -229,16 +279,36 @@ async fn tcp_connection(
     let peer = Peer::Tcp(from, tx.clone());
     let mut buf: Vec<u8> = Vec::with_capacity(8192);
     let mut chunk = vec![0u8; 16 * 1024];
+    // When the connection last carried a whole message (or opened), and when the message now
+    // arriving began.
+    let mut quiet_since = Instant::now();
+    let mut message_since: Option<Instant> = None;
     'conn: loop {
-        let n = match rd.read(&mut chunk).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
+        let deadline = match message_since {
+            Some(t) => t + rules.message,
+            None => quiet_since + rules.idle,
+        };
+        let n = match tokio::time::timeout_at(deadline.into(), rd.read(&mut chunk)).await {
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => n,
+            Err(_) => {
+                metrics.sip_tcp_closed_total.fetch_add(1, Relaxed);
+                let why = if message_since.is_some() {
+                    "a message took too long to arrive"
+                } else {
+                    "idle"
+                };
+                tracing::debug!(peer = %from, "SIP TCP connection closed: {why}");
+                break;
+            }
         };
         buf.extend_from_slice(&chunk[..n]);
         loop {
             match frame_stream(&buf) {
                 Ok(Some(len)) => {
                     let msg: Vec<u8> = buf.drain(..len).collect();
+                    quiet_since = Instant::now();
+                    message_since = None;
                     if !gate.admit(from) {
                         continue;
                     }
@@ -254,7 +324,17 @@ async fn tcp_connection(
                         }
                     }
                 }
-                Ok(None) => break,
+                Ok(None) => {
+                    // Keep-alives (CRLF) are not a message: they only show the peer is there.
+                    if buf.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                        buf.clear();
+                        message_since = None;
+                        quiet_since = Instant::now();
+                    } else if message_since.is_none() {
+                        message_since = Some(Instant::now());
+                    }
+                    break;
+                }
                 Err(e) => {
                     // The stream cannot be framed any more: answer if we can, then close.
                     metrics.sip_malformed_total.fetch_add(1, Relaxed);

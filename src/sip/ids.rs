@@ -1,26 +1,9 @@
-//! Fresh tags, branches and Call-IDs: unguessable enough for SIP, without an RNG crate.
+//! Fresh tags, branches and Call-IDs: unguessable enough for SIP ([`crate::ids`] makes them).
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::ids::random_hex;
 
 /// The magic cookie RFC 3261 branches start with.
 pub const BRANCH_COOKIE: &str = "z9hG4bK";
-
-/// 16 hex digits from a per-process random key, a counter and the wall clock.
-/// The counter alone guarantees uniqueness within the process.
-fn random_hex() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    h.write_u128(nanos);
-    h.write_u32(std::process::id());
-    format!("{:016x}", h.finish())
-}
 
 /// A new From/To tag.
 pub fn new_tag() -> String {

@@ -11,9 +11,10 @@
 //!
 //! This module owns the wire syntax of RFC 3261 (messages, headers, URIs), RFC 4566/3264
 //! (SDP offer/answer for G.711 and RFC 4733 telephone-event), digest authentication (RFC 7616,
-//! RFC 8760; [`digest`]) and the limits that keep a
-//! hostile peer from costing us memory. It is pure: it must not touch sockets, clocks (other
-//! than seeding ids), timers, transactions or call state. Every function taking network
+//! RFC 8760; [`digest`]), the §17 transactions and §12 dialogs as sans-IO machines
+//! ([`transaction`]: time comes in as an argument) and the limits that keep a hostile peer
+//! from costing us memory. It is pure: it must not touch sockets, clocks (other than seeding
+//! ids), tasks or call state. Every function taking network
 //! bytes returns a [`SipError`] or [`SdpError`] instead of panicking.
 
 mod builder;
@@ -29,6 +30,7 @@ mod params;
 mod parse;
 mod reject;
 pub mod sdp;
+pub mod transaction;
 mod uri;
 mod via;
 

@@ -127,6 +127,25 @@ fn escalated_at_ms(r: &CallRecord) -> i64 {
         })
 }
 
+/// A stored call in brief, as the call list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallSummary {
+    /// Call id.
+    pub id: String,
+    /// `transfer`, `hangup` or `completed`.
+    pub outcome: Option<String>,
+    /// Escalation reason.
+    pub reason: Option<String>,
+    /// Queue.
+    pub queue: Option<String>,
+    /// Dialplan name.
+    pub dialplan: Option<String>,
+    /// Start, ms since the epoch.
+    pub started_at_ms: i64,
+    /// End, ms since the epoch.
+    pub ended_at_ms: Option<i64>,
+}
+
 /// An earlier call from the same caller (screen pop).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EarlierCall {
@@ -405,6 +424,31 @@ impl Store {
         Ok(())
     }
 
+    /// The most recent calls in brief, newest first, read in one query (the call list).
+    pub fn recent_call_summaries(&self, limit: usize) -> Result<Vec<CallSummary>, StoreError> {
+        self.conn
+            .rows(
+                "SELECT c.id, c.outcome, c.reason, c.queue, v.name, c.started_at_ms, c.ended_at_ms
+                 FROM calls c
+                 LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
+                 ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?1",
+                vals![limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(CallSummary {
+                    id: r.get(0)?,
+                    outcome: r.get(1)?,
+                    reason: r.get(2)?,
+                    queue: r.get(3)?,
+                    dialplan: r.get(4)?,
+                    started_at_ms: r.get(5)?,
+                    ended_at_ms: r.get(6)?,
+                })
+            })
+            .collect()
+    }
+
     /// Ids of the most recent calls, newest first.
     pub fn recent_calls(&self, limit: usize) -> Result<Vec<String>, StoreError> {
         self.conn
@@ -416,22 +460,6 @@ impl Store {
             .map(|r| r.get(0))
             .collect()
     }
-}
-
-/// A new call id: time, process and a counter, hex encoded. The counter starts at a random
-/// value, so that nodes sharing a store (say, two containers, both pid 1) never collide.
-pub fn new_call_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static START: OnceLock<u64> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let start = *START.get_or_init(|| {
-        let mut b = [0u8; 4];
-        let _ = getrandom::getrandom(&mut b);
-        u64::from(u32::from_le_bytes(b)) << 16
-    });
-    let n = start + COUNTER.fetch_add(1, Ordering::Relaxed);
-    format!("{:x}-{:x}-{:x}", super::now_ms(), std::process::id(), n)
 }
 
 impl Store {

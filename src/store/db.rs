@@ -204,7 +204,10 @@ impl Db {
     pub fn batch(&mut self, stmts: Vec<(&str, Vec<Val>)>) -> Result<Vec<usize>, StoreError> {
         match self {
             Db::Sqlite(c) => {
-                let tx = c.transaction()?;
+                // The write lock up front: with several connections (the pool), a transaction
+                // that took it only at its first write could find another writer there and
+                // fail at once instead of waiting its busy timeout.
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
                 let mut counts = Vec::with_capacity(stmts.len());
                 for (sql, params) in &stmts {
                     counts.push(tx.execute(sql, rusqlite::params_from_iter(params.iter()))?);

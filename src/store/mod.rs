@@ -10,17 +10,21 @@ mod agent_views;
 mod agents;
 mod calls;
 pub mod db;
+mod handle;
+pub mod records;
 mod schema;
 mod switches;
 mod users;
 mod versions;
 
+pub use crate::ids::new_call_id;
 pub use agent_views::{MessageItem, ReasonCount};
 pub use agents::SharedRegistration;
 pub use calls::{
-    new_call_id, CallAudio, CallRecord, EarlierCall, LegDetails, SpeechTurn, StoredCall,
+    CallAudio, CallRecord, CallSummary, EarlierCall, LegDetails, SpeechTurn, StoredCall,
     StoredEvent, StoredTurn,
 };
+pub use handle::StoreHandle;
 pub use switches::LineSwitchChange;
 pub use users::{TokenHolder, UserRecord};
 pub use versions::{PlanVersion, VersionSummary};

@@ -31,9 +31,11 @@
 //!   [`PeerConfig::disconnected_timeout`] ends as [`PeerEvent::Closed`]: what to do then
 //!   (requeue the caller, hang up) is the owner's decision.
 
+mod codecs;
 #[cfg(test)]
 mod fuzz_tests;
 mod peer;
+mod peer_events;
 mod ports;
 mod sdp;
 

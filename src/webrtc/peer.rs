@@ -1,25 +1,19 @@
 //! [`MediaPeer`]: one browser audio leg over WebRTC, PCMU only.
 
+use super::codecs::{media_engine, own_sdp_is_pcmu, pcmu_codec, telephone_event_codec};
+use super::peer_events::{Handler, Link};
 use super::{ports, sdp};
-use crate::media::Rfc4733Receiver;
 use ::webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use ::webrtc::media_stream::track_local::TrackLocal;
-use ::webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use ::webrtc::media_stream::MediaStreamTrack;
 use ::webrtc::peer_connection::{
-    configure_rtcp_reports, MediaEngine, PeerConnection, PeerConnectionBuilder,
-    PeerConnectionEventHandler, RTCIceGatheringState, RTCPeerConnectionState,
+    configure_rtcp_reports, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
     RTCSessionDescription, Registry, SettingEngineBuilder,
 };
 use rtc::ice::mdns::MulticastDnsMode;
-use rtc::peer_connection::configuration::media_engine::{
-    MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,
-};
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters,
-    RtpCodecKind,
+    RTCRtpCodecParameters, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
-use std::hash::{BuildHasher, Hasher};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,13 +21,13 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// Payload type of PCMU (RFC 3551, static).
-const PT_PCMU: u8 = 0;
+pub(super) const PT_PCMU: u8 = 0;
 /// Payload type we offer for telephone-event/8000 (browsers answer with ours).
-const PT_TELEPHONE_EVENT: u8 = 101;
+pub(super) const PT_TELEPHONE_EVENT: u8 = 101;
 /// Audio and digits buffered for a slow reader before new ones are dropped (10 s of audio).
-const MEDIA_QUEUE: usize = 500;
+pub(super) const MEDIA_QUEUE: usize = 500;
 /// Largest payload accepted by [`MediaPeer::send_pcmu`] (60 ms of µ-law).
-const MAX_FRAME: usize = 480;
+pub(super) const MAX_FRAME: usize = 480;
 /// Ports tried before giving up when the range is busy.
 const MAX_PORT_TRIES: usize = 64;
 
@@ -123,115 +117,8 @@ pub enum WebRtcError {
     FrameSize(usize),
 }
 
-fn stack(step: &'static str) -> impl FnOnce(::webrtc::error::Error) -> WebRtcError {
+pub(super) fn stack(step: &'static str) -> impl FnOnce(::webrtc::error::Error) -> WebRtcError {
     move |source| WebRtcError::Stack { step, source }
-}
-
-/// The state of the connection as [`MediaPeer::next_event`] reports it.
-#[derive(Debug, Clone, PartialEq)]
-enum Link {
-    Connecting,
-    Connected,
-    Closed(String),
-}
-
-/// Receives the crate's callbacks (on its driver task) and turns them into our state and events.
-struct Handler {
-    link: watch::Sender<Link>,
-    gathered: watch::Sender<bool>,
-    media: mpsc::Sender<PeerEvent>,
-    /// Payload type of telephone-event/8000 on this leg; `u16::MAX` until negotiated.
-    te_pt: Arc<AtomicU16>,
-}
-
-#[async_trait::async_trait]
-impl PeerConnectionEventHandler for Handler {
-    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
-        if state == RTCIceGatheringState::Complete {
-            self.gathered.send_replace(true);
-        }
-    }
-
-    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
-        let next = match state {
-            RTCPeerConnectionState::Connected => Link::Connected,
-            RTCPeerConnectionState::Disconnected => {
-                Link::Closed("disconnected: nothing heard from the browser".into())
-            }
-            RTCPeerConnectionState::Failed => {
-                Link::Closed("failed: ICE or DTLS could not connect".into())
-            }
-            RTCPeerConnectionState::Closed => Link::Closed("closed".into()),
-            _ => return,
-        };
-        tracing::debug!(?state, "webrtc connection state");
-        self.link.send_if_modified(|cur| {
-            // Closed is final: a late state change never reopens the leg.
-            if matches!(cur, Link::Closed(_)) || *cur == next {
-                return false;
-            }
-            *cur = next;
-            true
-        });
-    }
-
-    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
-        // Runs on the crate's driver: hand the track to a task of its own at once.
-        let media = self.media.clone();
-        let te_pt = Arc::clone(&self.te_pt);
-        tokio::spawn(read_track(track, media, te_pt));
-    }
-}
-
-/// Reads the browser's RTP until the track ends: PCMU payloads become `Audio`, telephone
-/// events become `Digit`s. A full queue drops audio rather than block the connection.
-async fn read_track(
-    track: Arc<dyn TrackRemote>,
-    media: mpsc::Sender<PeerEvent>,
-    te_pt: Arc<AtomicU16>,
-) {
-    let mut dtmf = Rfc4733Receiver::new();
-    let (mut audio, mut events, mut other, mut dropped) = (0u64, 0u64, 0u64, 0u64);
-    while let Some(ev) = track.poll().await {
-        match ev {
-            TrackRemoteEvent::OnRtpPacket(p) => {
-                let pt = p.header.payload_type;
-                if pt == PT_PCMU {
-                    audio += 1;
-                } else if u16::from(pt) == te_pt.load(Ordering::Relaxed) {
-                    events += 1;
-                } else {
-                    other += 1;
-                    tracing::trace!(pt, "webrtc: RTP with an unexpected payload type");
-                }
-                let ev = if pt == PT_PCMU {
-                    PeerEvent::Audio(p.payload.to_vec())
-                } else if u16::from(pt) == te_pt.load(Ordering::Relaxed) {
-                    match dtmf.on_packet(p.header.timestamp, &p.payload) {
-                        Some(d) => PeerEvent::Digit(d),
-                        None => continue,
-                    }
-                } else {
-                    continue;
-                };
-                if media.try_send(ev).is_err() {
-                    if media.is_closed() {
-                        break;
-                    }
-                    dropped += 1;
-                }
-            }
-            TrackRemoteEvent::OnEnded => break,
-            _ => {}
-        }
-    }
-    tracing::debug!(
-        audio,
-        events,
-        other,
-        dropped,
-        "webrtc: the browser's track ended"
-    );
 }
 
 /// Sequence number and timestamp of the next outgoing packet.
@@ -268,62 +155,6 @@ impl std::fmt::Debug for MediaPeer {
             .field("ssrc", &self.ssrc)
             .field("link", &*self.link.borrow())
             .finish()
-    }
-}
-
-/// Random bits without another dependency: std's per-instance random hasher keys.
-fn random_u64() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0x6875_6d61_6e6c_696e);
-    h.finish()
-}
-
-fn pcmu_codec() -> RTCRtpCodec {
-    RTCRtpCodec {
-        mime_type: MIME_TYPE_PCMU.to_owned(),
-        clock_rate: 8000,
-        channels: 0,
-        sdp_fmtp_line: String::new(),
-        rtcp_feedback: vec![],
-    }
-}
-
-fn telephone_event_codec() -> RTCRtpCodecParameters {
-    RTCRtpCodecParameters {
-        rtp_codec: RTCRtpCodec {
-            mime_type: MIME_TYPE_TELEPHONE_EVENT.to_owned(),
-            clock_rate: 8000,
-            channels: 0,
-            sdp_fmtp_line: "0-16".to_owned(),
-            rtcp_feedback: vec![],
-        },
-        payload_type: PT_TELEPHONE_EVENT,
-    }
-}
-
-fn media_engine() -> Result<MediaEngine, WebRtcError> {
-    let mut me = MediaEngine::default();
-    me.register_codec(
-        RTCRtpCodecParameters {
-            rtp_codec: pcmu_codec(),
-            payload_type: PT_PCMU,
-        },
-        RtpCodecKind::Audio,
-    )
-    .map_err(stack("register PCMU"))?;
-    me.register_codec(telephone_event_codec(), RtpCodecKind::Audio)
-        .map_err(stack("register telephone-event"))?;
-    Ok(me)
-}
-
-/// Our own offer or answer must put PCMU first in its audio section: anything else is a bug
-/// here or in the crate, better caught before a browser sees it.
-fn own_sdp_is_pcmu(sdp: &str) -> Result<(), WebRtcError> {
-    let pts = sdp::offered_payload_types(sdp);
-    if pts.first() == Some(&PT_PCMU) {
-        Ok(())
-    } else {
-        Err(WebRtcError::NoPcmu { offered: pts })
     }
 }
 
@@ -379,7 +210,7 @@ impl MediaPeer {
             });
         };
 
-        let bits = random_u64();
+        let bits = crate::ids::random_u64();
         let ssrc = (bits >> 32) as u32;
         let track = Arc::new(TrackLocalStaticRTP::new(MediaStreamTrack::new(
             format!("humanline-{ssrc:08x}"),

@@ -325,7 +325,12 @@ pub struct SipSocket {
 
 impl SipSocket {
     pub fn bind() -> SipSocket {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP SIP socket");
+        Self::bind_on([127, 0, 0, 1])
+    }
+
+    /// A socket on the loopback address `ip` (127.0.0.x), to play another source.
+    pub fn bind_on(ip: [u8; 4]) -> SipSocket {
+        let sock = UdpSocket::bind(SocketAddr::from((ip, 0))).expect("bind a UDP SIP socket");
         let local = sock.local_addr().unwrap();
         SipSocket {
             sock,
@@ -514,7 +519,12 @@ pub struct Media {
 
 impl Media {
     pub fn bind() -> Media {
-        let sock = UdpSocket::bind("127.0.0.1:0").expect("bind a UDP media socket");
+        Self::bind_on([127, 0, 0, 1])
+    }
+
+    /// A media socket on the loopback address `ip` (127.0.0.x), to play another source.
+    pub fn bind_on(ip: [u8; 4]) -> Media {
+        let sock = UdpSocket::bind(SocketAddr::from((ip, 0))).expect("bind a UDP media socket");
         let port = sock.local_addr().unwrap().port();
         Media {
             sock,
@@ -765,8 +775,13 @@ impl RawCall {
     }
 
     pub fn with_offer(server: SocketAddr, user: &str, offer: &[u8]) -> RawCall {
+        Self::from_address(server, user, offer, [127, 0, 0, 1])
+    }
+
+    /// A caller whose SIP comes from the loopback address `ip` (127.0.0.x).
+    pub fn from_address(server: SocketAddr, user: &str, offer: &[u8], ip: [u8; 4]) -> RawCall {
         RawCall {
-            sip: SipSocket::bind(),
+            sip: SipSocket::bind_on(ip),
             media: Media::bind(),
             server,
             user: user.to_string(),
@@ -851,6 +866,17 @@ impl RawCall {
     /// An in-dialog request (ACK, BYE) with `cseq`.
     fn in_dialog(&self, method: &str, cseq: u32, br: &str) -> String {
         self.in_dialog_with_body(method, cseq, br, "")
+    }
+
+    /// The text of an in-dialog request `method` with CSeq `cseq` (for tests that forge one
+    /// by editing it).
+    pub fn in_dialog_text(&self, method: &str, cseq: u32) -> String {
+        self.in_dialog(method, cseq, &branch())
+    }
+
+    /// Where in-dialog requests go.
+    pub fn dialog_target(&self) -> SocketAddr {
+        self.target_addr()
     }
 
     /// An in-dialog request with an SDP `body` (re-INVITE).

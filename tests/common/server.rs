@@ -83,6 +83,11 @@ pub struct ServerOptions {
     pub plans: Vec<(String, String)>,
     /// Schedules written into the private `schedules/` as `NAME.toml` (with `plans`).
     pub schedules: Vec<(String, String)>,
+    /// The server process's open-files limit, soft and hard (`None`: inherited).
+    pub open_files: Option<u64>,
+    /// Leave `[http] api_token` out (the server makes one for the run); `token` is then not
+    /// the server's.
+    pub no_api_token: bool,
 }
 
 impl Default for ServerOptions {
@@ -110,6 +115,8 @@ impl Default for ServerOptions {
             private_plans: false,
             plans: vec![],
             schedules: vec![],
+            open_files: None,
+            no_api_token: false,
         }
     }
 }
@@ -219,7 +226,7 @@ impl TestServer {
         let config = format!(
             "[sip]\nbind = \"127.0.0.1:{sip_port}\"\nmax_calls = {max_calls}\nanswer_delay_ms = {delay}\noverload_late_ratio = {overload:?}\n{sip_extra}\n\n\
              [media]\nrtp_port_min = {rtp_min}\nrtp_port_max = {rtp_max}\nrecord = {record}\nagent_rtp_timeout_seconds = {agent_rtp:?}\n\n\
-             [http]\nbind = \"127.0.0.1:{http_port}\"\napi_token = {tok}\n{http_extra}\n\n\
+             [http]\nbind = \"127.0.0.1:{http_port}\"\n{tok}\n{http_extra}\n\n\
              [paths]\ndialplans = {plans}\nprompts = {prompts}\ndatabase = {db}\nrecordings = {rec}\n\n\
              [queues.support]\nagents = [{agents}]\n{queue}\n\n\
              [queues.support_zh]\nagents = [{agents}]\n{queue}\n\n\
@@ -231,7 +238,11 @@ impl TestServer {
             http_extra = opts.http_extra,
             record = opts.record,
             agent_rtp = opts.agent_rtp_timeout_seconds,
-            tok = toml_str(&token),
+            tok = if opts.no_api_token {
+                String::new()
+            } else {
+                format!("api_token = {}", toml_str(&token))
+            },
             plans = toml_str(&plans_dir.to_string_lossy()),
             prompts = toml_str(&prompts_dir.to_string_lossy()),
             db = toml_str(
@@ -272,7 +283,25 @@ impl TestServer {
         }
         let log_path = dir.path().join("server.log");
         let log = File::create(&log_path).expect("create log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_humanline"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_humanline"));
+        if let Some(n) = opts.open_files {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; the closure touches nothing else.
+            unsafe {
+                command.pre_exec(move || {
+                    let lim = libc::rlimit {
+                        rlim_cur: n,
+                        rlim_max: n,
+                    };
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) == 0 {
+                        Ok(())
+                    } else {
+                        Err(std::io::Error::last_os_error())
+                    }
+                });
+            }
+        }
+        let child = command
             .arg("serve")
             .arg("--config")
             .arg(&config_path)

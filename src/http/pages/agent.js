@@ -12,6 +12,7 @@
     hesitation: 'Seemed unsure (hesitation)',
     retries: 'The line could not understand after several tries',
     fault: 'A technical fault on the line',
+    guard: 'Too long in the menus, or went round in a loop',
     routed: 'Sent to a person by the menu',
   };
   const STATUS_WORDS = {

@@ -11,6 +11,7 @@
     hesitation: 'Hesitation',
     retries: 'Not understood (retries)',
     fault: 'Technical fault',
+    guard: 'Too long in the menus or a loop',
   };
   const CALL_STATES = {
     ivr: 'In the IVR', queued: 'Waiting in queue', ringing_agent: 'Ringing an agent', bridged: 'With an agent',

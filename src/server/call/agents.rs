@@ -24,7 +24,9 @@ impl CallTask {
     ) {
         let reason = context.reason.map(|r| r.as_str()).unwrap_or("routed");
         tracing::info!(queue, reason, "hand-off to a person");
-        self.sh.metrics.escalated(reason, self.now().as_secs_f64());
+        self.sh
+            .metrics
+            .escalated(context.reason, self.now().as_secs_f64());
         let mut words = Duration::ZERO;
         let pace = if context.elderly {
             Pace::Slow
@@ -46,7 +48,7 @@ impl CallTask {
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
             c.reason = Some(reason_s);
-            c.state = "queued".into();
+            c.state = crate::live::CallState::Queued;
         });
         self.event("transfer", json!({ "queue": queue, "reason": reason }));
         if !self.connecting.is_empty() {
@@ -106,7 +108,9 @@ impl CallTask {
                     let q = self.queue.clone().unwrap_or_default();
                     self.queued_at = Some(self.now());
                     self.offers = Some(self.sh.agents.join(&q, &self.id, head));
-                    self.sh.live.update(&self.id, |c| c.state = "queued".into());
+                    self.sh
+                        .live
+                        .update(&self.id, |c| c.state = crate::live::CallState::Queued);
                     self.event("queued", json!({ "queue": q, "head": head }));
                 }
                 Step::Leave => {
@@ -181,7 +185,7 @@ impl CallTask {
                     self.queue_wait =
                         Some(self.queue_wait.unwrap_or_default() + waited.unwrap_or_default());
                     self.sh.live.update(&self.id, |c| {
-                        c.state = "bridged".into();
+                        c.state = crate::live::CallState::Bridged;
                         c.agent = agent.clone();
                     });
                     self.event("bridged", json!({ "agent": agent }));
@@ -265,7 +269,8 @@ impl CallTask {
                 direction: crate::sip::Direction::SendRecv,
                 ptime: None,
             };
-            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder));
+            // No source is allowed until the agent answers with its SDP.
+            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, None, false));
         }
         let port = self
             .agent_rtp
@@ -313,7 +318,7 @@ impl CallTask {
         let a = agent.to_string();
         self.sh.live.update(&self.id, |c| {
             c.agent = Some(a);
-            c.state = "ringing_agent".into();
+            c.state = crate::live::CallState::RingingAgent;
         });
         self.agent = Some(leg);
         Ok(())
@@ -383,8 +388,12 @@ impl CallTask {
         let agent = self.agent.as_ref().map(|l| l.uri.clone());
         let input = match ev {
             LegEvent::Answered(n) => {
+                let signalling = self.agent.as_ref().map(|l| l.target().ip());
                 if let Some(a) = &mut self.agent_rtp {
                     a.renegotiate(&n);
+                    if let Some(ip) = signalling {
+                        a.allow_source(ip);
+                    }
                 }
                 self.event("agent_answered", json!({ "agent": agent }));
                 handoff::Input::AgentAnswered
@@ -418,7 +427,7 @@ impl CallTask {
         self.marker = true;
         self.sh
             .live
-            .update(&self.id, |c| c.state = "message".into());
+            .update(&self.id, |c| c.state = crate::live::CallState::Message);
         self.event("message_prompt", json!({}));
     }
 

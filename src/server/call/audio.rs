@@ -11,8 +11,12 @@ impl CallTask {
         let Some(p) = parse_rtp(buf) else {
             return;
         };
+        if !self.caller.admit(from, p.ssrc).is_peer() {
+            // Not the caller: its keys and audio are nobody's, and nothing goes back to it.
+            self.sh.metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+            return;
+        }
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
-        self.caller.saw_packet_from(from);
         self.last_caller_packet = self.now();
         if Some(p.payload_type) == self.caller.dtmf_pt {
             if matches!(self.sound, Sound::Bridged) {
@@ -48,7 +52,10 @@ impl CallTask {
         let Some(p) = parse_rtp(buf) else {
             return;
         };
-        a.saw_packet_from(from);
+        if !a.admit(from, p.ssrc).is_peer() {
+            self.sh.metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+            return;
+        }
         self.last_agent_packet = self.started.elapsed();
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
         if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {

@@ -58,7 +58,7 @@ impl CallTask {
         let a = agent.to_string();
         self.sh.live.update(&self.id, |c| {
             c.agent = Some(a);
-            c.state = "ringing_agent".into();
+            c.state = crate::live::CallState::RingingAgent;
         });
         self.browser = Some(BrowserLeg {
             agent: agent.to_string(),

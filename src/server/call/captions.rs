@@ -1,16 +1,16 @@
 //! Live captions for a caller on the `/phone` page: the text of each prompt as it starts and
 //! the words the recogniser heard, pushed to that call's own web session through
-//! [`crate::phone::captions`]. SIP callers get none; nothing is sent once the call is over.
+//! [`crate::live::captions`]. SIP callers get none; nothing is sent once the call is over.
 
 use super::*;
 use crate::dialplan::Language;
-use crate::phone::captions::Caption;
+use crate::live::captions::Caption;
 
 impl CallTask {
     /// Sends `caption` to this call's web caller, if the call came from the `/phone` gateway
     /// and is not over.
     pub(super) fn caption(&self, caption: Caption) {
-        if self.channel != crate::phone::CHANNEL_WEBRTC || self.finished_at.is_some() {
+        if self.channel != crate::live::Channel::Webrtc || self.finished_at.is_some() {
             return;
         }
         let key = self.invite.headers.call_id().unwrap_or_default();
@@ -20,7 +20,7 @@ impl CallTask {
     /// What the line starts saying: the texts of `prompts` (those with a known text), as one
     /// caption.
     pub(super) fn caption_prompts<S: AsRef<str>>(&self, prompts: &[S]) {
-        if self.channel != crate::phone::CHANNEL_WEBRTC {
+        if self.channel != crate::live::Channel::Webrtc {
             return;
         }
         let program = &self.plan.program;

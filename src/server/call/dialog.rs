@@ -89,7 +89,44 @@ impl CallTask {
         }
     }
 
+    /// Whether a request on the caller's Call-ID is the caller's (RFC 3261 §12.2.2): its From
+    /// tag is the caller's, its To tag ours once we gave one (a CANCEL or a retransmitted
+    /// INVITE carries none), and over UDP it comes from the caller's address unless a trusted
+    /// proxy relays the call. Anyone who learnt the Call-ID could send the rest.
+    fn is_the_callers(&self, req: &Request, peer: &Peer) -> bool {
+        let tag =
+            |a: Result<crate::sip::NameAddr, _>| a.ok().and_then(|a| a.tag().map(str::to_string));
+        let from_tag = tag(req.headers.from());
+        if from_tag.is_none() || from_tag != tag(self.invite.headers.from()) {
+            return false;
+        }
+        let to_tag = tag(req.headers.to());
+        let number = |r: &Request| r.headers.cseq().ok().map(|(n, _)| n);
+        let before_dialog = matches!(req.method, Method::Invite | Method::Cancel)
+            && number(req) == number(&self.invite);
+        let tags_ok = match to_tag {
+            Some(t) => t == self.local_tag,
+            None => before_dialog,
+        };
+        let source = peer.addr().ip();
+        let source_ok = source == self.caller_peer.addr().ip()
+            || self.sh.config.sip.trusted_peers.contains(&source);
+        tags_ok && source_ok
+    }
+
     pub(super) async fn on_caller_request(&mut self, req: Request, peer: Peer) {
+        if !self.is_the_callers(&req, &peer) {
+            self.sh
+                .metrics
+                .sip_dialog_mismatch_total
+                .fetch_add(1, Relaxed);
+            tracing::warn!(method = %req.method.as_str(), source = %peer.addr(), "request on this call's Call-ID that is not the caller's: 481");
+            if req.method != Method::Ack {
+                let r = response_to(&req, 481, "Call/Transaction Does Not Exist", None);
+                self.sh.transport.send(&peer, r.to_bytes()).await;
+            }
+            return;
+        }
         let same_invite = req.headers.cseq().ok() == self.invite.headers.cseq().ok();
         match req.method {
             Method::Invite if same_invite => {

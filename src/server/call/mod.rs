@@ -7,7 +7,6 @@
 //! their outputs; it decides nothing about the caller itself.
 
 use super::agent_leg::{self, AgentLeg, LegEvent};
-use super::call_media::{RtpLeg, FRAME};
 use super::handoff::{self, Handoff, Stage, Step};
 use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
@@ -16,6 +15,7 @@ use super::Shared;
 use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
 use crate::live::LiveCall;
+use crate::media::net::{RtpLeg, FRAME};
 use crate::media::{
     hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
@@ -42,9 +42,12 @@ mod audio;
 mod browser;
 mod captions;
 mod dialog;
+mod dialplan_io;
+mod end;
 mod paced;
 mod screen_pop;
 mod speech;
+mod timers;
 
 /// What the dispatcher hands a call task.
 #[derive(Debug)]
@@ -105,8 +108,8 @@ enum Sound {
 pub struct CallTask {
     sh: Arc<Shared>,
     id: String,
-    /// `sip`, or `webrtc` for the `/phone` gateway's calls.
-    channel: &'static str,
+    /// A SIP phone, or the `/phone` gateway's web caller.
+    channel: crate::live::Channel,
     rx: mpsc::Receiver<Input>,
     started: Instant,
     started_ms: i64,
@@ -170,6 +173,9 @@ pub struct CallTask {
     dtmf: String,
     utterances: Vec<SpeechTurn>,
     finished_at: Option<Duration>,
+    /// This call's place among its source's (`[sip] max_calls_per_source`), given back when
+    /// the task ends.
+    _source_slot: Option<crate::connections::Slot>,
 }
 
 impl CallTask {
@@ -181,6 +187,7 @@ impl CallTask {
         invite: Request,
         peer: Peer,
         plan: Arc<LoadedPlan>,
+        source_slot: Option<crate::connections::Slot>,
     ) -> anyhow::Result<()> {
         let reply = |status: u16, reason: &str| {
             response_to(&invite, status, reason, Some(&new_tag())).to_bytes()
@@ -211,7 +218,7 @@ impl CallTask {
             }
         };
         let port = socket.local_addr()?.port();
-        let session_id = u64::from(super::call_media::rand_u32());
+        let session_id = u64::from(crate::ids::random_u32());
         let public_ip = sh.media_ip();
         let (answer_sdp, negotiated) = match sdp::answer(&offer, public_ip, port, session_id) {
             Ok(a) => a,
@@ -223,28 +230,26 @@ impl CallTask {
             }
         };
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
+        let caller_ip = peer.addr().ip();
+        let behind_proxy = sh.config.sip.trusted_peers.contains(&caller_ip);
         let (tx, rx) = mpsc::channel(256);
         sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
-        let channel = if crate::phone::is_gateway_invite(
+        let channel = crate::live::Channel::of_invite(
             &invite,
             peer.addr(),
             matches!(peer, Peer::Udp(_)),
             sh.config.sip.bind,
-        ) {
-            crate::phone::CHANNEL_WEBRTC
-        } else {
-            "sip"
-        };
+        );
         sh.live.upsert(LiveCall {
             id: id.clone(),
             sip_call_id,
             caller: caller.clone(),
-            channel: channel.into(),
+            channel,
             dialplan: plan.program.plan.name.clone(),
             dialplan_version_id: plan.version_id,
-            state: "ivr".into(),
+            state: crate::live::CallState::Ivr,
             node: String::new(),
             path: Vec::new(),
             dtmf: String::new(),
@@ -306,7 +311,7 @@ impl CallTask {
             sdp_version: session_id,
             session_id,
             bye_to_caller: None,
-            caller: RtpLeg::new(socket, &negotiated),
+            caller: RtpLeg::new(socket, &negotiated, Some(caller_ip), behind_proxy),
             jitter,
             rfc4733: Rfc4733Receiver::new(),
             inband: InbandDetector::new(),
@@ -347,6 +352,7 @@ impl CallTask {
             dtmf: String::new(),
             utterances: Vec::new(),
             finished_at: None,
+            _source_slot: source_slot,
             sh,
         };
         let span = tracing::info_span!("call", id = %task.id);
@@ -450,49 +456,6 @@ impl CallTask {
         tracing::debug!("call task done");
     }
 
-    /// The earliest of everything the call waits for. Runs on every turn of the call loop (50
-    /// ticks a second and every packet), so it allocates nothing.
-    fn next_deadline(&self) -> Option<Duration> {
-        let mut earliest: Option<Duration> = None;
-        let mut at = |t: Duration| earliest = Some(earliest.map_or(t, |e| e.min(t)));
-        match &self.uas {
-            Uas::Ringing { answer_at } => at(*answer_at),
-            Uas::Answered { retx: Some(r), .. } | Uas::Refused { retx: Some(r), .. } => {
-                at(r.deadline())
-            }
-            _ => {}
-        }
-        if self.finished_at.is_none() {
-            if let Some(Reverse(w)) = self.wakes.peek() {
-                at(*w);
-            }
-            if let Some(t) = self.handoff.as_ref().and_then(|h| h.deadline()) {
-                at(t);
-            }
-            if matches!(self.uas, Uas::Answered { .. }) {
-                at(self.last_caller_packet + self.rtp_timeout());
-            }
-            if self.bridged() {
-                at(self.last_agent_packet + self.agent_rtp_timeout());
-            }
-        }
-        if let Some((r, _)) = &self.bye_to_caller {
-            at(r.deadline());
-        }
-        for t in self
-            .agent
-            .iter()
-            .chain(&self.leaving)
-            .filter_map(|l| l.deadline())
-        {
-            at(t);
-        }
-        if let Some(f) = self.finished_at {
-            at(f + LINGER);
-        }
-        earliest
-    }
-
     /// `<recordings>/<call id><suffix>.wav`.
     fn recording_file(&self, suffix: &str) -> PathBuf {
         self.sh
@@ -500,139 +463,6 @@ impl CallTask {
             .paths
             .recordings
             .join(format!("{}{suffix}.wav", self.id))
-    }
-
-    fn agent_rtp_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.sh.config.media.agent_rtp_timeout_seconds.max(1.0))
-    }
-
-    fn bridged(&self) -> bool {
-        matches!(
-            self.handoff.as_ref().map(Handoff::stage),
-            Some(Stage::Bridged { .. })
-        )
-    }
-
-    fn rtp_timeout(&self) -> Duration {
-        Duration::from_secs_f64(self.sh.config.media.rtp_timeout_seconds.max(1.0))
-    }
-
-    fn can_forget(&self) -> bool {
-        let Some(f) = self.finished_at else {
-            return false;
-        };
-        let quiet = self.bye_to_caller.is_none()
-            && !matches!(
-                self.uas,
-                Uas::Answered { retx: Some(_), .. } | Uas::Refused { retx: Some(_), .. }
-            )
-            && self.agent.iter().chain(&self.leaving).all(AgentLeg::done);
-        quiet || self.now() >= f + LINGER
-    }
-
-    // ---- timers -------------------------------------------------------------------------------
-
-    async fn on_deadline(&mut self) {
-        let now = self.now();
-        if let Uas::Ringing { answer_at } = self.uas {
-            if now >= answer_at && self.finished_at.is_none() {
-                self.answer().await;
-            }
-        }
-        let mut resend = None;
-        let mut timed_out = false;
-        if let Uas::Answered {
-            ok: bytes,
-            retx: Some(r),
-        }
-        | Uas::Refused {
-            resp: bytes,
-            retx: Some(r),
-        } = &mut self.uas
-        {
-            match r.due(now) {
-                Due::Resend => resend = Some(bytes.clone()),
-                Due::TimedOut => timed_out = true,
-                Due::Wait => {}
-            }
-        }
-        if let Some(b) = resend {
-            self.send_caller(b).await;
-        }
-        if timed_out {
-            if let Uas::Answered { retx, .. } | Uas::Refused { retx, .. } = &mut self.uas {
-                *retx = None;
-            }
-            if self.finished_at.is_none() {
-                tracing::warn!("no ACK for our 200 OK; ending the call");
-                self.hang_up_caller().await;
-                self.caller_left("no ACK from the caller").await;
-            }
-        }
-        if let Some((r, bytes)) = &mut self.bye_to_caller {
-            match r.due(now) {
-                Due::Resend => {
-                    let b = bytes.clone();
-                    self.send_caller(b).await;
-                }
-                Due::TimedOut => self.bye_to_caller = None,
-                Due::Wait => {}
-            }
-        }
-        let mut fire = false;
-        while let Some(Reverse(w)) = self.wakes.peek() {
-            if *w > now {
-                break;
-            }
-            self.wakes.pop();
-            fire = true;
-        }
-        if fire && self.finished_at.is_none() {
-            self.pending.push_back(Event::Timer);
-        }
-        self.poll_agents(now).await;
-        if self
-            .handoff
-            .as_ref()
-            .and_then(Handoff::deadline)
-            .is_some_and(|d| now >= d)
-        {
-            self.handoff_input(handoff::Input::Timer).await;
-        }
-        if self.bridged()
-            && self.finished_at.is_none()
-            && now >= self.last_agent_packet + self.agent_rtp_timeout()
-        {
-            let secs = self.agent_rtp_timeout().as_secs_f64();
-            tracing::warn!("no RTP from the agent for {secs:.0} s: the agent leg dropped");
-            self.event("agent_dropped", json!({ "seconds": secs }));
-            self.handoff_input(handoff::Input::AgentDropped).await;
-        }
-        if matches!(self.uas, Uas::Answered { .. })
-            && self.finished_at.is_none()
-            && now >= self.last_caller_packet + self.rtp_timeout()
-        {
-            self.last_caller_packet = now;
-            self.media_silent().await;
-        }
-    }
-
-    /// No RTP from the caller for too long.
-    async fn media_silent(&mut self) {
-        let secs = self.rtp_timeout().as_secs_f64();
-        tracing::warn!("no RTP from the caller for {secs:.0} s");
-        self.event("rtp_timeout", json!({ "seconds": secs }));
-        if self.handoff.is_none() {
-            // In the IVR: a media fault goes to a person, like every fault.
-            self.pending.push_back(Event::Fault(Fault {
-                kind: FaultKind::Media,
-                detail: format!("no audio from the caller for {secs:.0} s"),
-            }));
-        } else if matches!(self.sound, Sound::Recording) {
-            self.handoff_input(handoff::Input::CallerHungUp).await;
-            self.hang_up_caller().await;
-            self.finish("caller silent during the message").await;
-        }
     }
 
     // ---- the engine ---------------------------------------------------------------------------
@@ -667,45 +497,10 @@ impl CallTask {
                     }));
                 }
             },
-            // A dialplan lookup: made off the call loop, the answer comes back as an event.
-            Action::Lookup { id, request } => {
-                tracing::info!(url = %self.engine.mask_text(&request.url), "dialplan lookup");
-                self.lookup = Some(crate::lookup::spawn(&self.sh.config.lookups, id, request));
-            }
-            // A prompt with spoken variables: made by the speech engine off the media loop.
+            Action::Lookup { id, request } => self.start_lookup(id, request),
             Action::PlayText {
                 id, prompt, text, ..
-            } => {
-                let (cache, lang) = (Arc::clone(&self.sh.prompts), self.engine.language());
-                let words = text.clone();
-                // Captions show what the transcript shows: sensitive values masked.
-                let shown = self
-                    .engine
-                    .last_prompt_text()
-                    .unwrap_or_default()
-                    .to_string();
-                let made =
-                    tokio::task::spawn_blocking(move || cache.get_spoken(lang.code(), &words))
-                        .await;
-                match made {
-                    Ok(Ok(p)) => {
-                        self.sound = Sound::Prompt {
-                            id,
-                            player: Player::new(p),
-                        };
-                        self.marker = true;
-                        self.caption(crate::phone::captions::Caption::line(&shown));
-                    }
-                    Ok(Err(e)) => self.pending.push_back(Event::Fault(Fault {
-                        kind: FaultKind::Media,
-                        detail: format!("prompt {prompt} cannot be spoken: {e}"),
-                    })),
-                    Err(e) => self.pending.push_back(Event::Fault(Fault {
-                        kind: FaultKind::Media,
-                        detail: format!("prompt {prompt} cannot be spoken: {e}"),
-                    })),
-                }
-            }
+            } => self.play_text(id, &prompt, text).await,
             Action::StopPlayback => {
                 if matches!(self.sound, Sound::Prompt { .. }) {
                     self.sound = Sound::Silence;
@@ -761,133 +556,6 @@ impl CallTask {
             .unwrap_or("trace")
             .to_string();
         self.event(&kind, detail);
-    }
-
-    // ---- the end ------------------------------------------------------------------------------
-
-    /// The server stops: the caller gets a BYE and the call is stored with why it ended.
-    async fn shut_down(&mut self) {
-        if self.finished_at.is_some() {
-            return;
-        }
-        tracing::warn!("server shutting down: ending the call");
-        self.hang_up_caller().await;
-        self.caller_left("server shutting down").await;
-    }
-
-    /// The caller hung up (BYE) or vanished.
-    async fn caller_left(&mut self, why: &str) {
-        if self.handoff.is_some() {
-            self.handoff_input(handoff::Input::CallerHungUp).await;
-        } else {
-            self.pending.push_back(Event::CallerHangup);
-            self.drain_engine().await;
-        }
-        self.finish(why).await;
-    }
-
-    /// The call is over for the caller: forget it in the live view, store its record. The task
-    /// lingers a little for retransmissions.
-    async fn finish(&mut self, why: &str) {
-        if self.finished_at.is_some() {
-            return;
-        }
-        let now = self.now();
-        self.finished_at = Some(now);
-        self.sound = Sound::Silence;
-        // Whatever ended the call, the ACD must not keep it waiting or an agent busy with it.
-        match self.handoff.as_ref().map(Handoff::stage) {
-            Some(Stage::Queued { .. } | Stage::Ringing { .. }) => self.sh.agents.leave(&self.id),
-            Some(Stage::Bridged { agent, since }) => {
-                self.sh
-                    .agents
-                    .call_ended(agent, &self.id, now.saturating_sub(*since))
-            }
-            _ => {}
-        }
-        self.offers = None;
-        tracing::info!("call ended: {why}");
-        self.event("ended", json!({ "why": why }));
-        self.close_captions();
-        // A bridged or ringing agent goes too.
-        self.end_browser("caller").await;
-        if let Some(mut leg) = self.agent.take() {
-            for b in leg.hang_up(now) {
-                self.sh.transport.send(&Peer::Udp(leg.target()), b).await;
-            }
-            self.leaving.push(leg);
-        }
-        let recording_path = match self.recorder.take() {
-            Some((r, path)) => {
-                let _ = r.finish();
-                Some(path.display().to_string())
-            }
-            None => None,
-        };
-        let mut transcribe = None;
-        if let Some((m, path)) = self.message.take() {
-            match m.finish() {
-                Ok(d) => {
-                    tracing::info!(
-                        "message of {:.1} s left in {}",
-                        d.as_secs_f64(),
-                        path.display()
-                    );
-                    transcribe = Some(path);
-                }
-                Err(e) => tracing::error!("message {} not saved: {e}", path.display()),
-            }
-        }
-        self.sh
-            .metrics
-            .rtp_late_total
-            .fetch_add(self.jitter.late(), Relaxed);
-        self.sh
-            .metrics
-            .rtp_lost_total
-            .fetch_add(self.jitter.lost(), Relaxed);
-        let answered = !matches!(self.uas, Uas::Ringing { .. } | Uas::Refused { .. });
-        let outcome = if answered {
-            self.engine.outcome().cloned().unwrap_or(Outcome::Hangup)
-        } else {
-            Outcome::Hangup
-        };
-        let context = self
-            .context
-            .clone()
-            .unwrap_or_else(|| self.engine.snapshot());
-        let record = CallRecord {
-            id: self.id.clone(),
-            channel: self.channel.into(),
-            caller: self.invite.headers.get("From").map(str::to_string),
-            dialplan_version_id: self.plan.version_id,
-            started_at_ms: self.started_ms,
-            duration_ms: now.as_millis() as i64,
-            outcome,
-            context,
-            events: std::mem::take(&mut self.events),
-            recording_path,
-            leg: LegDetails {
-                sip_call_id: self.invite.headers.call_id().map(str::to_string),
-                dtmf: self.dtmf.clone(),
-                agent: self.agent_answered.clone(),
-                message_path: self.message_path.clone(),
-                queue_wait_ms: self.queue_wait.map(|d| d.as_millis() as i64),
-                utterances: std::mem::take(&mut self.utterances),
-            },
-        };
-        // The record is written before the call leaves the live view, so the API always
-        // shows it in one place or the other (a refused record stays there and is retried).
-        let records = Arc::clone(&self.sh.records);
-        let _ = tokio::task::spawn_blocking(move || records.write(record)).await;
-        if let Some(path) = transcribe {
-            super::message_text::spawn(
-                Arc::clone(&self.sh),
-                self.id.clone(),
-                path,
-                self.plan.language,
-            );
-        }
     }
 }
 

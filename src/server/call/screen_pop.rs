@@ -3,20 +3,23 @@
 //! earlier calls. Sent with the console offer; the SIP headers carry the short version.
 
 use super::*;
+use crate::engine::Reason;
 
 /// How many earlier calls from the same caller are listed.
 const EARLIER_CALLS: usize = 5;
 
-/// A reason code in words an agent reads at a glance.
-pub fn reason_text(reason: &str, requeued: bool) -> String {
+/// Why the caller is here, in words an agent reads at a glance (`None`: the plan routed them).
+pub fn reason_text(reason: Option<Reason>, requeued: bool) -> String {
     let why = match reason {
-        "zero_out" => "Pressed 0 to reach a person",
-        "human_request" => "Asked to speak to a person",
-        "hesitation" => "Seemed unsure: long pauses, fillers or confusion",
-        "retries" => "The menu could not understand them after several tries",
-        "fault" => "Something failed on our side (speech or dialplan); they were sent to you",
-        "routed" => "Chose this queue in the menu",
-        other => other,
+        Some(Reason::ZeroOut) => "Pressed 0 to reach a person",
+        Some(Reason::HumanRequest) => "Asked to speak to a person",
+        Some(Reason::Hesitation) => "Seemed unsure: long pauses, fillers or confusion",
+        Some(Reason::Retries) => "The menu could not understand them after several tries",
+        Some(Reason::Fault) => {
+            "Something failed on our side (speech or dialplan); they were sent to you"
+        }
+        Some(Reason::Guard) => "Spent too long in the menus, or went round in a loop",
+        None => "Chose this queue in the menu",
     };
     if requeued {
         format!("{why}. Was cut off from an agent and put back first in line")
@@ -27,16 +30,11 @@ pub fn reason_text(reason: &str, requeued: bool) -> String {
 
 /// The caller's last calls before this one, from the store (off the async threads).
 async fn earlier_calls(sh: &Arc<Shared>, key: String, id: String) -> serde_json::Value {
-    let store = Arc::clone(&sh.store);
-    let calls = tokio::task::spawn_blocking(move || {
-        store
-            .lock()
-            .ok()
-            .and_then(|s| s.calls_from(&key, &id, EARLIER_CALLS).ok())
-            .unwrap_or_default()
-    })
-    .await
-    .unwrap_or_default();
+    let calls = sh
+        .store
+        .run(move |s| s.calls_from(&key, &id, EARLIER_CALLS))
+        .await
+        .unwrap_or_default();
     serde_json::to_value(calls).unwrap_or_else(|_| json!([]))
 }
 
@@ -84,10 +82,7 @@ impl CallTask {
         let caller = self.caller_from();
         let who = self.caller_key();
         let ctx = self.context.as_ref();
-        let reason = ctx
-            .and_then(|c| c.reason)
-            .map(|r| r.as_str())
-            .unwrap_or("routed");
+        let reason = ctx.and_then(|c| c.reason);
         let requeued = self.handoff.as_ref().is_some_and(|h| h.requeued() > 0);
         let transcript: Vec<serde_json::Value> = ctx
             .map(|c| {
@@ -114,7 +109,7 @@ impl CallTask {
             "caller_display": caller,
             "language": self.plan.language,
             "queue": self.queue,
-            "reason": reason,
+            "reason": reason.map_or("routed", Reason::as_str),
             "reason_text": reason_text(reason, requeued),
             "signals": ctx.map(|c| c.signals.clone()).unwrap_or_default(),
             "summary": ctx.map(|c| c.summary.clone()).unwrap_or_default(),
@@ -134,20 +129,17 @@ impl CallTask {
 #[cfg(test)]
 mod tests {
     use super::reason_text;
+    use crate::engine::Reason;
 
     #[test]
     fn every_reason_reads_as_words() {
-        for r in [
-            "zero_out",
-            "human_request",
-            "hesitation",
-            "retries",
-            "fault",
-            "routed",
-        ] {
-            let t = reason_text(r, false);
-            assert!(!t.contains('_'), "{r} → {t}");
+        let all = Reason::ALL.iter().map(|r| Some(*r)).chain([None]);
+        let texts: Vec<String> = all.map(|r| reason_text(r, false)).collect();
+        for t in &texts {
+            assert!(!t.contains('_') && t.len() > 10, "{t}");
         }
-        assert!(reason_text("zero_out", true).contains("put back first in line"));
+        let distinct: std::collections::HashSet<_> = texts.iter().collect();
+        assert_eq!(distinct.len(), texts.len(), "each reason has its own words");
+        assert!(reason_text(Some(Reason::ZeroOut), true).contains("put back first in line"));
     }
 }

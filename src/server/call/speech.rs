@@ -12,8 +12,8 @@
 
 use super::*;
 use crate::asr::{audio_ctx_for, AsrPool, Job, RecognizeOptions, Recognized, Reply, AUDIO_CTX_MAX};
+use crate::live::captions::Caption;
 use crate::media::Heard;
-use crate::phone::captions::Caption;
 
 /// Where an utterance's audio lies and how it was sent to the recognizer.
 #[derive(Debug, Clone)]

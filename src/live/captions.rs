@@ -9,7 +9,7 @@
 //! (random) and subscribes with it before the INVITE leaves, so the welcome prompt's caption
 //! cannot arrive before anyone listens, and nobody outside the process ever names a key. A call
 //! task publishes only for calls that came from the gateway (see
-//! [`super::is_gateway_invite`]), only while the call lives, and closes its key when the call
+//! [`super::channel::is_gateway_invite`]), only while the call lives, and closes its key when the call
 //! ends. Publishing never waits: a page that does not keep up loses captions, never the call's
 //! audio.
 

@@ -4,7 +4,7 @@
 
 use crate::live::LiveCalls;
 use crate::metrics::Metrics;
-use crate::store::{CallRecord, Store};
+use crate::store::{CallRecord, StoreHandle};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -14,7 +14,7 @@ const RETRY_EVERY: Duration = Duration::from_secs(3);
 
 /// Writes finished calls to the store, keeping the ones it refuses for later.
 pub struct RecordWriter {
-    store: Arc<Mutex<Store>>,
+    store: StoreHandle,
     live: Arc<LiveCalls>,
     metrics: Arc<Metrics>,
     unsaved: Mutex<Vec<CallRecord>>,
@@ -22,7 +22,7 @@ pub struct RecordWriter {
 
 impl RecordWriter {
     /// A writer over `store`; calls leave `live` once their record is stored.
-    pub fn new(store: Arc<Mutex<Store>>, live: Arc<LiveCalls>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(store: StoreHandle, live: Arc<LiveCalls>, metrics: Arc<Metrics>) -> Self {
         RecordWriter {
             store,
             live,
@@ -42,18 +42,17 @@ impl RecordWriter {
                     record.id,
                     RETRY_EVERY.as_secs()
                 );
-                self.live.update(&record.id, |c| c.state = "saving".into());
+                self.live
+                    .update(&record.id, |c| c.state = crate::live::CallState::Saving);
                 self.keep(record);
             }
         }
     }
 
     fn try_store(&self, record: &CallRecord) -> Result<(), String> {
-        let mut store = self
-            .store
-            .lock()
-            .map_err(|_| "store lock poisoned".to_string())?;
-        store.record_call(record).map_err(|e| e.to_string())
+        self.store
+            .blocking(|s| s.record_call(record))
+            .map_err(|e| e.to_string())
     }
 
     fn keep(&self, record: CallRecord) {

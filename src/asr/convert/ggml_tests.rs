@@ -1,7 +1,7 @@
 //! Converter tests on a whisper of toy size built by hand: every tensor, tiny shapes.
 
 use super::*;
-use crate::asr::ct2::write_model;
+use crate::asr::convert::ct2::write_model;
 use std::collections::BTreeMap;
 
 const TINY: Hparams = Hparams {

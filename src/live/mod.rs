@@ -1,9 +1,46 @@
 //! Calls in progress, as the API and the metrics see them. Call tasks update their entry; the HTTP
 //! layer reads snapshots. One short lock per update, never per packet.
 
+pub mod captions;
+pub mod channel;
+
+pub use channel::Channel;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+
+/// Where a call in progress is, as the API, the supervisor page and the web phone show it
+/// (`ivr`, `queued`, `ringing_agent`, `bridged`, `message`, `saving`).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// Running its dialplan.
+    Ivr,
+    /// Handed over, waiting for an agent.
+    Queued,
+    /// An agent is being rung.
+    RingingAgent,
+    /// Talking to an agent.
+    Bridged,
+    /// Leaving a message (no agent could take the call).
+    Message,
+    /// Over; its record waits for the store to take it.
+    Saving,
+}
+
+impl CallState {
+    /// The state's name, as the JSON views write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Ivr => "ivr",
+            CallState::Queued => "queued",
+            CallState::RingingAgent => "ringing_agent",
+            CallState::Bridged => "bridged",
+            CallState::Message => "message",
+            CallState::Saving => "saving",
+        }
+    }
+}
 
 /// What is known about a call in progress.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -15,13 +52,13 @@ pub struct LiveCall {
     /// Caller (SIP From URI).
     pub caller: String,
     /// How the caller came in: `sip`, or `webrtc` for the `/phone` page.
-    pub channel: String,
+    pub channel: Channel,
     /// Dialplan name.
     pub dialplan: String,
     /// The dialplan version the call runs on (a call keeps it when a new one is published).
     pub dialplan_version_id: i64,
-    /// `ivr`, `ringing_agent`, `bridged`, `message`.
-    pub state: String,
+    /// Where the call is: in the IVR, queued, ringing an agent, bridged…
+    pub state: CallState,
     /// Current node.
     pub node: String,
     /// Nodes visited.

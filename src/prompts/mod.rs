@@ -3,6 +3,8 @@
 //! Prompts live in `prompts/<language>/<name>.wav` (8 kHz mono 16-bit, read with hound) beside
 //! `<name>.txt`, the text they were made from (shown in transcripts).
 
+pub mod edit;
+
 use crate::dialplan::Language;
 use crate::media::{slow_down, Pace, Pacing, Prompt};
 use std::collections::HashMap;

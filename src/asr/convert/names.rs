@@ -2,7 +2,7 @@
 //! full list of those tensors with their shapes, so a conversion can prove it wrote each one.
 
 use super::error::ModelError;
-use super::ggml::Hparams;
+use super::hparams::Hparams;
 use std::collections::BTreeMap;
 
 fn tensor_error(name: &str, message: String) -> ModelError {
@@ -142,7 +142,7 @@ pub fn expected_tensors(hp: &Hparams) -> BTreeMap<String, Vec<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::asr::ggml::WHISPER_BASE;
+    use crate::asr::convert::hparams::WHISPER_BASE;
 
     fn names(ct2: &str) -> Vec<Option<String>> {
         map_name(ct2).unwrap_or_else(|e| panic!("{ct2}: {e}"))

@@ -1,0 +1,209 @@
+//! The ACD on fake time: who is offered a caller, in which order, and when not.
+
+use super::*;
+
+fn s(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+fn acd(members: &[&str], wrap: u64) -> Acd {
+    let mut q = BTreeMap::new();
+    q.insert(
+        "support".to_string(),
+        QueueRules {
+            members: members.iter().map(|m| m.to_string()).collect(),
+            wrap_up: s(wrap),
+        },
+    );
+    Acd::new(q, s(30))
+}
+
+fn phone(a: &mut Acd, name: &str, port: u16) {
+    a.sip_registered(
+        name,
+        SipContact {
+            uri: format!("sip:{name}@127.0.0.1:{port}"),
+            addr: ([127, 0, 0, 1], port).into(),
+        },
+        s(3600),
+    );
+}
+
+#[test]
+fn nobody_is_called_until_they_register() {
+    let mut a = acd(&["alice", "bob"], 0);
+    a.enqueue(s(0), "support", "c1", false);
+    assert!(a.assign(s(0)).is_empty());
+    assert!(!a.staffed("support"));
+    phone(&mut a, "bob", 5071);
+    let offers = a.assign(s(1));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].agent, "bob");
+    assert!(matches!(offers[0].reach, Reach::Sip(ref c) if c.addr.port() == 5071));
+}
+
+#[test]
+fn an_agent_taken_on_another_node_is_skipped_until_free_again() {
+    let mut a = acd(&["alice", "bob"], 0);
+    phone(&mut a, "alice", 5071);
+    phone(&mut a, "bob", 5072);
+    a.enqueue(s(0), "support", "c1", false);
+    let offers = a.assign(s(0));
+    assert_eq!(offers[0].agent, "alice");
+    // The store says another node claimed Alice first: the offer is taken back.
+    a.take_back("c1", "alice");
+    let offers = a.assign(s(0));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].agent, "bob", "the caller goes to the next agent");
+    a.ring_result(s(1), "c1", "bob", RingResult::Answered);
+    a.enqueue(s(2), "support", "c2", false);
+    assert!(
+        a.assign(s(2)).is_empty(),
+        "Alice is busy elsewhere, Bob here"
+    );
+    a.set_elsewhere("alice", false);
+    assert_eq!(a.assign(s(3))[0].agent, "alice");
+}
+
+#[test]
+fn longest_idle_agent_goes_first() {
+    let mut a = acd(&["alice", "bob"], 0);
+    phone(&mut a, "alice", 5071);
+    phone(&mut a, "bob", 5072);
+    // Alice took and finished a call at t=10, so Bob has been idle longer.
+    a.enqueue(s(1), "support", "c0", false);
+    assert_eq!(a.assign(s(1))[0].agent, "alice", "ties go in config order");
+    a.ring_result(s(2), "c0", "alice", RingResult::Answered);
+    a.call_ended(s(10), "alice", "c0", s(8));
+    a.enqueue(s(11), "support", "c1", false);
+    assert_eq!(a.assign(s(11))[0].agent, "bob");
+}
+
+#[test]
+fn a_refusal_passes_the_caller_to_the_next_agent_and_not_back_soon() {
+    let mut a = acd(&["alice", "bob"], 0);
+    phone(&mut a, "alice", 5071);
+    phone(&mut a, "bob", 5072);
+    a.enqueue(s(0), "support", "c1", false);
+    assert_eq!(a.assign(s(0))[0].agent, "alice");
+    a.ring_result(s(2), "c1", "alice", RingResult::Refused);
+    assert_eq!(a.assign(s(2))[0].agent, "bob");
+    a.ring_result(s(3), "c1", "bob", RingResult::Refused);
+    assert!(a.assign(s(4)).is_empty(), "both refused just now");
+    assert_eq!(a.assign(s(33))[0].agent, "alice", "offered again later");
+}
+
+#[test]
+fn wrap_up_holds_the_next_offer() {
+    let mut a = acd(&["alice"], 10);
+    phone(&mut a, "alice", 5071);
+    a.enqueue(s(0), "support", "c1", false);
+    a.assign(s(0));
+    a.ring_result(s(1), "c1", "alice", RingResult::Answered);
+    a.enqueue(s(5), "support", "c2", false);
+    assert!(a.assign(s(5)).is_empty(), "busy");
+    a.call_ended(s(20), "alice", "c1", s(19));
+    assert_eq!(a.agent("alice").unwrap().presence, Presence::WrapUp(s(30)));
+    a.tick(s(29));
+    assert!(a.assign(s(29)).is_empty(), "still wrapping up");
+    a.tick(s(30));
+    assert_eq!(a.assign(s(30))[0].call_id, "c2");
+}
+
+#[test]
+fn a_dropped_callers_rejoins_at_the_head() {
+    let mut a = acd(&["alice"], 0);
+    a.enqueue(s(0), "support", "c1", false);
+    a.enqueue(s(1), "support", "c2", false);
+    a.enqueue(s(2), "support", "c3", true);
+    assert_eq!(a.position("c3").unwrap().0, 1);
+    assert_eq!(a.position("c1").unwrap().0, 2);
+    phone(&mut a, "alice", 5071);
+    assert_eq!(a.assign(s(3))[0].call_id, "c3");
+}
+
+#[test]
+fn position_and_estimate_follow_the_queue() {
+    let mut a = acd(&["alice", "bob"], 0);
+    phone(&mut a, "alice", 5071);
+    phone(&mut a, "bob", 5072);
+    for (i, c) in ["c1", "c2", "c3"].iter().enumerate() {
+        a.enqueue(s(i as u64), "support", c, false);
+    }
+    let (p, est) = a.position("c3").unwrap();
+    assert_eq!(p, 3);
+    assert_eq!(est, Duration::from_secs_f64(3.0 * 180.0 / 2.0));
+    a.leave("c1");
+    assert_eq!(a.position("c3").unwrap().0, 2);
+}
+
+#[test]
+fn console_agents_start_away_and_take_calls_once_ready() {
+    let mut a = acd(&["alice"], 0);
+    a.console_opened("alice");
+    assert_eq!(a.agent("alice").unwrap().presence, Presence::Away);
+    a.enqueue(s(0), "support", "c1", false);
+    assert!(a.assign(s(0)).is_empty());
+    a.set_wanted(s(1), "alice", WantedStatus::Ready);
+    let o = a.assign(s(1));
+    assert_eq!(o[0].reach, Reach::Browser);
+    a.console_closed("alice");
+    assert_eq!(
+        a.agent("alice").unwrap().presence,
+        Presence::Ringing("c1".into()),
+        "the ringing offer ends through ring_result"
+    );
+    a.ring_result(s(2), "c1", "alice", RingResult::Refused);
+    assert_eq!(a.agent("alice").unwrap().presence, Presence::Offline);
+}
+
+#[test]
+fn an_agent_whose_leg_dropped_is_away_until_they_come_back() {
+    let mut a = acd(&["alice", "bob"], 0);
+    phone(&mut a, "alice", 5071);
+    a.enqueue(s(0), "support", "c1", false);
+    a.assign(s(0));
+    a.ring_result(s(1), "c1", "alice", RingResult::Answered);
+    a.call_dropped(s(9), "alice", "c1", s(8));
+    assert_eq!(a.agent("alice").unwrap().presence, Presence::Away);
+    a.enqueue(s(9), "support", "c1", true);
+    assert!(
+        a.assign(s(9)).is_empty(),
+        "not straight back to a dead phone"
+    );
+    phone(&mut a, "alice", 5071);
+    assert_eq!(
+        a.assign(s(10))[0].agent,
+        "alice",
+        "registering again makes her ready"
+    );
+}
+
+#[test]
+fn registrations_expire() {
+    let mut a = acd(&["alice"], 0);
+    a.sip_registered(
+        "alice",
+        SipContact {
+            uri: "sip:alice@127.0.0.1:5071".into(),
+            addr: ([127, 0, 0, 1], 5071).into(),
+        },
+        s(60),
+    );
+    assert!(a.staffed("support"));
+    a.tick(s(60));
+    assert!(!a.staffed("support"));
+}
+
+#[test]
+fn static_uris_are_always_ready_and_a_caller_leaving_frees_the_ringing_agent() {
+    let mut a = acd(&["sip:desk@127.0.0.1:5070"], 0);
+    a.enqueue(s(0), "support", "c1", false);
+    let o = a.assign(s(0));
+    assert_eq!(o[0].reach, Reach::Static("sip:desk@127.0.0.1:5070".into()));
+    a.leave("c1");
+    assert_eq!(
+        a.agent("sip:desk@127.0.0.1:5070").unwrap().presence,
+        Presence::Ready
+    );
+}

@@ -1,0 +1,84 @@
+//! What the agent learns from our INVITE (DESIGN §5): the context headers, kept on one line
+//! and printable, and where a configured agent URI is reached.
+
+use crate::sip::{
+    new_branch, new_call_id, new_tag, LocalVia, Method, NameAddr, Request, RequestBuilder,
+    SipError, SipErrorKind, SipUri,
+};
+use std::net::{SocketAddr, ToSocketAddrs};
+
+/// Everything the agent should know, sent as INVITE headers (DESIGN §5).
+#[derive(Debug, Clone)]
+pub struct Context<'a> {
+    /// Our call id.
+    pub call_id: &'a str,
+    /// URL of the call in the REST API.
+    pub call_url: &'a str,
+    /// Escalation reason (`zero_out`…), or `routed`.
+    pub reason: &'a str,
+    /// One-line summary.
+    pub summary: &'a str,
+    /// The caller's From, shown as the calling party.
+    pub caller: &'a str,
+    /// Why the call was in elderly mode, when it was (sent as `X-Humanline-Elderly`): the
+    /// agent should speak slowly and clearly.
+    pub elderly: Option<&'a str>,
+}
+
+/// Resolves a configured agent URI to where its requests go (UDP).
+pub fn resolve(uri: &str) -> Result<SocketAddr, SipError> {
+    let u = SipUri::parse(uri)?;
+    let port = u.port.unwrap_or(5060);
+    (u.host.as_str(), port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| SipError::new(SipErrorKind::BadUri, format!("cannot resolve {uri}")))
+}
+
+/// Keeps header values on one line and printable (a summary comes from caller speech).
+fn header_safe(s: &str, max: usize) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(max)
+        .collect()
+}
+
+/// The INVITE to `uri` carrying `ctx` and our SDP `offer`, sent from `via`.
+pub(super) fn context_invite(
+    uri: &str,
+    via: &LocalVia,
+    offer: String,
+    ctx: &Context<'_>,
+) -> Result<Request, SipError> {
+    let caller_user = NameAddr::parse(ctx.caller)
+        .ok()
+        .and_then(|a| a.sip_uri().ok())
+        .and_then(|u| u.user)
+        .unwrap_or_else(|| "caller".into());
+    let from = NameAddr::new(format!("sip:{caller_user}@{}:{}", via.host, via.port))
+        .with_display("humanline")
+        .with_tag(new_tag());
+    let hex: String = ctx.call_id.bytes().map(|b| format!("{b:02x}")).collect();
+    let invite = RequestBuilder::new(Method::Invite, uri)
+        .via(&via.host, via.port, &via.transport, &new_branch())
+        .from(from)
+        .to(NameAddr::new(uri))
+        .call_id(new_call_id(&via.host))
+        .cseq(1)
+        .contact(format!("sip:humanline@{}:{}", via.host, via.port))
+        .header("User-to-User", &format!("{hex};encoding=hex"))
+        .header(
+            "Call-Info",
+            &format!("<{}>;purpose=info", header_safe(ctx.call_url, 512)),
+        )
+        .header("X-Humanline-Call-Id", &header_safe(ctx.call_id, 128))
+        .header("X-Humanline-Reason", &header_safe(ctx.reason, 64))
+        .header("X-Humanline-Summary", &header_safe(ctx.summary, 200))
+        .header("X-Humanline-Caller", &header_safe(ctx.caller, 200));
+    let invite = match ctx.elderly {
+        Some(why) => invite.header("X-Humanline-Elderly", &header_safe(why, 200)),
+        None => invite,
+    };
+    invite.body("application/sdp", offer.into_bytes()).build()
+}
