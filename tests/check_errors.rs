@@ -567,3 +567,21 @@ fn lookup_that_is_not_a_url_or_has_a_bad_method() {
         "method \"DELETE\" is not GET or POST",
     );
 }
+
+#[test]
+fn collect_prompt_that_does_not_announce_star_zero_gets_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("prompts/en")).unwrap();
+    std::fs::write(
+        dir.path().join("prompts/en/account_ask.txt"),
+        "Please key in your account number.",
+    )
+    .unwrap();
+    let (code, err) = check_in(dir, &with_collect(""));
+    assert_eq!(code, 0, "a warning only: {err}");
+    assert!(
+        err.contains("dialplans/t.toml:24:")
+            && err.contains("does not tell callers that *0 reaches a person here"),
+        "{err}"
+    );
+}

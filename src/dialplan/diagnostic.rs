@@ -55,6 +55,8 @@ pub enum ProblemKind {
     ShadowedHumanRequest,
     /// A collect node's keys clash with the zero-out or the repeat key, or leave no way out.
     CollectKey,
+    /// A collect prompt does not tell callers how to reach a person inside an entry (`*0`).
+    ZeroOutNotAnnounced,
     /// A collect node's pattern is not a valid regular expression.
     BadPattern,
     /// A failure path (of a collect or a lookup) ends the call without a person.

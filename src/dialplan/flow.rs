@@ -340,4 +340,28 @@ hangup = true
             "a person can be asked for here too"
         );
     }
+
+    #[test]
+    fn a_lookup_shows_its_fields_and_failure_and_reaches_a_person_on_request() {
+        let src = PLAN.replace("go = \"billing\" }", "go = \"find\" }")
+            + "\n[nodes.find]\nlookup = \"http://127.0.0.1:8080/api/demo/accounts/{caller}\"\nfields = { tier = \"customer.tier\" }\nnext = \"billing\"\nfailure = \"billing\"\n";
+        let opts = LoadOptions {
+            prompts_dir: None,
+            skip_prompt_files: true,
+        };
+        let g = flow_graph(&load_str(&src, Path::new("t.toml"), &opts).unwrap().plan);
+        let kinds: Vec<(&str, &str, &str)> = g
+            .edges
+            .iter()
+            .filter(|e| e.from == "find")
+            .map(|e| (e.kind, e.to.as_str(), e.label.as_str()))
+            .collect();
+        assert!(kinds.contains(&("found", "billing", "tier")), "{kinds:?}");
+        assert!(kinds.contains(&("failure", "billing", "error · timeout · refused")));
+        assert!(kinds.contains(&("escalation", "queue:support", "asks for a person")));
+        assert_eq!(
+            g.nodes.iter().find(|n| n.id == "find").map(|n| n.kind),
+            Some("lookup")
+        );
+    }
 }

@@ -89,6 +89,7 @@ pub fn load_str(src: &str, path: &Path, opts: &LoadOptions) -> Result<Loaded, Di
         inter_digit_default: 3.0,
         vars_set: ["caller".to_string()].into_iter().collect(),
         var_refs: Vec::new(),
+        zero_out_announced: Vec::new(),
         languages: Vec::new(),
         schedules_dir: opts.schedules_dir_for(path),
         schedules: Default::default(),
@@ -158,6 +159,8 @@ pub(super) struct Builder<'a> {
     vars_set: std::collections::BTreeSet<String>,
     /// Variables named by lookup templates, with where: checked once every node is read.
     var_refs: Vec<(String, usize)>,
+    /// Collect prompts that must announce the zero-out inside an entry: (prompt, where, keys).
+    zero_out_announced: Vec<(String, usize, String)>,
     /// Languages language nodes switch to (prompt files are checked in each).
     languages: Vec<Language>,
     /// Where `schedules/NAME.toml` files are read from.

@@ -160,6 +160,7 @@ impl Builder<'_> {
     }
 
     pub(super) fn check_prompt_files(&mut self, dir: &Path, languages: &[Language]) {
+        self.check_zero_out_announced(dir, languages);
         let refs = std::mem::take(&mut self.prompt_refs);
         for (name, at) in refs {
             if name.contains(['/', '\\']) || name.starts_with('.') {
@@ -220,6 +221,32 @@ impl Builder<'_> {
                             format!("set it before the prompt plays (set = {{ {} = \"…\" }}, a collect var or a lookup field), or fix the name in the prompt text", p.var),
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// A collect prompt must say how to reach a person while keying digits (`*0`): its text
+    /// names the star key ("star", "*", "星号"). A warning: the text file may be missing or
+    /// worded otherwise, but a caller who is not told is trapped in practice.
+    fn check_zero_out_announced(&mut self, dir: &Path, languages: &[Language]) {
+        for (prompt, at, keys) in std::mem::take(&mut self.zero_out_announced) {
+            for language in languages {
+                let txt = dir.join(language.code()).join(format!("{prompt}.txt"));
+                let Ok(text) = std::fs::read_to_string(&txt) else {
+                    continue;
+                };
+                let lower = text.to_lowercase();
+                let star = ["star", "*", "星", "asterisk"]
+                    .iter()
+                    .any(|w| lower.contains(w));
+                if !star {
+                    self.warn(
+                        at,
+                        K::ZeroOutNotAnnounced,
+                        format!("collect prompt \"{prompt}\" ({}) does not tell callers that {keys} reaches a person here", txt.display()),
+                        format!("0 is a digit while keying; say it in the prompt: \"To reach a person at any time, press star, then zero.\" ({keys})"),
+                    );
                 }
             }
         }

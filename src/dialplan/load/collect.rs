@@ -41,6 +41,15 @@ impl Builder<'_> {
         let at = name.span().start;
         let node = name.get_ref();
         let prompt = self.prompt(&n.collect)?;
+        if esc.zero_out.is_ascii_digit() {
+            // Its text must tell callers the zero-out is *0 here (checked with the prompt files).
+            let at = n.collect.as_ref().map_or(at, |c| c.span().start);
+            self.zero_out_announced.push((
+                prompt.clone(),
+                at,
+                format!("{repeat_key}{}", esc.zero_out),
+            ));
+        }
         let Some(var) = n.var.as_ref() else {
             self.error(
                 at,
