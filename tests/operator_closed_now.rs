@@ -164,3 +164,60 @@ fn operator_closes_the_line_now_in_a_browser_and_calls_take_the_closed_way() {
         "{open_call:#}"
     );
 }
+
+#[test]
+fn the_operator_simulator_takes_a_fixed_clock_and_the_switch() {
+    let _g = serial();
+    let users = vec![(
+        OPERATOR.0.to_string(),
+        "operator".to_string(),
+        OPERATOR.1.to_string(),
+    )];
+    let server = TestServer::start(ServerOptions {
+        users,
+        plans: vec![("support".into(), PLAN.into())],
+        schedules: vec![(
+            "weekdays".into(),
+            "timezone = \"UTC\"\n[weekly]\nmon = \"09:00-17:00\"\n".into(),
+        )],
+        ..Default::default()
+    });
+    let olga = server.login(OPERATOR.0, OPERATOR.1);
+    let source = PLAN.replace("hours = \"always\"", "hours = \"weekdays\"");
+    let sim = |at: &str| {
+        let r = server.post_as(
+            &olga,
+            "/api/operator/simulate",
+            &serde_json::json!({"name": "support", "source": source, "script": "", "at": at}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()
+    };
+    let hours = |v: &serde_json::Value| {
+        v["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "hours")
+            .map(|e| e["status"].as_str().unwrap().to_string())
+    };
+    assert_eq!(hours(&sim("2026-12-21T10:00Z")).as_deref(), Some("open"));
+    assert_eq!(hours(&sim("2026-12-20T10:00Z")).as_deref(), Some("closed"));
+    let bad = server.post_as(
+        &olga,
+        "/api/operator/simulate",
+        &serde_json::json!({"name": "support", "source": source, "script": "", "at": "Christmas"}),
+    );
+    assert_eq!(bad.status, 400, "{}", bad.text());
+    // With the line closed now, the simulator takes the closed way too.
+    let closed = server.post_as(
+        &olga,
+        "/api/operator/closed-now",
+        &serde_json::json!({"closed": true, "reason": "drill"}),
+    );
+    assert_eq!(closed.status, 200, "{}", closed.text());
+    assert_eq!(
+        hours(&sim("2026-12-21T10:00Z")).as_deref(),
+        Some("closed_now")
+    );
+}

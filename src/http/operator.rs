@@ -20,7 +20,7 @@ use super::role_pages::OPERATOR_PAGE;
 use super::AppState;
 use crate::dialplan::{flow_graph, Diagnostic, DialplanError, FlowGraph};
 use crate::plans::{diff_lines, PublishError};
-use crate::simulate::{parse_script, simulate_lines};
+use crate::simulate::{parse_script, simulate_lines_with};
 use axum::extract::{Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -285,6 +285,12 @@ struct SimulateBody {
     source: String,
     #[serde(default)]
     script: String,
+    /// The call's wall-clock start for hours nodes ("2026-12-25T10:00Z"); default now.
+    #[serde(default)]
+    at: Option<String>,
+    /// Who calls (the variable `caller`).
+    #[serde(default)]
+    caller: Option<String>,
 }
 
 /// Runs the text being edited against the caller's lines so far, on the simulator's clock.
@@ -305,6 +311,20 @@ async fn simulate(
             lines.len()
         )));
     }
+    let wall_clock = match body.at.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(at) => Some(crate::simulate::parse_clock(at).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "\"{at}\" is not a time: write 2026-12-25T10:00Z (or with +08:00)"
+            ))
+        })?),
+    };
+    let start = crate::simulate::SimStart {
+        wall_clock,
+        closed_now: s.plans.switch().closed_now(),
+        caller: body.caller.clone().filter(|c| !c.trim().is_empty()),
+        ..Default::default()
+    };
     let plans = Arc::clone(&s.plans);
     blocking(move || {
         let loaded = plans.validate(&name, &body.source).map_err(invalid)?;
@@ -314,7 +334,9 @@ async fn simulate(
             loaded.plan,
             &root.unwrap_or_default(),
         ));
-        Ok(Json(json!(simulate_lines(prog, catalog, &lines))))
+        Ok(Json(json!(simulate_lines_with(
+            prog, catalog, &lines, start
+        ))))
     })
     .await
 }

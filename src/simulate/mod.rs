@@ -12,4 +12,4 @@ mod snapshot;
 pub use report::{event_json, event_text, Report, SimEvent, SimKind, Summary};
 pub use runner::{parse_clock, SimStart, Simulator};
 pub use script::{parse_line, parse_script, CallerAction, ScriptError, ScriptLine, When};
-pub use snapshot::{simulate_lines, Snapshot};
+pub use snapshot::{simulate_lines, simulate_lines_with, Snapshot};

@@ -3,7 +3,7 @@
 //! repeats exactly, and the page always shows the plan as it is in the editor now.
 
 use super::report::{SimEvent, Summary};
-use super::runner::Simulator;
+use super::runner::{SimStart, Simulator};
 use super::script::ScriptLine;
 use crate::engine::Program;
 use crate::prompts::PromptCatalog;
@@ -31,7 +31,18 @@ pub fn simulate_lines(
     catalog: PromptCatalog,
     lines: &[ScriptLine],
 ) -> Snapshot {
-    let mut sim = Simulator::start(prog, catalog);
+    simulate_lines_with(prog, catalog, lines, SimStart::default())
+}
+
+/// The same, with the call started as `start` says (a fixed clock for hours nodes, the
+/// operator's "closed now", who calls).
+pub fn simulate_lines_with(
+    prog: Arc<Program>,
+    catalog: PromptCatalog,
+    lines: &[ScriptLine],
+    start: SimStart,
+) -> Snapshot {
+    let mut sim = Simulator::start_with(prog, catalog, start);
     sim.run_until_waiting();
     for l in lines {
         sim.apply(l);

@@ -398,7 +398,8 @@
     if (!state.plan) return true;
     const seq = ++state.simSeq;
     const r = await request('/api/operator/simulate', {
-      method: 'POST', body: { name: state.plan.name, source: cm.getValue(), script: state.script.join('\n') },
+      method: 'POST',
+      body: { name: state.plan.name, source: cm.getValue(), script: state.script.join('\n'), at: $('sim-at').value, caller: $('sim-caller').value },
     });
     if (seq !== state.simSeq) return true;
     const err = $('sim-error');
@@ -589,6 +590,7 @@
     for (const b of document.querySelectorAll('#keypad button')) b.addEventListener('click', () => simAdd(`dtmf ${b.dataset.digit}`));
     $('btn-silence').addEventListener('click', () => simAdd('silence 8'));
     $('btn-sim-reset').addEventListener('click', () => resetSim(true));
+    for (const id of ['sim-at', 'sim-caller']) $(id).addEventListener('change', () => runSim());
     for (const b of document.querySelectorAll('.tabs button')) b.addEventListener('click', () => showLang(b.dataset.lang));
   }
 
