@@ -23,7 +23,9 @@
 //! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
 //! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
 //! transport, dispatch, call tasks, agent legs), [`http`] (REST API, pages and metrics),
-//! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`connections`] (caps sized under the
+//! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`lookup`] (the HTTP side of
+//! dialplan lookup nodes: allow-list, secrets, a small client, the bundled demo endpoint),
+//! [`connections`] (caps sized under the
 //! open-files limit) and [`ids`] (every id and random number). `humanline serve` wires the SIP
 //! side, the HTTP API and the web phone together in `cli/serve.rs`; the front ends plug into
 //! the engine's [`engine::Event`]s and [`engine::Action`]s without changing it.

@@ -432,7 +432,8 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         assert_eq!(shown, true, "{sel} is visible on /supervisor");
     }
     let chart = r["chart"].as_array().expect("chart bars");
-    assert_eq!(chart.len(), 5, "a bar per reason: {chart:?}");
+    // zero_out, human_request, hesitation, retries, fault, guard (issue 19's guard rails).
+    assert_eq!(chart.len(), 6, "a bar per reason: {chart:?}");
     let zero = chart
         .iter()
         .find(|b| b["reason"] == "zero_out")
@@ -596,7 +597,7 @@ fn pages_and_socket_are_for_the_right_people_only() {
     let v = get(&bob, "/api/supervisor").json();
     assert_eq!(
         v["escalations_today"].as_array().map(Vec::len),
-        Some(5),
+        Some(6),
         "{v}"
     );
     assert_eq!(v["time_to_human"]["spread"]["count"], 0, "{v}");

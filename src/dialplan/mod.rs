@@ -2,8 +2,11 @@
 //!
 //! Owns: the serde model of the file (`raw`), the validated plan the engine runs (`plan`), the
 //! configuration tables a plan may tune (`config`), diagnostics with file:line:col and a hint
-//! (`diagnostic`), and the checks `humanline check` runs (`load`, `graph`).
-//! Must not touch: calls, sockets, clocks. Prompt files are only checked for existence here.
+//! (`diagnostic`), the checks `humanline check` runs (`load`, `graph`), and opening hours:
+//! schedule files (`hours`) and their time zones (`tz`, read from the system's zoneinfo when a
+//! plan is loaded).
+//! Must not touch: calls, sockets, clocks. Prompt, schedule and zone files are read when a plan
+//! is loaded, never while a call runs.
 
 mod config;
 mod diagnostic;
