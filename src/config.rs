@@ -298,6 +298,10 @@ pub struct MediaConfig {
     /// Level every prompt is brought to when loaded, as RMS over its voiced parts (dBFS,
     /// default −20), peak-limited at −1 dBFS; `0` plays the files as they are.
     pub prompt_loudness_dbfs: f64,
+    /// Send media to a loopback or private SDP address that is not the peer's own SIP address
+    /// before the peer's first packet (a LAN behind a proxy); off: such a target waits for the
+    /// peer's RTP, so nobody can aim our audio at an internal host.
+    pub allow_private_targets: bool,
 }
 
 impl Default for MediaConfig {
@@ -310,6 +314,7 @@ impl Default for MediaConfig {
             rtp_timeout_seconds: 30.0,
             agent_rtp_timeout_seconds: 10.0,
             prompt_loudness_dbfs: crate::media::DEFAULT_LOUDNESS_DBFS,
+            allow_private_targets: false,
         }
     }
 }

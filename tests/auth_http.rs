@@ -404,15 +404,6 @@ fn repeated_wrong_passwords_are_rate_limited() {
     assert_eq!(other.status, 303, "another name is not blocked");
 }
 
-/// A counter or gauge of `/metrics`.
-fn metric(s: &TestServer, name: &str) -> f64 {
-    let body = s.metrics();
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} is exported: {body}"))
-}
-
 #[test]
 fn two_hundred_parallel_guesses_are_counted_before_hashing_and_the_media_loop_keeps_time() {
     let _g = serial();
@@ -423,8 +414,8 @@ fn two_hundred_parallel_guesses_are_counted_before_hashing_and_the_media_loop_ke
     // A call in progress: its 20 ms ticks must not run late while the guesses come in.
     let mut call = RawCall::establish(s.sip_addr(), "support");
     std::thread::sleep(Duration::from_millis(500));
-    let ticks0 = metric(&s, "humanline_rtp_send_ticks_total");
-    let late0 = metric(&s, "humanline_rtp_send_late_total");
+    let ticks0 = s.metric("humanline_rtp_send_ticks_total");
+    let late0 = s.metric("humanline_rtp_send_late_total");
     let go = std::sync::Arc::new(std::sync::Barrier::new(200));
     let guesses: Vec<_> = (0..200)
         .map(|i| {
@@ -440,12 +431,12 @@ fn two_hundred_parallel_guesses_are_counted_before_hashing_and_the_media_loop_ke
     let refused = statuses.iter().filter(|c| **c == 429).count();
     assert_eq!(checked + refused, 200, "{statuses:?}");
     assert!(checked <= 5, "at most five guesses were checked: {checked}");
-    assert_eq!(metric(&s, "humanline_logins_checked_total"), checked as f64);
+    assert_eq!(s.metric("humanline_logins_checked_total"), checked as f64);
     // Over three seconds around the burst (about 150 ticks), so that one tick delayed by this
     // test's own 200 threads starting does not decide it.
     std::thread::sleep(Duration::from_secs(2));
-    let ticks = metric(&s, "humanline_rtp_send_ticks_total") - ticks0;
-    let late = metric(&s, "humanline_rtp_send_late_total") - late0;
+    let ticks = s.metric("humanline_rtp_send_ticks_total") - ticks0;
+    let late = s.metric("humanline_rtp_send_late_total") - late0;
     assert!(ticks > 0.0, "the call's media loop ran");
     assert!(
         ticks > 100.0 && late / ticks < 0.03,

@@ -57,14 +57,6 @@ fn closed_within(s: &mut TcpStream, within: Duration) -> bool {
     false
 }
 
-fn metric(server: &TestServer, name: &str) -> u64 {
-    let body = server.metrics();
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} is exported: {body}"))
-}
-
 #[test]
 fn five_thousand_idle_tcp_connections_from_one_address_leave_calls_and_healthz_served() {
     let _g = serial();
@@ -124,9 +116,9 @@ fn five_thousand_idle_tcp_connections_from_one_address_leave_calls_and_healthz_s
     );
     let (code, body) = server.get_anon("/healthz");
     assert_eq!((code, body.trim()), (200, "ok"));
-    let held = metric(&server, "humanline_sip_tcp_connections");
+    let held = server.metric("humanline_sip_tcp_connections") as u64;
     assert!(held <= 120, "the server holds few of them: {held}");
-    let refused = metric(&server, "humanline_sip_tcp_closed_total");
+    let refused = server.metric("humanline_sip_tcp_closed_total") as u64;
     assert!(refused >= 900, "the rest were closed at once: {refused}");
     drop(idle);
 }

@@ -8,14 +8,6 @@ use common::rawsip::{RawCall, SipSocket};
 use common::server::{serial, ServerOptions, TestServer};
 use std::time::Duration;
 
-fn metric(s: &TestServer, name: &str) -> u64 {
-    let body = s.metrics();
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} is exported: {body}"))
-}
-
 /// Sends `text` from `sock` and returns the status of the final response to `method`.
 fn status_of(
     sock: &mut SipSocket,
@@ -75,7 +67,10 @@ fn requests_with_the_wrong_tags_or_from_elsewhere_get_481_and_the_call_goes_on()
         let got = status_of(&mut stranger, text, to, &cid, method);
         assert_eq!(got, Some(481), "{method} from another address");
     }
-    assert_eq!(metric(&server, "humanline_sip_dialog_mismatch_total"), 6);
+    assert_eq!(
+        (server.metric("humanline_sip_dialog_mismatch_total") as u64),
+        6
+    );
     let live = server.live_calls();
     assert_eq!(live.len(), 1, "the call goes on");
     assert_eq!(live[0]["state"], "ivr");

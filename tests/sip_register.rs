@@ -269,3 +269,39 @@ fn invites_to_agents_or_foreign_numbers_are_not_relayed() {
     );
     assert_eq!(s.active(), 0);
 }
+
+#[test]
+fn a_register_sniffed_and_replayed_from_another_address_is_challenged_not_bound() {
+    let _g = serial();
+    let s = TestServer::start(options(""));
+    let mut phone = Phone::new(s.sip_addr(), "alice");
+    let first = phone.register(&phone.contact(""));
+    assert_eq!(first.code(), 401);
+    let auth = phone.answer_sha256(first.all("WWW-Authenticate")[0], PASSWORD);
+    let ok = phone.register(&format!("{}{auth}", phone.contact("")));
+    assert_eq!(ok.code(), 200, "{}", ok.raw);
+    // The attacker copies the credentials, points the Contact at itself and sends them from
+    // its own address: the nonce is not good there.
+    let mut attacker = Phone::new(s.sip_addr(), "alice");
+    attacker.sock = SipSocket::bind_on([127, 0, 0, 2]);
+    let replay = attacker.register(&format!("{}{auth}", attacker.contact("")));
+    assert_eq!(
+        replay.code(),
+        401,
+        "the replay is challenged: {}",
+        replay.raw
+    );
+    // Sent again from the phone's own address, the count did not move: stale.
+    let again = phone.register(&format!("{}{auth}", attacker.contact("")));
+    assert_eq!(again.code(), 401, "{}", again.raw);
+    assert!(
+        again
+            .all("WWW-Authenticate")
+            .iter()
+            .all(|c| c.contains("stale=true")),
+        "{}",
+        again.raw
+    );
+    // Only a 200 binds a Contact: both answers were 401, so alice's phone is the one bound.
+    assert_eq!(alice_in_hub(&s)["reach"], "sip");
+}

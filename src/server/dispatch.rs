@@ -122,21 +122,25 @@ fn refuse_unsupported(req: &Request) -> Option<Response> {
     None
 }
 
+/// 503 with Retry-After: no room for this call now (counted).
+async fn busy(shared: &Shared, req: &Request, peer: &Peer) {
+    shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+    let mut r = response_to(
+        req,
+        503,
+        "Service Unavailable",
+        Some(&crate::sip::new_tag()),
+    );
+    r.headers
+        .push("Retry-After", RETRY_AFTER_SECONDS.to_string());
+    shared.transport.send(peer, r.to_bytes()).await;
+}
+
 async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
     let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
     let draining = shared.draining.load(Relaxed);
     if draining || overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
-        shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
-        let mut r = response_to(
-            &req,
-            503,
-            "Service Unavailable",
-            Some(&crate::sip::new_tag()),
-        );
-        r.headers
-            .push("Retry-After", RETRY_AFTER_SECONDS.to_string());
-        shared.transport.send(&peer, r.to_bytes()).await;
-        return;
+        return busy(shared, &req, &peer).await;
     }
     // One source may hold only so many calls (a proxy or trunk in front carries everyone's and
     // is trusted; the web phone's gateway has its own caps).
@@ -154,17 +158,8 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
         match shared.calls_by_source.take(source) {
             Some(s) => Some(s),
             None => {
-                shared.metrics.calls_rejected_total.fetch_add(1, Relaxed);
                 tracing::warn!(%source, "call refused: [sip] max_calls_per_source reached");
-                let mut r = response_to(
-                    &req,
-                    503,
-                    "Service Unavailable",
-                    Some(&crate::sip::new_tag()),
-                );
-                r.headers
-                    .push("Retry-After", RETRY_AFTER_SECONDS.to_string());
-                return shared.transport.send(&peer, r.to_bytes()).await;
+                return busy(shared, &req, &peer).await;
             }
         }
     };

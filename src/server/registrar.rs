@@ -7,9 +7,12 @@
 //!
 //! Rules: the To user must be a stored agent or supervisor of our realm; no usable
 //! `Authorization` → 401 with one challenge per configured algorithm (SHA-256 first by default,
-//! RFC 8760); an old nonce → 401 with `stale=true`; wrong credentials → 403, counted per source
-//! IP, and past `[sip] register_max_failures` in a minute every REGISTER from that IP gets
-//! "403 Too many failed attempts" without being checked. Expiry: the Contact's `expires`, else
+//! RFC 8760); an old nonce → 401 with `stale=true`; wrong credentials → 403, counted per (source
+//! IP, user), and past `[sip] register_max_failures` in a minute every REGISTER for that user
+//! from that IP gets "403 Too many failed attempts" without being checked (other users behind
+//! the same address, a call centre's NAT, are not locked out). A nonce is good only from the
+//! address it was given to, and each use must count its `nc` up (once only without `qop`): a
+//! sniffed REGISTER replayed, from anywhere, is challenged again. Expiry: the Contact's `expires`, else
 //! the `Expires` header, else 3600, clamped to [`[sip] register_min_expires`, 3600]; 0 (or
 //! `Contact: *` with `Expires: 0`) removes the registration. One phone per user: the first
 //! Contact counts.
@@ -27,6 +30,7 @@ use crate::config::SipConfig;
 use crate::sip::digest::{self, Algorithm, NonceCheck, NonceKeeper};
 use crate::sip::transaction::{NonInviteServers, Received, Reliability, Timers};
 use crate::sip::{response_to, Request, Response};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -36,6 +40,9 @@ pub const MAX_EXPIRES: u32 = 3600;
 pub const NONCE_LIFETIME_S: u64 = 300;
 /// The window of the failure limit.
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+/// Most used nonces remembered (one per phone and lifetime is plenty); when full, a nonce
+/// that cannot be remembered is still accepted once, as before this check existed.
+pub const MAX_NONCES_REMEMBERED: usize = 50_000;
 /// Most REGISTER transactions remembered at once (64·T1 each over UDP); past this a
 /// retransmission is decided again, as a stateless registrar would.
 pub const MAX_TRANSACTIONS: usize = 4096;
@@ -97,7 +104,9 @@ pub struct Registrar {
     algorithms: Vec<Algorithm>,
     min_expires: u32,
     nonces: NonceKeeper,
-    failures: FailureLimiter<IpAddr>,
+    /// The highest nonce count accepted per nonce (0: used without `qop`).
+    used: HashMap<String, u32>,
+    failures: FailureLimiter<(IpAddr, String)>,
     transactions: NonInviteServers,
     /// The first `now` seen: transaction time is measured from it.
     epoch: Option<Instant>,
@@ -127,6 +136,7 @@ impl Registrar {
             algorithms,
             min_expires: cfg.register_min_expires.clamp(1, MAX_EXPIRES),
             nonces: NonceKeeper::new(secret, NONCE_LIFETIME_S),
+            used: HashMap::new(),
             failures: FailureLimiter::new(cfg.register_max_failures, FAILURE_WINDOW),
             transactions: NonInviteServers::new(MAX_TRANSACTIONS, Timers::default()),
             epoch: None,
@@ -172,12 +182,13 @@ impl Registrar {
         source: IpAddr,
         account: Option<&Account>,
     ) -> Decision {
-        if self.failures.blocked(&source, now).is_some() {
-            return Decision::TooManyFailures;
-        }
         let Some(user) = to_user(req) else {
             return Decision::BadRequest("To Has No User");
         };
+        let key = (source, user.to_lowercase());
+        if self.failures.blocked(&key, now).is_some() {
+            return Decision::TooManyFailures;
+        }
         // A phone may carry credentials for several realms: use the one for ours.
         let creds = req
             .headers
@@ -191,18 +202,51 @@ impl Registrar {
         if !self.algorithms.contains(&creds.algorithm) {
             return Decision::Challenge { stale: false };
         }
-        match self.nonces.check(&creds.nonce, unix_s) {
+        match self.nonces.check(&creds.nonce, unix_s, source) {
             NonceCheck::Fresh => {}
             NonceCheck::Stale => return Decision::Challenge { stale: true },
             // Not ours (a previous run's, or made up): a fresh challenge, no failure counted.
             NonceCheck::Invalid => return Decision::Challenge { stale: false },
         }
+        // The count must go up with each use of a nonce (RFC 7616 §3.4); a request that does
+        // not move it is a replay. Only a request that passes is remembered, so nobody can
+        // spend a phone's nonce by sending a wrong password with it.
+        let count = creds
+            .qop_auth
+            .as_ref()
+            .and_then(|(nc, _)| u32::from_str_radix(nc, 16).ok())
+            .unwrap_or(0);
+        if self
+            .used
+            .get(&creds.nonce)
+            .is_some_and(|last| count <= *last)
+        {
+            return Decision::Challenge { stale: true };
+        }
         let verdict = self.check(&creds, &user, req, account);
         if let Err(why) = verdict {
-            self.failures.fail(source, now);
+            self.failures.fail(key, now);
             return Decision::Refuse { why };
         }
+        self.remember_use(&creds.nonce, count, unix_s);
         self.binding(req, user)
+    }
+
+    /// Notes that `nonce` was used up to `count`; nonces too old to be accepted anyway are
+    /// forgotten, so the table holds at most the nonces of the last lifetime.
+    fn remember_use(&mut self, nonce: &str, count: u32, unix_s: u64) {
+        if self.used.len() >= MAX_NONCES_REMEMBERED {
+            let issued = |n: &str| {
+                n.split_once('.')
+                    .and_then(|(t, _)| u64::from_str_radix(t, 16).ok())
+                    .unwrap_or(0)
+            };
+            self.used
+                .retain(|n, _| unix_s.saturating_sub(issued(n)) <= NONCE_LIFETIME_S + 5);
+        }
+        if self.used.len() < MAX_NONCES_REMEMBERED {
+            self.used.insert(nonce.to_string(), count);
+        }
     }
 
     fn check(
@@ -275,13 +319,19 @@ impl Registrar {
     }
 
     /// The SIP answer to `req` for `decision` (challenges get a nonce stamped `unix_s`).
-    pub fn response(&self, req: &Request, decision: &Decision, unix_s: u64) -> Response {
+    pub fn response(
+        &self,
+        req: &Request,
+        decision: &Decision,
+        unix_s: u64,
+        client: IpAddr,
+    ) -> Response {
         let tag = crate::sip::new_tag();
         let tag = Some(tag.as_str());
         match decision {
             Decision::Challenge { stale } => {
                 let mut r = response_to(req, 401, "Unauthorized", tag);
-                let nonce = self.nonces.issue(unix_s);
+                let nonce = self.nonces.issue(unix_s, client);
                 for a in &self.algorithms {
                     r.headers.push(
                         "WWW-Authenticate",
@@ -379,7 +429,7 @@ pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
         };
         let now = Instant::now();
         let d = reg.decide(now, unix_s, &req, source.ip(), account.as_ref());
-        let r = reg.response(&req, &d, unix_s);
+        let r = reg.response(&req, &d, unix_s, source.ip());
         let bytes = reg.answered(now, req.clone(), peer.reliable(), r);
         (d, bytes)
     };

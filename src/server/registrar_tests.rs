@@ -46,7 +46,18 @@ fn register(extra: &str) -> Request {
 
 /// The nonce of the challenge for `algorithm` in a 401.
 fn challenge_nonce(reg: &Registrar, req: &Request, unix: u64, alg: Algorithm) -> String {
-    let r = reg.response(req, &Decision::Challenge { stale: false }, unix);
+    challenge_nonce_for(reg, req, unix, alg, ip())
+}
+
+/// The nonce of a challenge sent to `client`.
+fn challenge_nonce_for(
+    reg: &Registrar,
+    req: &Request,
+    unix: u64,
+    alg: Algorithm,
+    client: IpAddr,
+) -> String {
+    let r = reg.response(req, &Decision::Challenge { stale: false }, unix, client);
     assert_eq!(r.status, 401);
     let h = r
         .headers
@@ -64,13 +75,20 @@ fn challenge_nonce(reg: &Registrar, req: &Request, unix: u64, alg: Algorithm) ->
         .to_string()
 }
 
+/// Credentials as a phone sends them: each use of a nonce counts `nc` up.
 fn authorization(nonce: &str, password: &str, alg: Algorithm) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NC: AtomicU32 = AtomicU32::new(1);
+    authorization_nc(nonce, password, alg, NC.fetch_add(1, Ordering::Relaxed))
+}
+
+fn authorization_nc(nonce: &str, password: &str, alg: Algorithm, nc: u32) -> String {
     let ha1 = alg.hash_hex(&format!("alice:humanline:{password}"));
     let ha2 = alg.hash_hex(&format!("REGISTER:{URI}"));
-    let resp = alg.hash_hex(&format!("{ha1}:{nonce}:00000001:c0ffee:auth:{ha2}"));
+    let resp = alg.hash_hex(&format!("{ha1}:{nonce}:{nc:08x}:c0ffee:auth:{ha2}"));
     format!(
         "Authorization: Digest username=\"alice\", realm=\"humanline\", nonce=\"{nonce}\", uri=\"{URI}\", \
-         response=\"{resp}\", algorithm={}, qop=auth, nc=00000001, cnonce=\"c0ffee\"\r\n",
+         response=\"{resp}\", algorithm={}, qop=auth, nc={nc:08x}, cnonce=\"c0ffee\"\r\n",
         alg.name()
     )
 }
@@ -86,7 +104,7 @@ fn unauthenticated_register_is_challenged_sha256_first_then_md5() {
     let now = Instant::now();
     let d = reg.decide(now, T0, &req, ip(), Some(&alice(Role::Agent)));
     assert_eq!(d, Decision::Challenge { stale: false });
-    let r = reg.response(&req, &d, T0);
+    let r = reg.response(&req, &d, T0, ip());
     let ch = r.headers.get_all("WWW-Authenticate");
     assert_eq!(ch.len(), 2);
     assert!(
@@ -124,7 +142,7 @@ fn right_password_registers_with_sha256_and_md5() {
             },
             "{alg:?}"
         );
-        let r = reg.response(&req, &d, T0 + 1);
+        let r = reg.response(&req, &d, T0 + 1, ip());
         assert_eq!(r.status, 200);
         assert_eq!(
             r.headers.get("Contact"),
@@ -146,32 +164,31 @@ fn wrong_password_unknown_user_and_operator_are_refused() {
         reg.decide(now, T0, &wrong, ip(), Some(&alice(Role::Agent))),
         Decision::Refuse { .. }
     ));
-    let right = register(&format!(
-        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
-        authorization(&nonce, "alicepassword", Algorithm::Md5)
-    ));
+    let right_from = |reg: &Registrar, from: IpAddr| {
+        let nonce = challenge_nonce_for(reg, &register(""), T0, Algorithm::Md5, from);
+        register(&format!(
+            "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+            authorization(&nonce, "alicepassword", Algorithm::Md5)
+        ))
+    };
+    let (a2, a3, a4): (IpAddr, IpAddr, IpAddr) = (
+        "10.0.0.2".parse().unwrap(),
+        "10.0.0.3".parse().unwrap(),
+        "10.0.0.4".parse().unwrap(),
+    );
+    let right = right_from(&reg, a2);
     assert!(matches!(
-        reg.decide(now, T0, &right, "10.0.0.2".parse().unwrap(), None),
+        reg.decide(now, T0, &right, a2, None),
         Decision::Refuse { .. }
     ));
+    let right = right_from(&reg, a3);
     assert!(matches!(
-        reg.decide(
-            now,
-            T0,
-            &right,
-            "10.0.0.3".parse().unwrap(),
-            Some(&alice(Role::Operator))
-        ),
+        reg.decide(now, T0, &right, a3, Some(&alice(Role::Operator))),
         Decision::Refuse { .. }
     ));
+    let right = right_from(&reg, a4);
     assert!(matches!(
-        reg.decide(
-            now,
-            T0,
-            &right,
-            "10.0.0.4".parse().unwrap(),
-            Some(&alice(Role::Supervisor))
-        ),
+        reg.decide(now, T0, &right, a4, Some(&alice(Role::Supervisor))),
         Decision::Register { .. }
     ));
 }
@@ -198,12 +215,18 @@ fn failures_per_ip_block_even_the_right_password_until_the_window_passes() {
         Decision::TooManyFailures
     );
     assert_eq!(
-        reg.response(&right, &Decision::TooManyFailures, T0).reason,
+        reg.response(&right, &Decision::TooManyFailures, T0, ip())
+            .reason,
         "Too many failed attempts"
     );
     let other: IpAddr = "10.1.1.1".parse().unwrap();
+    let nonce_other = challenge_nonce_for(&reg, &register(""), T0, Algorithm::Md5, other);
+    let right_other = register(&format!(
+        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+        authorization(&nonce_other, "alicepassword", Algorithm::Md5)
+    ));
     assert!(matches!(
-        reg.decide(t, T0, &right, other, a.as_ref()),
+        reg.decide(t, T0, &right_other, other, a.as_ref()),
         Decision::Register { .. }
     ));
     let later = t + Duration::from_secs(61);
@@ -223,7 +246,7 @@ fn old_nonce_is_stale_and_foreign_nonce_is_rechallenged() {
         reg.decide(Instant::now(), T0 + 301, &req, ip(), a.as_ref()),
         Decision::Challenge { stale: true }
     );
-    let r = reg.response(&req, &Decision::Challenge { stale: true }, T0 + 301);
+    let r = reg.response(&req, &Decision::Challenge { stale: true }, T0 + 301, ip());
     assert!(r
         .headers
         .get_all("WWW-Authenticate")
@@ -244,9 +267,9 @@ fn old_nonce_is_stale_and_foreign_nonce_is_rechallenged() {
 fn expiry_is_clamped_and_zero_or_star_unregisters() {
     let mut reg = registrar();
     let nonce = challenge_nonce(&reg, &register(""), T0, Algorithm::Md5);
-    let auth = authorization(&nonce, "alicepassword", Algorithm::Md5);
     let a = Some(alice(Role::Agent));
     let mut decide = |extra: &str| {
+        let auth = authorization(&nonce, "alicepassword", Algorithm::Md5);
         let req = register(&format!("{extra}{auth}"));
         reg.decide(Instant::now(), T0, &req, ip(), a.as_ref())
     };
@@ -310,7 +333,7 @@ fn retransmitted_register_gets_the_same_answer_and_counts_one_failure() {
     let t = Instant::now();
     assert_eq!(reg.replay(t, &wrong), None, "a new REGISTER is decided");
     let d = reg.decide(t, T0, &wrong, ip(), a.as_ref());
-    let r = reg.response(&wrong, &d, T0);
+    let r = reg.response(&wrong, &d, T0, ip());
     let first = reg.answered(t, wrong.clone(), false, r);
     assert!(String::from_utf8_lossy(&first).starts_with("SIP/2.0 403"));
 
@@ -347,11 +370,86 @@ fn a_register_over_tcp_keeps_no_transaction() {
     let req = register("");
     let t = Instant::now();
     let d = reg.decide(t, T0, &req, ip(), None);
-    let r = reg.response(&req, &d, T0);
+    let r = reg.response(&req, &d, T0, ip());
     reg.answered(t, req.clone(), true, r);
     assert_eq!(
         reg.replay(t, &req),
         None,
         "TCP does not retransmit: Timer J = 0"
     );
+}
+
+#[test]
+fn a_sniffed_register_replayed_is_challenged_again_from_anywhere() {
+    let mut reg = registrar();
+    let a = Some(alice(Role::Agent));
+    let nonce = challenge_nonce(&reg, &register(""), T0, Algorithm::Sha256);
+    let sent = register(&format!(
+        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+        authorization_nc(&nonce, "alicepassword", Algorithm::Sha256, 1)
+    ));
+    let now = Instant::now();
+    assert!(matches!(
+        reg.decide(now, T0, &sent, ip(), a.as_ref()),
+        Decision::Register { .. }
+    ));
+    // The same credentials, their Contact pointed elsewhere, from another address...
+    let replay = register(&format!(
+        "Contact: <sip:alice@10.66.6.6:5070>\r\n{}",
+        authorization_nc(&nonce, "alicepassword", Algorithm::Sha256, 1)
+    ));
+    assert_eq!(
+        reg.decide(now, T0, &replay, "10.66.6.6".parse().unwrap(), a.as_ref()),
+        Decision::Challenge { stale: false },
+        "the nonce is good only where it was given"
+    );
+    // ... or from the phone's own address (spoofed): the count did not move.
+    assert_eq!(
+        reg.decide(now, T0, &replay, ip(), a.as_ref()),
+        Decision::Challenge { stale: true }
+    );
+    // The phone itself counts up and is accepted.
+    let next = register(&format!(
+        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+        authorization_nc(&nonce, "alicepassword", Algorithm::Sha256, 2)
+    ));
+    assert!(matches!(
+        reg.decide(now, T0, &next, ip(), a.as_ref()),
+        Decision::Register { .. }
+    ));
+}
+
+#[test]
+fn failures_for_one_user_do_not_lock_out_others_behind_the_same_address() {
+    let mut reg = registrar();
+    let t = Instant::now();
+    let nonce = challenge_nonce(&reg, &register(""), T0, Algorithm::Md5);
+    // Guesses for a name that does not exist, from the call centre's address.
+    let mut bob = register(&authorization(&nonce, "guess", Algorithm::Md5));
+    bob.headers = parse(
+        String::from_utf8_lossy(&bob.to_bytes())
+            .replace("sip:alice@", "sip:bob@")
+            .replace("username=\"alice\"", "username=\"bob\"")
+            .as_bytes(),
+    )
+    .map(|m| match m {
+        SipMessage::Request(r) => r.headers,
+        SipMessage::Response(_) => unreachable!(),
+    })
+    .unwrap();
+    for _ in 0..5 {
+        let d = reg.decide(t, T0, &bob, ip(), None);
+        assert!(
+            matches!(d, Decision::Refuse { .. } | Decision::TooManyFailures),
+            "{d:?}"
+        );
+    }
+    let right = register(&format!(
+        "Contact: <sip:alice@127.0.0.1:5070>\r\n{}",
+        authorization(&nonce, "alicepassword", Algorithm::Md5)
+    ));
+    assert!(matches!(
+        reg.decide(t, T0, &right, ip(), Some(&alice(Role::Agent))),
+        Decision::Register { .. }
+    ));
 }

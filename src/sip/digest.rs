@@ -13,6 +13,7 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
+use std::net::IpAddr;
 
 /// A digest hash function (written `"MD5"` / `"SHA-256"` in the configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Deserialize)]
@@ -248,28 +249,40 @@ impl NonceKeeper {
         NonceKeeper { secret, lifetime_s }
     }
 
-    fn mac(&self, issued: u64) -> String {
+    fn mac(&self, issued: u64, salt: u64, client: IpAddr) -> String {
         // HMAC accepts keys of any length: this cannot fail.
         let mut m =
             <Hmac<Sha256> as Mac>::new_from_slice(&self.secret).expect("HMAC takes any key length");
         m.update(&issued.to_be_bytes());
+        m.update(&salt.to_be_bytes());
+        match client {
+            IpAddr::V4(a) => m.update(&a.octets()),
+            IpAddr::V6(a) => m.update(&a.octets()),
+        }
         hex(&m.finalize().into_bytes()[..16])
     }
 
-    /// A new nonce stamped with `now_s` (seconds since the epoch).
-    pub fn issue(&self, now_s: u64) -> String {
-        format!("{now_s:x}.{}", self.mac(now_s))
+    /// A new nonce for the client at `client`, stamped with `now_s` (seconds since the epoch).
+    /// It is good from that address only: a REGISTER sniffed and replayed from elsewhere
+    /// carries a nonce that is not ours there.
+    /// Every nonce is new (a random salt): two phones behind one address never share one,
+    /// so each can count its own uses.
+    pub fn issue(&self, now_s: u64, client: IpAddr) -> String {
+        let salt = crate::ids::random_u64();
+        format!("{now_s:x}.{salt:x}.{}", self.mac(now_s, salt, client))
     }
 
-    /// Whether `nonce` is one of ours, and fresh at `now_s`.
-    pub fn check(&self, nonce: &str, now_s: u64) -> NonceCheck {
-        let Some((ts, mac)) = nonce.split_once('.') else {
+    /// Whether `nonce` is one we gave `client`, and fresh at `now_s`.
+    pub fn check(&self, nonce: &str, now_s: u64, client: IpAddr) -> NonceCheck {
+        let mut parts = nonce.splitn(3, '.');
+        let (Some(ts), Some(salt), Some(mac)) = (parts.next(), parts.next(), parts.next()) else {
             return NonceCheck::Invalid;
         };
-        let Ok(issued) = u64::from_str_radix(ts, 16) else {
+        let (Ok(issued), Ok(salt)) = (u64::from_str_radix(ts, 16), u64::from_str_radix(salt, 16))
+        else {
             return NonceCheck::Invalid;
         };
-        let want = self.mac(issued);
+        let want = self.mac(issued, salt, client);
         let same = want.len() == mac.len()
             && want
                 .bytes()
@@ -391,21 +404,33 @@ mod tests {
     #[test]
     fn nonces_are_recognised_age_and_forgeries_refused() {
         let k = NonceKeeper::new([7; 32], 300);
-        let n = k.issue(1_000);
-        assert_eq!(k.check(&n, 1_000), NonceCheck::Fresh);
-        assert_eq!(k.check(&n, 1_300), NonceCheck::Fresh);
-        assert_eq!(k.check(&n, 1_301), NonceCheck::Stale);
-        assert_eq!(k.check(&n, 990), NonceCheck::Stale, "issued in the future");
-        let other = NonceKeeper::new([8; 32], 300);
-        assert_eq!(other.check(&n, 1_000), NonceCheck::Invalid);
-        // Moving the timestamp breaks the MAC.
-        let (_, mac) = n.split_once('.').unwrap();
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        let n = k.issue(1_000, ip);
+        assert_eq!(k.check(&n, 1_000, ip), NonceCheck::Fresh);
+        assert_eq!(k.check(&n, 1_300, ip), NonceCheck::Fresh);
+        assert_eq!(k.check(&n, 1_301, ip), NonceCheck::Stale);
         assert_eq!(
-            k.check(&format!("{:x}.{mac}", 2_000), 2_000),
+            k.check(&n, 990, ip),
+            NonceCheck::Stale,
+            "issued in the future"
+        );
+        let other = NonceKeeper::new([8; 32], 300);
+        assert_eq!(other.check(&n, 1_000, ip), NonceCheck::Invalid);
+        let elsewhere: IpAddr = "10.0.0.2".parse().unwrap();
+        assert_eq!(
+            k.check(&n, 1_000, elsewhere),
+            NonceCheck::Invalid,
+            "good only from the address it was given to"
+        );
+        assert_ne!(n, k.issue(1_000, ip), "every nonce is new");
+        // Moving the timestamp breaks the MAC.
+        let (_, rest) = n.split_once('.').unwrap();
+        assert_eq!(
+            k.check(&format!("{:x}.{rest}", 2_000), 2_000, ip),
             NonceCheck::Invalid
         );
         for junk in ["", ".", "zz.00", "3e8", "3e8.xyz"] {
-            assert_eq!(k.check(junk, 1_000), NonceCheck::Invalid, "{junk:?}");
+            assert_eq!(k.check(junk, 1_000, ip), NonceCheck::Invalid, "{junk:?}");
         }
     }
 }

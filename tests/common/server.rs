@@ -614,6 +614,15 @@ impl TestServer {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// One counter or gauge of `/metrics` (panics when it is not exported).
+    pub fn metric(&self, name: &str) -> f64 {
+        let body = self.metrics();
+        body.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} is exported: {body}"))
+    }
+
     /// `/metrics` as text.
     pub fn metrics(&self) -> String {
         let (code, body) = self.get_anon("/metrics");

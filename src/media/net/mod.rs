@@ -4,4 +4,4 @@
 pub mod ports;
 mod rtp_leg;
 
-pub use rtp_leg::{Admit, RtpLeg, FRAME};
+pub use rtp_leg::{Admit, PeerTrust, RtpLeg, FRAME};

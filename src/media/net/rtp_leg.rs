@@ -31,6 +31,11 @@ pub struct RtpLeg {
     sources: [Option<IpAddr>; 2],
     /// Any source may be learnt (behind a trusted proxy).
     loose: bool,
+    /// Private and loopback SDP targets are fine before the first packet.
+    private_targets: bool,
+    /// The peer confirmed the session from its SIP address (the caller's ACK, the agent's
+    /// answer): sending to its SDP address may start.
+    confirmed: bool,
     /// The synchronisation source heard last.
     ssrc: Option<u32>,
     /// Audio codec both sides agreed.
@@ -44,18 +49,18 @@ pub struct RtpLeg {
 }
 
 impl RtpLeg {
-    /// A leg on `socket` with what offer/answer agreed. `signalling`: the address the peer's
-    /// SIP came from (its RTP may come from there too); `None` with `loose`: learn the source
-    /// from the first packet, wherever it comes from (a trusted proxy in front).
-    pub fn new(socket: UdpSocket, n: &Negotiated, signalling: Option<IpAddr>, loose: bool) -> Self {
+    /// A leg on `socket` with what offer/answer agreed and what is known of the peer.
+    pub fn new(socket: UdpSocket, n: &Negotiated, peer: PeerTrust) -> Self {
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
         let ssrc = crate::ids::random_u32();
         RtpLeg {
             socket,
             remote: n.remote_addr,
             latched: false,
-            sources: [sdp_source(n), signalling],
-            loose,
+            sources: [sdp_source(n), peer.signalling],
+            loose: peer.behind_proxy,
+            private_targets: peer.private_targets,
+            confirmed: false,
             ssrc: None,
             codec,
             dtmf_pt: n.dtmf_pt,
@@ -90,6 +95,29 @@ impl RtpLeg {
         self.sources[1] = Some(ip);
     }
 
+    /// The peer confirmed the session from its SIP address (the caller's ACK, an agent's
+    /// answer): we may send to its SDP address, if that is an address we send to.
+    pub fn confirm(&mut self) {
+        self.confirmed = true;
+    }
+
+    /// Whether media may go out now: to where the peer's own packets come from, or, before
+    /// the first one, to its SDP address once the peer confirmed from its SIP address and
+    /// that address is one we send to unasked (never a broadcast or multicast one; a private
+    /// or loopback one only when it is the peer's SIP address or `[media]
+    /// allow_private_targets` says so). Nobody can aim our audio at a third party.
+    pub fn may_send(&self) -> bool {
+        if self.latched {
+            return true;
+        }
+        let ip = self.remote.ip();
+        self.confirmed
+            && !ip.is_unspecified()
+            && !ip.is_multicast()
+            && !is_broadcast(ip)
+            && (Some(ip) == self.sources[1] || self.private_targets || is_public(ip))
+    }
+
     /// Whether a packet from `from` carrying `ssrc` is the peer's. The first packet from an
     /// allowed address fixes the source (and where we send, symmetric RTP); a packet from any
     /// other source is a stranger's and changes nothing.
@@ -117,7 +145,7 @@ impl RtpLeg {
     pub async fn send_pcm(&mut self, pcm: &[i16], marker: bool, metrics: &Metrics) -> bool {
         let n = pcm.len().min(FRAME);
         self.codec.encode(&pcm[..n], &mut self.payload[..n]);
-        if !self.send || self.remote.ip().is_unspecified() {
+        if !self.send || !self.may_send() {
             self.sender.advance_timestamp(n as u32);
             return false;
         }
@@ -131,11 +159,50 @@ impl RtpLeg {
 
     /// Sends an RFC 4733 event packet (for DTMF relayed to an agent).
     pub async fn send_event(&mut self, payload: &[u8], marker: bool) {
-        let (Some(pt), true) = (self.dtmf_pt, self.send) else {
+        let (Some(pt), true) = (self.dtmf_pt, self.send && self.may_send()) else {
             return;
         };
         let pkt = self.sender.event_packet(pt, payload, marker);
         let _ = self.socket.send_to(pkt, self.remote).await;
+    }
+}
+
+/// What is known of a leg's peer when the leg is made.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerTrust {
+    /// The address its SIP came from (its RTP may come from there too).
+    pub signalling: Option<IpAddr>,
+    /// A trusted proxy relays its SIP: learn the RTP source from the first packet, wherever it
+    /// comes from.
+    pub behind_proxy: bool,
+    /// `[media] allow_private_targets`.
+    pub private_targets: bool,
+}
+
+fn is_broadcast(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V4(a) if a.is_broadcast())
+}
+
+/// An address on the public Internet (not loopback, private, link-local, shared or
+/// documentation space).
+fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_documentation()
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(a) => {
+            let s = a.segments();
+            !(a.is_loopback()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped()
+                    .is_some_and(|v4| !is_public(IpAddr::V4(v4))))
+        }
     }
 }
 
@@ -165,4 +232,90 @@ fn sdp_source(n: &Negotiated) -> Option<IpAddr> {
 
 fn sends(n: &Negotiated) -> bool {
     matches!(n.direction, Direction::SendRecv | Direction::SendOnly)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leg(sdp: &str, signalling: &str, behind_proxy: bool) -> RtpLeg {
+        let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_nonblocking(true).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _g = rt.enter();
+        let n = Negotiated {
+            codec_pt: 0,
+            dtmf_pt: Some(101),
+            remote_addr: sdp.parse().unwrap(),
+            direction: Direction::SendRecv,
+            ptime: None,
+        };
+        RtpLeg::new(
+            UdpSocket::from_std(socket).unwrap(),
+            &n,
+            PeerTrust {
+                signalling: Some(signalling.parse().unwrap()),
+                behind_proxy,
+                private_targets: false,
+            },
+        )
+    }
+
+    fn at(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_first_packet_from_the_peers_addresses_fixes_the_source_and_strangers_never_move_it() {
+        let mut l = leg("81.2.69.160:4000", "93.184.216.34", false);
+        assert_eq!(l.admit(at("45.33.32.156:4000"), 1), Admit::Stranger);
+        // Behind NAT: the packets come from the SIP address, another port.
+        assert_eq!(l.admit(at("93.184.216.34:31000"), 7), Admit::Peer);
+        assert_eq!(l.remote, at("93.184.216.34:31000"));
+        assert_eq!(
+            l.admit(at("93.184.216.34:31002"), 7),
+            Admit::Stranger,
+            "port fixed"
+        );
+        assert_eq!(
+            l.admit(at("81.2.69.160:4000"), 7),
+            Admit::Stranger,
+            "source fixed"
+        );
+        assert_eq!(l.admit(at("93.184.216.34:31000"), 8), Admit::NewSsrc);
+        assert_eq!(l.remote, at("93.184.216.34:31000"));
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_first_packet_from_anywhere_is_the_peer() {
+        let mut l = leg("10.0.0.9:4000", "93.184.216.35", true);
+        assert_eq!(l.admit(at("81.2.69.161:5000"), 1), Admit::Peer);
+        assert_eq!(l.admit(at("45.33.32.156:4000"), 1), Admit::Stranger);
+    }
+
+    #[test]
+    fn nothing_is_sent_before_the_peer_confirms_and_never_to_a_third_party() {
+        // A public SDP address: after the ACK.
+        let mut l = leg("81.2.69.160:4000", "93.184.216.34", false);
+        assert!(!l.may_send(), "not before the ACK or a packet");
+        l.confirm();
+        assert!(l.may_send());
+        // A private address that is not the caller's own: only once its packets come.
+        let mut l = leg("10.1.2.3:4000", "93.184.216.34", false);
+        l.confirm();
+        assert!(!l.may_send(), "no audio aimed at an internal host");
+        assert_eq!(l.admit(at("93.184.216.34:4000"), 1), Admit::Peer);
+        assert!(l.may_send(), "to where its packets come from");
+        // The caller's own private address (a LAN phone): after the ACK.
+        let mut l = leg("10.1.2.3:4000", "10.1.2.3", false);
+        l.confirm();
+        assert!(l.may_send());
+        // Multicast, never unasked.
+        let mut l = leg("239.1.1.1:4000", "93.184.216.34", false);
+        l.confirm();
+        assert!(!l.may_send());
+    }
 }

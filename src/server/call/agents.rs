@@ -270,7 +270,12 @@ impl CallTask {
                 ptime: None,
             };
             // No source is allowed until the agent answers with its SDP.
-            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, None, false));
+            let trust = crate::media::net::PeerTrust {
+                signalling: None,
+                behind_proxy: false,
+                private_targets: self.sh.config.media.allow_private_targets,
+            };
+            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust));
         }
         let port = self
             .agent_rtp
@@ -394,6 +399,8 @@ impl CallTask {
                     if let Some(ip) = signalling {
                         a.allow_source(ip);
                     }
+                    // The agent's answer came from its SIP address.
+                    a.confirm();
                 }
                 self.event("agent_answered", json!({ "agent": agent }));
                 handoff::Input::AgentAnswered

@@ -150,6 +150,8 @@ impl CallTask {
                 if let Uas::Answered { retx, .. } | Uas::Refused { retx, .. } = &mut self.uas {
                     *retx = None;
                 }
+                // The caller confirmed from its SIP address: media may go to its SDP address.
+                self.caller.confirm();
             }
             Method::Bye => {
                 let ok = response_to(&req, 200, "OK", None).to_bytes();

@@ -15,7 +15,7 @@ use super::Shared;
 use crate::agents::{Offer, Reach, RingResult};
 use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
 use crate::live::LiveCall;
-use crate::media::net::{RtpLeg, FRAME};
+use crate::media::net::{PeerTrust, RtpLeg, FRAME};
 use crate::media::{
     hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
@@ -311,7 +311,15 @@ impl CallTask {
             sdp_version: session_id,
             session_id,
             bye_to_caller: None,
-            caller: RtpLeg::new(socket, &negotiated, Some(caller_ip), behind_proxy),
+            caller: RtpLeg::new(
+                socket,
+                &negotiated,
+                PeerTrust {
+                    signalling: Some(caller_ip),
+                    behind_proxy,
+                    private_targets: sh.config.media.allow_private_targets,
+                },
+            ),
             jitter,
             rfc4733: Rfc4733Receiver::new(),
             inband: InbandDetector::new(),
