@@ -1,6 +1,6 @@
 //! What travels with a caller to a person: reason, signals, path, transcript.
 
-use super::event::Reason;
+use super::reason::Reason;
 use crate::dialplan::Language;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -34,6 +34,7 @@ mod event;
 mod hesitation;
 mod lookup;
 mod program;
+mod reason;
 mod type_ahead;
 mod understand;
 

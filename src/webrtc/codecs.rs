@@ -1,7 +1,7 @@
 //! What a [`super::MediaPeer`] negotiates: PCMU and telephone-event/8000, nothing else.
 
-use super::peer::{stack, WebRtcError, PT_PCMU, PT_TELEPHONE_EVENT};
 use super::sdp;
+use super::shared::{stack, WebRtcError, PT_PCMU, PT_TELEPHONE_EVENT};
 use ::webrtc::peer_connection::MediaEngine;
 use rtc::peer_connection::configuration::media_engine::{
     MIME_TYPE_PCMU, MIME_TYPE_TELEPHONE_EVENT,

@@ -38,6 +38,7 @@ mod peer;
 mod peer_events;
 mod ports;
 mod sdp;
+mod shared;
 
 pub use peer::{MediaPeer, PeerConfig, PeerEvent, WebRtcError};
 pub use sdp::{offered_payload_types, telephone_event_pt};

@@ -2,6 +2,8 @@
 
 use super::codecs::{media_engine, own_sdp_is_pcmu, pcmu_codec, telephone_event_codec};
 use super::peer_events::{Handler, Link};
+use super::shared::{stack, MAX_FRAME, MEDIA_QUEUE, PT_PCMU};
+pub use super::shared::{PeerEvent, WebRtcError};
 use super::{ports, sdp};
 use ::webrtc::media_stream::track_local::static_rtp::TrackLocalStaticRTP;
 use ::webrtc::media_stream::track_local::TrackLocal;
@@ -20,14 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
-/// Payload type of PCMU (RFC 3551, static).
-pub(super) const PT_PCMU: u8 = 0;
-/// Payload type we offer for telephone-event/8000 (browsers answer with ours).
-pub(super) const PT_TELEPHONE_EVENT: u8 = 101;
-/// Audio and digits buffered for a slow reader before new ones are dropped (10 s of audio).
-pub(super) const MEDIA_QUEUE: usize = 500;
-/// Largest payload accepted by [`MediaPeer::send_pcmu`] (60 ms of µ-law).
-pub(super) const MAX_FRAME: usize = 480;
 /// Ports tried before giving up when the range is busy.
 const MAX_PORT_TRIES: usize = 64;
 
@@ -59,66 +53,6 @@ impl Default for PeerConfig {
             disconnected_timeout: Duration::from_secs(5),
         }
     }
-}
-
-/// What happens on a peer, in order, from [`MediaPeer::next_event`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PeerEvent {
-    /// ICE and DTLS are up: audio can flow both ways. Reported once.
-    Connected,
-    /// One PCMU payload from the browser (usually 160 bytes = 20 ms), in arrival order.
-    Audio(Vec<u8>),
-    /// A key pressed on the browser's dial pad, sent as RFC 4733 telephone-event.
-    Digit(char),
-    /// The connection is over: failed, closed by either side, or silent for
-    /// [`PeerConfig::disconnected_timeout`]. The last event; `next_event` returns `None` after it.
-    Closed {
-        /// Plain words for logs and the call record.
-        why: String,
-    },
-}
-
-/// What went wrong setting up or using a peer.
-#[derive(Debug, thiserror::Error)]
-pub enum WebRtcError {
-    /// Every port tried in the range was taken.
-    #[error("no free UDP port for WebRTC media on {ip} in {min}-{max} (odd ports): widen [media] rtp_port_min/max")]
-    NoPort {
-        /// Host candidate address.
-        ip: IpAddr,
-        /// Range start.
-        min: u16,
-        /// Range end.
-        max: u16,
-    },
-    /// The `webrtc` crate refused a step.
-    #[error("WebRTC could not {step}: {source}")]
-    Stack {
-        /// What we were doing ("apply the browser's answer", ...).
-        step: &'static str,
-        /// The crate's own error.
-        #[source]
-        source: ::webrtc::error::Error,
-    },
-    /// The browser offered or answered without PCMU.
-    #[error("the browser's SDP has no PCMU (G.711 µ-law, payload type 0) audio; payload types offered: {offered:?}")]
-    NoPcmu {
-        /// The audio payload types it listed.
-        offered: Vec<u8>,
-    },
-    /// ICE gathering did not finish in time.
-    #[error("ICE gathering did not finish within {0:?}")]
-    GatherTimeout(Duration),
-    /// Audio was sent before [`PeerEvent::Connected`] or after the end.
-    #[error("the WebRTC leg is not connected (wait for PeerEvent::Connected; stop at Closed)")]
-    NotConnected,
-    /// A frame that is empty or longer than 60 ms.
-    #[error("a PCMU frame must be 1 to {MAX_FRAME} bytes, got {0}")]
-    FrameSize(usize),
-}
-
-pub(super) fn stack(step: &'static str) -> impl FnOnce(::webrtc::error::Error) -> WebRtcError {
-    move |source| WebRtcError::Stack { step, source }
 }
 
 /// Sequence number and timestamp of the next outgoing packet.

@@ -2,7 +2,7 @@
 //! task), turned into the peer's link state and its events: audio frames and RFC 4733 digits
 //! from the browser's track.
 
-use super::peer::{PeerEvent, PT_PCMU};
+use super::shared::{PeerEvent, PT_PCMU};
 use crate::media::Rfc4733Receiver;
 use ::webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use ::webrtc::peer_connection::{
