@@ -157,19 +157,7 @@ impl Builder<'_> {
                 self.prompt_refs.push((p.to_string(), at));
             }
         }
-        let no_input_after = match &n.no_input_seconds {
-            Some(s) if !(1.0..=60.0).contains(s.get_ref()) => {
-                self.error(
-                    s.span().start,
-                    K::BadValue,
-                    format!("no_input_seconds = {} is out of range", s.get_ref()),
-                    "use 1 to 60 seconds",
-                );
-                None
-            }
-            Some(s) => Some(Duration::from_secs_f64(*s.get_ref())),
-            None => None,
-        };
+        let no_input_after = self.no_input_seconds(&n.no_input_seconds);
         self.vars_set.insert(var.get_ref().trim().to_string());
         let invalid = self.prompt(&n.invalid);
         let no_input = self.prompt(&n.no_input);

@@ -10,6 +10,23 @@ use std::time::Duration;
 use toml::Spanned;
 
 impl Builder<'_> {
+    /// A node's `no_input_seconds`, checked to lie in 1–60 s (an error at its line otherwise).
+    pub(super) fn no_input_seconds(&mut self, v: &Option<Spanned<f64>>) -> Option<Duration> {
+        match v {
+            Some(s) if !(1.0..=60.0).contains(s.get_ref()) => {
+                self.error(
+                    s.span().start,
+                    K::BadValue,
+                    format!("no_input_seconds = {} is out of range", s.get_ref()),
+                    "use 1 to 60 seconds",
+                );
+                None
+            }
+            Some(s) => Some(Duration::from_secs_f64(*s.get_ref())),
+            None => None,
+        }
+    }
+
     pub(super) fn node(
         &mut self,
         name: &Spanned<String>,
@@ -189,19 +206,7 @@ impl Builder<'_> {
                 None => ok = false,
             }
         }
-        let no_input_after = match &n.no_input_seconds {
-            Some(s) if !(1.0..=60.0).contains(s.get_ref()) => {
-                self.error(
-                    s.span().start,
-                    K::BadValue,
-                    format!("no_input_seconds = {} is out of range", s.get_ref()),
-                    "use 1 to 60 seconds",
-                );
-                None
-            }
-            Some(s) => Some(Duration::from_secs_f64(*s.get_ref())),
-            None => None,
-        };
+        let no_input_after = self.no_input_seconds(&n.no_input_seconds);
         let no_match = self.prompt(&n.no_match);
         let no_input = self.prompt(&n.no_input);
         ok.then_some(NodeKind::Ask {
