@@ -1,10 +1,10 @@
 //! Sign-in and access rules over real HTTP against the real binary: who may reach which call
-//! data and which page, the login/logout cycle, CSRF, API tokens from `humanline user token`,
-//! and the login rate limit.
+//! data and which page (an agent only the calls offered to them), the login/logout cycle, CSRF,
+//! API tokens from `humanline user token`, and the login rate limit.
 
 mod common;
 
-use common::rawsip::RawCall;
+use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
 use common::server::{serial, HttpReply, ServerOptions, TestServer, WebSession};
 use std::time::Duration;
 
@@ -27,10 +27,16 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
 fn options() -> ServerOptions {
     ServerOptions {
         record: true,
-        users: ["agent", "supervisor", "operator"]
+        users: ["agent", "supervisor", "operator", "agent"]
             .iter()
-            .map(|r| (format!("{r}1"), r.to_string(), PASSWORD.to_string()))
+            .enumerate()
+            .map(|(i, r)| {
+                let n = if i == 3 { 2 } else { 1 };
+                (format!("{r}{n}"), r.to_string(), PASSWORD.to_string())
+            })
             .collect(),
+        // agent1 answers the support queue (from a registered phone); agent2 answers nothing.
+        agents: vec!["agent1".into()],
         // No speech model needed: these calls press no keys and say nothing.
         asr: Some("model = \"/nonexistent/model.bin\"".into()),
         ..ServerOptions::default()
@@ -79,23 +85,52 @@ fn call(s: &TestServer, method: &str, path: &str, headers: &[(&str, &str)]) -> H
     s.http(method, path, &h, body)
 }
 
-/// Makes one short recorded call and returns its id.
+/// Makes one short recorded call that stays in the IVR (offered to nobody); its id.
 fn one_stored_call(s: &TestServer) -> String {
     let mut c = RawCall::establish(s.sip_addr(), "support");
     std::thread::sleep(Duration::from_millis(800));
     c.bye();
-    let calls = s.wait_stored_calls(1, Duration::from_secs(15));
-    calls[0]["id"]
-        .as_str()
-        .expect("a stored call id")
-        .to_string()
+    stored_id(s, &c.call_id)
+}
+
+/// The store's id of the call with SIP Call-ID `sip_call_id`, once it is stored.
+fn stored_id(s: &TestServer, sip_call_id: &str) -> String {
+    s.wait_for(Duration::from_secs(15), |s| {
+        let (_, v) = s.get("/api/calls");
+        v["recent"].as_array()?.iter().find_map(|c| {
+            let id = c["id"].as_str()?;
+            let (_, full) = s.get(&format!("/api/calls/{id}"));
+            (full["call"]["sip_call_id"] == sip_call_id).then(|| id.to_string())
+        })
+    })
+    .unwrap_or_else(|| panic!("call {sip_call_id} was not stored"))
+}
+
+/// A recorded call that presses 0 and is taken by agent1's registered phone; its id.
+fn call_taken_by_agent1(s: &TestServer) -> String {
+    let mut phone = FakeAgent::bind();
+    let reg = phone.register(s.sip_addr(), "agent1", PASSWORD);
+    assert_eq!(reg.code(), 200, "agent1's phone registers: {}", reg.raw);
+    let mut c = RawCall::establish(s.sip_addr(), "support");
+    c.media.send_silence(0.3);
+    c.dtmf('0');
+    phone
+        .take_invite(AgentAnswer::Answer, Duration::from_secs(10))
+        .expect("pressing 0 rings agent1's phone");
+    phone.wait_request("ACK", Duration::from_secs(3));
+    c.media.send_silence(0.5);
+    c.bye();
+    if let Some(bye) = phone.wait_request("BYE", Duration::from_secs(3)) {
+        phone.reply(&bye, 200, "OK");
+    }
+    stored_id(s, &c.call_id)
 }
 
 #[test]
 fn anonymous_and_wrong_role_requests_are_refused_on_every_route() {
     let _g = serial();
     let s = TestServer::start(options());
-    let id = one_stored_call(&s);
+    let id = call_taken_by_agent1(&s);
     let sessions: Vec<(&str, WebSession)> = ["agent", "supervisor", "operator"]
         .into_iter()
         .map(|r| (r, login(&s, &format!("{r}1"))))
@@ -167,6 +202,75 @@ fn anonymous_and_wrong_role_requests_are_refused_on_every_route() {
     );
     let (code, agents) = s.get("/api/agents");
     assert!(code == 200 && agents["agents"].is_array(), "{agents}");
+}
+
+#[test]
+fn an_agent_reads_only_the_calls_offered_to_them() {
+    let _g = serial();
+    let s = TestServer::start(options());
+    let taken = call_taken_by_agent1(&s);
+    let ivr_only = one_stored_call(&s);
+    let agent1 = login(&s, "agent1");
+    let agent2 = login(&s, "agent2");
+    let sup = login(&s, "supervisor1");
+    let status = |who: &WebSession, path: &str| s.get_as(who, path).status;
+    let notes = |who: &WebSession, id: &str| {
+        s.post_as(
+            who,
+            &format!("/api/calls/{id}/notes"),
+            &serde_json::json!({ "notes": "mine" }),
+        )
+        .status
+    };
+
+    // agent1 took `taken`: the call, its recording and its notes are theirs.
+    let mine = s.get_as(&agent1, &format!("/api/calls/{taken}")).json();
+    assert_eq!(mine["call"]["agent"], "agent1", "{mine}");
+    assert!(
+        mine["call"].get("sip_call_id").is_none(),
+        "agents never see SIP Call-IDs: {mine}"
+    );
+    assert_eq!(
+        status(&agent1, &format!("/api/calls/{taken}/recording")),
+        200
+    );
+    assert_eq!(notes(&agent1, &taken), 200);
+    // A call nobody offered them, and a colleague's call, are not there for them at all.
+    for (name, who, id) in [
+        ("agent1", &agent1, &ivr_only),
+        ("agent2", &agent2, &taken),
+        ("agent2", &agent2, &ivr_only),
+    ] {
+        for path in [
+            format!("/api/calls/{id}"),
+            format!("/api/calls/{id}/recording"),
+        ] {
+            let r = s.get_as(who, &path);
+            assert_eq!(r.status, 404, "{name} {path}: {}", r.text());
+        }
+        assert_eq!(notes(who, id), 404, "{name} writes no notes on {id}");
+    }
+    let listed = |who: &WebSession| -> Vec<String> {
+        s.get_as(who, "/api/calls").json()["recent"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(listed(&agent1), [taken.as_str()], "agent1's list");
+    assert!(listed(&agent2).is_empty(), "agent2's list is empty");
+    // The supervisor reads both, and agent2's attempt changed nothing.
+    let mut all = listed(&sup);
+    all.sort();
+    let mut want = vec![taken.clone(), ivr_only.clone()];
+    want.sort();
+    assert_eq!(all, want);
+    assert_eq!(status(&sup, &format!("/api/calls/{ivr_only}")), 200);
+    let (_, c) = s.get(&format!("/api/calls/{taken}"));
+    assert_eq!(c["call"]["notes"], "mine");
 }
 
 #[test]
@@ -277,8 +381,8 @@ fn login_logout_cycle_with_csrf() {
     );
     assert_eq!(cross.status, 403, "{}", cross.text());
 
-    // State changes need the CSRF token.
-    let id = one_stored_call(&s);
+    // State changes need the CSRF token (on a call agent1 took: the notes are theirs to write).
+    let id = call_taken_by_agent1(&s);
     let notes = format!("/api/calls/{id}/notes");
     let json = ("Content-Type", "application/json");
     let r = s.http(

@@ -101,15 +101,12 @@ fn stored(server: &TestServer, call: &RawCall) -> Value {
         .unwrap_or_else(|| panic!("call {} was not stored", call.call_id))
 }
 
-/// A caller presses 0, the only agent's phone refuses, the caller leaves a 2 s message.
-fn caller_leaves_a_message(server: &TestServer, agent: &mut FakeAgent) -> Value {
-    let mut call = RawCall::establish(server.sip_addr(), "support");
+/// A caller of the `console` line presses 0 while nobody answers its queue (alice is not
+/// signed in yet) and leaves a 2 s message there.
+fn caller_leaves_a_message(server: &TestServer) -> Value {
+    let mut call = RawCall::establish(server.sip_addr(), "console");
     call.media.send_silence(0.3);
     call.dtmf('0');
-    agent
-        .take_invite(AgentAnswer::Reject(486), 10 * SEC)
-        .expect("pressing 0 rings the agent's phone");
-    agent.wait_request("ACK", 3 * SEC);
     wait_state(server, &call, "message", 20 * SEC);
     assert!(
         call.media.wait_beep_end(15, 20 * SEC),
@@ -118,6 +115,26 @@ fn caller_leaves_a_message(server: &TestServer, agent: &mut FakeAgent) -> Value 
     call.media.send_audio(&tone(440.0, 2.0, 8000.0));
     assert_eq!(call.bye().expect("BYE answered").code(), 200);
     stored(server, &call)
+}
+
+/// The demo plan as the `console` line: the same menus, escalating to the `console` queue
+/// (alice's).
+fn console_plan() -> String {
+    let demo = std::fs::read_to_string("dialplans/support.toml").expect("the demo plan");
+    let plan = demo
+        .replacen("name = \"support\"", "name = \"console\"", 1)
+        .replacen("queue = \"support\"", "queue = \"console\"", 1);
+    assert_ne!(plan, demo, "the demo plan names its queue");
+    plan
+}
+
+/// Waits for the browser script's signal file `name` (or the script's end).
+fn wait_signal(dir: &std::path::Path, name: &str, script: &std::thread::JoinHandle<Value>) {
+    let file = dir.join(name);
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while !file.exists() && !script.is_finished() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A caller presses 0 and talks to the agent's phone for a moment.
@@ -143,16 +160,21 @@ fn agent_console_and_supervisor_board_in_a_browser() {
     let _g = serial();
     browser::require_browser();
     let mut phone = FakeAgent::bind();
-    // The support queue rings a SIP phone; alice answers the `console` queue from her browser.
+    // The support queue rings a SIP phone; alice answers the `console` line's queue from her
+    // browser (and reads only its messages and the calls offered to her).
     let server = TestServer::start(ServerOptions {
         agents: vec![phone.uri()],
         ring_timeout_seconds: 2.0,
-        extra_toml: format!("[queues.console]\nagents = [\"{}\"]\n", AGENT.0),
+        extra_toml: format!(
+            "[queues.console]\nagents = [\"{}\"]\nring_timeout_seconds = 300.0\n",
+            AGENT.0
+        ),
+        plans: vec![("console".into(), console_plan())],
         users: users(&[]),
         ..Default::default()
     });
 
-    let message = caller_leaves_a_message(&server, &mut phone);
+    let message = caller_leaves_a_message(&server);
     assert!(message["message_path"].is_string(), "{message}");
     let talked = caller_reaches_an_agent(&server, &mut phone);
     assert!(
@@ -161,43 +183,6 @@ fn agent_console_and_supervisor_board_in_a_browser() {
             .is_some_and(|e| e.iter().any(|e| e["kind"] == "bridged")),
         "{talked}"
     );
-
-    // While the pages are open: a caller in the IVR, and one who pressed 0 and waits for a
-    // person (the phone does not answer), both kept alive with RTP.
-    let in_ivr = RawCall::establish(server.sip_addr(), "support");
-    let mut queued = RawCall::establish(server.sip_addr(), "support");
-    queued.media.send_silence(0.3);
-    queued.dtmf('0');
-    let queued_id = queued.call_id.clone();
-    let keep = |mut call: RawCall| {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = Arc::clone(&stop);
-        let t = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                call.media.send_silence(0.5);
-            }
-            let _ = call.bye();
-        });
-        (stop, t)
-    };
-    let (stop_ivr, ivr_thread) = keep(in_ivr);
-    let (stop_queued, queued_thread) = keep(queued);
-    let queued_live = server
-        .wait_for(10 * SEC, |s| {
-            s.live_calls()
-                .into_iter()
-                .find(|c| c["sip_call_id"] == queued_id.as_str() && c["pop"].is_object())
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "the queued call has a screen pop: {:?}",
-                server.live_calls()
-            )
-        });
-    let queued_call_id = queued_live["id"]
-        .as_str()
-        .expect("live call id")
-        .to_string();
 
     let base = format!("http://127.0.0.1:{}", server.http_port);
     let signal = tempfile::tempdir().expect("signal dir");
@@ -216,12 +201,49 @@ fn agent_console_and_supervisor_board_in_a_browser() {
             browser::run_script("console_pages.js", &env, Duration::from_secs(150))
         })
     };
+
+    // Once alice is Ready: a caller in the IVR, and one who pressed 0 on the console line and
+    // is offered to alice (her console rings), both kept alive with RTP.
+    wait_signal(signal.path(), "ready", &script);
+    let in_ivr = RawCall::establish(server.sip_addr(), "support");
+    let mut queued = RawCall::establish(server.sip_addr(), "console");
+    queued.media.send_silence(0.3);
+    queued.dtmf('0');
+    let queued_id = queued.call_id.clone();
+    let keep = |mut call: RawCall| {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let t = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                call.media.send_silence(0.5);
+            }
+            let _ = call.bye();
+        });
+        (stop, t)
+    };
+    let (stop_ivr, ivr_thread) = keep(in_ivr);
+    let (stop_queued, queued_thread) = keep(queued);
+    let queued_live = server
+        .wait_for(20 * SEC, |s| {
+            s.live_calls().into_iter().find(|c| {
+                c["sip_call_id"] == queued_id.as_str()
+                    && c["pop"].is_object()
+                    && c["agent"] == AGENT.0
+            })
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "the queued call is offered to alice with a screen pop: {:?}",
+                server.live_calls()
+            )
+        });
+    let queued_call_id = queued_live["id"]
+        .as_str()
+        .expect("live call id")
+        .to_string();
+    std::fs::write(signal.path().join("queued"), &queued_call_id).expect("signal the script");
     // Once the agent has typed notes on the ringing call, the caller hangs up.
-    let shown = signal.path().join("pop_shown");
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    while !shown.exists() && !script.is_finished() && std::time::Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_signal(signal.path(), "pop_shown", &script);
     stop_queued.store(true, Ordering::Relaxed);
     let _ = queued_thread.join();
     let r = script
@@ -234,9 +256,13 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         serde_json::to_string_pretty(&r).unwrap_or_default()
     );
     assert_eq!(
-        std::fs::read_to_string(&shown).unwrap_or_default(),
+        std::fs::read_to_string(signal.path().join("pop_shown")).unwrap_or_default(),
         queued_call_id,
         "the console showed the waiting caller's pop"
+    );
+    assert_eq!(
+        r["live_seen"], 1,
+        "of the live calls alice sees only the one offered to her (not the caller in the IVR)"
     );
 
     // The agent console.
@@ -332,7 +358,7 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         pop["reason"], src["reason_text"],
         "the reason in plain words: {pop}"
     );
-    assert_eq!(pop["queue"], "support", "{pop}");
+    assert_eq!(pop["queue"], "console", "{pop}");
     assert_eq!(pop["language"], "English (en)", "{pop}");
     let strings = |v: &Value| -> Vec<String> {
         v.as_array()
@@ -385,7 +411,7 @@ fn agent_console_and_supervisor_board_in_a_browser() {
         after["phone"]
             .as_str()
             .unwrap_or("")
-            .contains("ended by the caller"),
+            .contains("The caller hung up"),
         "{after}"
     );
     assert_eq!(after["notes_editable"], true, "{after}");
@@ -398,7 +424,7 @@ fn agent_console_and_supervisor_board_in_a_browser() {
 
     // The softphone: accept answers a real WebRTC offer with the microphone, fully gathered,
     // media flows, mute silences the track, hang up closes the peer. The answer went to the
-    // server, which refused it: that call was never offered to alice.
+    // server, which refused it: that probe call was never offered to alice.
     let phone_r = &r["softphone"];
     assert_eq!(phone_r["answer_type"], "answer", "{phone_r}");
     assert_eq!(

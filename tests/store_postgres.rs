@@ -9,7 +9,7 @@ mod common;
 
 use common::postgres::Postgres;
 use humanline::engine::{Outcome, Reason};
-use humanline::store::{CallRecord, LegDetails, SpeechTurn, Store, UserRecord};
+use humanline::store::{CallRecord, CallScope, LegDetails, SpeechTurn, Store, UserRecord};
 
 fn record(id: &str, version: i64, caller: &str) -> CallRecord {
     let r = common::run_demo("support", "say agent");
@@ -62,7 +62,7 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
     });
     let (mut a, mut b) = (a.expect("node a opens"), b.expect("node b opens"));
     assert_eq!(a.backend(), "postgres");
-    assert_eq!(a.schema_version().unwrap(), 8);
+    assert_eq!(a.schema_version().unwrap(), 9);
 
     // Plan versions: one row per source, whichever node stores it.
     let plan = common::demo_plan("support");
@@ -138,10 +138,29 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
         Some("called back")
     );
     assert!(!a.set_call_notes("nope", "x").unwrap());
-    assert_eq!(a.messages(10).unwrap().len(), 2);
-    assert!(b.mark_message_done("pg-1", "alice").unwrap());
+    let all = CallScope::All;
+    assert_eq!(a.messages(&all, 10).unwrap().len(), 2);
+    // Who reads what: the agent the call was offered to, an agent of the queue the message
+    // was left in (the demo plan's), and nobody else.
+    let agent = |name: &str, queues: &[&str]| CallScope::Agent {
+        name: name.into(),
+        queues: queues.iter().map(|q| q.to_string()).collect(),
+    };
+    let queue = a.load_call("pg-1").unwrap().unwrap().queue.unwrap();
+    let taker = agent("sip:agent@127.0.0.1:5070", &[]);
+    let colleague = agent("bob", &[queue.as_str()]);
+    let stranger = agent("eve", &["elsewhere"]);
+    assert!(b.call_visible("pg-1", &taker).unwrap());
+    assert!(b.call_visible("pg-1", &colleague).unwrap());
+    assert!(!b.call_visible("pg-1", &stranger).unwrap());
+    assert_eq!(a.messages(&colleague, 10).unwrap().len(), 2);
+    assert!(a.messages(&stranger, 10).unwrap().is_empty());
+    assert!(a.recent_call_summaries(&stranger, 10).unwrap().is_empty());
+    assert_eq!(a.recent_call_summaries(&taker, 10).unwrap().len(), 2);
+    assert!(!b.mark_message_done("pg-1", "eve", &stranger).unwrap());
+    assert!(b.mark_message_done("pg-1", "alice", &all).unwrap());
     b.set_message_text("pg-1", "please call me").unwrap();
-    let m = a.messages(10).unwrap();
+    let m = a.messages(&all, 10).unwrap();
     let m1 = m.iter().find(|m| m.id == "pg-1").unwrap();
     assert_eq!(m1.done_by.as_deref(), Some("alice"));
     assert_eq!(m1.message_text.as_deref(), Some("please call me"));
@@ -201,5 +220,5 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
 
     // A third node opening later finds the schema done.
     let c = Store::open_postgres(&pg.conninfo(), "node-c").unwrap();
-    assert_eq!(c.schema_version().unwrap(), 8);
+    assert_eq!(c.schema_version().unwrap(), 9);
 }

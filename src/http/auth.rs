@@ -109,6 +109,19 @@ impl Authenticated {
         }
     }
 
+    /// Which calls this reader may see: a supervisor (or the service token) every call, an
+    /// agent the calls offered to them and the messages of the queues they answer. Check
+    /// [`Self::require`] with [`CALL_READERS`] first: operators read no calls at all.
+    pub fn call_scope(&self, hub: &crate::agents::AgentHub) -> crate::store::CallScope {
+        match self.role {
+            Role::Agent => crate::store::CallScope::Agent {
+                name: self.name.clone(),
+                queues: hub.queues_of(&self.name),
+            },
+            Role::Supervisor | Role::Operator => crate::store::CallScope::All,
+        }
+    }
+
     fn from_principal(p: Principal, page: bool) -> Self {
         Authenticated {
             name: p.name,

@@ -1,5 +1,7 @@
 //! Call data: `/api/calls`, `/api/calls/{id}`, its recording and message audio, and the agent's
 //! notes. Agents and supervisors only: operators edit dialplans, they do not read transcripts.
+//! An agent reads only the calls offered to them and the messages of their queues
+//! ([`crate::store::CallScope`]); any other call is answered 404, as if it did not exist.
 
 use super::auth::{Authenticated, CALL_READERS};
 use super::error::ApiError;
@@ -19,13 +21,18 @@ pub async fn list(
     who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
+    let scope = who.call_scope(&s.agents);
     let live: Vec<serde_json::Value> = s
         .live
         .all()
         .into_iter()
+        .filter(|c| scope.sees_live(c.agent.as_deref()))
         .map(|c| shown_to(&who, serde_json::to_value(c).unwrap_or_default()))
         .collect();
-    let recent = s.store.run(|st| st.recent_call_summaries(50)).await?;
+    let recent = s
+        .store
+        .run(move |st| st.recent_call_summaries(&scope, 50))
+        .await?;
     Ok(Json(
         serde_json::json!({ "active": live.len(), "live": live, "recent": recent }),
     ))
@@ -38,13 +45,19 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
+    let scope = who.call_scope(&s.agents);
     // The stored record wins: a call is written to the store first and leaves the live view
     // just after, and for that moment it is in both. Looking in the store again after the
     // live view covers a call that was stored between the two looks.
     let load = |id: String| {
+        let scope = scope.clone();
         s.store.run(move |st| {
             Ok(match st.load_call(&id)? {
-                Some(c) => Some((c, st.call_notes(&id)?.unwrap_or_default())),
+                Some(c) => Some((
+                    c,
+                    st.call_notes(&id)?.unwrap_or_default(),
+                    st.call_visible(&id, &scope)?,
+                )),
                 None => None,
             })
         })
@@ -53,13 +66,19 @@ pub async fn get(
         Some(c) => c,
         None => {
             if let Some(live) = s.live.get(&id) {
+                if !scope.sees_live(live.agent.as_deref()) {
+                    return Err(ApiError::NotFound);
+                }
                 let live = shown_to(&who, serde_json::to_value(live).unwrap_or_default());
                 return Ok(Json(serde_json::json!({ "live": true, "call": live })));
             }
             load(id).await?.ok_or(ApiError::NotFound)?
         }
     };
-    let (call, notes) = stored;
+    let (call, notes, visible) = stored;
+    if !visible {
+        return Err(ApiError::NotFound);
+    }
     let call = serde_json::to_value(call).map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut call = shown_to(&who, call);
     if let Some(obj) = call.as_object_mut() {
@@ -111,10 +130,16 @@ async fn audio(
     which: Audio,
 ) -> Result<Response, ApiError> {
     who.require(CALL_READERS)?;
-    let key = id.clone();
+    let (key, scope) = (id.clone(), who.call_scope(&s.agents));
     let files = s
         .store
-        .run(move |st| st.call_audio_paths(&key))
+        .run(move |st| {
+            Ok(if st.call_visible(&key, &scope)? {
+                st.call_audio_paths(&key)?
+            } else {
+                None
+            })
+        })
         .await?
         .ok_or(ApiError::NotFound)?;
     let (path, missing) = match which {
@@ -155,7 +180,8 @@ pub struct NotesBody {
     notes: String,
 }
 
-/// `POST /api/calls/{id}/notes`: replaces the agent's notes on a stored call.
+/// `POST /api/calls/{id}/notes`: replaces the agent's notes on a stored call the writer may
+/// read (an agent: a call offered to them).
 pub async fn set_notes(
     State(s): State<AppState>,
     who: Authenticated,
@@ -169,9 +195,10 @@ pub async fn set_notes(
         )));
     }
     let (key, notes) = (id.clone(), body.notes.clone());
+    let scope = who.call_scope(&s.agents);
     if !s
         .store
-        .run(move |st| st.set_call_notes(&key, &notes))
+        .run(move |st| Ok(st.call_visible(&key, &scope)? && st.set_call_notes(&key, &notes)?))
         .await?
     {
         return Err(ApiError::NotFound);

@@ -10,8 +10,8 @@
 //! | `/agent` | GET | agent, supervisor |
 //! | `/supervisor` | GET | supervisor |
 //! | `/ws/agent` | GET (upgrade) | agent, supervisor, by session cookie, same origin |
-//! | `/api/messages` | GET | agent, supervisor |
-//! | `/api/messages/{id}/done` | POST (CSRF) | agent, supervisor |
+//! | `/api/messages` | GET | agent (their queues' messages), supervisor |
+//! | `/api/messages/{id}/done` | POST (CSRF) | agent (their queues' messages), supervisor |
 //! | `/api/supervisor` | GET | supervisor |
 
 use super::auth::{same_origin, Authenticated, CALL_READERS};
@@ -140,7 +140,11 @@ async fn list_messages(
     who: Authenticated,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    let items = s.store.run(|st| st.messages(MESSAGES_LISTED)).await?;
+    let scope = who.call_scope(&s.agents);
+    let items = s
+        .store
+        .run(move |st| st.messages(&scope, MESSAGES_LISTED))
+        .await?;
     Ok(Json(serde_json::json!({ "messages": items })))
 }
 
@@ -150,9 +154,9 @@ async fn message_done(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     who.require(CALL_READERS)?;
-    let (key, by) = (id.clone(), who.name.clone());
+    let (key, by, scope) = (id.clone(), who.name.clone(), who.call_scope(&s.agents));
     if s.store
-        .run(move |st| st.mark_message_done(&key, &by))
+        .run(move |st| st.mark_message_done(&key, &by, &scope))
         .await?
     {
         tracing::info!(call = %id, by = %who.name, "message done");

@@ -1,7 +1,8 @@
 //! What the agent console and the supervisor view read: messages callers left (and who dealt
 //! with them), today's escalations by reason and the call-relative times of timeline events.
 
-use super::db::vals;
+use super::access::CallScope;
+use super::db::{vals, Val};
 use super::{Store, StoreError};
 use serde::Serialize;
 
@@ -34,14 +35,23 @@ pub struct ReasonCount {
 }
 
 impl Store {
-    /// Calls in which the caller left a message, newest first (at most `limit`).
-    pub fn messages(&self, limit: usize) -> Result<Vec<MessageItem>, StoreError> {
+    /// Calls in which the caller left a message that `scope` may read, newest first (at most
+    /// `limit`).
+    pub fn messages(
+        &self,
+        scope: &CallScope,
+        limit: usize,
+    ) -> Result<Vec<MessageItem>, StoreError> {
+        let (cond, mut params) = scope.condition(2);
+        params.insert(0, Val::from(limit));
         self.conn
             .rows(
-                "SELECT id, caller, started_at_ms, reason, queue, message_text, message_done_by
-                 FROM calls WHERE message_path IS NOT NULL
-                 ORDER BY started_at_ms DESC, id DESC LIMIT ?1",
-                vals![limit],
+                &format!(
+                    "SELECT c.id, c.caller, c.started_at_ms, c.reason, c.queue, c.message_text, c.message_done_by
+                     FROM calls c WHERE c.message_path IS NOT NULL AND {cond}
+                     ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?1"
+                ),
+                params,
             )?
             .iter()
             .map(|r| {
@@ -59,8 +69,16 @@ impl Store {
     }
 
     /// Records that `agent` dealt with the message of call `id`; `false` when that call left no
-    /// message.
-    pub fn mark_message_done(&mut self, id: &str, agent: &str) -> Result<bool, StoreError> {
+    /// message or `scope` may not read it.
+    pub fn mark_message_done(
+        &mut self,
+        id: &str,
+        agent: &str,
+        scope: &CallScope,
+    ) -> Result<bool, StoreError> {
+        if !self.call_visible(id, scope)? {
+            return Ok(false);
+        }
         let n = self.conn.execute(
             "UPDATE calls SET message_done_by = ?2 WHERE id = ?1 AND message_path IS NOT NULL",
             vals![id, agent],
@@ -110,11 +128,12 @@ impl Store {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    /// A stored call with only what these views read.
-    fn call(
+    /// A stored call with only what these views read (queue `support`; `message`: the caller
+    /// left one).
+    pub(in crate::store) fn call(
         store: &mut Store,
         id: &str,
         started_at_ms: i64,
@@ -159,18 +178,24 @@ mod tests {
         call(&mut s, "old", 1_000, Some("retries"), true, &[]);
         call(&mut s, "none", 2_000, Some("zero_out"), false, &[]);
         call(&mut s, "new", 3_000, Some("hesitation"), true, &[]);
-        let m = s.messages(10).unwrap();
+        let m = s.messages(&CallScope::All, 10).unwrap();
         let ids: Vec<&str> = m.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["new", "old"]);
         assert_eq!(m[0].reason.as_deref(), Some("hesitation"));
         assert_eq!(m[0].caller.as_deref(), Some("sip:new@example.org"));
         assert_eq!(m[0].done_by, None);
-        assert!(s.mark_message_done("old", "alice").unwrap());
-        assert!(!s.mark_message_done("none", "alice").unwrap());
-        assert!(!s.mark_message_done("missing", "alice").unwrap());
-        let m = s.messages(10).unwrap();
+        assert!(s
+            .mark_message_done("old", "alice", &CallScope::All)
+            .unwrap());
+        assert!(!s
+            .mark_message_done("none", "alice", &CallScope::All)
+            .unwrap());
+        assert!(!s
+            .mark_message_done("missing", "alice", &CallScope::All)
+            .unwrap());
+        let m = s.messages(&CallScope::All, 10).unwrap();
         assert_eq!(m[1].done_by.as_deref(), Some("alice"));
-        assert_eq!(s.messages(1).unwrap().len(), 1);
+        assert_eq!(s.messages(&CallScope::All, 1).unwrap().len(), 1);
     }
 
     #[test]

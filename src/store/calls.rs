@@ -1,9 +1,11 @@
 //! Call records: one row per call, its transcript turns, its events and its escalation.
 
+use super::access::CallScope;
 use super::db::{vals, Row, Val};
 use super::{Store, StoreError};
 use crate::engine::{Outcome, TransferContext};
 use serde::Serialize;
+use std::collections::BTreeSet;
 
 /// Everything to store about a finished call.
 #[derive(Debug, Clone)]
@@ -195,6 +197,17 @@ fn outcome_name(o: &Outcome) -> (&'static str, Option<&'static str>, Option<&str
     }
 }
 
+/// The agents a call was offered to: every `agent_dial` event's agent (a SIP phone rung or a
+/// console offered the call) and the agent who took it, each once.
+fn offered_to(r: &CallRecord) -> BTreeSet<&str> {
+    r.events
+        .iter()
+        .filter(|(_, kind, _)| kind == "agent_dial")
+        .filter_map(|(_, _, detail)| detail["agent"].as_str())
+        .chain(r.leg.agent.as_deref())
+        .collect()
+}
+
 impl Store {
     /// Stores a finished call in one transaction: all of it or nothing.
     pub fn record_call(&mut self, r: &CallRecord) -> Result<(), StoreError> {
@@ -255,6 +268,12 @@ impl Store {
                     u.confidence,
                     u.features.to_string()
                 ],
+            ));
+        }
+        for agent in offered_to(r) {
+            stmts.push((
+                "INSERT INTO call_offers (call_id, agent) VALUES (?1, ?2)",
+                vals![&r.id, agent],
             ));
         }
         if let Some(reason) = reason {
@@ -424,15 +443,25 @@ impl Store {
         Ok(())
     }
 
-    /// The most recent calls in brief, newest first, read in one query (the call list).
-    pub fn recent_call_summaries(&self, limit: usize) -> Result<Vec<CallSummary>, StoreError> {
+    /// The most recent calls `scope` may read, in brief, newest first, in one query (the call
+    /// list).
+    pub fn recent_call_summaries(
+        &self,
+        scope: &CallScope,
+        limit: usize,
+    ) -> Result<Vec<CallSummary>, StoreError> {
+        let (cond, mut params) = scope.condition(2);
+        params.insert(0, Val::from(limit));
         self.conn
             .rows(
-                "SELECT c.id, c.outcome, c.reason, c.queue, v.name, c.started_at_ms, c.ended_at_ms
-                 FROM calls c
-                 LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
-                 ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?1",
-                vals![limit],
+                &format!(
+                    "SELECT c.id, c.outcome, c.reason, c.queue, v.name, c.started_at_ms, c.ended_at_ms
+                     FROM calls c
+                     LEFT JOIN dialplan_versions v ON v.id = c.dialplan_version_id
+                     WHERE {cond}
+                     ORDER BY c.started_at_ms DESC, c.id DESC LIMIT ?1"
+                ),
+                params,
             )?
             .iter()
             .map(|r| {

@@ -6,6 +6,7 @@
 //! `versions`, `users`, `agent_views`), written once for both backends through [`db`]. Nothing
 //! else in the crate writes SQL. Must not know about SIP, media or HTTP.
 
+pub mod access;
 mod agent_views;
 mod agents;
 mod calls;
@@ -18,6 +19,7 @@ mod users;
 mod versions;
 
 pub use crate::ids::new_call_id;
+pub use access::CallScope;
 pub use agent_views::{MessageItem, ReasonCount};
 pub use agents::SharedRegistration;
 pub use calls::{

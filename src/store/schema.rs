@@ -162,6 +162,17 @@ const MIGRATIONS: &[&str] = &[
         changed_at_ms  INTEGER NOT NULL
     );
     "#,
+    // 9: which agents each call was offered to (rung, or offered in the console), so that an
+    // agent reads only those calls. Calls stored before this kept only the agent who took them.
+    r#"
+    CREATE TABLE call_offers (
+        call_id  TEXT NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+        agent    TEXT NOT NULL,
+        PRIMARY KEY (call_id, agent)
+    );
+    CREATE INDEX call_offers_agent ON call_offers (agent);
+    INSERT INTO call_offers (call_id, agent) SELECT id, agent FROM calls WHERE agent IS NOT NULL;
+    "#,
 ];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a

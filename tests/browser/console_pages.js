@@ -5,8 +5,10 @@
 // Prints one JSON object with what it saw; tests/console_pages.rs asserts on it.
 //
 // Environment: BASE (http://127.0.0.1:PORT), AGENT_NAME, AGENT_PASSWORD, SUPERVISOR_NAME,
-// SUPERVISOR_PASSWORD, SCREENSHOT_DIR, SIGNAL_DIR (the script writes `pop_shown` there with the
-// ringing call's id once notes are typed; the test then hangs that caller up), NOTES.
+// SUPERVISOR_PASSWORD, SCREENSHOT_DIR, SIGNAL_DIR (the script writes `ready` there once the agent
+// is Ready, waits for the test's `queued` (a caller offered to this agent), and writes
+// `pop_shown` with the ringing call's id once notes are typed; the test then hangs that caller
+// up), NOTES.
 'use strict';
 
 const fs = require('fs');
@@ -67,6 +69,7 @@ function protocolProbe() {
     await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Ready', null, { timeout: T });
     result.ready_pressed = await page.getAttribute('#btn-ready', 'aria-pressed');
     result.status_events = await page.evaluate(() => window.humanline.events.filter((e) => e.type === 'status').map((e) => e.status));
+    fs.writeFileSync(path.join(process.env.SIGNAL_DIR, 'ready'), '');
 
     await page.waitForSelector('#message-list li', { timeout: T });
     result.messages = await page.$$eval('#message-list li', (lis) => lis.map((li) => ({
@@ -87,15 +90,16 @@ function protocolProbe() {
 
     result.protocol = await page.evaluate(protocolProbe);
 
-    // The screen pop, drawn from the real pop of a caller waiting in a queue (from
-    // /api/calls). The offer frame is replayed into the page: call tasks do not offer calls to
-    // consoles yet, so there is no SDP to accept.
+    // The screen pop of a caller offered to this agent: the server's own offer rings the
+    // console; the same pop is in /api/calls, where the agent sees only the calls offered to them.
+    const queued = path.join(process.env.SIGNAL_DIR, 'queued');
+    for (let i = 0; i < 600 && !fs.existsSync(queued); i++) await new Promise((r) => setTimeout(r, 100));
+    await page.waitForSelector('#ringing', { state: 'visible', timeout: T });
     const waiting = await page.evaluate(async () => (await (await fetch('/api/calls')).json()).live.filter((c) => c.pop));
     result.pop_source = waiting[0] || null;
+    result.live_seen = waiting.length;
     if (waiting[0]) {
       const c = waiting[0];
-      await page.evaluate((c) => window.humanline.handle({ type: 'offer', call_id: c.id, sdp: '', pop: c.pop }), c);
-      await page.waitForSelector('#ringing', { state: 'visible', timeout: T });
       result.pop = await page.evaluate(() => {
         const t = (id) => document.getElementById(id).textContent;
         const items = (sel) => [...document.querySelectorAll(sel)].map((e) => e.textContent);
@@ -113,8 +117,8 @@ function protocolProbe() {
       await page.click('#btn-save-notes');
       await page.waitForFunction(() => /^Kept/.test(document.getElementById('notes-saved').textContent), null, { timeout: T });
       result.notes_while_live = await page.textContent('#notes-saved');
+      // The test hangs the caller up now: the server cancels the offer, the notes stay.
       fs.writeFileSync(path.join(process.env.SIGNAL_DIR, 'pop_shown'), c.id);
-      await page.evaluate((id) => window.humanline.handle({ type: 'ended', call_id: id, by: 'caller' }), c.id);
       await page.waitForFunction(() => /^Saved/.test(document.getElementById('notes-saved').textContent), null, { timeout: 40000 });
       result.after_call = await page.evaluate(() => ({
         phone: document.getElementById('phone-state').textContent,

@@ -313,11 +313,15 @@
     call.phase = phase;
     call.why = why;
     state.muted = false;
-    // After a missed call there is nothing to note; after a real one the pop and notes stay.
-    if (phase === 'missed' && !call.talkingSince) {
+    // After a missed call there is nothing to note, unless the agent already wrote some while it
+    // rang: then, as after a real call, the pop and the notes stay to be finished and saved.
+    const wroteNotes = Boolean(call.notesVersion || $('notes').value);
+    if (phase === 'missed' && !call.talkingSince && !wroteNotes) {
       state.call = null;
       state.lastMessage = why;
       renderPop();
+    } else if (phase === 'missed') {
+      call.phase = 'ended';
     }
   }
 
