@@ -33,13 +33,16 @@ simulate: build
 # (with the speech model required: the tests run real recognition). `cargo test --no-run` builds
 # the binary and the tests together: a separate `cargo build` would compile every dependency a
 # second time (the tests' dev-dependencies change some crates' features), about 8 minutes on CI.
+# The test binaries then run in two lanes at once (scripts/test_lanes.py): the tests that run the
+# speech recogniser keep the CPU busy while the others mostly wait on real time (calls, rings,
+# browsers). `cargo test` alone runs the same tests one binary after another.
 test: setup
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test --no-run
 	./target/debug/humanline model install --format q8_0
 	./target/debug/humanline check dialplans/support.toml dialplans/support_zh.toml
-	HUMANLINE_REQUIRE_MODEL=1 HUMANLINE_REQUIRE_POSTGRES=1 HUMANLINE_REQUIRE_CLUSTER=1 $(CARGO) test
+	HUMANLINE_REQUIRE_MODEL=1 HUMANLINE_REQUIRE_POSTGRES=1 HUMANLINE_REQUIRE_CLUSTER=1 CARGO=$(CARGO) python3 scripts/test_lanes.py
 
 # The fuzz targets (proptest tests named fuzz_*: SIP, SDP, RTP/RTCP, RFC 4733, jitter buffer,
 # dialplan TOML, console WebSocket frames, WebRTC SDP, the server's refusals) for a long run: 20 000 cases each in a
