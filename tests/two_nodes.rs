@@ -334,7 +334,39 @@ fn two_nodes_behind_kamailio_share_calls_agents_and_survive_one_stopping() {
         assert_eq!(c["agent"], "alice", "{c}");
     }
 
-    // 3. Node b stops: new calls at the proxy are all answered, by node a.
+    // 3. The operator's emergency switch thrown on node a closes the line on node b too, and
+    // opening it on node a opens it there again.
+    let switch = |closed: bool| {
+        let auth = format!("Bearer {TOKEN}");
+        let body = serde_json::json!({ "closed": closed, "reason": "storm damage" }).to_string();
+        let r = http_request(
+            cluster.http[0],
+            "POST",
+            "/api/operator/closed-now",
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 200, "switch on node a: {}", r.json());
+    };
+    let node_b_closed = |want: bool| {
+        (0..40).any(|_| {
+            std::thread::sleep(Duration::from_millis(250));
+            cluster.get(1, "/api/operator/closed-now").1["closed"] == want
+        })
+    };
+    switch(true);
+    assert!(node_b_closed(true), "node b sees the line closed");
+    assert_eq!(
+        cluster.get(1, "/api/operator/closed-now").1["reason"],
+        "storm damage"
+    );
+    switch(false);
+    assert!(node_b_closed(false), "node b sees the line open again");
+
+    // 4. Node b stops: new calls at the proxy are all answered, by node a.
     let out = cluster.run(&["stop-node", "b"]);
     assert!(out.status.success(), "{}", cluster.report(&out));
     let after: Vec<String> = (0..4).map(|_| short_call(cluster.proxy)).collect();

@@ -8,7 +8,8 @@ use std::time::Duration;
 impl PlanCache {
     /// Reads every plan in the folder once (their versions go live, errors are logged and
     /// kept), then checks the folder every `every` on a thread of its own. Polling file stamps
-    /// is portable and costs a `stat` per plan; `every` = 0 loads once and does not watch.
+    /// is portable and costs a `stat` per plan; `every` = 0 loads once and does not watch. The
+    /// same thread re-reads the closed-now switch from the store (shared by the nodes).
     pub fn spawn_watcher(self: &Arc<Self>, every: Duration) {
         self.reload_changed();
         if every.is_zero() {
@@ -20,6 +21,7 @@ impl PlanCache {
             .spawn(move || loop {
                 std::thread::sleep(every);
                 cache.reload_changed();
+                cache.switch().refresh();
             });
         if let Err(e) = spawned {
             tracing::error!("no dialplan watcher ({e}): edited files load on the next call");
