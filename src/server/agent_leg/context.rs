@@ -20,6 +20,9 @@ pub struct Context<'a> {
     pub summary: &'a str,
     /// The caller's From, shown as the calling party.
     pub caller: &'a str,
+    /// The language the caller speaks now (`en`, `zh`; a language node may have changed it),
+    /// sent as `X-Humanline-Language`.
+    pub language: &'a str,
     /// Why the call was in elderly mode, when it was (sent as `X-Humanline-Elderly`): the
     /// agent should speak slowly and clearly.
     pub elderly: Option<&'a str>,
@@ -75,7 +78,8 @@ pub(super) fn context_invite(
         .header("X-Humanline-Call-Id", &header_safe(ctx.call_id, 128))
         .header("X-Humanline-Reason", &header_safe(ctx.reason, 64))
         .header("X-Humanline-Summary", &header_safe(ctx.summary, 200))
-        .header("X-Humanline-Caller", &header_safe(ctx.caller, 200));
+        .header("X-Humanline-Caller", &header_safe(ctx.caller, 200))
+        .header("X-Humanline-Language", &header_safe(ctx.language, 16));
     let invite = match ctx.elderly {
         Some(why) => invite.header("X-Humanline-Elderly", &header_safe(why, 200)),
         None => invite,

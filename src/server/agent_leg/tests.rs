@@ -20,6 +20,7 @@ fn ctx() -> Context<'static> {
         summary: "zero_out at welcome\r\nInjected: x",
         elderly: None,
         caller: "<sip:alice@127.0.0.1>;tag=1",
+        language: "zh",
     }
 }
 
@@ -69,6 +70,7 @@ fn invite_carries_the_context_headers_on_one_line_each() {
         Some("<http://127.0.0.1:8080/api/calls/abc-1>;purpose=info")
     );
     assert_eq!(req.headers.get("X-Humanline-Reason"), Some("zero_out"));
+    assert_eq!(req.headers.get("X-Humanline-Language"), Some("zh"));
     let summary = req.headers.get("X-Humanline-Summary").unwrap();
     assert!(!summary.contains('\n') && summary.contains("Injected"));
     assert!(req.headers.get("Injected").is_none(), "no header injection");

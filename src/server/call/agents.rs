@@ -304,6 +304,7 @@ impl CallTask {
                 reason,
                 summary,
                 caller: &caller,
+                language: ctx.map_or(self.plan.language, |c| c.language.code()),
                 elderly: ctx
                     .filter(|c| c.elderly)
                     .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),

@@ -107,7 +107,7 @@ impl CallTask {
             "call_id": self.id,
             "caller": who,
             "caller_display": caller,
-            "language": self.plan.language,
+            "language": ctx.map_or(self.plan.language, |c| c.language.code()),
             "queue": self.queue,
             "reason": reason.map_or("routed", Reason::as_str),
             "reason_text": reason_text(reason, requeued),
