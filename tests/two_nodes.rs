@@ -309,7 +309,16 @@ fn two_nodes_behind_kamailio_share_calls_agents_and_survive_one_stopping() {
         "{}",
         cluster.alice(1)
     );
-    // Alice hangs up on the first caller; node b's caller is offered to her now.
+    // A third caller, on node a, presses 0 after the second: alice is still busy. The nodes
+    // learn each other's waiting callers (a second's sync each way).
+    std::thread::sleep(Duration::from_millis(1500));
+    let mut third = RawCall::establish(cluster.sip[0], "support");
+    assert!(third.media.first_packet(Duration::from_secs(5)).is_some());
+    third.dtmf('0');
+    std::thread::sleep(Duration::from_secs(3));
+    // Alice hangs up on the first caller. Node a frees her and has a caller of its own waiting
+    // (the third), but the longest-waiting caller anywhere is node b's (the second): it is
+    // offered to her first.
     assert_eq!(phone.bye().map(|r| r.code()), Some(200));
     let inv = phone
         .take_invite(AgentAnswer::Answer, Duration::from_secs(15))
@@ -324,11 +333,34 @@ fn two_nodes_behind_kamailio_share_calls_agents_and_survive_one_stopping() {
         Some(cluster.sip[1].port()),
         "from node b"
     );
+    // Then node a's own caller, the third.
+    assert_eq!(phone.bye().map(|r| r.code()), Some(200));
+    let inv = phone
+        .take_invite(AgentAnswer::Answer, Duration::from_secs(15))
+        .unwrap_or_else(|| {
+            panic!(
+                "node a rings alice for its waiting caller:\n{}",
+                phone.sip.trace()
+            )
+        });
+    assert_eq!(
+        inv.from.map(|a| a.port()),
+        Some(cluster.sip[0].port()),
+        "from node a"
+    );
     assert_eq!(phone.bye().map(|r| r.code()), Some(200));
     let _ = first.bye();
     let _ = second.bye();
-    let handed = cluster.wait_stored(1, &[first.call_id.clone(), second.call_id.clone()]);
-    assert_eq!(handed.len(), 2);
+    let _ = third.bye();
+    let handed = cluster.wait_stored(
+        1,
+        &[
+            first.call_id.clone(),
+            second.call_id.clone(),
+            third.call_id.clone(),
+        ],
+    );
+    assert_eq!(handed.len(), 3);
     for c in &handed {
         assert_eq!(c["reason"], "zero_out", "{c}");
         assert_eq!(c["agent"], "alice", "{c}");

@@ -11,145 +11,13 @@
 //! - an agent is reachable through a static SIP URI from the config, a registered SIP contact
 //!   (until it expires), or an open console in the browser. Nobody else is ever called.
 
+pub use super::presence::{
+    AgentState, Offer, Presence, Reach, RingResult, SipContact, WantedStatus,
+};
+use super::queue_order::{Elsewhere, DEFER_LIMIT};
+use crate::store::QueueWaitingRow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::time::Duration;
-
-/// Where a registered SIP phone can be reached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SipContact {
-    /// The Contact URI it registered.
-    pub uri: String,
-    /// The address the REGISTER came from (where requests are sent, RFC 3581 style).
-    pub addr: SocketAddr,
-}
-
-/// How an offered call reaches the agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reach {
-    /// A SIP URI written in the config (always reachable; busy/decline answered by the phone).
-    Static(String),
-    /// A phone that registered with digest auth.
-    Sip(SipContact),
-    /// The agent's browser console (WebRTC softphone).
-    Browser,
-}
-
-/// An agent's state as the queues see it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Presence {
-    /// Not registered, no console, or the registration expired.
-    Offline,
-    /// Can take a call.
-    Ready,
-    /// Logged in but not taking calls.
-    Away,
-    /// A call is being offered.
-    Ringing(String),
-    /// On a call.
-    Busy(String),
-    /// After a call, until this time.
-    WrapUp(Duration),
-}
-
-impl Presence {
-    /// The word the console and the supervisor view show.
-    pub fn word(&self) -> &'static str {
-        match self {
-            Presence::Offline => "offline",
-            Presence::Ready => "ready",
-            Presence::Away => "away",
-            Presence::Ringing(_) => "ringing",
-            Presence::Busy(_) => "busy",
-            Presence::WrapUp(_) => "wrap_up",
-        }
-    }
-}
-
-/// What an agent chose in the console.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WantedStatus {
-    /// Take calls.
-    Ready,
-    /// Do not take calls.
-    Away,
-}
-
-/// How an offer ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RingResult {
-    /// The agent took the call.
-    Answered,
-    /// Declined, busy, failed or no answer before the ring timeout.
-    Refused,
-    /// The caller left while it rang.
-    Withdrawn,
-}
-
-/// A caller to connect to an agent.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Offer {
-    /// The waiting call.
-    pub call_id: String,
-    /// The agent's name (or static URI).
-    pub agent: String,
-    /// How to reach them.
-    pub reach: Reach,
-}
-
-/// One agent.
-#[derive(Debug, Clone)]
-pub struct AgentState {
-    /// User name, or the URI for a static agent.
-    pub name: String,
-    /// Where they stand.
-    pub presence: Presence,
-    /// Since when they have been free (longest idle goes first).
-    pub idle_since: Duration,
-    /// Static URI from the config.
-    pub static_uri: Option<String>,
-    /// Registered phone and when the registration expires.
-    pub sip: Option<(SipContact, Duration)>,
-    /// Open consoles.
-    pub consoles: usize,
-    /// What the agent chose in the console (phones alone are ready while registered).
-    pub wanted: WantedStatus,
-    /// Calls answered since the server started.
-    pub calls_taken: u32,
-    /// Another node sharing the store is ringing this agent or has them on a call.
-    pub elsewhere: bool,
-}
-
-impl AgentState {
-    fn reach(&self) -> Option<Reach> {
-        if let Some(uri) = &self.static_uri {
-            return Some(Reach::Static(uri.clone()));
-        }
-        if self.consoles > 0 {
-            return Some(Reach::Browser);
-        }
-        self.sip.as_ref().map(|(c, _)| Reach::Sip(c.clone()))
-    }
-
-    /// Logged in somewhere (console, phone or static): counts as staffing its queues.
-    pub fn staffed(&self) -> bool {
-        !matches!(self.presence, Presence::Offline)
-    }
-
-    /// The presence an idle agent falls back to.
-    fn idle_presence(&self) -> Presence {
-        if self.static_uri.is_some() {
-            Presence::Ready
-        } else if self.reach().is_none() {
-            Presence::Offline
-        } else if self.wanted == WantedStatus::Away {
-            Presence::Away
-        } else {
-            Presence::Ready
-        }
-    }
-}
-
 /// A caller waiting in a queue.
 #[derive(Debug, Clone)]
 pub struct Waiting {
@@ -165,6 +33,8 @@ pub struct Waiting {
     pub tried: BTreeMap<String, Duration>,
     /// The agent being offered this caller.
     pub offered_to: Option<String>,
+    /// Since when a free agent has been left to an older caller on another node.
+    pub deferred_since: Option<Duration>,
 }
 
 /// Queue settings the ACD needs.
@@ -184,6 +54,10 @@ pub struct Acd {
     waiting: Vec<Waiting>,
     retry_after: Duration,
     handle_time: f64,
+    /// Callers waiting on the other nodes sharing the store.
+    elsewhere: Elsewhere,
+    /// The wall clock (ms since the epoch) at time zero, to compare join times across nodes.
+    epoch_ms: i64,
 }
 
 /// Default estimate of a call's length before any call has been measured, seconds.
@@ -222,7 +96,38 @@ impl Acd {
             waiting: Vec::new(),
             retry_after,
             handle_time: FIRST_HANDLE_ESTIMATE,
+            elsewhere: Elsewhere::default(),
+            epoch_ms: 0,
         }
+    }
+
+    /// The wall clock (ms since the epoch) at this ACD's time zero: join times shared with
+    /// other nodes are wall-clock times.
+    pub fn set_epoch_ms(&mut self, epoch_ms: i64) {
+        self.epoch_ms = epoch_ms;
+    }
+
+    /// What the store says waits on the other nodes (replaces what was known).
+    pub fn set_waiting_elsewhere(&mut self, rows: &[QueueWaitingRow]) {
+        self.elsewhere.set(rows);
+    }
+
+    /// The callers waiting here, as this node publishes them to the others.
+    pub fn waiting_rows(&self) -> Vec<QueueWaitingRow> {
+        self.waiting
+            .iter()
+            .map(|w| QueueWaitingRow {
+                call_id: w.call_id.clone(),
+                queue: w.queue.clone(),
+                head: w.head,
+                joined_at_ms: self.joined_ms(w),
+                ringing: w.offered_to.is_some(),
+            })
+            .collect()
+    }
+
+    fn joined_ms(&self, w: &Waiting) -> i64 {
+        self.epoch_ms + w.since.as_millis() as i64
     }
 
     /// Every agent.
@@ -270,6 +175,7 @@ impl Acd {
             head,
             tried: BTreeMap::new(),
             offered_to: None,
+            deferred_since: None,
         });
     }
 
@@ -292,7 +198,10 @@ impl Acd {
             .into_iter()
             .filter(|w| w.queue == me.queue)
             .position(|w| w.call_id == call_id)?
-            + 1;
+            + 1
+            + self
+                .elsewhere
+                .ahead_of(&me.queue, me.head, self.joined_ms(me));
         let staffed = self.queues.get(&me.queue).map_or(0, |r| {
             r.members
                 .iter()
@@ -330,6 +239,15 @@ impl Acd {
                 .filter_map(|(rank, a)| a.reach().map(|r| (rank, a, r)))
                 .min_by_key(|(rank, a, _)| (a.idle_since, *rank))
                 .map(|(_, a, r)| (a.name.clone(), r));
+            // An older caller on another node gets the free agent first (that node offers
+            // them), for at most DEFER_LIMIT.
+            let older_elsewhere = self.elsewhere.ahead_of(&w.queue, w.head, self.joined_ms(w)) > 0;
+            let w = &mut self.waiting[i];
+            if pick.is_none() || !older_elsewhere {
+                w.deferred_since = None;
+            } else if now < *w.deferred_since.get_or_insert(now) + DEFER_LIMIT {
+                continue;
+            }
             if let Some((agent, reach)) = pick {
                 let call_id = w.call_id.clone();
                 self.waiting[i].offered_to = Some(agent.clone());

@@ -207,3 +207,82 @@ fn static_uris_are_always_ready_and_a_caller_leaving_frees_the_ringing_agent() {
         Presence::Ready
     );
 }
+
+fn waiting_elsewhere(joined_ms: i64, ringing: bool) -> crate::store::QueueWaitingRow {
+    crate::store::QueueWaitingRow {
+        call_id: format!("other-{joined_ms}"),
+        queue: "support".into(),
+        head: false,
+        joined_at_ms: joined_ms,
+        ringing,
+    }
+}
+
+#[test]
+fn an_older_caller_on_another_node_is_served_first() {
+    let mut a = acd(&["alice"], 0);
+    a.set_epoch_ms(1_000_000);
+    a.enqueue(s(10), "support", "here", false);
+    // Another node's caller joined at 5 s; ours at 10 s.
+    a.set_waiting_elsewhere(&[waiting_elsewhere(1_005_000, false)]);
+    assert_eq!(
+        a.position("here").map(|p| p.0),
+        Some(2),
+        "second in line overall"
+    );
+    phone(&mut a, "alice", 5071);
+    assert!(
+        a.assign(s(11)).is_empty(),
+        "alice is left for the older caller"
+    );
+    // That node offered her its caller: ringing there, then gone from its line.
+    a.set_waiting_elsewhere(&[waiting_elsewhere(1_005_000, true)]);
+    a.set_elsewhere("alice", true);
+    assert!(a.assign(s(12)).is_empty(), "alice rings elsewhere");
+    a.set_waiting_elsewhere(&[]);
+    a.set_elsewhere("alice", false);
+    let offers = a.assign(s(40));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].call_id, "here");
+}
+
+#[test]
+fn a_younger_or_ringing_caller_elsewhere_does_not_hold_ours_back() {
+    let mut a = acd(&["alice"], 0);
+    a.set_epoch_ms(1_000_000);
+    phone(&mut a, "alice", 5071);
+    a.set_waiting_elsewhere(&[
+        waiting_elsewhere(1_020_000, false),
+        waiting_elsewhere(1_001_000, true),
+    ]);
+    a.enqueue(s(10), "support", "here", false);
+    assert_eq!(a.position("here").map(|p| p.0), Some(1));
+    assert_eq!(a.assign(s(10)).len(), 1);
+    let rows = a.waiting_rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].joined_at_ms, 1_010_000);
+    assert!(rows[0].ringing, "published as being offered");
+}
+
+#[test]
+fn a_caller_never_waits_more_than_the_limit_for_an_older_one_elsewhere() {
+    let mut a = acd(&["alice"], 0);
+    a.set_epoch_ms(1_000_000);
+    a.enqueue(s(10), "support", "here", false);
+    a.set_waiting_elsewhere(&[waiting_elsewhere(1_005_000, false)]);
+    // Nobody free for a minute: that time does not count.
+    assert!(a.assign(s(70)).is_empty());
+    phone(&mut a, "alice", 5071);
+    assert!(a.assign(s(71)).is_empty(), "left to the older caller");
+    let limit = crate::agents::queue_order::DEFER_LIMIT;
+    assert!(a
+        .assign(s(71) + limit - Duration::from_millis(1))
+        .is_empty());
+    // The other node never took her (it cannot reach her): ours gets her.
+    let offers = a.assign(s(71) + limit);
+    assert_eq!(
+        offers.len(),
+        1,
+        "the caller here is not kept waiting for nothing"
+    );
+}

@@ -17,6 +17,7 @@ mod schema;
 mod switches;
 mod users;
 mod versions;
+mod waiting;
 
 pub use crate::ids::new_call_id;
 pub use access::CallScope;
@@ -30,6 +31,7 @@ pub use handle::StoreHandle;
 pub use switches::LineSwitchChange;
 pub use users::{TokenHolder, UserRecord};
 pub use versions::{PlanVersion, VersionSummary};
+pub use waiting::QueueWaitingRow;
 
 use std::path::Path;
 

@@ -173,6 +173,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX call_offers_agent ON call_offers (agent);
     INSERT INTO call_offers (call_id, agent) SELECT id, agent FROM calls WHERE agent IS NOT NULL;
     "#,
+    // 10: the callers waiting in each node's queues, so that nodes sharing the store serve the
+    // longest-waiting caller first (a lease, renewed every second like the agent claims).
+    r#"
+    CREATE TABLE queue_waiting (
+        call_id         TEXT PRIMARY KEY,
+        queue           TEXT NOT NULL,
+        node            TEXT NOT NULL,
+        head            INTEGER NOT NULL,
+        joined_at_ms    INTEGER NOT NULL,
+        ringing         INTEGER NOT NULL,
+        lease_until_ms  INTEGER NOT NULL
+    );
+    CREATE INDEX queue_waiting_node ON queue_waiting (node);
+    "#,
 ];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a

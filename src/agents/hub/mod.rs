@@ -67,10 +67,12 @@ impl AgentHub {
             .reduce(f64::min)
             .unwrap_or(30.0)
             .max(1.0);
+        let mut acd = Acd::new(queues, Duration::from_secs_f64(retry));
+        acd.set_epoch_ms(crate::store::now_ms());
         AgentHub {
             started: Instant::now(),
             inner: Mutex::new(Inner {
-                acd: Acd::new(queues, Duration::from_secs_f64(retry)),
+                acd,
                 calls: HashMap::new(),
                 consoles: HashMap::new(),
                 last_status: HashMap::new(),

@@ -1,9 +1,10 @@
 //! Several nodes on one store: the hub claims agents in the store before offering them a
-//! caller, renews its claims, and learns the other nodes' claims and registered phones.
+//! caller, renews its claims, publishes the callers waiting here, and learns the other nodes'
+//! claims, registered phones and waiting callers (one line of callers across the nodes).
 
 use super::{AgentHub, Inner};
 use crate::agents::acd::SipContact;
-use crate::store::{now_ms, Store, StoreError, StoreHandle};
+use crate::store::{now_ms, QueueWaitingRow, Store, StoreError, StoreHandle};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use std::time::Duration;
 pub(super) const CLAIM_LEASE_MS: i64 = 30_000;
 /// How often the hub renews its claims and reads the other nodes' claims and phones.
 pub(super) const SYNC_EVERY: Duration = Duration::from_secs(1);
+/// How long the callers this node published count for the others unless published again (a
+/// node that stopped stops holding its callers' places this long after).
+const WAITING_LEASE_MS: i64 = 5_000;
 
 /// What a hub sharing a store with other nodes keeps.
 pub(super) struct SharedAgents {
@@ -77,15 +81,16 @@ impl SharedAgents {
 pub(super) struct FromOthers {
     busy: HashSet<String>,
     phones: Vec<(String, SipContact, i64)>,
+    waiting: Vec<QueueWaitingRow>,
 }
 
 impl AgentHub {
     /// Renews this node's claims, then reads which agents the other nodes hold and which
     /// phones registered there, and tells the ACD.
     pub fn sync_with_others(&self) {
-        let store = match self.lock() {
+        let (store, waiting_here) = match self.lock() {
             Some(g) => match &g.shared {
-                Some(sh) => sh.store.clone(),
+                Some(sh) => (sh.store.clone(), g.acd.waiting_rows()),
                 None => return,
             },
             None => return,
@@ -93,7 +98,9 @@ impl AgentHub {
         let now = now_ms();
         let read = store.blocking(|st| {
             st.renew_claims(now + CLAIM_LEASE_MS).and_then(|()| {
+                st.publish_waiting(&waiting_here, now + WAITING_LEASE_MS)?;
                 Ok(FromOthers {
+                    waiting: st.waiting_elsewhere(now)?,
                     busy: st.agents_claimed_elsewhere(now)?.into_iter().collect(),
                     phones: st
                         .registrations_elsewhere(now)?
@@ -149,6 +156,7 @@ impl AgentHub {
             sh.remote_phones.remove(&name);
             acd.sip_unregistered(&name);
         }
+        acd.set_waiting_elsewhere(&others.waiting);
         Self::dispatch(&mut g, hub_now);
         Self::push_status(&mut g, hub_now);
     }
