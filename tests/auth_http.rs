@@ -250,16 +250,7 @@ fn an_agent_reads_only_the_calls_offered_to_them() {
         }
         assert_eq!(notes(who, id), 404, "{name} writes no notes on {id}");
     }
-    let listed = |who: &WebSession| -> Vec<String> {
-        s.get_as(who, "/api/calls").json()["recent"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let listed = |who: &WebSession| s.recent_ids_as(who);
     assert_eq!(listed(&agent1), [taken.as_str()], "agent1's list");
     assert!(listed(&agent2).is_empty(), "agent2's list is empty");
     // The supervisor reads both, and agent2's attempt changed nothing.

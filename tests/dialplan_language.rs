@@ -9,32 +9,6 @@ use humanline::dialplan::Language;
 use humanline::engine::Reason;
 use humanline::simulate::{Report, SimKind};
 
-const PLAN: &str = r#"name = "lang"
-language = "en"
-start = "choose"
-
-[nodes.choose]
-ask = "choose_language"
-choices = [
-  { dtmf = "1", words = ["english"], go = "menu" },
-  { dtmf = "2", words = ["mandarin", "chinese", "中文", "普通话"], go = "to_zh" },
-]
-
-[nodes.to_zh]
-language = "zh"
-next = "menu"
-
-[nodes.menu]
-ask = "main_menu"
-choices = [
-  { dtmf = "1", words = ["billing", "账单"], go = "bye" },
-]
-
-[nodes.bye]
-say = "goodbye"
-hangup = true
-"#;
-
 fn menu_text(r: &Report) -> String {
     r.events
         .iter()
@@ -47,7 +21,7 @@ fn menu_text(r: &Report) -> String {
 
 #[test]
 fn choosing_mandarin_switches_prompts_and_answers_to_mandarin() {
-    let r = run(plan_from(PLAN), "dtmf 2\nsay 账单\n");
+    let r = run(plan_from(LANGUAGE_PLAN), "dtmf 2\nsay 账单\n");
     assert_eq!(
         r.summary.path,
         ["choose", "to_zh", "menu", "bye"],
@@ -64,14 +38,14 @@ fn choosing_mandarin_switches_prompts_and_answers_to_mandarin() {
 
 #[test]
 fn staying_in_english_keeps_english_prompts() {
-    let r = run(plan_from(PLAN), "dtmf 1\nsay billing\n");
+    let r = run(plan_from(LANGUAGE_PLAN), "dtmf 1\nsay billing\n");
     assert!(menu_text(&r).contains("billing"), "{}", menu_text(&r));
     assert_eq!(r.context.language, Language::En);
 }
 
 #[test]
 fn a_request_for_a_person_after_switching_is_heard_in_mandarin() {
-    let r = run(plan_from(PLAN), "dtmf 2\nsay 转人工\n");
+    let r = run(plan_from(LANGUAGE_PLAN), "dtmf 2\nsay 转人工\n");
     assert_eq!(
         r.summary.reason,
         Some(Reason::HumanRequest),
@@ -83,6 +57,6 @@ fn a_request_for_a_person_after_switching_is_heard_in_mandarin() {
 
 #[test]
 fn zero_still_works_after_switching() {
-    let r = run(plan_from(PLAN), "dtmf 2\ndtmf 0\n");
+    let r = run(plan_from(LANGUAGE_PLAN), "dtmf 2\ndtmf 0\n");
     assert_eq!(r.summary.reason, Some(Reason::ZeroOut));
 }

@@ -8,38 +8,10 @@ mod common;
 use common::rawsip::{ulaw_to_linear, AgentAnswer, FakeAgent, Media, RawCall};
 use common::server::{serial, ServerOptions, TestServer};
 use common::speech::{live_call, stored_call, wait_node};
+use common::LANGUAGE_PLAN;
 use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
-
-const PLAN: &str = r#"name = "lang"
-language = "en"
-start = "choose"
-
-[escalation]
-queue = "support"
-
-[nodes.choose]
-ask = "choose_language"
-choices = [
-  { dtmf = "1", words = ["english"], go = "menu" },
-  { dtmf = "2", words = ["mandarin", "chinese", "中文", "普通话"], go = "to_zh" },
-]
-
-[nodes.to_zh]
-language = "zh"
-next = "menu"
-
-[nodes.menu]
-ask = "main_menu"
-choices = [
-  { dtmf = "1", words = ["billing", "账单"], go = "bye" },
-]
-
-[nodes.bye]
-say = "goodbye"
-hangup = true
-"#;
 
 /// Listens for `window` and returns the seconds from the first to the last 20 ms frame of
 /// sound (PCMU frames louder than about -40 dBFS), pauses inside included.
@@ -77,7 +49,7 @@ fn a_caller_who_picks_mandarin_hears_mandarin_and_the_agent_is_told() {
     let mut agent = FakeAgent::bind();
     let server = TestServer::start(ServerOptions {
         agents: vec![agent.uri()],
-        plans: vec![("lang".into(), PLAN.into())],
+        plans: vec![("lang".into(), LANGUAGE_PLAN.into())],
         // Keys only: no speech model needed.
         asr: Some("model = \"/nonexistent/model.bin\"".into()),
         ..ServerOptions::default()

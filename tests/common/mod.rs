@@ -18,6 +18,34 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A plan whose first question picks the language: 1 English, 2 Mandarin (a language node),
+/// then the main menu (1: billing) in the chosen language.
+pub const LANGUAGE_PLAN: &str = r#"name = "lang"
+language = "en"
+start = "choose"
+
+[nodes.choose]
+ask = "choose_language"
+choices = [
+  { dtmf = "1", words = ["english"], go = "menu" },
+  { dtmf = "2", words = ["mandarin", "chinese", "中文", "普通话"], go = "to_zh" },
+]
+
+[nodes.to_zh]
+language = "zh"
+next = "menu"
+
+[nodes.menu]
+ask = "main_menu"
+choices = [
+  { dtmf = "1", words = ["billing", "账单"], go = "bye" },
+]
+
+[nodes.bye]
+say = "goodbye"
+hangup = true
+"#;
+
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -20,6 +20,18 @@ pub fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The ids in `recent` of an `/api/calls` reply.
+fn recent_ids_in(v: &serde_json::Value) -> Vec<String> {
+    v["recent"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A port that is free for both UDP and TCP on 127.0.0.1 right now (the kernel's choice, in the
 /// ephemeral range, so it never meets the servers' RTP ranges below 30000).
 pub fn free_port() -> u16 {
@@ -569,14 +581,14 @@ impl TestServer {
     fn recent_ids(&self) -> Vec<String> {
         let (code, v) = self.get("/api/calls");
         assert_eq!(code, 200, "GET /api/calls: {v}");
-        v["recent"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|c| c["id"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        recent_ids_in(&v)
+    }
+
+    /// Ids of the stored calls `who` is shown (`recent` of their `/api/calls`), newest first.
+    pub fn recent_ids_as(&self, who: &WebSession) -> Vec<String> {
+        let r = self.get_as(who, "/api/calls");
+        assert_eq!(r.status, 200, "GET /api/calls: {}", r.text());
+        recent_ids_in(&r.json())
     }
 
     /// One call by id (`.call` of `/api/calls/{id}`).
