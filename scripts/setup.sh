@@ -21,6 +21,7 @@ PACKAGES=(
   kamailio          # the SIP proxy in front of the nodes in scripts/cluster.sh (dispatcher module)
   postgresql        # the store the nodes of scripts/cluster.sh share (its own cluster per DIR)
   tzdata            # IANA time zones (/usr/share/zoneinfo) for dialplan schedules (hours nodes)
+  ca-certificates   # the authorities https:// lookups trust (/etc/ssl/certs/ca-certificates.crt)
 )
 # Node.js and npm run the browser drivers in tests/browser; Debian's are enough (any v18+).
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)

@@ -4,18 +4,20 @@
 //! timeout and a size cap, and hands back the JSON (or why there is none). The engine maps
 //! fields into variables and takes the failure branch on any error.
 //!
-//! Owns: `[lookups]` of `humanline.toml` ([`LookupsConfig`]), the small HTTP client (`http`).
-//! Must not touch: calls, the engine's state. Plain `http://` only: an `https://` URL is a
-//! failure with a clear reason (no TLS stack in the server yet).
+//! Owns: `[lookups]` of `humanline.toml` ([`LookupsConfig`]), the small HTTP client (`http`)
+//! and its TLS (`tls`: `https://` checked against the system's certificate authorities or the
+//! operator's `ca_file`). Must not touch: calls, the engine's state.
 
 pub mod demo;
 mod http;
+pub mod tls;
 
 pub use http::{get_json, HttpError};
 
 use crate::engine::LookupRequest;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// `[lookups]` in `humanline.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -27,6 +29,9 @@ pub struct LookupsConfig {
     pub max_response_bytes: usize,
     /// Values header templates may name as `secret:NAME` (tokens stay out of dialplans).
     pub secrets: BTreeMap<String, String>,
+    /// The certificate authorities `https://` endpoints are checked against (a PEM bundle);
+    /// unset: the system's ([`tls::SYSTEM_ROOTS`]).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for LookupsConfig {
@@ -35,6 +40,7 @@ impl Default for LookupsConfig {
             allow: Vec::new(),
             max_response_bytes: 65_536,
             secrets: BTreeMap::new(),
+            ca_file: None,
         }
     }
 }
@@ -72,6 +78,9 @@ pub async fn run(cfg: &LookupsConfig, req: &LookupRequest) -> Result<serde_json:
         &headers,
         req.body.as_deref(),
         cfg.max_response_bytes,
+        cfg.ca_file
+            .as_deref()
+            .unwrap_or(Path::new(tls::SYSTEM_ROOTS)),
     );
     match tokio::time::timeout(req.timeout, call).await {
         Ok(r) => r.map_err(|e| e.to_string()),
