@@ -22,11 +22,7 @@ impl CallTask {
     }
 
     pub(super) fn with_contact(&self, mut r: Response) -> Response {
-        let transport = if self.caller_peer.reliable() {
-            ";transport=tcp"
-        } else {
-            ""
-        };
+        let transport = self.caller_peer.uri_param();
         r.headers.push(
             "Contact",
             format!(
