@@ -124,3 +124,55 @@ fn garbage_is_an_error_not_a_panic() {
         assert!(s.unprotect_rtcp(&junk).is_err());
     }
 }
+
+#[test]
+fn a_forged_first_packet_does_not_shut_out_the_real_ones() {
+    // rtc-srtp alone would start its replay window at the forged packet's number.
+    let (a_key, b_key) = (random_key(), random_key());
+    let mut a = SrtpSession::new(&a_key, &b_key).unwrap();
+    let mut b = SrtpSession::new(&b_key, &a_key).unwrap();
+    let mut forged = a.protect(&RTP_PLAIN).unwrap();
+    forged[2] = 0x90; // a sequence number far ahead, tag no longer valid
+    assert!(b.unprotect(&forged).is_err());
+    for seq in [0x1235u16, 0x1236] {
+        let mut p = RTP_PLAIN;
+        p[2..4].copy_from_slice(&seq.to_be_bytes());
+        let w = a.protect(&p).unwrap();
+        assert_eq!(b.unprotect(&w).unwrap(), p, "seq {seq:#x}");
+    }
+}
+
+#[test]
+fn unencrypted_srtcp_is_refused_even_though_it_carries_no_valid_tag() {
+    let mut s = SrtpSession::new(&random_key(), &vector_key()).unwrap();
+    let mut clear = RTCP_PLAIN.to_vec();
+    clear.extend_from_slice(&[0x00, 0x00, 0x00, 0x01]); // E = 0, index 1
+    clear.extend_from_slice(&[0u8; 10]);
+    assert!(s.unprotect_rtcp(&clear).is_err());
+}
+
+#[test]
+fn at_most_a_few_ssrcs_are_tried() {
+    let mut s = SrtpSession::new(&random_key(), &vector_key()).unwrap();
+    for ssrc in 0..(MAX_SSRCS as u32 + 3) {
+        let mut p = SRTP;
+        p[8..12].copy_from_slice(&ssrc.to_be_bytes());
+        assert!(s.unprotect(&p).is_err());
+    }
+    assert_eq!(s.windows.len(), MAX_SSRCS);
+}
+
+#[test]
+fn the_replay_window_follows_rfc_3711() {
+    let mut w = ReplayWindow::default();
+    assert!(w.fresh(w.index(65535)));
+    w.accept(65535);
+    // Across the wrap: 0 after 65535 is 65536.
+    assert_eq!(w.index(0), 65536);
+    w.accept(65536);
+    assert!(!w.fresh(w.index(65535)), "seen");
+    assert!(w.fresh(w.index(65534)), "inside the window, not seen");
+    assert!(!w.fresh(w.index(65472)), "too old (64 back)");
+    w.accept(w.index(200));
+    assert_eq!(w.index(100), 65536 + 100);
+}

@@ -185,3 +185,7 @@ pub fn is_savp(protocol: &str) -> bool {
 #[cfg(test)]
 #[path = "sdes_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "sdes_fuzz_tests.rs"]
+mod fuzz_tests;

@@ -95,10 +95,28 @@ impl RtpLeg {
 
     /// A packet read from the socket as plain RTP: itself on a plain leg; checked and
     /// decrypted on an SRTP leg, or `None` (counted) when it fails authentication, is a replay
-    /// or is too short.
-    pub fn open<'b>(&mut self, packet: &'b [u8], metrics: &Metrics) -> Option<Cow<'b, [u8]>> {
+    /// or is too short. On an SRTP leg a packet from an address the peer cannot be sending
+    /// from is refused before it costs a decryption (counted as a stranger's); [`admit`] still
+    /// decides on the rest.
+    ///
+    /// [`admit`]: RtpLeg::admit
+    pub fn open<'b>(
+        &mut self,
+        packet: &'b [u8],
+        from: SocketAddr,
+        metrics: &Metrics,
+    ) -> Option<Cow<'b, [u8]>> {
+        let may_be_peer = if self.latched {
+            from == self.remote
+        } else {
+            self.loose || self.sources.contains(&Some(from.ip()))
+        };
         match &mut self.srtp {
             None => Some(Cow::Borrowed(packet)),
+            Some(_) if !may_be_peer => {
+                metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+                None
+            }
             Some(s) => match s.unprotect(packet) {
                 Ok(plain) => Some(Cow::Owned(plain)),
                 Err(e) => {

@@ -419,7 +419,7 @@ impl CallTask {
                 },
                 r = self.caller.socket.recv_from(&mut cbuf) => {
                     if let Ok((n, from)) = r {
-                        if let Some(p) = self.caller.open(&cbuf[..n], &self.sh.metrics) {
+                        if let Some(p) = self.caller.open(&cbuf[..n], from, &self.sh.metrics) {
                             self.on_caller_rtp(&p, from).await;
                         }
                     }
