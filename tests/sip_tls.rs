@@ -281,6 +281,32 @@ fn a_call_over_tls_with_srtp_is_encrypted_both_ways() {
 }
 
 #[test]
+fn a_sips_request_over_tls_is_answered_with_a_sips_contact() {
+    let _g = serial();
+    let t = start("");
+    let mut c = TlsSip::connect(t.tls, &t.cert);
+    let d = Dialog::new(c.local, t.tls, "TLS");
+    let invite = d
+        .request("INVITE", 1, None, &sdp(free_port(), "RTP/AVP", None))
+        .replacen("INVITE sip:", "INVITE sips:", 1);
+    c.send(&invite);
+    let ok = final_response(&mut c, &d.call_id).expect("a final answer over TLS");
+    assert_eq!(ok.code(), 200, "{}", ok.raw);
+    let contact = ok.header("Contact").unwrap_or_default();
+    assert!(
+        contact.starts_with(&format!("<sips:humanline@127.0.0.1:{}>", t.tls.port())),
+        "RFC 5630: a SIPS request gets a SIPS Contact: {contact}"
+    );
+    let to_tag = ok.to_tag().unwrap();
+    c.send(&d.request("ACK", 1, Some(&to_tag), ""));
+    c.send(&d.request("BYE", 2, Some(&to_tag), ""));
+    assert_eq!(
+        final_response(&mut c, &d.call_id).map(|m| m.code()),
+        Some(200)
+    );
+}
+
+#[test]
 fn srtp_offers_the_server_cannot_honour_get_488() {
     let _g = serial();
     let t = start("");

@@ -1,12 +1,14 @@
 //! The SIP-over-TLS listener's certificate: `[sip] tls_cert` and `tls_key` (PEM) read once at
-//! start into a rustls server configuration. Nothing here touches a socket; the transport
-//! ([`super::transport`]) runs the handshakes.
+//! start into a rustls server configuration, and how we name ourselves to a TLS peer
+//! ([`contact_uri`]). Nothing here touches a socket; the transport ([`super::transport`]) runs
+//! the handshakes.
 //!
 //! Only TLS 1.2 and 1.3 with rustls's safe defaults (ring provider) are offered. Clients are not
 //! asked for a certificate: phones and trunks authenticate with digest (REGISTER) or by
 //! address (`trusted_peers`), as over UDP and TCP.
 
 use crate::config::SipConfig;
+use crate::sip::LocalVia;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::net::SocketAddr;
@@ -74,9 +76,59 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<rustls::ServerConfig, Tl
         .map_err(|e| TlsSetupError::Rejected(e.to_string()))
 }
 
+/// Our Contact URI toward a peer reached the way `peer` is, at `via`'s host and port: `sips:`
+/// when the peer's request asked for SIPS (RFC 5630 §3.1.3: a SIPS request is answered with a
+/// SIPS Contact), else `sip:` with the peer's `;transport=`.
+pub fn contact_uri(peer: &super::transport::Peer, via: &LocalVia, request_uri: &str) -> String {
+    let sips = request_uri
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("sips:"));
+    if sips && peer.secure() {
+        format!("sips:humanline@{}:{}", via.host, via.port)
+    } else {
+        format!(
+            "sip:humanline@{}:{}{}",
+            via.host,
+            via.port,
+            peer.uri_param()
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::server::transport::Peer;
+
+    #[test]
+    fn contact_follows_the_transport_and_the_request_scheme() {
+        let via = LocalVia {
+            host: "192.0.2.5".into(),
+            port: 5061,
+            transport: "TLS".into(),
+        };
+        let a: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let tls = Peer::Tls(a, tx.clone());
+        assert_eq!(
+            contact_uri(&tls, &via, "sips:support@192.0.2.5"),
+            "sips:humanline@192.0.2.5:5061"
+        );
+        assert_eq!(
+            contact_uri(&tls, &via, "sip:support@192.0.2.5;transport=tls"),
+            "sip:humanline@192.0.2.5:5061;transport=tls"
+        );
+        let tcp = Peer::Tcp(a, tx);
+        assert_eq!(
+            contact_uri(&tcp, &via, "sips:support@192.0.2.5"),
+            "sip:humanline@192.0.2.5:5061;transport=tcp",
+            "never sips: over a connection that is not TLS"
+        );
+        assert_eq!(
+            contact_uri(&Peer::Udp(a), &via, "sip:x@y"),
+            "sip:humanline@192.0.2.5:5061"
+        );
+    }
 
     fn self_signed(dir: &Path) -> (PathBuf, PathBuf) {
         let c = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();

@@ -22,14 +22,9 @@ impl CallTask {
     }
 
     pub(super) fn with_contact(&self, mut r: Response) -> Response {
-        let transport = self.caller_peer.uri_param();
-        r.headers.push(
-            "Contact",
-            format!(
-                "<sip:humanline@{}:{}{transport}>",
-                self.caller_via.host, self.caller_via.port
-            ),
-        );
+        let uri =
+            super::super::tls::contact_uri(&self.caller_peer, &self.caller_via, &self.invite.uri);
+        r.headers.push("Contact", format!("<{uri}>"));
         r
     }
 
