@@ -188,3 +188,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "secure_media_fuzz_tests.rs"]
+mod fuzz_tests;
