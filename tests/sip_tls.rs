@@ -281,6 +281,41 @@ fn a_call_over_tls_with_srtp_is_encrypted_both_ways() {
 }
 
 #[test]
+fn a_reinvite_on_an_srtp_call_keeps_its_keys() {
+    let _g = serial();
+    let t = start("");
+    let media = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = media.local_addr().unwrap().port();
+    let ours = our_key();
+    let mut c = TlsSip::connect(t.tls, &t.cert);
+    let d = Dialog::new(c.local, t.tls, "TLS");
+    c.send(&d.request("INVITE", 1, None, &sdp(port, "RTP/SAVP", Some(&ours))));
+    let ok = final_response(&mut c, &d.call_id).expect("answered");
+    assert_eq!(ok.code(), 200, "{}", ok.raw);
+    let theirs = crypto_of(&ok.body).unwrap();
+    let to_tag = ok.to_tag().unwrap();
+    c.send(&d.request("ACK", 1, Some(&to_tag), ""));
+    // Hold with the same key: the answer is recvonly and repeats the server's key.
+    let hold = sdp(port, "RTP/SAVP", Some(&ours)).replace("a=sendrecv", "a=sendonly");
+    c.send(&d.request("INVITE", 2, Some(&to_tag), &hold));
+    let r = final_response(&mut c, &d.call_id).expect("the re-INVITE is answered");
+    assert_eq!(r.code(), 200, "{}", r.raw);
+    assert!(r.body.contains("a=recvonly"), "{}", r.body);
+    assert_eq!(crypto_of(&r.body).map(|c| c.key), Some(theirs.key.clone()));
+    // A new key in a re-INVITE is refused; the call goes on.
+    let rekey = sdp(port, "RTP/SAVP", Some(&our_key()));
+    c.send(&d.request("INVITE", 3, Some(&to_tag), &rekey));
+    let r = final_response(&mut c, &d.call_id).expect("answered");
+    assert_eq!(r.code(), 488, "{}", r.raw);
+    assert_eq!(t.server.active(), 1);
+    c.send(&d.request("BYE", 4, Some(&to_tag), ""));
+    assert_eq!(
+        final_response(&mut c, &d.call_id).map(|m| m.code()),
+        Some(200)
+    );
+}
+
+#[test]
 fn a_sips_request_over_tls_is_answered_with_a_sips_contact() {
     let _g = serial();
     let t = start("");

@@ -40,6 +40,8 @@ pub struct SrtpError(String);
 /// The contexts are used only through `&mut self`; [`SyncWrapper`] lets the leg that owns
 /// them live in a call task shared by reference across awaits, without a lock per packet.
 pub struct SrtpSession {
+    /// Our key (we send under it) and the peer's (it sends under it), as agreed in SDP.
+    keys: (Crypto, Crypto),
     outbound: SyncWrapper<Context>,
     inbound: SyncWrapper<Context>,
     /// Replay windows of the SSRCs tried so far (at most [`MAX_SSRCS`]); a window is empty
@@ -135,10 +137,17 @@ impl SrtpSession {
             .map_err(|e| SrtpError(e.to_string()))
         };
         Ok(SrtpSession {
+            keys: (ours.clone(), theirs.clone()),
             outbound: SyncWrapper::new(make(ours, false)?),
             inbound: SyncWrapper::new(make(theirs, true)?),
             windows: Vec::new(),
         })
+    }
+
+    /// Our key and the peer's, as the session was made with them (a re-INVITE's answer repeats
+    /// ours).
+    pub fn keys(&self) -> (&Crypto, &Crypto) {
+        (&self.keys.0, &self.keys.1)
     }
 
     /// Encrypts and signs one RTP packet of ours.

@@ -42,6 +42,11 @@ pub enum Refusal {
     /// Plain RTP where `[sip] require_srtp` asks for SRTP.
     #[error("plain RTP offered and [sip] require_srtp is set")]
     SrtpRequired,
+    /// A re-INVITE that would switch between RTP and SRTP, or change the peer's SRTP key.
+    #[error(
+        "a re-INVITE may not switch RTP/SRTP or change the SRTP key (the call keeps its media)"
+    )]
+    MidCallChange,
     /// The OS random source or the SRTP library failed.
     #[error("SRTP session cannot be set up: {0}")]
     Keys(String),
@@ -56,6 +61,7 @@ impl Refusal {
             Refusal::NoUsableCrypto => "Not Acceptable Here - No Usable Crypto Suite",
             Refusal::SrtpRequired => "Not Acceptable Here - SRTP Required",
             Refusal::Keys(_) => "Not Acceptable Here - SRTP Unavailable",
+            Refusal::MidCallChange => "Not Acceptable Here - Media Security Change",
         }
     }
 }
@@ -93,13 +99,52 @@ pub fn answer(
         key: MasterKey::random().map_err(|e| Refusal::Keys(e.to_string()))?,
         ..theirs.clone()
     };
-    let (text, negotiated) = sdp::answer_secure(offer, ip, port, session_id, &ours)?;
+    let (text, negotiated) = sdp::answer_secure(offer, ip, port, session_id, session_id, &ours)?;
     let srtp = SrtpSession::new(&ours, &theirs).map_err(|e| Refusal::Keys(e.to_string()))?;
     Ok(Answer {
         sdp: text,
         negotiated,
         srtp: Some(srtp),
     })
+}
+
+/// Answers a re-INVITE's `offer` (hold, resume, new address) on a call whose media runs with
+/// `keys` (ours, the peer's; `None`: plain RTP). An SRTP call stays SRTP under the same keys:
+/// the offer must repeat the peer's key under a tag and suite we can honour, and our answer
+/// repeats ours. A plain call stays plain. Anything else is refused and the call keeps its media.
+pub fn reanswer(
+    offer: &Sdp,
+    ip: IpAddr,
+    port: u16,
+    session_id: u64,
+    version: u64,
+    keys: Option<(&Crypto, &Crypto)>,
+) -> Result<(String, Negotiated), Refusal> {
+    let secure = offer
+        .audio
+        .as_ref()
+        .is_some_and(|a| sdes::is_savp(&a.protocol));
+    match keys {
+        None if secure => Err(Refusal::MidCallChange),
+        None => Ok(sdp::answer_versioned(offer, ip, port, session_id, version)?),
+        Some(_) if !secure => Err(Refusal::MidCallChange),
+        Some((ours, theirs)) => {
+            let offered = offer.audio.as_ref().map(|a| a.crypto.as_slice());
+            let same = offered
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|l| Crypto::parse(l).ok())
+                .find(|c| c.suite == theirs.suite && c.key == theirs.key)
+                .ok_or(Refusal::MidCallChange)?;
+            let ours = Crypto {
+                tag: same.tag,
+                ..ours.clone()
+            };
+            Ok(sdp::answer_secure(
+                offer, ip, port, session_id, version, &ours,
+            )?)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +218,38 @@ mod tests {
                 "{lines:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_reinvite_keeps_the_keys_and_may_not_change_them() {
+        let line = format!("1 AES_CM_128_HMAC_SHA1_80 {KEY}");
+        let o = offer("RTP/SAVP", &[&line]);
+        let first = answer(&o, ip(), 5000, 1, true, &SipConfig::default()).unwrap();
+        let srtp = first.srtp.unwrap();
+        let (ours, theirs) = srtp.keys();
+        // Hold: the same key again, under another tag.
+        let again = offer("RTP/SAVP", &[&line.replacen('1', "4", 1)]);
+        let (text, _) = reanswer(&again, ip(), 5000, 1, 2, Some((ours, theirs))).unwrap();
+        let back = Sdp::parse(text.as_bytes()).unwrap();
+        let answered = sdes::pick(&back.audio.unwrap().crypto).unwrap();
+        assert_eq!(
+            (answered.tag, &answered.key),
+            (4, &ours.key),
+            "our key again, their tag"
+        );
+        // A new key from the caller, plain RTP, or SRTP on a plain call: refused.
+        let other = format!("1 AES_CM_128_HMAC_SHA1_80 inline:{}", "QUFB".repeat(10));
+        for (o, keys) in [
+            (offer("RTP/SAVP", &[&other]), Some((ours, theirs))),
+            (offer("RTP/AVP", &[]), Some((ours, theirs))),
+            (offer("RTP/SAVP", &[&line]), None),
+        ] {
+            assert!(matches!(
+                reanswer(&o, ip(), 5000, 1, 2, keys),
+                Err(Refusal::MidCallChange)
+            ));
+        }
+        assert!(reanswer(&offer("RTP/AVP", &[]), ip(), 5000, 1, 2, None).is_ok());
     }
 
     #[test]

@@ -112,7 +112,7 @@ fn savp_offer_gets_a_savp_answer_with_our_key_under_its_tag() {
         ..theirs.clone()
     };
     let ip = "192.0.2.9".parse().unwrap();
-    let (text, n) = crate::sip::sdp::answer_secure(&offer, ip, 5000, 1, &ours).unwrap();
+    let (text, n) = crate::sip::sdp::answer_secure(&offer, ip, 5000, 1, 1, &ours).unwrap();
     assert!(text.contains("m=audio 5000 RTP/SAVP 0 101\r\n"), "{text}");
     assert!(
         text.contains(&format!("a=crypto:{}\r\n", ours.to_value())),

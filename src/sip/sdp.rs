@@ -305,6 +305,7 @@ pub fn answer_secure(
     local_ip: IpAddr,
     local_port: u16,
     session_id: u64,
+    version: u64,
     crypto: &super::sdes::Crypto,
 ) -> Result<(String, Negotiated), SdpError> {
     answer_with(
@@ -312,7 +313,7 @@ pub fn answer_secure(
         local_ip,
         local_port,
         session_id,
-        session_id,
+        version,
         Some(crypto),
     )
 }

@@ -93,6 +93,11 @@ impl RtpLeg {
         self.srtp.is_some()
     }
 
+    /// Our SDES key and the peer's, on an SRTP leg.
+    pub fn srtp_keys(&self) -> Option<(&crate::sip::sdes::Crypto, &crate::sip::sdes::Crypto)> {
+        self.srtp.as_ref().map(SrtpSession::keys)
+    }
+
     /// A packet read from the socket as plain RTP: itself on a plain leg; checked and
     /// decrypted on an SRTP leg, or `None` (counted) when it fails authentication, is a replay
     /// or is too short. On an SRTP leg a packet from an address the peer cannot be sending

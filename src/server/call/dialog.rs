@@ -198,7 +198,9 @@ impl CallTask {
                 .unwrap_or(0);
             let ip = self.sh.media_ip();
             self.sdp_version += 1;
-            match sdp::answer_versioned(&offer, ip, port, self.session_id, self.sdp_version) {
+            let keys = self.caller.srtp_keys();
+            let (id, v) = (self.session_id, self.sdp_version);
+            match super::super::secure_media::reanswer(&offer, ip, port, id, v, keys) {
                 Ok((text, n)) => {
                     self.answer_sdp = text;
                     self.caller.renegotiate(&n);
