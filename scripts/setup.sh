@@ -13,7 +13,7 @@ PACKAGES=(
   tshark            # dumpcap: captures the RTP those tests check (on lo, as root)
   espeak-ng         # speech clips the test callers and agents play
   sox               # turns clips into raw 8 kHz u-law; DTMF tones
-  baresip-core      # a real softphone for tests/baresip_call.rs
+  baresip-core      # a real softphone for tests/baresip_call.rs and baresip_tls.rs (srtp module)
   cmake             # whisper-rs builds whisper.cpp
   libclang-dev      # whisper-rs generates its bindings with bindgen
   chromium          # headless browser for the WebRTC tests (tests/browser, driven by playwright-core)

@@ -247,6 +247,18 @@ pub struct SipConfig {
     pub tcp_idle_timeout_seconds: f64,
     /// Once a message starts on a TCP connection, it must arrive whole within this.
     pub tcp_message_timeout_seconds: f64,
+    /// Address of the SIP-over-TLS listener (RFC 3261 §26, RFC 5630); `None`: no TLS. Needs
+    /// `tls_cert` and `tls_key`. Its connections share the TCP caps and timeouts above.
+    pub tls_bind: Option<SocketAddr>,
+    /// PEM file of our certificate chain (leaf first) for `tls_bind`.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Take `RTP/SAVP` offers (SDES keys, RFC 4568) that came over plain UDP or TCP too. Off:
+    /// keys sent in clear protect nothing, so such offers get 488.
+    pub srtp_over_plain: bool,
+    /// Every call must be offered SRTP (over TLS); a plain `RTP/AVP` offer gets 488.
+    pub require_srtp: bool,
 }
 
 impl Default for SipConfig {
@@ -274,6 +286,11 @@ impl Default for SipConfig {
             tcp_max_connections_per_ip: 64,
             tcp_idle_timeout_seconds: 300.0,
             tcp_message_timeout_seconds: 10.0,
+            tls_bind: None,
+            tls_cert: None,
+            tls_key: None,
+            srtp_over_plain: false,
+            require_srtp: false,
         }
     }
 }

@@ -54,6 +54,10 @@ pub struct Metrics {
     pub sip_tcp_connections: AtomicU64,
     /// SIP TCP connections closed unread (over a cap) or closed idle or too slow.
     pub sip_tcp_closed_total: AtomicU64,
+    /// SIP-over-TLS connections whose handshake failed or did not finish in time.
+    pub sip_tls_handshake_failures_total: AtomicU64,
+    /// SRTP packets dropped: failed authentication, replayed, or too short.
+    pub srtp_rejected_total: AtomicU64,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -213,6 +217,18 @@ impl Metrics {
             "counter",
             "SIP TCP connections the server closed: over [sip] tcp_max_connections or tcp_max_connections_per_ip, idle, or a message too slow to arrive.",
             &self.sip_tcp_closed_total,
+        );
+        one(
+            "humanline_sip_tls_handshake_failures_total",
+            "counter",
+            "SIP-over-TLS connections closed because the TLS handshake failed or took longer than [sip] tcp_message_timeout_seconds.",
+            &self.sip_tls_handshake_failures_total,
+        );
+        one(
+            "humanline_srtp_rejected_total",
+            "counter",
+            "SRTP packets dropped: authentication failed, a replay, or too short to carry a tag.",
+            &self.srtp_rejected_total,
         );
         one(
             "humanline_asr_jobs_total",

@@ -1,5 +1,6 @@
 //! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
-//! (loudness normalisation, the slower elderly-mode rendering), endpointing and call recording.
+//! (loudness normalisation, the slower elderly-mode rendering), endpointing, call recording and
+//! SRTP ([`SrtpSession`], SDES-keyed).
 //! Pure and synchronous: no sockets, no clocks, no tasks — except [`net`], the RTP sockets (the
 //! port pool and a call's legs), which the call task in `server/` owns along with the 20 ms
 //! tick, calling into the other pieces.
@@ -22,6 +23,7 @@ mod prosody;
 mod recorder;
 mod rtp;
 mod squeeze;
+mod srtp;
 mod tempo;
 mod vad;
 
@@ -41,5 +43,6 @@ pub use prosody::Prosody;
 pub use recorder::{MonoRecorder, Recorder};
 pub use rtp::{parse_rtp, RtpSender, RtpView, MAX_RTP_PAYLOAD, RTP_HEADER_LEN};
 pub use squeeze::squeeze_pauses;
+pub use srtp::{SrtpError, SrtpSession};
 pub use tempo::{stretch, stretched_len};
 pub use vad::{VadError, VoiceDetector};

@@ -21,6 +21,8 @@ pub mod registrar;
 #[cfg(test)]
 mod registrar_tests;
 pub mod retransmit;
+pub mod secure_media;
+pub mod tls;
 pub mod transport;
 pub(crate) mod wait;
 
@@ -106,6 +108,19 @@ impl Shared {
             .public_host()
             .parse()
             .unwrap_or(self.config.sip.bind.ip())
+    }
+
+    /// Our Via sent-by toward `peer`: its transport, and the TLS listener's port for TLS.
+    fn via_for(&self, peer: &transport::Peer) -> LocalVia {
+        let port = match (peer.secure(), self.transport.tls_addr()) {
+            (true, Some(a)) => a.port(),
+            _ => self.via_udp.port,
+        };
+        LocalVia {
+            transport: peer.transport().into(),
+            port,
+            ..self.via_udp.clone()
+        }
     }
 
     fn call_tasks(&self) -> usize {
@@ -259,6 +274,8 @@ impl Server {
     /// it. `api_base` is where the REST API answers (`http://host:port`), sent to agents'
     /// phones in `Call-Info` so they can open the caller's record.
     pub async fn start(mut config: Config, api_base: String) -> anyhow::Result<Server> {
+        // A TLS listener that cannot be set up stops the start before anything is opened.
+        let tls = tls::listener(&config.sip)?;
         let tcp_caps = fit_to_open_files(&mut config);
         let faults = crate::failpoints::named();
         if !faults.is_empty() {
@@ -293,9 +310,19 @@ impl Server {
             Arc::clone(&metrics),
             flood,
             transport::TcpRules::new(&config.sip, tcp_caps),
+            tls,
         )
         .await
-        .with_context(|| format!("binding SIP on {} (UDP and TCP)", config.sip.bind))?;
+        .with_context(|| match config.sip.tls_bind {
+            Some(t) => format!(
+                "binding SIP on {} (UDP and TCP) and {t} (TLS)",
+                config.sip.bind
+            ),
+            None => format!("binding SIP on {} (UDP and TCP)", config.sip.bind),
+        })?;
+        if let Some(a) = transport.tls_addr() {
+            tracing::info!(addr = %a, "SIP over TLS listening");
+        }
         let sip_addr = transport.local_addr()?;
         let live = Arc::new(LiveCalls::default());
         let asr = start_asr(&config);

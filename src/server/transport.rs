@@ -1,12 +1,15 @@
-//! SIP over UDP and TCP: one UDP socket, one TCP listener, a writer task per TCP connection.
+//! SIP over UDP, TCP and TLS: one UDP socket, one TCP listener, optionally one TLS listener
+//! (`[sip] tls_bind`), a writer task per stream connection.
 //!
 //! Inbound bytes become [`SipMessage`]s here (framing and parsing), or a `400` reply when a
 //! request is malformed but readable enough to answer, or nothing when it is not. Outbound
-//! messages go back where the peer is: the UDP source address, or the TCP connection it used.
+//! messages go back where the peer is: the UDP source address, or the TCP or TLS connection
+//! it used (a message that came over TLS is answered over the same connection).
 //!
-//! TCP connections are capped per address and in all ([`TcpRules`]; one more is closed at
-//! once, unread), closed when idle, and closed when a message that started does not arrive
-//! whole in time: idle or dripping clients cannot take the sockets that calls need.
+//! TCP and TLS connections share one table: capped per address and in all ([`TcpRules`]; one
+//! more is closed at once, unread), closed when idle, and closed when a message that started
+//! does not arrive whole in time. A TLS handshake must finish within the message timeout.
+//! Idle, dripping or handshake-stalling clients cannot take the sockets that calls need.
 
 use super::flood::FloodGuard;
 use crate::connections::{Caps, ConnectionTable};
@@ -18,9 +21,10 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
 
 /// Largest UDP datagram we read (bigger ones are truncated and then fail to parse).
 const UDP_BUF: usize = 65_535;
@@ -57,27 +61,45 @@ pub enum Peer {
     Udp(SocketAddr),
     /// A TCP connection: its peer address and the queue of its writer task.
     Tcp(SocketAddr, mpsc::Sender<Vec<u8>>),
+    /// A TLS connection: its peer address and the queue of its writer task.
+    Tls(SocketAddr, mpsc::Sender<Vec<u8>>),
 }
 
 impl Peer {
     /// The peer's address.
     pub fn addr(&self) -> SocketAddr {
         match self {
-            Peer::Udp(a) | Peer::Tcp(a, _) => *a,
+            Peer::Udp(a) | Peer::Tcp(a, _) | Peer::Tls(a, _) => *a,
         }
     }
 
-    /// `UDP` or `TCP`, as written in Via.
+    /// `UDP`, `TCP` or `TLS`, as written in Via.
     pub fn transport(&self) -> &'static str {
         match self {
             Peer::Udp(_) => "UDP",
             Peer::Tcp(..) => "TCP",
+            Peer::Tls(..) => "TLS",
+        }
+    }
+
+    /// The `;transport=` parameter of a URI that reaches us the way this peer does (our
+    /// Contact): none for UDP, the default.
+    pub fn uri_param(&self) -> &'static str {
+        match self {
+            Peer::Udp(_) => "",
+            Peer::Tcp(..) => ";transport=tcp",
+            Peer::Tls(..) => ";transport=tls",
         }
     }
 
     /// True for reliable transports (no retransmissions needed).
     pub fn reliable(&self) -> bool {
-        matches!(self, Peer::Tcp(..))
+        matches!(self, Peer::Tcp(..) | Peer::Tls(..))
+    }
+
+    /// True when the signalling is encrypted (TLS): SDES keys in its SDP are not in clear.
+    pub fn secure(&self) -> bool {
+        matches!(self, Peer::Tls(..))
     }
 }
 
@@ -85,6 +107,7 @@ impl Peer {
 #[derive(Debug, Clone)]
 pub struct Transport {
     udp: Arc<UdpSocket>,
+    tls: Option<SocketAddr>,
 }
 
 impl Transport {
@@ -97,7 +120,7 @@ impl Transport {
                     tracing::warn!(peer = %a, "SIP send failed: {e}");
                 }
             }
-            Peer::Tcp(a, tx) => {
+            Peer::Tcp(a, tx) | Peer::Tls(a, tx) => {
                 if tx.try_send(bytes).is_err() {
                     tracing::warn!(peer = %a, "TCP connection gone or too slow; message dropped");
                 }
@@ -109,23 +132,37 @@ impl Transport {
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.udp.local_addr()
     }
+
+    /// The address the TLS listener is bound to, if there is one.
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls
+    }
 }
 
 /// What the transport hands up: a parsed message and its peer.
 pub type Inbound = (SipMessage, Peer);
 
-/// Binds UDP and TCP on `bind`, starts the receive loops and returns the sender and the
-/// stream of inbound messages.
+/// Binds UDP and TCP on `bind` (and TLS where `tls` says), starts the receive loops and
+/// returns the sender and the stream of inbound messages.
 pub async fn start(
     bind: SocketAddr,
     metrics: Arc<Metrics>,
     flood: FloodGuard,
     tcp_rules: TcpRules,
+    tls: Option<(SocketAddr, TlsAcceptor)>,
 ) -> std::io::Result<(Transport, mpsc::Receiver<Inbound>)> {
     let udp = Arc::new(UdpSocket::bind(bind).await?);
     let tcp = TcpListener::bind(udp.local_addr()?).await?;
+    let tls = match tls {
+        Some((addr, acceptor)) => Some((TcpListener::bind(addr).await?, acceptor)),
+        None => None,
+    };
     let transport = Transport {
         udp: Arc::clone(&udp),
+        tls: match &tls {
+            Some((l, _)) => Some(l.local_addr()?),
+            None => None,
+        },
     };
     let (tx, rx) = mpsc::channel(4096);
     let gate = Arc::new(Gate {
@@ -137,7 +174,18 @@ pub async fn start(
     let table = ConnectionTable::new(tcp_rules.caps, Arc::clone(&gate.metrics), |m| {
         &m.sip_tcp_connections
     });
-    tokio::spawn(tcp_accept_loop(tcp, tx, gate, table, tcp_rules));
+    if let Some((listener, acceptor)) = tls {
+        let (tx, gate, table) = (tx.clone(), Arc::clone(&gate), table.clone());
+        tokio::spawn(accept_loop(
+            listener,
+            tx,
+            gate,
+            table,
+            tcp_rules,
+            Some(acceptor),
+        ));
+    }
+    tokio::spawn(accept_loop(tcp, tx, gate, table, tcp_rules, None));
     Ok((transport, rx))
 }
 
@@ -229,12 +277,14 @@ fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
     }
 }
 
-async fn tcp_accept_loop(
+/// Accepts TCP connections (TLS ones when `tls` is given) under the shared caps.
+async fn accept_loop(
     listener: TcpListener,
     up: mpsc::Sender<Inbound>,
     gate: Arc<Gate>,
     table: ConnectionTable,
     rules: TcpRules,
+    tls: Option<TlsAcceptor>,
 ) {
     loop {
         match listener.accept().await {
@@ -245,9 +295,21 @@ async fn tcp_accept_loop(
                     drop(stream);
                     continue;
                 };
-                let (up, gate) = (up.clone(), Arc::clone(&gate));
+                let (up, gate, tls) = (up.clone(), Arc::clone(&gate), tls.clone());
                 tokio::spawn(async move {
-                    tcp_connection(stream, from, up, gate, rules).await;
+                    match tls {
+                        None => stream_connection(stream, from, up, gate, rules, Peer::Tcp).await,
+                        Some(acceptor) => {
+                            let deadline = rules.message;
+                            match tokio::time::timeout(deadline, acceptor.accept(stream)).await {
+                                Ok(Ok(s)) => {
+                                    stream_connection(s, from, up, gate, rules, Peer::Tls).await;
+                                }
+                                Ok(Err(e)) => tls_failed(&gate, from, &e.to_string()),
+                                Err(_) => tls_failed(&gate, from, "handshake too slow"),
+                            }
+                        }
+                    }
                     drop(slot);
                 });
             }
@@ -259,24 +321,37 @@ async fn tcp_accept_loop(
     }
 }
 
-async fn tcp_connection(
-    stream: TcpStream,
+fn tls_failed(gate: &Gate, from: SocketAddr, why: &str) {
+    gate.metrics
+        .sip_tls_handshake_failures_total
+        .fetch_add(1, Relaxed);
+    tracing::debug!(peer = %from, "SIP TLS handshake failed: {why}");
+}
+
+/// One TCP or TLS connection: frames and reads its messages, writes what is queued for it.
+async fn stream_connection<S>(
+    stream: S,
     from: SocketAddr,
     up: mpsc::Sender<Inbound>,
     gate: Arc<Gate>,
     rules: TcpRules,
-) {
+    kind: fn(SocketAddr, mpsc::Sender<Vec<u8>>) -> Peer,
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
     let metrics = Arc::clone(&gate.metrics);
-    let (mut rd, mut wr) = stream.into_split();
+    let (mut rd, mut wr) = tokio::io::split(stream);
     let (tx, mut rx) = mpsc::channel::<Vec<u8>>(TCP_QUEUE);
     let writer = tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
-            if wr.write_all(&bytes).await.is_err() {
+            // TLS buffers records: flush each message so it leaves now.
+            if wr.write_all(&bytes).await.is_err() || wr.flush().await.is_err() {
                 break;
             }
         }
+        let _ = wr.shutdown().await;
     });
-    let peer = Peer::Tcp(from, tx.clone());
+    let peer = kind(from, tx.clone());
     let mut buf: Vec<u8> = Vec::with_capacity(8192);
     let mut chunk = vec![0u8; 16 * 1024];
     // When the connection last carried a whole message (or opened), and when the message now

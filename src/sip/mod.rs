@@ -29,6 +29,7 @@ mod name_addr;
 mod params;
 mod parse;
 mod reject;
+pub mod sdes;
 pub mod sdp;
 pub mod transaction;
 mod uri;

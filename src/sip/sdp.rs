@@ -105,7 +105,13 @@ pub struct Audio {
     pub direction: Option<Direction>,
     /// `a=ptime` in milliseconds.
     pub ptime: Option<u32>,
+    /// `a=crypto:` values (RFC 4568 SDES keys of an `RTP/SAVP` stream), as written; at most
+    /// [`MAX_CRYPTO`] are kept.
+    pub crypto: Vec<String>,
 }
+
+/// `a=crypto:` lines kept per stream (an offer lists a handful of suites).
+pub const MAX_CRYPTO: usize = 8;
 
 /// A parsed session description (the parts humanline uses).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,6 +200,9 @@ impl Sdp {
                         match name {
                             "rtpmap" => a.rtpmaps.push(parse_rtpmap(arg).ok_or_else(bad)?),
                             "ptime" => a.ptime = Some(arg.trim().parse().map_err(|_| bad())?),
+                            "crypto" if a.crypto.len() < MAX_CRYPTO => {
+                                a.crypto.push(arg.trim().to_string());
+                            }
                             _ => {}
                         }
                     }
@@ -230,7 +239,8 @@ impl Sdp {
             .as_ref()
             .filter(|a| a.port != 0)
             .ok_or(SdpError::NoAudio)?;
-        if a.protocol != "RTP/AVP" && a.protocol != "RTP/AVPF" {
+        if a.protocol != "RTP/AVP" && a.protocol != "RTP/AVPF" && !super::sdes::is_savp(&a.protocol)
+        {
             return Err(SdpError::UnsupportedProtocol(a.protocol.clone()));
         }
         Ok(a)
@@ -275,7 +285,8 @@ pub fn answer(
 /// Our answer to `offer`: PCMU if offered, else PCMA; the offer's telephone-event payload
 /// type echoed; direction per RFC 3264 (sendonly hold → recvonly). `c=0.0.0.0` (RFC 2543
 /// hold) is read as the peer not wanting media. Pass a higher `version` for each new answer
-/// in the same session (re-INVITE).
+/// in the same session (re-INVITE). An `RTP/SAVP` offer is refused here
+/// ([`SdpError::UnsupportedProtocol`]): it needs keys, see [`answer_secure`].
 pub fn answer_versioned(
     offer: &Sdp,
     local_ip: IpAddr,
@@ -283,7 +294,42 @@ pub fn answer_versioned(
     session_id: u64,
     version: u64,
 ) -> Result<(String, Negotiated), SdpError> {
+    answer_with(offer, local_ip, local_port, session_id, version, None)
+}
+
+/// Our answer to an `RTP/SAVP` (or `RTP/SAVPF`) offer, carrying `crypto` (our own key, under
+/// the tag and suite of the offer's line we chose) as its one `a=crypto:` line. A plain
+/// `RTP/AVP` offer is refused ([`SdpError::UnsupportedProtocol`]).
+pub fn answer_secure(
+    offer: &Sdp,
+    local_ip: IpAddr,
+    local_port: u16,
+    session_id: u64,
+    version: u64,
+    crypto: &super::sdes::Crypto,
+) -> Result<(String, Negotiated), SdpError> {
+    answer_with(
+        offer,
+        local_ip,
+        local_port,
+        session_id,
+        version,
+        Some(crypto),
+    )
+}
+
+fn answer_with(
+    offer: &Sdp,
+    local_ip: IpAddr,
+    local_port: u16,
+    session_id: u64,
+    version: u64,
+    crypto: Option<&super::sdes::Crypto>,
+) -> Result<(String, Negotiated), SdpError> {
     let audio = offer.active_audio()?;
+    if super::sdes::is_savp(&audio.protocol) != crypto.is_some() {
+        return Err(SdpError::UnsupportedProtocol(audio.protocol.clone()));
+    }
     let remote_addr = offer.audio_addr()?;
     let codec_pt = if offer.offers_static(0, "PCMU") {
         0
@@ -301,7 +347,7 @@ pub fn answer_versioned(
         };
     }
     let direction = offered.answer();
-    let text = render(
+    let mut text = render(
         local_ip,
         local_port,
         session_id,
@@ -311,6 +357,9 @@ pub fn answer_versioned(
         dtmf_pt,
         direction,
     );
+    if let Some(c) = crypto {
+        let _ = write!(text, "a=crypto:{}\r\n", c.to_value());
+    }
     let negotiated = Negotiated {
         codec_pt,
         dtmf_pt,
@@ -437,6 +486,7 @@ fn parse_m(value: &str) -> Option<Audio> {
         rtpmaps: Vec::new(),
         direction: None,
         ptime: None,
+        crypto: Vec::new(),
     })
 }
 

@@ -44,10 +44,27 @@ pub fn write_silence(path: &Path, secs: f64) {
     w.finalize().unwrap();
 }
 
+/// How a baresip is set up beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// SIP over TLS: the CA file (our self-signed certificate) baresip trusts; its account
+    /// says `transport=tls`.
+    pub tls_ca: Option<PathBuf>,
+    /// Load the `srtp` module and make SRTP mandatory (`mediaenc=srtp-mand`).
+    pub srtp: bool,
+}
+
+/// Whether baresip's `srtp` module is installed.
+pub fn has_srtp() -> bool {
+    Path::new("/usr/lib/baresip/modules/srtp.so").exists()
+}
+
 /// A running baresip, killed on drop.
 pub struct Baresip {
     pub dir: tempfile::TempDir,
     pub sip_port: u16,
+    /// Its RTP port range (first, last).
+    pub rtp_ports: (u16, u16),
     child: Child,
     stdin: Option<ChildStdin>,
     out: Arc<Mutex<String>>,
@@ -56,6 +73,11 @@ pub struct Baresip {
 impl Baresip {
     /// Starts baresip listening on 127.0.0.1 with `mic` (8 kHz mono WAV) as its microphone.
     pub fn start(mic: &Path) -> Baresip {
+        Self::start_with(mic, &Options::default())
+    }
+
+    /// Starts baresip as [`Baresip::start`] does, set up as `opts` says.
+    pub fn start_with(mic: &Path, opts: &Options) -> Baresip {
         let dir = tempfile::tempdir().expect("temp dir");
         let cfg = dir.path().join("cfg");
         let snd = dir.path().join("snd");
@@ -64,6 +86,13 @@ impl Baresip {
         let sip_port = super::server::free_port();
         // RTP below the kernel's ephemeral range and above the servers' 20000-29999.
         let rtp = 30000 + (std::process::id() % 40) as u16 * 50;
+        let mut extra = String::new();
+        if let Some(ca) = &opts.tls_ca {
+            extra.push_str(&format!("sip_cafile\t\t{}\n", ca.display()));
+        }
+        if opts.srtp {
+            extra.push_str("module\t\t\tsrtp.so\n");
+        }
         let config = format!(
             "poll_method\t\tepoll\n\
              sip_listen\t\t127.0.0.1:{sip_port}\n\
@@ -83,13 +112,21 @@ impl Baresip {
              module\t\t\tsndfile.so\n\
              module_app\t\taccount.so\n\
              module_app\t\tmenu.so\n\
-             snd_path\t\t{snd}\n",
+             snd_path\t\t{snd}\n{extra}",
             mic = mic.display(),
             rtp_end = rtp + 48,
             snd = snd.display(),
         );
         std::fs::write(cfg.join("config"), config).unwrap();
-        std::fs::write(cfg.join("accounts"), "<sip:tester@127.0.0.1>;regint=0\n").unwrap();
+        let mut account = String::from("<sip:tester@127.0.0.1");
+        if opts.tls_ca.is_some() {
+            account.push_str(";transport=tls");
+        }
+        account.push_str(">;regint=0");
+        if opts.srtp {
+            account.push_str(";mediaenc=srtp-mand");
+        }
+        std::fs::write(cfg.join("accounts"), format!("{account}\n")).unwrap();
         let mut child = Command::new("baresip")
             .arg("-f")
             .arg(&cfg)
@@ -120,6 +157,7 @@ impl Baresip {
         let b = Baresip {
             dir,
             sip_port,
+            rtp_ports: (rtp, rtp + 48),
             child,
             stdin,
             out,

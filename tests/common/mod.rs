@@ -9,6 +9,7 @@ pub mod rawsip;
 pub mod server;
 pub mod sipp;
 pub mod speech;
+pub mod tls;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
 use humanline::engine::{Action, Call, Event, Program, Utterance};

@@ -8,10 +8,15 @@
 //! source is heard. Packets from anyone else are refused ([`Admit::Stranger`]) and never move
 //! where we send. A leg behind a trusted proxy, whose SIP address says nothing of the
 //! phone's, learns its source from the first packet as plain symmetric RTP does.
+//!
+//! With SRTP ([`RtpLeg::set_srtp`]) the leg protects every packet it sends and opens every
+//! packet it reads ([`RtpLeg::open`]) at the socket: a packet that fails authentication or is a
+//! replay is dropped there, and the call sees plain RTP either way.
 
-use crate::media::{Codec, RtpSender};
+use crate::media::{Codec, RtpSender, SrtpSession};
 use crate::metrics::Metrics;
 use crate::sip::{Direction, Negotiated};
+use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
 use tokio::net::UdpSocket;
@@ -46,6 +51,8 @@ pub struct RtpLeg {
     pub send: bool,
     sender: RtpSender,
     payload: [u8; FRAME],
+    /// SRTP keys agreed in SDP (SDES), when the peer asked for secure RTP.
+    srtp: Option<SrtpSession>,
 }
 
 impl RtpLeg {
@@ -72,6 +79,57 @@ impl RtpLeg {
                 crate::ids::random_u32(),
             ),
             payload: [0; FRAME],
+            srtp: None,
+        }
+    }
+
+    /// From now on every packet is SRTP under `session`, both ways.
+    pub fn set_srtp(&mut self, session: SrtpSession) {
+        self.srtp = Some(session);
+    }
+
+    /// Whether the leg runs SRTP.
+    pub fn is_srtp(&self) -> bool {
+        self.srtp.is_some()
+    }
+
+    /// Our SDES key and the peer's, on an SRTP leg.
+    pub fn srtp_keys(&self) -> Option<(&crate::sip::sdes::Crypto, &crate::sip::sdes::Crypto)> {
+        self.srtp.as_ref().map(SrtpSession::keys)
+    }
+
+    /// A packet read from the socket as plain RTP: itself on a plain leg; checked and
+    /// decrypted on an SRTP leg, or `None` (counted) when it fails authentication, is a replay
+    /// or is too short. On an SRTP leg a packet from an address the peer cannot be sending
+    /// from is refused before it costs a decryption (counted as a stranger's); [`admit`] still
+    /// decides on the rest.
+    ///
+    /// [`admit`]: RtpLeg::admit
+    pub fn open<'b>(
+        &mut self,
+        packet: &'b [u8],
+        from: SocketAddr,
+        metrics: &Metrics,
+    ) -> Option<Cow<'b, [u8]>> {
+        let may_be_peer = if self.latched {
+            from == self.remote
+        } else {
+            self.loose || self.sources.contains(&Some(from.ip()))
+        };
+        match &mut self.srtp {
+            None => Some(Cow::Borrowed(packet)),
+            Some(_) if !may_be_peer => {
+                metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+                None
+            }
+            Some(s) => match s.unprotect(packet) {
+                Ok(plain) => Some(Cow::Owned(plain)),
+                Err(e) => {
+                    metrics.srtp_rejected_total.fetch_add(1, Relaxed);
+                    tracing::trace!("SRTP packet dropped: {e}");
+                    None
+                }
+            },
         }
     }
 
@@ -150,7 +208,7 @@ impl RtpLeg {
             return false;
         }
         let pkt = self.sender.packet(&self.payload[..n], marker, n as u32);
-        let ok = self.socket.send_to(pkt, self.remote).await.is_ok();
+        let ok = send(&self.socket, &mut self.srtp, pkt, self.remote).await;
         if ok {
             metrics.rtp_sent_total.fetch_add(1, Relaxed);
         }
@@ -163,7 +221,26 @@ impl RtpLeg {
             return;
         };
         let pkt = self.sender.event_packet(pt, payload, marker);
-        let _ = self.socket.send_to(pkt, self.remote).await;
+        send(&self.socket, &mut self.srtp, pkt, self.remote).await;
+    }
+}
+
+/// Sends one RTP packet, protected first on an SRTP leg; whether it went out.
+async fn send(
+    socket: &UdpSocket,
+    srtp: &mut Option<SrtpSession>,
+    pkt: &[u8],
+    to: SocketAddr,
+) -> bool {
+    match srtp {
+        None => socket.send_to(pkt, to).await.is_ok(),
+        Some(s) => match s.protect(pkt) {
+            Ok(wire) => socket.send_to(&wire, to).await.is_ok(),
+            Err(e) => {
+                tracing::warn!("SRTP protect failed, packet not sent: {e}");
+                false
+            }
+        },
     }
 }
 

@@ -22,18 +22,9 @@ impl CallTask {
     }
 
     pub(super) fn with_contact(&self, mut r: Response) -> Response {
-        let transport = if self.caller_peer.reliable() {
-            ";transport=tcp"
-        } else {
-            ""
-        };
-        r.headers.push(
-            "Contact",
-            format!(
-                "<sip:humanline@{}:{}{transport}>",
-                self.caller_via.host, self.caller_via.port
-            ),
-        );
+        let uri =
+            super::super::tls::contact_uri(&self.caller_peer, &self.caller_via, &self.invite.uri);
+        r.headers.push("Contact", format!("<{uri}>"));
         r
     }
 
@@ -207,7 +198,9 @@ impl CallTask {
                 .unwrap_or(0);
             let ip = self.sh.media_ip();
             self.sdp_version += 1;
-            match sdp::answer_versioned(&offer, ip, port, self.session_id, self.sdp_version) {
+            let keys = self.caller.srtp_keys();
+            let (id, v) = (self.session_id, self.sdp_version);
+            match super::super::secure_media::reanswer(&offer, ip, port, id, v, keys) {
                 Ok((text, n)) => {
                     self.answer_sdp = text;
                     self.caller.renegotiate(&n);

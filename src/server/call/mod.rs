@@ -220,13 +220,14 @@ impl CallTask {
         let port = socket.local_addr()?.port();
         let session_id = u64::from(crate::ids::random_u32());
         let public_ip = sh.media_ip();
-        let (answer_sdp, negotiated) = match sdp::answer(&offer, public_ip, port, session_id) {
-            Ok(a) => a,
+        let secure = &sh.config.sip;
+        let answer =
+            super::secure_media::answer(&offer, public_ip, port, session_id, peer.secure(), secure);
+        let (answer_sdp, negotiated, srtp) = match answer {
+            Ok(a) => (a.sdp, a.negotiated, a.srtp),
             Err(e) => {
-                sh.transport
-                    .send(&peer, reply(488, "Not Acceptable Here"))
-                    .await;
-                anyhow::bail!("no common codec: {e}");
+                sh.transport.send(&peer, reply(488, e.reason())).await;
+                anyhow::bail!("offer refused: {e}");
             }
         };
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
@@ -260,10 +261,7 @@ impl CallTask {
         });
         sh.metrics.calls_total.fetch_add(1, Relaxed);
         sh.transport.send(&peer, reply_trying(&invite)).await;
-        let caller_via = LocalVia {
-            transport: peer.transport().into(),
-            ..sh.via_udp.clone()
-        };
+        let caller_via = sh.via_for(&peer);
         let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
         let mut engine = engine::Call::new(Arc::clone(&plan.program));
         // Hours nodes judge by the wall clock; branches may test who calls (the From user).
@@ -363,6 +361,10 @@ impl CallTask {
             _source_slot: source_slot,
             sh,
         };
+        let mut task = task;
+        if let Some(s) = srtp {
+            task.caller.set_srtp(s);
+        }
         let span = tracing::info_span!("call", id = %task.id);
         tokio::spawn(task.run().instrument(span));
         Ok(())
@@ -417,7 +419,9 @@ impl CallTask {
                 },
                 r = self.caller.socket.recv_from(&mut cbuf) => {
                     if let Ok((n, from)) = r {
-                        self.on_caller_rtp(&cbuf[..n], from).await;
+                        if let Some(p) = self.caller.open(&cbuf[..n], from, &self.sh.metrics) {
+                            self.on_caller_rtp(&p, from).await;
+                        }
                     }
                 }
                 r = recv_opt(self.agent_rtp.as_ref().map(|l| &l.socket), &mut abuf) => {
