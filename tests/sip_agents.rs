@@ -212,6 +212,11 @@ fn nobody_answers_caller_hears_position_then_leaves_a_message() {
         stored["events"]
     );
     assert_eq!(announced[0]["detail"]["position"], 1, "{:?}", announced[0]);
+    assert_eq!(
+        announced[0]["detail"]["words"], "spoken",
+        "the announcement is the queue_status text with its values, spoken: {:?}",
+        announced[0]
+    );
     let path = stored["message_path"]
         .as_str()
         .unwrap_or_else(|| panic!("a message was stored: {stored}"));

@@ -123,7 +123,7 @@ impl CallTask {
                         self.marker = true;
                     }
                 }
-                Step::Announce => self.announce(),
+                Step::Announce => self.announce().await,
                 Step::Dial { agent, reach } => {
                     let placed = match &reach {
                         Reach::Static(uri) => self.dial(&agent, uri, None).await,
@@ -213,38 +213,53 @@ impl CallTask {
         }
     }
 
-    /// Position and expected wait, in the plan's language, then music on hold.
-    fn announce(&mut self) {
+    /// Position and expected wait, in the call's language, then music on hold. The words are
+    /// the operator's `queue_status` text (`queue_status_one` for one minute) with
+    /// `{position}` and `{minutes}` filled, spoken by the speech engine (spoken variables); at
+    /// the elderly pace, or when that text is missing or cannot be spoken, the recorded
+    /// words and numbers are joined instead (they have slow renderings).
+    async fn announce(&mut self) {
         let mut intro = VecDeque::new();
         if let Some((pos, wait)) = self.sh.agents.position(&self.id) {
             let minutes = (wait.as_secs_f64() / 60.0)
                 .ceil()
                 .clamp(1.0, MAX_SPOKEN as f64) as usize;
             let pos = pos.min(MAX_SPOKEN);
-            let unit = if minutes == 1 {
-                "queue_minute"
-            } else {
-                "queue_minutes"
-            };
-            let words = [
-                "queue_position".to_string(),
-                format!("num_{pos}"),
-                "queue_in_line".to_string(),
-                "queue_estimate".to_string(),
-                format!("num_{minutes}"),
-                unit.to_string(),
-            ];
             let pace = self.handoff_pace();
-            for w in &words {
-                match self.prompt_now(w, pace) {
-                    Ok(p) => intro.push_back(Player::new(p)),
-                    Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
+            let spoken = match pace {
+                crate::media::Pace::Normal => self.spoken_status(pos, minutes).await,
+                crate::media::Pace::Slow => None,
+            };
+            let how = if let Some((text, prompt)) = spoken {
+                intro.push_back(Player::new(prompt));
+                self.caption(crate::live::captions::Caption::line(&text));
+                "spoken"
+            } else {
+                let unit = if minutes == 1 {
+                    "queue_minute"
+                } else {
+                    "queue_minutes"
+                };
+                let words = [
+                    "queue_position".to_string(),
+                    format!("num_{pos}"),
+                    "queue_in_line".to_string(),
+                    "queue_estimate".to_string(),
+                    format!("num_{minutes}"),
+                    unit.to_string(),
+                ];
+                for w in &words {
+                    match self.prompt_now(w, pace) {
+                        Ok(p) => intro.push_back(Player::new(p)),
+                        Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
+                    }
                 }
-            }
-            self.caption_prompts(&words);
+                self.caption_prompts(&words);
+                "recorded"
+            };
             self.event(
                 "announced",
-                json!({ "position": pos, "wait_minutes": minutes }),
+                json!({ "position": pos, "wait_minutes": minutes, "words": how }),
             );
         }
         self.sound = Sound::Hold {
@@ -252,6 +267,43 @@ impl CallTask {
             music: Player::new(hold_music()),
         };
         self.marker = true;
+    }
+
+    /// The `queue_status` text of the call's language with `position` and `minutes` filled,
+    /// and its audio from the speech engine (made on a blocking thread; the same words are
+    /// kept and cost nothing the next time). `None` when there is no such text or it cannot be
+    /// spoken.
+    async fn spoken_status(
+        &self,
+        position: usize,
+        minutes: usize,
+    ) -> Option<(String, crate::media::Prompt)> {
+        let lang = self.engine.language().code();
+        let cache = Arc::clone(&self.sh.prompts);
+        let name = if minutes == 1 {
+            "queue_status_one"
+        } else {
+            "queue_status"
+        };
+        let made = tokio::task::spawn_blocking(move || {
+            let file = cache.root().join(lang).join(format!("{name}.txt"));
+            let template = std::fs::read_to_string(file).ok()?;
+            let text = crate::text::spoken::render(template.trim(), lang, |v| match v {
+                "position" => Some(position.to_string()),
+                "minutes" => Some(minutes.to_string()),
+                _ => None,
+            });
+            match cache.get_spoken(lang, &text) {
+                Ok(p) => Some((text, p)),
+                Err(e) => {
+                    tracing::warn!(
+                        "queue announcement cannot be spoken, using the recorded words: {e}"
+                    );
+                    None
+                }
+            }
+        });
+        made.await.ok().flatten()
     }
 
     pub(super) async fn dial(
