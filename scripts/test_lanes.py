@@ -11,8 +11,9 @@ A test file is in the recogniser's lane when its source calls `model_available(`
 `model_path(` (tests/common/speech.rs: the tests that load the whisper model). Inside a lane the
 binaries run one after another, each with the working directory and environment `cargo test`
 gives it; each binary's output is printed whole when it ends, so the lanes never interleave.
-The doc tests run last. The exit status is 1 when any binary failed, and a summary lists every
-binary with its lane, its time and its result.
+The doc tests (`cargo test --doc`, mostly compiling) run first in the recogniser's lane, the
+shorter one. The exit status is 1 when any binary failed, and a summary lists every binary with
+its lane, its time and its result.
 
 Usage: scripts/test_lanes.py [-- ARGS FOR EVERY TEST BINARY]
 """
@@ -86,8 +87,9 @@ class Report:
 def run_lane(lane, tests, args, report):
     for name, exe, _ in tests:
         start = time.monotonic()
+        command = [CARGO, "test", "--doc", "--", *args] if exe is None else [exe, *args]
         proc = subprocess.run(
-            [exe, *args],
+            command,
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -101,7 +103,7 @@ def main():
     args = sys.argv[1:]
     if args and args[0] == "--":
         args = args[1:]
-    lanes = {"recogniser": [], "calls": []}
+    lanes = {"recogniser": [("doc tests", None, None)], "calls": []}
     for name, exe, src in built_tests():
         lanes[lane_of(src)].append((name, exe, src))
     os.environ.setdefault("CARGO_MANIFEST_DIR", ROOT)
@@ -115,13 +117,10 @@ def main():
         t.start()
     for t in threads:
         t.join()
-    doc_start = time.monotonic()
-    doc = subprocess.run([CARGO, "test", "--doc"], cwd=ROOT, check=False)
-    report.rows.append(("doc", "doc tests", time.monotonic() - doc_start, doc.returncode))
     total = time.monotonic() - start
 
     print("\n===== summary")
-    for lane in ("recogniser", "calls", "doc"):
+    for lane in ("recogniser", "calls"):
         rows = [r for r in report.rows if r[0] == lane]
         busy = sum(r[2] for r in rows)
         print(f"{lane} lane: {len(rows)} binaries, {busy:.0f} s")
