@@ -325,13 +325,19 @@ impl CallTask {
         self.carry_out().await;
     }
 
-    /// Feeds the engine events the media side found to the core, and carries out its outputs.
+    /// Feeds the engine events the media side found to the core, and carries out its outputs
+    /// (which may find more: a prompt that cannot play is a fault for the engine).
     async fn flush(&mut self) {
-        while let Some(ev) = self.pending.pop_front() {
-            let now = self.now();
-            self.core.handle(now, core::Input::Engine(ev));
+        loop {
+            while let Some(ev) = self.pending.pop_front() {
+                let now = self.now();
+                self.core.handle(now, core::Input::Engine(ev));
+            }
+            self.carry_out().await;
+            if self.pending.is_empty() {
+                break;
+            }
         }
-        self.carry_out().await;
     }
 
     async fn run(mut self) {

@@ -177,10 +177,9 @@ impl CallTask {
         announce: &[String],
         elderly: bool,
     ) {
-        let reason = reason.map(|r| r.as_str()).unwrap_or("routed");
         let now = self.now();
-        let context = self.core.transfer().map(|(_, c)| c.reason).unwrap_or(None);
-        self.sh.metrics.escalated(context, now.as_secs_f64());
+        self.sh.metrics.escalated(reason, now.as_secs_f64());
+        let reason = reason.map_or("routed", engine::Reason::as_str);
         let mut words = Duration::ZERO;
         let pace = if elderly { Pace::Slow } else { Pace::Normal };
         for prompt in announce {
