@@ -48,9 +48,11 @@ pub enum Phase {
 /// Where an answer goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Dest {
-    /// The caller.
+    /// The caller's address (where its INVITE came from: a proxy in front, if any): our
+    /// requests, the INVITE's answers and every timer's retransmission.
     Caller,
-    /// Wherever the message being handled came from (not the caller's: a 481).
+    /// Wherever the request being answered came from (behind a proxy that does not stay in
+    /// the path, the caller's BYE comes straight from the phone; a stranger gets its 481).
     Source,
 }
 
@@ -325,7 +327,7 @@ impl CallerDialog {
     fn reply(&mut self, now: Duration, req: Request, status: u16, reason: &str) {
         let resp = response_to(&req, status, reason, None);
         let bytes = self.served.respond(now, req, self.reliability, resp);
-        self.out.push_back((Dest::Caller, bytes));
+        self.out.push_back((Dest::Source, bytes));
     }
 
     /// A request on the caller's Call-ID from `source` at `now`.
@@ -411,7 +413,7 @@ impl CallerDialog {
             if let Some(t) = self.reinvites.iter_mut().find(|t| t.matches(req)) {
                 t.handle(now, Input::Request(req.clone()));
                 while let Some(b) = t.poll_transmit() {
-                    self.out.push_back((Dest::Caller, b));
+                    self.out.push_back((Dest::Source, b));
                 }
                 return true;
             }
@@ -421,7 +423,7 @@ impl CallerDialog {
             Received::New => false,
             Received::Retransmission(again) => {
                 self.out
-                    .extend(again.into_iter().map(|b| (Dest::Caller, b)));
+                    .extend(again.into_iter().map(|b| (Dest::Source, b)));
                 true
             }
         }
@@ -470,7 +472,7 @@ impl CallerDialog {
         };
         let _ = tx.respond(now, resp);
         while let Some(b) = tx.poll_transmit() {
-            self.out.push_back((Dest::Caller, b));
+            self.out.push_back((Dest::Source, b));
         }
         self.reinvites.push(tx);
         heard

@@ -11,7 +11,7 @@ use std::time::Duration;
 pub enum Output {
     /// SIP bytes for the caller (on its transport).
     ToCaller(Vec<u8>),
-    /// SIP bytes back to where the message being handled came from.
+    /// SIP bytes back to where the request being answered came from.
     ToSource(Vec<u8>),
     /// SIP bytes for an agent's phone (UDP).
     ToAgent {

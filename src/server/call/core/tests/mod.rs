@@ -4,6 +4,7 @@
 
 mod ack_timeout_ends_the_call_with_a_bye;
 mod agent_drop_requeues_at_the_head_with_context;
+mod answers_go_where_the_request_came_from;
 mod asr_deadline_goes_to_a_person;
 mod bridge_then_agent_hangs_up;
 mod bridge_then_caller_hangs_up;
@@ -384,11 +385,14 @@ pub(super) fn agent_request(inv: &Request, method: Method, cseq: u32) -> Request
     }
 }
 
-/// The SIP bytes sent to the caller among `outs`.
+/// The SIP bytes sent to the caller among `outs` (to its address, or back to where its
+/// request came from: in these tests, the same).
 pub(super) fn to_caller(outs: &[Output]) -> Vec<SipMessage> {
     outs.iter()
         .filter_map(|o| match o {
-            Output::ToCaller(b) => Some(parse(b).expect("we send SIP that parses")),
+            Output::ToCaller(b) | Output::ToSource(b) => {
+                Some(parse(b).expect("we send SIP that parses"))
+            }
             _ => None,
         })
         .collect()
