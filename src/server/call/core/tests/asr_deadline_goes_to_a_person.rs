@@ -14,9 +14,9 @@ fn a_missed_recognition_deadline_hands_the_caller_to_a_person() {
             deadline: s(10),
         },
     );
-    assert_eq!(
-        call.core.poll_timeout(),
-        Some(s(10).min(call.core.poll_timeout().unwrap()))
+    assert!(
+        call.core.poll_timeout().is_some_and(|t| t <= s(10)),
+        "the core wakes up by the deadline"
     );
     let before = call.caller_audio_until(ms(9_999));
     assert!(!before.contains(&Output::AbandonRecognition(1)));
