@@ -4,10 +4,11 @@
 //!  transport (UDP + TCP)  ── SipMessage ──► dispatch ──► call task (one per call, tokio)
 //!        ▲                                   │  new INVITE → plan → call task, or 404/488/503
 //!        └──────────── bytes ◄───────────────┘  OPTIONS → 200, strays → 481
-//!  call task: caller dialog (UAS) + RTP + engine::Call + handoff (agent legs, bridge, message)
+//!  call task: IO shell (sockets, RTP, media, ASR pool, store) around one sans-IO CallCore:
+//!            caller dialog (UAS transactions) + engine::Call + handoff + agent legs + timers
 //! ```
-//! Owns sockets, tasks and timers; every rule of the call lives in `engine` (the IVR) and
-//! [`handoff`] (agents, message), both sans-IO. The HTTP API and the web phone run beside it on
+//! Owns sockets, tasks and timers; every rule of the call lives in the call core, `engine`
+//! (the IVR) and [`handoff`] (agents, message), all sans-IO. The HTTP API and the web phone run beside it on
 //! the same parts; `humanline serve` (`cli/serve.rs`) wires them together.
 
 pub mod agent_leg;
@@ -20,7 +21,6 @@ pub mod overload;
 pub mod registrar;
 #[cfg(test)]
 mod registrar_tests;
-pub mod retransmit;
 pub mod secure_media;
 pub mod tls;
 pub mod transport;

@@ -17,7 +17,7 @@ impl CallTask {
             return;
         }
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
-        self.last_caller_packet = self.now();
+        self.core.handle(self.now(), core::Input::CallerPacket);
         if Some(p.payload_type) == self.caller.dtmf_pt {
             if matches!(self.sound, Sound::Bridged) {
                 if let Some(a) = &mut self.agent_rtp {
@@ -56,7 +56,8 @@ impl CallTask {
             self.sh.metrics.rtp_strangers_total.fetch_add(1, Relaxed);
             return;
         }
-        self.last_agent_packet = self.started.elapsed();
+        self.core
+            .handle(self.started.elapsed(), core::Input::AgentPacket);
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
         if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {
             return;
@@ -147,20 +148,13 @@ impl CallTask {
         }
         if start_recording {
             self.start_recording();
-            self.handoff_input(handoff::Input::RecordingStarted).await;
+            self.input(core::Input::RecordingStarted).await;
         }
     }
 
+    /// A key from the caller's media (RFC 4733 or in-band): the core decides what it does.
     pub(super) async fn digit(&mut self, d: char) {
-        if self.handoff.is_some() || self.finished_at.is_some() {
-            return;
-        }
-        // Keys into a sensitive number (dialplan `sensitive = true`) are not kept in the clear.
-        let shown = if self.engine.masks_keys() { '•' } else { d };
-        self.dtmf.push(shown);
-        self.sh.live.update(&self.id, |c| c.dtmf.push(shown));
-        self.pending.push_back(Event::Digit(d));
-        self.drain_engine().await;
+        self.input(core::Input::Digit(d)).await;
     }
 }
 

@@ -7,6 +7,7 @@
 use super::*;
 use crate::agents::{BrowserReply, ToConsole};
 use crate::media::{linear_to_ulaw, Codec};
+use crate::server::handoff;
 use crate::webrtc::{MediaPeer, PeerConfig, PeerEvent};
 
 /// The browser side of a call.
@@ -89,7 +90,7 @@ impl CallTask {
     }
 
     pub(super) async fn on_browser(&mut self, what: FromBrowser) {
-        let bridged = self.bridged();
+        let bridged = self.core.bridged();
         let Some(leg) = self.browser.as_mut() else {
             return;
         };
@@ -141,7 +142,7 @@ impl CallTask {
             }
             FromBrowser::Peer(Some(PeerEvent::Audio(payload))) => {
                 if bridged {
-                    self.last_agent_packet = self.now();
+                    self.core.handle(self.now(), core::Input::AgentPacket);
                     let n = Codec::Pcmu.decode(&payload, &mut self.line_frame);
                     let pcm = self.line_frame;
                     self.caller
@@ -167,7 +168,7 @@ impl CallTask {
             }
         };
         if let Some(i) = input {
-            self.handoff_input(i).await;
+            self.input(core::Input::Browser(i)).await;
         }
     }
 

@@ -10,10 +10,10 @@ impl CallTask {
     /// Sends `caption` to this call's web caller, if the call came from the `/phone` gateway
     /// and is not over.
     pub(super) fn caption(&self, caption: Caption) {
-        if self.channel != crate::live::Channel::Webrtc || self.finished_at.is_some() {
+        if self.channel != crate::live::Channel::Webrtc || self.core.is_finished() {
             return;
         }
-        let key = self.invite.headers.call_id().unwrap_or_default();
+        let key = self.core.invite().headers.call_id().unwrap_or_default();
         self.sh.captions.publish(key, caption);
     }
 
@@ -28,7 +28,7 @@ impl CallTask {
             .iter()
             .filter_map(|p| program.known_prompt_text(p.as_ref()))
             .collect();
-        let joiner = match self.engine.language() {
+        let joiner = match self.core.engine().language() {
             Language::Zh => "",
             Language::En => " ",
         };
@@ -37,7 +37,7 @@ impl CallTask {
 
     /// The call is over: its web caller's caption stream ends.
     pub(super) fn close_captions(&self) {
-        let key = self.invite.headers.call_id().unwrap_or_default();
+        let key = self.core.invite().headers.call_id().unwrap_or_default();
         self.sh.captions.close(key);
     }
 }

@@ -7,17 +7,18 @@ use super::*;
 impl CallTask {
     /// Starts lookup `id` beside the call (its answer arrives as `Event::LookupDone`).
     pub(super) fn start_lookup(&mut self, id: u32, request: crate::engine::LookupRequest) {
-        tracing::info!(url = %self.engine.mask_text(&request.url), "dialplan lookup");
+        tracing::info!(url = %self.core.engine().mask_text(&request.url), "dialplan lookup");
         self.lookup = Some(crate::lookup::spawn(&self.sh.config.lookups, id, request));
     }
 
     /// Speaks `text` (a prompt with its placeholders filled) as prompt `id`; a failure is a
     /// media fault, so the caller goes to a person.
     pub(super) async fn play_text(&mut self, id: u32, prompt: &str, text: String) {
-        let (cache, lang) = (Arc::clone(&self.sh.prompts), self.engine.language());
+        let (cache, lang) = (Arc::clone(&self.sh.prompts), self.core.engine().language());
         // Captions show what the transcript shows: sensitive values masked.
         let shown = self
-            .engine
+            .core
+            .engine()
             .last_prompt_text()
             .unwrap_or_default()
             .to_string();

@@ -1,19 +1,19 @@
-//! The task that owns one call: the caller's dialog (we are the UAS), the caller's RTP, the
-//! engine running the dialplan, and after a hand-off the agent legs, the bridge or the message.
+//! The task that owns one call: the IO shell around [`core::CallCore`], which decides
+//! everything about the call (the caller's dialog, the engine, the hand-off, the agent legs,
+//! every deadline). The shell moves bytes and time: SIP messages and timers go into the core,
+//! its outputs come out as packets, ACD calls, store writes and live-view updates.
 //!
-//! It is thin IO around three sans-IO machines: [`crate::engine::Call`] (the IVR),
-//! [`super::handoff::Handoff`] (agents and messages) and [`super::agent_leg::AgentLeg`]
-//! (the outbound SIP call). It turns packets and timers into their inputs and carries out
-//! their outputs; it decides nothing about the caller itself.
+//! Media stays here, driven by the core's outputs: the caller's and the agent's RTP, what the
+//! caller hears on each 20 ms tick (prompts, ringback, hold music, the agent, the message
+//! tone), the jitter buffer, the keys, the listener (VAD and endpointing) and the recognition
+//! pool, the recordings. Those work per packet and per frame on buffers and sockets; the core
+//! only says which sound plays and hears what they found (keys, utterances, packets seen).
 
-use super::agent_leg::{self, AgentLeg, LegEvent};
-use super::handoff::{self, Handoff, Stage, Step};
-use super::retransmit::{Due, Retransmit, T2};
 use super::transport::Peer;
 use super::wait::recv_opt;
 use super::Shared;
-use crate::agents::{Offer, Reach, RingResult};
-use crate::engine::{self, Action, Event, Fault, FaultKind, Outcome, Trace, TransferContext};
+use crate::agents::Offer;
+use crate::engine::{self, Action, Event, Fault, FaultKind, Trace};
 use crate::live::LiveCall;
 use crate::media::net::{PeerTrust, RtpLeg, FRAME};
 use crate::media::{
@@ -21,14 +21,10 @@ use crate::media::{
     MonoRecorder, Player, Recorder, Rfc4733Receiver,
 };
 use crate::plans::LoadedPlan;
-use crate::sip::{
-    bye_for_dialog, new_tag, response_to, sdp, Dialog, LocalVia, Method, Request, Response, Sdp,
-    SipMessage,
-};
-use crate::store::{new_call_id, now_ms, CallRecord, LegDetails, SpeechTurn};
+use crate::sip::{new_tag, response_to, sdp, Request, Sdp};
+use crate::store::{new_call_id, now_ms, SpeechTurn};
 use serde_json::json;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
@@ -41,47 +37,31 @@ mod agents;
 mod audio;
 mod browser;
 mod captions;
-mod dialog;
+pub mod core;
 mod dialplan_io;
 mod end;
+mod outputs;
 mod paced;
 mod screen_pop;
+mod setup;
 mod speech;
-mod timers;
+
+use self::core::CallCore;
+use setup::{core_config, new_engine};
 
 /// What the dispatcher hands a call task.
 #[derive(Debug)]
 pub enum Input {
     /// A SIP message on one of the call's Call-IDs.
-    Sip(SipMessage, Peer),
+    Sip(crate::sip::SipMessage, Peer),
     /// The server is stopping and its drain time is over: end the call now, stored as it is.
     Shutdown,
 }
 
-/// How long a finished call's task stays to answer retransmissions and collect the last
-/// answers (BYE, ACK of a 487) before it forgets the call.
-const LINGER: Duration = Duration::from_secs(4);
 /// In-band digits are ignored this long after an RFC 4733 event (the same key, twice).
 const INBAND_HOLDOFF: Duration = Duration::from_secs(2);
 /// The prompt played before the message tone, when the plan's language has it.
 const MESSAGE_PROMPT: &str = "leave_message";
-
-/// The caller's INVITE transaction and dialog (we are the UAS).
-#[derive(Debug)]
-enum Uas {
-    /// Ringing; answer at this call time.
-    Ringing { answer_at: Duration },
-    /// 200 OK sent; retransmitted (UDP) until the ACK comes.
-    Answered {
-        ok: Vec<u8>,
-        retx: Option<Retransmit>,
-    },
-    /// A final failure (487) sent; retransmitted until its ACK.
-    Refused {
-        resp: Vec<u8>,
-        retx: Option<Retransmit>,
-    },
-}
 
 /// What the caller hears on each 20 ms tick.
 enum Sound {
@@ -113,38 +93,32 @@ pub struct CallTask {
     rx: mpsc::Receiver<Input>,
     started: Instant,
     started_ms: i64,
-    // The caller's dialog.
-    invite: Request,
+    /// The call's decisions.
+    core: CallCore,
+    /// Where the caller's SIP goes, and where the message being handled came from.
     caller_peer: Peer,
-    caller_via: LocalVia,
-    local_tag: String,
-    uas: Uas,
-    dialog: Option<Dialog>,
-    answer_sdp: String,
-    sdp_version: u64,
+    source: Option<Peer>,
     session_id: u64,
-    bye_to_caller: Option<(Retransmit, Vec<u8>)>,
     // The caller's media.
     caller: RtpLeg,
     jitter: JitterBuffer,
     rfc4733: Rfc4733Receiver,
     inband: InbandDetector,
     last_rfc_digit: Option<Duration>,
-    last_caller_packet: Duration,
     sound: Sound,
     marker: bool,
     recorder: Option<(Recorder, PathBuf)>,
     line_frame: [i16; FRAME],
     message: Option<(MonoRecorder, PathBuf)>,
     message_path: Option<String>,
-    // The IVR.
+    // The IVR's IO.
     plan: Arc<LoadedPlan>,
-    engine: engine::Call,
-    wakes: BinaryHeap<Reverse<Duration>>,
+    /// Engine events the media side found, fed to the core after each turn of the loop.
     pending: VecDeque<Event>,
     // Speech.
     listener: Option<Listener>,
     asr_wait: VecDeque<speech::PendingAsr>,
+    next_job: u64,
     /// The early look at the utterance under way, and the one waiting to follow it.
     check: Option<speech::Checkpoint>,
     next_check: Option<speech::NextCheckpoint>,
@@ -152,27 +126,16 @@ pub struct CallTask {
     boost: Vec<String>,
     listening_since: Option<Duration>,
     // After the hand-off.
-    handoff: Option<Handoff>,
     /// Prompts played while the agents ring ("connecting you"), before ringback or hold music.
     connecting: VecDeque<Player>,
-    context: Option<TransferContext>,
-    queue: Option<String>,
     offers: Option<mpsc::UnboundedReceiver<Offer>>,
     /// The dialplan lookup under way (its id and the task making the request).
     lookup: crate::lookup::Pending,
-    queued_at: Option<Duration>,
-    queue_wait: Option<Duration>,
-    last_agent_packet: Duration,
-    agent: Option<AgentLeg>,
-    leaving: Vec<AgentLeg>,
     agent_rtp: Option<RtpLeg>,
     browser: Option<browser::BrowserLeg>,
-    agent_answered: Option<String>,
     // Bookkeeping.
     events: Vec<(i64, String, serde_json::Value)>,
-    dtmf: String,
     utterances: Vec<SpeechTurn>,
-    finished_at: Option<Duration>,
     /// This call's place among its source's (`[sip] max_calls_per_source`), given back when
     /// the task ends.
     _source_slot: Option<crate::connections::Slot>,
@@ -233,8 +196,6 @@ impl CallTask {
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
         let caller_ip = peer.addr().ip();
         let behind_proxy = sh.config.sip.trusted_peers.contains(&caller_ip);
-        let (tx, rx) = mpsc::channel(256);
-        sh.add_route(&sip_call_id, tx);
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
         let channel = crate::live::Channel::of_invite(
@@ -243,10 +204,31 @@ impl CallTask {
             matches!(peer, Peer::Udp(_)),
             sh.config.sip.bind,
         );
+        let engine = new_engine(&sh, &plan, &caller);
+        let keys = srtp
+            .as_ref()
+            .map(|s| (s.keys().0.clone(), s.keys().1.clone()));
+        let cfg = core_config(
+            &sh,
+            &id,
+            &peer,
+            answer_sdp,
+            core::MediaAddr {
+                ip: public_ip,
+                port,
+                session_id,
+            },
+            &invite.uri.to_string(),
+            keys,
+        );
+        let core = CallCore::new(Duration::ZERO, cfg, invite, new_tag(), engine)
+            .map_err(|e| anyhow::anyhow!("INVITE without a transaction: {e}"))?;
+        let (tx, rx) = mpsc::channel(256);
+        sh.add_route(&sip_call_id, tx);
         sh.live.upsert(LiveCall {
             id: id.clone(),
             sip_call_id,
-            caller: caller.clone(),
+            caller,
             channel,
             dialplan: plan.program.plan.name.clone(),
             dialplan_version_id: plan.version_id,
@@ -260,23 +242,6 @@ impl CallTask {
             pop: None,
         });
         sh.metrics.calls_total.fetch_add(1, Relaxed);
-        sh.transport.send(&peer, reply_trying(&invite)).await;
-        let caller_via = sh.via_for(&peer);
-        let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
-        let mut engine = engine::Call::new(Arc::clone(&plan.program));
-        // Hours nodes judge by the wall clock; branches may test who calls (the From user).
-        engine.set_wall_clock(now_ms() / 1000);
-        if let Some(user) = crate::sip::NameAddr::parse(&caller)
-            .ok()
-            .and_then(|a| a.sip_uri().ok())
-            .and_then(|u| u.user)
-        {
-            engine.set_caller(&user);
-        }
-        // The operator's emergency "closed now" (kept in memory; read from the store once).
-        if let Some(why) = sh.plans.switch().closed_now() {
-            engine.close_now(&why);
-        }
         let asr = &sh.config.asr;
         let listener = Listener::new(
             EndpointConfig {
@@ -297,18 +262,10 @@ impl CallTask {
             rx,
             started: Instant::now(),
             started_ms: now_ms(),
-            invite,
+            core,
             caller_peer: peer,
-            caller_via,
-            local_tag: new_tag(),
-            uas: Uas::Ringing {
-                answer_at: Duration::from_millis(sh.config.sip.answer_delay_ms),
-            },
-            dialog: None,
-            answer_sdp,
-            sdp_version: session_id,
+            source: None,
             session_id,
-            bye_to_caller: None,
             caller: RtpLeg::new(
                 socket,
                 &negotiated,
@@ -318,11 +275,10 @@ impl CallTask {
                     private_targets: sh.config.media.allow_private_targets,
                 },
             ),
-            jitter,
+            jitter: JitterBuffer::new(sh.config.media.jitter_packets),
             rfc4733: Rfc4733Receiver::new(),
             inband: InbandDetector::new(),
             last_rfc_digit: None,
-            last_caller_packet: Duration::ZERO,
             sound: Sound::Silence,
             marker: true,
             recorder: None,
@@ -330,34 +286,22 @@ impl CallTask {
             message: None,
             message_path: None,
             plan,
-            engine,
-            wakes: BinaryHeap::new(),
             pending: VecDeque::new(),
             listener,
             asr_wait: VecDeque::new(),
+            next_job: 0,
             check: None,
             next_check: None,
             hints: Vec::new(),
             boost: Vec::new(),
             listening_since: None,
-            handoff: None,
             connecting: VecDeque::new(),
-            context: None,
-            queue: None,
             offers: None,
             lookup: None,
-            queued_at: None,
-            queue_wait: None,
-            last_agent_packet: Duration::ZERO,
-            agent: None,
-            leaving: Vec::new(),
             agent_rtp: None,
             browser: None,
-            agent_answered: None,
             events: Vec::new(),
-            dtmf: String::new(),
             utterances: Vec::new(),
-            finished_at: None,
             _source_slot: source_slot,
             sh,
         };
@@ -376,7 +320,8 @@ impl CallTask {
 
     /// The caller's From header, as the agent is shown it.
     fn caller_from(&self) -> String {
-        self.invite
+        self.core
+            .invite()
             .headers
             .get("From")
             .unwrap_or_default()
@@ -388,10 +333,31 @@ impl CallTask {
         self.events.push((at, kind.to_string(), detail));
     }
 
+    /// Feeds `input` to the core now and carries out what it asks for.
+    async fn input(&mut self, input: core::Input) {
+        let now = self.now();
+        self.core.handle(now, input);
+        self.carry_out().await;
+    }
+
+    /// Feeds the engine events the media side found to the core, and carries out its outputs
+    /// (which may find more: a prompt that cannot play is a fault for the engine).
+    async fn flush(&mut self) {
+        loop {
+            while let Some(ev) = self.pending.pop_front() {
+                let now = self.now();
+                self.core.handle(now, core::Input::Engine(ev));
+            }
+            self.carry_out().await;
+            if self.pending.is_empty() {
+                break;
+            }
+        }
+    }
+
     async fn run(mut self) {
-        tracing::info!(caller = %self.invite.headers.get("From").unwrap_or_default(), plan = %self.plan.program.plan.name, "call arrived");
-        self.ring().await;
-        self.drain_engine().await;
+        tracing::info!(caller = %self.caller_from(), plan = %self.plan.program.plan.name, "call arrived");
+        self.carry_out().await;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
         let mut cbuf = [0u8; 2048];
@@ -403,18 +369,26 @@ impl CallTask {
         tokio::pin!(timer);
         let mut armed: Option<Instant> = None;
         loop {
-            let deadline = self.next_deadline().map(|d| self.started + d);
+            let deadline = self.core.poll_timeout().map(|d| self.started + d);
             if deadline != armed {
                 if let Some(t) = deadline {
                     timer.as_mut().reset(t.into());
                 }
                 armed = deadline;
             }
-            let media = matches!(self.uas, Uas::Answered { .. }) && self.finished_at.is_none();
+            let media = self.core.media_running();
             tokio::select! {
                 m = self.rx.recv() => match m {
-                    Some(Input::Sip(msg, peer)) => self.on_sip(msg, peer).await,
-                    Some(Input::Shutdown) => self.shut_down().await,
+                    Some(Input::Sip(msg, peer)) => {
+                        let source = peer.addr();
+                        self.source = Some(peer);
+                        self.input(core::Input::Sip { msg, source }).await;
+                        self.source = None;
+                    }
+                    Some(Input::Shutdown) => {
+                        tracing::warn!("server shutting down: ending the call");
+                        self.input(core::Input::Shutdown).await;
+                    }
                     None => break,
                 },
                 r = self.caller.socket.recv_from(&mut cbuf) => {
@@ -439,31 +413,36 @@ impl CallTask {
                 }
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
-                    self.on_deadline().await;
+                    self.input(core::Input::Timer).await;
                 }
-                (p, r) = speech::next_recognized(&mut self.asr_wait) => self.recognized(p, r),
+                (job, p, r) = speech::next_recognized(&mut self.asr_wait) => {
+                    self.input(core::Input::RecognitionEnded { job }).await;
+                    self.recognized(p, r);
+                }
                 r = speech::next_checked(&mut self.check) => self.checked(r).await,
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 (id, result) = crate::lookup::next_done(&mut self.lookup) => {
                     self.pending.push_back(Event::LookupDone { id, result });
                 }
                 o = next_offer(&mut self.offers) => match o {
-                    Some(o) => self.handoff_input(handoff::Input::Offered { agent: o.agent, reach: o.reach }).await,
+                    Some(o) => self.input(core::Input::Offered { agent: o.agent, reach: o.reach }).await,
                     None => self.offers = None,
                 },
             }
-            self.drain_engine().await;
-            if self.can_forget() {
+            self.flush().await;
+            if self.core.can_forget(self.now()) {
                 break;
             }
         }
-        if self.finished_at.is_none() {
-            self.finish("task stopped").await;
+        if !self.core.is_finished() {
+            let now = self.now();
+            self.core.end(now, "task stopped");
+            self.carry_out().await;
         }
         self.sh
-            .remove_route(self.invite.headers.call_id().unwrap_or_default());
-        for leg in self.agent.iter().chain(&self.leaving) {
-            self.sh.remove_route(leg.call_id());
+            .remove_route(self.core.invite().headers.call_id().unwrap_or_default());
+        for cid in self.core.agent_call_ids() {
+            self.sh.remove_route(&cid);
         }
         tracing::debug!("call task done");
     }
@@ -477,18 +456,7 @@ impl CallTask {
             .join(format!("{}{suffix}.wav", self.id))
     }
 
-    // ---- the engine ---------------------------------------------------------------------------
-
-    /// Feeds queued events to the engine and carries out its actions until nothing is left.
-    async fn drain_engine(&mut self) {
-        while let Some(ev) = self.pending.pop_front() {
-            let now = self.now();
-            let actions = self.engine.handle(now, ev);
-            for a in actions {
-                self.apply(a).await;
-            }
-        }
-    }
+    // ---- the engine's actions -----------------------------------------------------------------
 
     async fn apply(&mut self, action: Action) {
         match action {
@@ -536,17 +504,9 @@ impl CallTask {
                     l.end_turn_after(silence);
                 }
             }
-            Action::WakeAt(t) => self.wakes.push(Reverse(t)),
-            Action::Transfer {
-                queue,
-                context,
-                announce,
-            } => self.transfer(queue, *context, announce).await,
-            Action::Hangup => {
-                self.hang_up_caller().await;
-                self.finish("the plan ended the call").await;
-            }
             Action::Trace(t) => self.trace(t),
+            // The core keeps these: timers, the hand-off and the hang-up are its decisions.
+            Action::WakeAt(_) | Action::Transfer { .. } | Action::Hangup => {}
         }
     }
 
@@ -569,10 +529,6 @@ impl CallTask {
             .to_string();
         self.event(&kind, detail);
     }
-}
-
-fn reply_trying(invite: &Request) -> Vec<u8> {
-    response_to(invite, 100, "Trying", None).to_bytes()
 }
 
 async fn next_offer(offers: &mut Option<mpsc::UnboundedReceiver<Offer>>) -> Option<Offer> {

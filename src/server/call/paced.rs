@@ -8,7 +8,7 @@ impl CallTask {
     /// The prompt `name` at `pace`. A rendering not in memory yet is made on a blocking thread
     /// (a slower one costs a little CPU once per prompt), so no media loop waits for it.
     pub(super) async fn prompt_at(&self, name: &str, pace: Pace) -> Result<Prompt, PromptError> {
-        let lang = self.engine.language().code();
+        let lang = self.core.engine().language().code();
         if self.sh.prompts.is_ready(lang, name, pace) {
             return self.sh.prompts.get_paced(lang, name, pace);
         }
@@ -26,7 +26,7 @@ impl CallTask {
     /// the queue announcements). [`warm_slow_prompts`](Self::warm_slow_prompts) makes them
     /// ready as soon as a call turns elderly.
     pub(super) fn prompt_now(&self, name: &str, pace: Pace) -> Result<Prompt, PromptError> {
-        let lang = self.engine.language().code();
+        let lang = self.core.engine().language().code();
         if pace == Pace::Slow && self.sh.prompts.is_ready(lang, name, Pace::Slow) {
             return self.sh.prompts.get_paced(lang, name, Pace::Slow);
         }
@@ -35,7 +35,7 @@ impl CallTask {
 
     /// The pace of prompts after the hand-off (announcements, "connecting you").
     pub(super) fn handoff_pace(&self) -> Pace {
-        if self.context.as_ref().is_some_and(|c| c.elderly) || self.engine.is_elderly() {
+        if self.core.transfer().is_some_and(|(_, c)| c.elderly) || self.core.engine().is_elderly() {
             Pace::Slow
         } else {
             Pace::Normal
@@ -46,7 +46,7 @@ impl CallTask {
     /// (and of the queue announcements) on a blocking thread, so that each is ready before it
     /// is needed. Prompts already made cost nothing.
     pub(super) fn warm_slow_prompts(&self) {
-        let lang = self.engine.language().code();
+        let lang = self.core.engine().language().code();
         let mut names: Vec<String> = self
             .plan
             .program

@@ -81,9 +81,9 @@ impl CallTask {
     fn screen_pop_with(&self, earlier: serde_json::Value) -> serde_json::Value {
         let caller = self.caller_from();
         let who = self.caller_key();
-        let ctx = self.context.as_ref();
+        let ctx = self.core.transfer().map(|(_, c)| c);
         let reason = ctx.and_then(|c| c.reason);
-        let requeued = self.handoff.as_ref().is_some_and(|h| h.requeued() > 0);
+        let requeued = self.core.handoff().is_some_and(|h| h.requeued() > 0);
         let transcript: Vec<serde_json::Value> = ctx
             .map(|c| {
                 c.transcript
@@ -100,7 +100,8 @@ impl CallTask {
             })
             .unwrap_or_default();
         let waited = self
-            .queued_at
+            .core
+            .queued_at()
             .map(|t| self.now().saturating_sub(t).as_secs_f64())
             .unwrap_or(0.0);
         json!({
@@ -108,7 +109,7 @@ impl CallTask {
             "caller": who,
             "caller_display": caller,
             "language": ctx.map_or(self.plan.language, |c| c.language.code()),
-            "queue": self.queue,
+            "queue": self.core.transfer().map(|(q, _)| q),
             "reason": reason.map_or("routed", Reason::as_str),
             "reason_text": reason_text(reason, requeued),
             "signals": ctx.map(|c| c.signals.clone()).unwrap_or_default(),

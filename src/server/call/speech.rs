@@ -32,10 +32,12 @@ pub(super) struct TurnAudio {
     first: Option<Box<Recognized>>,
 }
 
-/// An utterance sent to the recognizer, waiting for its text.
+/// An utterance sent to the recognizer, waiting for its text. Its deadline is the core's
+/// ([`core::Input::RecognitionStarted`]): past it the core drops the job and the caller goes
+/// to a person.
 pub(super) struct PendingAsr {
+    pub(super) job: u64,
     turn: TurnAudio,
-    deadline: Instant,
     reply: Reply,
 }
 
@@ -61,7 +63,7 @@ impl CallTask {
     /// Feeds one decoded 20 ms frame to the listener, or `None` when nothing arrived (which
     /// counts as silence without running the VAD).
     pub(super) fn hear(&mut self, heard: Option<&[i16; FRAME]>) {
-        if self.handoff.is_some() || self.finished_at.is_some() {
+        if !self.core.in_ivr() {
             return;
         }
         let now = self.now();
@@ -98,7 +100,7 @@ impl CallTask {
         let cfg = &self.sh.config.asr;
         let language = cfg
             .use_plan_language
-            .then(|| self.engine.language().code().to_string());
+            .then(|| self.core.engine().language().code().to_string());
         let duration = Duration::from_secs_f64(samples as f64 / 8000.0);
         let audio_ctx = audio_ctx_for(duration, language.as_deref());
         let hints: Vec<&str> = self.hints.iter().map(String::as_str).collect();
@@ -168,7 +170,7 @@ impl CallTask {
     /// If that decided the call (a request for a person while still speaking), the partial
     /// is stored as the turn: the caller will not finish it with us.
     pub(super) async fn checked(&mut self, answer: Result<Recognized, String>) {
-        let live = self.handoff.is_none() && self.finished_at.is_none();
+        let live = self.core.in_ivr();
         let Some(c) = &mut self.check else {
             return;
         };
@@ -202,8 +204,8 @@ impl CallTask {
                 doubt: r.transcript.doubt.clone(),
                 prosody: r.prosody,
             }));
-            self.drain_engine().await;
-            if self.engine.outcome().is_some() {
+            self.flush().await;
+            if self.core.engine().outcome().is_some() {
                 tracing::info!(text = %text, "heard while still speaking: \"{text}\"");
                 self.sh
                     .metrics
@@ -257,11 +259,7 @@ impl CallTask {
                             .asr_checkpoint_reused_total
                             .fetch_add(1, Relaxed);
                         self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
-                        self.asr_wait.push_back(PendingAsr {
-                            turn,
-                            deadline: c.deadline,
-                            reply,
-                        });
+                        self.wait_for_text(turn, c.deadline, reply);
                         return;
                     }
                     // The look failed: recognise the whole turn as usual.
@@ -333,11 +331,7 @@ impl CallTask {
         }) {
             Ok(reply) => {
                 self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
-                self.asr_wait.push_back(PendingAsr {
-                    turn,
-                    deadline,
-                    reply,
-                });
+                self.wait_for_text(turn, deadline, reply);
             }
             Err(e) => self.asr_fault(e.to_string()),
         }
@@ -355,7 +349,12 @@ impl CallTask {
             return false;
         };
         let t = &r.transcript;
-        if !self.engine.worth_a_second_look(&t.text, t.doubt.is_some()) || !pool.has_idle_worker() {
+        if !self
+            .core
+            .engine()
+            .worth_a_second_look(&t.text, t.doubt.is_some())
+            || !pool.has_idle_worker()
+        {
             return false;
         }
         let pool = Arc::clone(pool);
@@ -376,6 +375,17 @@ impl CallTask {
         true
     }
 
+    /// Waits for `reply` beside the call; the core holds the deadline.
+    fn wait_for_text(&mut self, turn: TurnAudio, deadline: Instant, reply: Reply) {
+        self.next_job += 1;
+        let job = self.next_job;
+        let deadline = deadline.saturating_duration_since(self.started);
+        self.asr_wait.push_back(PendingAsr { job, turn, reply });
+        let now = self.now();
+        self.core
+            .handle(now, core::Input::RecognitionStarted { job, deadline });
+    }
+
     fn asr_fault(&mut self, detail: String) {
         tracing::warn!("ASR fault: {detail}");
         self.sh.metrics.asr_failures_total.fetch_add(1, Relaxed);
@@ -388,7 +398,7 @@ impl CallTask {
 
     /// The recognizer's answer (or its failure) for a finished utterance.
     pub(super) fn recognized(&mut self, mut p: TurnAudio, result: Result<Recognized, String>) {
-        if self.handoff.is_some() || self.finished_at.is_some() {
+        if !self.core.in_ivr() {
             return;
         }
         let r = match (result, p.first.take()) {
@@ -401,7 +411,7 @@ impl CallTask {
             // The second look: its text when it moves the call, else the first look's.
             (Ok(second), Some(first)) => {
                 let t = &second.transcript;
-                let used = self.engine.would_decide(&t.text, t.doubt.is_some());
+                let used = self.core.engine().would_decide(&t.text, t.doubt.is_some());
                 tracing::info!(
                     text = %t.text,
                     used,
@@ -487,16 +497,20 @@ impl CallTask {
 }
 
 /// Waits for the oldest pending recognition (forever when none is pending). Cancel-safe: the
-/// job stays queued until its answer or its deadline arrives.
+/// job stays queued until its answer comes or the core abandons it at its deadline.
 pub(super) async fn next_recognized(
     q: &mut VecDeque<PendingAsr>,
-) -> (TurnAudio, Result<Recognized, String>) {
+) -> (u64, TurnAudio, Result<Recognized, String>) {
     let Some(front) = q.front_mut() else {
         return std::future::pending().await;
     };
-    let result = answer(front.deadline, &mut front.reply).await;
+    let result = match (&mut front.reply).await {
+        Ok(Ok(r)) => Ok(r),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the recognition worker stopped".into()),
+    };
     let p = q.pop_front().expect("front exists");
-    (p.turn, result)
+    (p.job, p.turn, result)
 }
 
 /// Waits for the running checkpoint's answer (forever when none runs). Cancel-safe.

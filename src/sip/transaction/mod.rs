@@ -26,12 +26,13 @@
 //!
 //! ## How the call core uses it (the caller's INVITE, we are the UAS)
 //!
-//! One [`ServerInvite`] per received INVITE (re-INVITEs too), one [`ServerNonInvite`] per
-//! BYE/CANCEL/INFO, one [`InviteDialog`] per call. Every inbound request goes first to the
-//! transaction it [`matches`](ServerInvite::matches) (retransmissions and ACKs end there); a
-//! CANCEL is matched by [`ServerKey::cancelled_invite`]. After each input, drain
-//! `poll_transmit` to the caller and `poll_event` into the call logic, and sleep until the
-//! earliest `poll_timeout`.
+//! `server::call::core` (its `caller` module) holds one [`ServerInvite`] for the caller's
+//! INVITE and one per re-INVITE, a [`NonInviteServers`] for BYE/CANCEL/INFO/OPTIONS, one
+//! [`InviteDialog`] for the call and a [`ClientNonInvite`] for our BYE. Every inbound request
+//! goes first to the transaction it [`matches`](ServerInvite::matches) (retransmissions and ACKs
+//! end there); a CANCEL answers the INVITE's transaction with [`ServerInvite::cancel`]. After
+//! each input it drains `poll_transmit` to the caller and `poll_event` into the call logic, and
+//! sleeps until the earliest `poll_timeout`.
 //!
 //! ```
 //! use humanline::sip::transaction::{
@@ -74,21 +75,11 @@
 //! # Ok::<(), humanline::sip::transaction::TransactionError>(())
 //! ```
 //!
-//! What replaces what in `server::call` today:
-//! - `Uas::{Ringing, Answered, Refused}` and their `Retransmit`s → one [`ServerInvite`]:
-//!   `respond(now, 180/200/487…)`; a retransmitted INVITE or an ACK → `handle(now,
-//!   Input::Request(req))` when `tx.matches(&req)`; [`Event::Acked`] replaces clearing `retx`;
-//!   [`Event::AckTimeout`] after a 2xx → BYE and end the call (today the 200 just stops).
-//! - CANCEL → `ServerKey::of(&cancel)?.cancelled_invite()` finds the INVITE's transaction;
-//!   [`ServerInvite::cancel`] sends the 487 or says [`CancelOutcome::TooLate`]; the CANCEL's
-//!   own 200 goes through a [`ServerNonInvite`] (so do BYE, INFO and their retransmissions).
-//! - `dialog: Option<sip::Dialog>` → [`InviteDialog::uas`] at the first 1xx/2xx,
-//!   [`InviteDialog::confirm`] with the 2xx, [`InviteDialog::on_request`] for every in-dialog
-//!   request (500 out of order, 481 after the end), [`InviteDialog::request`] for our BYE.
-//! - `bye_to_caller: Option<(Retransmit, Vec<u8>)>` → a [`ClientNonInvite`] with
-//!   [`Reliability::from_reliable`]`(peer.reliable())`; its final response or
-//!   [`Event::Timeout`] ends it.
-//! - re-INVITEs (hold/resume) → a new [`ServerInvite`] each, answered with the new SDP.
+//! In the call core: a retransmitted INVITE or an ACK → `handle(now, Input::Request(req))`;
+//! [`Event::Acked`] ends the 2xx's retransmission; [`Event::AckTimeout`] after a 2xx → BYE
+//! and the end of the call (§13.3.1.4); [`CancelOutcome::TooLate`] when the 200 won the race;
+//! [`InviteDialog::on_request`] refuses a re-INVITE out of order (500) or after the end (481);
+//! our BYE is a [`ClientNonInvite`] with [`Reliability::from_reliable`]`(peer.reliable())`.
 //!
 //! On the UAC side (the agent leg, `server::agent_leg`) the same loop runs over a
 //! [`ClientInvite`]: its [`Event::Response`]s drive the dialog, the user ACKs every 2xx

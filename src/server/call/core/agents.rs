@@ -1,0 +1,314 @@
+//! After the engine hands the caller over: the hand-off machine's steps carried out as
+//! outputs, the agent legs dialled, cancelled and hung up, their responses and requests.
+
+use super::super::super::agent_leg::{self, AgentLeg, LegEvent};
+use super::super::super::handoff::{self, Handoff, Step};
+use super::{CallCore, Output};
+use crate::agents::Reach;
+use crate::sip::{Request, Response};
+use serde_json::json;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+impl CallCore {
+    /// The rules of `queue`; a queue that is not configured lets the caller leave a message.
+    fn rules(&self, queue: &str) -> handoff::Rules {
+        match self.cfg.queues.get(queue) {
+            Some(r) => *r,
+            None => {
+                tracing::error!("queue {queue} is not configured; the caller may leave a message");
+                handoff::Rules {
+                    ring_timeout: Duration::from_secs(20),
+                    max_wait: Duration::ZERO,
+                    announce_every: Duration::from_secs(30),
+                    message_max: self.cfg.message_max,
+                }
+            }
+        }
+    }
+
+    /// The shell said whether the queue is staffed: the hand-off starts.
+    pub(super) fn start_handoff(&mut self, now: Duration, staffed: bool) {
+        let Some((queue, _)) = &self.transfer else {
+            return;
+        };
+        if self.handoff.is_some() || self.finished_at.is_some() {
+            return;
+        }
+        let queue = queue.clone();
+        if !staffed {
+            self.event("queue_unstaffed", json!({ "queue": queue }));
+        }
+        self.out.push_back(Output::PublishPop);
+        let (h, steps) = Handoff::start(now, self.rules(&queue), staffed);
+        self.handoff = Some(h);
+        self.steps(now, steps);
+    }
+
+    pub(super) fn handoff_input(&mut self, now: Duration, input: handoff::Input) {
+        let Some(h) = &mut self.handoff else {
+            return;
+        };
+        let steps = h.handle(now, input);
+        self.steps(now, steps);
+    }
+
+    fn current_agent(&self) -> Option<String> {
+        self.handoff
+            .as_ref()
+            .and_then(Handoff::current_agent)
+            .map(str::to_string)
+    }
+
+    fn steps(&mut self, now: Duration, steps: Vec<Step>) {
+        let mut queue: VecDeque<Step> = steps.into();
+        while let Some(step) = queue.pop_front() {
+            match step {
+                Step::Join { head } => {
+                    if head {
+                        self.out.push_back(Output::PublishPop);
+                    }
+                    let q = self
+                        .transfer
+                        .as_ref()
+                        .map(|(q, _)| q.clone())
+                        .unwrap_or_default();
+                    self.queued_at = Some(now);
+                    self.out.push_back(Output::JoinQueue {
+                        queue: q.clone(),
+                        head,
+                    });
+                    self.event("queued", json!({ "queue": q, "head": head }));
+                }
+                Step::Leave => self.out.push_back(Output::LeaveQueue),
+                Step::Ringback => self.out.push_back(Output::Ringback),
+                Step::Announce => self.out.push_back(Output::Announce),
+                Step::Dial { agent, reach } => match reach {
+                    Reach::Static(uri) => self.out.push_back(Output::PrepareAgent {
+                        agent,
+                        uri,
+                        target: None,
+                    }),
+                    Reach::Sip(c) => self.out.push_back(Output::PrepareAgent {
+                        agent,
+                        uri: c.uri,
+                        target: Some(c.addr),
+                    }),
+                    Reach::Browser => self.out.push_back(Output::DialBrowser { agent }),
+                },
+                Step::Cancel | Step::HangUpAgent => {
+                    let by = if step == Step::Cancel {
+                        let agent = self.current_agent();
+                        self.event("agent_no_answer", json!({ "agent": agent }));
+                        "line"
+                    } else {
+                        "caller"
+                    };
+                    self.out.push_back(Output::EndBrowser { by });
+                    self.hang_up_agent(now);
+                }
+                Step::RingEnded { agent, result } => {
+                    self.out.push_back(Output::RingEnded { agent, result });
+                }
+                Step::Bridge => {
+                    self.last_agent_packet = now;
+                    let agent = self.current_agent();
+                    self.agent_answered = agent.clone();
+                    let waited = self.queued_at.map(|t| now.saturating_sub(t));
+                    self.queue_wait =
+                        Some(self.queue_wait.unwrap_or_default() + waited.unwrap_or_default());
+                    self.out.push_back(Output::Bridge {
+                        agent: agent.clone(),
+                    });
+                    self.event("bridged", json!({ "agent": agent }));
+                }
+                Step::AgentDone {
+                    agent,
+                    talked,
+                    dropped,
+                } => self.out.push_back(Output::AgentDone {
+                    agent,
+                    talked,
+                    dropped,
+                }),
+                Step::StartMessage => self.out.push_back(Output::StartMessage),
+                Step::HangUpCaller => {
+                    self.hang_up_caller(now);
+                    self.finish(now, "hand-off over");
+                }
+            }
+        }
+    }
+
+    /// Hangs up (or cancels) the agent leg being rung or talked to.
+    pub(super) fn hang_up_agent(&mut self, now: Duration) {
+        if let Some(mut leg) = self.agent.take() {
+            let target = leg.target();
+            for bytes in leg.hang_up(now) {
+                self.out.push_back(Output::ToAgent { target, bytes });
+            }
+            self.leaving.push(leg);
+        }
+    }
+
+    /// The agent's media is ready: the INVITE with the caller's context goes.
+    pub(super) fn dial(
+        &mut self,
+        now: Duration,
+        agent: &str,
+        uri: &str,
+        target: Option<SocketAddr>,
+        offer: String,
+    ) {
+        let ringing_this_one = self.current_agent().as_deref() == Some(agent);
+        if !ringing_this_one || self.finished_at.is_some() {
+            return;
+        }
+        let ctx = self.transfer.as_ref().map(|(_, c)| c);
+        let reason = ctx
+            .and_then(|c| c.reason)
+            .map(|r| r.as_str())
+            .unwrap_or("routed");
+        let summary = ctx.map(|c| c.summary.as_str()).unwrap_or("");
+        let caller = self
+            .caller
+            .invite()
+            .headers
+            .get("From")
+            .unwrap_or_default()
+            .to_string();
+        let placed = AgentLeg::dial(
+            now,
+            uri,
+            target,
+            &self.cfg.agent_via,
+            offer,
+            &agent_leg::Context {
+                call_id: &self.cfg.call_id,
+                call_url: &self.cfg.call_url,
+                reason,
+                summary,
+                caller: &caller,
+                language: ctx.map_or(self.engine.language(), |c| c.language).code(),
+                elderly: ctx
+                    .filter(|c| c.elderly)
+                    .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
+            },
+        );
+        match placed {
+            Ok((leg, bytes)) => {
+                self.out.push_back(Output::Route(leg.call_id().to_string()));
+                self.out.push_back(Output::ToAgent {
+                    target: leg.target(),
+                    bytes,
+                });
+                self.event("agent_dial", json!({ "agent": agent, "uri": uri }));
+                self.out.push_back(Output::RingingAgent {
+                    agent: agent.to_string(),
+                });
+                self.agent = Some(leg);
+            }
+            Err(e) => {
+                tracing::warn!(agent, "cannot call agent: {e}");
+                self.event(
+                    "agent_failed",
+                    json!({ "agent": agent, "why": e.to_string() }),
+                );
+                self.handoff_input(now, handoff::Input::AgentFailed(0));
+            }
+        }
+    }
+
+    fn send_to_agent(&mut self, target: SocketAddr, send: Vec<Vec<u8>>) {
+        for bytes in send {
+            self.out.push_back(Output::ToAgent { target, bytes });
+        }
+    }
+
+    pub(super) fn on_agent_response(&mut self, now: Duration, resp: Response) {
+        let cid = resp.headers.call_id().unwrap_or_default().to_string();
+        if let Some(leg) = self.agent.as_mut().filter(|l| l.call_id() == cid) {
+            let (send, ev) = leg.on_response(now, &resp);
+            let target = leg.target();
+            self.send_to_agent(target, send);
+            if let Some(ev) = ev {
+                self.leg_event(now, ev);
+            }
+        } else if let Some(leg) = self.leaving.iter_mut().find(|l| l.call_id() == cid) {
+            let (send, _) = leg.on_response(now, &resp);
+            let target = leg.target();
+            self.send_to_agent(target, send);
+        }
+    }
+
+    pub(super) fn on_agent_request(&mut self, now: Duration, req: Request) {
+        let cid = req.headers.call_id().unwrap_or_default().to_string();
+        let current = self.agent.as_ref().is_some_and(|l| l.call_id() == cid);
+        let leg = match self.agent.as_mut().filter(|_| current) {
+            Some(l) => Some(l),
+            None => self.leaving.iter_mut().find(|l| l.call_id() == cid),
+        };
+        let Some(leg) = leg else {
+            return;
+        };
+        let (send, ev) = leg.on_request(&req);
+        let target = leg.target();
+        self.send_to_agent(target, send);
+        if let (Some(ev), true) = (ev, current) {
+            self.leg_event(now, ev);
+        }
+    }
+
+    pub(super) fn poll_agents(&mut self, now: Duration) {
+        let mut event = None;
+        if let Some(leg) = &mut self.agent {
+            let (send, ev) = leg.poll(now);
+            let target = leg.target();
+            self.send_to_agent(target, send);
+            event = ev;
+        }
+        let mut sends = Vec::new();
+        for leg in &mut self.leaving {
+            let (send, _) = leg.poll(now);
+            sends.push((leg.target(), send));
+        }
+        for (target, send) in sends {
+            self.send_to_agent(target, send);
+        }
+        if let Some(ev) = event {
+            self.leg_event(now, ev);
+        }
+    }
+
+    fn leg_event(&mut self, now: Duration, ev: LegEvent) {
+        let agent = self.agent.as_ref().map(|l| l.uri.clone());
+        let input = match ev {
+            LegEvent::Answered(negotiated) => {
+                if let Some(leg) = &self.agent {
+                    self.out.push_back(Output::AgentMedia {
+                        negotiated,
+                        signalling: leg.target().ip(),
+                    });
+                }
+                self.event("agent_answered", json!({ "agent": agent }));
+                handoff::Input::AgentAnswered
+            }
+            LegEvent::Failed(status) => {
+                self.event("agent_failed", json!({ "agent": agent, "status": status }));
+                if let Some(leg) = self.agent.take() {
+                    self.leaving.push(leg);
+                }
+                handoff::Input::AgentFailed(status)
+            }
+            LegEvent::HungUp => {
+                self.event("agent_hung_up", json!({ "agent": agent }));
+                if let Some(leg) = self.agent.take() {
+                    self.leaving.push(leg);
+                }
+                handoff::Input::AgentHungUp
+            }
+        };
+        self.handoff_input(now, input);
+    }
+}

@@ -1,0 +1,212 @@
+//! The core's outputs carried out: SIP bytes to the caller and the agents, sounds for the
+//! media loop, the ACD's queue, the live view and the store. Slow answers the core asked for
+//! (whether a queue is staffed, an agent's RTP port, a console offer) go straight back in.
+
+use super::core::{Input as CoreInput, Output};
+use super::*;
+use crate::agents::RingResult;
+use crate::media::Pace;
+
+impl CallTask {
+    /// Carries out every output the core has queued (including those that answers fed back
+    /// in while carrying them out produce).
+    pub(super) async fn carry_out(&mut self) {
+        while let Some(o) = self.core.poll_output() {
+            self.output(o).await;
+        }
+    }
+
+    async fn output(&mut self, o: Output) {
+        match o {
+            Output::ToCaller(bytes) => self.sh.transport.send(&self.caller_peer, bytes).await,
+            Output::ToSource(bytes) => {
+                let to = self.source.as_ref().unwrap_or(&self.caller_peer);
+                self.sh.transport.send(to, bytes).await;
+            }
+            Output::ToAgent { target, bytes } => {
+                self.sh.transport.send(&Peer::Udp(target), bytes).await
+            }
+            Output::Route(cid) => {
+                let ours = self.core.invite().headers.call_id().unwrap_or_default();
+                if let Some(tx) = self.sh.route(ours) {
+                    self.sh.add_route(&cid, tx);
+                }
+            }
+            Output::Stranger { method, source } => {
+                self.sh
+                    .metrics
+                    .sip_dialog_mismatch_total
+                    .fetch_add(1, Relaxed);
+                tracing::warn!(method, %source, "request on this call's Call-ID that is not the caller's: 481");
+            }
+            Output::Event(kind, detail) => self.event(kind, detail),
+            Output::Answered => self.answered(),
+            Output::CallerConfirmed => self.caller.confirm(),
+            Output::CallerMedia(n) => self.caller.renegotiate(&n),
+            Output::Engine(action) => self.apply(action).await,
+            Output::Key(shown) => self.sh.live.update(&self.id, |c| c.dtmf.push(shown)),
+            Output::Transfer {
+                queue,
+                reason,
+                announce,
+                elderly,
+            } => {
+                self.transfer(&queue, reason, &announce, elderly);
+                let staffed = self.sh.agents.staffed(&queue);
+                let now = self.now();
+                self.core.handle(now, CoreInput::QueueStaffed(staffed));
+            }
+            Output::PublishPop => self.publish_pop(),
+            Output::JoinQueue { queue, head } => {
+                self.offers = Some(self.sh.agents.join(&queue, &self.id, head));
+                self.sh
+                    .live
+                    .update(&self.id, |c| c.state = crate::live::CallState::Queued);
+            }
+            Output::LeaveQueue => {
+                self.offers = None;
+                self.sh.agents.leave(&self.id);
+            }
+            Output::Ringback => {
+                if !matches!(self.sound, Sound::Ringback(_)) {
+                    self.sound = Sound::Ringback(Player::new(ringback(6000)));
+                    self.marker = true;
+                }
+            }
+            Output::Announce => self.announce().await,
+            Output::PrepareAgent { agent, uri, target } => {
+                let input = match self.agent_offer().await {
+                    Ok(sdp) => CoreInput::AgentOffer {
+                        agent,
+                        uri,
+                        target,
+                        sdp,
+                    },
+                    Err(e) => {
+                        tracing::warn!(agent, "cannot call agent: {e}");
+                        CoreInput::DialFailed {
+                            agent,
+                            why: e.to_string(),
+                        }
+                    }
+                };
+                let now = self.now();
+                self.core.handle(now, input);
+            }
+            Output::DialBrowser { agent } => {
+                if let Err(e) = self.dial_browser(&agent).await {
+                    tracing::warn!(agent, "cannot call agent: {e}");
+                    let now = self.now();
+                    let why = e.to_string();
+                    self.core.handle(now, CoreInput::DialFailed { agent, why });
+                }
+            }
+            Output::RingingAgent { agent } => self.sh.live.update(&self.id, |c| {
+                c.agent = Some(agent);
+                c.state = crate::live::CallState::RingingAgent;
+            }),
+            Output::AgentMedia {
+                negotiated,
+                signalling,
+            } => {
+                if let Some(a) = &mut self.agent_rtp {
+                    a.renegotiate(&negotiated);
+                    a.allow_source(signalling);
+                    // The agent's answer came from its SIP address.
+                    a.confirm();
+                }
+            }
+            Output::EndBrowser { by } => self.end_browser(by).await,
+            Output::RingEnded { agent, result } => {
+                self.sh.agents.ring_result(&self.id, &agent, result);
+                if result == RingResult::Answered {
+                    self.offers = None;
+                }
+            }
+            Output::Bridge { agent } => {
+                self.connecting.clear();
+                self.sound = Sound::Bridged;
+                self.sh.live.update(&self.id, |c| {
+                    c.state = crate::live::CallState::Bridged;
+                    c.agent = agent;
+                });
+            }
+            Output::AgentDone {
+                agent,
+                talked,
+                dropped,
+            } => {
+                if dropped {
+                    self.sh.agents.call_dropped(&agent, &self.id, talked);
+                } else {
+                    self.sh.agents.call_ended(&agent, &self.id, talked);
+                }
+            }
+            Output::StartMessage => {
+                self.connecting.clear();
+                self.start_message();
+            }
+            Output::AbandonRecognition(job) => {
+                self.sh.metrics.asr_failures_total.fetch_add(1, Relaxed);
+                self.asr_wait.retain(|p| p.job != job);
+            }
+            Output::Finished(ending) => self.finished(*ending).await,
+        }
+    }
+
+    /// The call is answered: record it if configured, make the slow prompts if needed.
+    fn answered(&mut self) {
+        if self.sh.config.media.record {
+            let path = self.recording_file("");
+            match Recorder::create(&path) {
+                Ok(r) => self.recorder = Some((r, path)),
+                Err(e) => tracing::warn!("cannot record to {}: {e}", path.display()),
+            }
+        }
+        if self.core.engine().is_elderly() {
+            self.warm_slow_prompts();
+        }
+    }
+
+    /// The engine decided on a person: what the caller hears while the agents ring, the
+    /// metrics and the live view.
+    fn transfer(
+        &mut self,
+        queue: &str,
+        reason: Option<engine::Reason>,
+        announce: &[String],
+        elderly: bool,
+    ) {
+        let now = self.now();
+        self.sh.metrics.escalated(reason, now.as_secs_f64());
+        let reason = reason.map_or("routed", engine::Reason::as_str);
+        let mut words = Duration::ZERO;
+        let pace = if elderly { Pace::Slow } else { Pace::Normal };
+        for prompt in announce {
+            match self.prompt_now(prompt, pace) {
+                Ok(p) => {
+                    words += p.duration();
+                    self.connecting.push_back(Player::new(p));
+                }
+                // A missing "connecting" prompt costs the caller nothing but the words.
+                Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
+            }
+        }
+        self.caption_prompts(announce);
+        self.marker = true;
+        let reason_s = reason.to_string();
+        self.sh.live.update(&self.id, |c| {
+            c.reason = Some(reason_s);
+            c.state = crate::live::CallState::Queued;
+        });
+        self.event("transfer", json!({ "queue": queue, "reason": reason }));
+        if !self.connecting.is_empty() {
+            // Stored beside `transfer` (the decision) and `agent_dial` (the INVITE): the
+            // prompt plays from the decision on, while the agents ring.
+            self.event(
+                "connecting_prompt",
+                json!({ "prompts": announce, "ms": words.as_millis() as u64 }),
+            );
+        }
+    }
+}
