@@ -6,7 +6,7 @@ mod common;
 use common::baresip::{self, Baresip};
 use common::server::{serial, ServerOptions, TestServer};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const WINDOW: usize = 400; // 50 ms at 8 kHz
 const FLOOR_DB: f64 = -60.0;
@@ -76,34 +76,7 @@ fn baresip_caller_hears_the_welcome_prompt_and_reaches_billing() {
     let mut phone = Baresip::start(&mic);
 
     phone.dial(&format!("sip:support@127.0.0.1:{}", server.sip_port));
-    assert!(
-        server.wait_active(1, Duration::from_secs(10)),
-        "the softphone's call is answered:\n{}",
-        phone.output()
-    );
-    let answered = Instant::now();
-    assert!(
-        phone.wait_output("Call established", Duration::from_secs(5)),
-        "baresip sees the call established:\n{}",
-        phone.output()
-    );
-
-    // The welcome prompt is 7 s; press 1 once the menu is being asked.
-    std::thread::sleep(Duration::from_secs(8).saturating_sub(answered.elapsed()));
-    phone.key('1');
-    let reached = server.wait_for(Duration::from_secs(6), |s| {
-        s.live_calls().into_iter().find(|c| {
-            c["path"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|n| n == "billing"))
-        })
-    });
-    assert!(
-        reached.is_some(),
-        "pressing 1 in the menu reaches billing; live calls: {:?}\nbaresip:\n{}",
-        server.live_calls(),
-        phone.output()
-    );
+    phone.answered_then_one_reaches_billing(&server, "the softphone's call");
     phone.hangup_and_quit(Duration::from_secs(5));
     assert!(
         server.wait_active(0, Duration::from_secs(5)),

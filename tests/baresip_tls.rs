@@ -9,7 +9,7 @@ use common::baresip::{self, Baresip, Options};
 use common::capture::{self, Capture};
 use common::server::{free_port, serial, ServerOptions, TestServer};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const TONE_HZ: f64 = 1000.0;
 
@@ -95,34 +95,7 @@ fn baresip_calls_over_tls_with_srtp_and_nothing_crosses_in_clear() {
     );
 
     phone.dial(&format!("sip:support@127.0.0.1:{tls_port};transport=tls"));
-    assert!(
-        server.wait_active(1, Duration::from_secs(10)),
-        "the call over TLS is answered:\n{}\nserver log:\n{}",
-        phone.output(),
-        server.log()
-    );
-    let answered = Instant::now();
-    assert!(
-        phone.wait_output("Call established", Duration::from_secs(5)),
-        "baresip sees the call established:\n{}",
-        phone.output()
-    );
-
-    std::thread::sleep(Duration::from_secs(8).saturating_sub(answered.elapsed()));
-    phone.key('1');
-    let reached = server.wait_for(Duration::from_secs(6), |s| {
-        s.live_calls().into_iter().find(|c| {
-            c["path"]
-                .as_array()
-                .is_some_and(|p| p.iter().any(|n| n == "billing"))
-        })
-    });
-    assert!(
-        reached.is_some(),
-        "the key pressed over SRTP reaches billing: {:?}\nbaresip:\n{}",
-        server.live_calls(),
-        phone.output()
-    );
+    phone.answered_then_one_reaches_billing(&server, "the call over TLS with SRTP");
     phone.hangup_and_quit(Duration::from_secs(5));
     let packets = cap.stop();
     assert!(

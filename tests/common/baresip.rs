@@ -208,6 +208,43 @@ impl Baresip {
 
     /// Hangs up, quits and waits (at most `timeout`) for baresip to exit, so its recordings
     /// are complete.
+    /// After `dial`: the server answers, baresip sees the call established, and pressing 1
+    /// once the demo plan's menu is being asked (the welcome prompt is 7 s) reaches billing.
+    /// `how` names the call in failure messages.
+    pub fn answered_then_one_reaches_billing(
+        &mut self,
+        server: &super::server::TestServer,
+        how: &str,
+    ) {
+        assert!(
+            server.wait_active(1, Duration::from_secs(10)),
+            "{how}: the call is answered:\n{}\nserver log:\n{}",
+            self.output(),
+            server.log()
+        );
+        let answered = Instant::now();
+        assert!(
+            self.wait_output("Call established", Duration::from_secs(5)),
+            "{how}: baresip sees the call established:\n{}",
+            self.output()
+        );
+        std::thread::sleep(Duration::from_secs(8).saturating_sub(answered.elapsed()));
+        self.key('1');
+        let reached = server.wait_for(Duration::from_secs(6), |s| {
+            s.live_calls().into_iter().find(|c| {
+                c["path"]
+                    .as_array()
+                    .is_some_and(|p| p.iter().any(|n| n == "billing"))
+            })
+        });
+        assert!(
+            reached.is_some(),
+            "{how}: pressing 1 in the menu reaches billing; live calls: {:?}\nbaresip:\n{}",
+            server.live_calls(),
+            self.output()
+        );
+    }
+
     pub fn hangup_and_quit(&mut self, timeout: Duration) {
         self.key('b');
         std::thread::sleep(Duration::from_millis(300));
