@@ -224,3 +224,31 @@ fn unknown_language_is_an_error_not_a_guess() {
         .expect_err("klingon");
     assert!(err.to_string().contains("klingon"), "{err}");
 }
+
+#[test]
+fn a_boosted_phrase_longer_than_the_usual_spelling_is_recognised_safely() {
+    // An operator's phrase of many Mandarin characters is dozens of byte tokens: whisper-rs used
+    // to be asked for at most 32, and read whisper's "too many" answer as a length.
+    let Some(r) = recognizer() else { return };
+    let _turn = serial();
+    let (pcm, duration) = clip("billing_en.wav");
+    let long = "我想跟你们的客户服务中心的真人工作人员讨论一下我的账单问题".repeat(3);
+    let t = r
+        .transcribe(
+            &pcm,
+            &RecognizeOptions {
+                language: Some("en".into()),
+                audio_ctx: Some(audio_ctx_for(duration, Some("en"))),
+                boost: vec![long, "real person".into()],
+                boost_logit: 1.0,
+                ..RecognizeOptions::default()
+            },
+        )
+        .expect("transcribe");
+    // The clip says "I want to speak to a real person please".
+    assert!(
+        t.text.to_lowercase().contains("person"),
+        "heard {:?}",
+        t.text
+    );
+}

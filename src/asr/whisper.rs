@@ -289,7 +289,9 @@ impl WhisperRecognizer {
         // only spellings made of whole-character tokens are boosted.
         forms
             .iter()
-            .filter_map(|f| self.ctx.tokenize(f, 32).ok())
+            // Room for every token: whisper-rs reads a longer text's "too many" answer as a
+            // length, which is undefined behaviour; a token is at least one byte.
+            .filter_map(|f| self.ctx.tokenize(f, f.len() + 1).ok())
             .filter(|seq| seq.iter().all(|t| self.ctx.token_to_str(*t).is_ok()))
             .collect()
     }
