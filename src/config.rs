@@ -423,6 +423,32 @@ pub struct QueueConfig {
     /// Seconds after a call before the agent is offered the next one.
     #[serde(default = "default_wrap_up")]
     pub wrap_up_seconds: f64,
+    /// `"cold"` (the default) bridges an agent's phone the moment it answers; `"warm"` first
+    /// speaks a short brief to the agent (why the caller is coming, what they said) and
+    /// bridges only when the agent presses 1; 2, hanging up or silence passes the caller to
+    /// the next agent with the context kept. Browser agents see the screen pop before they
+    /// accept, so the mode changes nothing for them.
+    #[serde(default)]
+    pub mode: QueueMode,
+    /// Warm queues: seconds from the agent's answer within which they must press 1 or 2
+    /// (the brief plays meanwhile); then the caller goes to the next agent.
+    #[serde(default = "default_brief_timeout")]
+    pub brief_timeout_seconds: f64,
+}
+
+/// How a queue hands a caller to an agent's phone (see [`QueueConfig::mode`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueMode {
+    /// Bridge at once.
+    #[default]
+    Cold,
+    /// A spoken brief first; the agent takes (1) or passes (2).
+    Warm,
+}
+
+fn default_brief_timeout() -> f64 {
+    25.0
 }
 
 /// `[messages]`: what happens when no agent of a queue answers.

@@ -1,4 +1,4 @@
-//! `humanline user add|list|remove|passwd|token`: the accounts of the people who answer and run
+//! `humanline user add|list|remove|passwd|language|token`: the accounts of the people who answer and run
 //! the line, in the database named by the configuration (like `serve`).
 
 use anyhow::{bail, Context};
@@ -39,6 +39,14 @@ pub enum UserCommand {
         name: String,
         #[command(flatten)]
         password: PasswordSource,
+    },
+    /// Set the language the user hears the line in (a warm transfer's spoken brief): en or
+    /// zh; "caller" follows each caller's language (the default).
+    Language {
+        /// User name.
+        name: String,
+        /// en, zh or caller.
+        language: String,
     },
     /// Print a new API bearer token for the user (only its hash is kept: copy it now).
     Token {
@@ -132,6 +140,20 @@ pub fn run(config: Option<PathBuf>, cmd: UserCommand) -> anyhow::Result<ExitCode
                 &c.ha1_sha256,
             )?;
             println!("password of {name} changed; their browser sessions ended");
+            Ok(ExitCode::SUCCESS)
+        }
+        UserCommand::Language { name, language } => {
+            let stored = match language.as_str() {
+                "caller" => "",
+                l => match humanline::dialplan::Language::from_code(l) {
+                    Some(lang) => lang.code(),
+                    None => bail!("language {l:?}: use en, zh or caller"),
+                },
+            };
+            if !store.set_user_language(&name, stored)? {
+                bail!("no user named {name}");
+            }
+            println!("{name} hears the line in {language}");
             Ok(ExitCode::SUCCESS)
         }
         UserCommand::Token { name, label } => {

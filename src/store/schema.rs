@@ -187,6 +187,11 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX queue_waiting_node ON queue_waiting (node);
     "#,
+    // 11: the language each person hears the line in (a warm transfer's spoken brief); empty
+    // means the caller's language.
+    r#"
+    ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT '';
+    "#,
 ];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a

@@ -68,6 +68,27 @@ impl Store {
         Ok(n == 1)
     }
 
+    /// Sets the language `name` hears the line in (`""`: the caller's); `false` when there is
+    /// no such user.
+    pub fn set_user_language(&mut self, name: &str, language: &str) -> Result<bool, StoreError> {
+        let n = self.conn.execute(
+            "UPDATE users SET language = ?1 WHERE name = ?2",
+            vals![language, name],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// The language `name` hears the line in, when one is set.
+    pub fn user_language(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let row = self
+            .conn
+            .row("SELECT language FROM users WHERE name = ?1", vals![name])?;
+        Ok(match row {
+            Some(r) => Some(r.get::<String>(0)?).filter(|l| !l.is_empty()),
+            None => None,
+        })
+    }
+
     /// One account by name.
     pub fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         self.conn

@@ -227,12 +227,16 @@ fn sipp_files(dir: &Path, role: &str, xml: &str) -> SippFiles {
 fn spawn(role: &str, dir: &Path, files: SippFiles, extra: &[String], ports: Ports) -> SippRun {
     let (sip_port, media_port) = (ports.sip, ports.media);
     let mut cmd = Command::new("sipp");
+    // A scenario's whole run is bounded (30 s unless `extra` says otherwise).
+    if !extra.iter().any(|a| a == "-timeout") {
+        cmd.args(["-timeout", "30s"]);
+    }
     cmd.args(extra)
         .arg("-sf")
         .arg(&files.scenario)
         .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
         .args(["-p", &sip_port.to_string(), "-mp", &media_port.to_string()])
-        .args(["-m", "1", "-timeout", "30s", "-timeout_error", "-nostdin"])
+        .args(["-m", "1", "-timeout_error", "-nostdin"])
         .args(["-trace_err", "-error_file"])
         .arg(&files.errors)
         .args(["-trace_msg", "-message_file"])
@@ -293,6 +297,27 @@ pub fn caller(
     offer: Offer,
     steps: &[Step],
 ) -> SippRun {
+    caller_for(
+        dir,
+        ports,
+        server,
+        transport,
+        offer,
+        steps,
+        Duration::from_secs(30),
+    )
+}
+
+/// A caller (as [`caller`]) whose whole run may last up to `limit`.
+pub fn caller_for(
+    dir: &Path,
+    ports: Ports,
+    server: SocketAddr,
+    transport: Transport,
+    offer: Offer,
+    steps: &[Step],
+    limit: Duration,
+) -> SippRun {
     let (formats, rtpmaps) = match offer {
         Offer::PcmuWithTelephoneEvent => (
             "0 101",
@@ -312,6 +337,8 @@ pub fn caller(
         "support".into(),
         "-t".into(),
         transport.flag().into(),
+        "-timeout".into(),
+        format!("{}s", limit.as_secs()),
     ];
     spawn(&role, dir, files, &extra, ports)
 }
@@ -386,6 +413,16 @@ pub fn agent_for_reason(dir: &Path, ports: Ports, clip: &Path, reason: &str) -> 
     let role = format!("agent_{reason}_{}", ports.sip);
     let files = sipp_files(dir, &role, &xml);
     spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
+/// An agent's phone on a warm queue: answers, hears the brief, then does `steps` (a key, a
+/// pause, a clip) and waits for the server's BYE (after passing, or when the caller leaves).
+pub fn agent_warm(dir: &Path, name: &str, ports: Ports, steps: &[Step]) -> SippRun {
+    let xml = scenario("agent_warm.xml").replace("{{STEPS}}", &steps_xml(steps));
+    let role = format!("agent_warm_{name}_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    let extra = ["-t", "u1", "-timeout", "90s"].map(String::from);
+    spawn(&role, dir, files, &extra, ports)
 }
 
 /// The URI of an agent phone on `ports`, as `[queues.support] agents` lists it.

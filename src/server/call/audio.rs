@@ -59,6 +59,12 @@ impl CallTask {
         self.core
             .handle(self.started.elapsed(), core::Input::AgentPacket);
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
+        if self.core.briefing() && Some(p.payload_type) == a.dtmf_pt {
+            if let Some(d) = self.brief_key(p.timestamp, p.payload) {
+                self.input(core::Input::AgentDigit(d)).await;
+            }
+            return;
+        }
         if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {
             return;
         }
@@ -71,6 +77,7 @@ impl CallTask {
 
     /// Every 20 ms while the caller's media runs: what the caller said, what they hear.
     pub(super) async fn on_tick(&mut self) {
+        self.brief_tick().await;
         let mut heard = [0i16; FRAME];
         let got = match self.jitter.pop() {
             Some(payload) => {

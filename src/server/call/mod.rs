@@ -35,6 +35,7 @@ use tracing::Instrument;
 
 mod agents;
 mod audio;
+mod brief;
 mod browser;
 mod captions;
 pub mod core;
@@ -132,6 +133,8 @@ pub struct CallTask {
     /// The dialplan lookup under way (its id and the task making the request).
     lookup: crate::lookup::Pending,
     agent_rtp: Option<RtpLeg>,
+    /// A warm transfer's brief to the agent who answered.
+    brief: brief::WarmBrief,
     browser: Option<browser::BrowserLeg>,
     // Bookkeeping.
     events: Vec<(i64, String, serde_json::Value)>,
@@ -299,6 +302,7 @@ impl CallTask {
             offers: None,
             lookup: None,
             agent_rtp: None,
+            brief: brief::WarmBrief::default(),
             browser: None,
             events: Vec::new(),
             utterances: Vec::new(),
@@ -420,6 +424,7 @@ impl CallTask {
                     self.recognized(p, r);
                 }
                 r = speech::next_checked(&mut self.check) => self.checked(r).await,
+                s = brief::next_spoken(&mut self.brief) => self.brief_ready(s),
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 (id, result) = crate::lookup::next_done(&mut self.lookup) => {
                     self.pending.push_back(Event::LookupDone { id, result });

@@ -123,7 +123,9 @@ impl CallTask {
                     self.offers = None;
                 }
             }
+            Output::BriefAgent { agent, .. } => self.make_brief(agent),
             Output::Bridge { agent } => {
+                self.end_brief();
                 self.connecting.clear();
                 self.sound = Sound::Bridged;
                 self.sh.live.update(&self.id, |c| {

@@ -52,6 +52,8 @@ pub(super) fn core_config(
                 max_wait: secs(q.max_wait_seconds),
                 announce_every: secs(q.announce_every_seconds),
                 message_max,
+                brief: (q.mode == crate::config::QueueMode::Warm)
+                    .then(|| secs(q.brief_timeout_seconds)),
             };
             (name.clone(), rules)
         })

@@ -23,6 +23,7 @@ impl CallCore {
                     max_wait: Duration::ZERO,
                     announce_every: Duration::from_secs(30),
                     message_max: self.cfg.message_max,
+                    brief: None,
                 }
             }
         }
@@ -111,6 +112,23 @@ impl CallCore {
                 Step::RingEnded { agent, result } => {
                     self.out.push_back(Output::RingEnded { agent, result });
                 }
+                Step::Brief => {
+                    let agent = self.current_agent().unwrap_or_default();
+                    let choose_within = self
+                        .handoff
+                        .as_ref()
+                        .and_then(Handoff::deadline)
+                        .unwrap_or(now)
+                        .saturating_sub(now);
+                    self.event(
+                        "brief",
+                        json!({ "agent": agent, "choose_within_ms": choose_within.as_millis() as u64 }),
+                    );
+                    self.out.push_back(Output::BriefAgent {
+                        agent,
+                        choose_within,
+                    });
+                }
                 Step::Bridge => {
                     self.last_agent_packet = now;
                     let agent = self.current_agent();
@@ -139,6 +157,29 @@ impl CallCore {
                 }
             }
         }
+    }
+
+    /// A key from the agent's phone: while they hear the brief, 1 takes the caller and 2
+    /// passes them on; other keys (and keys once bridged, which the shell relays) do nothing.
+    pub(super) fn agent_digit(&mut self, now: Duration, digit: char) {
+        let briefing = matches!(
+            self.handoff.as_ref().map(Handoff::stage),
+            Some(handoff::Stage::Briefing { .. })
+        );
+        let take = match digit {
+            '1' => true,
+            '2' => false,
+            _ => return,
+        };
+        if !briefing {
+            return;
+        }
+        let agent = self.current_agent();
+        self.event(
+            "brief_choice",
+            json!({ "agent": agent, "choice": if take { "take" } else { "pass" } }),
+        );
+        self.handoff_input(now, handoff::Input::AgentChose(take));
     }
 
     /// Hangs up (or cancels) the agent leg being rung or talked to.

@@ -23,7 +23,7 @@ impl CallCore {
         self.recognitions.clear();
         // Whatever ended the call, the ACD must not keep it waiting or an agent busy with it.
         match self.handoff.as_ref().map(Handoff::stage) {
-            Some(Stage::Queued { .. } | Stage::Ringing { .. }) => {
+            Some(Stage::Queued { .. } | Stage::Ringing { .. } | Stage::Briefing { .. }) => {
                 self.out.push_back(Output::LeaveQueue)
             }
             Some(Stage::Bridged { agent, since }) => {

@@ -50,6 +50,8 @@ pub enum Input {
     AgentPacket,
     /// A key (RFC 4733 or in-band).
     Digit(char),
+    /// A key the agent pressed (RFC 4733 on the agent's leg): 1 or 2 answers the brief.
+    AgentDigit(char),
     /// For the engine: speech started, an utterance or partial text, a prompt finished, a
     /// lookup answered, a fault the shell found (a prompt that cannot play).
     Engine(Event),

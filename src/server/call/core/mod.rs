@@ -165,6 +165,14 @@ impl CallCore {
         )
     }
 
+    /// True while the agent who answered hears a warm transfer's brief.
+    pub fn briefing(&self) -> bool {
+        matches!(
+            self.handoff.as_ref().map(Handoff::stage),
+            Some(Stage::Briefing { .. })
+        )
+    }
+
     /// The SIP Call-IDs of the agent legs, for the dispatcher's routes.
     pub fn agent_call_ids(&self) -> Vec<String> {
         self.agent
@@ -238,6 +246,7 @@ impl CallCore {
             Input::CallerPacket => self.last_caller_packet = now,
             Input::AgentPacket => self.last_agent_packet = now,
             Input::Digit(d) => self.digit(d),
+            Input::AgentDigit(d) => self.agent_digit(now, d),
             Input::Engine(ev) => {
                 if self.in_ivr() {
                     self.pending.push_back(ev);

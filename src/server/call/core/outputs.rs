@@ -108,6 +108,15 @@ pub enum Output {
         /// How.
         result: RingResult,
     },
+    /// Warm transfer: speak the brief to the agent who answered (the caller keeps hearing
+    /// ringback, hold music or the "connecting" words); stop it at [`Output::Bridge`] or
+    /// when the agent's leg ends.
+    BriefAgent {
+        /// Who answered.
+        agent: String,
+        /// How long they have to choose, from now.
+        choose_within: Duration,
+    },
     /// Connect the caller and the agent.
     Bridge {
         /// Who answered.

@@ -44,6 +44,12 @@ impl CallCore {
             .and_then(Handoff::deadline)
             .is_some_and(|d| now >= d)
         {
+            if let Some(handoff::Stage::Briefing { agent, .. }) =
+                self.handoff.as_ref().map(Handoff::stage)
+            {
+                let agent = agent.clone();
+                self.event("brief_choice", json!({ "agent": agent, "choice": "none" }));
+            }
             self.handoff_input(now, handoff::Input::Timer);
         }
         let agent_silent = now >= self.last_agent_packet + self.cfg.agent_rtp_timeout;

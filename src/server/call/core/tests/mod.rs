@@ -13,6 +13,7 @@ mod no_agent_leaves_a_message;
 mod reinvite_hold_and_resume;
 mod retransmitted_invite_gets_the_same_answer;
 mod stranger_on_the_call_id_gets_481;
+mod warm_brief_then_take_or_pass;
 
 use super::*;
 use crate::agents::Reach;
@@ -119,10 +120,15 @@ pub(super) fn rules() -> handoff::Rules {
         max_wait: s(120),
         announce_every: s(30),
         message_max: s(60),
+        brief: None,
     }
 }
 
 fn config(answer_delay: Duration) -> Config {
+    config_with(answer_delay, rules())
+}
+
+fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
     Config {
         call_id: "abc-1".into(),
         call_url: "http://127.0.0.1:8080/api/calls/abc-1".into(),
@@ -144,7 +150,7 @@ fn config(answer_delay: Duration) -> Config {
         agent_via: via("UDP"),
         rtp_timeout: s(30),
         agent_rtp_timeout: s(5),
-        queues: [("support".to_string(), rules())].into_iter().collect(),
+        queues: [("support".to_string(), support)].into_iter().collect(),
         message_max: s(60),
     }
 }
@@ -159,14 +165,19 @@ pub(super) struct Call {
 impl Call {
     /// A call whose INVITE arrived at 0, answered after `answer_delay`.
     pub fn new(answer_delay: Duration) -> Call {
-        let core = CallCore::new(
-            Duration::ZERO,
-            config(answer_delay),
-            invite(),
-            "ourtag".into(),
-            engine(),
-        )
-        .expect("a core for the INVITE");
+        Call::with_config(config(answer_delay))
+    }
+
+    /// A call answered at once and ACKed at 10 ms, its support queue following `support`.
+    pub fn answered_with(support: handoff::Rules) -> Call {
+        let mut call = Call::with_config(config_with(Duration::ZERO, support));
+        call.caller_sends(ms(10), ack(1, "z9hG4bKack1"));
+        call
+    }
+
+    fn with_config(config: Config) -> Call {
+        let core = CallCore::new(Duration::ZERO, config, invite(), "ourtag".into(), engine())
+            .expect("a core for the INVITE");
         let mut call = Call {
             core,
             log: Vec::new(),

@@ -6,6 +6,8 @@
 //! Sans-IO like the engine: `handle(now, Input)` in, [`Step`]s out, time passed in. Who is
 //! offered is the ACD's business ([`crate::agents`]); this machine only follows one caller.
 
+pub mod brief;
+
 use crate::agents::{Reach, RingResult};
 use std::time::Duration;
 
@@ -20,6 +22,11 @@ pub struct Rules {
     pub announce_every: Duration,
     /// Longest message.
     pub message_max: Duration,
+    /// Warm transfer: a SIP agent who answers first hears a spoken brief and has this long
+    /// (from answering) to press 1 to take the caller or 2 to pass them on; `None` bridges at
+    /// once (cold). Browser agents see the screen pop before they accept, so this is for
+    /// phones only.
+    pub brief: Option<Duration>,
 }
 
 /// The first announcement comes this long after joining, unless an agent rings before.
@@ -37,6 +44,9 @@ pub enum Input {
     },
     /// The agent being rung answered (200 OK / browser accepted, media agreed).
     AgentAnswered,
+    /// An agent hearing the brief chose: `true` takes the caller (key 1), `false` passes
+    /// them on (key 2).
+    AgentChose(bool),
     /// The agent being rung refused, failed or could not be reached (final status, 0 for a
     /// transport failure).
     AgentFailed(u16),
@@ -84,6 +94,9 @@ pub enum Step {
     },
     /// Connect the caller and the answering agent.
     Bridge,
+    /// Play the spoken brief to the agent who answered (warm transfer); the caller keeps
+    /// hearing what they heard.
+    Brief,
     /// The agent's part is over (wrap-up starts); `talked` is the bridged time.
     AgentDone {
         /// Agent name.
@@ -114,6 +127,15 @@ pub enum Stage {
         /// Agent name.
         agent: String,
         /// Ring timeout.
+        deadline: Duration,
+        /// A phone: the brief comes before the bridge when the queue is warm.
+        phone: bool,
+    },
+    /// `agent` answered and hears the brief; their choice is due by `deadline`.
+    Briefing {
+        /// Agent name.
+        agent: String,
+        /// When silence counts as a pass.
         deadline: Duration,
     },
     /// Talking to an agent since `since`.
@@ -177,7 +199,9 @@ impl Handoff {
     /// The agent being rung or talked to.
     pub fn current_agent(&self) -> Option<&str> {
         match &self.stage {
-            Stage::Ringing { agent, .. } | Stage::Bridged { agent, .. } => Some(agent),
+            Stage::Ringing { agent, .. }
+            | Stage::Briefing { agent, .. }
+            | Stage::Bridged { agent, .. } => Some(agent),
             _ => None,
         }
     }
@@ -186,7 +210,7 @@ impl Handoff {
     pub fn deadline(&self) -> Option<Duration> {
         match self.stage {
             Stage::Queued { announce_at } => Some(announce_at.min(self.give_up_at)),
-            Stage::Ringing { deadline, .. } => Some(deadline),
+            Stage::Ringing { deadline, .. } | Stage::Briefing { deadline, .. } => Some(deadline),
             Stage::Message { deadline } => deadline,
             _ => None,
         }
@@ -198,6 +222,7 @@ impl Handoff {
         match (self.stage.clone(), input) {
             (Stage::Queued { .. }, Input::Offered { agent, reach }) => {
                 out.push(Step::Ringback);
+                let phone = !matches!(reach, Reach::Browser);
                 out.push(Step::Dial {
                     agent: agent.clone(),
                     reach,
@@ -205,6 +230,7 @@ impl Handoff {
                 self.stage = Stage::Ringing {
                     agent,
                     deadline: now + self.rules.ring_timeout,
+                    phone,
                 };
             }
             (Stage::Queued { announce_at }, Input::Timer) => {
@@ -222,18 +248,53 @@ impl Handoff {
                 out.push(Step::Leave);
                 self.stage = Stage::Done;
             }
-            (Stage::Ringing { agent, .. }, Input::AgentAnswered) => {
+            (Stage::Ringing { agent, phone, .. }, Input::AgentAnswered) => {
+                match self.rules.brief.filter(|_| phone) {
+                    Some(choose) => {
+                        out.push(Step::Brief);
+                        self.stage = Stage::Briefing {
+                            agent,
+                            deadline: now + choose,
+                        };
+                    }
+                    None => self.bridge(now, agent, &mut out),
+                }
+            }
+            (Stage::Briefing { agent, .. }, Input::AgentChose(true)) => {
+                self.bridge(now, agent, &mut out);
+            }
+            (Stage::Briefing { agent, .. }, Input::AgentChose(false)) => {
+                out.push(Step::HangUpAgent);
+                self.refused(now, agent, &mut out);
+            }
+            (Stage::Briefing { agent, deadline }, Input::Timer) if now >= deadline => {
+                out.push(Step::HangUpAgent);
+                self.refused(now, agent, &mut out);
+            }
+            (
+                Stage::Briefing { agent, .. },
+                Input::AgentHungUp | Input::AgentFailed(_) | Input::AgentDropped,
+            ) => {
+                self.refused(now, agent, &mut out);
+            }
+            (Stage::Briefing { agent, .. }, Input::CallerHungUp) => {
+                out.push(Step::HangUpAgent);
                 out.push(Step::RingEnded {
-                    agent: agent.clone(),
-                    result: RingResult::Answered,
+                    agent,
+                    result: RingResult::Withdrawn,
                 });
-                out.push(Step::Bridge);
-                self.stage = Stage::Bridged { agent, since: now };
+                out.push(Step::Leave);
+                self.stage = Stage::Done;
             }
             (Stage::Ringing { agent, .. }, Input::AgentFailed(_)) => {
                 self.refused(now, agent, &mut out);
             }
-            (Stage::Ringing { agent, deadline }, Input::Timer) if now >= deadline => {
+            (
+                Stage::Ringing {
+                    agent, deadline, ..
+                },
+                Input::Timer,
+            ) if now >= deadline => {
                 out.push(Step::Cancel);
                 self.refused(now, agent, &mut out);
             }
@@ -294,6 +355,15 @@ impl Handoff {
         out
     }
 
+    fn bridge(&mut self, now: Duration, agent: String, out: &mut Vec<Step>) {
+        out.push(Step::RingEnded {
+            agent: agent.clone(),
+            result: RingResult::Answered,
+        });
+        out.push(Step::Bridge);
+        self.stage = Stage::Bridged { agent, since: now };
+    }
+
     /// The agent being rung did not take the call: back to waiting (the ACD offers the next
     /// agent), or to the message when the wait is over.
     fn refused(&mut self, now: Duration, agent: String, out: &mut Vec<Step>) {
@@ -318,198 +388,4 @@ impl Handoff {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn s(n: u64) -> Duration {
-        Duration::from_secs(n)
-    }
-
-    fn rules() -> Rules {
-        Rules {
-            ring_timeout: s(20),
-            max_wait: s(120),
-            announce_every: s(30),
-            message_max: s(60),
-        }
-    }
-
-    fn offer(agent: &str) -> Input {
-        Input::Offered {
-            agent: agent.into(),
-            reach: Reach::Static(format!("sip:{agent}@h")),
-        }
-    }
-
-    fn queued() -> Handoff {
-        let (h, out) = Handoff::start(s(0), rules(), true);
-        assert_eq!(out, vec![Step::Join { head: false }, Step::Ringback]);
-        h
-    }
-
-    #[test]
-    fn an_offered_agent_rings_and_answering_bridges() {
-        let mut h = queued();
-        let out = h.handle(s(0), offer("a"));
-        assert_eq!(
-            out[1],
-            Step::Dial {
-                agent: "a".into(),
-                reach: Reach::Static("sip:a@h".into())
-            }
-        );
-        assert_eq!(
-            h.handle(s(3), Input::AgentAnswered),
-            vec![
-                Step::RingEnded {
-                    agent: "a".into(),
-                    result: RingResult::Answered
-                },
-                Step::Bridge
-            ]
-        );
-        assert_eq!(h.current_agent(), Some("a"));
-    }
-
-    #[test]
-    fn a_busy_agent_sends_the_caller_back_to_wait_for_the_next_offer() {
-        let mut h = queued();
-        h.handle(s(0), offer("a"));
-        assert_eq!(
-            h.handle(s(1), Input::AgentFailed(486)),
-            vec![Step::RingEnded {
-                agent: "a".into(),
-                result: RingResult::Refused
-            }]
-        );
-        assert!(matches!(h.stage(), Stage::Queued { .. }));
-        h.handle(s(1), offer("b"));
-        assert_eq!(h.current_agent(), Some("b"));
-    }
-
-    #[test]
-    fn ring_timeout_cancels_and_counts_as_a_refusal() {
-        let mut h = queued();
-        h.handle(s(0), offer("a"));
-        assert!(h.handle(s(19), Input::Timer).is_empty(), "not yet");
-        assert_eq!(
-            h.handle(s(20), Input::Timer),
-            vec![
-                Step::Cancel,
-                Step::RingEnded {
-                    agent: "a".into(),
-                    result: RingResult::Refused
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn a_waiting_caller_hears_announcements_then_leaves_a_message() {
-        let mut h = queued();
-        assert_eq!(h.deadline(), Some(FIRST_ANNOUNCEMENT));
-        assert_eq!(
-            h.handle(FIRST_ANNOUNCEMENT, Input::Timer),
-            vec![Step::Announce]
-        );
-        assert_eq!(h.deadline(), Some(FIRST_ANNOUNCEMENT + s(30)));
-        assert_eq!(
-            h.handle(FIRST_ANNOUNCEMENT + s(30), Input::Timer),
-            vec![Step::Announce]
-        );
-        assert_eq!(
-            h.handle(s(120), Input::Timer),
-            vec![Step::Leave, Step::StartMessage]
-        );
-        assert_eq!(
-            h.deadline(),
-            None,
-            "the apology and the tone are not message time"
-        );
-        h.handle(s(125), Input::RecordingStarted);
-        assert_eq!(h.deadline(), Some(s(185)));
-        assert_eq!(h.handle(s(185), Input::Timer), vec![Step::HangUpCaller]);
-        assert_eq!(h.stage(), &Stage::Done);
-    }
-
-    #[test]
-    fn an_unstaffed_queue_goes_straight_to_a_message() {
-        let (mut h, out) = Handoff::start(s(0), rules(), false);
-        assert_eq!(out, vec![Step::StartMessage]);
-        h.handle(s(5), Input::RecordingStarted);
-        assert_eq!(h.deadline(), Some(s(65)));
-    }
-
-    #[test]
-    fn a_dropped_agent_leg_puts_the_caller_back_at_the_head() {
-        let mut h = queued();
-        h.handle(s(0), offer("a"));
-        h.handle(s(2), Input::AgentAnswered);
-        let out = h.handle(s(40), Input::AgentDropped);
-        assert_eq!(
-            out,
-            vec![
-                Step::HangUpAgent,
-                Step::AgentDone {
-                    agent: "a".into(),
-                    talked: s(38),
-                    dropped: true
-                },
-                Step::Join { head: true },
-                Step::Announce
-            ]
-        );
-        assert_eq!(h.requeued(), 1);
-        // The wait starts again: no message at the old deadline.
-        assert!(!h.handle(s(121), Input::Timer).contains(&Step::StartMessage));
-        h.handle(s(50), offer("b"));
-        assert_eq!(h.current_agent(), Some("b"));
-    }
-
-    #[test]
-    fn hang_ups_on_either_side_of_a_bridge() {
-        let mut h = queued();
-        h.handle(s(0), offer("a"));
-        h.handle(s(1), Input::AgentAnswered);
-        assert_eq!(
-            h.clone().handle(s(9), Input::AgentHungUp),
-            vec![
-                Step::AgentDone {
-                    agent: "a".into(),
-                    talked: s(8),
-                    dropped: false
-                },
-                Step::HangUpCaller
-            ]
-        );
-        assert_eq!(
-            h.handle(s(9), Input::CallerHungUp),
-            vec![
-                Step::HangUpAgent,
-                Step::AgentDone {
-                    agent: "a".into(),
-                    talked: s(8),
-                    dropped: false
-                }
-            ]
-        );
-    }
-
-    #[test]
-    fn caller_hanging_up_while_an_agent_rings_cancels_it() {
-        let mut h = queued();
-        h.handle(s(0), offer("a"));
-        assert_eq!(
-            h.handle(s(2), Input::CallerHungUp),
-            vec![
-                Step::Cancel,
-                Step::RingEnded {
-                    agent: "a".into(),
-                    result: RingResult::Withdrawn
-                },
-                Step::Leave
-            ]
-        );
-        assert_eq!(h.deadline(), None);
-    }
-}
+mod tests;
