@@ -70,6 +70,8 @@ pub struct ServerOptions {
     pub agent_rtp_timeout_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
+    /// Lines added to `[queues.support]` and `[queues.support_zh]` (e.g. `require_srtp = true`).
+    pub queue_extra: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
     pub rtp_ports: Option<(u16, u16)>,
     /// The body of the `[asr]` table; `None`: the repo's model, one worker with two threads.
@@ -116,6 +118,7 @@ impl Default for ServerOptions {
             wrap_up_seconds: 0.0,
             agent_rtp_timeout_seconds: 3.0,
             extra_toml: String::new(),
+            queue_extra: String::new(),
             asr: None,
             rtp_ports: None,
             users: vec![],
@@ -266,11 +269,12 @@ impl TestServer {
             ),
             rec = toml_str(&dir.path().join("recordings").to_string_lossy()),
             queue = format!(
-                "ring_timeout_seconds = {:?}\nmax_wait_seconds = {:?}\nannounce_every_seconds = {:?}\nwrap_up_seconds = {:?}",
+                "ring_timeout_seconds = {:?}\nmax_wait_seconds = {:?}\nannounce_every_seconds = {:?}\nwrap_up_seconds = {:?}\n{}",
                 opts.ring_timeout_seconds,
                 opts.max_wait_seconds,
                 opts.announce_every_seconds,
-                opts.wrap_up_seconds
+                opts.wrap_up_seconds,
+                opts.queue_extra
             ),
             msg = opts.message_max_seconds,
             extra = opts.extra_toml,
