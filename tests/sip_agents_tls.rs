@@ -6,6 +6,9 @@
 //! `require_srtp` passes a phone registered over UDP over (and says so), and hangs up an
 //! agent who answers without SRTP, ringing the next.
 //!
+//! An SRTP caller over TLS reaching a plain UDP agent has its audio decrypted one side and
+//! sent in clear the other (and back).
+//!
 //! The phones are Rust (`common::tls_agent`, rustls and `humanline::media::SrtpSession`); the
 //! caller is a plain UDP one (`RawCall`). baresip as a TLS agent: tests/baresip_tls.rs.
 
@@ -353,4 +356,44 @@ fn an_agent_answering_without_srtp_on_such_a_queue_is_hung_up_and_the_next_rung(
             .any(|e| e.to_string().contains("without SRTP")),
         "alice's failure says why: {failed:?}"
     );
+}
+
+#[test]
+fn an_srtp_caller_over_tls_and_a_plain_udp_agent_hear_each_other() {
+    let _g = serial();
+    let mut agent = FakeAgent::bind();
+    let s = start(&[agent.uri().as_str()], "", "");
+    let mut caller = TlsAgent::call(s.tls, &s.cert, "support");
+    caller.talk(CALLER_HZ, 0.5);
+    caller.press('0');
+    agent
+        .take_invite(common::rawsip::AgentAnswer::Answer, 20 * SEC)
+        .unwrap_or_else(|| panic!("the plain agent is rung over UDP\n{}", s.server.log()));
+    let inv = agent.invite.clone().unwrap();
+    assert!(
+        inv.body.contains("RTP/AVP") && !inv.body.contains("a=crypto"),
+        "{}",
+        inv.body
+    );
+    let listen = agent.media.sock.try_clone().unwrap();
+    let (agent_heard, caller_heard) = std::thread::scope(|sc| {
+        let heard = sc.spawn(move || caller_hears(&listen, Duration::from_secs(3)));
+        let media = &mut agent.media;
+        sc.spawn(move || media.send_audio(&tone(AGENT_HZ, 3.0, 8000.0)));
+        let caller_heard = caller.talk(CALLER_HZ, 3.0);
+        (heard.join().unwrap(), caller_heard)
+    });
+    let got = tone_packets(&agent_heard, CALLER_HZ);
+    assert!(
+        got >= 50,
+        "the plain agent hears the SRTP caller's tone in clear: {got}"
+    );
+    assert!(
+        caller_heard.opened == caller_heard.packets && caller_heard.packets >= 100,
+        "every packet to the caller is SRTP under its answer's key: {} of {}",
+        caller_heard.opened,
+        caller_heard.packets
+    );
+    let got = caller_heard.tone_packets(AGENT_HZ);
+    assert!(got >= 50, "the SRTP caller hears the plain agent: {got}");
 }

@@ -126,6 +126,86 @@ impl TlsAgent {
         }
     }
 
+    /// A caller instead of an agent: connects to the TLS port, INVITEs `sip:<plan>@server`
+    /// with an `RTP/SAVP` offer carrying a key of its own, takes the 200 (its key) and ACKs.
+    pub fn call(tls: SocketAddr, cert: &SelfSigned, plan: &str) -> TlsAgent {
+        let mut me = TlsAgent::on(TlsSip::connect(tls, cert), "caller");
+        let local = me.sip.local;
+        let ours = Crypto {
+            tag: 1,
+            suite: sdes::Suite::AesCm128HmacSha1_80,
+            key: MasterKey::random().unwrap(),
+        };
+        let port = me.media.local_addr().unwrap().port();
+        let body = sdp(port, "RTP/SAVP", Some(&ours));
+        let (cid, ftag) = (token("tcall"), token("f"));
+        let head = format!(
+            "sip:{plan}@{tls};transport=tls SIP/2.0\r\nVia: SIP/2.0/TLS {local};branch={b};rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:caller@127.0.0.1>;tag={ftag}\r\nTo: <sip:{plan}@{tls}>\r\n\
+             Call-ID: {cid}\r\nCSeq: 1 INVITE\r\nContact: <sip:caller@{local};transport=tls>\r\n",
+            b = branch(),
+        );
+        me.sip.send(&format!(
+            "INVITE {head}Content-Type: application/sdp\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        ));
+        let ok = me
+            .sip
+            .recv_until(Duration::from_secs(10), |m| {
+                m.is_response() && m.code() >= 200 && m.call_id() == Some(cid.as_str())
+            })
+            .expect("an answer to the INVITE over TLS");
+        assert_eq!(ok.code(), 200, "{}", ok.raw);
+        let theirs = offered_crypto(&ok.body).expect("the answer carries the server's key");
+        me.srtp = Some(SrtpSession::new(&ours, &theirs).unwrap());
+        me.peer = ok.sdp_media();
+        let target = ok.contact_uri().expect("a Contact in the 200");
+        let to = ok.header("To").unwrap_or("").to_string();
+        me.sip.send(&format!(
+            "ACK {target} SIP/2.0\r\nVia: SIP/2.0/TLS {local};branch={b};rport\r\nMax-Forwards: 70\r\n\
+             From: <sip:caller@127.0.0.1>;tag={ftag}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: 1 ACK\r\n\
+             Content-Length: 0\r\n\r\n",
+            b = branch(),
+        ));
+        me
+    }
+
+    /// Presses `digit` as RFC 4733 events on payload type 101 (protected on an SRTP leg).
+    pub fn press(&mut self, digit: char) {
+        let peer = self.peer.expect("the server's RTP address");
+        let event = digit.to_digit(10).expect("a digit key") as u8;
+        for (i, (end, dur)) in [
+            (false, 160u16),
+            (false, 320),
+            (false, 480),
+            (true, 640),
+            (true, 640),
+            (true, 640),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut p = vec![0x80, 101 | if i == 0 { 0x80 } else { 0 }];
+            p.extend_from_slice(&self.seq.to_be_bytes());
+            p.extend_from_slice(&self.ts.to_be_bytes());
+            p.extend_from_slice(&0x5151_5151u32.to_be_bytes());
+            p.extend_from_slice(&[
+                event,
+                if end { 0x8a } else { 0x0a },
+                (dur >> 8) as u8,
+                dur as u8,
+            ]);
+            let wire = match &mut self.srtp {
+                Some(s) => s.protect(&p).expect("protect"),
+                None => p,
+            };
+            self.media.send_to(&wire, peer).expect("RTP send");
+            self.seq = self.seq.wrapping_add(1);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.ts = self.ts.wrapping_add(800);
+    }
+
     /// Waits for the server's INVITE on this phone's connection and answers it `how` (100,
     /// 180, 200 with SDP); the INVITE.
     pub fn take_invite(&mut self, how: Answer, timeout: Duration) -> Option<SipMsg> {
