@@ -96,7 +96,10 @@ fn invite_over_tls_says_tls_in_via_and_contact_and_offers_savp_with_both_suites(
             "{body}"
         );
     }
-    assert_eq!(leg.target(), "192.0.2.7:40000".parse::<SocketAddr>().unwrap());
+    assert_eq!(
+        leg.target(),
+        "192.0.2.7:40000".parse::<SocketAddr>().unwrap()
+    );
     assert!(leg.hop().tls.is_some());
 }
 
