@@ -181,3 +181,32 @@ pub fn connector(ca_file: Option<&Path>) -> Result<Option<TlsConnector>, String>
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_connection_is_forgotten_but_a_newer_one_to_the_same_address_stays() {
+        let s = TlsStreams::default();
+        let a: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        let (old, _old_rx) = mpsc::channel(1);
+        let (new, _new_rx) = mpsc::channel(1);
+        s.opened(a, &old);
+        s.opened(a, &new);
+        s.closed(a, &old);
+        assert!(s.get(a).is_some_and(|t| t.same_channel(&new)));
+        s.closed(a, &new);
+        assert!(s.get(a).is_none());
+    }
+
+    #[test]
+    fn a_connection_whose_writer_ended_is_not_reused() {
+        let s = TlsStreams::default();
+        let a: SocketAddr = "192.0.2.7:40000".parse().unwrap();
+        let (tx, rx) = mpsc::channel(1);
+        s.opened(a, &tx);
+        drop(rx);
+        assert!(s.get(a).is_none());
+    }
+}
