@@ -254,6 +254,11 @@ pub struct SipConfig {
     pub tls_cert: Option<std::path::PathBuf>,
     /// PEM file of the certificate's private key (PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<std::path::PathBuf>,
+    /// PEM file of the authorities whose certificates we accept when we open a TLS connection
+    /// to an agent's phone (a `sips:` static URI, a phone whose registration connection
+    /// closed); unset: the system's bundle (`SSL_CERT_FILE`, else
+    /// `/etc/ssl/certs/ca-certificates.crt`).
+    pub tls_ca_file: Option<std::path::PathBuf>,
     /// Take `RTP/SAVP` offers (SDES keys, RFC 4568) that came over plain UDP or TCP too. Off:
     /// keys sent in clear protect nothing, so such offers get 488.
     pub srtp_over_plain: bool,
@@ -289,6 +294,7 @@ impl Default for SipConfig {
             tls_bind: None,
             tls_cert: None,
             tls_key: None,
+            tls_ca_file: None,
             srtp_over_plain: false,
             require_srtp: false,
         }
@@ -434,6 +440,12 @@ pub struct QueueConfig {
     /// (the brief plays meanwhile); then the caller goes to the next agent.
     #[serde(default = "default_brief_timeout")]
     pub brief_timeout_seconds: f64,
+    /// Callers of this queue reach agents over TLS with SRTP only: phones registered over
+    /// plain UDP or TCP are passed over, an agent answering without SRTP is hung up and the
+    /// next one rung. Needs `[sip] tls_bind`; static agents must be `sips:` or
+    /// `;transport=tls`.
+    #[serde(default)]
+    pub require_srtp: bool,
 }
 
 /// How a queue hands a caller to an agent's phone (see [`QueueConfig::mode`]).
@@ -490,7 +502,7 @@ impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let src = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
-        toml::from_str(&src).map_err(|e| {
+        let config: Config = toml::from_str(&src).map_err(|e| {
             let (line, col) = e
                 .span()
                 .map(|s| {
@@ -502,7 +514,34 @@ impl Config {
                 })
                 .unwrap_or((1, 1));
             anyhow::anyhow!("{}:{line}:{col}: {}", path.display(), e.message())
-        })
+        })?;
+        config
+            .check()
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        Ok(config)
+    }
+
+    /// The rules no single key can say: a queue that requires SRTP needs a TLS listener (agents
+    /// register over it and our Via names it), and its static agents must be reached over TLS.
+    pub fn check(&self) -> Result<(), String> {
+        for (name, q) in self.queues.iter().filter(|(_, q)| q.require_srtp) {
+            if self.sip.tls_bind.is_none() {
+                return Err(format!(
+                    "[queues.{name}] require_srtp = true needs [sip] tls_bind, tls_cert and \
+                     tls_key: its agents are reached over SIP/TLS only"
+                ));
+            }
+            if let Some(uri) = q.agents.iter().find(|a| {
+                (a.starts_with("sip:") || a.starts_with("sips:"))
+                    && !crate::agents::uri_wants_tls(a)
+            }) {
+                return Err(format!(
+                    "[queues.{name}] require_srtp = true, but agent {uri:?} is not reached \
+                     over TLS: write it as sips:… or add ;transport=tls"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The host to advertise in SIP and SDP.
@@ -542,6 +581,26 @@ mod tests {
         let d = Config::default();
         assert_eq!(d.sip.bind.port(), 5060);
         assert_eq!(d.http.bind.port(), 8080);
+    }
+
+    #[test]
+    fn a_queue_requiring_srtp_needs_tls_and_tls_static_agents() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("h.toml");
+        let queue = "[queues.billing]\nrequire_srtp = true\nagents = [\"alice\"";
+        std::fs::write(&p, format!("{queue}]\n")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(e.contains("billing") && e.contains("tls_bind"), "{e}");
+        let tls = "[sip]\ntls_bind = \"127.0.0.1:5061\"\n";
+        std::fs::write(&p, format!("{tls}{queue}, \"sip:desk@192.0.2.1\"]\n")).unwrap();
+        let e = Config::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("sip:desk@192.0.2.1") && e.contains("transport=tls"),
+            "{e}"
+        );
+        std::fs::write(&p, format!("{tls}{queue}, \"sips:desk@192.0.2.1\"]\n")).unwrap();
+        let c = Config::load(&p).unwrap();
+        assert!(c.queues["billing"].require_srtp);
     }
 
     #[test]

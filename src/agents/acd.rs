@@ -9,7 +9,10 @@
 //!   `retry_after` has passed, so the next agent rings instead of the same phone twice;
 //! - after a call an agent has `wrap_up` time before the next offer;
 //! - an agent is reachable through a static SIP URI from the config, a registered SIP contact
-//!   (until it expires), or an open console in the browser. Nobody else is ever called.
+//!   (until it expires), or an open console in the browser. Nobody else is ever called;
+//! - a queue with `require_srtp` is offered only to agents reached securely ([`Reach::secure`]:
+//!   TLS and SRTP, or the console's DTLS-SRTP); the others neither staff it nor ring for it, and
+//!   the offer names the ready ones passed over ([`Offer::skipped`]).
 
 pub use super::presence::{
     AgentState, Offer, Presence, Reach, RingResult, SipContact, WantedStatus,
@@ -35,6 +38,8 @@ pub struct Waiting {
     pub offered_to: Option<String>,
     /// Since when a free agent has been left to an older caller on another node.
     pub deferred_since: Option<Duration>,
+    /// Agents already reported as passed over for this caller (`require_srtp`).
+    pub skips_told: BTreeSet<String>,
 }
 
 /// Queue settings the ACD needs.
@@ -44,6 +49,21 @@ pub struct QueueRules {
     pub members: Vec<String>,
     /// Time after a call before the agent gets the next one.
     pub wrap_up: Duration,
+    /// Only agents reached securely (TLS and SRTP, or the browser console) answer this queue.
+    pub require_srtp: bool,
+}
+
+impl QueueRules {
+    /// Whether reaching an agent `reach` is allowed for this queue.
+    fn allows(&self, reach: &Reach) -> bool {
+        !self.require_srtp || reach.secure()
+    }
+
+    /// Whether `a` counts as staffing this queue: logged in, and reachable the way the queue
+    /// needs.
+    fn staffed_by(&self, a: &AgentState) -> bool {
+        a.staffed() && (!self.require_srtp || a.reach().is_some_and(|r| r.secure()))
+    }
 }
 
 /// The distributor.
@@ -161,7 +181,7 @@ impl Acd {
         self.queues.get(queue).is_some_and(|r| {
             r.members
                 .iter()
-                .any(|m| self.agents.get(m).is_some_and(AgentState::staffed))
+                .any(|m| self.agents.get(m).is_some_and(|a| r.staffed_by(a)))
         })
     }
 
@@ -176,6 +196,7 @@ impl Acd {
             tried: BTreeMap::new(),
             offered_to: None,
             deferred_since: None,
+            skips_told: BTreeSet::new(),
         });
     }
 
@@ -205,7 +226,7 @@ impl Acd {
         let staffed = self.queues.get(&me.queue).map_or(0, |r| {
             r.members
                 .iter()
-                .filter(|m| self.agents.get(*m).is_some_and(AgentState::staffed))
+                .filter(|m| self.agents.get(*m).is_some_and(|a| r.staffed_by(a)))
                 .count()
         });
         let secs = pos as f64 * self.handle_time / staffed.max(1) as f64;
@@ -225,7 +246,7 @@ impl Acd {
             let Some(rules) = self.queues.get(&w.queue) else {
                 continue;
             };
-            let pick = rules
+            let (allowed, insecure): (Vec<_>, Vec<_>) = rules
                 .members
                 .iter()
                 .enumerate()
@@ -237,6 +258,14 @@ impl Acd {
                         .is_none_or(|&t| now >= t + self.retry_after)
                 })
                 .filter_map(|(rank, a)| a.reach().map(|r| (rank, a, r)))
+                .partition(|(_, _, r)| rules.allows(r));
+            let skipped: Vec<String> = insecure
+                .iter()
+                .map(|(_, a, _)| a.name.clone())
+                .filter(|n| !w.skips_told.contains(n))
+                .collect();
+            let pick = allowed
+                .into_iter()
                 .min_by_key(|(rank, a, _)| (a.idle_since, *rank))
                 .map(|(_, a, r)| (a.name.clone(), r));
             // An older caller on another node gets the free agent first (that node offers
@@ -250,6 +279,7 @@ impl Acd {
             }
             if let Some((agent, reach)) = pick {
                 let call_id = w.call_id.clone();
+                w.skips_told.extend(skipped.iter().cloned());
                 self.waiting[i].offered_to = Some(agent.clone());
                 if let Some(a) = self.agents.get_mut(&agent) {
                     a.presence = Presence::Ringing(call_id.clone());
@@ -258,6 +288,7 @@ impl Acd {
                     call_id,
                     agent,
                     reach,
+                    skipped,
                 });
             }
         }

@@ -13,6 +13,7 @@ fn acd(members: &[&str], wrap: u64) -> Acd {
         QueueRules {
             members: members.iter().map(|m| m.to_string()).collect(),
             wrap_up: s(wrap),
+            require_srtp: false,
         },
     );
     Acd::new(q, s(30))
@@ -21,10 +22,11 @@ fn acd(members: &[&str], wrap: u64) -> Acd {
 fn phone(a: &mut Acd, name: &str, port: u16) {
     a.sip_registered(
         name,
-        SipContact {
-            uri: format!("sip:{name}@127.0.0.1:{port}"),
-            addr: ([127, 0, 0, 1], port).into(),
-        },
+        SipContact::new(
+            format!("sip:{name}@127.0.0.1:{port}"),
+            ([127, 0, 0, 1], port).into(),
+            false,
+        ),
         s(3600),
     );
 }
@@ -184,10 +186,11 @@ fn registrations_expire() {
     let mut a = acd(&["alice"], 0);
     a.sip_registered(
         "alice",
-        SipContact {
-            uri: "sip:alice@127.0.0.1:5071".into(),
-            addr: ([127, 0, 0, 1], 5071).into(),
-        },
+        SipContact::new(
+            "sip:alice@127.0.0.1:5071".into(),
+            ([127, 0, 0, 1], 5071).into(),
+            false,
+        ),
         s(60),
     );
     assert!(a.staffed("support"));
@@ -285,4 +288,73 @@ fn a_caller_never_waits_more_than_the_limit_for_an_older_one_elsewhere() {
         1,
         "the caller here is not kept waiting for nothing"
     );
+}
+
+fn secure_queue(members: &[&str]) -> Acd {
+    let mut q = BTreeMap::new();
+    q.insert(
+        "billing".to_string(),
+        QueueRules {
+            members: members.iter().map(|m| m.to_string()).collect(),
+            wrap_up: s(0),
+            require_srtp: true,
+        },
+    );
+    Acd::new(q, s(30))
+}
+
+fn tls_phone(a: &mut Acd, name: &str, port: u16) {
+    let uri = format!("sip:{name}@127.0.0.1:{port};transport=tls");
+    a.sip_registered(
+        name,
+        SipContact::new(uri, ([127, 0, 0, 1], port).into(), true),
+        s(3600),
+    );
+}
+
+#[test]
+fn a_queue_requiring_srtp_skips_a_plain_phone_and_rings_the_tls_one() {
+    let mut a = secure_queue(&["alice", "bob"]);
+    // Alice (first in the list, as idle as Bob) registered over UDP: not for this queue.
+    phone(&mut a, "alice", 5071);
+    assert!(!a.staffed("billing"), "a plain phone does not staff it");
+    a.enqueue(s(0), "billing", "c1", false);
+    assert!(a.assign(s(0)).is_empty(), "nobody to ring securely");
+    tls_phone(&mut a, "bob", 5072);
+    assert!(a.staffed("billing"));
+    let offers = a.assign(s(1));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].agent, "bob");
+    assert_eq!(offers[0].skipped, vec!["alice".to_string()]);
+    // Bob declines: Alice is still not offered, and not named again for this caller.
+    a.ring_result(s(2), "c1", "bob", RingResult::Refused);
+    assert!(a.assign(s(3)).is_empty());
+    assert_eq!(a.agent("alice").unwrap().presence, Presence::Ready);
+}
+
+#[test]
+fn a_static_uri_counts_as_secure_only_over_tls() {
+    let a = secure_queue(&["sip:desk@192.0.2.7", "sips:desk2@192.0.2.8"]);
+    assert!(a.staffed("billing"));
+    let mut a = a;
+    a.enqueue(s(0), "billing", "c1", false);
+    let offers = a.assign(s(0));
+    assert_eq!(offers[0].agent, "sips:desk2@192.0.2.8");
+    assert_eq!(offers[0].skipped, vec!["sip:desk@192.0.2.7".to_string()]);
+}
+
+#[test]
+fn a_contact_saying_transport_tls_is_secure_even_when_learnt_from_another_node() {
+    let c = SipContact::new(
+        "sip:a@192.0.2.1:5061;transport=tls".into(),
+        ([192, 0, 2, 1], 5061).into(),
+        false,
+    );
+    assert!(c.tls && Reach::Sip(c).secure());
+    let plain = SipContact::new(
+        "sip:a@192.0.2.1".into(),
+        ([192, 0, 2, 1], 5060).into(),
+        false,
+    );
+    assert!(!Reach::Sip(plain).secure());
 }

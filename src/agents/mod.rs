@@ -17,3 +17,4 @@ pub use hub::{
     AgentHub, AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, QueueView, ToConsole,
     WaitingView,
 };
+pub use presence::uri_wants_tls;

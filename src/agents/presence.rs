@@ -11,6 +11,22 @@ pub struct SipContact {
     pub uri: String,
     /// The address the REGISTER came from (where requests are sent, RFC 3581 style).
     pub addr: SocketAddr,
+    /// Calls go to it over TLS: it registered over TLS (its connection is reused while open),
+    /// or its Contact is `sips:` or `;transport=tls`.
+    pub tls: bool,
+}
+
+impl SipContact {
+    /// A contact registered from `addr`; `over_tls`: the REGISTER came over TLS.
+    pub fn new(uri: String, addr: SocketAddr, over_tls: bool) -> SipContact {
+        let tls = over_tls || uri_wants_tls(&uri);
+        SipContact { uri, addr, tls }
+    }
+}
+
+/// Whether `uri` is `sips:` or says `;transport=tls` (an unparsable URI does not).
+pub fn uri_wants_tls(uri: &str) -> bool {
+    crate::sip::SipUri::parse(uri).is_ok_and(|u| u.wants_tls())
 }
 
 /// How an offered call reaches the agent.
@@ -22,6 +38,20 @@ pub enum Reach {
     Sip(SipContact),
     /// The agent's browser console (WebRTC softphone).
     Browser,
+}
+
+impl Reach {
+    /// Whether a call to the agent this way has encrypted signalling and media, as a queue
+    /// with `require_srtp` asks: a SIP phone or static URI over TLS (we offer SDES-SRTP there
+    /// and hang up an answer without it), or the browser console (WebRTC media is always
+    /// DTLS-SRTP).
+    pub fn secure(&self) -> bool {
+        match self {
+            Reach::Static(uri) => uri_wants_tls(uri),
+            Reach::Sip(c) => c.tls,
+            Reach::Browser => true,
+        }
+    }
 }
 
 /// An agent's state as the queues see it.
@@ -84,6 +114,9 @@ pub struct Offer {
     pub agent: String,
     /// How to reach them.
     pub reach: Reach,
+    /// Ready agents of the queue passed over for this caller because the queue requires SRTP
+    /// and they cannot be reached securely (each named once per caller).
+    pub skipped: Vec<String>,
 }
 
 /// One agent.

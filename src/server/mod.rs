@@ -23,6 +23,7 @@ pub mod registrar;
 mod registrar_tests;
 pub mod secure_media;
 pub mod tls;
+pub mod tls_dial;
 pub mod transport;
 pub(crate) mod wait;
 
@@ -275,7 +276,14 @@ impl Server {
     /// phones in `Call-Info` so they can open the caller's record.
     pub async fn start(mut config: Config, api_base: String) -> anyhow::Result<Server> {
         // A TLS listener that cannot be set up stops the start before anything is opened.
-        let tls = tls::listener(&config.sip)?;
+        let tls = match tls::listener(&config.sip)? {
+            Some((addr, acceptor)) => {
+                let connector = tls_dial::connector(config.sip.tls_ca_file.as_deref())
+                    .map_err(anyhow::Error::msg)?;
+                Some((addr, acceptor, connector))
+            }
+            None => None,
+        };
         let tcp_caps = fit_to_open_files(&mut config);
         let faults = crate::failpoints::named();
         if !faults.is_empty() {

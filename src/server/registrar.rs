@@ -442,10 +442,11 @@ pub async fn handle(shared: &Shared, req: Request, peer: Peer) {
             tracing::info!(agent = %name, %contact, %source, expires, "SIP phone registered");
             shared.agents.sip_registered(
                 name,
-                SipContact {
-                    uri: contact.clone(),
-                    addr: phone_address(&req, contact, source),
-                },
+                SipContact::new(
+                    contact.clone(),
+                    phone_address(&req, contact, source),
+                    peer.secure(),
+                ),
                 Duration::from_secs(u64::from(*expires)),
             );
         }

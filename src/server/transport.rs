@@ -12,6 +12,7 @@
 //! Idle, dripping or handshake-stalling clients cannot take the sockets that calls need.
 
 use super::flood::FloodGuard;
+use super::tls_dial::{Dialer, TlsStreams};
 use crate::connections::{Caps, ConnectionTable};
 use crate::metrics::Metrics;
 use crate::sip::{
@@ -24,12 +25,12 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
+use tokio_rustls::{TlsAcceptor, TlsConnector};
 
 /// Largest UDP datagram we read (bigger ones are truncated and then fail to parse).
 const UDP_BUF: usize = 65_535;
 /// Messages queued for one TCP connection before we drop the connection as too slow.
-const TCP_QUEUE: usize = 64;
+pub(super) const TCP_QUEUE: usize = 64;
 
 /// How many TCP connections, and how long they may wait.
 #[derive(Debug, Clone, Copy)]
@@ -104,10 +105,23 @@ impl Peer {
 }
 
 /// Sends SIP messages.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Transport {
     udp: Arc<UdpSocket>,
     tls: Option<SocketAddr>,
+    /// TLS connections open now, by peer address (inbound and outbound).
+    streams: Arc<TlsStreams>,
+    /// Opens TLS connections to agents' phones (with a TLS listener only).
+    dialer: Option<Arc<Dialer>>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("udp", &self.udp)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Transport {
@@ -137,10 +151,28 @@ impl Transport {
     pub fn tls_addr(&self) -> Option<SocketAddr> {
         self.tls
     }
+
+    /// The way to an agent's phone over TLS: the connection open to `addr` (the one its
+    /// REGISTER came on), else one to `connect` whose certificate must be valid for `name`
+    /// (opened now, [`super::tls_dial`]). `None` without a TLS listener.
+    pub fn tls_peer(&self, addr: SocketAddr, connect: SocketAddr, name: &str) -> Option<Peer> {
+        let dialer = self.dialer.as_ref()?;
+        Some(super::tls_dial::peer(
+            &self.streams,
+            dialer,
+            addr,
+            connect,
+            name,
+        ))
+    }
 }
 
 /// What the transport hands up: a parsed message and its peer.
 pub type Inbound = (SipMessage, Peer);
+
+/// The TLS side of [`start`]: the listener's address and acceptor, and the connector that
+/// opens connections to agents' phones (`None`: only their own connections are used).
+pub type TlsSetup = (SocketAddr, TlsAcceptor, Option<TlsConnector>);
 
 /// Binds UDP and TCP on `bind` (and TLS where `tls` says), starts the receive loops and
 /// returns the sender and the stream of inbound messages.
@@ -149,20 +181,15 @@ pub async fn start(
     metrics: Arc<Metrics>,
     flood: FloodGuard,
     tcp_rules: TcpRules,
-    tls: Option<(SocketAddr, TlsAcceptor)>,
+    tls: Option<TlsSetup>,
 ) -> std::io::Result<(Transport, mpsc::Receiver<Inbound>)> {
     let udp = Arc::new(UdpSocket::bind(bind).await?);
     let tcp = TcpListener::bind(udp.local_addr()?).await?;
     let tls = match tls {
-        Some((addr, acceptor)) => Some((TcpListener::bind(addr).await?, acceptor)),
+        Some((addr, acceptor, connector)) => {
+            Some((TcpListener::bind(addr).await?, acceptor, connector))
+        }
         None => None,
-    };
-    let transport = Transport {
-        udp: Arc::clone(&udp),
-        tls: match &tls {
-            Some((l, _)) => Some(l.local_addr()?),
-            None => None,
-        },
     };
     let (tx, rx) = mpsc::channel(4096);
     let gate = Arc::new(Gate {
@@ -170,30 +197,58 @@ pub async fn start(
         started: std::time::Instant::now(),
         metrics,
     });
-    tokio::spawn(udp_loop(transport.clone(), tx.clone(), Arc::clone(&gate)));
     let table = ConnectionTable::new(tcp_rules.caps, Arc::clone(&gate.metrics), |m| {
         &m.sip_tcp_connections
     });
-    if let Some((listener, acceptor)) = tls {
-        let (tx, gate, table) = (tx.clone(), Arc::clone(&gate), table.clone());
-        tokio::spawn(accept_loop(
-            listener,
-            tx,
+    let streams = Arc::new(TlsStreams::default());
+    let mut transport = Transport {
+        udp: Arc::clone(&udp),
+        tls: None,
+        streams: Arc::clone(&streams),
+        dialer: None,
+    };
+    if let Some((listener, acceptor, connector)) = tls {
+        transport.tls = Some(listener.local_addr()?);
+        let (up, gate, table) = (tx.clone(), Arc::clone(&gate), table.clone());
+        transport.dialer = Some(Arc::new(Dialer::new(
+            connector,
+            up.clone(),
+            Arc::clone(&gate),
+            table.clone(),
+            tcp_rules,
+        )));
+        let accept = Accept {
+            up,
             gate,
             table,
-            tcp_rules,
-            Some(acceptor),
-        ));
+            rules: tcp_rules,
+        };
+        tokio::spawn(accept_loop(listener, accept, Some((acceptor, streams))));
     }
-    tokio::spawn(accept_loop(tcp, tx, gate, table, tcp_rules, None));
+    tokio::spawn(udp_loop(transport.clone(), tx.clone(), Arc::clone(&gate)));
+    let accept = Accept {
+        up: tx,
+        gate,
+        table,
+        rules: tcp_rules,
+    };
+    tokio::spawn(accept_loop(tcp, accept, None));
     Ok((transport, rx))
 }
 
 /// What every receive loop shares: the flood guard and the counters.
-struct Gate {
+pub(super) struct Gate {
     flood: std::sync::Mutex<FloodGuard>,
     started: std::time::Instant,
-    metrics: Arc<Metrics>,
+    pub(super) metrics: Arc<Metrics>,
+}
+
+/// What an accept loop hands each connection.
+struct Accept {
+    up: mpsc::Sender<Inbound>,
+    gate: Arc<Gate>,
+    table: ConnectionTable,
+    rules: TcpRules,
 }
 
 impl Gate {
@@ -277,15 +332,19 @@ fn error_reply(bytes: &[u8], e: &SipError) -> Option<Vec<u8>> {
     }
 }
 
-/// Accepts TCP connections (TLS ones when `tls` is given) under the shared caps.
+/// Accepts TCP connections (TLS ones when `tls` is given, listed in its table) under the
+/// shared caps.
 async fn accept_loop(
     listener: TcpListener,
-    up: mpsc::Sender<Inbound>,
-    gate: Arc<Gate>,
-    table: ConnectionTable,
-    rules: TcpRules,
-    tls: Option<TlsAcceptor>,
+    a: Accept,
+    tls: Option<(TlsAcceptor, Arc<TlsStreams>)>,
 ) {
+    let Accept {
+        up,
+        gate,
+        table,
+        rules,
+    } = a;
     loop {
         match listener.accept().await {
             Ok((stream, from)) => {
@@ -297,13 +356,28 @@ async fn accept_loop(
                 };
                 let (up, gate, tls) = (up.clone(), Arc::clone(&gate), tls.clone());
                 tokio::spawn(async move {
+                    let queue = mpsc::channel::<Vec<u8>>(TCP_QUEUE);
                     match tls {
-                        None => stream_connection(stream, from, up, gate, rules, Peer::Tcp).await,
-                        Some(acceptor) => {
+                        None => {
+                            stream_connection(stream, from, up, gate, rules, Peer::Tcp, queue, None)
+                                .await
+                        }
+                        Some((acceptor, streams)) => {
                             let deadline = rules.message;
                             match tokio::time::timeout(deadline, acceptor.accept(stream)).await {
                                 Ok(Ok(s)) => {
-                                    stream_connection(s, from, up, gate, rules, Peer::Tls).await;
+                                    let listed = Some(streams);
+                                    stream_connection(
+                                        s,
+                                        from,
+                                        up,
+                                        gate,
+                                        rules,
+                                        Peer::Tls,
+                                        queue,
+                                        listed,
+                                    )
+                                    .await;
                                 }
                                 Ok(Err(e)) => tls_failed(&gate, from, &e.to_string()),
                                 Err(_) => tls_failed(&gate, from, "handshake too slow"),
@@ -328,20 +402,27 @@ fn tls_failed(gate: &Gate, from: SocketAddr, why: &str) {
     tracing::debug!(peer = %from, "SIP TLS handshake failed: {why}");
 }
 
-/// One TCP or TLS connection: frames and reads its messages, writes what is queued for it.
-async fn stream_connection<S>(
+/// One TCP or TLS connection: frames and reads its messages, writes what is queued on
+/// `queue`; while open it is listed in `listed` (TLS: agents' phones are called on it).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn stream_connection<S>(
     stream: S,
     from: SocketAddr,
     up: mpsc::Sender<Inbound>,
     gate: Arc<Gate>,
     rules: TcpRules,
     kind: fn(SocketAddr, mpsc::Sender<Vec<u8>>) -> Peer,
+    queue: (mpsc::Sender<Vec<u8>>, mpsc::Receiver<Vec<u8>>),
+    listed: Option<Arc<TlsStreams>>,
 ) where
     S: AsyncRead + AsyncWrite + Send + 'static,
 {
     let metrics = Arc::clone(&gate.metrics);
     let (mut rd, mut wr) = tokio::io::split(stream);
-    let (tx, mut rx) = mpsc::channel::<Vec<u8>>(TCP_QUEUE);
+    let (tx, mut rx) = queue;
+    if let Some(l) = &listed {
+        l.opened(from, &tx);
+    }
     let writer = tokio::spawn(async move {
         while let Some(bytes) = rx.recv().await {
             // TLS buffers records: flush each message so it leaves now.
@@ -421,6 +502,9 @@ async fn stream_connection<S>(
                 }
             }
         }
+    }
+    if let Some(l) = &listed {
+        l.closed(from, &tx);
     }
     drop(peer);
     drop(tx);

@@ -385,6 +385,30 @@ pub fn offer(local_ip: IpAddr, local_port: u16, session_id: u64) -> String {
     )
 }
 
+/// [`offer`] as `RTP/SAVP` carrying `crypto` (our SDES keys, one line per suite we accept,
+/// most preferred first): the agent leg's offer over TLS (RFC 4568 §5.1).
+pub fn offer_secure(
+    local_ip: IpAddr,
+    local_port: u16,
+    session_id: u64,
+    crypto: &[super::sdes::Crypto],
+) -> String {
+    let mut s = render(
+        local_ip,
+        local_port,
+        session_id,
+        session_id,
+        "RTP/SAVP",
+        &[0, 8],
+        Some(101),
+        Direction::SendRecv,
+    );
+    for c in crypto {
+        let _ = write!(s, "a=crypto:{}\r\n", c.to_value());
+    }
+    s
+}
+
 /// An offer of PCMU only (payload type 0) plus telephone-event/8000 on 101: what a browser
 /// leg carries end to end (the `/phone` gateway), so no transcoding is ever needed.
 pub fn offer_pcmu(local_ip: IpAddr, local_port: u16, session_id: u64) -> String {

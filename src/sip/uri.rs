@@ -120,6 +120,16 @@ impl SipUri {
     pub fn param(&self, name: &str) -> Option<Option<&str>> {
         find_param(&self.params, name)
     }
+
+    /// Whether requests to this URI go over TLS: a `sips:` URI, or `;transport=tls`
+    /// (RFC 3261 §19.1, RFC 5630 §3).
+    pub fn wants_tls(&self) -> bool {
+        self.scheme == Scheme::Sips
+            || self
+                .param("transport")
+                .flatten()
+                .is_some_and(|t| t.eq_ignore_ascii_case("tls"))
+    }
 }
 
 impl fmt::Display for SipUri {
@@ -199,6 +209,15 @@ fn bad(s: &str, why: &str) -> SipError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sips_and_transport_tls_say_tls() {
+        let tls = |u: &str| SipUri::parse(u).unwrap().wants_tls();
+        assert!(tls("sips:alice@192.0.2.1"));
+        assert!(tls("sip:alice@192.0.2.1:5061;transport=TLS"));
+        assert!(!tls("sip:alice@192.0.2.1;transport=tcp"));
+        assert!(!tls("sip:alice@192.0.2.1"));
+    }
 
     #[test]
     fn full_uri_parses_and_prints_back() {

@@ -52,6 +52,11 @@ pub struct Options {
     pub tls_ca: Option<PathBuf>,
     /// Load the `srtp` module and make SRTP mandatory (`mediaenc=srtp-mand`).
     pub srtp: bool,
+    /// Register this account (an agent's phone): its address of record, e.g.
+    /// `sip:alice@127.0.0.1:5061;transport=tls`, and its password (MD5 digest only).
+    pub register: Option<(String, String)>,
+    /// Answer incoming calls at once (`answermode=auto`).
+    pub auto_answer: bool,
 }
 
 /// Whether baresip's `srtp` module is installed.
@@ -118,11 +123,14 @@ impl Baresip {
             snd = snd.display(),
         );
         std::fs::write(cfg.join("config"), config).unwrap();
-        let mut account = String::from("<sip:tester@127.0.0.1");
-        if opts.tls_ca.is_some() {
-            account.push_str(";transport=tls");
+        let mut account = match &opts.register {
+            Some((aor, password)) => format!("<{aor}>;auth_pass={password};regint=600"),
+            None if opts.tls_ca.is_some() => "<sip:tester@127.0.0.1;transport=tls>;regint=0".into(),
+            None => "<sip:tester@127.0.0.1>;regint=0".into(),
+        };
+        if opts.auto_answer {
+            account.push_str(";answermode=auto");
         }
-        account.push_str(">;regint=0");
         if opts.srtp {
             account.push_str(";mediaenc=srtp-mand");
         }

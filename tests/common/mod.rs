@@ -10,6 +10,7 @@ pub mod server;
 pub mod sipp;
 pub mod speech;
 pub mod tls;
+pub mod tls_agent;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
 use humanline::engine::{Action, Call, Event, Program, Utterance};

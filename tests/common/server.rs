@@ -70,7 +70,7 @@ pub struct ServerOptions {
     pub agent_rtp_timeout_seconds: f64,
     /// Appended to the config verbatim (new tables only: the ones above are already written).
     pub extra_toml: String,
-    /// Lines added to both queue tables (e.g. `mode = "warm"`).
+    /// Lines added to `[queues.support]` and `[queues.support_zh]` (e.g. `require_srtp = true`).
     pub queue_extra: String,
     /// The RTP port range; `None`: a private slice of 20000–29999.
     pub rtp_ports: Option<(u16, u16)>,

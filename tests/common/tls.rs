@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use super::rawsip::SipMsg;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -42,9 +43,14 @@ pub fn sip_lines(port: u16, cert: &SelfSigned) -> String {
     )
 }
 
-/// A SIP-over-TLS connection to the server.
+/// Read and write on a TLS stream, whichever side opened it.
+trait Stream: Read + Write + Send {}
+impl<T: Read + Write + Send> Stream for T {}
+
+/// A SIP-over-TLS connection to the server (we connected), or from it (it connected to a
+/// phone of ours that listens).
 pub struct TlsSip {
-    stream: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+    stream: Box<dyn Stream>,
     buf: Vec<u8>,
     /// Our end of the TCP connection (for Via and Contact).
     pub local: SocketAddr,
@@ -81,10 +87,61 @@ impl TlsSip {
             }
         }
         TlsSip {
-            stream,
+            stream: Box::new(stream),
             buf: Vec::new(),
             local,
         }
+    }
+
+    /// Waits up to `timeout` for the server to connect to `listener` and completes the
+    /// handshake as the server side, showing `cert`.
+    pub fn accept(
+        listener: &std::net::TcpListener,
+        cert: &SelfSigned,
+        timeout: Duration,
+    ) -> Option<TlsSip> {
+        let deadline = Instant::now() + timeout;
+        listener.set_nonblocking(true).unwrap();
+        let tcp = loop {
+            match listener.accept() {
+                Ok((t, _)) => break t,
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err(_) => return None,
+            }
+        };
+        tcp.set_nonblocking(false).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let local = tcp.local_addr().unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_file(&cert.key).unwrap();
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der.clone()], key)
+            .unwrap();
+        let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+        let mut stream = rustls::StreamOwned::new(conn, tcp);
+        while stream.conn.is_handshaking() {
+            assert!(
+                Instant::now() < deadline + Duration::from_secs(5),
+                "TLS handshake did not finish"
+            );
+            match stream.conn.complete_io(&mut stream.sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => panic!("TLS handshake with the server (as client) failed: {e}"),
+            }
+        }
+        Some(TlsSip {
+            stream: Box::new(stream),
+            buf: Vec::new(),
+            local,
+        })
     }
 
     /// Sends one message.

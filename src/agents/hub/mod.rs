@@ -56,6 +56,7 @@ impl AgentHub {
                     QueueRules {
                         members: q.agents.clone(),
                         wrap_up: Duration::from_secs_f64(q.wrap_up_seconds.max(0.0)),
+                        require_srtp: q.require_srtp,
                     },
                 )
             })

@@ -107,10 +107,9 @@ impl AgentHub {
                         .into_iter()
                         .filter_map(|r| {
                             let addr = r.contact_addr.parse().ok()?;
-                            let contact = SipContact {
-                                uri: r.contact_uri,
-                                addr,
-                            };
+                            // Another node's phone: its TLS connection is not ours to reuse,
+                            // so only a Contact that says TLS makes it a TLS phone here.
+                            let contact = SipContact::new(r.contact_uri, addr, false);
                             Some((r.name, contact, r.expires_at_ms))
                         })
                         .collect(),

@@ -2,10 +2,9 @@
 //! and printable, and where a configured agent URI is reached.
 
 use crate::sip::{
-    new_branch, new_call_id, new_tag, LocalVia, Method, NameAddr, Request, RequestBuilder,
-    SipError, SipErrorKind, SipUri,
+    new_branch, new_call_id, new_tag, LocalVia, Method, NameAddr, Request, RequestBuilder, Scheme,
+    SipError, SipUri,
 };
-use std::net::{SocketAddr, ToSocketAddrs};
 
 /// Everything the agent should know, sent as INVITE headers (DESIGN §5).
 #[derive(Debug, Clone)]
@@ -28,15 +27,16 @@ pub struct Context<'a> {
     pub elderly: Option<&'a str>,
 }
 
-/// Resolves a configured agent URI to where its requests go (UDP).
-pub fn resolve(uri: &str) -> Result<SocketAddr, SipError> {
-    let u = SipUri::parse(uri)?;
-    let port = u.port.unwrap_or(5060);
-    (u.host.as_str(), port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| SipError::new(SipErrorKind::BadUri, format!("cannot resolve {uri}")))
+/// Our Contact in an INVITE to `uri` sent from `via`: over TLS `;transport=tls`, or `sips:`
+/// when the request is `sips:` (RFC 5630 §3.1.3: the Contact of a SIPS request is SIPS).
+fn contact(uri: &str, via: &LocalVia) -> String {
+    let tls = via.transport.eq_ignore_ascii_case("TLS");
+    let sips = SipUri::parse(uri).is_ok_and(|u| u.scheme == Scheme::Sips);
+    match (tls, sips) {
+        (true, true) => format!("sips:humanline@{}:{}", via.host, via.port),
+        (true, false) => format!("sip:humanline@{}:{};transport=tls", via.host, via.port),
+        _ => format!("sip:humanline@{}:{}", via.host, via.port),
+    }
 }
 
 /// Keeps header values on one line and printable (a summary comes from caller speech).
@@ -69,7 +69,7 @@ pub(super) fn context_invite(
         .to(NameAddr::new(uri))
         .call_id(new_call_id(&via.host))
         .cseq(1)
-        .contact(format!("sip:humanline@{}:{}", via.host, via.port))
+        .contact(contact(uri, via))
         .header("User-to-User", &format!("{hex};encoding=hex"))
         .header(
             "Call-Info",

@@ -18,8 +18,12 @@ use crate::sip::{
     SipErrorKind,
 };
 mod context;
+mod hop;
+mod media;
 
-pub use context::{resolve, Context};
+pub use context::Context;
+pub use hop::{Hop, TlsHop};
+pub use media::{offer_keys, AnswerRefused, SrtpKeys, SrtpOffer};
 
 use context::context_invite;
 use std::net::SocketAddr;
@@ -84,8 +88,16 @@ impl Served {
 pub struct AgentLeg {
     /// The configured agent URI.
     pub uri: String,
-    target: SocketAddr,
+    hop: Hop,
+    /// TLS: no retransmissions (RFC 3261 §17.1.1.2).
+    reliability: Reliability,
     via: LocalVia,
+    /// Our SDES keys in the offer, and whether the answer must take one.
+    srtp_offer: SrtpOffer,
+    /// The keys agreed, once the agent answered with SRTP.
+    srtp: Option<SrtpKeys>,
+    /// Why the agent's answer was refused, when it was.
+    refused: Option<AnswerRefused>,
     state: State,
     invite: ClientInvite,
     dialog: Option<InviteDialog>,
@@ -99,23 +111,21 @@ pub struct AgentLeg {
 }
 
 impl AgentLeg {
-    /// Builds the INVITE to `uri` carrying `ctx` and our SDP `offer`; returns the leg and the
-    /// bytes to send now.
-    /// `target`: where to send (a registered phone's source address); `None` resolves `uri`.
+    /// Builds the INVITE to `uri` carrying `ctx` and our SDP `offer` (with the SDES keys of
+    /// `srtp`, if any), sent along `hop` from `via` (whose transport must be the hop's);
+    /// returns the leg and the bytes to send now.
     pub fn dial(
         now: Duration,
         uri: &str,
-        target: Option<SocketAddr>,
+        hop: Hop,
         via: &LocalVia,
-        offer: String,
+        offer: (String, SrtpOffer),
         ctx: &Context<'_>,
     ) -> Result<(AgentLeg, Vec<u8>), SipError> {
-        let target = match target {
-            Some(t) => t,
-            None => resolve(uri)?,
-        };
-        let invite = context_invite(uri, via, offer, ctx)?;
-        AgentLeg::from_invite(now, target, via, invite)
+        let invite = context_invite(uri, via, offer.0, ctx)?;
+        let (mut leg, bytes) = AgentLeg::start(now, hop, via, invite)?;
+        leg.srtp_offer = offer.1;
+        Ok((leg, bytes))
     }
 
     /// A leg for an INVITE built elsewhere (the `/phone` gateway calls our own SIP address
@@ -127,13 +137,27 @@ impl AgentLeg {
         via: &LocalVia,
         invite: Request,
     ) -> Result<(AgentLeg, Vec<u8>), SipError> {
+        AgentLeg::start(now, Hop::udp(target), via, invite)
+    }
+
+    fn start(
+        now: Duration,
+        hop: Hop,
+        via: &LocalVia,
+        invite: Request,
+    ) -> Result<(AgentLeg, Vec<u8>), SipError> {
         let uri = invite.uri.clone();
-        let mut tx = ClientInvite::new(now, invite, Reliability::Unreliable, Timers::default())
+        let reliability = Reliability::from_reliable(hop.reliable());
+        let mut tx = ClientInvite::new(now, invite, reliability, Timers::default())
             .map_err(|e| SipError::new(SipErrorKind::MissingHeader, e.to_string()))?;
         let bytes = tx.poll_transmit().unwrap_or_default();
         let leg = AgentLeg {
             uri,
-            target,
+            hop,
+            reliability,
+            srtp_offer: SrtpOffer::default(),
+            srtp: None,
+            refused: None,
             via: via.clone(),
             state: State::Calling,
             invite: tx,
@@ -148,7 +172,22 @@ impl AgentLeg {
 
     /// Where this leg's requests go.
     pub fn target(&self) -> SocketAddr {
-        self.target
+        self.hop.addr
+    }
+
+    /// Where and over what this leg's requests go.
+    pub fn hop(&self) -> &Hop {
+        &self.hop
+    }
+
+    /// The SRTP keys agreed with the agent (ours, theirs), once it answered with SRTP.
+    pub fn srtp_keys(&self) -> Option<&SrtpKeys> {
+        self.srtp.as_ref()
+    }
+
+    /// Why the agent's answer was refused (it was hung up), when that is why the leg failed.
+    pub fn refused(&self) -> Option<AnswerRefused> {
+        self.refused
     }
 
     /// The SIP Call-ID of this leg (responses and requests are routed to us by it).
@@ -272,7 +311,7 @@ impl AgentLeg {
             (Ok(()), _) => (200, "OK"),
         };
         let resp = response_to(req, status, reason, None);
-        let reliability = Reliability::Unreliable;
+        let reliability = self.reliability;
         let served = if req.method == Method::Invite {
             ServerInvite::new(now, req.clone(), reliability, Timers::default()).map(Served::Invite)
         } else {
@@ -336,8 +375,7 @@ impl AgentLeg {
     }
 
     fn start_goodbye(&mut self, now: Duration, request: Request) {
-        self.goodbye =
-            ClientNonInvite::new(now, request, Reliability::Unreliable, Timers::default()).ok();
+        self.goodbye = ClientNonInvite::new(now, request, self.reliability, Timers::default()).ok();
     }
 
     /// Everything the transactions queued: bytes to send, and what it means for the leg.
@@ -436,11 +474,19 @@ impl AgentLeg {
         };
         self.dialog = Some(dialog);
         self.state = State::Confirmed;
-        let negotiated = crate::sip::Sdp::parse(&resp.body)
-            .ok()
-            .and_then(|s| sdp::accept_answer(&s).ok());
-        match negotiated {
-            Some(n) if !gave_up => Some(LegEvent::Answered(n)),
+        let answer = crate::sip::Sdp::parse(&resp.body).ok();
+        let negotiated = answer.as_ref().and_then(|s| sdp::accept_answer(s).ok());
+        let media = answer.as_ref().map(|s| self.srtp_offer.accept(s));
+        match (negotiated, media) {
+            (Some(n), Some(Ok(keys))) if !gave_up => {
+                self.srtp = keys;
+                Some(LegEvent::Answered(n))
+            }
+            (Some(_), Some(Err(why))) if !gave_up => {
+                self.refused = Some(why);
+                self.start_hang_up(self.now);
+                Some(LegEvent::Failed(0))
+            }
             // Answered after we gave up on it, or no usable media: end the dialog at once.
             _ => {
                 self.start_hang_up(self.now);
@@ -461,3 +507,5 @@ impl AgentLeg {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tls_tests;

@@ -26,12 +26,13 @@ fn ctx() -> Context<'static> {
 
 fn dial() -> (AgentLeg, Request) {
     let offer = sdp::offer("127.0.0.1".parse().unwrap(), 30000, 1);
+    let uri = "sip:agent@127.0.0.1:5070";
     let (leg, bytes) = AgentLeg::dial(
         Duration::ZERO,
-        "sip:agent@127.0.0.1:5070",
-        None,
+        uri,
+        Hop::to(uri, None, false).unwrap(),
         &via(),
-        offer,
+        (offer, SrtpOffer::default()),
         &ctx(),
     )
     .unwrap();
@@ -87,9 +88,12 @@ fn invite_says_why_the_caller_was_in_elderly_mode() {
     let (_, bytes) = AgentLeg::dial(
         Duration::ZERO,
         "sip:agent@127.0.0.1:5070",
-        None,
+        Hop::udp("127.0.0.1:5070".parse().unwrap()),
         &via(),
-        sdp::offer("127.0.0.1".parse().unwrap(), 30000, 1),
+        (
+            sdp::offer("127.0.0.1".parse().unwrap(), 30000, 1),
+            SrtpOffer::default(),
+        ),
         &Context {
             elderly: Some(why),
             ..ctx()

@@ -1,8 +1,11 @@
 //! After the engine hands the caller over, the media side of the hand-off: the queue
-//! announcements and hold music, the agent leg's RTP port and SDP offer, the message prompt,
-//! tone and recording. The core decides when each happens.
+//! announcements and hold music, the agent leg's RTP port and SDP offer (SDES-SRTP over TLS),
+//! its SIP on the agent's transport, the message prompt, tone and recording. The core decides
+//! when each happens.
 
 use super::*;
+use crate::server::agent_leg::{offer_keys, Hop, SrtpKeys};
+use crate::sip::sdes::Crypto;
 
 /// Positions and minutes above this are spoken as this many (prompts exist for 1 to 20).
 const MAX_SPOKEN: usize = 20;
@@ -101,32 +104,76 @@ impl CallTask {
         made.await.ok().flatten()
     }
 
-    /// Our SDP offer for an agent's phone, on the agent leg's RTP port (bound once per call).
-    pub(super) async fn agent_offer(&mut self) -> anyhow::Result<String> {
-        if self.agent_rtp.is_none() {
-            let socket = self.sh.ports.bind(self.sh.config.sip.bind.ip()).await?;
-            let placeholder = crate::sip::Negotiated {
-                codec_pt: 0,
-                dtmf_pt: None,
-                remote_addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
-                direction: crate::sip::Direction::SendRecv,
-                ptime: None,
-            };
-            // No source is allowed until the agent answers with its SDP.
-            let trust = crate::media::net::PeerTrust {
-                signalling: None,
-                behind_proxy: false,
-                private_targets: self.sh.config.media.allow_private_targets,
-            };
-            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust));
+    /// Our SDP offer for an agent's phone, on the agent leg's RTP port (bound once per call;
+    /// each agent starts a fresh leg on it: no source, no keys, nothing latched from the one
+    /// before). Over TLS the offer is `RTP/SAVP` with fresh SDES keys, returned with it.
+    pub(super) async fn agent_offer(&mut self, tls: bool) -> anyhow::Result<(String, Vec<Crypto>)> {
+        let socket = match self.agent_rtp.take() {
+            Some(leg) => leg.socket,
+            None => self.sh.ports.bind(self.sh.config.sip.bind.ip()).await?,
+        };
+        let port = socket.local_addr()?.port();
+        let placeholder = crate::sip::Negotiated {
+            codec_pt: 0,
+            dtmf_pt: None,
+            remote_addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+            direction: crate::sip::Direction::SendRecv,
+            ptime: None,
+        };
+        // No source is allowed until the agent answers with its SDP.
+        let trust = crate::media::net::PeerTrust {
+            signalling: None,
+            behind_proxy: false,
+            private_targets: self.sh.config.media.allow_private_targets,
+        };
+        self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust));
+        let ip = self.sh.media_ip();
+        if !tls {
+            return Ok((sdp::offer(ip, port, self.session_id), Vec::new()));
         }
-        let port = self
-            .agent_rtp
-            .as_ref()
-            .map(|l| l.socket.local_addr().map(|a| a.port()))
-            .transpose()?
-            .unwrap_or(0);
-        Ok(sdp::offer(self.sh.media_ip(), port, self.session_id))
+        let keys = offer_keys()
+            .map_err(|e| anyhow::anyhow!("no SRTP keys from the OS random source: {e}"))?;
+        Ok((sdp::offer_secure(ip, port, self.session_id, &keys), keys))
+    }
+
+    /// SIP bytes for an agent's phone: UDP, or TLS on its connection (opened if none is).
+    pub(super) async fn to_agent(&self, hop: &Hop, bytes: Vec<u8>) {
+        let peer = match &hop.tls {
+            None => Some(Peer::Udp(hop.addr)),
+            Some(t) => self.sh.transport.tls_peer(hop.addr, t.connect, &t.name),
+        };
+        match peer {
+            Some(p) => self.sh.transport.send(&p, bytes).await,
+            None => tracing::warn!(to = %hop.addr, "no TLS listener: SIP to the agent dropped"),
+        }
+    }
+
+    /// The agent answered: its media address and codec, the source its RTP may come from, and
+    /// the SRTP keys agreed (every packet to and from it protected from now on).
+    pub(super) fn agent_media(
+        &mut self,
+        negotiated: &crate::sip::Negotiated,
+        signalling: std::net::IpAddr,
+        srtp: Option<SrtpKeys>,
+    ) {
+        let Some(a) = &mut self.agent_rtp else {
+            return;
+        };
+        a.renegotiate(negotiated);
+        a.allow_source(signalling);
+        if let Some((ours, theirs)) = srtp {
+            match crate::media::SrtpSession::new(&ours, &theirs) {
+                Ok(s) => a.set_srtp(s),
+                Err(e) => {
+                    // Never plain RTP where SRTP was agreed: the leg stays silent and drops.
+                    tracing::error!("the agent's SRTP cannot be set up, nothing is sent: {e}");
+                    a.send = false;
+                    return;
+                }
+            }
+        }
+        // The agent's answer came from its SIP address.
+        a.confirm();
     }
 
     pub(super) fn start_message(&mut self) {

@@ -49,7 +49,11 @@ impl CallTask {
         let Some(a) = &mut self.agent_rtp else {
             return;
         };
-        let Some(p) = parse_rtp(buf) else {
+        // Plain RTP from here on (an SRTP leg checked and decrypted it, or dropped it).
+        let Some(buf) = a.open(buf, from, &self.sh.metrics) else {
+            return;
+        };
+        let Some(p) = parse_rtp(&buf) else {
             return;
         };
         if !a.admit(from, p.ssrc).is_peer() {

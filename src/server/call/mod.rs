@@ -430,7 +430,7 @@ impl CallTask {
                     self.pending.push_back(Event::LookupDone { id, result });
                 }
                 o = next_offer(&mut self.offers) => match o {
-                    Some(o) => self.input(core::Input::Offered { agent: o.agent, reach: o.reach }).await,
+                    Some(o) => self.input(core::Input::Offered { agent: o.agent, reach: o.reach, skipped: o.skipped }).await,
                     None => self.offers = None,
                 },
             }

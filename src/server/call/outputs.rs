@@ -23,9 +23,7 @@ impl CallTask {
                 let to = self.source.as_ref().unwrap_or(&self.caller_peer);
                 self.sh.transport.send(to, bytes).await;
             }
-            Output::ToAgent { target, bytes } => {
-                self.sh.transport.send(&Peer::Udp(target), bytes).await
-            }
+            Output::ToAgent { target, bytes } => self.to_agent(&target, bytes).await,
             Output::Route(cid) => {
                 let ours = self.core.invite().headers.call_id().unwrap_or_default();
                 if let Some(tx) = self.sh.route(ours) {
@@ -74,13 +72,20 @@ impl CallTask {
                 }
             }
             Output::Announce => self.announce().await,
-            Output::PrepareAgent { agent, uri, target } => {
-                let input = match self.agent_offer().await {
-                    Ok(sdp) => CoreInput::AgentOffer {
+            Output::PrepareAgent {
+                agent,
+                uri,
+                target,
+                tls,
+            } => {
+                let input = match self.agent_offer(tls).await {
+                    Ok((sdp, keys)) => CoreInput::AgentOffer {
                         agent,
                         uri,
                         target,
+                        tls,
                         sdp,
+                        keys,
                     },
                     Err(e) => {
                         tracing::warn!(agent, "cannot call agent: {e}");
@@ -108,14 +113,8 @@ impl CallTask {
             Output::AgentMedia {
                 negotiated,
                 signalling,
-            } => {
-                if let Some(a) = &mut self.agent_rtp {
-                    a.renegotiate(&negotiated);
-                    a.allow_source(signalling);
-                    // The agent's answer came from its SIP address.
-                    a.confirm();
-                }
-            }
+                srtp,
+            } => self.agent_media(&negotiated, signalling, srtp),
             Output::EndBrowser { by } => self.end_browser(by).await,
             Output::RingEnded { agent, result } => {
                 self.sh.agents.ring_result(&self.id, &agent, result);

@@ -74,6 +74,18 @@ pub(super) fn core_config(
             srtp_keys,
         },
         agent_via: sh.via_udp.clone(),
+        agent_via_tls: sh.transport.tls_addr().map(|a| crate::sip::LocalVia {
+            transport: "TLS".into(),
+            port: a.port(),
+            ..sh.via_udp.clone()
+        }),
+        srtp_queues: sh
+            .config
+            .queues
+            .iter()
+            .filter(|(_, q)| q.require_srtp)
+            .map(|(n, _)| n.clone())
+            .collect(),
         rtp_timeout: Duration::from_secs_f64(media.rtp_timeout_seconds.max(1.0)),
         agent_rtp_timeout: Duration::from_secs_f64(media.agent_rtp_timeout_seconds.max(1.0)),
         queues,

@@ -1,10 +1,11 @@
 //! After the engine hands the caller over: the hand-off machine's steps carried out as
 //! outputs, the agent legs dialled, cancelled and hung up, their responses and requests.
 
-use super::super::super::agent_leg::{self, AgentLeg, LegEvent};
+use super::super::super::agent_leg::{self, AgentLeg, Hop, LegEvent, SrtpOffer};
 use super::super::super::handoff::{self, Handoff, Step};
 use super::{CallCore, Output};
 use crate::agents::Reach;
+use crate::sip::sdes::Crypto;
 use crate::sip::{Request, Response};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -88,6 +89,7 @@ impl CallCore {
                 Step::Dial { agent, reach } => match reach {
                     Reach::Static(uri) => self.out.push_back(Output::PrepareAgent {
                         agent,
+                        tls: crate::agents::uri_wants_tls(&uri),
                         uri,
                         target: None,
                     }),
@@ -95,6 +97,7 @@ impl CallCore {
                         agent,
                         uri: c.uri,
                         target: Some(c.addr),
+                        tls: c.tls,
                     }),
                     Reach::Browser => self.out.push_back(Output::DialBrowser { agent }),
                 },
@@ -185,27 +188,73 @@ impl CallCore {
     /// Hangs up (or cancels) the agent leg being rung or talked to.
     pub(super) fn hang_up_agent(&mut self, now: Duration) {
         if let Some(mut leg) = self.agent.take() {
-            let target = leg.target();
+            let target = leg.hop().clone();
             for bytes in leg.hang_up(now) {
+                let target = target.clone();
                 self.out.push_back(Output::ToAgent { target, bytes });
             }
             self.leaving.push(leg);
         }
     }
 
-    /// The agent's media is ready: the INVITE with the caller's context goes.
+    /// Ready agents the ACD passed over because the queue requires SRTP: said in the log and
+    /// stored with the call.
+    pub(super) fn skipped(&mut self, agents: &[String]) {
+        let queue = self.transfer.as_ref().map(|(q, _)| q.clone());
+        for agent in agents {
+            tracing::warn!(
+                agent = %agent,
+                queue = queue.as_deref().unwrap_or(""),
+                "agent not rung: the queue requires SRTP and the agent's phone is not \
+                 registered over TLS (register over TLS, or use the console)"
+            );
+            self.event(
+                "agent_skipped",
+                json!({ "agent": agent, "queue": queue, "why": "not over TLS with SRTP" }),
+            );
+        }
+    }
+
+    /// How to call the agent now being offered: the hop, our Via on it and what the answer
+    /// must carry; or why it cannot be called.
+    fn route_to(
+        &self,
+        (uri, target, tls): (&str, Option<SocketAddr>, bool),
+        keys: Vec<Crypto>,
+    ) -> Result<(Hop, crate::sip::LocalVia, SrtpOffer), crate::sip::SipError> {
+        let hop = Hop::to(uri, target, tls)?;
+        let via = match (&hop.tls, &self.cfg.agent_via_tls) {
+            (None, _) => self.cfg.agent_via.clone(),
+            (Some(_), Some(v)) => v.clone(),
+            (Some(_), None) => {
+                return Err(crate::sip::SipError::new(
+                    crate::sip::SipErrorKind::BadUri,
+                    format!("{uri} is reached over TLS and [sip] tls_bind is not set"),
+                ))
+            }
+        };
+        let required = self
+            .transfer
+            .as_ref()
+            .is_some_and(|(q, _)| self.cfg.srtp_queues.contains(q));
+        Ok((hop, via, SrtpOffer { keys, required }))
+    }
+
+    /// The agent's media is ready: the INVITE with the caller's context goes (`to`: the URI,
+    /// a registered phone's address, whether over TLS; `keys`: the SDES keys in `offer`).
     pub(super) fn dial(
         &mut self,
         now: Duration,
         agent: &str,
-        uri: &str,
-        target: Option<SocketAddr>,
+        to: (&str, Option<SocketAddr>, bool),
         offer: String,
+        keys: Vec<Crypto>,
     ) {
         let ringing_this_one = self.current_agent().as_deref() == Some(agent);
         if !ringing_this_one || self.finished_at.is_some() {
             return;
         }
+        let uri = to.0;
         let ctx = self.transfer.as_ref().map(|(_, c)| c);
         let reason = ctx
             .and_then(|c| c.reason)
@@ -219,32 +268,38 @@ impl CallCore {
             .get("From")
             .unwrap_or_default()
             .to_string();
-        let placed = AgentLeg::dial(
-            now,
-            uri,
-            target,
-            &self.cfg.agent_via,
-            offer,
-            &agent_leg::Context {
-                call_id: &self.cfg.call_id,
-                call_url: &self.cfg.call_url,
-                reason,
-                summary,
-                caller: &caller,
-                language: ctx.map_or(self.engine.language(), |c| c.language).code(),
-                elderly: ctx
-                    .filter(|c| c.elderly)
-                    .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
-            },
-        );
+        let placed = self.route_to(to, keys).and_then(|(hop, via, srtp)| {
+            AgentLeg::dial(
+                now,
+                uri,
+                hop,
+                &via,
+                (offer, srtp),
+                &agent_leg::Context {
+                    call_id: &self.cfg.call_id,
+                    call_url: &self.cfg.call_url,
+                    reason,
+                    summary,
+                    caller: &caller,
+                    language: ctx.map_or(self.engine.language(), |c| c.language).code(),
+                    elderly: ctx
+                        .filter(|c| c.elderly)
+                        .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
+                },
+            )
+        });
         match placed {
             Ok((leg, bytes)) => {
                 self.out.push_back(Output::Route(leg.call_id().to_string()));
                 self.out.push_back(Output::ToAgent {
-                    target: leg.target(),
+                    target: leg.hop().clone(),
                     bytes,
                 });
-                self.event("agent_dial", json!({ "agent": agent, "uri": uri }));
+                let tls = leg.hop().tls.is_some();
+                self.event(
+                    "agent_dial",
+                    json!({ "agent": agent, "uri": uri, "tls": tls }),
+                );
                 self.out.push_back(Output::RingingAgent {
                     agent: agent.to_string(),
                 });
@@ -261,8 +316,9 @@ impl CallCore {
         }
     }
 
-    fn send_to_agent(&mut self, target: SocketAddr, send: Vec<Vec<u8>>) {
+    fn send_to_agent(&mut self, target: &Hop, send: Vec<Vec<u8>>) {
         for bytes in send {
+            let target = target.clone();
             self.out.push_back(Output::ToAgent { target, bytes });
         }
     }
@@ -271,15 +327,15 @@ impl CallCore {
         let cid = resp.headers.call_id().unwrap_or_default().to_string();
         if let Some(leg) = self.agent.as_mut().filter(|l| l.call_id() == cid) {
             let (send, ev) = leg.on_response(now, &resp);
-            let target = leg.target();
-            self.send_to_agent(target, send);
+            let target = leg.hop().clone();
+            self.send_to_agent(&target, send);
             if let Some(ev) = ev {
                 self.leg_event(now, ev);
             }
         } else if let Some(leg) = self.leaving.iter_mut().find(|l| l.call_id() == cid) {
             let (send, _) = leg.on_response(now, &resp);
-            let target = leg.target();
-            self.send_to_agent(target, send);
+            let target = leg.hop().clone();
+            self.send_to_agent(&target, send);
         }
     }
 
@@ -294,8 +350,8 @@ impl CallCore {
             return;
         };
         let (send, ev) = leg.on_request(&req);
-        let target = leg.target();
-        self.send_to_agent(target, send);
+        let target = leg.hop().clone();
+        self.send_to_agent(&target, send);
         if let (Some(ev), true) = (ev, current) {
             self.leg_event(now, ev);
         }
@@ -305,17 +361,19 @@ impl CallCore {
         let mut event = None;
         if let Some(leg) = &mut self.agent {
             let (send, ev) = leg.poll(now);
-            let target = leg.target();
-            self.send_to_agent(target, send);
+            let target = leg.hop().clone();
+            self.send_to_agent(&target, send);
             event = ev;
         }
         let mut sends = Vec::new();
         for leg in &mut self.leaving {
             let (send, _) = leg.poll(now);
-            sends.push((leg.target(), send));
+            if !send.is_empty() {
+                sends.push((leg.hop().clone(), send));
+            }
         }
         for (target, send) in sends {
-            self.send_to_agent(target, send);
+            self.send_to_agent(&target, send);
         }
         if let Some(ev) = event {
             self.leg_event(now, ev);
@@ -330,13 +388,25 @@ impl CallCore {
                     self.out.push_back(Output::AgentMedia {
                         negotiated,
                         signalling: leg.target().ip(),
+                        srtp: leg.srtp_keys().cloned(),
                     });
                 }
                 self.event("agent_answered", json!({ "agent": agent }));
                 handoff::Input::AgentAnswered
             }
             LegEvent::Failed(status) => {
-                self.event("agent_failed", json!({ "agent": agent, "status": status }));
+                let why = self.agent.as_ref().and_then(AgentLeg::refused);
+                match why {
+                    Some(why) => {
+                        tracing::warn!(agent = ?agent, "agent hung up: {why}");
+                        let why = why.to_string();
+                        self.event(
+                            "agent_failed",
+                            json!({ "agent": agent, "status": status, "why": why }),
+                        );
+                    }
+                    None => self.event("agent_failed", json!({ "agent": agent, "status": status })),
+                }
                 if let Some(leg) = self.agent.take() {
                     self.leaving.push(leg);
                 }

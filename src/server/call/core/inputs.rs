@@ -4,8 +4,9 @@ use super::super::super::handoff;
 use super::CallerConfig;
 use crate::agents::Reach;
 use crate::engine::Event;
+use crate::sip::sdes::Crypto;
 use crate::sip::{LocalVia, SipMessage};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -22,6 +23,11 @@ pub struct Config {
     pub caller: CallerConfig,
     /// Our Via for agent legs (UDP).
     pub agent_via: LocalVia,
+    /// Our Via for agent legs over TLS (the TLS listener's port); `None` without one, when
+    /// no agent can be called over TLS.
+    pub agent_via_tls: Option<LocalVia>,
+    /// The queues whose agents must answer with SRTP (`require_srtp`).
+    pub srtp_queues: BTreeSet<String>,
     /// No RTP from the caller this long: a media fault (or the end of a message).
     pub rtp_timeout: Duration,
     /// No RTP from a bridged agent this long: the agent's leg dropped.
@@ -63,6 +69,8 @@ pub enum Input {
         agent: String,
         /// How to reach them.
         reach: Reach,
+        /// Ready agents passed over: the queue requires SRTP and they cannot do it.
+        skipped: Vec<String>,
     },
     /// The agent's media is ready for [`Output::PrepareAgent`]: our SDP offer.
     AgentOffer {
@@ -72,8 +80,12 @@ pub enum Input {
         uri: String,
         /// Where to send (a registered phone), `None` to resolve `uri`.
         target: Option<SocketAddr>,
+        /// Over TLS (with SRTP in the offer).
+        tls: bool,
         /// Our SDP offer.
         sdp: String,
+        /// The SDES keys in it (none: plain RTP).
+        keys: Vec<Crypto>,
     },
     /// The agent could not be called at all (no port, no console, bad URI).
     DialFailed {

@@ -253,15 +253,22 @@ impl CallCore {
                 }
             }
             Input::QueueStaffed(staffed) => self.start_handoff(now, staffed),
-            Input::Offered { agent, reach } => {
+            Input::Offered {
+                agent,
+                reach,
+                skipped,
+            } => {
+                self.skipped(&skipped);
                 self.handoff_input(now, handoff::Input::Offered { agent, reach })
             }
             Input::AgentOffer {
                 agent,
                 uri,
                 target,
+                tls,
                 sdp,
-            } => self.dial(now, &agent, &uri, target, sdp),
+                keys,
+            } => self.dial(now, &agent, (&uri, target, tls), sdp, keys),
             Input::DialFailed { agent, why } => {
                 self.event("agent_failed", json!({ "agent": agent, "why": why }));
                 self.handoff_input(now, handoff::Input::AgentFailed(0));

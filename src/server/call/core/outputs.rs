@@ -1,5 +1,6 @@
 //! What the core asks of its shell ([`Output`]) and how a call ended ([`Ending`]).
 
+use super::super::super::agent_leg::{Hop, SrtpKeys};
 use crate::agents::RingResult;
 use crate::engine::{Action, Outcome, Reason, TransferContext};
 use crate::sip::Negotiated;
@@ -13,10 +14,10 @@ pub enum Output {
     ToCaller(Vec<u8>),
     /// SIP bytes back to where the request being answered came from.
     ToSource(Vec<u8>),
-    /// SIP bytes for an agent's phone (UDP).
+    /// SIP bytes for an agent's phone (UDP, or TLS on its connection).
     ToAgent {
-        /// Where.
-        target: SocketAddr,
+        /// Where, and over what.
+        target: Hop,
         /// What.
         bytes: Vec<u8>,
     },
@@ -78,6 +79,8 @@ pub enum Output {
         uri: String,
         /// A registered phone's address.
         target: Option<SocketAddr>,
+        /// Called over TLS: offer SRTP.
+        tls: bool,
     },
     /// Offer the call to a browser agent's console.
     DialBrowser {
@@ -95,6 +98,8 @@ pub enum Output {
         negotiated: Negotiated,
         /// The agent's SIP address (its RTP may come from there).
         signalling: IpAddr,
+        /// The SRTP keys agreed (ours, the agent's), when its media is SRTP.
+        srtp: Option<SrtpKeys>,
     },
     /// End the browser leg, if any (`by`: who ended it, for the console).
     EndBrowser {

@@ -148,6 +148,11 @@ fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
             srtp_keys: None,
         },
         agent_via: via("UDP"),
+        agent_via_tls: Some(LocalVia {
+            port: 5061,
+            ..via("TLS")
+        }),
+        srtp_queues: Default::default(),
         rtp_timeout: s(30),
         agent_rtp_timeout: s(5),
         queues: [("support".to_string(), support)].into_iter().collect(),
@@ -286,13 +291,15 @@ impl Call {
             Input::Offered {
                 agent: name.into(),
                 reach: Reach::Static(uri.clone()),
+                skipped: Vec::new(),
             },
         );
         assert!(
             outs.contains(&Output::PrepareAgent {
                 agent: name.into(),
                 uri: uri.clone(),
-                target: None
+                target: None,
+                tls: false,
             }),
             "{outs:?}"
         );
@@ -302,7 +309,9 @@ impl Call {
                 agent: name.into(),
                 uri,
                 target: None,
+                tls: false,
                 sdp: sdp::offer("127.0.0.1".parse().unwrap(), 30002, 7),
+                keys: Vec::new(),
             },
         );
         let invites: Vec<Request> = requests(&to_agent(&outs));
