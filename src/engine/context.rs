@@ -40,6 +40,20 @@ impl TranscriptEntry {
     }
 }
 
+/// An agent who had the caller and passed them on (a transfer after the bridge): the next
+/// agent sees who, from which queue, and their notes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HandOver {
+    /// The agent who passed the caller on.
+    pub agent: String,
+    /// The queue the caller was in with them.
+    pub queue: String,
+    /// What they wrote down for the next agent.
+    pub notes: String,
+    /// Call time of the hand-over, ms.
+    pub at_ms: u64,
+}
+
 /// The hand-off: everything an agent needs so the caller never repeats themselves.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TransferContext {
@@ -69,4 +83,6 @@ pub struct TransferContext {
     pub dialplan: String,
     /// Dialplan version (SHA-256 of its source).
     pub dialplan_version: String,
+    /// Agents who had the caller before and passed them on, oldest first.
+    pub handed_over: Vec<HandOver>,
 }

@@ -40,7 +40,7 @@ mod understand;
 
 pub use call::Call;
 pub use collect::{luhn_ok, mask};
-pub use context::{Speaker, TranscriptEntry, TransferContext};
+pub use context::{HandOver, Speaker, TranscriptEntry, TransferContext};
 pub use event::{Action, Event, Fault, FaultKind, Outcome, Pace, Reason, Trace, Utterance};
 pub use hesitation::{Scorer, TurnFeatures};
 pub use lookup::{fields_from, LookupRequest};

@@ -3,15 +3,17 @@
 //! [`AgentHub::set_status`] and [`AgentHub::console_reply`] calls.
 //!
 //! ```text
-//!  browser ── {"type":"status"|"answer"|"decline"|"hangup"} ──► parse ──► hub
+//!  browser ── {"type":"status"|"answer"|"decline"|"hangup"|"transfer"} ──► parse ──► hub
 //!  browser ◄── {"type":"hello"|"status"|"offer"|"cancel"|"ended"|"error"} ── hub / this task
 //! ```
-//! Frames, server → console: `{"type":"hello","name","queues":[..]}` once on connect (no queues:
-//! nothing will ring here), then every [`ToConsole`] (`status`, `offer`, `cancel`, `ended`) as the
+//! Frames, server → console: `{"type":"hello","name","queues":[..],"transfer_queues":[..]}` once
+//! on connect (no queues: nothing will ring here; `transfer_queues`: where a caller may be
+//! passed on to), then every [`ToConsole`] (`status`, `offer`, `cancel`, `ended`) as the
 //! hub sends it, and `{"type":"error","message"}` for a frame the server could not use.
 //! Console → server: `{"type":"status","status":"ready"|"away"}`, `{"type":"answer","call_id",
-//! "sdp"}`, `{"type":"decline","call_id"}`, `{"type":"hangup","call_id"}`. An answer, decline or
-//! hangup for a call not offered to this agent gets an `error`.
+//! "sdp"}`, `{"type":"decline","call_id"}`, `{"type":"hangup","call_id"}`, `{"type":"transfer",
+//! "call_id","queue","notes"}`. An answer, decline, hangup or transfer for a call not offered to
+//! this agent gets an `error`.
 //!
 //! Parsing ([`parse`]) is pure; the socket task is a `select!` over the hub's channel, the
 //! socket and a keepalive timer (a ping every 20 s; a console silent for 60 s is dropped).
@@ -52,7 +54,20 @@ pub enum FromConsole {
         /// The call in progress (or still ringing).
         call_id: String,
     },
+    /// `{"type":"transfer","call_id","queue","notes"}`: pass the caller being talked to to
+    /// another queue; `notes` (may be empty) go to the next agent's screen pop.
+    Transfer {
+        /// The call in progress.
+        call_id: String,
+        /// The queue to pass the caller to.
+        queue: String,
+        /// Notes for the next agent.
+        notes: String,
+    },
 }
+
+/// The longest notes a transfer carries (characters); more is cut.
+const NOTES_MAX: usize = 2000;
 
 /// Why a console frame was refused (the text goes back to the console).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,10 +76,12 @@ pub enum FrameError {
     #[error("not a JSON object: {0}")]
     NotJson(String),
     /// No string `type`.
-    #[error("the message has no string `type` (expected status, answer, decline or hangup)")]
+    #[error(
+        "the message has no string `type` (expected status, answer, decline, hangup or transfer)"
+    )]
     NoType,
     /// A `type` this server does not know.
-    #[error("unknown message type `{0}` (expected status, answer, decline or hangup)")]
+    #[error("unknown message type `{0}` (expected status, answer, decline, hangup or transfer)")]
     UnknownType(String),
     /// A field missing or of the wrong kind.
     #[error("`{kind}` needs a non-empty string `{field}`")]
@@ -122,6 +139,17 @@ pub fn parse(text: &str) -> Result<FromConsole, FrameError> {
         "hangup" => Ok(FromConsole::Hangup {
             call_id: field(&v, "hangup", "call_id")?,
         }),
+        "transfer" => Ok(FromConsole::Transfer {
+            call_id: field(&v, "transfer", "call_id")?,
+            queue: field(&v, "transfer", "queue")?,
+            notes: v
+                .get("notes")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .chars()
+                .take(NOTES_MAX)
+                .collect(),
+        }),
         other => Err(FrameError::UnknownType(other.chars().take(40).collect())),
     }
 }
@@ -141,6 +169,11 @@ pub fn apply(hub: &AgentHub, agent: &str, msg: FromConsole) -> Option<String> {
         FromConsole::Answer { call_id, sdp } => (call_id, BrowserReply::Answer { sdp }),
         FromConsole::Decline { call_id } => (call_id, BrowserReply::Decline),
         FromConsole::Hangup { call_id } => (call_id, BrowserReply::HangUp),
+        FromConsole::Transfer {
+            call_id,
+            queue,
+            notes,
+        } => (call_id, BrowserReply::Transfer { queue, notes }),
     };
     if hub.console_reply(agent, &call_id, reply) {
         None
@@ -169,8 +202,10 @@ pub async fn run(mut socket: WebSocket, hub: Arc<AgentHub>, agent: String) {
         return;
     };
     tracing::info!(agent, console = att.id, "console attached");
+    let every_queue: Vec<String> = hub.snapshot().queues.into_iter().map(|q| q.name).collect();
     let hello = serde_json::json!({
         "type": "hello", "name": agent, "queues": hub.queues_of(&agent),
+        "transfer_queues": every_queue,
     });
     let mut ok = socket
         .send(Message::Text(Utf8Bytes::from(hello.to_string())))

@@ -31,6 +31,11 @@ fn encode(msg: &FromConsole) -> Value {
         }
         FromConsole::Decline { call_id } => json!({"type":"decline","call_id":call_id}),
         FromConsole::Hangup { call_id } => json!({"type":"hangup","call_id":call_id}),
+        FromConsole::Transfer {
+            call_id,
+            queue,
+            notes,
+        } => json!({"type":"transfer","call_id":call_id,"queue":queue,"notes":notes}),
     }
 }
 

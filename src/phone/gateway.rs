@@ -410,6 +410,8 @@ impl WebCall {
                 self.end(&proto::why_refused(status)).await;
             }
             LegEvent::HungUp => self.end("the line ended the call").await,
+            // The line never passes a web caller on by REFER; nothing to do.
+            LegEvent::Refer(_) => tracing::debug!("web call: the line sent a REFER; ignored"),
         }
     }
 

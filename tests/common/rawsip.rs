@@ -1204,6 +1204,17 @@ impl FakeAgent {
 
     /// Sends BYE in the server's dialog (the agent hangs up) and returns its final response.
     pub fn bye(&mut self) -> Option<SipMsg> {
+        self.in_dialog("BYE", "")
+    }
+
+    /// Sends REFER naming `target` in the server's dialog (the agent passes the caller on)
+    /// and returns its final response.
+    pub fn refer(&mut self, target: &str) -> Option<SipMsg> {
+        self.in_dialog("REFER", &format!("Refer-To: <{target}>\r\n"))
+    }
+
+    /// Sends `method` (with `extra` header lines) in the server's dialog; its final response.
+    fn in_dialog(&mut self, method: &str, extra: &str) -> Option<SipMsg> {
         let inv = self.invite.clone().expect("an INVITE was answered");
         self.cseq += 1;
         let local = self.sip.local;
@@ -1215,7 +1226,7 @@ impl FakeAgent {
         let from_hdr = format!("{};tag={}", inv.header("To").unwrap_or(""), self.to_tag);
         let text = finish(
             format!(
-                "BYE {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: {from_hdr}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {cseq} BYE\r\nContact: <sip:agent@{local}>\r\n",
+                "{method} {target} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: {from_hdr}\r\nTo: {to}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\nContact: <sip:agent@{local}>\r\n{extra}",
                 br = branch(),
                 to = inv.header("From").unwrap_or(""),
                 cid = inv.call_id().unwrap_or(""),
@@ -1227,6 +1238,6 @@ impl FakeAgent {
         let cid = inv.call_id().unwrap_or("").to_string();
         let mut prov = Vec::new();
         self.sip
-            .final_response(&cid, "BYE", Duration::from_secs(5), &mut prov)
+            .final_response(&cid, method, Duration::from_secs(5), &mut prov)
     }
 }

@@ -50,6 +50,13 @@ pub enum BrowserReply {
     Decline,
     /// Hung up (while talking).
     HangUp,
+    /// Passes the caller (while talking) to another queue, with notes for the next agent.
+    Transfer {
+        /// The queue.
+        queue: String,
+        /// What the agent wrote down.
+        notes: String,
+    },
 }
 
 /// An open console.

@@ -208,6 +208,7 @@ impl Call {
             summary,
             dialplan: plan.name.clone(),
             dialplan_version: plan.sha256.clone(),
+            handed_over: Vec::new(),
         }
     }
 }

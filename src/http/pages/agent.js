@@ -173,6 +173,7 @@
           notice('');
           $('who').textContent = `${msg.name} · ${msg.queues.join(', ')}`;
         }
+        fillTransferQueues(msg.transfer_queues || []);
         break;
       case 'status':
         state.status = msg.status;
@@ -187,7 +188,7 @@
         }
         break;
       case 'ended':
-        if (state.call && state.call.id === msg.call_id) {
+        if (state.call && state.call.id === msg.call_id && state.call.phase !== 'ended') {
           const by = msg.by === 'agent' ? 'you' : msg.by === 'caller' ? 'the caller' : 'the line';
           endCall('ended', `Call ended by ${by}.`);
         }
@@ -288,6 +289,29 @@
     if (!call || (call.phase !== 'talking' && call.phase !== 'connecting')) return;
     send({ type: 'hangup', call_id: call.id });
     endCall('ended', 'You hung up.');
+    render();
+  }
+
+  // ---- passing the caller on ------------------------------------------------------------------
+
+  function fillTransferQueues(queues) {
+    const sel = $('transfer-queue');
+    clear(sel);
+    for (const q of queues) {
+      const o = el('option', q);
+      o.value = q;
+      sel.append(o);
+    }
+  }
+
+  /** Passes the caller being talked to to the chosen queue, with the notes typed so far. */
+  function transfer() {
+    const call = state.call;
+    const queue = $('transfer-queue').value;
+    if (!call || call.phase !== 'talking' || !queue) return;
+    const notes = $('notes').value;
+    if (!send({ type: 'transfer', call_id: call.id, queue, notes })) return;
+    endCall('ended', `You passed the caller to ${queue}.`);
     render();
   }
 
@@ -439,6 +463,13 @@
     const signals = $('pop-signals');
     clear(signals);
     for (const s of p.signals || []) signals.append(el('li', s));
+    const handed = p.handed_over || [];
+    $('pop-handed').hidden = handed.length === 0;
+    const hl = $('pop-handed-list');
+    clear(hl);
+    for (const h of handed) {
+      hl.append(el('li', `${h.agent} (${h.queue})${h.notes ? ': ' + h.notes : ''}`));
+    }
     const path = $('pop-path');
     clear(path);
     for (const n of p.path || []) path.append(el('li', n));
@@ -485,6 +516,7 @@
     $('btn-decline').hidden = phase !== 'ringing';
     $('btn-mute').hidden = phase !== 'talking';
     $('btn-hangup').hidden = phase !== 'talking' && phase !== 'connecting';
+    $('transfer').hidden = phase !== 'talking' || $('transfer-queue').options.length === 0;
     $('btn-mute').setAttribute('aria-pressed', String(state.muted));
     $('btn-mute').textContent = state.muted ? 'Unmute' : 'Mute';
     let text;
@@ -540,6 +572,7 @@
     $('btn-accept').addEventListener('click', accept);
     $('btn-decline').addEventListener('click', decline);
     $('btn-hangup').addEventListener('click', hangUp);
+    $('btn-transfer').addEventListener('click', transfer);
     $('btn-mute').addEventListener('click', toggleMute);
     $('btn-save-notes').addEventListener('click', saveNotes);
     $('notes').addEventListener('input', () => {

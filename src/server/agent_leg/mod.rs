@@ -20,6 +20,7 @@ use crate::sip::{
 mod context;
 mod hop;
 mod media;
+mod refer;
 
 pub use context::Context;
 pub use hop::{Hop, TlsHop};
@@ -44,6 +45,9 @@ pub enum LegEvent {
     Failed(u16),
     /// The agent hung up (BYE).
     HungUp,
+    /// The agent asked to pass the caller on (REFER, answered 202): the `Refer-To` URI. Say
+    /// how it went with [`AgentLeg::notify_refer`].
+    Refer(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,6 +109,8 @@ pub struct AgentLeg {
     ack_2xx: Option<Vec<u8>>,
     /// Our CANCEL or BYE.
     goodbye: Option<ClientNonInvite>,
+    /// Our NOTIFY of a REFER's outcome.
+    notify: Option<ClientNonInvite>,
     served: Vec<Served>,
     /// The time of the last input, for [`AgentLeg::on_request`], which is not given one.
     now: Duration,
@@ -164,6 +170,7 @@ impl AgentLeg {
             dialog: None,
             ack_2xx: None,
             goodbye: None,
+            notify: None,
             served: Vec::new(),
             now,
         };
@@ -220,6 +227,7 @@ impl AgentLeg {
             leaving,
             self.invite.poll_timeout(),
             self.goodbye.as_ref().and_then(|g| g.poll_timeout()),
+            self.notify.as_ref().and_then(|n| n.poll_timeout()),
         ]
         .into_iter()
         .flatten()
@@ -233,6 +241,9 @@ impl AgentLeg {
         self.invite.handle_timeout(now);
         if let Some(g) = &mut self.goodbye {
             g.handle_timeout(now);
+        }
+        if let Some(n) = &mut self.notify {
+            n.handle_timeout(now);
         }
         for s in &mut self.served {
             s.tx().handle_timeout(now);
@@ -269,6 +280,8 @@ impl AgentLeg {
             self.invite.handle(now, Input::Response(resp.clone()));
         } else if let Some(g) = self.goodbye.as_mut().filter(|g| g.matches(resp)) {
             g.handle(now, Input::Response(resp.clone()));
+        } else if let Some(n) = self.notify.as_mut().filter(|n| n.matches(resp)) {
+            n.handle(now, Input::Response(resp.clone()));
         }
         self.pump(now)
     }
@@ -308,6 +321,7 @@ impl AgentLeg {
             // Hold and other re-INVITEs from the agent are not supported: refuse politely,
             // the bridge stays as it was.
             (Ok(()), Method::Invite) => (488, "Not Acceptable Here"),
+            (Ok(()), Method::Refer) => refer::answer(req, self.state == State::Confirmed),
             (Ok(()), _) => (200, "OK"),
         };
         let resp = response_to(req, status, reason, None);
@@ -336,6 +350,9 @@ impl AgentLeg {
             Err(_) => send.push(resp.to_bytes()),
         }
         let mut event = None;
+        if req.method == Method::Refer && status == 202 {
+            event = refer::target(req).map(LegEvent::Refer);
+        }
         if req.method == Method::Bye && in_dialog.is_ok() {
             event = (self.state == State::Confirmed).then_some(LegEvent::HungUp);
             self.finish();
@@ -402,6 +419,12 @@ impl AgentLeg {
         }
         if self.goodbye.as_ref().is_some_and(|g| g.is_terminated()) {
             self.goodbye = None;
+        }
+        if let Some(n) = &mut self.notify {
+            send.extend(n.drain().0);
+            if n.is_terminated() {
+                self.notify = None;
+            }
         }
         for s in &mut self.served {
             send.extend(s.tx().drain().0);

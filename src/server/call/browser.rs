@@ -114,6 +114,13 @@ impl CallTask {
                     }
                 }
             }
+            FromBrowser::Reply(Some(BrowserReply::Transfer { queue, notes })) => {
+                if bridged {
+                    self.input(core::Input::AgentTransfer { queue, notes })
+                        .await;
+                }
+                None
+            }
             FromBrowser::Reply(Some(BrowserReply::Decline)) => {
                 self.event("agent_declined", json!({ "agent": agent }));
                 self.end_browser("agent").await;

@@ -54,6 +54,15 @@ impl CallTask {
                 let now = self.now();
                 self.core.handle(now, CoreInput::QueueStaffed(staffed));
             }
+            Output::Requeue { queue } => {
+                self.sh.live.update(&self.id, |c| {
+                    c.state = crate::live::CallState::Queued;
+                    c.agent = None;
+                });
+                let staffed = self.sh.agents.staffed(&queue);
+                let now = self.now();
+                self.core.handle(now, CoreInput::QueueStaffed(staffed));
+            }
             Output::PublishPop => self.publish_pop(),
             Output::JoinQueue { queue, head } => {
                 self.offers = Some(self.sh.agents.join(&queue, &self.id, head));

@@ -119,6 +119,7 @@ impl CallTask {
             "elderly": ctx.is_some_and(|c| c.elderly),
             "elderly_reason": ctx.filter(|c| c.elderly).and_then(|c| c.elderly_reason.clone()),
             "transcript": transcript,
+            "handed_over": ctx.map(|c| c.handed_over.clone()).unwrap_or_default(),
             "earlier_calls": earlier,
             "waited_s": waited,
             "requeued": requeued,

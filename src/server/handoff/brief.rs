@@ -114,6 +114,7 @@ mod tests {
             summary: String::new(),
             dialplan: "support".into(),
             dialplan_version: String::new(),
+            handed_over: Vec::new(),
         }
     }
 

@@ -168,6 +168,17 @@ impl Handoff {
     /// Starts at `now`. A queue nobody staffs sends the caller straight to leaving a message;
     /// otherwise the caller joins the queue and hears ringback.
     pub fn start(now: Duration, rules: Rules, staffed: bool) -> (Handoff, Vec<Step>) {
+        Handoff::start_at(now, rules, staffed, false)
+    }
+
+    /// [`Handoff::start`], joining the queue at its head when `head` (a caller an agent passed
+    /// on has waited already).
+    pub fn start_at(
+        now: Duration,
+        rules: Rules,
+        staffed: bool,
+        head: bool,
+    ) -> (Handoff, Vec<Step>) {
         let mut h = Handoff {
             rules,
             give_up_at: now + rules.max_wait,
@@ -178,7 +189,7 @@ impl Handoff {
             h.stage = Stage::Queued {
                 announce_at: now + FIRST_ANNOUNCEMENT,
             };
-            vec![Step::Join { head: false }, Step::Ringback]
+            vec![Step::Join { head }, Step::Ringback]
         } else {
             h.stage = Stage::Message { deadline: None };
             vec![Step::StartMessage]

@@ -43,7 +43,8 @@ impl CallCore {
             self.event("queue_unstaffed", json!({ "queue": queue }));
         }
         self.out.push_back(Output::PublishPop);
-        let (h, steps) = Handoff::start(now, self.rules(&queue), staffed);
+        let head = std::mem::take(&mut self.requeue_head);
+        let (h, steps) = Handoff::start_at(now, self.rules(&queue), staffed, head);
         self.handoff = Some(h);
         self.steps(now, steps);
     }
@@ -56,7 +57,7 @@ impl CallCore {
         self.steps(now, steps);
     }
 
-    fn current_agent(&self) -> Option<String> {
+    pub(super) fn current_agent(&self) -> Option<String> {
         self.handoff
             .as_ref()
             .and_then(Handoff::current_agent)
@@ -383,6 +384,7 @@ impl CallCore {
     fn leg_event(&mut self, now: Duration, ev: LegEvent) {
         let agent = self.agent.as_ref().map(|l| l.uri.clone());
         let input = match ev {
+            LegEvent::Refer(target) => return self.on_refer(now, target),
             LegEvent::Answered(negotiated) => {
                 if let Some(leg) = &self.agent {
                     self.out.push_back(Output::AgentMedia {

@@ -97,6 +97,13 @@ pub enum Input {
     /// The browser agent's leg: answered, declined, hung up, dropped (the shell already
     /// stored what happened to it).
     Browser(handoff::Input),
+    /// The bridged browser agent passes the caller to `queue`, with `notes` for the next agent.
+    AgentTransfer {
+        /// The queue.
+        queue: String,
+        /// What the agent wrote down.
+        notes: String,
+    },
     /// The apology and the tone played: the caller's message is being recorded.
     RecordingStarted,
     /// An utterance went to the recogniser as `job`; its text is due by `deadline`.

@@ -23,6 +23,7 @@ mod caller;
 mod end;
 mod inputs;
 mod outputs;
+mod pass_on;
 #[cfg(test)]
 mod tests;
 mod timers;
@@ -60,6 +61,8 @@ pub struct CallCore {
     handoff: Option<Handoff>,
     transfer: Option<(String, TransferContext)>,
     queued_at: Option<Duration>,
+    /// The next hand-off joins its queue at the head (the caller was passed on by an agent).
+    requeue_head: bool,
     queue_wait: Option<Duration>,
     agent: Option<AgentLeg>,
     leaving: Vec<AgentLeg>,
@@ -99,6 +102,7 @@ impl CallCore {
             handoff: None,
             transfer: None,
             queued_at: None,
+            requeue_head: false,
             queue_wait: None,
             agent: None,
             leaving: Vec::new(),
@@ -274,6 +278,15 @@ impl CallCore {
                 self.handoff_input(now, handoff::Input::AgentFailed(0));
             }
             Input::Browser(i) => self.handoff_input(now, i),
+            Input::AgentTransfer { queue, notes } => {
+                if let Err(why) = self.pass_on(now, &queue, &notes, "console") {
+                    let agent = self.current_agent();
+                    self.event(
+                        "transfer_refused",
+                        serde_json::json!({ "agent": agent, "target": queue, "why": why }),
+                    );
+                }
+            }
             Input::RecordingStarted => {
                 self.recording = true;
                 self.handoff_input(now, handoff::Input::RecordingStarted);

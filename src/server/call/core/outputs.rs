@@ -56,6 +56,12 @@ pub enum Output {
         /// Slower prompts.
         elderly: bool,
     },
+    /// An agent passed the caller on to `queue`: say whether it is staffed
+    /// ([`Input::QueueStaffed`](super::Input::QueueStaffed)); the hand-off starts again there.
+    Requeue {
+        /// The new queue.
+        queue: String,
+    },
     /// Publish the screen pop in the live view (and again after a requeue).
     PublishPop,
     /// Join the ACD's queue (at its head after a dropped agent leg).

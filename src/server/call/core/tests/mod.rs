@@ -13,6 +13,7 @@ mod no_agent_leaves_a_message;
 mod reinvite_hold_and_resume;
 mod retransmitted_invite_gets_the_same_answer;
 mod stranger_on_the_call_id_gets_481;
+mod transfer_after_the_bridge;
 mod warm_brief_then_take_or_pass;
 
 use super::*;
@@ -155,7 +156,12 @@ fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
         srtp_queues: Default::default(),
         rtp_timeout: s(30),
         agent_rtp_timeout: s(5),
-        queues: [("support".to_string(), support)].into_iter().collect(),
+        queues: [
+            ("support".to_string(), support),
+            ("billing".to_string(), rules()),
+        ]
+        .into_iter()
+        .collect(),
         message_max: s(60),
     }
 }

@@ -1,0 +1,137 @@
+//! A transfer after the bridge: the agent passes the caller to another queue, from the console
+//! (with notes for the next agent) or from a SIP phone (REFER to `sip:QUEUE@server`). The
+//! agent's leg ends and their wrap-up starts; the caller goes back to waiting, at the head of
+//! the new queue, with the whole context and the first agent's notes kept for the next one.
+
+use super::super::super::handoff::{Handoff, Stage};
+use super::{CallCore, Output};
+use crate::engine::HandOver;
+use serde_json::json;
+use std::time::Duration;
+
+/// The queue a REFER names: the user part of its `sip:`/`sips:` target.
+pub(super) fn queue_of(target: &str) -> Option<String> {
+    let rest = target
+        .strip_prefix("sip:")
+        .or_else(|| target.strip_prefix("sips:"))?;
+    let user = rest.split_once('@')?.0;
+    (!user.is_empty()).then(|| user.to_string())
+}
+
+impl CallCore {
+    /// Whether the caller may be passed to `queue` now: bridged, and the queue configured.
+    fn can_pass_to(&self, queue: &str) -> Result<(), String> {
+        if !matches!(
+            self.handoff.as_ref().map(Handoff::stage),
+            Some(Stage::Bridged { .. })
+        ) {
+            return Err("the caller is not with an agent".into());
+        }
+        if !self.cfg.queues.contains_key(queue) {
+            return Err(format!("there is no queue named {queue:?}"));
+        }
+        Ok(())
+    }
+
+    /// The agent's phone sent a REFER naming `target`: a queue of this server passes the
+    /// caller on (NOTIFY 200, then our BYE); anything else is refused in the NOTIFY and the
+    /// call stays bridged.
+    pub(super) fn on_refer(&mut self, now: Duration, target: String) {
+        let checked = match queue_of(&target) {
+            Some(q) => self.can_pass_to(&q).map(|()| q),
+            None => Err(format!("{target} names no queue")),
+        };
+        let (status, reason) = match &checked {
+            Ok(_) => (200, "OK"),
+            Err(_) => (404, "Not Found"),
+        };
+        if let Some(leg) = &mut self.agent {
+            let bytes = leg.notify_refer(now, status, reason);
+            let target = leg.hop().clone();
+            for b in bytes {
+                let target = target.clone();
+                self.out.push_back(Output::ToAgent { target, bytes: b });
+            }
+        }
+        match checked {
+            Ok(queue) => {
+                if let Err(why) = self.pass_on(now, &queue, "", "refer") {
+                    tracing::warn!(target, "REFER accepted but not carried out: {why}");
+                }
+            }
+            Err(why) => {
+                let agent = self.current_agent();
+                tracing::warn!(target, "REFER refused: {why}");
+                self.event(
+                    "transfer_refused",
+                    json!({ "agent": agent, "target": target, "why": why }),
+                );
+            }
+        }
+    }
+
+    /// Passes the bridged caller to `queue` with the agent's `notes`; `how` says from where
+    /// (`console`, `refer`). Refused (and said why) when not bridged or no such queue.
+    pub(super) fn pass_on(
+        &mut self,
+        now: Duration,
+        queue: &str,
+        notes: &str,
+        how: &str,
+    ) -> Result<(), String> {
+        self.can_pass_to(queue)?;
+        let Some(Stage::Bridged { agent, since }) =
+            self.handoff.as_ref().map(|h| h.stage().clone())
+        else {
+            return Err("the caller is not with an agent".into());
+        };
+        let talked = now.saturating_sub(since);
+        self.out.push_back(Output::AgentDone {
+            agent: agent.clone(),
+            talked,
+            dropped: false,
+        });
+        if self.agent.is_some() {
+            self.hang_up_agent(now);
+        } else {
+            self.out.push_back(Output::EndBrowser { by: "transfer" });
+        }
+        let Some((from, mut ctx)) = self.transfer.take() else {
+            return Err("no hand-off context".into());
+        };
+        ctx.handed_over.push(HandOver {
+            agent: agent.clone(),
+            queue: from.clone(),
+            notes: notes.to_string(),
+            at_ms: now.as_millis() as u64,
+        });
+        ctx.queue = queue.to_string();
+        self.event(
+            "passed_on",
+            json!({ "agent": agent, "from": from, "to": queue, "how": how, "notes": notes }),
+        );
+        self.transfer = Some((queue.to_string(), ctx));
+        self.handoff = None;
+        self.requeue_head = true;
+        self.out.push_back(Output::Requeue {
+            queue: queue.to_string(),
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::queue_of;
+
+    #[test]
+    fn the_queue_is_the_user_of_the_refer_target() {
+        assert_eq!(queue_of("sip:billing@10.0.0.1").as_deref(), Some("billing"));
+        assert_eq!(
+            queue_of("sips:tech@h;transport=tls").as_deref(),
+            Some("tech")
+        );
+        assert_eq!(queue_of("sip:10.0.0.1"), None);
+        assert_eq!(queue_of("tel:+15551234"), None);
+    }
+}

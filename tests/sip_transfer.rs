@@ -1,0 +1,170 @@
+//! Transfers after the bridge over real SIP (issue 18, part 2): an agent's phone sends REFER
+//! naming another queue (`sip:billing@server`); the server accepts it (202), reports the outcome
+//! in a NOTIFY (`message/sipfrag`), ends the agent's leg, and the caller joins that queue at its
+//! head with the context kept: the next agent's INVITE carries the same reason and summary, and
+//! the stored call says who passed the caller on. A REFER naming no queue is refused in the
+//! NOTIFY and the call stays with the agent.
+
+mod common;
+
+use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
+use common::server::{serial, ServerOptions, TestServer};
+use serde_json::Value;
+use std::time::Duration;
+
+const SEC: Duration = Duration::from_secs(1);
+
+fn server(first: &FakeAgent, second: &FakeAgent) -> TestServer {
+    TestServer::start(ServerOptions {
+        agents: vec![first.uri()],
+        max_wait_seconds: 60.0,
+        agent_rtp_timeout_seconds: 10.0,
+        extra_toml: format!(
+            "[queues.billing]\nagents = [\"{}\"]\nmax_wait_seconds = 60.0\n",
+            second.uri()
+        ),
+        ..ServerOptions::default()
+    })
+}
+
+/// A caller presses 0 and agent `a` takes them: bridged.
+fn bridged(server: &TestServer, a: &mut FakeAgent) -> RawCall {
+    let mut c = RawCall::establish(server.sip_addr(), "support");
+    c.media.send_silence(0.3);
+    c.dtmf('0');
+    a.take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("pressing 0 rings the first agent");
+    a.wait_request("ACK", 3 * SEC).expect("our 200 is ACKed");
+    a.media.send_silence(0.5);
+    let up = server.wait_for(5 * SEC, |s| {
+        s.live_calls().into_iter().find(|l| l["state"] == "bridged")
+    });
+    assert!(
+        up.is_some(),
+        "bridged to the first agent:\n{}",
+        server.log()
+    );
+    c
+}
+
+fn body(m: &common::rawsip::SipMsg) -> String {
+    m.body.trim_end().to_string()
+}
+
+fn events<'a>(call: &'a Value, kind: &str) -> Vec<&'a Value> {
+    call["events"]
+        .as_array()
+        .map(|e| e.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_agent_phone_refers_the_caller_to_another_queue_and_the_next_agent_gets_the_context() {
+    let _g = serial();
+    let (mut a, mut b) = (FakeAgent::bind(), FakeAgent::bind());
+    let server = server(&a, &b);
+    let mut c = bridged(&server, &mut a);
+    let first = a.invite.clone().unwrap();
+
+    let r = a
+        .refer(&format!("sip:billing@{}", server.sip_addr()))
+        .expect("an answer to the REFER");
+    assert_eq!(r.code(), 202, "REFER accepted: {}", r.raw);
+    let notify = a
+        .wait_request("NOTIFY", 3 * SEC)
+        .expect("a NOTIFY of the outcome");
+    assert_eq!(notify.header("Event"), Some("refer"));
+    assert!(notify
+        .header("Content-Type")
+        .is_some_and(|t| t.starts_with("message/sipfrag")));
+    assert_eq!(body(&notify), "SIP/2.0 200 OK");
+    a.reply(&notify, 200, "OK");
+    let bye = a
+        .wait_request("BYE", 3 * SEC)
+        .expect("the first agent's leg ends");
+    a.reply(&bye, 200, "OK");
+
+    // The billing agent is rung with the same context.
+    let second = b
+        .take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("the caller reaches billing's agent");
+    for h in ["X-Humanline-Reason", "X-Humanline-Summary", "Call-Info"] {
+        assert_eq!(first.header(h), second.header(h), "{h}: the same context");
+    }
+    b.wait_request("ACK", 3 * SEC);
+    b.media.send_silence(0.5);
+    let up = server.wait_for(5 * SEC, |s| {
+        s.live_calls()
+            .into_iter()
+            .find(|l| l["state"] == "bridged" && l["agent"].as_str() == Some(b.uri().as_str()))
+    });
+    assert!(
+        up.is_some(),
+        "bridged to billing's agent:\n{}",
+        server.log()
+    );
+    c.bye();
+    if let Some(bye) = b.wait_request("BYE", 3 * SEC) {
+        b.reply(&bye, 200, "OK");
+    }
+
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    let call = &stored[0];
+    assert_eq!(call["agent"], b.uri(), "{call:#}");
+    let passed = events(call, "passed_on");
+    assert_eq!(passed.len(), 1, "{call:#}");
+    let d = &passed[0]["detail"];
+    assert_eq!(
+        (
+            d["agent"].as_str(),
+            d["from"].as_str(),
+            d["to"].as_str(),
+            d["how"].as_str()
+        ),
+        (
+            Some(a.uri().as_str()),
+            Some("support"),
+            Some("billing"),
+            Some("refer")
+        )
+    );
+    let joined: Vec<(&str, bool)> = events(call, "queued")
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["detail"]["queue"].as_str()?,
+                e["detail"]["head"].as_bool()?,
+            ))
+        })
+        .collect();
+    assert_eq!(joined, [("support", false), ("billing", true)], "{call:#}");
+}
+
+#[test]
+fn a_refer_that_names_no_queue_is_refused_and_the_call_stays_with_the_agent() {
+    let _g = serial();
+    let (mut a, b) = (FakeAgent::bind(), FakeAgent::bind());
+    let server = server(&a, &b);
+    let mut c = bridged(&server, &mut a);
+    let r = a
+        .refer(&format!("sip:nowhere@{}", server.sip_addr()))
+        .expect("an answer to the REFER");
+    assert_eq!(r.code(), 202);
+    let notify = a
+        .wait_request("NOTIFY", 3 * SEC)
+        .expect("a NOTIFY of the outcome");
+    assert_eq!(body(&notify), "SIP/2.0 404 Not Found");
+    a.reply(&notify, 200, "OK");
+    assert!(
+        a.wait_request("BYE", 2 * SEC).is_none(),
+        "the agent keeps the caller"
+    );
+    assert!(server.live_calls().iter().any(|l| l["state"] == "bridged"));
+    c.bye();
+    if let Some(bye) = a.wait_request("BYE", 3 * SEC) {
+        a.reply(&bye, 200, "OK");
+    }
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    assert_eq!(events(&stored[0], "transfer_refused").len(), 1);
+    assert_eq!(stored[0]["agent"], a.uri());
+}
