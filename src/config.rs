@@ -432,8 +432,8 @@ pub struct QueueConfig {
     /// `"cold"` (the default) bridges an agent's phone the moment it answers; `"warm"` first
     /// speaks a short brief to the agent (why the caller is coming, what they said) and
     /// bridges only when the agent presses 1; 2, hanging up or silence passes the caller to
-    /// the next agent with the context kept. Browser agents see the screen pop before they
-    /// accept, so the mode changes nothing for them.
+    /// the next agent with the context kept. Browser agents read the screen pop before any
+    /// audio; on a warm queue their buttons are Accept / Pass.
     #[serde(default)]
     pub mode: QueueMode,
     /// Warm queues: seconds from the agent's answer within which they must press 1 or 2

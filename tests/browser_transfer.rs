@@ -40,11 +40,18 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         max_wait_seconds: 60.0,
         ring_timeout_seconds: 30.0,
         agent_rtp_timeout_seconds: 10.0,
-        extra_toml: "[queues.billing]\nagents = [\"bob\"]\nmax_wait_seconds = 60.0\n".into(),
+        // Billing is warm: bob's console offers Accept / Pass with the pop before any audio.
+        extra_toml:
+            "[queues.billing]\nagents = [\"bob\"]\nmax_wait_seconds = 60.0\nmode = \"warm\"\n"
+                .into(),
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let mic = microphone_wav(dir.path(), "agent", "Hello, this is support. How can I help?");
+    let mic = microphone_wav(
+        dir.path(),
+        "agent",
+        "Hello, this is support. How can I help?",
+    );
     let signals = dir.path().join("signals");
     std::fs::create_dir_all(&signals).unwrap();
     let env = vec![
@@ -85,7 +92,10 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         .unwrap_or_default();
     assert!(queues.contains(&"billing"), "{queues:?}");
     assert_eq!(r["transfer_visible"], true);
-    assert_eq!(r["alice_pop"]["handed_visible"], false, "nobody passed them to alice");
+    assert_eq!(
+        r["alice_pop"]["handed_visible"], false,
+        "nobody passed them to alice"
+    );
     assert!(r["alice_state"].as_str().unwrap_or("").contains("billing"));
     assert_eq!(r["bob_pop"]["queue"], "billing");
     assert_eq!(r["bob_pop"]["handed_visible"], true);
@@ -94,6 +104,11 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         format!("alice (support): {NOTES}")
     );
     assert_eq!(r["bob_status"], "On a call");
+    assert_eq!(
+        r["alice_pop"]["decline_label"], "Decline",
+        "support is cold"
+    );
+    assert_eq!(r["bob_pop"]["decline_label"], "Pass", "billing is warm");
 
     let stored = server.wait_stored_calls(1, 15 * SEC);
     let call = &stored[0];
@@ -107,4 +122,21 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
     assert_eq!(passed.len(), 1, "{call:#}");
     assert_eq!(passed[0]["detail"]["how"], "console");
     assert_eq!(passed[0]["detail"]["notes"], NOTES);
+    let choices: Vec<(&str, &str)> = call["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "brief_choice")
+        .filter_map(|e| {
+            Some((
+                e["detail"]["agent"].as_str()?,
+                e["detail"]["choice"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        choices,
+        [("bob", "take")],
+        "bob took the caller from the warm pop"
+    );
 }

@@ -32,6 +32,7 @@ async function signIn(b, name) {
 async function acceptWhenRinging(page) {
   await page.waitForSelector('#btn-accept', { state: 'visible', timeout: 45000 });
   const pop = {
+    decline_label: await page.textContent('#btn-decline'),
     reason: await page.textContent('#pop-reason'),
     queue: await page.textContent('#pop-queue'),
     handed_visible: await page.locator('#pop-handed').isVisible(),

@@ -514,6 +514,8 @@
     if (call) $('ring-caller').textContent = callerName(call.pop && (call.pop.caller_display || call.pop.caller));
     $('btn-accept').hidden = phase !== 'ringing';
     $('btn-decline').hidden = phase !== 'ringing';
+    // On a warm queue the pop is the brief: the agent takes the caller or passes them on.
+    $('btn-decline').textContent = call && call.pop && call.pop.warm ? 'Pass' : 'Decline';
     $('btn-mute').hidden = phase !== 'talking';
     $('btn-hangup').hidden = phase !== 'talking' && phase !== 'connecting';
     $('transfer').hidden = phase !== 'talking' || $('transfer-queue').options.length === 0;

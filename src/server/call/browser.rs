@@ -101,6 +101,12 @@ impl CallTask {
                     Ok(()) => {
                         leg.answered = true;
                         self.event("agent_accepted", json!({ "agent": agent }));
+                        if self.warm_queue() {
+                            self.event(
+                                "brief_choice",
+                                json!({ "agent": agent, "choice": "take", "via": "console" }),
+                            );
+                        }
                         None // bridged once the media is up
                     }
                     Err(e) => {
@@ -123,6 +129,12 @@ impl CallTask {
             }
             FromBrowser::Reply(Some(BrowserReply::Decline)) => {
                 self.event("agent_declined", json!({ "agent": agent }));
+                if self.warm_queue() {
+                    self.event(
+                        "brief_choice",
+                        json!({ "agent": agent, "choice": "pass", "via": "console" }),
+                    );
+                }
                 self.end_browser("agent").await;
                 Some(handoff::Input::AgentFailed(603))
             }
@@ -177,6 +189,14 @@ impl CallTask {
         if let Some(i) = input {
             self.input(core::Input::Browser(i)).await;
         }
+    }
+
+    /// Whether the caller waits in a warm queue (the console's Decline is "Pass" there).
+    fn warm_queue(&self) -> bool {
+        self.core
+            .transfer()
+            .and_then(|(q, _)| self.sh.config.queues.get(q))
+            .is_some_and(|q| q.mode == crate::config::QueueMode::Warm)
     }
 
     /// The caller's decoded frame, to a bridged browser agent.

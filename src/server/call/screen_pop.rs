@@ -104,8 +104,14 @@ impl CallTask {
             .queued_at()
             .map(|t| self.now().saturating_sub(t).as_secs_f64())
             .unwrap_or(0.0);
+        let warm = self
+            .core
+            .transfer()
+            .and_then(|(q, _)| self.sh.config.queues.get(q))
+            .is_some_and(|q| q.mode == crate::config::QueueMode::Warm);
         json!({
             "call_id": self.id,
+            "warm": warm,
             "caller": who,
             "caller_display": caller,
             "language": ctx.map_or(self.plan.language, |c| c.language.code()),
