@@ -17,23 +17,11 @@ use common::capture::{is_quiet, rtp_to, Capture};
 use common::rawsip::{tone, ulaw_to_linear, RawCall};
 use common::server::{event_kinds, serial, ServerOptions, TestServer};
 use common::sipp::{self, dtmf, pause, Offer, Ports, Step, Transport};
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SEC: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "console-agent-42";
 const NOTES: &str = "Router reset talked through; call back Friday if the light stays red.";
-
-fn wait_file(dir: &Path, name: &str, timeout: Duration) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if dir.join(name).exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
 
 fn rms(samples: &[i16]) -> f64 {
     if samples.is_empty() {
@@ -80,7 +68,7 @@ fn console_agent(hangup: &str) -> (TestServer, tempfile::TempDir, std::path::Pat
         browser::run_script("agent_call.js", &env, Duration::from_secs(150))
     });
     assert!(
-        wait_file(&signals, "ready", 60 * SEC),
+        browser::wait_signal(&signals, "ready", 60 * SEC),
         "alice's console never went ready:\n{}",
         server.log()
     );

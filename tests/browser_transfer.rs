@@ -7,25 +7,13 @@ mod common;
 
 use common::browser::{self, microphone_wav};
 use common::rawsip::RawCall;
-use common::server::{serial, ServerOptions, TestServer};
+use common::server::{events, serial, ServerOptions, TestServer};
 use serde_json::Value;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 const SEC: Duration = Duration::from_secs(1);
 const PASSWORD: &str = "horse-42-battery";
 const NOTES: &str = "Refund for March already approved; needs the billing team to apply it.";
-
-fn wait_file(dir: &Path, name: &str, timeout: Duration) -> bool {
-    let end = Instant::now() + timeout;
-    while Instant::now() < end {
-        if dir.join(name).exists() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    false
-}
 
 #[test]
 fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
@@ -65,7 +53,7 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         browser::run_script("agent_transfer.js", &env, Duration::from_secs(150))
     });
     assert!(
-        wait_file(&signals, "ready", 60 * SEC),
+        browser::wait_signal(&signals, "ready", 60 * SEC),
         "the consoles never went ready:\n{}",
         server.log()
     );
@@ -113,20 +101,12 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
     let stored = server.wait_stored_calls(1, 15 * SEC);
     let call = &stored[0];
     assert_eq!(call["agent"], "bob", "{call:#}");
-    let passed: Vec<&Value> = call["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "passed_on")
-        .collect();
+    let passed = events(call, "passed_on");
     assert_eq!(passed.len(), 1, "{call:#}");
     assert_eq!(passed[0]["detail"]["how"], "console");
     assert_eq!(passed[0]["detail"]["notes"], NOTES);
-    let choices: Vec<(&str, &str)> = call["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "brief_choice")
+    let choices: Vec<(&str, &str)> = events(call, "brief_choice")
+        .into_iter()
         .filter_map(|e| {
             Some((
                 e["detail"]["agent"].as_str()?,

@@ -8,8 +8,7 @@
 mod common;
 
 use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
-use common::server::{serial, ServerOptions, TestServer};
-use serde_json::Value;
+use common::server::{events, serial, ServerOptions, TestServer};
 use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
@@ -49,13 +48,6 @@ fn bridged(server: &TestServer, a: &mut FakeAgent) -> RawCall {
 
 fn body(m: &common::rawsip::SipMsg) -> String {
     m.body.trim_end().to_string()
-}
-
-fn events<'a>(call: &'a Value, kind: &str) -> Vec<&'a Value> {
-    call["events"]
-        .as_array()
-        .map(|e| e.iter().filter(|e| e["kind"] == kind).collect())
-        .unwrap_or_default()
 }
 
 #[test]

@@ -10,9 +10,8 @@ mod common;
 
 use common::capture::{is_quiet, rtp_to, Capture};
 use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
-use common::server::{serial, ServerOptions, TestServer};
+use common::server::{events, serial, ServerOptions, TestServer};
 use common::sipp::{self, agent_uri, dtmf, pause, Offer, Ports, SippResult, Transport};
-use serde_json::Value;
 use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
@@ -35,11 +34,33 @@ fn logged(r: &SippResult, header: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(&prefix).map(|v| v.trim().to_string()))
 }
 
-fn events<'a>(call: &'a Value, kind: &str) -> Vec<&'a Value> {
-    call["events"]
-        .as_array()
-        .map(|e| e.iter().filter(|e| e["kind"] == kind).collect())
-        .unwrap_or_default()
+/// A sipp caller on `ports` presses 0 a second in, stays `stay_s` seconds and hangs up; it must
+/// pass. Then the two agents' runs are waited for.
+fn zero_out_caller_meets(
+    dir: &std::path::Path,
+    server: &TestServer,
+    ports: Ports,
+    stay_s: u64,
+    (a, b): (sipp::SippRun, sipp::SippRun),
+) -> (SippResult, SippResult) {
+    let limit = Duration::from_secs(stay_s + 20);
+    let caller = sipp::caller_for(
+        dir,
+        ports,
+        server.sip_addr(),
+        Transport::Udp,
+        Offer::PcmuWithTelephoneEvent,
+        &[
+            pause(1000),
+            dtmf('0'),
+            sipp::Step::Pause(Duration::from_secs(stay_s)),
+        ],
+        limit,
+    )
+    .wait(limit);
+    let (a, b) = (a.wait(10 * SEC), b.wait(10 * SEC));
+    assert!(caller.passed(), "caller:\n{}", caller.report());
+    (a, b)
 }
 
 /// Speech on the wire to `port`: the time from the first to the last packet that is not
@@ -79,22 +100,9 @@ fn warm_agent_who_passes_hands_the_caller_on_and_the_next_takes_them_after_the_b
     // Agent a hears the start of the brief and passes; agent b hears all of it and takes.
     let a = sipp::agent_warm(dir, "a", pa, &[pause(3000), dtmf('2')]);
     let b = sipp::agent_warm(dir, "b", pb, &[pause(14_000), dtmf('1'), pause(3000)]);
-    // The caller presses 0 and then says nothing: every sound on the agents' ports before the
-    // bridge is the brief.
-    let caller = sipp::caller_for(
-        dir,
-        pc,
-        server.sip_addr(),
-        Transport::Udp,
-        Offer::PcmuWithTelephoneEvent,
-        &[pause(1000), dtmf('0'), pause(24_000)],
-        60 * SEC,
-    );
-    let caller = caller.wait(60 * SEC);
-    let a = a.wait(10 * SEC);
-    let b = b.wait(10 * SEC);
+    // The caller says nothing: every sound on the agents' ports before the bridge is the brief.
+    let (a, b) = zero_out_caller_meets(dir, &server, pc, 24, (a, b));
     let packets = cap.stop();
-    assert!(caller.passed(), "caller:\n{}", caller.report());
     assert!(
         a.passed(),
         "agent a (answers, passes, gets BYE):\n{}",
@@ -174,19 +182,7 @@ fn warm_agent_who_says_nothing_passes_the_caller_on_when_the_time_is_up() {
     let server = warm_server(&[pa, pb], 6.0);
     let a = sipp::agent_warm(dir, "a", pa, &[pause(500)]);
     let b = sipp::agent_warm(dir, "b", pb, &[pause(1500), dtmf('1'), pause(2000)]);
-    let caller = sipp::caller_for(
-        dir,
-        pc,
-        server.sip_addr(),
-        Transport::Udp,
-        Offer::PcmuWithTelephoneEvent,
-        &[pause(1000), dtmf('0'), pause(14_000)],
-        40 * SEC,
-    );
-    let caller = caller.wait(40 * SEC);
-    let a = a.wait(10 * SEC);
-    let b = b.wait(10 * SEC);
-    assert!(caller.passed(), "caller:\n{}", caller.report());
+    let (a, b) = zero_out_caller_meets(dir, &server, pc, 14, (a, b));
     assert!(
         a.passed(),
         "agent a gets a BYE after 6 s of silence:\n{}",

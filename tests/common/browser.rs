@@ -120,3 +120,16 @@ pub fn microphone_wav_padded(
     );
     out
 }
+
+/// Waits (polling) until a browser script wrote the signal file `name` into `dir`; false on
+/// timeout.
+pub fn wait_signal(dir: &Path, name: &str, timeout: Duration) -> bool {
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if dir.join(name).exists() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}

@@ -177,6 +177,14 @@ fn toml_str(s: &str) -> String {
     format!("{s:?}")
 }
 
+/// The stored events of `call` of one `kind`, in order.
+pub fn events<'a>(call: &'a serde_json::Value, kind: &str) -> Vec<&'a serde_json::Value> {
+    call["events"]
+        .as_array()
+        .map(|e| e.iter().filter(|e| e["kind"] == kind).collect())
+        .unwrap_or_default()
+}
+
 /// The kinds of a stored call's events, in order (`transfer`, `bridged`, `announced`…).
 pub fn event_kinds(call: &serde_json::Value) -> Vec<&str> {
     call["events"]
