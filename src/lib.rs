@@ -9,7 +9,8 @@
 //!    │ RTP (G.711)       │events│
 //!  media/  ── PCM ──► vad ──► asr/ (whisper) ──► Utterance{text, timing}
 //!    ▼
-//!  agents/ queue + ACD ──► agent leg with the context attached
+//!  agents/ queue + ACD ──► agent leg with the context attached (cold, or a spoken brief
+//!          first on warm queues; an agent may pass the caller on by console or REFER)
 //!  store/  SQLite: calls, turns, events, escalations, dialplan versions
 //! ```
 //!
@@ -22,7 +23,8 @@
 //! jitter buffer, VAD, endpointing, recorders; `media::net` holds the RTP sockets), [`asr`]
 //! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
 //! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
-//! transport, dispatch, call tasks, agent legs), [`http`] (REST API, pages and metrics),
+//! transport, dispatch, call tasks — a sans-IO `CallCore` behind an IO shell — the hand-off
+//! machine and agent legs), [`http`] (REST API, pages and metrics),
 //! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`lookup`] (the HTTP side of
 //! dialplan lookup nodes: allow-list, secrets, a small client, the bundled demo endpoint),
 //! [`connections`] (caps sized under the
