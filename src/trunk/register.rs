@@ -1,0 +1,1 @@
+//! Outbound REGISTER (placeholder, filled in below).
