@@ -84,6 +84,8 @@ pub struct Shared {
     calls_by_source: crate::connections::ConnectionTable,
     /// Writes finished calls, keeping and retrying the ones the store refuses.
     records: Arc<RecordWriter>,
+    /// The outbound trunks (`[trunks]`), checked and with their passwords read.
+    trunks: Arc<std::collections::BTreeMap<String, crate::trunk::Trunk>>,
 }
 
 impl Shared {
@@ -369,7 +371,9 @@ impl Server {
             config.media.rtp_port_min,
             config.media.rtp_port_max,
         ));
+        let trunks = crate::trunk::resolve_all(&config).map_err(|e| anyhow::anyhow!(e))?;
         let shared = Arc::new(Shared {
+            trunks: Arc::new(trunks),
             asr,
             agents,
             captions: Arc::new(CaptionHub::default()),
