@@ -44,7 +44,11 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         ..Default::default()
     });
     let dir = tempfile::tempdir().unwrap();
-    let mic = microphone_wav(dir.path(), "agent", "Hello, this is support. How can I help?");
+    let mic = microphone_wav(
+        dir.path(),
+        "agent",
+        "Hello, this is support. How can I help?",
+    );
     let signals = dir.path().join("signals");
     std::fs::create_dir_all(&signals).unwrap();
     let env = vec![
@@ -85,7 +89,10 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         .unwrap_or_default();
     assert!(queues.contains(&"billing"), "{queues:?}");
     assert_eq!(r["transfer_visible"], true);
-    assert_eq!(r["alice_pop"]["handed_visible"], false, "nobody passed them to alice");
+    assert_eq!(
+        r["alice_pop"]["handed_visible"], false,
+        "nobody passed them to alice"
+    );
     assert!(r["alice_state"].as_str().unwrap_or("").contains("billing"));
     assert_eq!(r["bob_pop"]["queue"], "billing");
     assert_eq!(r["bob_pop"]["handed_visible"], true);
