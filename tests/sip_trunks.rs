@@ -111,3 +111,74 @@ fn wrong_trunk_credentials_fail_the_agent_and_the_caller_is_not_bridged() {
     let stored = server.wait_stored_calls(1, 20 * SEC);
     assert!(stored[0]["agent"].is_null(), "{}", stored[0]);
 }
+
+#[test]
+fn the_trunk_registers_answering_the_challenge_and_refreshes_before_expiry() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let registrar_ports = Ports::free();
+    // The registrar is up before the server starts registering.
+    let registrar =
+        sipp::trunk_registrar(dir.path(), registrar_ports, ("acct-7", "trunk-pass-99"), 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let server = TestServer::start(ServerOptions {
+        extra_toml: trunk_toml(
+            registrar_ports.sip,
+            "trunk-pass-99",
+            "register = true\nregister_expires_seconds = 30",
+        ),
+        ..ServerOptions::default()
+    });
+    let r = registrar.wait(15 * SEC);
+    assert!(r.passed(), "registered, then refreshed:\n{}", r.report());
+    assert!(r.logs.contains("round 1: asked 30 s"), "{}", r.logs);
+    assert!(r.logs.contains("round 2:"), "{}", r.logs);
+    assert!(
+        r.elapsed < Duration::from_secs(8),
+        "the refresh came within the 2 s granted (halfway): {:?}",
+        r.elapsed
+    );
+    let m = server.metrics();
+    assert!(
+        m.contains("humanline_trunk_registered{trunk=\"carrier\"} 1"),
+        "{m}"
+    );
+}
+
+#[test]
+fn a_refused_registration_is_logged_and_counted_and_the_server_keeps_serving() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let registrar_ports = Ports::free();
+    let registrar =
+        sipp::trunk_registrar(dir.path(), registrar_ports, ("acct-7", "trunk-pass-99"), 2);
+    std::thread::sleep(Duration::from_millis(300));
+    let server = TestServer::start(ServerOptions {
+        extra_toml: trunk_toml(
+            registrar_ports.sip,
+            "wrong",
+            "register = true\nregister_expires_seconds = 30",
+        ),
+        ..ServerOptions::default()
+    });
+    let r = registrar.wait(15 * SEC);
+    assert!(r.logs.contains("bad credentials"), "{}", r.report());
+    let deadline = std::time::Instant::now() + 5 * SEC;
+    let mut m = server.metrics();
+    while !m.contains("humanline_trunk_register_failures_total{trunk=\"carrier\"} 1")
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(100));
+        m = server.metrics();
+    }
+    assert!(
+        m.contains("humanline_trunk_registered{trunk=\"carrier\"} 0"),
+        "{m}"
+    );
+    assert!(
+        m.contains("humanline_trunk_register_failures_total{trunk=\"carrier\"} 1"),
+        "{m}"
+    );
+    let (code, _) = server.get_anon("/healthz");
+    assert_eq!(code, 200, "still serving");
+}

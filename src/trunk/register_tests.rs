@@ -99,7 +99,10 @@ fn a_register_is_challenged_answered_and_bound_then_refreshed_halfway() {
     assert_eq!(ev, Some(RegEvent::Registered(s(60))));
     assert_eq!(reg.state(), RegState::Registered { until: s(61) });
     let (send, ev) = reg.poll(s(6));
-    assert!(send.is_empty() && ev.is_none(), "Timer K ends the transaction quietly");
+    assert!(
+        send.is_empty() && ev.is_none(),
+        "Timer K ends the transaction quietly"
+    );
     assert_eq!(reg.deadline(), Some(s(31)));
     let (send, ev) = reg.poll(s(30));
     assert!(

@@ -446,6 +446,23 @@ pub fn trunk_uas(
     spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
 }
 
+/// A carrier's registrar on `ports` (UDP): challenges each REGISTER, checks the answer for
+/// `user`'s `password`, grants `grant` seconds, and waits for the refresh (two rounds).
+pub fn trunk_registrar(
+    dir: &Path,
+    ports: Ports,
+    (user, password): (&str, &str),
+    grant: u32,
+) -> SippRun {
+    let xml = scenario("trunk_registrar.xml")
+        .replace("{{USER}}", user)
+        .replace("{{PASS}}", password)
+        .replace("{{GRANT}}", &grant.to_string());
+    let role = format!("trunk_registrar_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
 /// The URI of an agent phone on `ports`, as `[queues.support] agents` lists it.
 pub fn agent_uri(ports: Ports) -> String {
     format!("sip:agent@127.0.0.1:{}", ports.sip)
