@@ -8,8 +8,9 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// `[trunks.NAME]`: a carrier's SIP proxy we call out through.
-#[derive(Debug, Clone, Deserialize)]
+/// `[trunks.NAME]`: a carrier's SIP proxy we call out through. (Its `Debug` hides the
+/// password.)
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrunkConfig {
     /// Where INVITEs (and REGISTERs) go: `host:port`, or a `sip:`/`sips:` URI.
@@ -39,6 +40,20 @@ pub struct TrunkConfig {
     /// grants (default 600).
     #[serde(default = "default_register_expires")]
     pub register_expires_seconds: u32,
+}
+
+impl std::fmt::Debug for TrunkConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrunkConfig")
+            .field("proxy", &self.proxy)
+            .field("domain", &self.domain)
+            .field("username", &self.username)
+            .field("password_file", &self.password_file)
+            .field("caller_id", &self.caller_id)
+            .field("transport", &self.transport)
+            .field("register", &self.register)
+            .finish_non_exhaustive()
+    }
 }
 
 fn default_register_expires() -> u32 {
