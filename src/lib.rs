@@ -56,4 +56,5 @@ pub mod simulate;
 pub mod sip;
 pub mod store;
 pub mod text;
+pub mod trunk;
 pub mod webrtc;

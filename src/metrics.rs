@@ -58,6 +58,8 @@ pub struct Metrics {
     pub sip_tls_handshake_failures_total: AtomicU64,
     /// SRTP packets dropped: failed authentication, replayed, or too short.
     pub srtp_rejected_total: AtomicU64,
+    /// Trunks' outbound registrations (`humanline_trunk_registered`).
+    pub trunks: crate::trunk::register::Health,
     /// Utterances sent to the recognizer.
     pub asr_jobs_total: AtomicU64,
     /// Utterances that could not be recognised (no model, overload, deadline, error).
@@ -297,6 +299,7 @@ impl Metrics {
             self.tth_sum_ms.load(Relaxed) as f64 / 1000.0
         );
         let _ = writeln!(o, "humanline_time_to_human_seconds_count {n}");
+        self.trunks.render(&mut o);
         o
     }
 }

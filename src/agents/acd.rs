@@ -8,8 +8,9 @@
 //! - an agent who declined or did not answer a caller is not offered that caller again until
 //!   `retry_after` has passed, so the next agent rings instead of the same phone twice;
 //! - after a call an agent has `wrap_up` time before the next offer;
-//! - an agent is reachable through a static SIP URI from the config, a registered SIP contact
-//!   (until it expires), or an open console in the browser. Nobody else is ever called;
+//! - an agent is reachable through a static SIP URI from the config, a number behind a
+//!   configured trunk (`trunk:NAME/NUMBER`), a registered SIP contact (until it expires), or an
+//!   open console in the browser. Nobody else is ever called;
 //! - a queue with `require_srtp` is offered only to agents reached securely ([`Reach::secure`]:
 //!   TLS and SRTP, or the console's DTLS-SRTP); the others neither staff it nor ring for it, and
 //!   the offer names the ready ones passed over ([`Offer::skipped`]).
@@ -91,7 +92,11 @@ impl Acd {
         for rules in queues.values() {
             for m in &rules.members {
                 agents.entry(m.clone()).or_insert_with(|| {
-                    let is_static = m.starts_with("sip:") || m.starts_with("sips:");
+                    // Written in the config, so always there: SIP URIs and numbers through a
+                    // trunk.
+                    let is_static = m.starts_with("sip:")
+                        || m.starts_with("sips:")
+                        || crate::trunk::TrunkAgent::is_trunk_member(m);
                     AgentState {
                         name: m.clone(),
                         presence: if is_static {

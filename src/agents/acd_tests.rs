@@ -211,6 +211,18 @@ fn static_uris_are_always_ready_and_a_caller_leaving_frees_the_ringing_agent() {
     );
 }
 
+#[test]
+fn a_number_behind_a_trunk_is_always_ready_and_offered_as_a_trunk_call() {
+    let mut a = acd(&["trunk:carrier/+15551234567"], 0);
+    assert!(a.staffed("support"));
+    a.enqueue(s(0), "support", "c1", false);
+    let o = a.assign(s(0));
+    let want = crate::trunk::TrunkAgent::parse("trunk:carrier/+15551234567").unwrap();
+    assert_eq!(o[0].reach, Reach::Trunk(want));
+    assert_eq!(o[0].agent, "trunk:carrier/+15551234567");
+    assert!(!o[0].reach.secure(), "no SRTP through a trunk");
+}
+
 fn waiting_elsewhere(joined_ms: i64, ringing: bool) -> crate::store::QueueWaitingRow {
     crate::store::QueueWaitingRow {
         call_id: format!("other-{joined_ms}"),

@@ -38,6 +38,8 @@ pub enum Reach {
     Sip(SipContact),
     /// The agent's browser console (WebRTC softphone).
     Browser,
+    /// A number called through an outbound trunk (`trunk:NAME/NUMBER` in the config).
+    Trunk(crate::trunk::TrunkAgent),
 }
 
 impl Reach {
@@ -50,6 +52,9 @@ impl Reach {
             Reach::Static(uri) => uri_wants_tls(uri),
             Reach::Sip(c) => c.tls,
             Reach::Browser => true,
+            // Calls through a trunk are not offered SRTP (the config refuses them on such
+            // queues).
+            Reach::Trunk(_) => false,
         }
     }
 }
@@ -128,7 +133,7 @@ pub struct AgentState {
     pub presence: Presence,
     /// Since when they have been free (longest idle goes first).
     pub idle_since: Duration,
-    /// Static URI from the config.
+    /// Static URI from the config (`sip:`, `sips:`, or `trunk:NAME/NUMBER`).
     pub static_uri: Option<String>,
     /// Registered phone and when the registration expires.
     pub sip: Option<(SipContact, Duration)>,
@@ -146,6 +151,9 @@ impl AgentState {
     /// How to ring them now, if at all.
     pub(super) fn reach(&self) -> Option<Reach> {
         if let Some(uri) = &self.static_uri {
+            if let Some(t) = crate::trunk::TrunkAgent::parse(uri) {
+                return Some(Reach::Trunk(t));
+            }
             return Some(Reach::Static(uri.clone()));
         }
         if self.consoles > 0 {

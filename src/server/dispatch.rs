@@ -1,5 +1,6 @@
 //! Routes each inbound SIP message: to the call task owning its Call-ID, to a new call task for
-//! a new INVITE, to the registrar for REGISTER, or answers it statelessly (OPTIONS, 481 for
+//! a new INVITE, to the registrar for REGISTER, a response to a trunk's registration task, or
+//! answers it statelessly (OPTIONS, 481 for
 //! strays, 404/415/420/488/503 refusals).
 
 use super::call::{self, Input};
@@ -30,13 +31,17 @@ pub async fn run(shared: Arc<Shared>, mut inbound: mpsc::Receiver<Inbound>) {
         }
         match msg {
             SipMessage::Request(req) => stateless(&shared, req, peer).await,
-            SipMessage::Response(resp) => {
-                tracing::debug!(
+            // A response to a request of ours outside calls (a trunk's REGISTER).
+            SipMessage::Response(resp) => match shared.outbound_route(&call_id) {
+                Some(task) => {
+                    let _ = task.try_send(resp);
+                }
+                None => tracing::debug!(
                     call_id,
                     status = resp.status,
                     "response for no call; dropped"
-                )
-            }
+                ),
+            },
         }
     }
 }

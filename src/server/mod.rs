@@ -25,6 +25,7 @@ pub mod secure_media;
 pub mod tls;
 pub mod tls_dial;
 pub mod transport;
+mod trunk_register;
 pub(crate) mod wait;
 
 use crate::agents::AgentHub;
@@ -72,6 +73,8 @@ pub struct Shared {
     registrar: Mutex<registrar::Registrar>,
     /// SIP Call-ID → the task that owns it (caller legs and agent legs alike).
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
+    /// SIP Call-ID → the task that sent the request (trunks' registrations): its responses.
+    outbound: Mutex<HashMap<String, mpsc::Sender<crate::sip::Response>>>,
     /// RTP ports (shared with the `/phone` gateway's SIP legs).
     ports: Arc<PortPool>,
     /// Our Via sent-by for UDP.
@@ -84,6 +87,8 @@ pub struct Shared {
     calls_by_source: crate::connections::ConnectionTable,
     /// Writes finished calls, keeping and retrying the ones the store refuses.
     records: Arc<RecordWriter>,
+    /// The outbound trunks (`[trunks]`), checked and with their passwords read.
+    trunks: Arc<std::collections::BTreeMap<String, crate::trunk::Trunk>>,
 }
 
 impl Shared {
@@ -93,6 +98,16 @@ impl Shared {
 
     fn add_route(&self, sip_call_id: &str, tx: mpsc::Sender<call::Input>) {
         if let Ok(mut r) = self.routes.lock() {
+            r.insert(sip_call_id.to_string(), tx);
+        }
+    }
+
+    fn outbound_route(&self, sip_call_id: &str) -> Option<mpsc::Sender<crate::sip::Response>> {
+        self.outbound.lock().ok()?.get(sip_call_id).cloned()
+    }
+
+    fn add_outbound_route(&self, sip_call_id: &str, tx: mpsc::Sender<crate::sip::Response>) {
+        if let Ok(mut r) = self.outbound.lock() {
             r.insert(sip_call_id.to_string(), tx);
         }
     }
@@ -369,7 +384,9 @@ impl Server {
             config.media.rtp_port_min,
             config.media.rtp_port_max,
         ));
+        let trunks = crate::trunk::resolve_all(&config).map_err(|e| anyhow::anyhow!(e))?;
         let shared = Arc::new(Shared {
+            trunks: Arc::new(trunks),
             asr,
             agents,
             captions: Arc::new(CaptionHub::default()),
@@ -383,6 +400,7 @@ impl Server {
             prompts,
             ports,
             routes: Mutex::new(HashMap::new()),
+            outbound: Mutex::new(HashMap::new()),
             registrar: Mutex::new(registrar::Registrar::new(
                 &config.sip,
                 registrar::nonce_secret(),
@@ -399,6 +417,7 @@ impl Server {
             records,
             config,
         });
+        trunk_register::spawn_all(&shared);
         Ok(Server {
             shared,
             inbound,

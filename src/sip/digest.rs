@@ -56,7 +56,7 @@ impl Algorithm {
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub(super) fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
     for x in b {
         let _ = write!(s, "{x:02x}");
@@ -78,7 +78,7 @@ pub fn challenge(realm: &str, nonce: &str, algorithm: Algorithm, stale: bool) ->
     v
 }
 
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
@@ -122,7 +122,7 @@ pub struct DigestCredentials {
 }
 
 /// Splits `name=value, name="quoted, value"` into pairs (names lower-cased, quotes removed).
-fn auth_params(s: &str) -> Result<Vec<(String, String)>, DigestError> {
+pub(super) fn auth_params(s: &str) -> Result<Vec<(String, String)>, DigestError> {
     let mut out = Vec::new();
     for part in split_top_level(s, b',') {
         let part = part.trim();

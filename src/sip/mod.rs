@@ -20,6 +20,7 @@
 mod builder;
 mod dialog;
 pub mod digest;
+pub mod digest_client;
 mod error;
 mod headers;
 mod ids;
@@ -37,6 +38,8 @@ mod via;
 
 #[cfg(test)]
 mod builder_tests;
+#[cfg(test)]
+mod digest_client_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]

@@ -425,6 +425,44 @@ pub fn agent_warm(dir: &Path, name: &str, ports: Ports, steps: &[Step]) -> SippR
     spawn(&role, dir, files, &extra, ports)
 }
 
+/// A carrier's trunk on `ports` (UDP) that challenges the first INVITE (digest 401), takes
+/// the second only with `user`'s `password` and a From and P-Asserted-Identity matching
+/// `caller_id` (a regular expression) and the hand-off context, answers and talks `clip`
+/// until the BYE.
+pub fn trunk_uas(
+    dir: &Path,
+    ports: Ports,
+    (user, password): (&str, &str),
+    caller_id: &str,
+    clip: &Path,
+) -> SippRun {
+    let xml = scenario("trunk_uas.xml")
+        .replace("{{USER}}", user)
+        .replace("{{PASS}}", password)
+        .replace("{{CALLER_ID}}", caller_id)
+        .replace("{{CLIP}}", &clip.display().to_string());
+    let role = format!("trunk_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
+/// A carrier's registrar on `ports` (UDP): challenges each REGISTER, checks the answer for
+/// `user`'s `password`, grants `grant` seconds, and waits for the refresh (two rounds).
+pub fn trunk_registrar(
+    dir: &Path,
+    ports: Ports,
+    (user, password): (&str, &str),
+    grant: u32,
+) -> SippRun {
+    let xml = scenario("trunk_registrar.xml")
+        .replace("{{USER}}", user)
+        .replace("{{PASS}}", password)
+        .replace("{{GRANT}}", &grant.to_string());
+    let role = format!("trunk_registrar_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
 /// The URI of an agent phone on `ports`, as `[queues.support] agents` lists it.
 pub fn agent_uri(ports: Ports) -> String {
     format!("sip:agent@127.0.0.1:{}", ports.sip)

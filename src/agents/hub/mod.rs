@@ -495,5 +495,6 @@ pub fn reach_word(r: &Reach) -> &'static str {
         Reach::Static(_) => "static",
         Reach::Sip(_) => "sip",
         Reach::Browser => "browser",
+        Reach::Trunk(_) => "trunk",
     }
 }

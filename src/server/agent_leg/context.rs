@@ -86,3 +86,20 @@ pub(super) fn context_invite(
     };
     invite.body("application/sdp", offer.into_bytes()).build()
 }
+
+/// An INVITE going out through a trunk presents the trunk's caller ID, not the caller's
+/// number at our address: the From (its tag kept) and `P-Asserted-Identity` (RFC 3325) say
+/// `caller_id`; a carrier checks and shows that.
+pub(super) fn present_as(invite: &mut Request, caller_id: &str) {
+    let tag = invite
+        .headers
+        .from()
+        .ok()
+        .and_then(|f| f.tag().map(str::to_string))
+        .unwrap_or_else(new_tag);
+    let from = NameAddr::new(caller_id).with_tag(tag);
+    invite.headers.set("From", from.to_string());
+    invite
+        .headers
+        .set("P-Asserted-Identity", NameAddr::new(caller_id).to_string());
+}

@@ -17,6 +17,7 @@ use crate::sip::{
     ack_for_2xx, response_to, sdp, LocalVia, Method, Negotiated, Request, Response, SipError,
     SipErrorKind,
 };
+mod auth;
 mod context;
 mod hop;
 mod media;
@@ -26,7 +27,8 @@ pub use context::Context;
 pub use hop::{Hop, TlsHop};
 pub use media::{offer_keys, AnswerRefused, SrtpKeys, SrtpOffer};
 
-use context::context_invite;
+use crate::sip::digest_client::Credentials;
+use context::{context_invite, present_as};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -114,6 +116,12 @@ pub struct AgentLeg {
     served: Vec<Served>,
     /// The time of the last input, for [`AgentLeg::on_request`], which is not given one.
     now: Duration,
+    /// Credentials for a trunk that challenges our INVITE (401/407).
+    credentials: Option<Credentials>,
+    /// Challenges answered so far (one, and more only for a stale nonce).
+    challenges_answered: u8,
+    /// The INVITE transaction a challenge ended: it still ACKs its retransmitted 401/407.
+    challenged: Option<ClientInvite>,
 }
 
 impl AgentLeg {
@@ -131,6 +139,26 @@ impl AgentLeg {
         let invite = context_invite(uri, via, offer.0, ctx)?;
         let (mut leg, bytes) = AgentLeg::start(now, hop, via, invite)?;
         leg.srtp_offer = offer.1;
+        Ok((leg, bytes))
+    }
+
+    /// As [`AgentLeg::dial`], through an outbound trunk: the INVITE to `uri` (a number at the
+    /// trunk's domain) presents `caller_id` (From and `P-Asserted-Identity`) and goes along
+    /// `hop` (the trunk's proxy); a 401/407 challenge is answered once with `credentials`.
+    pub fn dial_trunk(
+        now: Duration,
+        (uri, caller_id): (&str, &str),
+        hop: Hop,
+        via: &LocalVia,
+        offer: (String, SrtpOffer),
+        ctx: &Context<'_>,
+        credentials: Option<Credentials>,
+    ) -> Result<(AgentLeg, Vec<u8>), SipError> {
+        let mut invite = context_invite(uri, via, offer.0, ctx)?;
+        present_as(&mut invite, caller_id);
+        let (mut leg, bytes) = AgentLeg::start(now, hop, via, invite)?;
+        leg.srtp_offer = offer.1;
+        leg.credentials = credentials;
         Ok((leg, bytes))
     }
 
@@ -173,6 +201,9 @@ impl AgentLeg {
             notify: None,
             served: Vec::new(),
             now,
+            credentials: None,
+            challenges_answered: 0,
+            challenged: None,
         };
         Ok((leg, bytes))
     }
@@ -226,6 +257,7 @@ impl AgentLeg {
         [
             leaving,
             self.invite.poll_timeout(),
+            self.challenged.as_ref().and_then(|c| c.poll_timeout()),
             self.goodbye.as_ref().and_then(|g| g.poll_timeout()),
             self.notify.as_ref().and_then(|n| n.poll_timeout()),
         ]
@@ -239,6 +271,9 @@ impl AgentLeg {
     pub fn poll(&mut self, now: Duration) -> (Vec<Vec<u8>>, Option<LegEvent>) {
         self.now = now;
         self.invite.handle_timeout(now);
+        if let Some(c) = &mut self.challenged {
+            c.handle_timeout(now);
+        }
         if let Some(g) = &mut self.goodbye {
             g.handle_timeout(now);
         }
@@ -277,7 +312,11 @@ impl AgentLeg {
                 send.extend(more);
                 return (send, None);
             }
-            self.invite.handle(now, Input::Response(resp.clone()));
+            match self.challenged.as_mut().filter(|c| c.matches(resp)) {
+                // The challenge again (our ACK was lost): ACKed again by its transaction.
+                Some(c) => c.handle(now, Input::Response(resp.clone())),
+                None => self.invite.handle(now, Input::Response(resp.clone())),
+            }
         } else if let Some(g) = self.goodbye.as_mut().filter(|g| g.matches(resp)) {
             g.handle(now, Input::Response(resp.clone()));
         } else if let Some(n) = self.notify.as_mut().filter(|n| n.matches(resp)) {
@@ -398,6 +437,12 @@ impl AgentLeg {
     /// Everything the transactions queued: bytes to send, and what it means for the leg.
     fn pump(&mut self, now: Duration) -> (Vec<Vec<u8>>, Option<LegEvent>) {
         let (mut send, events) = self.invite.drain();
+        if let Some(c) = &mut self.challenged {
+            send.extend(c.drain().0);
+            if c.is_terminated() {
+                self.challenged = None;
+            }
+        }
         let mut event = None;
         for e in events {
             if let Some(ev) = self.on_invite_event(now, e, &mut send) {
@@ -451,6 +496,8 @@ impl AgentLeg {
                 let gave_up = !active && self.state != State::Confirmed;
                 self.on_2xx(&r, gave_up, send)
             }
+            // A trunk's challenge, answered by a new INVITE (the transaction ACKed this one).
+            Event::Response(r) if active && self.answer_challenge(now, &r, send) => None,
             // A final failure (ACKed by the transaction) ends the leg, whether we were still
             // ringing or had cancelled (487).
             Event::Response(r) => {
@@ -484,10 +531,11 @@ impl AgentLeg {
             return None;
         }
         let invite = self.invite.request();
-        let Ok(ack) = ack_for_2xx(invite, resp) else {
+        let Ok(mut ack) = ack_for_2xx(invite, resp) else {
             self.finish();
             return (!gave_up).then_some(LegEvent::Failed(0));
         };
+        auth::same_credentials(invite, &mut ack);
         let ack = ack.to_bytes();
         send.push(ack.clone());
         self.ack_2xx = Some(ack);
@@ -532,3 +580,5 @@ impl AgentLeg {
 mod tests;
 #[cfg(test)]
 mod tls_tests;
+#[cfg(test)]
+mod trunk_tests;

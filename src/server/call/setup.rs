@@ -79,6 +79,7 @@ pub(super) fn core_config(
             port: a.port(),
             ..sh.via_udp.clone()
         }),
+        trunks: std::sync::Arc::clone(&sh.trunks),
         srtp_queues: sh
             .config
             .queues

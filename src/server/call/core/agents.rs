@@ -66,6 +66,7 @@ impl CallCore {
 
     fn steps(&mut self, now: Duration, steps: Vec<Step>) {
         let mut queue: VecDeque<Step> = steps.into();
+        let mut unreachable = false;
         while let Some(step) = queue.pop_front() {
             match step {
                 Step::Join { head } => {
@@ -101,6 +102,21 @@ impl CallCore {
                         tls: c.tls,
                     }),
                     Reach::Browser => self.out.push_back(Output::DialBrowser { agent }),
+                    Reach::Trunk(t) => match self.cfg.trunks.get(&t.trunk) {
+                        Some(trunk) => self.out.push_back(Output::PrepareAgent {
+                            agent,
+                            uri: trunk.request_uri(&t.number),
+                            target: None,
+                            tls: trunk.tls,
+                        }),
+                        // The config names every trunk a queue uses; kept safe all the same.
+                        None => {
+                            let why = format!("trunk {} is not configured", t.trunk);
+                            tracing::warn!(agent, "cannot call agent: {why}");
+                            self.event("agent_failed", json!({ "agent": agent, "why": why }));
+                            unreachable = true;
+                        }
+                    },
                 },
                 Step::Cancel | Step::HangUpAgent => {
                     let by = if step == Step::Cancel {
@@ -160,6 +176,9 @@ impl CallCore {
                     self.finish(now, "hand-off over");
                 }
             }
+        }
+        if unreachable {
+            self.handoff_input(now, handoff::Input::AgentFailed(0));
         }
     }
 
@@ -256,6 +275,14 @@ impl CallCore {
             return;
         }
         let uri = to.0;
+        // A number behind a trunk: the INVITE goes to the trunk's proxy, as the trunk.
+        let trunk = crate::trunk::TrunkAgent::parse(agent)
+            .and_then(|t| self.cfg.trunks.get(&t.trunk))
+            .cloned();
+        let hop_to = match &trunk {
+            Some(t) => (t.proxy.as_str(), None, t.tls),
+            None => to,
+        };
         let ctx = self.transfer.as_ref().map(|(_, c)| c);
         let reason = ctx
             .and_then(|c| c.reason)
@@ -269,26 +296,31 @@ impl CallCore {
             .get("From")
             .unwrap_or_default()
             .to_string();
-        let placed = self.route_to(to, keys).and_then(|(hop, via, srtp)| {
-            AgentLeg::dial(
-                now,
-                uri,
-                hop,
-                &via,
-                (offer, srtp),
-                &agent_leg::Context {
-                    call_id: &self.cfg.call_id,
-                    call_url: &self.cfg.call_url,
-                    reason,
-                    summary,
-                    caller: &caller,
-                    language: ctx.map_or(self.engine.language(), |c| c.language).code(),
-                    elderly: ctx
-                        .filter(|c| c.elderly)
-                        .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
-                },
-            )
-        });
+        let context = agent_leg::Context {
+            call_id: &self.cfg.call_id,
+            call_url: &self.cfg.call_url,
+            reason,
+            summary,
+            caller: &caller,
+            language: ctx.map_or(self.engine.language(), |c| c.language).code(),
+            elderly: ctx
+                .filter(|c| c.elderly)
+                .map(|c| c.elderly_reason.as_deref().unwrap_or("elderly mode")),
+        };
+        let placed = self
+            .route_to(hop_to, keys)
+            .and_then(|(hop, via, srtp)| match &trunk {
+                Some(t) => AgentLeg::dial_trunk(
+                    now,
+                    (uri, &t.caller_id),
+                    hop,
+                    &via,
+                    (offer, srtp),
+                    &context,
+                    t.credentials.clone(),
+                ),
+                None => AgentLeg::dial(now, uri, hop, &via, (offer, srtp), &context),
+            });
         match placed {
             Ok((leg, bytes)) => {
                 self.out.push_back(Output::Route(leg.call_id().to_string()));
@@ -297,9 +329,10 @@ impl CallCore {
                     bytes,
                 });
                 let tls = leg.hop().tls.is_some();
+                let trunk = trunk.map(|t| t.name);
                 self.event(
                     "agent_dial",
-                    json!({ "agent": agent, "uri": uri, "tls": tls }),
+                    json!({ "agent": agent, "uri": uri, "tls": tls, "trunk": trunk }),
                 );
                 self.out.push_back(Output::RingingAgent {
                     agent: agent.to_string(),

@@ -28,6 +28,8 @@ pub struct Config {
     pub agent_via_tls: Option<LocalVia>,
     /// The queues whose agents must answer with SRTP (`require_srtp`).
     pub srtp_queues: BTreeSet<String>,
+    /// The outbound trunks, for agents listed as `trunk:NAME/NUMBER`.
+    pub trunks: std::sync::Arc<BTreeMap<String, crate::trunk::Trunk>>,
     /// No RTP from the caller this long: a media fault (or the end of a message).
     pub rtp_timeout: Duration,
     /// No RTP from a bridged agent this long: the agent's leg dropped.

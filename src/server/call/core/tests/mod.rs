@@ -14,6 +14,7 @@ mod reinvite_hold_and_resume;
 mod retransmitted_invite_gets_the_same_answer;
 mod stranger_on_the_call_id_gets_481;
 mod transfer_after_the_bridge;
+mod trunk_agent_is_called_through_the_proxy;
 mod warm_brief_then_take_or_pass;
 
 use super::*;
@@ -154,6 +155,7 @@ fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
             ..via("TLS")
         }),
         srtp_queues: Default::default(),
+        trunks: Default::default(),
         rtp_timeout: s(30),
         agent_rtp_timeout: s(5),
         queues: [
@@ -186,7 +188,7 @@ impl Call {
         call
     }
 
-    fn with_config(config: Config) -> Call {
+    pub fn with_config(config: Config) -> Call {
         let core = CallCore::new(Duration::ZERO, config, invite(), "ourtag".into(), engine())
             .expect("a core for the INVITE");
         let mut call = Call {
