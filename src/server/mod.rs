@@ -73,6 +73,8 @@ pub struct Shared {
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports (shared with the `/phone` gateway's SIP legs).
     ports: Arc<PortPool>,
+    /// The shared media clock every call's playout is ticked by (one lane per worker).
+    clock: crate::media::net::MediaClock,
     /// Our Via sent-by for UDP.
     via_udp: LocalVia,
     /// Base URL of the REST API (for Call-Info).
@@ -361,7 +363,9 @@ impl Server {
             config.media.rtp_port_min,
             config.media.rtp_port_max,
         ));
+        let clock = crate::media::net::MediaClock::per_worker(Arc::clone(&metrics));
         let shared = Arc::new(Shared {
+            clock,
             asr,
             agents,
             captions: Arc::new(CaptionHub::default()),

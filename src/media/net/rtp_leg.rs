@@ -19,6 +19,7 @@ use crate::sip::{Direction, Negotiated};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use tokio::net::UdpSocket;
 
 /// Samples in one 20 ms G.711 frame at 8 kHz.
@@ -27,8 +28,8 @@ pub const FRAME: usize = 160;
 /// One RTP stream pair with a peer.
 #[derive(Debug)]
 pub struct RtpLeg {
-    /// Our socket.
-    pub socket: UdpSocket,
+    /// Our socket (shared: the call task reads it while the media clock sends from it).
+    pub socket: Arc<UdpSocket>,
     /// Where we send (from SDP, then latched to the packets' source).
     pub remote: SocketAddr,
     latched: bool,
@@ -61,7 +62,7 @@ impl RtpLeg {
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
         let ssrc = crate::ids::random_u32();
         RtpLeg {
-            socket,
+            socket: Arc::new(socket),
             remote: n.remote_addr,
             latched: false,
             sources: [sdp_source(n), peer.signalling],
@@ -213,6 +214,29 @@ impl RtpLeg {
             metrics.rtp_sent_total.fetch_add(1, Relaxed);
         }
         ok
+    }
+
+    /// Encodes and sends one frame at once, without waiting: a packet the socket cannot take
+    /// now is dropped (audio that waits is late audio). Returns whether a packet went out;
+    /// counting it is the caller's (the media clock counts a whole pass at once).
+    pub fn send_pcm_now(&mut self, pcm: &[i16], marker: bool) -> bool {
+        let n = pcm.len().min(FRAME);
+        self.codec.encode(&pcm[..n], &mut self.payload[..n]);
+        if !self.send || !self.may_send() {
+            self.sender.advance_timestamp(n as u32);
+            return false;
+        }
+        let pkt = self.sender.packet(&self.payload[..n], marker, n as u32);
+        match &mut self.srtp {
+            None => self.socket.try_send_to(pkt, self.remote).is_ok(),
+            Some(s) => match s.protect(pkt) {
+                Ok(wire) => self.socket.try_send_to(&wire, self.remote).is_ok(),
+                Err(e) => {
+                    tracing::warn!("SRTP protect failed, packet not sent: {e}");
+                    false
+                }
+            },
+        }
     }
 
     /// Sends an RFC 4733 event packet (for DTMF relayed to an agent).
