@@ -73,7 +73,7 @@ pub struct Shared {
     routes: Mutex<HashMap<String, mpsc::Sender<call::Input>>>,
     /// RTP ports (shared with the `/phone` gateway's SIP legs).
     ports: Arc<PortPool>,
-    /// The shared media clock every call's playout is ticked by (one lane per worker).
+    /// The shared media clock every call's playout is ticked by (a few lanes per worker).
     clock: crate::media::net::MediaClock,
     /// Our Via sent-by for UDP.
     via_udp: LocalVia,

@@ -5,6 +5,8 @@
 pub mod clock;
 pub mod ports;
 mod rtp_leg;
+mod socket;
 
 pub use clock::{MediaClock, Tick, Ticked};
 pub use rtp_leg::{Admit, PeerTrust, RtpLeg, FRAME};
+pub use socket::RtpSocket;

@@ -13,6 +13,7 @@
 //! packet it reads ([`RtpLeg::open`]) at the socket: a packet that fails authentication or is a
 //! replay is dropped there, and the call sees plain RTP either way.
 
+use super::RtpSocket;
 use crate::media::{Codec, RtpSender, SrtpSession};
 use crate::metrics::Metrics;
 use crate::sip::{Direction, Negotiated};
@@ -29,7 +30,7 @@ pub const FRAME: usize = 160;
 #[derive(Debug)]
 pub struct RtpLeg {
     /// Our socket (shared: the call task reads it while the media clock sends from it).
-    pub socket: Arc<UdpSocket>,
+    pub socket: Arc<RtpSocket>,
     /// Where we send (from SDP, then latched to the packets' source).
     pub remote: SocketAddr,
     latched: bool,
@@ -58,10 +59,11 @@ pub struct RtpLeg {
 
 impl RtpLeg {
     /// A leg on `socket` with what offer/answer agreed and what is known of the peer.
-    pub fn new(socket: UdpSocket, n: &Negotiated, peer: PeerTrust) -> Self {
+    pub fn new(socket: UdpSocket, n: &Negotiated, peer: PeerTrust) -> std::io::Result<Self> {
+        let socket = RtpSocket::new(socket)?;
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
         let ssrc = crate::ids::random_u32();
-        RtpLeg {
+        Ok(RtpLeg {
             socket: Arc::new(socket),
             remote: n.remote_addr,
             latched: false,
@@ -81,7 +83,7 @@ impl RtpLeg {
             ),
             payload: [0; FRAME],
             srtp: None,
-        }
+        })
     }
 
     /// From now on every packet is SRTP under `session`, both ways.
@@ -251,7 +253,7 @@ impl RtpLeg {
 
 /// Sends one RTP packet, protected first on an SRTP leg; whether it went out.
 async fn send(
-    socket: &UdpSocket,
+    socket: &RtpSocket,
     srtp: &mut Option<SrtpSession>,
     pkt: &[u8],
     to: SocketAddr,
@@ -363,6 +365,7 @@ mod tests {
                 private_targets: false,
             },
         )
+        .unwrap()
     }
 
     fn at(s: &str) -> SocketAddr {

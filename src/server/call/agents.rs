@@ -108,7 +108,7 @@ impl CallTask {
                 behind_proxy: false,
                 private_targets: self.sh.config.media.allow_private_targets,
             };
-            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust));
+            self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust)?);
         }
         let port = self
             .agent_rtp

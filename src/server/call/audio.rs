@@ -7,6 +7,19 @@ use super::*;
 impl CallTask {
     // ---- media ------------------------------------------------------------------------------
 
+    /// Reads what the caller's RTP socket holds. The buffer lives only while packets are
+    /// read, not in the call's future for its whole life.
+    pub(super) async fn read_caller(&mut self) {
+        let mut buf = [0u8; 2048];
+        // A few at a time: a flood must not keep the call from its other work.
+        for _ in 0..8 {
+            match self.caller_socket.try_recv_from(&mut buf) {
+                Ok((n, from)) => self.on_caller_rtp(&buf[..n], from).await,
+                Err(_) => break,
+            }
+        }
+    }
+
     /// A datagram on the caller's RTP socket.
     pub(super) async fn on_caller_rtp(&mut self, buf: &[u8], from: std::net::SocketAddr) {
         let Some(got) = self.take_caller_packet(buf, from) else {

@@ -14,11 +14,11 @@
 //! hears what the media found (keys, utterances, packets seen).
 
 use super::transport::Peer;
-use super::wait::recv_opt;
 use super::Shared;
 use crate::agents::Offer;
 use crate::engine::{self, Action, Event, Fault, FaultKind, Trace};
 use crate::live::LiveCall;
+use crate::media::net::RtpSocket;
 use crate::media::net::{PeerTrust, RtpLeg, FRAME};
 use crate::media::{
     parse_rtp, tone, EndpointConfig, JitterBuffer, Listener, MonoRecorder, Recorder,
@@ -33,7 +33,6 @@ use std::path::PathBuf;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::Instrument;
@@ -88,7 +87,7 @@ pub struct CallTask {
     session_id: u64,
     // The caller's media: ticked by the shared clock; this task reads the socket.
     media: Arc<MediaSlot>,
-    caller_socket: Arc<UdpSocket>,
+    caller_socket: Arc<RtpSocket>,
     /// What the clock was last told: (media running, the IVR listening).
     told: (bool, bool),
     rfc4733: Rfc4733Receiver,
@@ -181,6 +180,27 @@ impl CallTask {
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
         let caller_ip = peer.addr().ip();
         let behind_proxy = sh.config.sip.trusted_peers.contains(&caller_ip);
+        let trust = PeerTrust {
+            signalling: Some(caller_ip),
+            behind_proxy,
+            private_targets: sh.config.media.allow_private_targets,
+        };
+        let mut caller_leg = match RtpLeg::new(socket, &negotiated, trust) {
+            Ok(leg) => leg,
+            Err(e) => {
+                let mut r = response_to(&invite, 503, "Service Unavailable", Some(&new_tag()));
+                r.headers.push("Retry-After", "5");
+                sh.transport.send(&peer, r.to_bytes()).await;
+                sh.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+                anyhow::bail!("no RTP socket for a new call: {e}");
+            }
+        };
+        let keys = srtp
+            .as_ref()
+            .map(|s| (s.keys().0.clone(), s.keys().1.clone()));
+        if let Some(s) = srtp {
+            caller_leg.set_srtp(s);
+        }
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
         let channel = crate::live::Channel::of_invite(
@@ -190,9 +210,6 @@ impl CallTask {
             sh.config.sip.bind,
         );
         let engine = new_engine(&sh, &plan, &caller);
-        let keys = srtp
-            .as_ref()
-            .map(|s| (s.keys().0.clone(), s.keys().1.clone()));
         let cfg = core_config(
             &sh,
             &id,
@@ -242,21 +259,9 @@ impl CallTask {
         .map_err(|e| tracing::error!("no voice detection on this call: {e}"))
         .ok();
         let started = Instant::now();
-        let mut caller = RtpLeg::new(
-            socket,
-            &negotiated,
-            PeerTrust {
-                signalling: Some(caller_ip),
-                behind_proxy,
-                private_targets: sh.config.media.allow_private_targets,
-            },
-        );
-        if let Some(s) = srtp {
-            caller.set_srtp(s);
-        }
-        let caller_socket = Arc::clone(&caller.socket);
+        let caller_socket = Arc::clone(&caller_leg.socket);
         let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
-        let media = MediaSlot::new(CallMedia::new(caller, jitter, listener, started));
+        let media = MediaSlot::new(CallMedia::new(caller_leg, jitter, listener, started));
         sh.clock
             .add(Arc::downgrade(&media) as std::sync::Weak<dyn crate::media::net::Ticked>);
         let task = CallTask {
@@ -296,7 +301,9 @@ impl CallTask {
             sh,
         };
         let span = tracing::info_span!("call", id = %task.id);
-        tokio::spawn(task.run().instrument(span));
+        // Boxed: an async fn keeps its arguments twice (rust-lang/rust#62958), and the task is
+        // most of its future.
+        tokio::spawn(Box::new(task).run().instrument(span));
         Ok(())
     }
 
@@ -341,11 +348,10 @@ impl CallTask {
         }
     }
 
-    async fn run(mut self) {
+    async fn run(mut self: Box<Self>) {
         tracing::info!(caller = %self.caller_from(), plan = %self.plan.program.plan.name, "call arrived");
         self.carry_out().await;
         self.tell_media();
-        let mut cbuf = [0u8; 2048];
         let mut abuf = [0u8; 2048];
         // One timer for the call's deadlines, moved only when the deadline moves: a new timer
         // on every turn of the loop (every packet) costs the timer wheel an insert and a
@@ -375,12 +381,12 @@ impl CallTask {
                     }
                     None => break,
                 },
-                r = self.caller_socket.recv_from(&mut cbuf) => {
-                    if let Ok((n, from)) = r {
-                        self.on_caller_rtp(&cbuf[..n], from).await;
+                r = self.caller_socket.readable() => {
+                    if r.is_ok() {
+                        self.read_caller().await;
                     }
                 }
-                r = recv_opt(self.agent_rtp.as_ref().map(|l| &*l.socket), &mut abuf) => {
+                r = agent_packet(self.agent_rtp.as_ref(), &mut abuf) => {
                     if let Ok((n, from)) = r {
                         self.on_agent_rtp(&abuf[..n], from).await;
                     }
@@ -525,6 +531,17 @@ impl CallTask {
             .unwrap_or("trace")
             .to_string();
         self.event(&kind, detail);
+    }
+}
+
+/// The next datagram on the agent's RTP socket (forever when there is no agent leg).
+async fn agent_packet(
+    leg: Option<&RtpLeg>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    match leg {
+        Some(l) => l.socket.recv_from(buf).await,
+        None => std::future::pending().await,
     }
 }
 

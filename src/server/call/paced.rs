@@ -76,7 +76,7 @@ impl CallTask {
 
     /// The call has just turned elderly: make the slower renderings of every prompt of its plan
     /// (and of the queue announcements) on a blocking thread, so that each is ready before it
-    /// is needed. Prompts already made cost nothing.
+    /// is needed. Prompts already made, or being made for another call, cost nothing.
     pub(super) fn warm_slow_prompts(&self) {
         let lang = self.core.engine().language().code();
         let mut names: Vec<String> = self
@@ -96,12 +96,11 @@ impl CallTask {
             ]
             .map(str::to_string),
         );
+        let claimed = self.sh.prompts.claim_slow(lang, &names);
+        if claimed.is_empty() {
+            return; // made already, or being made for another call
+        }
         let cache = Arc::clone(&self.sh.prompts);
-        tokio::task::spawn_blocking(move || {
-            for n in names {
-                // A prompt without a file is reported when it is played, not here.
-                let _ = cache.get_paced(lang, &n, Pace::Slow);
-            }
-        });
+        tokio::task::spawn_blocking(move || cache.warm_slow(lang, &claimed));
     }
 }
