@@ -43,8 +43,8 @@ pub enum Ended {
 }
 
 /// One tick's outcome: whether a packet goes out (not while bridged: the agent's audio is
-/// relayed as it arrives), with the RTP marker bit (the first packet of a new sound), and what
-/// ended.
+/// relayed as it arrives), with the RTP marker bit (the first packet of each new sound, never
+/// on silence), and what ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Frame {
     /// A packet goes out with the frame written.
@@ -170,6 +170,9 @@ impl Playout {
         out.fill(0);
         let mut ended = None;
         let mut send = true;
+        // The marker starts a sound (RFC 3551 §4.1: a talkspurt); the line's silence never
+        // takes it, so a prompt that starts after a quiet moment is still marked.
+        let sounding = !matches!(self.sound, Sound::Silence | Sound::Recording);
         // "Connecting you" plays over ringback and hold music while the agents already ring;
         // the queue's own sounds wait for it (they do not advance meanwhile).
         let connecting = matches!(
@@ -203,7 +206,7 @@ impl Playout {
             Some(Ended::MessageIntro) => self.sound = Sound::Recording,
             None => {}
         }
-        let marker = send && std::mem::take(&mut self.marker);
+        let marker = send && (sounding || connecting) && std::mem::take(&mut self.marker);
         Frame {
             send,
             marker,
@@ -263,6 +266,20 @@ mod tests {
         assert!(ticks[0].0.marker && !ticks[1].0.marker, "marked once");
         assert!(ticks.iter().all(|t| t.0.send));
         assert_eq!(p.prompt(), None);
+    }
+
+    #[test]
+    fn the_marker_waits_for_the_first_sound_not_the_silence_before_it() {
+        let mut p = Playout::new();
+        let quiet = play(&mut p, 3);
+        assert!(quiet.iter().all(|t| t.0.send && !t.0.marker && t.1 == 0));
+        // A prompt whose audio took a moment to make: marked when it starts.
+        p.play(2, prompt(2, 100));
+        let ticks = play(&mut p, 3);
+        let marked: Vec<bool> = ticks.iter().map(|t| t.0.marker).collect();
+        assert_eq!(marked, [true, false, false]);
+        p.play(3, prompt(1, 100));
+        assert!(play(&mut p, 1)[0].0.marker, "each prompt is marked");
     }
 
     #[test]
