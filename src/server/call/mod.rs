@@ -59,8 +59,9 @@ use setup::{core_config, new_engine};
 /// What the dispatcher hands a call task.
 #[derive(Debug)]
 pub enum Input {
-    /// A SIP message on one of the call's Call-IDs.
-    Sip(crate::sip::SipMessage, Peer),
+    /// A SIP message on one of the call's Call-IDs (boxed: the channel allocates its slots
+    /// up front, 32 at a time, for every call).
+    Sip(Box<crate::sip::SipMessage>, Peer),
     /// The server is stopping and its drain time is over: end the call now, stored as it is.
     Shutdown,
 }
@@ -372,7 +373,7 @@ impl CallTask {
                     Some(Input::Sip(msg, peer)) => {
                         let source = peer.addr();
                         self.source = Some(peer);
-                        self.input(core::Input::Sip { msg, source }).await;
+                        self.input(core::Input::Sip { msg: *msg, source }).await;
                         self.source = None;
                     }
                     Some(Input::Shutdown) => {
