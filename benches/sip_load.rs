@@ -7,11 +7,12 @@
 //! 2. and 3. Sequential calls from our own UAC: first RTP after the 200 OK, then DTMF `0` by
 //!    RFC 4733 and the time until the queue's (fake) agent receives the server's INVITE.
 //!
-//! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800,1200`), `BENCH_STEADY_S`
-//! (12), `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_MODEL` (speech model, default
-//! `models/ggml-base.bin`), `BENCH_CALLER_AUDIO=1` (sipp echoes the server's RTP back, so the
-//! server also decodes and scans caller audio; sipp's echo costs CPU on the same machine, and
-//! with a speech model the echoed prompts are speech the server will try to recognise).
+//! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800,1200,1600,2000`),
+//! `BENCH_STEADY_S` (12), `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_MODEL`
+//! (speech model, default `models/ggml-base.bin`), `BENCH_CALLER_AUDIO=1` (sipp echoes the
+//! server's RTP back, so the server also decodes and scans caller audio; sipp's echo costs
+//! CPU on the same machine, and with a speech model the echoed prompts are speech the server
+//! will try to recognise).
 //! Results: stdout and `target/bench/sip_load.json` (plus the server's logs and sipp's files
 //! beside it). Under `cargo test --benches` it is a smoke run of a few seconds writing to
 //! `target/bench/smoke/`.
@@ -82,7 +83,7 @@ impl Options {
                 if smoke {
                     vec![20]
                 } else {
-                    vec![50, 100, 200, 400, 800, 1200]
+                    vec![50, 100, 200, 400, 800, 1200, 1600, 2000]
                 }
             });
         let (steady, latency_calls) = if smoke { (3, 3) } else { (12, 30) };

@@ -54,9 +54,23 @@ impl LookupsConfig {
     }
 }
 
+/// How much longer than its timeout a call's lookup task waits for its answer: the engine
+/// holds the deadline and says what failed ("no answer within 1.5 s"); the task's own limit
+/// only frees the connection after it, so the two never race for the same millisecond.
+const AFTER_THE_ENGINE: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Carries out `req`: the allow-list, secrets, the request, the JSON. Errors are in words for
 /// the agent ("timed out after 3.0 s", "not on the allow-list").
 pub async fn run(cfg: &LookupsConfig, req: &LookupRequest) -> Result<serde_json::Value, String> {
+    run_within(cfg, req, req.timeout).await
+}
+
+/// [`run`], given up after `limit`.
+async fn run_within(
+    cfg: &LookupsConfig,
+    req: &LookupRequest,
+    limit: std::time::Duration,
+) -> Result<serde_json::Value, String> {
     if !cfg.allows(&req.url) {
         return Err("the URL is not on the operator's allow-list ([lookups] allow)".into());
     }
@@ -82,7 +96,7 @@ pub async fn run(cfg: &LookupsConfig, req: &LookupRequest) -> Result<serde_json:
             .as_deref()
             .unwrap_or(Path::new(tls::SYSTEM_ROOTS)),
     );
-    match tokio::time::timeout(req.timeout, call).await {
+    match tokio::time::timeout(limit, call).await {
         Ok(r) => r.map_err(|e| e.to_string()),
         Err(_) => Err(format!(
             "timed out after {:.1} s",
@@ -107,7 +121,11 @@ pub fn spawn(
     tokio::task::JoinHandle<Result<serde_json::Value, String>>,
 ) {
     let cfg = cfg.clone();
-    (id, tokio::spawn(async move { run(&cfg, &request).await }))
+    let limit = request.timeout + AFTER_THE_ENGINE;
+    (
+        id,
+        tokio::spawn(async move { run_within(&cfg, &request, limit).await }),
+    )
 }
 
 /// The answer of the pending lookup, when it comes (never, when there is none). Cancel-safe:

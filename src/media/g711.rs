@@ -64,13 +64,13 @@ const fn build_alaw_table() -> [i16; 256] {
     table
 }
 
-/// Index of the first segment whose end is at least `v` (8 when `v` is beyond the last one).
+/// Index of the first segment whose end is at least `v` (8 when `v` is beyond the last one):
+/// segment `k` ends at `2^(k+8) - 1`, so it is the bit length of `v` past 8, found with one
+/// instruction rather than a search (this runs for every sample the server sends).
+#[inline]
 fn segment(v: i32) -> u8 {
-    let mut seg = 0u8;
-    while (seg as usize) < SEG_END.len() && v > SEG_END[seg as usize] {
-        seg += 1;
-    }
-    seg
+    let bits = 32 - (v.max(0) as u32).leading_zeros();
+    bits.saturating_sub(8).min(SEG_END.len() as u32) as u8
 }
 
 /// Decodes one µ-law code word to a 16-bit linear sample (0xFF → 0, 0x00 → -32124).
@@ -79,6 +79,7 @@ pub fn ulaw_to_linear(b: u8) -> i16 {
 }
 
 /// Encodes a 16-bit linear sample as a µ-law code word (Sun reference algorithm).
+#[inline]
 pub fn linear_to_ulaw(s: i16) -> u8 {
     let (magnitude, mask) = if s < 0 {
         (ULAW_BIAS - s as i32, 0x7F)
@@ -100,6 +101,7 @@ pub fn alaw_to_linear(b: u8) -> i16 {
 
 /// Encodes a 16-bit linear sample as an A-law code word (Sun reference algorithm; negative
 /// values use the one's complement magnitude so that -1 maps to the smallest negative step).
+#[inline]
 pub fn linear_to_alaw(s: i16) -> u8 {
     let (magnitude, mask) = if s >= 0 {
         (s as i32, 0xD5u8)
@@ -144,12 +146,17 @@ impl Codec {
 
     /// Encodes `min(pcm.len(), out.len())` samples into `out`, one byte per sample.
     pub fn encode(self, pcm: &[i16], out: &mut [u8]) {
-        let f = match self {
-            Codec::Pcmu => linear_to_ulaw,
-            Codec::Pcma => linear_to_alaw,
-        };
-        for (o, &s) in out.iter_mut().zip(pcm) {
-            *o = f(s);
+        // One loop per codec, so each encoder is inlined (not called through a pointer for
+        // every sample: this runs for every packet the server sends).
+        match self {
+            Codec::Pcmu => out
+                .iter_mut()
+                .zip(pcm)
+                .for_each(|(o, &s)| *o = linear_to_ulaw(s)),
+            Codec::Pcma => out
+                .iter_mut()
+                .zip(pcm)
+                .for_each(|(o, &s)| *o = linear_to_alaw(s)),
         }
     }
 
@@ -178,6 +185,14 @@ impl Codec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_segment_is_the_reference_search_for_every_magnitude() {
+        let search = |v: i32| SEG_END.iter().position(|&end| v <= end).unwrap_or(8) as u8;
+        for v in -10..=0x1_0100 {
+            assert_eq!(segment(v), search(v), "magnitude {v}");
+        }
+    }
 
     #[test]
     fn ulaw_known_code_words_decode_to_reference_values() {

@@ -6,8 +6,9 @@
 //! later frames are already waiting. When the buffer runs dry it waits and refills rather than
 //! racing ahead of the sender. All storage is allocated in [`JitterBuffer::new`].
 
-/// Largest payload kept per frame (60 ms of G.711); longer payloads are truncated.
-pub const MAX_FRAME_BYTES: usize = 480;
+/// Largest payload kept per frame: the 20 ms of G.711 one tick plays (the decoder takes no
+/// more); longer payloads are truncated. 32 slots of it are 5 KB a call.
+pub const MAX_FRAME_BYTES: usize = 160;
 /// Slots in the ring; a power of two so that `seq % SLOTS` is continuous across wrap-around.
 const SLOTS: usize = 32;
 /// Largest accepted depth in packets.

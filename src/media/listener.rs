@@ -14,6 +14,8 @@ const FRAME: usize = 160;
 const RATE: usize = 8_000;
 /// Audio kept before the first voiced frame.
 const LEAD_IN: Duration = Duration::from_millis(300);
+/// Samples kept while quiet: the lead-in plus the onset frames not yet counted as speech.
+const QUIET_KEEP: usize = (LEAD_IN.as_millis() as usize + 200) * RATE / 1000;
 
 /// What the listener noticed.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +65,8 @@ impl Listener {
         Ok(Listener {
             vad: VoiceDetector::new(vad_threshold)?,
             endpointer: Endpointer::new(cfg),
-            audio: VecDeque::with_capacity(RATE),
+            // What a quiet caller needs; an utterance grows it (and it stays grown).
+            audio: VecDeque::with_capacity(QUIET_KEEP + FRAME),
             audio_end: Duration::ZERO,
             max_samples,
         })
@@ -112,10 +115,11 @@ impl Listener {
             self.max_samples
         } else {
             // Quiet: keep only the lead-in (plus the onset frames not yet counted as speech).
-            (LEAD_IN + Duration::from_millis(200)).as_millis() as usize * RATE / 1000
+            QUIET_KEEP
         };
-        while self.audio.len() > keep {
-            self.audio.pop_front();
+        if self.audio.len() > keep {
+            let excess = self.audio.len() - keep;
+            self.audio.drain(..excess);
         }
         match event? {
             EndpointEvent::SpeechStarted { at } => Some(Heard::SpeechStarted(at)),

@@ -1,9 +1,9 @@
 //! Media: G.711 audio, RTP packets, DTMF (RFC 4733 and in-band), jitter buffer, prompt playback
 //! (loudness normalisation, the slower elderly-mode rendering), endpointing, call recording and
 //! SRTP ([`SrtpSession`], SDES-keyed).
-//! Pure and synchronous: no sockets, no clocks, no tasks — except [`net`], the RTP sockets (the
-//! port pool and a call's legs), which the call task in `server/` owns along with the 20 ms
-//! tick, calling into the other pieces.
+//! Pure and synchronous: no sockets, no clocks, no tasks — except [`net`]: the RTP sockets (the
+//! port pool and a call's legs) and the shared media clock, which ticks every call's playout
+//! ([`Playout`]) every 20 ms from one task per core.
 
 mod dtmf;
 mod endpoint;
@@ -16,6 +16,7 @@ mod listener;
 mod loudness;
 pub mod net;
 mod pace;
+mod playout;
 mod prompt;
 mod prompt_cache;
 pub mod prompt_convert;
@@ -35,6 +36,7 @@ pub use level::{dbfs, rms};
 pub use listener::{Heard, Listener};
 pub use loudness::{normalise, voiced_dbfs};
 pub use pace::{slow_down, Pacing};
+pub use playout::{Ended, Frame, Playout};
 pub use prompt::{
     hold_music, ringback, tone, Player, Prompt, PromptError, FRAME_SAMPLES, PROMPT_SAMPLE_RATE,
 };

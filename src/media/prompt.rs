@@ -158,6 +158,11 @@ impl Player {
         true
     }
 
+    /// Back to the start (a sound that loops: ringback, music on hold).
+    pub fn restart(&mut self) {
+        self.pos = 0;
+    }
+
     /// How much of the prompt has been played.
     pub fn position(&self) -> Duration {
         samples_duration(self.pos)

@@ -7,7 +7,7 @@
 use super::loudness::normalise;
 use super::pace::{slow_down, Pacing};
 use super::prompt::{Prompt, PromptError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -62,6 +62,8 @@ pub struct PromptCache {
     loaded: Mutex<HashMap<(String, String), Entry>>,
     /// Prompts with spoken variables, by (language, words): made once, kept (bounded).
     spoken: Mutex<HashMap<(String, String), Prompt>>,
+    /// Slow renderings being made by [`warm_slow`](Self::warm_slow) now.
+    warming: Mutex<HashSet<(String, String)>>,
 }
 
 /// Most spoken renderings kept; the cache starts afresh beyond it (values vary per caller).
@@ -81,6 +83,33 @@ impl PromptCache {
             audio,
             loaded: Mutex::new(HashMap::new()),
             spoken: Mutex::new(HashMap::new()),
+            warming: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Of `names` in `language`, those whose slow rendering is neither made nor being made,
+    /// claimed for [`warm_slow`](Self::warm_slow): when a thousand calls turn elderly in the
+    /// same minute, each rendering is made once, not once per call.
+    pub fn claim_slow(&self, language: &str, names: &[String]) -> Vec<String> {
+        let mut warming = self.warming.lock().unwrap_or_else(|e| e.into_inner());
+        names
+            .iter()
+            .filter(|n| !self.is_ready(language, n, Pace::Slow))
+            .filter(|n| warming.insert((language.to_string(), n.to_string())))
+            .cloned()
+            .collect()
+    }
+
+    /// Makes the slow renderings of `claimed` (from [`claim_slow`](Self::claim_slow)).
+    /// Blocking: run it off the async threads.
+    pub fn warm_slow(&self, language: &str, claimed: &[String]) {
+        for n in claimed {
+            // A prompt without a file is reported when it is played, not here.
+            let _ = self.get_paced(language, n, Pace::Slow);
+            self.warming
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&(language.to_string(), n.to_string()));
         }
     }
 
@@ -226,6 +255,28 @@ mod tests {
         }));
         v.resize(v.len() + 1200, 0);
         v
+    }
+
+    #[test]
+    fn a_slow_rendering_is_claimed_by_one_call_and_made_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("en")).expect("mkdir");
+        write_wav(&dir.path().join("en").join("menu.wav"), &spoken(3000.0));
+        let cache = PromptCache::new(dir.path().to_path_buf());
+        let names = vec!["menu".to_string(), "missing".to_string()];
+        let first = cache.claim_slow("en", &names);
+        assert_eq!(first, names);
+        assert!(
+            cache.claim_slow("en", &names).is_empty(),
+            "a second call turning elderly meanwhile makes nothing"
+        );
+        cache.warm_slow("en", &first);
+        assert!(cache.is_ready("en", "menu", Pace::Slow));
+        assert_eq!(
+            cache.claim_slow("en", &names),
+            ["missing"],
+            "made: only the prompt without a file is left to try"
+        );
     }
 
     #[test]

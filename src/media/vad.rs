@@ -1,7 +1,7 @@
 //! Voice activity for each 20 ms phone frame. The 8 kHz audio is brought to 16 kHz by rubato's
 //! band-limited FFT resampler (streaming, one per call) and scored by earshot, a small neural
 //! VAD compiled into the binary (nothing to download), in its 16 ms frames. No allocation per
-//! frame: every buffer is sized once.
+//! frame: every buffer is sized once, at the caller's first frame that is not quiet.
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
@@ -21,13 +21,36 @@ pub struct VadError(String);
 
 /// Voice decisions for one caller's audio stream.
 pub struct VoiceDetector {
+    /// The resampler and the network, made at the first frame that is not quiet: a caller
+    /// who sends nothing (or only line noise) costs none of their 30 KB. Quiet frames never
+    /// reach them, so a detector made late decides exactly as one made at the start.
+    net: Option<Box<Net>>,
+    threshold: f32,
+    score: f32,
+}
+
+/// The 8 → 16 kHz resampler, its buffers and the voice network of one stream.
+struct Net {
     resampler: Fft<f32>,
     input: [f32; PHONE_FRAME],
     output: Vec<f32>,
     pending: Vec<f32>,
     detector: Box<earshot::Detector>,
-    threshold: f32,
-    score: f32,
+}
+
+impl Net {
+    fn new() -> Result<Self, VadError> {
+        let resampler = Fft::new(8_000, 16_000, PHONE_FRAME, 1, FixedSync::Input)
+            .map_err(|e| VadError(e.to_string()))?;
+        let out_max = resampler.output_frames_max();
+        Ok(Net {
+            resampler,
+            input: [0.0; PHONE_FRAME],
+            output: vec![0.0; out_max],
+            pending: Vec::with_capacity(out_max + VAD_FRAME),
+            detector: earshot::Detector::default_boxed(),
+        })
+    }
 }
 
 impl std::fmt::Debug for VoiceDetector {
@@ -41,17 +64,16 @@ impl std::fmt::Debug for VoiceDetector {
 
 impl VoiceDetector {
     /// A detector calling a frame voiced when earshot's score reaches `threshold` (0–1; 0.5
-    /// is earshot's suggested default).
+    /// is earshot's suggested default). Whether the resampler can be built is checked once
+    /// per process; each detector builds its own at its first loud frame.
     pub fn new(threshold: f32) -> Result<Self, VadError> {
-        let resampler = Fft::new(8_000, 16_000, PHONE_FRAME, 1, FixedSync::Input)
-            .map_err(|e| VadError(e.to_string()))?;
-        let out_max = resampler.output_frames_max();
+        static BUILDS: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+        BUILDS
+            .get_or_init(|| Net::new().map(drop).map_err(|e| e.0))
+            .clone()
+            .map_err(VadError)?;
         Ok(VoiceDetector {
-            resampler,
-            input: [0.0; PHONE_FRAME],
-            output: vec![0.0; out_max],
-            pending: Vec::with_capacity(out_max + VAD_FRAME),
-            detector: earshot::Detector::default_boxed(),
+            net: None,
             threshold,
             score: 0.0,
         })
@@ -71,36 +93,44 @@ impl VoiceDetector {
             self.score = 0.0;
             return false;
         }
-        for (d, s) in self.input.iter_mut().zip(pcm8k) {
+        let net = match &mut self.net {
+            Some(net) => net,
+            None => match Net::new() {
+                Ok(net) => self.net.insert(Box::new(net)),
+                // Checked when the detector was made: out of memory, at most.
+                Err(_) => return false,
+            },
+        };
+        for (d, s) in net.input.iter_mut().zip(pcm8k) {
             *d = f32::from(*s) / 32768.0;
         }
         let produced = {
-            let Ok(inp) = InterleavedSlice::new(&self.input[..], 1, PHONE_FRAME) else {
+            let Ok(inp) = InterleavedSlice::new(&net.input[..], 1, PHONE_FRAME) else {
                 return false;
             };
-            let frames = self.output.len();
-            let Ok(mut out) = InterleavedSlice::new_mut(&mut self.output[..], 1, frames) else {
+            let frames = net.output.len();
+            let Ok(mut out) = InterleavedSlice::new_mut(&mut net.output[..], 1, frames) else {
                 return false;
             };
-            match self.resampler.process_into_buffer(&inp, &mut out, None) {
+            match net.resampler.process_into_buffer(&inp, &mut out, None) {
                 Ok((_, n)) => n,
                 Err(_) => 0,
             }
         };
         // A band-limited resampler overshoots on full-scale (clipped) input; earshot wants
         // samples in [-1, 1] (and asserts it in debug builds).
-        for s in &mut self.output[..produced] {
+        for s in &mut net.output[..produced] {
             *s = s.clamp(-1.0, 1.0);
         }
-        self.pending.extend_from_slice(&self.output[..produced]);
+        net.pending.extend_from_slice(&net.output[..produced]);
         let mut best = 0.0f32;
         let mut used = 0;
-        while self.pending.len() - used >= VAD_FRAME {
-            let frame = &self.pending[used..used + VAD_FRAME];
-            best = best.max(self.detector.predict_f32(frame));
+        while net.pending.len() - used >= VAD_FRAME {
+            let frame = &net.pending[used..used + VAD_FRAME];
+            best = best.max(net.detector.predict_f32(frame));
             used += VAD_FRAME;
         }
-        self.pending.drain(..used);
+        net.pending.drain(..used);
         if used > 0 {
             self.score = best;
         }
@@ -121,10 +151,11 @@ mod tests {
     }
 
     #[test]
-    fn silence_is_never_voice() {
+    fn silence_is_never_voice_and_costs_no_network() {
         let mut v = VoiceDetector::new(0.5).unwrap();
         let zeros = vec![0i16; 8000 * 2];
         assert!(frames(&zeros).all(|f| !v.push(&f)));
+        assert!(v.net.is_none(), "nothing made for a quiet caller");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub async fn run(shared: Arc<Shared>, mut inbound: mpsc::Receiver<Inbound>) {
         .unwrap_or_default()
         .to_string();
         if let Some(task) = shared.route(&call_id) {
-            if task.try_send(Input::Sip(msg, peer)).is_err() {
+            if task.try_send(Input::Sip(Box::new(msg), peer)).is_err() {
                 tracing::warn!(call_id, "call task busy or gone; message dropped");
             }
             continue;

@@ -77,6 +77,8 @@ pub struct Shared {
     outbound: Mutex<HashMap<String, mpsc::Sender<crate::sip::Response>>>,
     /// RTP ports (shared with the `/phone` gateway's SIP legs).
     ports: Arc<PortPool>,
+    /// The shared media clock every call's playout is ticked by (a few lanes per worker).
+    clock: crate::media::net::MediaClock,
     /// Our Via sent-by for UDP.
     via_udp: LocalVia,
     /// Base URL of the REST API (for Call-Info).
@@ -385,8 +387,10 @@ impl Server {
             config.media.rtp_port_max,
         ));
         let trunks = crate::trunk::resolve_all(&config).map_err(|e| anyhow::anyhow!(e))?;
+        let clock = crate::media::net::MediaClock::per_worker(Arc::clone(&metrics));
         let shared = Arc::new(Shared {
             trunks: Arc::new(trunks),
+            clock,
             asr,
             agents,
             captions: Arc::new(CaptionHub::default()),

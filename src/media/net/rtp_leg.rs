@@ -13,12 +13,14 @@
 //! packet it reads ([`RtpLeg::open`]) at the socket: a packet that fails authentication or is a
 //! replay is dropped there, and the call sees plain RTP either way.
 
+use super::RtpSocket;
 use crate::media::{Codec, RtpSender, SrtpSession};
 use crate::metrics::Metrics;
 use crate::sip::{Direction, Negotiated};
 use std::borrow::Cow;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
 use tokio::net::UdpSocket;
 
 /// Samples in one 20 ms G.711 frame at 8 kHz.
@@ -27,8 +29,8 @@ pub const FRAME: usize = 160;
 /// One RTP stream pair with a peer.
 #[derive(Debug)]
 pub struct RtpLeg {
-    /// Our socket.
-    pub socket: UdpSocket,
+    /// Our socket (shared: the call task reads it while the media clock sends from it).
+    pub socket: Arc<RtpSocket>,
     /// Where we send (from SDP, then latched to the packets' source).
     pub remote: SocketAddr,
     latched: bool,
@@ -57,7 +59,13 @@ pub struct RtpLeg {
 
 impl RtpLeg {
     /// A leg on `socket` with what offer/answer agreed and what is known of the peer.
-    pub fn new(socket: UdpSocket, n: &Negotiated, peer: PeerTrust) -> Self {
+    pub fn new(socket: UdpSocket, n: &Negotiated, peer: PeerTrust) -> std::io::Result<Self> {
+        Ok(RtpLeg::on(Arc::new(RtpSocket::new(socket)?), n, peer))
+    }
+
+    /// A fresh leg on a socket already taken over (the one a previous leg used: a new agent
+    /// on the call's agent port starts with no source, no keys, nothing latched).
+    pub fn on(socket: Arc<RtpSocket>, n: &Negotiated, peer: PeerTrust) -> Self {
         let codec = Codec::from_payload_type(n.codec_pt).unwrap_or(Codec::Pcmu);
         let ssrc = crate::ids::random_u32();
         RtpLeg {
@@ -215,6 +223,29 @@ impl RtpLeg {
         ok
     }
 
+    /// Encodes and sends one frame at once, without waiting: a packet the socket cannot take
+    /// now is dropped (audio that waits is late audio). Returns whether a packet went out;
+    /// counting it is the caller's (the media clock counts a whole pass at once).
+    pub fn send_pcm_now(&mut self, pcm: &[i16], marker: bool) -> bool {
+        let n = pcm.len().min(FRAME);
+        self.codec.encode(&pcm[..n], &mut self.payload[..n]);
+        if !self.send || !self.may_send() {
+            self.sender.advance_timestamp(n as u32);
+            return false;
+        }
+        let pkt = self.sender.packet(&self.payload[..n], marker, n as u32);
+        match &mut self.srtp {
+            None => self.socket.try_send_to(pkt, self.remote).is_ok(),
+            Some(s) => match s.protect(pkt) {
+                Ok(wire) => self.socket.try_send_to(&wire, self.remote).is_ok(),
+                Err(e) => {
+                    tracing::warn!("SRTP protect failed, packet not sent: {e}");
+                    false
+                }
+            },
+        }
+    }
+
     /// Sends an RFC 4733 event packet (for DTMF relayed to an agent).
     pub async fn send_event(&mut self, payload: &[u8], marker: bool) {
         let (Some(pt), true) = (self.dtmf_pt, self.send && self.may_send()) else {
@@ -227,7 +258,7 @@ impl RtpLeg {
 
 /// Sends one RTP packet, protected first on an SRTP leg; whether it went out.
 async fn send(
-    socket: &UdpSocket,
+    socket: &RtpSocket,
     srtp: &mut Option<SrtpSession>,
     pkt: &[u8],
     to: SocketAddr,
@@ -339,6 +370,7 @@ mod tests {
                 private_targets: false,
             },
         )
+        .unwrap()
     }
 
     fn at(s: &str) -> SocketAddr {

@@ -13,95 +13,85 @@ const MAX_SPOKEN: usize = 20;
 impl CallTask {
     /// Position and expected wait, in the call's language, then music on hold. The words are
     /// the operator's `queue_status` text (`queue_status_one` for one minute) with
-    /// `{position}` and `{minutes}` filled, spoken by the speech engine (spoken variables); at
-    /// the elderly pace, or when that text is missing or cannot be spoken, the recorded
-    /// words and numbers are joined instead (they have slow renderings).
-    pub(super) async fn announce(&mut self) {
-        let mut intro = VecDeque::new();
-        if let Some((pos, wait)) = self.sh.agents.position(&self.id) {
-            let minutes = (wait.as_secs_f64() / 60.0)
-                .ceil()
-                .clamp(1.0, MAX_SPOKEN as f64) as usize;
-            let pos = pos.min(MAX_SPOKEN);
-            let pace = self.handoff_pace();
-            let spoken = match pace {
-                crate::media::Pace::Normal => self.spoken_status(pos, minutes).await,
-                crate::media::Pace::Slow => None,
-            };
-            let how = if let Some((text, prompt)) = spoken {
-                intro.push_back(Player::new(prompt));
-                self.caption(crate::live::captions::Caption::line(&text));
-                "spoken"
-            } else {
-                let unit = if minutes == 1 {
-                    "queue_minute"
-                } else {
-                    "queue_minutes"
-                };
-                let words = [
-                    "queue_position".to_string(),
-                    format!("num_{pos}"),
-                    "queue_in_line".to_string(),
-                    "queue_estimate".to_string(),
-                    format!("num_{minutes}"),
-                    unit.to_string(),
-                ];
-                for w in &words {
-                    match self.prompt_now(w, pace) {
-                        Ok(p) => intro.push_back(Player::new(p)),
-                        Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
-                    }
-                }
-                self.caption_prompts(&words);
-                "recorded"
-            };
-            self.event(
-                "announced",
-                json!({ "position": pos, "wait_minutes": minutes, "words": how }),
-            );
-        }
-        self.sound = Sound::Hold {
-            intro,
-            music: Player::new(hold_music()),
+    /// `{position}` and `{minutes}` filled, spoken by the speech engine (spoken variables)
+    /// beside the call ([`jobs::Done::Announcement`]; what played goes on meanwhile); at the
+    /// elderly pace, or when that text is missing or cannot be spoken, the recorded words and
+    /// numbers are joined instead (they have slow renderings).
+    pub(super) fn announce(&mut self) {
+        self.announcement += 1;
+        let Some((pos, wait)) = self.sh.agents.position(&self.id) else {
+            self.media.lock().playout.hold([]);
+            return;
         };
-        self.marker = true;
-    }
-
-    /// The `queue_status` text of the call's language with `position` and `minutes` filled,
-    /// and its audio from the speech engine (made on a blocking thread; the same words are
-    /// kept and cost nothing the next time). `None` when there is no such text or it cannot be
-    /// spoken.
-    async fn spoken_status(
-        &self,
-        position: usize,
-        minutes: usize,
-    ) -> Option<(String, crate::media::Prompt)> {
+        let minutes = (wait.as_secs_f64() / 60.0)
+            .ceil()
+            .clamp(1.0, MAX_SPOKEN as f64) as usize;
+        let pos = pos.min(MAX_SPOKEN);
+        if self.handoff_pace() == crate::media::Pace::Slow {
+            return self.announced(self.announcement, pos, minutes, None);
+        }
         let lang = self.core.engine().language().code();
         let cache = Arc::clone(&self.sh.prompts);
-        let name = if minutes == 1 {
-            "queue_status_one"
-        } else {
-            "queue_status"
-        };
-        let made = tokio::task::spawn_blocking(move || {
-            let file = cache.root().join(lang).join(format!("{name}.txt"));
-            let template = std::fs::read_to_string(file).ok()?;
-            let text = crate::text::spoken::render(template.trim(), lang, |v| match v {
-                "position" => Some(position.to_string()),
-                "minutes" => Some(minutes.to_string()),
-                _ => None,
-            });
-            match cache.get_spoken(lang, &text) {
-                Ok(p) => Some((text, p)),
-                Err(e) => {
-                    tracing::warn!(
-                        "queue announcement cannot be spoken, using the recorded words: {e}"
-                    );
-                    None
-                }
+        let seq = self.announcement;
+        self.jobs.spawn(async move {
+            let made =
+                tokio::task::spawn_blocking(move || spoken_status(&cache, lang, pos, minutes));
+            jobs::Done::Announcement {
+                seq,
+                position: pos,
+                minutes,
+                spoken: made.await.ok().flatten(),
             }
         });
-        made.await.ok().flatten()
+    }
+
+    /// The announcement `seq` is ready (`spoken`: the words from the speech engine, or `None`
+    /// for the recorded ones): it plays, then music on hold, unless the call moved on since
+    /// (ringing an agent, bridged, the message, a newer announcement).
+    pub(super) fn announced(
+        &mut self,
+        seq: u64,
+        pos: usize,
+        minutes: usize,
+        spoken: Option<(String, crate::media::Prompt)>,
+    ) {
+        if seq != self.announcement {
+            return;
+        }
+        let mut intro = Vec::new();
+        let how = if let Some((text, prompt)) = spoken {
+            intro.push(prompt);
+            self.caption(crate::live::captions::Caption::line(&text));
+            "spoken"
+        } else {
+            let unit = if minutes == 1 {
+                "queue_minute"
+            } else {
+                "queue_minutes"
+            };
+            let words = [
+                "queue_position".to_string(),
+                format!("num_{pos}"),
+                "queue_in_line".to_string(),
+                "queue_estimate".to_string(),
+                format!("num_{minutes}"),
+                unit.to_string(),
+            ];
+            let pace = self.handoff_pace();
+            for w in &words {
+                match self.prompt_now(w, pace) {
+                    Ok(p) => intro.push(p),
+                    Err(e) => tracing::warn!("announcement prompt {w}: {e}"),
+                }
+            }
+            self.caption_prompts(&words);
+            "recorded"
+        };
+        self.event(
+            "announced",
+            json!({ "position": pos, "wait_minutes": minutes, "words": how }),
+        );
+        self.media.lock().playout.hold(intro);
     }
 
     /// Our SDP offer for an agent's phone, on the agent leg's RTP port (bound once per call;
@@ -110,7 +100,9 @@ impl CallTask {
     pub(super) async fn agent_offer(&mut self, tls: bool) -> anyhow::Result<(String, Vec<Crypto>)> {
         let socket = match self.agent_rtp.take() {
             Some(leg) => leg.socket,
-            None => self.sh.ports.bind(self.sh.config.sip.bind.ip()).await?,
+            None => std::sync::Arc::new(crate::media::net::RtpSocket::new(
+                self.sh.ports.bind(self.sh.config.sip.bind.ip()).await?,
+            )?),
         };
         let port = socket.local_addr()?.port();
         let placeholder = crate::sip::Negotiated {
@@ -126,7 +118,7 @@ impl CallTask {
             behind_proxy: false,
             private_targets: self.sh.config.media.allow_private_targets,
         };
-        self.agent_rtp = Some(RtpLeg::new(socket, &placeholder, trust));
+        self.agent_rtp = Some(RtpLeg::on(socket, &placeholder, trust));
         let ip = self.sh.media_ip();
         if !tls {
             return Ok((sdp::offer(ip, port, self.session_id), Vec::new()));
@@ -177,33 +169,63 @@ impl CallTask {
     }
 
     pub(super) fn start_message(&mut self) {
-        let mut intro = VecDeque::new();
+        self.announcement += 1;
+        let mut intro = Vec::new();
         if let Ok(p) = self.prompt_now(MESSAGE_PROMPT, self.handoff_pace()) {
-            intro.push_back(Player::new(p));
+            intro.push(p);
             self.caption_prompts(&[MESSAGE_PROMPT]);
         }
-        intro.push_back(Player::new(tone(1000.0, 400, 8000)));
-        self.sound = Sound::MessageIntro(intro);
-        self.marker = true;
+        intro.push(tone(1000.0, 400, 8000));
+        self.media.lock().playout.message_intro(intro);
         self.sh
             .live
             .update(&self.id, |c| c.state = crate::live::CallState::Message);
         self.event("message_prompt", json!({}));
     }
 
+    /// The message tone played: the caller's words go to a file from the next tick on.
     pub(super) fn start_recording(&mut self) {
-        self.sound = Sound::Recording;
         let path = self.recording_file("-message");
         match MonoRecorder::create(&path) {
             Ok(r) => {
                 self.message_path = Some(path.display().to_string());
-                self.message = Some((r, path));
+                self.media.lock().message = Some((r, path));
                 self.event("message_recording", json!({}));
             }
             Err(e) => tracing::error!(
                 "cannot record the caller's message to {}: {e}",
                 path.display()
             ),
+        }
+    }
+}
+
+/// The `queue_status` text of `lang` with `position` and `minutes` filled, and its audio from
+/// the speech engine (blocking: run it off the async threads; the same words are kept and
+/// cost nothing the next time). `None` when there is no such text or it cannot be spoken.
+fn spoken_status(
+    cache: &crate::media::PromptCache,
+    lang: &str,
+    position: usize,
+    minutes: usize,
+) -> Option<(String, crate::media::Prompt)> {
+    let name = if minutes == 1 {
+        "queue_status_one"
+    } else {
+        "queue_status"
+    };
+    let file = cache.root().join(lang).join(format!("{name}.txt"));
+    let template = std::fs::read_to_string(file).ok()?;
+    let text = crate::text::spoken::render(template.trim(), lang, |v| match v {
+        "position" => Some(position.to_string()),
+        "minutes" => Some(minutes.to_string()),
+        _ => None,
+    });
+    match cache.get_spoken(lang, &text) {
+        Ok(p) => Some((text, p)),
+        Err(e) => {
+            tracing::warn!("queue announcement cannot be spoken, using the recorded words: {e}");
+            None
         }
     }
 }

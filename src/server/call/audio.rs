@@ -1,48 +1,104 @@
-//! The caller's and the agent's RTP: what the caller hears on each 20 ms tick (prompts,
-//! ringback, the agent, the message tone), what they said (jitter buffer, RFC 4733 and in-band
-//! keys, recording), and the relay between the two legs once bridged.
+//! The caller's and the agent's RTP as they arrive: what the caller said goes into the jitter
+//! buffer (the media clock hears it on its next tick) and RFC 4733 keys to the core; once
+//! bridged, each leg's audio is relayed to the other as it comes, not on the tick.
 
 use super::*;
 
 impl CallTask {
     // ---- media ------------------------------------------------------------------------------
 
+    /// Reads what the caller's RTP socket holds. The buffer lives only while packets are
+    /// read, not in the call's future for its whole life.
+    pub(super) async fn read_caller(&mut self) {
+        let mut buf = [0u8; 2048];
+        // A few at a time: a flood must not keep the call from its other work.
+        for _ in 0..8 {
+            match self.caller_socket.try_recv_from(&mut buf) {
+                Ok((n, from)) => self.on_caller_rtp(&buf[..n], from).await,
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// A datagram on the caller's RTP socket.
     pub(super) async fn on_caller_rtp(&mut self, buf: &[u8], from: std::net::SocketAddr) {
-        let Some(p) = parse_rtp(buf) else {
+        let Some(got) = self.take_caller_packet(buf, from) else {
             return;
         };
-        if !self.caller.admit(from, p.ssrc).is_peer() {
-            // Not the caller: its keys and audio are nobody's, and nothing goes back to it.
-            self.sh.metrics.rtp_strangers_total.fetch_add(1, Relaxed);
-            return;
-        }
-        self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
         self.core.handle(self.now(), core::Input::CallerPacket);
-        if Some(p.payload_type) == self.caller.dtmf_pt {
-            if matches!(self.sound, Sound::Bridged) {
-                if let Some(a) = &mut self.agent_rtp {
-                    a.send_event(p.payload, p.marker).await;
+        match got {
+            FromCaller::Key {
+                payload,
+                len,
+                timestamp,
+                marker,
+                bridged,
+            } => {
+                let payload = &payload[..len];
+                if bridged {
+                    if let Some(a) = &mut self.agent_rtp {
+                        a.send_event(payload, marker).await;
+                    }
+                }
+                if let Some(d) = self.rfc4733.on_packet(timestamp, payload) {
+                    // The same key may follow in-band: not heard twice.
+                    self.media.lock().inband_quiet_until = Some(Instant::now() + INBAND_HOLDOFF);
+                    self.digit(d).await;
                 }
             }
-            if let Some(d) = self.rfc4733.on_packet(p.timestamp, p.payload) {
-                self.last_rfc_digit = Some(self.now());
-                self.digit(d).await;
+            FromCaller::Relay { pcm, len, marker } => {
+                if self.browser.is_some() {
+                    self.send_to_browser(&pcm[..len]).await;
+                } else if let Some(a) = &mut self.agent_rtp {
+                    a.send_pcm(&pcm[..len], marker, &self.sh.metrics).await;
+                }
             }
-            return;
+            FromCaller::Heard => {}
         }
-        if p.payload_type != self.caller.codec.payload_type() {
-            return;
+    }
+
+    /// Opens and admits a caller packet and puts its audio in the jitter buffer (one short
+    /// hold of the media lock); what else it carries is for [`on_caller_rtp`].
+    ///
+    /// [`on_caller_rtp`]: Self::on_caller_rtp
+    fn take_caller_packet(&self, buf: &[u8], from: std::net::SocketAddr) -> Option<FromCaller> {
+        let metrics = &self.sh.metrics;
+        let mut m = self.media.lock();
+        let opened = m.caller.open(buf, from, metrics)?;
+        let p = parse_rtp(&opened)?;
+        if !m.caller.admit(from, p.ssrc).is_peer() {
+            // Not the caller: its keys and audio are nobody's, and nothing goes back to it.
+            metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+            return None;
         }
-        if matches!(self.sound, Sound::Bridged) {
-            let mut pcm = [0i16; FRAME];
-            let n = self.caller.codec.decode(p.payload, &mut pcm);
-            if self.browser.is_some() {
-                self.send_to_browser(&pcm[..n]).await;
-            } else if let Some(a) = &mut self.agent_rtp {
-                a.send_pcm(&pcm[..n], p.marker, &self.sh.metrics).await;
-            }
+        metrics.rtp_received_total.fetch_add(1, Relaxed);
+        let bridged = m.playout.is_bridged();
+        if Some(p.payload_type) == m.caller.dtmf_pt {
+            let mut payload = [0u8; 64];
+            let len = p.payload.len().min(payload.len());
+            payload[..len].copy_from_slice(&p.payload[..len]);
+            return Some(FromCaller::Key {
+                payload,
+                len,
+                timestamp: p.timestamp,
+                marker: p.marker,
+                bridged,
+            });
         }
-        self.jitter.push(p.sequence, p.payload);
+        if p.payload_type != m.caller.codec.payload_type() {
+            return Some(FromCaller::Heard);
+        }
+        m.jitter.push(p.sequence, p.payload);
+        if !bridged {
+            return Some(FromCaller::Heard);
+        }
+        let mut pcm = [0i16; FRAME];
+        let len = m.caller.codec.decode(p.payload, &mut pcm);
+        Some(FromCaller::Relay {
+            pcm,
+            len,
+            marker: p.marker,
+        })
     }
 
     pub(super) async fn on_agent_rtp(&mut self, buf: &[u8], from: std::net::SocketAddr) {
@@ -60,106 +116,36 @@ impl CallTask {
             self.sh.metrics.rtp_strangers_total.fetch_add(1, Relaxed);
             return;
         }
+        let (codec, dtmf_pt) = (a.codec, a.dtmf_pt);
         self.core
             .handle(self.started.elapsed(), core::Input::AgentPacket);
         self.sh.metrics.rtp_received_total.fetch_add(1, Relaxed);
-        if self.core.briefing() && Some(p.payload_type) == a.dtmf_pt {
+        if self.core.briefing() && Some(p.payload_type) == dtmf_pt {
             if let Some(d) = self.brief_key(p.timestamp, p.payload) {
                 self.input(core::Input::AgentDigit(d)).await;
             }
             return;
         }
-        if p.payload_type != a.codec.payload_type() || !matches!(self.sound, Sound::Bridged) {
+        if p.payload_type != codec.payload_type() {
             return;
         }
-        let n = a.codec.decode(p.payload, &mut self.line_frame);
-        let pcm = self.line_frame;
-        self.caller
-            .send_pcm(&pcm[..n], p.marker, &self.sh.metrics)
-            .await;
+        let mut pcm = [0i16; FRAME];
+        let n = codec.decode(p.payload, &mut pcm);
+        self.relay_to_caller(&pcm[..n], p.marker);
     }
 
-    /// Every 20 ms while the caller's media runs: what the caller said, what they hear.
-    pub(super) async fn on_tick(&mut self) {
-        self.brief_tick().await;
-        let mut heard = [0i16; FRAME];
-        let got = match self.jitter.pop() {
-            Some(payload) => {
-                self.caller.codec.decode(payload, &mut heard);
-                true
-            }
-            None => false,
-        };
-        if got {
-            let holdoff = self
-                .last_rfc_digit
-                .is_some_and(|t| self.now() < t + INBAND_HOLDOFF);
-            if let Some(d) = self.inband.push(&heard) {
-                if !holdoff {
-                    self.digit(d).await;
-                }
-            }
+    /// The bridged agent's audio to the caller, as it arrives (and kept for the recording);
+    /// nothing before the bridge.
+    pub(super) fn relay_to_caller(&self, pcm: &[i16], marker: bool) {
+        let mut m = self.media.lock();
+        if !m.playout.is_bridged() {
+            return;
         }
-        self.hear(got.then_some(&heard));
-        if let Some((m, _)) = &mut self.message {
-            m.push(&heard);
-        }
-        let mut line = [0i16; FRAME];
-        let mut finished_prompt = None;
-        let mut start_recording = false;
-        let mut send = true;
-        // "Connecting you" plays over ringback and hold music while the agents already ring;
-        // the queue's own sounds wait for it (they do not advance meanwhile).
-        let connecting = matches!(
-            self.sound,
-            Sound::Silence | Sound::Ringback(_) | Sound::Hold { .. }
-        ) && next_of(&mut self.connecting, &mut line);
-        if !connecting {
-            match &mut self.sound {
-                Sound::Silence | Sound::Recording => {}
-                Sound::Prompt { id, player } => {
-                    if !player.next_frame(&mut line) {
-                        finished_prompt = Some(*id);
-                    }
-                }
-                Sound::Ringback(player) => {
-                    if !player.next_frame(&mut line) {
-                        *player = Player::new(ringback(6000));
-                        player.next_frame(&mut line);
-                    }
-                }
-                Sound::Hold { intro, music } => {
-                    if !next_of(intro, &mut line) && !music.next_frame(&mut line) {
-                        *music = Player::new(hold_music());
-                        music.next_frame(&mut line);
-                    }
-                }
-                Sound::Bridged => {
-                    line = self.line_frame;
-                    self.line_frame = [0; FRAME];
-                    send = false;
-                }
-                Sound::MessageIntro(players) => {
-                    if !next_of(players, &mut line) {
-                        start_recording = true;
-                    }
-                }
-            }
-        }
-        if let Some((r, _)) = &mut self.recorder {
-            r.push(&heard, &line);
-        }
-        if send {
-            let marker = std::mem::take(&mut self.marker);
-            self.caller.send_pcm(&line, marker, &self.sh.metrics).await;
-        }
-        if let Some(id) = finished_prompt {
-            self.sound = Sound::Silence;
-            self.pending.push_back(Event::PromptFinished { id });
-        }
-        if start_recording {
-            self.start_recording();
-            self.input(core::Input::RecordingStarted).await;
+        let n = pcm.len().min(FRAME);
+        m.agent_frame[..n].copy_from_slice(&pcm[..n]);
+        m.agent_frame[n..].fill(0);
+        if m.caller.send_pcm_now(pcm, marker) {
+            self.sh.metrics.rtp_sent_total.fetch_add(1, Relaxed);
         }
     }
 
@@ -169,13 +155,23 @@ impl CallTask {
     }
 }
 
-/// The next 20 ms of a sequence of prompts, dropping each as it ends; `false` when all ended.
-fn next_of(players: &mut VecDeque<Player>, out: &mut [i16; FRAME]) -> bool {
-    while let Some(p) = players.front_mut() {
-        if p.next_frame(out) {
-            return true;
-        }
-        players.pop_front();
-    }
-    false
+/// What a caller packet brought, besides its audio for the jitter buffer.
+#[allow(clippy::large_enum_variant)] // one on the stack per packet, never stored
+enum FromCaller {
+    /// An RFC 4733 event (its payload, at most 64 bytes kept: 16 events).
+    Key {
+        payload: [u8; 64],
+        len: usize,
+        timestamp: u32,
+        marker: bool,
+        bridged: bool,
+    },
+    /// Audio to relay to the bridged agent.
+    Relay {
+        pcm: [i16; FRAME],
+        len: usize,
+        marker: bool,
+    },
+    /// Nothing more (audio for the clock, or another payload type).
+    Heard,
 }

@@ -1,20 +1,23 @@
 //! A warm transfer's brief, the shell's side: the agent's language read from the store and the
 //! brief spoken by the prompts' speech engine off the call's loop, then played to the agent's
 //! leg on the 20 ms tick while the caller keeps hearing ringback or hold music; the agent's
-//! keys (RFC 4733) go to the core, which decides.
+//! keys (RFC 4733) go to the core, which decides. The brief has its own 20 ms timer while it
+//! plays (the shared media clock plays to callers only): one call in a warm hand-off at a time
+//! per agent, for a few seconds.
 
 use super::*;
 use crate::dialplan::Language;
-use crate::media::Prompt;
+use crate::media::{Player, Prompt};
 use tokio::sync::oneshot;
+use tokio::time::{Interval, MissedTickBehavior};
 
 /// The brief of the agent being briefed, in its steps.
 #[derive(Default)]
 pub(super) struct WarmBrief {
     /// The spoken brief being made (store read and speech synthesis).
     making: Option<oneshot::Receiver<Result<Spoken, String>>>,
-    /// The brief playing to the agent.
-    player: Option<Player>,
+    /// The brief playing to the agent, and its 20 ms timer.
+    player: Option<(Player, Interval)>,
     /// The agent's keys.
     keys: Option<Rfc4733Receiver>,
 }
@@ -27,16 +30,36 @@ pub(super) struct Spoken {
     audio: Prompt,
 }
 
-/// The brief being made, once it is ready (pending forever when none is being made).
-pub(super) async fn next_spoken(b: &mut WarmBrief) -> Result<Spoken, String> {
-    let Some(rx) = b.making.as_mut() else {
-        return std::future::pending().await;
-    };
-    let r = rx
-        .await
-        .unwrap_or_else(|_| Err("the brief was not made".into()));
-    b.making = None;
-    r
+/// What the brief needs next.
+pub(super) enum BriefDue {
+    /// It was made (or could not be).
+    Spoken(Result<Spoken, String>),
+    /// Its next 20 ms are due.
+    Frame,
+}
+
+/// Waits for the brief's next step (forever when none is being made or played).
+pub(super) async fn next(b: &mut WarmBrief) -> BriefDue {
+    let WarmBrief { making, player, .. } = b;
+    tokio::select! {
+        r = async {
+            match making.as_mut() {
+                Some(rx) => rx.await.unwrap_or_else(|_| Err("the brief was not made".into())),
+                None => std::future::pending().await,
+            }
+        } => {
+            *making = None;
+            BriefDue::Spoken(r)
+        }
+        () = async {
+            match player.as_mut() {
+                Some((_, every)) => {
+                    every.tick().await;
+                }
+                None => std::future::pending().await,
+            }
+        } => BriefDue::Frame,
+    }
 }
 
 impl CallTask {
@@ -97,7 +120,9 @@ impl CallTask {
                         "ms": ms,
                     }),
                 );
-                self.brief.player = Some(Player::new(s.audio));
+                let mut every = tokio::time::interval(Duration::from_millis(20));
+                every.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                self.brief.player = Some((Player::new(s.audio), every));
             }
             Ok(_) => {}
             Err(why) => {
@@ -114,7 +139,7 @@ impl CallTask {
         self.brief = WarmBrief::default();
     }
 
-    /// On each tick while briefing: the next 20 ms of the brief to the agent.
+    /// Every 20 ms while the brief plays: its next frame to the agent.
     pub(super) async fn brief_tick(&mut self) {
         if !self.core.briefing() {
             if self.brief.keys.is_some() {
@@ -122,7 +147,7 @@ impl CallTask {
             }
             return;
         }
-        let Some(player) = &mut self.brief.player else {
+        let Some((player, _)) = &mut self.brief.player else {
             return;
         };
         let mut frame = [0i16; FRAME];

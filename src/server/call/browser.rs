@@ -46,33 +46,62 @@ impl CallTask {
         }
     }
 
-    /// Rings `agent`'s console: a WebRTC offer plus the screen pop.
-    pub(super) async fn dial_browser(&mut self, agent: &str) -> anyhow::Result<()> {
-        let (peer, sdp) = MediaPeer::offer(&self.peer_config()).await?;
-        let pop = self.screen_pop().await;
-        let replies = self
-            .sh
-            .agents
-            .offer_browser(agent, &self.id, sdp, pop)
-            .ok_or_else(|| anyhow::anyhow!("{agent} has no console open"))?;
+    /// Rings `agent`'s console: the WebRTC offer and the screen pop (earlier calls read from
+    /// the store) are made beside the call ([`jobs::Done::BrowserOffer`]), then offered.
+    pub(super) fn dial_browser(&mut self, agent: &str) {
+        let cfg = self.peer_config();
+        let pop = self.screen_pop_later();
+        let agent = agent.to_string();
+        self.jobs.spawn(async move {
+            let (offer, pop) = tokio::join!(MediaPeer::offer(&cfg), pop);
+            let result = offer
+                .map(|(peer, sdp)| (peer, sdp, pop))
+                .map_err(|e| e.to_string());
+            jobs::Done::BrowserOffer { agent, result }
+        });
+    }
+
+    /// The console offer for `agent` is made: it goes to the console, unless the hand-off
+    /// moved on meanwhile (then the peer is closed and nothing is offered).
+    pub(super) async fn browser_offered(
+        &mut self,
+        agent: String,
+        made: Result<(MediaPeer, String, serde_json::Value), String>,
+    ) {
+        let wanted = self.core.rings(&agent) && self.browser.is_none();
+        let (peer, sdp, pop) = match made {
+            Ok(m) if wanted => m,
+            Ok((peer, ..)) => return close_later(peer),
+            Err(why) if wanted => return self.dial_failed(agent, why).await,
+            Err(_) => return,
+        };
+        let Some(replies) = self.sh.agents.offer_browser(&agent, &self.id, sdp, pop) else {
+            close_later(peer);
+            let why = format!("{agent} has no console open");
+            return self.dial_failed(agent, why).await;
+        };
         self.event("agent_dial", json!({ "agent": agent, "via": "browser" }));
-        let a = agent.to_string();
+        let a = agent.clone();
         self.sh.live.update(&self.id, |c| {
             c.agent = Some(a);
             c.state = crate::live::CallState::RingingAgent;
         });
         self.browser = Some(BrowserLeg {
-            agent: agent.to_string(),
+            agent,
             peer,
             replies,
             connected: false,
             answered: false,
         });
-        Ok(())
+    }
+
+    async fn dial_failed(&mut self, agent: String, why: String) {
+        tracing::warn!(agent, "cannot call agent: {why}");
+        self.input(core::Input::DialFailed { agent, why }).await;
     }
 
     /// Ends the browser leg, telling the console why.
-    pub(super) async fn end_browser(&mut self, by: &str) {
+    pub(super) fn end_browser(&mut self, by: &str) {
         if let Some(leg) = self.browser.take() {
             let msg = if leg.connected {
                 ToConsole::Ended {
@@ -85,7 +114,7 @@ impl CallTask {
                 }
             };
             self.sh.agents.browser_done(&leg.agent, msg);
-            leg.peer.close().await;
+            close_later(leg.peer);
         }
     }
 
@@ -115,7 +144,7 @@ impl CallTask {
                             "agent_failed",
                             json!({ "agent": agent, "why": e.to_string() }),
                         );
-                        self.end_browser("line").await;
+                        self.end_browser("line");
                         Some(handoff::Input::AgentFailed(0))
                     }
                 }
@@ -135,12 +164,12 @@ impl CallTask {
                         json!({ "agent": agent, "choice": "pass", "via": "console" }),
                     );
                 }
-                self.end_browser("agent").await;
+                self.end_browser("agent");
                 Some(handoff::Input::AgentFailed(603))
             }
             FromBrowser::Reply(Some(BrowserReply::HangUp)) | FromBrowser::Reply(None) => {
                 self.event("agent_hung_up", json!({ "agent": agent }));
-                self.end_browser("agent").await;
+                self.end_browser("agent");
                 Some(if bridged {
                     handoff::Input::AgentHungUp
                 } else {
@@ -162,11 +191,9 @@ impl CallTask {
             FromBrowser::Peer(Some(PeerEvent::Audio(payload))) => {
                 if bridged {
                     self.core.handle(self.now(), core::Input::AgentPacket);
-                    let n = Codec::Pcmu.decode(&payload, &mut self.line_frame);
-                    let pcm = self.line_frame;
-                    self.caller
-                        .send_pcm(&pcm[..n], false, &self.sh.metrics)
-                        .await;
+                    let mut pcm = [0i16; FRAME];
+                    let n = Codec::Pcmu.decode(&payload, &mut pcm);
+                    self.relay_to_caller(&pcm[..n], false);
                 }
                 None
             }
@@ -178,7 +205,7 @@ impl CallTask {
                 };
                 tracing::warn!(agent, "console media closed: {why}");
                 self.event("agent_media_closed", json!({ "agent": agent, "why": why }));
-                self.end_browser("line").await;
+                self.end_browser("line");
                 Some(if bridged {
                     handoff::Input::AgentDropped
                 } else {
@@ -211,4 +238,9 @@ impl CallTask {
             }
         }
     }
+}
+
+/// Closes a WebRTC peer beside the call (closing waits on its connection's tasks).
+fn close_later(peer: MediaPeer) {
+    tokio::spawn(async move { peer.close().await });
 }

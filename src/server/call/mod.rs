@@ -3,22 +3,26 @@
 //! every deadline). The shell moves bytes and time: SIP messages and timers go into the core,
 //! its outputs come out as packets, ACD calls, store writes and live-view updates.
 //!
-//! Media stays here, driven by the core's outputs: the caller's and the agent's RTP, what the
-//! caller hears on each 20 ms tick (prompts, ringback, hold music, the agent, the message
-//! tone), the jitter buffer, the keys, the listener (VAD and endpointing) and the recognition
-//! pool, the recordings. Those work per packet and per frame on buffers and sockets; the core
-//! only says which sound plays and hears what they found (keys, utterances, packets seen).
+//! Media stays here, driven by the core's outputs: the caller's and the agent's RTP, the keys,
+//! the recognition pool. What the caller hears and what hears them every 20 ms (prompts,
+//! ringback, hold music, the message tone; the jitter buffer, in-band keys, the listener, the
+//! recordings) is [`media::CallMedia`], which the shared media clock ticks: this task never
+//! wakes for a tick, only for packets, messages and what the clock found (keys, speech, the
+//! end of a prompt). Slow work (a slower prompt rendering, spoken words, the console's WebRTC
+//! offer and screen pop, the call record) runs beside the call and comes back as [`jobs`]'
+//! answers, so a key or a BYE never waits for it. The core only says which sound plays and
+//! hears what the media found (keys, utterances, packets seen).
 
 use super::transport::Peer;
-use super::wait::recv_opt;
 use super::Shared;
 use crate::agents::Offer;
 use crate::engine::{self, Action, Event, Fault, FaultKind, Trace};
 use crate::live::LiveCall;
+use crate::media::net::RtpSocket;
 use crate::media::net::{PeerTrust, RtpLeg, FRAME};
 use crate::media::{
-    hold_music, parse_rtp, ringback, tone, EndpointConfig, InbandDetector, JitterBuffer, Listener,
-    MonoRecorder, Player, Recorder, Rfc4733Receiver,
+    parse_rtp, tone, EndpointConfig, JitterBuffer, Listener, MonoRecorder, Recorder,
+    Rfc4733Receiver,
 };
 use crate::plans::LoadedPlan;
 use crate::sip::{new_tag, response_to, sdp, Request, Sdp};
@@ -30,7 +34,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
+use tokio::task::JoinSet;
 use tracing::Instrument;
 
 mod agents;
@@ -41,6 +45,8 @@ mod captions;
 pub mod core;
 mod dialplan_io;
 mod end;
+mod jobs;
+mod media;
 mod outputs;
 mod paced;
 mod screen_pop;
@@ -48,13 +54,15 @@ mod setup;
 mod speech;
 
 use self::core::CallCore;
+use media::{CallMedia, MediaEvent, MediaSlot};
 use setup::{core_config, new_engine};
 
 /// What the dispatcher hands a call task.
 #[derive(Debug)]
 pub enum Input {
-    /// A SIP message on one of the call's Call-IDs.
-    Sip(crate::sip::SipMessage, Peer),
+    /// A SIP message on one of the call's Call-IDs (boxed: the channel allocates its slots
+    /// up front, 32 at a time, for every call).
+    Sip(Box<crate::sip::SipMessage>, Peer),
     /// The server is stopping and its drain time is over: end the call now, stored as it is.
     Shutdown,
 }
@@ -63,27 +71,6 @@ pub enum Input {
 const INBAND_HOLDOFF: Duration = Duration::from_secs(2);
 /// The prompt played before the message tone, when the plan's language has it.
 const MESSAGE_PROMPT: &str = "leave_message";
-
-/// What the caller hears on each 20 ms tick.
-enum Sound {
-    /// Comfort silence.
-    Silence,
-    /// An engine prompt; `PromptFinished { id }` when it ends.
-    Prompt { id: u32, player: Player },
-    /// Ringback while agents ring (loops).
-    Ringback(Player),
-    /// The agent's audio is relayed as it arrives; nothing on the tick.
-    Bridged,
-    /// The apology before the message, then the tone, then recording.
-    MessageIntro(VecDeque<Player>),
-    /// Recording the caller's message.
-    Recording,
-    /// Waiting in the queue: an announcement (position, expected wait), then music on hold.
-    Hold {
-        intro: VecDeque<Player>,
-        music: Player,
-    },
-}
 
 /// One call.
 pub struct CallTask {
@@ -100,24 +87,18 @@ pub struct CallTask {
     caller_peer: Peer,
     source: Option<Peer>,
     session_id: u64,
-    // The caller's media.
-    caller: RtpLeg,
-    jitter: JitterBuffer,
+    // The caller's media: ticked by the shared clock; this task reads the socket.
+    media: Arc<MediaSlot>,
+    caller_socket: Arc<RtpSocket>,
+    /// What the clock was last told: (media running, the IVR listening).
+    told: (bool, bool),
     rfc4733: Rfc4733Receiver,
-    inband: InbandDetector,
-    last_rfc_digit: Option<Duration>,
-    sound: Sound,
-    marker: bool,
-    recorder: Option<(Recorder, PathBuf)>,
-    line_frame: [i16; FRAME],
-    message: Option<(MonoRecorder, PathBuf)>,
     message_path: Option<String>,
     // The IVR's IO.
     plan: Arc<LoadedPlan>,
     /// Engine events the media side found, fed to the core after each turn of the loop.
     pending: VecDeque<Event>,
     // Speech.
-    listener: Option<Listener>,
     asr_wait: VecDeque<speech::PendingAsr>,
     next_job: u64,
     /// The early look at the utterance under way, and the one waiting to follow it.
@@ -126,9 +107,13 @@ pub struct CallTask {
     hints: Vec<String>,
     boost: Vec<String>,
     listening_since: Option<Duration>,
+    // Slow work beside the call.
+    jobs: JoinSet<jobs::Done>,
+    /// The engine prompt whose audio is being made (a slower rendering, spoken words).
+    awaited_prompt: Option<u32>,
+    /// The queue announcement wanted now (one made for an earlier moment is dropped).
+    announcement: u64,
     // After the hand-off.
-    /// Prompts played while the agents ring ("connecting you"), before ringback or hold music.
-    connecting: VecDeque<Player>,
     offers: Option<mpsc::UnboundedReceiver<Offer>>,
     /// The dialplan lookup under way (its id and the task making the request).
     lookup: crate::lookup::Pending,
@@ -199,6 +184,27 @@ impl CallTask {
         let sip_call_id = invite.headers.call_id().unwrap_or_default().to_string();
         let caller_ip = peer.addr().ip();
         let behind_proxy = sh.config.sip.trusted_peers.contains(&caller_ip);
+        let trust = PeerTrust {
+            signalling: Some(caller_ip),
+            behind_proxy,
+            private_targets: sh.config.media.allow_private_targets,
+        };
+        let mut caller_leg = match RtpLeg::new(socket, &negotiated, trust) {
+            Ok(leg) => leg,
+            Err(e) => {
+                let mut r = response_to(&invite, 503, "Service Unavailable", Some(&new_tag()));
+                r.headers.push("Retry-After", "5");
+                sh.transport.send(&peer, r.to_bytes()).await;
+                sh.metrics.calls_rejected_total.fetch_add(1, Relaxed);
+                anyhow::bail!("no RTP socket for a new call: {e}");
+            }
+        };
+        let keys = srtp
+            .as_ref()
+            .map(|s| (s.keys().0.clone(), s.keys().1.clone()));
+        if let Some(s) = srtp {
+            caller_leg.set_srtp(s);
+        }
         let id = new_call_id();
         let caller = invite.headers.get("From").unwrap_or_default().to_string();
         let channel = crate::live::Channel::of_invite(
@@ -208,9 +214,6 @@ impl CallTask {
             sh.config.sip.bind,
         );
         let engine = new_engine(&sh, &plan, &caller);
-        let keys = srtp
-            .as_ref()
-            .map(|s| (s.keys().0.clone(), s.keys().1.clone()));
         let cfg = core_config(
             &sh,
             &id,
@@ -259,38 +262,29 @@ impl CallTask {
         )
         .map_err(|e| tracing::error!("no voice detection on this call: {e}"))
         .ok();
+        let started = Instant::now();
+        let caller_socket = Arc::clone(&caller_leg.socket);
+        let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
+        let media = MediaSlot::new(CallMedia::new(caller_leg, jitter, listener, started));
+        sh.clock
+            .add(Arc::downgrade(&media) as std::sync::Weak<dyn crate::media::net::Ticked>);
         let task = CallTask {
             id,
             channel,
             rx,
-            started: Instant::now(),
+            started,
             started_ms: now_ms(),
             core,
             caller_peer: peer,
             source: None,
             session_id,
-            caller: RtpLeg::new(
-                socket,
-                &negotiated,
-                PeerTrust {
-                    signalling: Some(caller_ip),
-                    behind_proxy,
-                    private_targets: sh.config.media.allow_private_targets,
-                },
-            ),
-            jitter: JitterBuffer::new(sh.config.media.jitter_packets),
+            media,
+            caller_socket,
+            told: (false, true),
             rfc4733: Rfc4733Receiver::new(),
-            inband: InbandDetector::new(),
-            last_rfc_digit: None,
-            sound: Sound::Silence,
-            marker: true,
-            recorder: None,
-            line_frame: [0; FRAME],
-            message: None,
             message_path: None,
             plan,
             pending: VecDeque::new(),
-            listener,
             asr_wait: VecDeque::new(),
             next_job: 0,
             check: None,
@@ -298,7 +292,9 @@ impl CallTask {
             hints: Vec::new(),
             boost: Vec::new(),
             listening_since: None,
-            connecting: VecDeque::new(),
+            jobs: JoinSet::new(),
+            awaited_prompt: None,
+            announcement: 0,
             offers: None,
             lookup: None,
             agent_rtp: None,
@@ -309,12 +305,10 @@ impl CallTask {
             _source_slot: source_slot,
             sh,
         };
-        let mut task = task;
-        if let Some(s) = srtp {
-            task.caller.set_srtp(s);
-        }
         let span = tracing::info_span!("call", id = %task.id);
-        tokio::spawn(task.run().instrument(span));
+        // Boxed: an async fn keeps its arguments twice (rust-lang/rust#62958), and the task is
+        // most of its future.
+        tokio::spawn(Box::new(task).run().instrument(span));
         Ok(())
     }
 
@@ -359,16 +353,14 @@ impl CallTask {
         }
     }
 
-    async fn run(mut self) {
+    async fn run(mut self: Box<Self>) {
         tracing::info!(caller = %self.caller_from(), plan = %self.plan.program.plan.name, "call arrived");
         self.carry_out().await;
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-        let mut cbuf = [0u8; 2048];
+        self.tell_media();
         let mut abuf = [0u8; 2048];
         // One timer for the call's deadlines, moved only when the deadline moves: a new timer
-        // on every turn of the loop (every packet, every tick) costs the timer wheel an insert
-        // and a removal each time, for hundreds of calls.
+        // on every turn of the loop (every packet) costs the timer wheel an insert and a
+        // removal each time, for hundreds of calls.
         let timer = tokio::time::sleep(Duration::ZERO);
         tokio::pin!(timer);
         let mut armed: Option<Instant> = None;
@@ -380,13 +372,12 @@ impl CallTask {
                 }
                 armed = deadline;
             }
-            let media = self.core.media_running();
             tokio::select! {
                 m = self.rx.recv() => match m {
                     Some(Input::Sip(msg, peer)) => {
                         let source = peer.addr();
                         self.source = Some(peer);
-                        self.input(core::Input::Sip { msg, source }).await;
+                        self.input(core::Input::Sip { msg: *msg, source }).await;
                         self.source = None;
                     }
                     Some(Input::Shutdown) => {
@@ -395,36 +386,34 @@ impl CallTask {
                     }
                     None => break,
                 },
-                r = self.caller.socket.recv_from(&mut cbuf) => {
-                    if let Ok((n, from)) = r {
-                        if let Some(p) = self.caller.open(&cbuf[..n], from, &self.sh.metrics) {
-                            self.on_caller_rtp(&p, from).await;
-                        }
+                r = self.caller_socket.readable() => {
+                    if r.is_ok() {
+                        self.read_caller().await;
                     }
                 }
-                r = recv_opt(self.agent_rtp.as_ref().map(|l| &l.socket), &mut abuf) => {
+                r = agent_packet(self.agent_rtp.as_ref(), &mut abuf) => {
                     if let Ok((n, from)) = r {
                         self.on_agent_rtp(&abuf[..n], from).await;
                     }
                 }
-                t = tick.tick(), if media => {
-                    let late = t.elapsed();
-                    self.sh.metrics.rtp_send_ticks_total.fetch_add(1, Relaxed);
-                    if late > Duration::from_millis(10) {
-                        self.sh.metrics.rtp_send_late_total.fetch_add(1, Relaxed);
-                    }
-                    self.on_tick().await;
-                }
+                () = self.media.woken() => self.on_media_events().await,
                 () = &mut timer, if armed.is_some() => {
                     armed = None;
                     self.input(core::Input::Timer).await;
                 }
+                Some(done) = self.jobs.join_next(), if !self.jobs.is_empty() => match done {
+                    Ok(done) => self.job_done(done).await,
+                    Err(e) => tracing::warn!("work beside the call failed: {e}"),
+                },
                 (job, p, r) = speech::next_recognized(&mut self.asr_wait) => {
                     self.input(core::Input::RecognitionEnded { job }).await;
                     self.recognized(p, r);
                 }
                 r = speech::next_checked(&mut self.check) => self.checked(r).await,
-                s = brief::next_spoken(&mut self.brief) => self.brief_ready(s),
+                b = brief::next(&mut self.brief) => match b {
+                    brief::BriefDue::Spoken(s) => self.brief_ready(s),
+                    brief::BriefDue::Frame => self.brief_tick().await,
+                },
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
                 (id, result) = crate::lookup::next_done(&mut self.lookup) => {
                     self.pending.push_back(Event::LookupDone { id, result });
@@ -435,6 +424,7 @@ impl CallTask {
                 },
             }
             self.flush().await;
+            self.tell_media();
             if self.core.can_forget(self.now()) {
                 break;
             }
@@ -444,12 +434,46 @@ impl CallTask {
             self.core.end(now, "task stopped");
             self.carry_out().await;
         }
+        self.tell_media();
         self.sh
             .remove_route(self.core.invite().headers.call_id().unwrap_or_default());
         for cid in self.core.agent_call_ids() {
             self.sh.remove_route(&cid);
         }
         tracing::debug!("call task done");
+    }
+
+    /// Tells the clock whether the caller's media runs and whether the IVR listens, when that
+    /// changed. The listener goes at the hand-off: nobody listens to a queued caller.
+    fn tell_media(&mut self) {
+        let now = (self.core.media_running(), self.core.in_ivr());
+        if now == self.told {
+            return;
+        }
+        self.told = now;
+        let mut m = self.media.lock();
+        m.running = now.0;
+        m.listening = now.1;
+        if !now.1 {
+            m.listener = None;
+        }
+    }
+
+    /// What the clock found since it last woke the task.
+    async fn on_media_events(&mut self) {
+        for ev in self.media.take_events() {
+            match ev {
+                MediaEvent::Digit(d) => self.digit(d).await,
+                MediaEvent::Heard(h) => self.hear(h),
+                MediaEvent::Ended(crate::media::Ended::Prompt(id)) => {
+                    self.pending.push_back(Event::PromptFinished { id });
+                }
+                MediaEvent::Ended(crate::media::Ended::MessageIntro) => {
+                    self.start_recording();
+                    self.input(core::Input::RecordingStarted).await;
+                }
+            }
+        }
     }
 
     /// `<recordings>/<call id><suffix>.wav`.
@@ -463,33 +487,16 @@ impl CallTask {
 
     // ---- the engine's actions -----------------------------------------------------------------
 
-    async fn apply(&mut self, action: Action) {
+    fn apply(&mut self, action: Action) {
         match action {
-            Action::Play { id, prompt, pace } => match self.prompt_at(&prompt, pace).await {
-                Ok(p) => {
-                    self.sound = Sound::Prompt {
-                        id,
-                        player: Player::new(p),
-                    };
-                    self.marker = true;
-                    self.caption_prompts(&[&prompt]);
-                }
-                Err(e) => {
-                    tracing::error!("prompt {prompt}: {e}");
-                    self.pending.push_back(Event::Fault(Fault {
-                        kind: FaultKind::Media,
-                        detail: format!("prompt {prompt} cannot be played: {e}"),
-                    }));
-                }
-            },
+            Action::Play { id, prompt, pace } => self.play(id, &prompt, pace),
             Action::Lookup { id, request } => self.start_lookup(id, request),
             Action::PlayText {
                 id, prompt, text, ..
-            } => self.play_text(id, &prompt, text).await,
+            } => self.play_text(id, &prompt, text),
             Action::StopPlayback => {
-                if matches!(self.sound, Sound::Prompt { .. }) {
-                    self.sound = Sound::Silence;
-                }
+                self.awaited_prompt = None;
+                self.media.lock().playout.stop_prompt();
             }
             Action::Listen {
                 hints,
@@ -500,12 +507,12 @@ impl CallTask {
                 self.hints = hints;
                 self.boost = boost;
                 self.listening_since = Some(self.now());
-                if let Some(l) = &mut self.listener {
+                if let Some(l) = &mut self.media.lock().listener {
                     l.set_silence(endpoint_silence);
                 }
             }
             Action::EndTurnAfter(silence) => {
-                if let Some(l) = &mut self.listener {
+                if let Some(l) = &mut self.media.lock().listener {
                     l.end_turn_after(silence);
                 }
             }
@@ -533,6 +540,17 @@ impl CallTask {
             .unwrap_or("trace")
             .to_string();
         self.event(&kind, detail);
+    }
+}
+
+/// The next datagram on the agent's RTP socket (forever when there is no agent leg).
+async fn agent_packet(
+    leg: Option<&RtpLeg>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, std::net::SocketAddr)> {
+    match leg {
+        Some(l) => l.socket.recv_from(buf).await,
+        None => std::future::pending().await,
     }
 }
 

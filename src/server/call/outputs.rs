@@ -1,6 +1,7 @@
 //! The core's outputs carried out: SIP bytes to the caller and the agents, sounds for the
-//! media loop, the ACD's queue, the live view and the store. Slow answers the core asked for
-//! (whether a queue is staffed, an agent's RTP port, a console offer) go straight back in.
+//! media clock, the ACD's queue, the live view and the store. Quick answers the core asked for
+//! (whether a queue is staffed, an agent's RTP port) go straight back in; slow ones (a console
+//! offer, spoken announcements) come back later as [`jobs`] answers.
 
 use super::core::{Input as CoreInput, Output};
 use super::*;
@@ -39,9 +40,9 @@ impl CallTask {
             }
             Output::Event(kind, detail) => self.event(kind, detail),
             Output::Answered => self.answered(),
-            Output::CallerConfirmed => self.caller.confirm(),
-            Output::CallerMedia(n) => self.caller.renegotiate(&n),
-            Output::Engine(action) => self.apply(action).await,
+            Output::CallerConfirmed => self.media.lock().caller.confirm(),
+            Output::CallerMedia(n) => self.media.lock().caller.renegotiate(&n),
+            Output::Engine(action) => self.apply(action),
             Output::Key(shown) => self.sh.live.update(&self.id, |c| c.dtmf.push(shown)),
             Output::Transfer {
                 queue,
@@ -75,12 +76,10 @@ impl CallTask {
                 self.sh.agents.leave(&self.id);
             }
             Output::Ringback => {
-                if !matches!(self.sound, Sound::Ringback(_)) {
-                    self.sound = Sound::Ringback(Player::new(ringback(6000)));
-                    self.marker = true;
-                }
+                self.announcement += 1;
+                self.media.lock().playout.ringback();
             }
-            Output::Announce => self.announce().await,
+            Output::Announce => self.announce(),
             Output::PrepareAgent {
                 agent,
                 uri,
@@ -107,14 +106,7 @@ impl CallTask {
                 let now = self.now();
                 self.core.handle(now, input);
             }
-            Output::DialBrowser { agent } => {
-                if let Err(e) = self.dial_browser(&agent).await {
-                    tracing::warn!(agent, "cannot call agent: {e}");
-                    let now = self.now();
-                    let why = e.to_string();
-                    self.core.handle(now, CoreInput::DialFailed { agent, why });
-                }
-            }
+            Output::DialBrowser { agent } => self.dial_browser(&agent),
             Output::RingingAgent { agent } => self.sh.live.update(&self.id, |c| {
                 c.agent = Some(agent);
                 c.state = crate::live::CallState::RingingAgent;
@@ -124,7 +116,7 @@ impl CallTask {
                 signalling,
                 srtp,
             } => self.agent_media(&negotiated, signalling, srtp),
-            Output::EndBrowser { by } => self.end_browser(by).await,
+            Output::EndBrowser { by } => self.end_browser(by),
             Output::RingEnded { agent, result } => {
                 self.sh.agents.ring_result(&self.id, &agent, result);
                 if result == RingResult::Answered {
@@ -134,8 +126,8 @@ impl CallTask {
             Output::BriefAgent { agent, .. } => self.make_brief(agent),
             Output::Bridge { agent } => {
                 self.end_brief();
-                self.connecting.clear();
-                self.sound = Sound::Bridged;
+                self.announcement += 1;
+                self.media.lock().playout.bridge();
                 self.sh.live.update(&self.id, |c| {
                     c.state = crate::live::CallState::Bridged;
                     c.agent = agent;
@@ -152,15 +144,12 @@ impl CallTask {
                     self.sh.agents.call_ended(&agent, &self.id, talked);
                 }
             }
-            Output::StartMessage => {
-                self.connecting.clear();
-                self.start_message();
-            }
+            Output::StartMessage => self.start_message(),
             Output::AbandonRecognition(job) => {
                 self.sh.metrics.asr_failures_total.fetch_add(1, Relaxed);
                 self.asr_wait.retain(|p| p.job != job);
             }
-            Output::Finished(ending) => self.finished(*ending).await,
+            Output::Finished(ending) => self.finished(*ending),
         }
     }
 
@@ -169,7 +158,7 @@ impl CallTask {
         if self.sh.config.media.record {
             let path = self.recording_file("");
             match Recorder::create(&path) {
-                Ok(r) => self.recorder = Some((r, path)),
+                Ok(r) => self.media.lock().recorder = Some((r, path)),
                 Err(e) => tracing::warn!("cannot record to {}: {e}", path.display()),
             }
         }
@@ -190,32 +179,31 @@ impl CallTask {
         let now = self.now();
         self.sh.metrics.escalated(reason, now.as_secs_f64());
         let reason = reason.map_or("routed", engine::Reason::as_str);
-        let mut words = Duration::ZERO;
+        let mut words = Vec::new();
         let pace = if elderly { Pace::Slow } else { Pace::Normal };
         for prompt in announce {
             match self.prompt_now(prompt, pace) {
-                Ok(p) => {
-                    words += p.duration();
-                    self.connecting.push_back(Player::new(p));
-                }
+                Ok(p) => words.push(p),
                 // A missing "connecting" prompt costs the caller nothing but the words.
                 Err(e) => tracing::warn!("connecting prompt {prompt}: {e}"),
             }
         }
+        let spoken: Duration = words.iter().map(crate::media::Prompt::duration).sum();
+        let connecting = !words.is_empty();
+        self.media.lock().playout.connecting(words);
         self.caption_prompts(announce);
-        self.marker = true;
         let reason_s = reason.to_string();
         self.sh.live.update(&self.id, |c| {
             c.reason = Some(reason_s);
             c.state = crate::live::CallState::Queued;
         });
         self.event("transfer", json!({ "queue": queue, "reason": reason }));
-        if !self.connecting.is_empty() {
+        if connecting {
             // Stored beside `transfer` (the decision) and `agent_dial` (the INVITE): the
             // prompt plays from the decision on, while the agents ring.
             self.event(
                 "connecting_prompt",
-                json!({ "prompts": announce, "ms": words.as_millis() as u64 }),
+                json!({ "prompts": announce, "ms": spoken.as_millis() as u64 }),
             );
         }
     }

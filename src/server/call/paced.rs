@@ -5,19 +5,51 @@ use super::*;
 use crate::media::{Pace, Prompt, PromptError};
 
 impl CallTask {
-    /// The prompt `name` at `pace`. A rendering not in memory yet is made on a blocking thread
-    /// (a slower one costs a little CPU once per prompt), so no media loop waits for it.
-    pub(super) async fn prompt_at(&self, name: &str, pace: Pace) -> Result<Prompt, PromptError> {
+    /// Plays engine prompt `id`: `name` at `pace`. A rendering not in memory yet is made on a
+    /// blocking thread (a slower one costs a little CPU once per prompt) and plays when it is
+    /// ready ([`jobs::Done::Prompt`]); the call goes on meanwhile, quiet.
+    pub(super) fn play(&mut self, id: u32, name: &str, pace: Pace) {
         let lang = self.core.engine().language().code();
         if self.sh.prompts.is_ready(lang, name, pace) {
-            return self.sh.prompts.get_paced(lang, name, pace);
+            let ready = self.sh.prompts.get_paced(lang, name, pace);
+            return self.start_prompt(id, name, ready.map_err(|e| e.to_string()));
         }
+        self.awaited_prompt = Some(id);
+        self.media.lock().playout.stop_prompt();
         let cache = Arc::clone(&self.sh.prompts);
-        let owned = name.to_string();
-        match tokio::task::spawn_blocking(move || cache.get_paced(lang, &owned, pace)).await {
-            Ok(r) => r,
-            // The blocking pool is shutting down: the recorded pace, read here.
-            Err(_) => self.sh.prompts.get(lang, name),
+        let name = name.to_string();
+        self.jobs.spawn(async move {
+            let (c, n) = (Arc::clone(&cache), name.clone());
+            let made = tokio::task::spawn_blocking(move || c.get_paced(lang, &n, pace)).await;
+            let result = match made {
+                Ok(r) => r,
+                // The blocking pool is shutting down: the recorded pace, read here.
+                Err(_) => cache.get(lang, &name),
+            };
+            jobs::Done::Prompt {
+                id,
+                name,
+                result: result.map_err(|e| e.to_string()),
+            }
+        });
+    }
+
+    /// Plays prompt `id` (its audio made), or tells the engine it cannot: a media fault, so
+    /// the caller goes to a person.
+    pub(super) fn start_prompt(&mut self, id: u32, name: &str, made: Result<Prompt, String>) {
+        self.awaited_prompt = None;
+        match made {
+            Ok(p) => {
+                self.media.lock().playout.play(id, p);
+                self.caption_prompts(&[name]);
+            }
+            Err(e) => {
+                tracing::error!("prompt {name}: {e}");
+                self.pending.push_back(Event::Fault(Fault {
+                    kind: FaultKind::Media,
+                    detail: format!("prompt {name} cannot be played: {e}"),
+                }));
+            }
         }
     }
 
@@ -44,7 +76,7 @@ impl CallTask {
 
     /// The call has just turned elderly: make the slower renderings of every prompt of its plan
     /// (and of the queue announcements) on a blocking thread, so that each is ready before it
-    /// is needed. Prompts already made cost nothing.
+    /// is needed. Prompts already made, or being made for another call, cost nothing.
     pub(super) fn warm_slow_prompts(&self) {
         let lang = self.core.engine().language().code();
         let mut names: Vec<String> = self
@@ -64,12 +96,11 @@ impl CallTask {
             ]
             .map(str::to_string),
         );
+        let claimed = self.sh.prompts.claim_slow(lang, &names);
+        if claimed.is_empty() {
+            return; // made already, or being made for another call
+        }
         let cache = Arc::clone(&self.sh.prompts);
-        tokio::task::spawn_blocking(move || {
-            for n in names {
-                // A prompt without a file is reported when it is played, not here.
-                let _ = cache.get_paced(lang, &n, Pace::Slow);
-            }
-        });
+        tokio::task::spawn_blocking(move || cache.warm_slow(lang, &claimed));
     }
 }

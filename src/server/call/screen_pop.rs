@@ -52,11 +52,17 @@ impl CallTask {
             .unwrap_or(caller)
     }
 
-    /// The screen pop for the agent being offered this call, earlier calls included (read
-    /// from the store).
-    pub(super) async fn screen_pop(&self) -> serde_json::Value {
-        let earlier = earlier_calls(&self.sh, self.caller_key(), self.id.clone()).await;
-        self.screen_pop_with(earlier)
+    /// The screen pop for the agent being offered this call, as it is now, with the caller's
+    /// earlier calls filled in by the returned future (a store read: run it beside the call).
+    pub(super) fn screen_pop_later(
+        &self,
+    ) -> impl std::future::Future<Output = serde_json::Value> + Send + 'static {
+        let mut pop = self.screen_pop_with(json!([]));
+        let (sh, key, id) = (Arc::clone(&self.sh), self.caller_key(), self.id.clone());
+        async move {
+            pop["earlier_calls"] = earlier_calls(&sh, key, id).await;
+            pop
+        }
     }
 
     /// Puts the screen pop in the live view (`GET /api/calls/{id}`) at once, and the caller's

@@ -60,37 +60,29 @@ pub(super) struct NextCheckpoint {
 }
 
 impl CallTask {
-    /// Feeds one decoded 20 ms frame to the listener, or `None` when nothing arrived (which
-    /// counts as silence without running the VAD).
-    pub(super) fn hear(&mut self, heard: Option<&[i16; FRAME]>) {
+    /// What the listener noticed on the media clock's tick (it hears every decoded 20 ms
+    /// frame, and a missing one as silence): speech start is barge-in, a checkpoint an early
+    /// look, an utterance goes to the recognizer. Only while the IVR runs.
+    pub(super) fn hear(&mut self, noticed: Heard) {
         if !self.core.in_ivr() {
             return;
         }
-        let now = self.now();
-        let Some(listener) = &mut self.listener else {
-            return;
-        };
-        let noticed = match heard {
-            Some(frame) => listener.push(now, frame),
-            None => listener.push_missing(now),
-        };
         match noticed {
-            Some(Heard::SpeechStarted(at)) => {
+            Heard::SpeechStarted(at) => {
                 tracing::debug!(at = ?at, "speech started");
                 self.pending.push_back(Event::SpeechStarted);
             }
-            Some(Heard::Checkpoint {
+            Heard::Checkpoint {
                 started,
                 ended,
                 pcm8k,
-            }) => self.checkpoint(started, ended, pcm8k),
-            Some(Heard::Utterance {
+            } => self.checkpoint(started, ended, pcm8k),
+            Heard::Utterance {
                 started,
                 ended,
                 pauses,
                 pcm8k,
-            }) => self.utterance_ended(started, ended, pauses, pcm8k),
-            None => {}
+            } => self.utterance_ended(started, ended, pauses, pcm8k),
         }
     }
 
@@ -477,7 +469,7 @@ impl CallTask {
             "voiced_ms": voiced.as_millis() as i64,
             "syllables": syllables,
             "syllables_per_second": (rate * 100.0).round() / 100.0,
-            "endpoint_window_ms": self.listener.as_ref().map(|l| l.window().as_millis() as i64),
+            "endpoint_window_ms": self.media.lock().listener.as_ref().map(|l| l.window().as_millis() as i64),
             "asr_queue_ms": r.queued.as_millis() as i64,
             "asr_ms": r.took.as_millis() as i64,
             "audio_ctx": p.audio_ctx,

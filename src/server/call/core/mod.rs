@@ -177,6 +177,17 @@ impl CallCore {
         )
     }
 
+    /// True while the hand-off rings (or talks to) `agent` and the call is not over: an
+    /// answer made for that agent beside the call is still wanted.
+    pub fn rings(&self, agent: &str) -> bool {
+        self.finished_at.is_none()
+            && self
+                .handoff
+                .as_ref()
+                .and_then(Handoff::current_agent)
+                .is_some_and(|a| a == agent)
+    }
+
     /// The SIP Call-IDs of the agent legs, for the dispatcher's routes.
     pub fn agent_call_ids(&self) -> Vec<String> {
         self.agent
@@ -273,10 +284,13 @@ impl CallCore {
                 sdp,
                 keys,
             } => self.dial(now, &agent, (&uri, target, tls), sdp, keys),
-            Input::DialFailed { agent, why } => {
+            // A failure to reach an agent the hand-off already left (its ring timed out while
+            // the offer was being made) fails nobody else.
+            Input::DialFailed { agent, why } if self.rings(&agent) => {
                 self.event("agent_failed", json!({ "agent": agent, "why": why }));
                 self.handoff_input(now, handoff::Input::AgentFailed(0));
             }
+            Input::DialFailed { .. } => {}
             Input::Browser(i) => self.handoff_input(now, i),
             Input::AgentTransfer { queue, notes } => {
                 if let Err(why) = self.pass_on(now, &queue, &notes, "console") {

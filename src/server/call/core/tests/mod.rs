@@ -9,6 +9,7 @@ mod asr_deadline_goes_to_a_person;
 mod bridge_then_agent_hangs_up;
 mod bridge_then_caller_hangs_up;
 mod cancel_vs_200_race;
+mod late_console_offer_fails_nobody;
 mod no_agent_leaves_a_message;
 mod reinvite_hold_and_resume;
 mod retransmitted_invite_gets_the_same_answer;
