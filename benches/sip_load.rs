@@ -8,11 +8,10 @@
 //!    RFC 4733 and the time until the queue's (fake) agent receives the server's INVITE.
 //!
 //! Knobs (environment): `BENCH_STEPS` (default `50,100,200,400,800,1200,1600,2000`),
-//! `BENCH_STEADY_S` (12), `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_MODEL`
-//! (speech model, default `models/ggml-base.bin`), `BENCH_CALLER_AUDIO=1` (sipp echoes the
-//! server's RTP back, so the server also decodes and scans caller audio; sipp's echo costs
-//! CPU on the same machine, and with a speech model the echoed prompts are speech the server
-//! will try to recognise).
+//! `BENCH_STEADY_S` (12), `BENCH_PROBES` (3), `BENCH_LATENCY_CALLS` (30), `BENCH_MODEL` (speech
+//! model, default `models/ggml-base.bin`), `BENCH_CALLER_AUDIO=1` (sipp echoes the server's RTP
+//! back, so the server also decodes and scans caller audio; sipp's echo costs CPU on the same
+//! machine, and with a speech model the echoed prompts are speech the server will recognise).
 //! Results: stdout and `target/bench/sip_load.json` (plus the server's logs and sipp's files
 //! beside it). Under `cargo test --benches` it is a smoke run of a few seconds writing to
 //! `target/bench/smoke/`.
@@ -375,7 +374,8 @@ fn run_step(
         out_dir,
     )?;
     let started = Instant::now();
-    wait_active(server, load.calls as f64, load.hold / 2);
+    // Every call up (half the hold was shorter than a 2,400-call ramp: 2,360 were measured).
+    wait_active(server, load.calls as f64, load.ramp() + 2 * SETTLE);
     let probe_calls: Vec<Probe> = (0..probes)
         .filter_map(|_| Probe::start(server.sip, USER).ok())
         .collect();

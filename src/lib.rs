@@ -8,9 +8,11 @@
 //!  webrtc/               ▲      │ actions: Play · Listen · Transfer(queue, context) · Hangup
 //!    │ RTP (G.711)       │events│
 //!  media/  ── PCM ──► vad ──► asr/ (whisper) ──► Utterance{text, timing}
-//!    ▼
+//!    │ media clock: a few lanes per core, every 20 ms one pass over their calls' playout
+//!    ▼   (prompt · ringback · hold → G.711 → RTP → send), no timer per call
 //!  agents/ queue + ACD ──► agent leg with the context attached (cold, or a spoken brief
-//!          first on warm queues; an agent may pass the caller on by console or REFER)
+//!          first on warm queues; an agent may pass the caller on by console or REFER;
+//!          agents reached through outbound trunks)
 //!  store/  SQLite: calls, turns, events, escalations, dialplan versions
 //! ```
 //!
@@ -19,15 +21,18 @@
 //! (normalisation and fuzzy, pinyin-aware matching), [`simulate`] (fake-time calls), [`store`]
 //! (SQLite or Postgres behind an async pooled handle), [`auth`] (accounts, sessions, tokens,
 //! rate limits), [`prompts`], [`sip`] (SIP and SDP wire syntax,
-//! sans-IO transactions and dialogs), [`media`] (G.711, RTP, DTMF,
-//! jitter buffer, VAD, endpointing, recorders; `media::net` holds the RTP sockets), [`asr`]
+//! sans-IO transactions and dialogs), [`media`] (G.711, RTP, DTMF, jitter buffer, VAD,
+//! endpointing, recorders, the playout of what a caller hears; `media::net` holds the RTP
+//! sockets and the shared media clock that ticks every call), [`asr`]
 //! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
 //! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
-//! transport, dispatch, call tasks — a sans-IO `CallCore` behind an IO shell — the hand-off
-//! machine and agent legs), [`http`] (REST API, pages and metrics),
+//! transport, dispatch, agent legs, and each call as a sans-IO core behind a task that wakes
+//! for packets, messages and the answers of slow work it runs beside the call, never for a
+//! media tick), [`http`] (REST API, pages and metrics),
 //! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`lookup`] (the HTTP side of
 //! dialplan lookup nodes: allow-list, secrets, a small client, the bundled demo endpoint),
-//! [`connections`] (caps sized under the
+//! [`trunk`] (outbound SIP trunks: config and outbound REGISTER), [`connections`] (caps sized
+//! under the
 //! open-files limit) and [`ids`] (every id and random number). `humanline serve` wires the SIP
 //! side, the HTTP API and the web phone together in `cli/serve.rs`; the front ends plug into
 //! the engine's [`engine::Event`]s and [`engine::Action`]s without changing it.

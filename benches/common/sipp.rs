@@ -18,6 +18,13 @@ pub struct Load {
     pub hold: Duration,
 }
 
+impl Load {
+    /// How long sipp takes to place every call.
+    pub fn ramp(&self) -> Duration {
+        Duration::from_secs_f64(self.calls as f64 / self.rate.max(1) as f64)
+    }
+}
+
 /// A sipp process placing one [`Load`].
 pub struct Sipp {
     child: Child,
