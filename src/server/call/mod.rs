@@ -18,8 +18,7 @@ use super::Shared;
 use crate::agents::Offer;
 use crate::engine::{self, Action, Event, Fault, FaultKind, Trace};
 use crate::live::LiveCall;
-use crate::media::net::RtpSocket;
-use crate::media::net::{PeerTrust, RtpLeg, FRAME};
+use crate::media::net::{PeerTrust, RtpLeg, RtpSocket, Ticked, FRAME};
 use crate::media::{
     parse_rtp, tone, EndpointConfig, JitterBuffer, Listener, MonoRecorder, Recorder,
     Rfc4733Receiver,
@@ -267,7 +266,7 @@ impl CallTask {
         let jitter = JitterBuffer::new(sh.config.media.jitter_packets);
         let media = MediaSlot::new(CallMedia::new(caller_leg, jitter, listener, started));
         sh.clock
-            .add(Arc::downgrade(&media) as std::sync::Weak<dyn crate::media::net::Ticked>);
+            .add(Arc::downgrade(&media) as std::sync::Weak<dyn Ticked>);
         let task = CallTask {
             id,
             channel,
