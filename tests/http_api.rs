@@ -67,6 +67,7 @@ async fn call_data_needs_the_token_health_and_metrics_do_not() {
         agent: None,
         started_at_ms: 5,
         pop: None,
+        monitor: None,
     });
     let store = humanline::store::StoreHandle::single(store);
     let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

@@ -436,6 +436,12 @@ impl Acd {
         self.settle(name);
     }
 
+    /// The phone `name` registered, while its registration lasts.
+    pub fn sip_contact(&self, name: &str, now: Duration) -> Option<SipContact> {
+        let (contact, until) = self.agents.get(name)?.sip.as_ref()?;
+        (*until > now).then(|| contact.clone())
+    }
+
     /// A phone unregistered.
     pub fn sip_unregistered(&mut self, name: &str) {
         if let Some(a) = self.agents.get_mut(name) {

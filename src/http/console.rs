@@ -13,6 +13,7 @@
 //! | `/api/messages` | GET | agent (their queues' messages), supervisor |
 //! | `/api/messages/{id}/done` | POST (CSRF) | agent (their queues' messages), supervisor |
 //! | `/api/supervisor` | GET | supervisor |
+//! | `/api/supervisor/monitor` | POST (CSRF) | supervisor: `{"call_id","mode"}`, mode `listen`, `whisper`, `barge` or `stop` |
 
 use super::auth::{same_origin, Authenticated, CALL_READERS};
 use super::role_pages::{AGENT_PAGE, SUPERVISOR_PAGE};
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/messages", get(list_messages))
         .route("/api/messages/{id}/done", post(message_done))
         .route("/api/supervisor", get(supervisor_json))
+        .route("/api/supervisor/monitor", post(monitor))
 }
 
 const AGENT_HTML: &str = include_str!("pages/agent.html");
@@ -168,6 +170,39 @@ async fn message_done(
 
 // ---- supervisor ---------------------------------------------------------------------------
 
+/// What the board asks of a bridged call.
+#[derive(serde::Deserialize)]
+struct MonitorAsk {
+    call_id: String,
+    /// `listen`, `whisper`, `barge`, or `stop`.
+    mode: String,
+}
+
+/// Rings the supervisor's registered phone into a bridged call (listen, whisper, barge),
+/// switches the mode of the supervisor already on it, or stops: 200 with what happens, 409
+/// with why nothing can (no phone registered, the call is not with an agent, someone else
+/// is on it).
+async fn monitor(
+    State(s): State<AppState>,
+    who: Authenticated,
+    Json(ask): Json<MonitorAsk>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    who.require(SUPERVISOR_PAGE)?;
+    let mode = match ask.mode.trim() {
+        "stop" => None,
+        m => Some(m.parse().map_err(ApiError::BadRequest)?),
+    };
+    let what = s
+        .live
+        .monitor_desk
+        .ask(&who.name, &ask.call_id, mode)
+        .await
+        .map_err(ApiError::Conflict)?;
+    Ok(Json(
+        serde_json::json!({ "call_id": ask.call_id, "result": what }),
+    ))
+}
+
 async fn supervisor_json(
     State(s): State<AppState>,
     who: Authenticated,
@@ -198,7 +233,7 @@ async fn supervisor_json(
             serde_json::json!({
                 "id": c.id, "caller": c.caller, "channel": c.channel, "state": c.state, "node": c.node,
                 "reason": c.reason, "agent": c.agent, "dialplan": c.dialplan,
-                "started_at_ms": c.started_at_ms,
+                "started_at_ms": c.started_at_ms, "monitor": c.monitor,
                 "age_s": (now - c.started_at_ms).max(0) as f64 / 1000.0,
             })
         })

@@ -29,6 +29,8 @@ pub enum ApiError {
     Missing(&'static str),
     /// The request cannot be used as sent.
     BadRequest(String),
+    /// The request is fine but the state of things does not allow it now: 409.
+    Conflict(String),
     /// Too many failures: 429 with `Retry-After`.
     TooManyAttempts {
         /// Seconds before trying again.
@@ -78,6 +80,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound => (StatusCode::NOT_FOUND, "no such call".to_string()),
             ApiError::Missing(what) => (StatusCode::NOT_FOUND, what.to_string()),
             ApiError::BadRequest(e) => (StatusCode::BAD_REQUEST, e),
+            ApiError::Conflict(e) => (StatusCode::CONFLICT, e),
             ApiError::TooManyAttempts { retry_after_s } => {
                 let mut r = (
                     StatusCode::TOO_MANY_REQUESTS,

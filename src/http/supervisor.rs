@@ -131,6 +131,7 @@ mod tests {
             agent: None,
             started_at_ms: 0,
             pop: None,
+            monitor: None,
         };
         let r = reasons_today(
             &stored,

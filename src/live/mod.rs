@@ -3,6 +3,7 @@
 
 pub mod captions;
 pub mod channel;
+pub mod monitor;
 
 pub use channel::Channel;
 use serde::Serialize;
@@ -75,12 +76,17 @@ pub struct LiveCall {
     /// calls), so a SIP agent following the Call-Info link sees what a console agent sees.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pop: Option<serde_json::Value>,
+    /// A supervisor on the call, and how.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<monitor::Monitoring>,
 }
 
 /// The registry of calls in progress.
 #[derive(Debug, Default)]
 pub struct LiveCalls {
     calls: Mutex<BTreeMap<String, LiveCall>>,
+    /// The supervisor board's requests to monitor these calls.
+    pub monitor_desk: monitor::MonitorDesk,
 }
 
 impl LiveCalls {

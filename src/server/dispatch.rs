@@ -142,6 +142,15 @@ async fn busy(shared: &Shared, req: &Request, peer: &Peer) {
 }
 
 async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
+    let user = req
+        .sip_uri()
+        .ok()
+        .and_then(|u| u.user_decoded())
+        .unwrap_or_default();
+    if let Some((mode, agent)) = super::monitor::feature_code(&user) {
+        // A supervisor's phone joining an agent's call: checked and answered on its own.
+        return super::monitor::accept(Arc::clone(shared), req, peer, mode, agent).await;
+    }
     let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
     let draining = shared.draining.load(Relaxed);
     if draining || overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
@@ -168,11 +177,6 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
             }
         }
     };
-    let user = req
-        .sip_uri()
-        .ok()
-        .and_then(|u| u.user_decoded())
-        .unwrap_or_default();
     let plan = match shared.plans.get(&user) {
         Ok(p) => p,
         Err(crate::plans::PlanError::NotFound(_)) => {

@@ -17,6 +17,7 @@ mod dispatch;
 pub mod flood;
 pub mod handoff;
 mod message_text;
+pub mod monitor;
 pub mod overload;
 pub mod registrar;
 #[cfg(test)]
@@ -89,6 +90,8 @@ pub struct Shared {
     calls_by_source: crate::connections::ConnectionTable,
     /// Writes finished calls, keeping and retrying the ones the store refuses.
     records: Arc<RecordWriter>,
+    /// Calls bridged to agents, by agent, for supervisors to monitor.
+    monitor_targets: monitor::Targets,
     /// The outbound trunks (`[trunks]`), checked and with their passwords read.
     trunks: Arc<std::collections::BTreeMap<String, crate::trunk::Trunk>>,
 }
@@ -390,6 +393,7 @@ impl Server {
         let clock = crate::media::net::MediaClock::per_worker(Arc::clone(&metrics));
         let shared = Arc::new(Shared {
             trunks: Arc::new(trunks),
+            monitor_targets: monitor::Targets::default(),
             clock,
             asr,
             agents,
@@ -484,6 +488,9 @@ impl Server {
     /// before this returns.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&self.shared), self.inbound));
+        if let Some(board) = self.shared.live.monitor_desk.serve() {
+            tokio::spawn(monitor::serve_board(Arc::clone(&self.shared), board));
+        }
         tokio::select! {
             _ = dispatcher => {
                 tracing::error!("the SIP transport closed");

@@ -185,9 +185,27 @@ impl Registrar {
         let Some(user) = to_user(req) else {
             return Decision::BadRequest("To Has No User");
         };
+        if let Err(d) = self.authorize(now, unix_s, req, source, &user, account) {
+            return d;
+        }
+        self.binding(req, user)
+    }
+
+    /// Checks that `req` carries `user`'s digest credentials for our realm (the To user of a
+    /// REGISTER; the From user of a supervisor's INVITE). `Err` is the answer to send: a
+    /// challenge, a refusal (counted per source IP and user) or the failure limit.
+    pub fn authorize(
+        &mut self,
+        now: Instant,
+        unix_s: u64,
+        req: &Request,
+        source: IpAddr,
+        user: &str,
+        account: Option<&Account>,
+    ) -> Result<(), Decision> {
         let key = (source, user.to_lowercase());
         if self.failures.blocked(&key, now).is_some() {
-            return Decision::TooManyFailures;
+            return Err(Decision::TooManyFailures);
         }
         // A phone may carry credentials for several realms: use the one for ours.
         let creds = req
@@ -197,16 +215,16 @@ impl Registrar {
             .filter_map(|v| digest::parse_authorization(v).ok())
             .find(|c| c.realm == self.realm);
         let Some(creds) = creds else {
-            return Decision::Challenge { stale: false };
+            return Err(Decision::Challenge { stale: false });
         };
         if !self.algorithms.contains(&creds.algorithm) {
-            return Decision::Challenge { stale: false };
+            return Err(Decision::Challenge { stale: false });
         }
         match self.nonces.check(&creds.nonce, unix_s, source) {
             NonceCheck::Fresh => {}
-            NonceCheck::Stale => return Decision::Challenge { stale: true },
+            NonceCheck::Stale => return Err(Decision::Challenge { stale: true }),
             // Not ours (a previous run's, or made up): a fresh challenge, no failure counted.
-            NonceCheck::Invalid => return Decision::Challenge { stale: false },
+            NonceCheck::Invalid => return Err(Decision::Challenge { stale: false }),
         }
         // The count must go up with each use of a nonce (RFC 7616 §3.4); a request that does
         // not move it is a replay. Only a request that passes is remembered, so nobody can
@@ -221,15 +239,15 @@ impl Registrar {
             .get(&creds.nonce)
             .is_some_and(|last| count <= *last)
         {
-            return Decision::Challenge { stale: true };
+            return Err(Decision::Challenge { stale: true });
         }
-        let verdict = self.check(&creds, &user, req, account);
+        let verdict = self.check(&creds, user, req, account);
         if let Err(why) = verdict {
             self.failures.fail(key, now);
-            return Decision::Refuse { why };
+            return Err(Decision::Refuse { why });
         }
         self.remember_use(&creds.nonce, count, unix_s);
-        self.binding(req, user)
+        Ok(())
     }
 
     /// Notes that `nonce` was used up to `count`; nonces too old to be accepted anyway are
@@ -257,7 +275,7 @@ impl Registrar {
         account: Option<&Account>,
     ) -> Result<(), &'static str> {
         if creds.username != user {
-            return Err("the digest username is not the To user");
+            return Err("the digest username is not the user the request is for");
         }
         if creds.uri != req.uri {
             return Err("the digest uri is not the Request-URI");
@@ -275,7 +293,7 @@ impl Registrar {
             Algorithm::Md5 => &a.ha1_md5,
             Algorithm::Sha256 => &a.ha1_sha256,
         };
-        if creds.verify("REGISTER", ha1) {
+        if creds.verify(req.method.as_str(), ha1) {
             Ok(())
         } else {
             Err("wrong password")
@@ -370,7 +388,7 @@ pub fn nonce_secret() -> [u8; 32] {
     crate::ids::secret_bytes()
 }
 
-async fn account(shared: &Shared, name: String) -> Option<Account> {
+pub(super) async fn account(shared: &Shared, name: String) -> Option<Account> {
     let u = match shared.store.run(move |s| s.user(&name)).await {
         Ok(u) => u?,
         Err(e) => {

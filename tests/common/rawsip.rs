@@ -766,6 +766,10 @@ pub struct RawCall {
     pub provisional: Vec<SipMsg>,
     /// The INVITE's final response.
     pub answer: Option<SipMsg>,
+    /// The user in our From header.
+    pub from_user: String,
+    /// Header lines added to the INVITE (an `Authorization`).
+    pub invite_headers: String,
 }
 
 impl RawCall {
@@ -794,6 +798,8 @@ impl RawCall {
             offer: offer.to_vec(),
             provisional: Vec::new(),
             answer: None,
+            from_user: "tester".into(),
+            invite_headers: String::new(),
         }
     }
 
@@ -801,7 +807,9 @@ impl RawCall {
     pub fn invite_text(&self) -> String {
         let local = self.sip.local;
         let h = format!(
-            "INVITE sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>\r\nCall-ID: {cid}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:tester@{local}>\r\nUser-Agent: humanline-tests\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n",
+            "INVITE sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:{fu}@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>\r\nCall-ID: {cid}\r\nCSeq: {cseq} INVITE\r\nContact: <sip:{fu}@{local}>\r\nUser-Agent: humanline-tests\r\nAllow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n{extra}",
+            fu = self.from_user,
+            extra = self.invite_headers,
             user = self.user,
             server = self.server,
             br = self.invite_branch,
@@ -888,7 +896,8 @@ impl RawCall {
             .map(|t| format!(";tag={t}"))
             .unwrap_or_default();
         let h = format!(
-            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\nContact: <sip:tester@{local}>\r\n",
+            "{method} {uri} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:{fu}@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\nContact: <sip:{fu}@{local}>\r\n",
+            fu = self.from_user,
             uri = self.target_uri(),
             user = self.user,
             server = self.server,
@@ -929,7 +938,8 @@ impl RawCall {
         };
         finish(
             format!(
-                "{method} sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:tester@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\n",
+                "{method} sip:{user}@{server} SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={br};rport\r\nMax-Forwards: 70\r\nFrom: \"Raw Tester\" <sip:{fu}@127.0.0.1>;tag={ft}\r\nTo: <sip:{user}@{server}>{to_tag}\r\nCall-ID: {cid}\r\nCSeq: {cseq} {method}\r\n",
+                fu = self.from_user,
                 user = self.user,
                 server = self.server,
                 br = self.invite_branch,
@@ -983,6 +993,37 @@ impl RawCall {
             self.answer.as_ref().unwrap().raw
         );
         self.ack();
+    }
+
+    /// INVITE as `user` and, when challenged (401), again with `user`'s SHA-256 digest for
+    /// `password`; ACKs the final response and returns it.
+    pub fn connect_as(&mut self, user: &str, password: &str) -> SipMsg {
+        self.from_user = user.to_string();
+        self.send_invite();
+        let first = self
+            .wait_final(Duration::from_secs(5))
+            .unwrap_or_else(|| panic!("no answer to the INVITE:\n{}", self.sip.trace()));
+        self.ack();
+        if first.code() != 401 {
+            return first;
+        }
+        let challenge = first
+            .all("WWW-Authenticate")
+            .into_iter()
+            .find(|c| c.contains("SHA-256"))
+            .expect("a SHA-256 challenge")
+            .to_string();
+        let uri = format!("sip:{}@{}", self.user, self.server);
+        self.invite_headers = digest_sha256(user, password, &challenge, "INVITE", &uri);
+        self.cseq += 1;
+        self.invite_branch = branch();
+        self.to_tag = None;
+        self.send_invite();
+        let r = self
+            .wait_final(Duration::from_secs(5))
+            .unwrap_or_else(|| panic!("no answer to the second INVITE:\n{}", self.sip.trace()));
+        self.ack();
+        r
     }
 
     /// The payload type the server's answer uses for telephone-event (our 101 if absent).

@@ -323,6 +323,13 @@ impl AgentHub {
         self.with(|acd, now| acd.sip_registered(name, contact, now + expires));
     }
 
+    /// Where `name`'s phone is registered on this node, if it is (a supervisor's phone is
+    /// rung from the board to listen in).
+    pub fn sip_contact(&self, name: &str) -> Option<SipContact> {
+        let now = self.now();
+        self.lock()?.acd.sip_contact(name, now)
+    }
+
     /// A phone unregistered.
     pub fn sip_unregistered(&self, name: &str) {
         if let Some(store) = self.share_phone(name, false) {

@@ -21,7 +21,10 @@
     offline: 'Offline', ready: 'Ready', away: 'Away', ringing: 'Ringing', busy: 'On a call', wrap_up: 'Wrap-up',
   };
   const REACH = { static: 'SIP (fixed)', sip: 'SIP phone', browser: 'Browser' };
+  const MODES = { listen: 'Listen', whisper: 'Whisper', barge: 'Barge' };
+  const MODE_WORDS = { listen: 'listening', whisper: 'whispering', barge: 'barging in' };
   let me = null;
+  let keepNoticeUntil = 0; // a monitoring answer stays a while through the refreshes
 
   function el(tag, text, cls) {
     const e = document.createElement(tag);
@@ -57,6 +60,51 @@
   function notice(text) {
     $('notice').textContent = text || '';
     $('notice').hidden = !text;
+  }
+
+  async function monitor(callId, mode) {
+    try {
+      const r = await fetch('/api/supervisor/monitor', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me ? me.csrf : '' },
+        body: JSON.stringify({ call_id: callId, mode }),
+      });
+      const body = await r.json().catch(() => ({}));
+      notice(r.ok ? `Call ${callId}: ${body.result}` : (body.error || `HTTP ${r.status}`));
+      keepNoticeUntil = Date.now() + 8000;
+    } catch (e) {
+      notice(`Not sent: ${e.message}`);
+    }
+    refresh();
+  }
+
+  // The "Listen in" cell: who is on the call, and the buttons (a call with an agent only).
+  function monitorCell(c) {
+    const td = el('td');
+    if (c.state !== 'bridged') { td.textContent = '–'; return td; }
+    const on = c.monitor;
+    if (on) td.append(el('span', `${on.supervisor} ${MODE_WORDS[on.mode] || on.mode}`, 'monitor-state'));
+    if (on && me && on.supervisor !== me.name) return td;
+    for (const [mode, label] of Object.entries(MODES)) {
+      if (on && on.mode === mode) continue;
+      const b = el('button', label, 'quiet small');
+      b.type = 'button';
+      b.dataset.mode = mode;
+      b.dataset.call = c.id;
+      b.setAttribute('aria-label', `${label}: call with ${c.agent}`);
+      b.addEventListener('click', () => monitor(c.id, mode));
+      td.append(b);
+    }
+    if (on) {
+      const stop = el('button', 'Stop', 'quiet small');
+      stop.type = 'button';
+      stop.dataset.mode = 'stop';
+      stop.dataset.call = c.id;
+      stop.addEventListener('click', () => monitor(c.id, 'stop'));
+      td.append(stop);
+    }
+    return td;
   }
 
   function drawChart(rows) {
@@ -120,7 +168,7 @@
     ]));
     fillTable('calls', calls.map((c) => [
       callerName(c.caller) + (c.channel === 'webrtc' ? ' · web phone' : ''), stateCell(c.state, CALL_STATES), c.node || '–',
-      REASONS[c.reason] || c.reason || '–', c.agent || '–', secs(c.age_s),
+      REASONS[c.reason] || c.reason || '–', c.agent || '–', secs(c.age_s), monitorCell(c),
     ]), 'calls-none');
     $('updated').textContent = `Updated ${new Date(d.now_ms).toLocaleTimeString()}`;
     $('updated').classList.remove('bad');
@@ -132,7 +180,7 @@
       if (r.status === 401) { location.href = '/login?next=/supervisor'; return; }
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       draw(await r.json());
-      notice('');
+      if (Date.now() > keepNoticeUntil) notice('');
     } catch (e) {
       $('updated').textContent = `Not updated: ${e.message}`;
       $('updated').classList.add('bad');

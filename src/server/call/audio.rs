@@ -94,6 +94,10 @@ impl CallTask {
         }
         let mut pcm = [0i16; FRAME];
         let len = m.caller.codec.decode(p.payload, &mut pcm);
+        if let Some(mon) = &mut m.monitor {
+            // A whispering or barging supervisor: the agent hears them with the caller.
+            mon.into_agent(&mut pcm[..len]);
+        }
         Some(FromCaller::Relay {
             pcm,
             len,
@@ -144,7 +148,12 @@ impl CallTask {
         let n = pcm.len().min(FRAME);
         m.agent_frame[..n].copy_from_slice(&pcm[..n]);
         m.agent_frame[n..].fill(0);
-        if m.caller.send_pcm_now(pcm, marker) {
+        let mut frame = m.agent_frame;
+        if let Some(mon) = &mut m.monitor {
+            // A barging supervisor: the caller hears them with the agent.
+            mon.into_caller(&mut frame[..n]);
+        }
+        if m.caller.send_pcm_now(&frame[..n], marker) {
             self.sh.metrics.rtp_sent_total.fetch_add(1, Relaxed);
         }
     }

@@ -11,6 +11,7 @@ use crate::media::net::{RtpLeg, Tick, Ticked, FRAME};
 use crate::media::{
     Ended, Heard, InbandDetector, JitterBuffer, Listener, MonoRecorder, Playout, Recorder,
 };
+use crate::server::monitor::mix::{self, Monitor};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -18,17 +19,19 @@ use tokio::sync::Notify;
 
 /// Something the clock found for the call task.
 #[derive(Debug)]
-pub(super) enum MediaEvent {
+pub(in crate::server) enum MediaEvent {
     /// An in-band key (RFC 4733 keys arrive in packets the task reads itself).
     Digit(char),
     /// What the listener noticed (speech started, a checkpoint, an utterance).
     Heard(Heard),
     /// A prompt or the message intro finished playing.
     Ended(Ended),
+    /// Something to store among the call's events (a supervisor joined, switched, left).
+    Note(&'static str, serde_json::Value),
 }
 
 /// The caller's media: their RTP leg, what they hear and what hears them.
-pub(super) struct CallMedia {
+pub(in crate::server) struct CallMedia {
     /// The caller's leg (the task reads its socket; sends go through here).
     pub caller: RtpLeg,
     /// What the caller hears.
@@ -51,6 +54,8 @@ pub(super) struct CallMedia {
     pub message: Option<(MonoRecorder, PathBuf)>,
     /// The bridged agent's last frame, for the recording.
     pub agent_frame: [i16; FRAME],
+    /// A supervisor on the bridged call ([`crate::server::monitor`]).
+    pub monitor: Option<Monitor>,
     events: Vec<MediaEvent>,
     started: Instant,
 }
@@ -75,6 +80,7 @@ impl CallMedia {
             recorder: None,
             message: None,
             agent_frame: [0; FRAME],
+            monitor: None,
             events: Vec::new(),
             started,
         }
@@ -119,6 +125,13 @@ impl CallMedia {
             // The agent's audio went out as it came; the recording takes its last frame.
             line = std::mem::replace(&mut self.agent_frame, [0; FRAME]);
         }
+        if let (Some(mon), true) = (&mut self.monitor, self.playout.is_bridged()) {
+            // The supervisor hears both sides of this frame (never themselves); the recording
+            // takes what the caller heard, a barging supervisor included.
+            mon.leg
+                .send_pcm_now(&mix::for_supervisor(&heard, &line), false);
+            mon.add_barged(&mut line);
+        }
         if let Some((r, _)) = &mut self.recorder {
             r.push(&heard, &line);
         }
@@ -130,14 +143,14 @@ impl CallMedia {
 }
 
 /// A call's media as the clock and the call task share it.
-pub(super) struct MediaSlot {
+pub(in crate::server) struct MediaSlot {
     media: Mutex<CallMedia>,
     /// Told when the clock left events for the task.
     wake: Notify,
 }
 
 impl MediaSlot {
-    pub fn new(media: CallMedia) -> Arc<Self> {
+    pub(in crate::server) fn new(media: CallMedia) -> Arc<Self> {
         Arc::new(MediaSlot {
             media: Mutex::new(media),
             wake: Notify::new(),
@@ -153,6 +166,12 @@ impl MediaSlot {
     /// Waits until the clock leaves events (cancel-safe: a wake-up is kept until taken).
     pub async fn woken(&self) {
         self.wake.notified().await;
+    }
+
+    /// Leaves an event for the call task to store, and wakes it.
+    pub fn note(&self, kind: &'static str, detail: serde_json::Value) {
+        self.lock().events.push(MediaEvent::Note(kind, detail));
+        self.wake.notify_one();
     }
 
     /// The events the clock left, oldest first.

@@ -53,7 +53,8 @@ mod setup;
 mod speech;
 
 use self::core::CallCore;
-use media::{CallMedia, MediaEvent, MediaSlot};
+use media::CallMedia;
+pub(super) use media::{MediaEvent, MediaSlot};
 use setup::{core_config, new_engine};
 
 /// What the dispatcher hands a call task.
@@ -245,6 +246,7 @@ impl CallTask {
             agent: None,
             started_at_ms: now_ms(),
             pop: None,
+            monitor: None,
         });
         sh.metrics.calls_total.fetch_add(1, Relaxed);
         let asr = &sh.config.asr;
@@ -467,11 +469,45 @@ impl CallTask {
                 MediaEvent::Ended(crate::media::Ended::Prompt(id)) => {
                     self.pending.push_back(Event::PromptFinished { id });
                 }
+                MediaEvent::Note(kind, detail) => {
+                    self.show_monitoring(kind, &detail);
+                    self.event(kind, detail);
+                }
                 MediaEvent::Ended(crate::media::Ended::MessageIntro) => {
                     self.start_recording();
                     self.input(core::Input::RecordingStarted).await;
                 }
             }
+        }
+    }
+
+    /// The live view shows who monitors the call, and how.
+    fn show_monitoring(&self, kind: &str, detail: &serde_json::Value) {
+        let supervisor = detail["supervisor"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let mode = detail["mode"].as_str().and_then(|m| m.parse().ok());
+        self.sh.live.update(&self.id, |c| match (kind, mode) {
+            ("monitor" | "monitor_mode", Some(mode)) => {
+                c.monitor = Some(crate::live::monitor::Monitoring { supervisor, mode });
+            }
+            ("monitor_end", _) => c.monitor = None,
+            _ => {}
+        });
+    }
+
+    /// The agent's leg or the call ends: a supervisor on it is taken off (their task hangs
+    /// them up) and the call can no longer be found by the agent's name.
+    fn end_monitoring(&mut self, why: &str) {
+        self.sh.monitor_targets.call_ended(&self.id);
+        let gone = self.media.lock().monitor.take();
+        if let Some(mon) = gone {
+            self.sh.live.update(&self.id, |c| c.monitor = None);
+            self.event(
+                "monitor_end",
+                json!({ "supervisor": mon.supervisor, "why": why }),
+            );
         }
     }
 

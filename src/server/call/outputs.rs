@@ -128,6 +128,9 @@ impl CallTask {
                 self.end_brief();
                 self.announcement += 1;
                 self.media.lock().playout.bridge();
+                if let Some(a) = &agent {
+                    self.sh.monitor_targets.bridged(a, &self.id, &self.media);
+                }
                 self.sh.live.update(&self.id, |c| {
                     c.state = crate::live::CallState::Bridged;
                     c.agent = agent;
@@ -138,6 +141,7 @@ impl CallTask {
                 talked,
                 dropped,
             } => {
+                self.end_monitoring("the agent's leg ended");
                 if dropped {
                     self.sh.agents.call_dropped(&agent, &self.id, talked);
                 } else {
@@ -149,7 +153,10 @@ impl CallTask {
                 self.sh.metrics.asr_failures_total.fetch_add(1, Relaxed);
                 self.asr_wait.retain(|p| p.job != job);
             }
-            Output::Finished(ending) => self.finished(*ending),
+            Output::Finished(ending) => {
+                self.end_monitoring("the call ended");
+                self.finished(*ending)
+            }
         }
     }
 

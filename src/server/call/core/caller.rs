@@ -495,7 +495,7 @@ impl CallerDialog {
 }
 
 /// A digit from a SIP INFO (`application/dtmf-relay`: `Signal=5`, or `application/dtmf`).
-fn info_digit(req: &Request) -> Option<char> {
+pub fn info_digit(req: &Request) -> Option<char> {
     let body = std::str::from_utf8(&req.body).ok()?;
     let value = body
         .lines()

@@ -28,7 +28,7 @@ mod pass_on;
 mod tests;
 mod timers;
 
-pub use caller::{CallerConfig, Dest, MediaAddr, Phase};
+pub use caller::{info_digit, CallerConfig, CallerDialog, Dest, FromCaller, MediaAddr, Phase};
 pub use inputs::{Config, Input};
 pub use outputs::{Ending, Output};
 
@@ -36,7 +36,6 @@ use super::super::agent_leg::AgentLeg;
 use super::super::handoff::{self, Handoff, Stage};
 use crate::engine::{self, Action, Event, Reason, TransferContext};
 use crate::sip::{Request, SipMessage};
-use caller::{CallerDialog, FromCaller};
 use serde_json::json;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

@@ -1,0 +1,390 @@
+//! Supervisor monitoring over real SIP (issue 18, part 5): a supervisor's phone dials `*91`,
+//! `*92` or `*93` and an agent's name, answers the digest challenge, and joins the agent's
+//! bridged call; keys 1, 2 and 3 switch between listen, whisper and barge. Each party sends
+//! its own tone (caller 440 Hz, agent 1000 Hz, supervisor 1800 Hz) and the audio each one
+//! receives is decoded and checked for the others' tones: the supervisor always hears caller
+//! and agent; the agent hears the supervisor only in whisper and barge; the caller only in
+//! barge. Only a supervisor may monitor, and only a call bridged to the named agent.
+
+mod common;
+
+use common::rawsip::{tone, tone_fraction, ulaw_to_linear, AgentAnswer, FakeAgent, Media, RawCall};
+use common::server::{events, serial, ServerOptions, TestServer};
+use std::net::UdpSocket;
+use std::time::{Duration, Instant};
+
+const SEC: Duration = Duration::from_secs(1);
+const PASSWORD: &str = "horse-42-battery";
+const CALLER_HZ: f64 = 440.0;
+const AGENT_HZ: f64 = 1000.0;
+const SUPERVISOR_HZ: f64 = 1800.0;
+
+fn server() -> TestServer {
+    TestServer::start(ServerOptions {
+        agents: vec!["alice".into()],
+        users: vec![
+            ("alice".into(), "agent".into(), PASSWORD.into()),
+            ("ann".into(), "agent".into(), PASSWORD.into()),
+            ("sam".into(), "supervisor".into(), PASSWORD.into()),
+        ],
+        max_wait_seconds: 60.0,
+        agent_rtp_timeout_seconds: 10.0,
+        ..ServerOptions::default()
+    })
+}
+
+/// Alice's phone registers; a caller presses 0 and alice answers: bridged.
+fn bridged(server: &TestServer) -> (RawCall, FakeAgent) {
+    let mut alice = FakeAgent::bind();
+    let r = alice.register(server.sip_addr(), "alice", PASSWORD);
+    assert_eq!(r.code(), 200, "alice registers: {}", r.raw);
+    let mut c = RawCall::establish(server.sip_addr(), "support");
+    c.media.send_silence(0.3);
+    c.dtmf('0');
+    alice
+        .take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("pressing 0 rings alice");
+    alice
+        .wait_request("ACK", 3 * SEC)
+        .expect("our 200 is ACKed");
+    alice.media.send_silence(0.3);
+    let up = server.wait_for(5 * SEC, |s| {
+        s.live_calls().into_iter().find(|l| l["state"] == "bridged")
+    });
+    assert!(up.is_some(), "bridged to alice:\n{}", server.log());
+    (c, alice)
+}
+
+/// What one party received: its decoded audio.
+struct Heard(Vec<i16>);
+
+impl Heard {
+    /// The share of the received audio's energy at `hz` (0 when nearly silent).
+    fn share(&self, hz: f64) -> f64 {
+        // Over 200 ms windows, the loudest half (a tone is steady; edges and gaps are not).
+        let mut shares: Vec<f64> = self
+            .0
+            .chunks(1600)
+            .filter(|w| w.len() == 1600)
+            .map(|w| tone_fraction(w, hz))
+            .collect();
+        shares.sort_by(|a, b| b.total_cmp(a));
+        let half = &shares[..shares.len().div_ceil(2)];
+        if half.is_empty() {
+            return 0.0;
+        }
+        half.iter().sum::<f64>() / half.len() as f64
+    }
+
+    fn hears(&self, hz: f64) -> bool {
+        self.share(hz) > 0.15
+    }
+}
+
+/// Decoded PCMU received on `sock` for `dur`.
+fn receive(sock: &UdpSocket, dur: Duration) -> Heard {
+    let deadline = Instant::now() + dur;
+    let mut pcm = Vec::new();
+    let mut buf = [0u8; 2048];
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        sock.set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        if let Ok((n, _)) = sock.recv_from(&mut buf) {
+            if n > 12 && buf[1] & 0x7f == 0 {
+                pcm.extend(buf[12..n].iter().map(|b| ulaw_to_linear(*b)));
+            }
+        }
+    }
+    Heard(pcm)
+}
+
+/// Every party sends its tone for `secs` while what each receives is kept (the first 300 ms
+/// are left out: audio already on its way from before).
+fn exchange(parties: &mut [(&mut Media, f64)], secs: f64) -> Vec<Heard> {
+    for (m, _) in parties.iter() {
+        m.drain();
+    }
+    std::thread::scope(|s| {
+        let listeners: Vec<_> = parties
+            .iter()
+            .map(|(m, _)| {
+                let sock = m.sock.try_clone().unwrap();
+                s.spawn(move || {
+                    std::thread::sleep(Duration::from_millis(300));
+                    receive(&sock, Duration::from_secs_f64(secs - 0.4))
+                })
+            })
+            .collect();
+        for (m, hz) in parties.iter_mut() {
+            let hz = *hz;
+            let m: &mut Media = m;
+            s.spawn(move || m.send_audio(&tone(hz, secs, 6000.0)));
+        }
+        listeners.into_iter().map(|l| l.join().unwrap()).collect()
+    })
+}
+
+fn supervisor(server: &TestServer, code: &str) -> RawCall {
+    RawCall::with_offer(server.sip_addr(), code, &[0, 101])
+}
+
+#[test]
+fn a_supervisor_listens_then_whispers_then_barges_and_each_leg_hears_what_it_should() {
+    let _g = serial();
+    let server = server();
+    let (mut caller, mut alice) = bridged(&server);
+
+    let mut sam = supervisor(&server, "*91alice");
+    let ok = sam.connect_as("sam", PASSWORD);
+    assert_eq!(
+        ok.code(),
+        200,
+        "sam joins alice's call: {}",
+        sam.sip.trace()
+    );
+
+    let check = |caller: &mut RawCall, alice: &mut FakeAgent, sam: &mut RawCall, mode: &str| {
+        let heard = exchange(
+            &mut [
+                (&mut caller.media, CALLER_HZ),
+                (&mut alice.media, AGENT_HZ),
+                (&mut sam.media, SUPERVISOR_HZ),
+            ],
+            2.0,
+        );
+        let (c, a, s) = (&heard[0], &heard[1], &heard[2]);
+        let report = format!(
+            "{mode}: caller hears agent {:.2} supervisor {:.2}; agent hears caller {:.2} \
+             supervisor {:.2}; supervisor hears caller {:.2} agent {:.2}",
+            c.share(AGENT_HZ),
+            c.share(SUPERVISOR_HZ),
+            a.share(CALLER_HZ),
+            a.share(SUPERVISOR_HZ),
+            s.share(CALLER_HZ),
+            s.share(AGENT_HZ),
+        );
+        eprintln!("{report}");
+        assert!(
+            c.hears(AGENT_HZ) && a.hears(CALLER_HZ),
+            "the call goes on: {report}"
+        );
+        assert!(s.hears(CALLER_HZ) && s.hears(AGENT_HZ), "{report}");
+        assert!(
+            s.share(SUPERVISOR_HZ) < 0.02,
+            "the supervisor never hears themselves: {report}"
+        );
+        let (to_agent, to_caller) = match mode {
+            "listen" => (false, false),
+            "whisper" => (true, false),
+            _ => (true, true),
+        };
+        assert_eq!(a.hears(SUPERVISOR_HZ), to_agent, "{report}");
+        assert_eq!(c.hears(SUPERVISOR_HZ), to_caller, "{report}");
+        if !to_caller {
+            assert!(
+                c.share(SUPERVISOR_HZ) < 0.02,
+                "nothing of it leaks: {report}"
+            );
+        }
+        if !to_agent {
+            assert!(
+                a.share(SUPERVISOR_HZ) < 0.02,
+                "nothing of it leaks: {report}"
+            );
+        }
+    };
+    check(&mut caller, &mut alice, &mut sam, "listen");
+    sam.dtmf('2');
+    check(&mut caller, &mut alice, &mut sam, "whisper");
+    sam.dtmf('3');
+    check(&mut caller, &mut alice, &mut sam, "barge");
+
+    let bye = sam.bye().expect("an answer to the supervisor's BYE");
+    assert_eq!(bye.code(), 200);
+    // The call goes on without the supervisor.
+    let after = exchange(
+        &mut [(&mut caller.media, CALLER_HZ), (&mut alice.media, AGENT_HZ)],
+        1.2,
+    );
+    assert!(after[0].hears(AGENT_HZ) && after[1].hears(CALLER_HZ));
+    caller.bye();
+    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
+        alice.reply(&b, 200, "OK");
+    }
+
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    let call = &stored[0];
+    let joined = events(call, "monitor");
+    assert_eq!(joined.len(), 1, "{call:#}");
+    assert_eq!(joined[0]["detail"]["supervisor"], "sam");
+    assert_eq!(joined[0]["detail"]["mode"], "listen");
+    let modes: Vec<&str> = events(call, "monitor_mode")
+        .iter()
+        .filter_map(|e| e["detail"]["mode"].as_str())
+        .collect();
+    assert_eq!(modes, ["whisper", "barge"], "{call:#}");
+    let left = events(call, "monitor_end");
+    assert_eq!(left.len(), 1, "{call:#}");
+    assert_eq!(left[0]["detail"]["why"], "the supervisor hung up");
+}
+
+#[test]
+fn only_a_supervisor_may_monitor_only_a_bridged_agent_and_the_agent_hanging_up_ends_it() {
+    let _g = serial();
+    let server = server();
+
+    // Nobody is bridged to alice yet.
+    let r = supervisor(&server, "*91alice").connect_as("sam", PASSWORD);
+    assert_eq!(r.code(), 404, "{}", r.raw);
+
+    let (mut caller, mut alice) = bridged(&server);
+    // An agent, even with the right password, may not.
+    let r = supervisor(&server, "*91alice").connect_as("ann", PASSWORD);
+    assert_eq!(r.code(), 403, "{}", r.raw);
+    // A wrong password may not.
+    let r = supervisor(&server, "*92alice").connect_as("sam", "guess");
+    assert_eq!(r.code(), 403, "{}", r.raw);
+    // Nobody by that name.
+    let r = supervisor(&server, "*91nobody").connect_as("sam", PASSWORD);
+    assert_eq!(r.code(), 404, "{}", r.raw);
+
+    // Barging straight in: both hear the supervisor at once.
+    let mut sam = supervisor(&server, "*93alice");
+    assert_eq!(sam.connect_as("sam", PASSWORD).code(), 200);
+    // A second supervisor on the same call is busy.
+    let r = supervisor(&server, "*91alice").connect_as("sam", PASSWORD);
+    assert_eq!(r.code(), 486, "{}", r.raw);
+    let heard = exchange(
+        &mut [
+            (&mut caller.media, CALLER_HZ),
+            (&mut alice.media, AGENT_HZ),
+            (&mut sam.media, SUPERVISOR_HZ),
+        ],
+        1.6,
+    );
+    assert!(heard[0].hears(SUPERVISOR_HZ) && heard[1].hears(SUPERVISOR_HZ));
+
+    // Alice hangs up: the caller's call ends, and the supervisor is hung up too.
+    alice.bye();
+    let bye = sam.expect_request("BYE", 5 * SEC);
+    assert!(
+        bye.is_some(),
+        "the supervisor's leg ends:\n{}",
+        sam.sip.trace()
+    );
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    let call = &stored[0];
+    let left = events(call, "monitor_end");
+    assert_eq!(left.len(), 1, "{call:#}");
+    assert_eq!(left[0]["detail"]["why"], "the agent's leg ended");
+    drop(caller);
+}
+
+#[test]
+fn from_the_board_the_server_rings_the_supervisors_phone_then_switches_and_stops() {
+    let _g = serial();
+    let server = server();
+    let (mut caller, mut alice) = bridged(&server);
+    let call_id = server.live_calls()[0]["id"].as_str().unwrap().to_string();
+    let board = server.login("sam", PASSWORD);
+    let ask = |mode: &str| {
+        server.post_as(
+            &board,
+            "/api/supervisor/monitor",
+            &serde_json::json!({ "call_id": call_id, "mode": mode }),
+        )
+    };
+
+    // No phone registered as sam yet: nothing to ring.
+    let r = ask("listen");
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("register"), "{}", r.text());
+
+    let mut phone = FakeAgent::bind();
+    assert_eq!(
+        phone.register(server.sip_addr(), "sam", PASSWORD).code(),
+        200
+    );
+    let r = ask("listen");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let invite = phone
+        .take_invite(AgentAnswer::Answer, 5 * SEC)
+        .expect("the board rings sam's phone");
+    assert_eq!(invite.header("X-Humanline-Reason"), Some("monitor"));
+    phone
+        .wait_request("ACK", 3 * SEC)
+        .expect("our 200 is ACKed");
+    let on = server.wait_for(5 * SEC, |s| {
+        let (_, b) = s.get("/api/supervisor");
+        b["calls"][0]["monitor"]["mode"]
+            .as_str()
+            .map(str::to_string)
+    });
+    assert_eq!(
+        on.as_deref(),
+        Some("listen"),
+        "the board shows sam listening"
+    );
+
+    let heard = exchange(
+        &mut [
+            (&mut caller.media, CALLER_HZ),
+            (&mut alice.media, AGENT_HZ),
+            (&mut phone.media, SUPERVISOR_HZ),
+        ],
+        1.6,
+    );
+    assert!(heard[2].hears(CALLER_HZ) && heard[2].hears(AGENT_HZ));
+    assert!(!heard[1].hears(SUPERVISOR_HZ) && !heard[0].hears(SUPERVISOR_HZ));
+
+    // Whisper from the board: now the agent hears sam, the caller still does not.
+    let r = ask("whisper");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let heard = exchange(
+        &mut [
+            (&mut caller.media, CALLER_HZ),
+            (&mut alice.media, AGENT_HZ),
+            (&mut phone.media, SUPERVISOR_HZ),
+        ],
+        1.6,
+    );
+    assert!(heard[1].hears(SUPERVISOR_HZ) && !heard[0].hears(SUPERVISOR_HZ));
+
+    // An agent may not use the board's monitoring.
+    let agent_web = server.login("ann", PASSWORD);
+    let r = server.post_as(
+        &agent_web,
+        "/api/supervisor/monitor",
+        &serde_json::json!({ "call_id": call_id, "mode": "barge" }),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+
+    // Stop: sam's phone is hung up, the call goes on.
+    let r = ask("stop");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let bye = phone.wait_request("BYE", 3 * SEC);
+    assert!(
+        bye.is_some(),
+        "sam's phone is hung up:\n{}",
+        phone.sip.trace()
+    );
+    phone.reply(&bye.unwrap(), 200, "OK");
+    caller.bye();
+    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
+        alice.reply(&b, 200, "OK");
+    }
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    let call = &stored[0];
+    let joined = events(call, "monitor");
+    assert_eq!(joined.len(), 1, "{call:#}");
+    assert_eq!(joined[0]["detail"]["mode"], "listen");
+    let modes: Vec<&str> = events(call, "monitor_mode")
+        .iter()
+        .filter_map(|e| e["detail"]["mode"].as_str())
+        .collect();
+    assert_eq!(modes, ["whisper"], "{call:#}");
+    assert_eq!(
+        events(call, "monitor_end")[0]["detail"]["why"],
+        "stopped from the board"
+    );
+}
