@@ -12,7 +12,7 @@
 //!    ▼   (prompt · ringback · hold → G.711 → RTP → send), no timer per call
 //!  agents/ queue + ACD ──► agent leg with the context attached (cold, or a spoken brief
 //!          first on warm queues; an agent may pass the caller on by console or REFER;
-//!          agents reached through outbound trunks)
+//!          agents reached through outbound trunks; a supervisor may listen, whisper or barge)
 //!  store/  SQLite: calls, turns, events, escalations, dialplan versions
 //! ```
 //!
@@ -26,7 +26,7 @@
 //! sockets and the shared media clock that ticks every call), [`asr`]
 //! (on-box speech recognition, its worker pool and, in `asr::convert`, the model install),
 //! [`agents`] (ACD and hub), [`live`] (calls in progress, captions), [`server`] (the SIP side:
-//! transport, dispatch, agent legs, and each call as a sans-IO core behind a task that wakes
+//! transport, dispatch, agent legs, supervisors' monitoring legs, and each call as a sans-IO core behind a task that wakes
 //! for packets, messages and the answers of slow work it runs beside the call, never for a
 //! media tick), [`http`] (REST API, pages and metrics),
 //! [`phone`] (the `/phone` page's WebRTC-to-SIP gateway), [`lookup`] (the HTTP side of

@@ -35,7 +35,7 @@ pub fn voiced_dbfs(pcm: &[i16]) -> Option<f64> {
     (n > 0).then(|| 20.0 * ((sum / n as f64).sqrt() / 32768.0).log10())
 }
 
-/// `pcm` with its voiced parts at `target_dbfs` RMS and no sample above [`CEILING_DBFS`].
+/// `pcm` with its voiced parts at `target_dbfs` RMS and no sample above `CEILING_DBFS` (−1 dBFS).
 /// Silence stays silence; the gain is limited to ±20 dB.
 pub fn normalise(pcm: &[i16], target_dbfs: f64) -> Vec<i16> {
     let Some(level) = voiced_dbfs(pcm) else {

@@ -12,7 +12,7 @@ pub(super) const PT_PCMU: u8 = 0;
 pub(super) const PT_TELEPHONE_EVENT: u8 = 101;
 /// Audio and digits buffered for a slow reader before new ones are dropped (10 s of audio).
 pub(super) const MEDIA_QUEUE: usize = 500;
-/// What happens on a peer, in order, from [`MediaPeer::next_event`].
+/// What happens on a peer, in order, from [`MediaPeer::next_event`](super::MediaPeer::next_event).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PeerEvent {
     /// ICE and DTLS are up: audio can flow both ways. Reported once.
@@ -22,7 +22,7 @@ pub enum PeerEvent {
     /// A key pressed on the browser's dial pad, sent as RFC 4733 telephone-event.
     Digit(char),
     /// The connection is over: failed, closed by either side, or silent for
-    /// [`PeerConfig::disconnected_timeout`]. The last event; `next_event` returns `None` after it.
+    /// [`PeerConfig::disconnected_timeout`](super::PeerConfig::disconnected_timeout). The last event; `next_event` returns `None` after it.
     Closed {
         /// Plain words for logs and the call record.
         why: String,

@@ -4,6 +4,7 @@
 pub mod baresip;
 pub mod browser;
 pub mod capture;
+pub mod monitor;
 pub mod postgres;
 pub mod rawsip;
 pub mod server;

@@ -57,9 +57,10 @@
     td.append(el('span', words[word] || word, `state state-${word}`));
     return td;
   }
-  function notice(text) {
+  function notice(text, ok) {
     $('notice').textContent = text || '';
     $('notice').hidden = !text;
+    $('notice').classList.toggle('ok', !!ok);
   }
 
   async function monitor(callId, mode) {
@@ -71,7 +72,7 @@
         body: JSON.stringify({ call_id: callId, mode }),
       });
       const body = await r.json().catch(() => ({}));
-      notice(r.ok ? `Call ${callId}: ${body.result}` : (body.error || `HTTP ${r.status}`));
+      notice(r.ok ? `Call ${callId}: ${body.result}` : (body.error || `HTTP ${r.status}`), r.ok);
       keepNoticeUntil = Date.now() + 8000;
     } catch (e) {
       notice(`Not sent: ${e.message}`);

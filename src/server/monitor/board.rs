@@ -48,7 +48,11 @@ async fn request(
         }
         (Some((id, who)), Some(mode)) if who == supervisor => {
             switch(&slot, id, mode);
-            Ok(format!("now {}", mode.as_str()))
+            Ok(match mode {
+                Mode::Listen => "now listening".into(),
+                Mode::Whisper => "now whispering: only the agent hears you".into(),
+                Mode::Barge => "now on the call: both hear you".into(),
+            })
         }
         (Some((_, who)), _) => Err(format!("{who} is already on this call")),
         (None, None) => Err("you are not on this call".into()),
@@ -81,7 +85,12 @@ async fn request(
                 session.run(Some(invite)),
                 span,
             ));
-            Ok(format!("ringing your phone to {} the call", mode.as_str()))
+            let what = match mode {
+                Mode::Listen => "listen in",
+                Mode::Whisper => "whisper to the agent",
+                Mode::Barge => "join the call",
+            };
+            Ok(format!("ringing your phone to {what}"))
         }
     }
 }
