@@ -9,10 +9,10 @@ mod common;
 
 use common::browser;
 use common::monitor::{
-    bridged, exchange, server, KeepTalking, AGENT_HZ, CALLER_HZ, PASSWORD, SEC, SUPERVISOR_HZ,
+    assert_monitoring_stored, bridged, server, talk_then_hang_up, KeepTalking, PASSWORD, SEC,
 };
 use common::rawsip::{AgentAnswer, FakeAgent};
-use common::server::{events, serial};
+use common::server::serial;
 use serde_json::Value;
 
 #[test]
@@ -88,26 +88,6 @@ fn a_supervisor_listens_whispers_and_stops_from_the_board() {
     drop((keep_caller, keep_alice));
 
     // The call goes on; then ends and is stored with the monitoring.
-    let after = exchange(
-        &mut [(&mut caller.media, CALLER_HZ), (&mut alice.media, AGENT_HZ)],
-        1.2,
-    );
-    assert!(after[0].hears(AGENT_HZ) && after[1].hears(CALLER_HZ));
-    assert!(!after[0].hears(SUPERVISOR_HZ));
-    caller.bye();
-    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
-        alice.reply(&b, 200, "OK");
-    }
-    let stored = server.wait_stored_calls(1, 15 * SEC);
-    let call = &stored[0];
-    assert_eq!(events(call, "monitor")[0]["detail"]["supervisor"], "sam");
-    let modes: Vec<&str> = events(call, "monitor_mode")
-        .iter()
-        .filter_map(|e| e["detail"]["mode"].as_str())
-        .collect();
-    assert_eq!(modes, ["whisper"], "{call:#}");
-    assert_eq!(
-        events(call, "monitor_end")[0]["detail"]["why"],
-        "stopped from the board"
-    );
+    let call = talk_then_hang_up(&server, &mut caller, &mut alice);
+    assert_monitoring_stored(&call, "listen", &["whisper"], "stopped from the board");
 }

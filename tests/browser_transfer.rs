@@ -79,6 +79,10 @@ fn a_browser_agent_transfers_the_caller_and_the_next_agent_sees_the_notes() {
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     assert!(queues.contains(&"billing"), "{queues:?}");
+    assert!(
+        queues.contains(&"agent:bob"),
+        "the other agent by name too: {queues:?}"
+    );
     assert_eq!(r["transfer_visible"], true);
     assert_eq!(
         r["alice_pop"]["handed_visible"], false,

@@ -9,7 +9,8 @@
 mod common;
 
 use common::monitor::{
-    bridged, exchange, server, supervisor, AGENT_HZ, CALLER_HZ, PASSWORD, SEC, SUPERVISOR_HZ,
+    assert_monitoring_stored, bridged, server, supervisor, talk_then_hang_up, three_way, AGENT_HZ,
+    CALLER_HZ, PASSWORD, SEC, SUPERVISOR_HZ,
 };
 use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
 use common::server::{events, serial};
@@ -30,14 +31,7 @@ fn a_supervisor_listens_then_whispers_then_barges_and_each_leg_hears_what_it_sho
     );
 
     let check = |caller: &mut RawCall, alice: &mut FakeAgent, sam: &mut RawCall, mode: &str| {
-        let heard = exchange(
-            &mut [
-                (&mut caller.media, CALLER_HZ),
-                (&mut alice.media, AGENT_HZ),
-                (&mut sam.media, SUPERVISOR_HZ),
-            ],
-            2.0,
-        );
+        let heard = three_way(&mut caller.media, &mut alice.media, &mut sam.media, 2.0);
         let (c, a, s) = (&heard[0], &heard[1], &heard[2]);
         let report = format!(
             "{mode}: caller hears agent {:.2} supervisor {:.2}; agent hears caller {:.2} \
@@ -88,30 +82,13 @@ fn a_supervisor_listens_then_whispers_then_barges_and_each_leg_hears_what_it_sho
     let bye = sam.bye().expect("an answer to the supervisor's BYE");
     assert_eq!(bye.code(), 200);
     // The call goes on without the supervisor.
-    let after = exchange(
-        &mut [(&mut caller.media, CALLER_HZ), (&mut alice.media, AGENT_HZ)],
-        1.2,
+    let call = talk_then_hang_up(&server, &mut caller, &mut alice);
+    assert_monitoring_stored(
+        &call,
+        "listen",
+        &["whisper", "barge"],
+        "the supervisor hung up",
     );
-    assert!(after[0].hears(AGENT_HZ) && after[1].hears(CALLER_HZ));
-    caller.bye();
-    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
-        alice.reply(&b, 200, "OK");
-    }
-
-    let stored = server.wait_stored_calls(1, 15 * SEC);
-    let call = &stored[0];
-    let joined = events(call, "monitor");
-    assert_eq!(joined.len(), 1, "{call:#}");
-    assert_eq!(joined[0]["detail"]["supervisor"], "sam");
-    assert_eq!(joined[0]["detail"]["mode"], "listen");
-    let modes: Vec<&str> = events(call, "monitor_mode")
-        .iter()
-        .filter_map(|e| e["detail"]["mode"].as_str())
-        .collect();
-    assert_eq!(modes, ["whisper", "barge"], "{call:#}");
-    let left = events(call, "monitor_end");
-    assert_eq!(left.len(), 1, "{call:#}");
-    assert_eq!(left[0]["detail"]["why"], "the supervisor hung up");
 }
 
 #[test]
@@ -140,14 +117,7 @@ fn only_a_supervisor_may_monitor_only_a_bridged_agent_and_the_agent_hanging_up_e
     // A second supervisor on the same call is busy.
     let r = supervisor(&server, "*91alice").connect_as("sam", PASSWORD);
     assert_eq!(r.code(), 486, "{}", r.raw);
-    let heard = exchange(
-        &mut [
-            (&mut caller.media, CALLER_HZ),
-            (&mut alice.media, AGENT_HZ),
-            (&mut sam.media, SUPERVISOR_HZ),
-        ],
-        1.6,
-    );
+    let heard = three_way(&mut caller.media, &mut alice.media, &mut sam.media, 1.6);
     assert!(heard[0].hears(SUPERVISOR_HZ) && heard[1].hears(SUPERVISOR_HZ));
 
     // Alice hangs up: the caller's call ends, and the supervisor is hung up too.
@@ -212,28 +182,14 @@ fn from_the_board_the_server_rings_the_supervisors_phone_then_switches_and_stops
         "the board shows sam listening"
     );
 
-    let heard = exchange(
-        &mut [
-            (&mut caller.media, CALLER_HZ),
-            (&mut alice.media, AGENT_HZ),
-            (&mut phone.media, SUPERVISOR_HZ),
-        ],
-        1.6,
-    );
+    let heard = three_way(&mut caller.media, &mut alice.media, &mut phone.media, 1.6);
     assert!(heard[2].hears(CALLER_HZ) && heard[2].hears(AGENT_HZ));
     assert!(!heard[1].hears(SUPERVISOR_HZ) && !heard[0].hears(SUPERVISOR_HZ));
 
     // Whisper from the board: now the agent hears sam, the caller still does not.
     let r = ask("whisper");
     assert_eq!(r.status, 200, "{}", r.text());
-    let heard = exchange(
-        &mut [
-            (&mut caller.media, CALLER_HZ),
-            (&mut alice.media, AGENT_HZ),
-            (&mut phone.media, SUPERVISOR_HZ),
-        ],
-        1.6,
-    );
+    let heard = three_way(&mut caller.media, &mut alice.media, &mut phone.media, 1.6);
     assert!(heard[1].hears(SUPERVISOR_HZ) && !heard[0].hears(SUPERVISOR_HZ));
 
     // An agent may not use the board's monitoring.
@@ -255,22 +211,6 @@ fn from_the_board_the_server_rings_the_supervisors_phone_then_switches_and_stops
         phone.sip.trace()
     );
     phone.reply(&bye.unwrap(), 200, "OK");
-    caller.bye();
-    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
-        alice.reply(&b, 200, "OK");
-    }
-    let stored = server.wait_stored_calls(1, 15 * SEC);
-    let call = &stored[0];
-    let joined = events(call, "monitor");
-    assert_eq!(joined.len(), 1, "{call:#}");
-    assert_eq!(joined[0]["detail"]["mode"], "listen");
-    let modes: Vec<&str> = events(call, "monitor_mode")
-        .iter()
-        .filter_map(|e| e["detail"]["mode"].as_str())
-        .collect();
-    assert_eq!(modes, ["whisper"], "{call:#}");
-    assert_eq!(
-        events(call, "monitor_end")[0]["detail"]["why"],
-        "stopped from the board"
-    );
+    let call = talk_then_hang_up(&server, &mut caller, &mut alice);
+    assert_monitoring_stored(&call, "listen", &["whisper"], "stopped from the board");
 }

@@ -160,3 +160,103 @@ fn a_refer_that_names_no_queue_is_refused_and_the_call_stays_with_the_agent() {
     assert_eq!(events(&stored[0], "transfer_refused").len(), 1);
     assert_eq!(stored[0]["agent"], a.uri());
 }
+
+const PASSWORD: &str = "horse-42-battery";
+
+/// Support is answered by alice and carol, billing by bob; all three phones register, alice
+/// first (so she is the longest idle and takes the first caller).
+fn named_agents() -> (TestServer, FakeAgent, FakeAgent, FakeAgent) {
+    let server = TestServer::start(ServerOptions {
+        agents: vec!["alice".into(), "carol".into()],
+        users: ["alice", "bob", "carol"]
+            .iter()
+            .map(|n| (n.to_string(), "agent".to_string(), PASSWORD.to_string()))
+            .collect(),
+        max_wait_seconds: 60.0,
+        agent_rtp_timeout_seconds: 10.0,
+        extra_toml: "[queues.billing]\nagents = [\"bob\"]\nmax_wait_seconds = 60.0\n".into(),
+        ..ServerOptions::default()
+    });
+    let mut phones = Vec::new();
+    for name in ["alice", "bob", "carol"] {
+        let mut p = FakeAgent::bind();
+        assert_eq!(p.register(server.sip_addr(), name, PASSWORD).code(), 200);
+        phones.push(p);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let carol = phones.pop().unwrap();
+    let bob = phones.pop().unwrap();
+    let alice = phones.pop().unwrap();
+    (server, alice, bob, carol)
+}
+
+/// The agent a stored call's `passed_on` event names as the target, and its queue.
+fn passed_to(call: &serde_json::Value) -> (Option<&str>, Option<&str>) {
+    let p = events(call, "passed_on");
+    let d = &p[0]["detail"];
+    (d["to_agent"].as_str(), d["to"].as_str())
+}
+
+#[test]
+fn a_refer_to_an_agent_by_name_rings_that_agent_not_the_queue() {
+    let _g = serial();
+    let (server, mut alice, mut bob, mut carol) = named_agents();
+    let mut c = bridged(&server, &mut alice);
+    let r = alice
+        .refer(&format!("sip:bob@{}", server.sip_addr()))
+        .expect("an answer to the REFER");
+    assert_eq!(r.code(), 202);
+    let notify = alice.wait_request("NOTIFY", 3 * SEC).expect("a NOTIFY");
+    assert_eq!(body(&notify), "SIP/2.0 200 OK");
+    alice.reply(&notify, 200, "OK");
+    let bye = alice
+        .wait_request("BYE", 3 * SEC)
+        .expect("alice's leg ends");
+    alice.reply(&bye, 200, "OK");
+
+    bob.take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("bob is rung, though he answers billing, not support");
+    bob.wait_request("ACK", 3 * SEC);
+    bob.media.send_silence(0.5);
+    assert!(
+        carol.sip.recv(Duration::from_millis(300)).is_none(),
+        "carol, free in support, is not rung"
+    );
+    c.bye();
+    if let Some(b) = bob.wait_request("BYE", 3 * SEC) {
+        bob.reply(&b, 200, "OK");
+    }
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    let call = &stored[0];
+    assert_eq!(call["agent"], "bob", "{call:#}");
+    assert_eq!(passed_to(call), (Some("bob"), Some("support")));
+}
+
+#[test]
+fn an_agent_asked_for_by_name_who_declines_leaves_the_caller_to_the_queue() {
+    let _g = serial();
+    let (server, mut alice, mut bob, mut carol) = named_agents();
+    let mut c = bridged(&server, &mut alice);
+    alice
+        .refer(&format!("sip:bob@{}", server.sip_addr()))
+        .expect("an answer to the REFER");
+    if let Some(n) = alice.wait_request("NOTIFY", 3 * SEC) {
+        alice.reply(&n, 200, "OK");
+    }
+    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
+        alice.reply(&b, 200, "OK");
+    }
+    bob.take_invite(AgentAnswer::Reject(486), 10 * SEC)
+        .expect("bob is asked first");
+    carol
+        .take_invite(AgentAnswer::Answer, 10 * SEC)
+        .expect("then support's longest idle agent");
+    carol.wait_request("ACK", 3 * SEC);
+    carol.media.send_silence(0.5);
+    c.bye();
+    if let Some(b) = carol.wait_request("BYE", 3 * SEC) {
+        carol.reply(&b, 200, "OK");
+    }
+    let stored = server.wait_stored_calls(1, 15 * SEC);
+    assert_eq!(stored[0]["agent"], "carol", "{:#}", stored[0]);
+}

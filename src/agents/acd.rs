@@ -41,7 +41,14 @@ pub struct Waiting {
     pub deferred_since: Option<Duration>,
     /// Agents already reported as passed over for this caller (`require_srtp`).
     pub skips_told: BTreeSet<String>,
+    /// Passed on to one agent by name: only they are offered this caller until they refuse
+    /// or the time is up; then the queue's agents are.
+    pub for_agent: Option<(String, Duration)>,
 }
+
+/// How long a caller passed on to one agent by name waits for that agent alone before the
+/// queue's agents may take them.
+pub const DIRECT_WAIT: Duration = Duration::from_secs(30);
 
 /// Queue settings the ACD needs.
 #[derive(Debug, Clone)]
@@ -202,7 +209,16 @@ impl Acd {
             offered_to: None,
             deferred_since: None,
             skips_told: BTreeSet::new(),
+            for_agent: None,
         });
+    }
+
+    /// The waiting caller `call_id` was passed on to `agent` by name: only that agent is
+    /// offered them, for [`DIRECT_WAIT`] or until the agent refuses.
+    pub fn direct_to(&mut self, now: Duration, call_id: &str, agent: &str) {
+        if let Some(w) = self.waiting.iter_mut().find(|w| w.call_id == call_id) {
+            w.for_agent = Some((agent.to_string(), now + DIRECT_WAIT));
+        }
     }
 
     /// A caller leaves the queue (hung up, went to leave a message). An agent ringing for it
@@ -244,6 +260,14 @@ impl Acd {
         order.sort_by_key(|&i| (!self.waiting[i].head, self.waiting[i].since));
         let mut offers = Vec::new();
         for i in order {
+            if self.waiting[i]
+                .for_agent
+                .as_ref()
+                .is_some_and(|(_, until)| now >= *until)
+            {
+                // The agent asked for did not come in time: the queue's agents may take them.
+                self.waiting[i].for_agent = None;
+            }
             let w = &self.waiting[i];
             if w.offered_to.is_some() {
                 continue;
@@ -251,8 +275,9 @@ impl Acd {
             let Some(rules) = self.queues.get(&w.queue) else {
                 continue;
             };
-            let (allowed, insecure): (Vec<_>, Vec<_>) = rules
-                .members
+            let named = w.for_agent.as_ref().map(|(a, _)| std::slice::from_ref(a));
+            let (allowed, insecure): (Vec<_>, Vec<_>) = named
+                .unwrap_or(&rules.members)
                 .iter()
                 .enumerate()
                 .filter_map(|(rank, m)| self.agents.get(m).map(|a| (rank, a)))
@@ -321,6 +346,10 @@ impl Acd {
                     }
                     if result == RingResult::Refused {
                         w.tried.insert(agent.to_string(), now);
+                        if w.for_agent.as_ref().is_some_and(|(a, _)| a == agent) {
+                            // The agent asked for by name said no: the queue's agents may.
+                            w.for_agent = None;
+                        }
                     }
                 }
                 if matches!(self.agents.get(agent).map(|a| &a.presence), Some(Presence::Ringing(c)) if c == call_id)
@@ -536,6 +565,14 @@ impl Acd {
     /// Queue names.
     pub fn queue_names(&self) -> BTreeSet<String> {
         self.queues.keys().cloned().collect()
+    }
+
+    /// Every queue's members, once each (user names and static URIs).
+    pub fn members(&self) -> BTreeSet<String> {
+        self.queues
+            .values()
+            .flat_map(|q| q.members.iter().cloned())
+            .collect()
     }
 }
 

@@ -370,3 +370,38 @@ fn a_contact_saying_transport_tls_is_secure_even_when_learnt_from_another_node()
     );
     assert!(!Reach::Sip(plain).secure());
 }
+
+#[test]
+fn a_caller_passed_on_by_name_rings_that_agent_alone_until_they_refuse() {
+    // Bob answers no queue of his own; the caller was passed on to him from support.
+    let mut a = acd(&["alice", "carol"], 0);
+    phone(&mut a, "alice", 5071);
+    phone(&mut a, "carol", 5073);
+    phone(&mut a, "bob", 5072);
+    a.enqueue(s(0), "support", "c1", true);
+    a.direct_to(s(0), "c1", "bob");
+    let offers = a.assign(s(0));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].agent, "bob", "only the agent asked for");
+    a.ring_result(s(5), "c1", "bob", RingResult::Refused);
+    let offers = a.assign(s(5));
+    assert_eq!(offers.len(), 1);
+    assert_eq!(offers[0].agent, "alice", "then the queue's agents");
+}
+
+#[test]
+fn the_agent_asked_for_has_a_while_to_become_free_then_the_queue_takes_the_caller() {
+    let mut a = acd(&["alice"], 0);
+    phone(&mut a, "alice", 5071);
+    a.enqueue(s(0), "support", "c1", true);
+    a.direct_to(s(0), "c1", "bob");
+    assert!(a.assign(s(1)).is_empty(), "alice is free but not asked for");
+    phone(&mut a, "bob", 5072);
+    let offers = a.assign(s(10));
+    assert_eq!(offers[0].agent, "bob", "bob came back in time");
+    a.ring_result(s(11), "c1", "bob", RingResult::Withdrawn);
+    // Bob's phone went away again; after DIRECT_WAIT anyone in the queue may take the caller.
+    a.sip_unregistered("bob");
+    assert!(a.assign(s(29)).is_empty());
+    assert_eq!(a.assign(DIRECT_WAIT)[0].agent, "alice");
+}

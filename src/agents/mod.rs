@@ -14,7 +14,7 @@ pub mod queue_order;
 
 pub use acd::{Offer, Presence, Reach, RingResult, SipContact, WantedStatus};
 pub use hub::{
-    AgentHub, AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, QueueView, ToConsole,
-    WaitingView,
+    AgentHub, AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, PassTo, QueueView,
+    ToConsole, WaitingView,
 };
 pub use presence::uri_wants_tls;

@@ -6,20 +6,20 @@
 //!  browser ── {"type":"status"|"answer"|"decline"|"hangup"|"transfer"} ──► parse ──► hub
 //!  browser ◄── {"type":"hello"|"status"|"offer"|"cancel"|"ended"|"error"} ── hub / this task
 //! ```
-//! Frames, server → console: `{"type":"hello","name","queues":[..],"transfer_queues":[..]}` once
-//! on connect (no queues: nothing will ring here; `transfer_queues`: where a caller may be
-//! passed on to), then every [`ToConsole`] (`status`, `offer`, `cancel`, `ended`) as the
+//! Frames, server → console: `{"type":"hello","name","queues":[..],"transfer_queues":[..],
+//! "transfer_agents":[..]}` once on connect (no queues: nothing will ring here;
+//! `transfer_queues` and `transfer_agents`: where a caller may be passed on to), then every [`ToConsole`] (`status`, `offer`, `cancel`, `ended`) as the
 //! hub sends it, and `{"type":"error","message"}` for a frame the server could not use.
 //! Console → server: `{"type":"status","status":"ready"|"away"}`, `{"type":"answer","call_id",
 //! "sdp"}`, `{"type":"decline","call_id"}`, `{"type":"hangup","call_id"}`, `{"type":"transfer",
-//! "call_id","queue","notes"}`. An answer, decline, hangup or transfer for a call not offered to
+//! "call_id","queue"|"agent","notes"}`. An answer, decline, hangup or transfer for a call not offered to
 //! this agent gets an `error`.
 //!
 //! Parsing ([`parse`]) is pure; the socket task is a `select!` over the hub's channel, the
 //! socket and a keepalive timer (a ping every 20 s; a console silent for 60 s is dropped).
 //! A bad frame gets an `error` reply, never a closed socket.
 
-use crate::agents::{AgentHub, BrowserReply, ToConsole, WantedStatus};
+use crate::agents::{AgentHub, BrowserReply, PassTo, ToConsole, WantedStatus};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use serde_json::Value;
 use std::sync::Arc;
@@ -54,13 +54,13 @@ pub enum FromConsole {
         /// The call in progress (or still ringing).
         call_id: String,
     },
-    /// `{"type":"transfer","call_id","queue","notes"}`: pass the caller being talked to to
-    /// another queue; `notes` (may be empty) go to the next agent's screen pop.
+    /// `{"type":"transfer","call_id","queue"|"agent","notes"}`: pass the caller being talked
+    /// to to another queue or agent; `notes` (may be empty) go to the next agent's screen pop.
     Transfer {
         /// The call in progress.
         call_id: String,
-        /// The queue to pass the caller to.
-        queue: String,
+        /// The queue or agent to pass the caller to.
+        to: PassTo,
         /// Notes for the next agent.
         notes: String,
     },
@@ -141,7 +141,11 @@ pub fn parse(text: &str) -> Result<FromConsole, FrameError> {
         }),
         "transfer" => Ok(FromConsole::Transfer {
             call_id: field(&v, "transfer", "call_id")?,
-            queue: field(&v, "transfer", "queue")?,
+            // To one agent by name when `agent` is given, else to a queue.
+            to: match field(&v, "transfer", "agent") {
+                Ok(agent) => PassTo::Agent(agent),
+                Err(_) => PassTo::Queue(field(&v, "transfer", "queue")?),
+            },
             notes: v
                 .get("notes")
                 .and_then(Value::as_str)
@@ -169,11 +173,9 @@ pub fn apply(hub: &AgentHub, agent: &str, msg: FromConsole) -> Option<String> {
         FromConsole::Answer { call_id, sdp } => (call_id, BrowserReply::Answer { sdp }),
         FromConsole::Decline { call_id } => (call_id, BrowserReply::Decline),
         FromConsole::Hangup { call_id } => (call_id, BrowserReply::HangUp),
-        FromConsole::Transfer {
-            call_id,
-            queue,
-            notes,
-        } => (call_id, BrowserReply::Transfer { queue, notes }),
+        FromConsole::Transfer { call_id, to, notes } => {
+            (call_id, BrowserReply::Transfer { to, notes })
+        }
     };
     if hub.console_reply(agent, &call_id, reply) {
         None
@@ -203,9 +205,16 @@ pub async fn run(mut socket: WebSocket, hub: Arc<AgentHub>, agent: String) {
     };
     tracing::info!(agent, console = att.id, "console attached");
     let every_queue: Vec<String> = hub.snapshot().queues.into_iter().map(|q| q.name).collect();
+    // The other agents named in queues (not phones listed by URI): a caller may be passed on
+    // to one of them by name.
+    let others: Vec<String> = hub
+        .members()
+        .into_iter()
+        .filter(|n| n != &agent && !n.contains(':') && !n.contains('@'))
+        .collect();
     let hello = serde_json::json!({
         "type": "hello", "name": agent, "queues": hub.queues_of(&agent),
-        "transfer_queues": every_queue,
+        "transfer_queues": every_queue, "transfer_agents": others,
     });
     let mut ok = socket
         .send(Message::Text(Utf8Bytes::from(hello.to_string())))
@@ -318,6 +327,33 @@ mod tests {
             Err(FrameError::Field {
                 kind: "answer",
                 field: "call_id"
+            })
+        );
+    }
+
+    #[test]
+    fn a_transfer_names_a_queue_or_an_agent() {
+        assert_eq!(
+            parse(r#"{"type":"transfer","call_id":"c1","queue":"billing","notes":"n"}"#),
+            Ok(FromConsole::Transfer {
+                call_id: "c1".into(),
+                to: PassTo::Queue("billing".into()),
+                notes: "n".into()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"transfer","call_id":"c1","agent":"bob"}"#),
+            Ok(FromConsole::Transfer {
+                call_id: "c1".into(),
+                to: PassTo::Agent("bob".into()),
+                notes: String::new()
+            })
+        );
+        assert_eq!(
+            parse(r#"{"type":"transfer","call_id":"c1"}"#),
+            Err(FrameError::Field {
+                kind: "transfer",
+                field: "queue"
             })
         );
     }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::ws_agent::{error_frame, parse, FromConsole};
-use crate::agents::WantedStatus;
+use crate::agents::{PassTo, WantedStatus};
 use crate::fuzz_support::{config, mutated_one_of};
 
 fn frames() -> Vec<Vec<u8>> {
@@ -33,9 +33,14 @@ fn encode(msg: &FromConsole) -> Value {
         FromConsole::Hangup { call_id } => json!({"type":"hangup","call_id":call_id}),
         FromConsole::Transfer {
             call_id,
-            queue,
+            to: PassTo::Queue(queue),
             notes,
         } => json!({"type":"transfer","call_id":call_id,"queue":queue,"notes":notes}),
+        FromConsole::Transfer {
+            call_id,
+            to: PassTo::Agent(agent),
+            notes,
+        } => json!({"type":"transfer","call_id":call_id,"agent":agent,"notes":notes}),
     }
 }
 

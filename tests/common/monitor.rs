@@ -3,7 +3,7 @@
 //! and measured at the others' frequencies.
 
 use super::rawsip::{tone, tone_fraction, ulaw_to_linear, AgentAnswer, FakeAgent, Media, RawCall};
-use super::server::{ServerOptions, TestServer};
+use super::server::{events, ServerOptions, TestServer};
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -167,4 +167,59 @@ impl Drop for KeepTalking {
             let _ = t.join();
         }
     }
+}
+
+/// Caller, agent and supervisor each send their own tone for `secs`: what each of them heard,
+/// in that order.
+pub fn three_way(
+    caller: &mut Media,
+    agent: &mut Media,
+    supervisor: &mut Media,
+    secs: f64,
+) -> Vec<Heard> {
+    exchange(
+        &mut [
+            (caller, CALLER_HZ),
+            (agent, AGENT_HZ),
+            (supervisor, SUPERVISOR_HZ),
+        ],
+        secs,
+    )
+}
+
+/// The call goes on between caller and alice (each hears the other, nobody hears a
+/// supervisor); then the caller hangs up, alice answers the server's BYE, and the stored
+/// call is returned.
+pub fn talk_then_hang_up(
+    server: &TestServer,
+    caller: &mut RawCall,
+    alice: &mut FakeAgent,
+) -> serde_json::Value {
+    let after = exchange(
+        &mut [(&mut caller.media, CALLER_HZ), (&mut alice.media, AGENT_HZ)],
+        1.2,
+    );
+    assert!(after[0].hears(AGENT_HZ) && after[1].hears(CALLER_HZ));
+    assert!(!after[0].hears(SUPERVISOR_HZ) && !after[1].hears(SUPERVISOR_HZ));
+    caller.bye();
+    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
+        alice.reply(&b, 200, "OK");
+    }
+    server.wait_stored_calls(1, 15 * SEC).remove(0)
+}
+
+/// The stored call says sam joined in `first`, switched through `modes`, and left `why`.
+pub fn assert_monitoring_stored(call: &serde_json::Value, first: &str, modes: &[&str], why: &str) {
+    let joined = events(call, "monitor");
+    assert_eq!(joined.len(), 1, "{call:#}");
+    assert_eq!(joined[0]["detail"]["supervisor"], "sam", "{call:#}");
+    assert_eq!(joined[0]["detail"]["mode"], first, "{call:#}");
+    let switched: Vec<&str> = events(call, "monitor_mode")
+        .iter()
+        .filter_map(|e| e["detail"]["mode"].as_str())
+        .collect();
+    assert_eq!(switched, modes, "{call:#}");
+    let left = events(call, "monitor_end");
+    assert_eq!(left.len(), 1, "{call:#}");
+    assert_eq!(left[0]["detail"]["why"], why, "{call:#}");
 }

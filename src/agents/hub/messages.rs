@@ -50,13 +50,32 @@ pub enum BrowserReply {
     Decline,
     /// Hung up (while talking).
     HangUp,
-    /// Passes the caller (while talking) to another queue, with notes for the next agent.
+    /// Passes the caller (while talking) to another queue or agent, with notes for the next
+    /// agent.
     Transfer {
-        /// The queue.
-        queue: String,
+        /// Where to.
+        to: PassTo,
         /// What the agent wrote down.
         notes: String,
     },
+}
+
+/// Where an agent passes a caller on to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PassTo {
+    /// A queue: its agents, longest idle first.
+    Queue(String),
+    /// One agent by name (a queue member): rung alone at first, then the caller's queue.
+    Agent(String),
+}
+
+impl PassTo {
+    /// The queue's or the agent's name.
+    pub fn name(&self) -> &str {
+        match self {
+            PassTo::Queue(n) | PassTo::Agent(n) => n,
+        }
+    }
 }
 
 /// An open console.

@@ -16,7 +16,8 @@ mod messages;
 mod shared;
 
 pub use messages::{
-    AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, QueueView, ToConsole, WaitingView,
+    AgentView, BrowserReply, ConsoleAttachment, HubSnapshot, PassTo, QueueView, ToConsole,
+    WaitingView,
 };
 use shared::{in_background, SharedAgents, SYNC_EVERY};
 
@@ -202,14 +203,27 @@ impl AgentHub {
 
     // ---- call tasks ---------------------------------------------------------------------------
 
-    /// A caller joins `queue` (at the head after a dropped agent leg); offers arrive on the
-    /// returned receiver until the caller leaves or an agent answers.
-    pub fn join(&self, queue: &str, call_id: &str, head: bool) -> mpsc::UnboundedReceiver<Offer> {
+    /// A caller joins `queue` (at the head after a dropped agent leg or a transfer); offers
+    /// arrive on the returned receiver until the caller leaves or an agent answers. A caller
+    /// passed on to one agent by name (`for_agent`) is offered to that agent alone at first
+    /// (see [`crate::agents::acd::DIRECT_WAIT`]).
+    pub fn join(
+        &self,
+        queue: &str,
+        call_id: &str,
+        head: bool,
+        for_agent: Option<&str>,
+    ) -> mpsc::UnboundedReceiver<Offer> {
         let (tx, rx) = mpsc::unbounded_channel();
         if let Some(mut g) = self.lock() {
             g.calls.insert(call_id.to_string(), tx);
         }
-        self.with(|acd, now| acd.enqueue(now, queue, call_id, head));
+        self.with(|acd, now| {
+            acd.enqueue(now, queue, call_id, head);
+            if let Some(agent) = for_agent {
+                acd.direct_to(now, call_id, agent);
+            }
+        });
         rx
     }
 
@@ -428,6 +442,11 @@ impl AgentHub {
         self.lock()
             .map(|g| g.acd.queues_of(name))
             .unwrap_or_default()
+    }
+
+    /// Every queue's members, once each (user names and static URIs).
+    pub fn members(&self) -> std::collections::BTreeSet<String> {
+        self.lock().map(|g| g.acd.members()).unwrap_or_default()
     }
 
     /// Agents and queues right now.

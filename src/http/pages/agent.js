@@ -173,7 +173,7 @@
           notice('');
           $('who').textContent = `${msg.name} · ${msg.queues.join(', ')}`;
         }
-        fillTransferQueues(msg.transfer_queues || []);
+        fillTransferTargets(msg.transfer_queues || [], msg.transfer_agents || []);
         break;
       case 'status':
         state.status = msg.status;
@@ -294,24 +294,36 @@
 
   // ---- passing the caller on ------------------------------------------------------------------
 
-  function fillTransferQueues(queues) {
+  // Queues by name; agents as `agent:NAME` (rung alone at first, then the caller's queue).
+  function fillTransferTargets(queues, agents) {
     const sel = $('transfer-queue');
     clear(sel);
-    for (const q of queues) {
-      const o = el('option', q);
-      o.value = q;
-      sel.append(o);
-    }
+    const group = (label, names, prefix) => {
+      if (!names.length) return;
+      const g = el('optgroup');
+      g.label = label;
+      for (const n of names) {
+        const o = el('option', n);
+        o.value = prefix + n;
+        g.append(o);
+      }
+      sel.append(g);
+    };
+    group('Queues', queues, '');
+    group('Agents', agents, 'agent:');
   }
 
-  /** Passes the caller being talked to to the chosen queue, with the notes typed so far. */
+  /** Passes the caller being talked to to the chosen queue or agent, with the notes typed so far. */
   function transfer() {
     const call = state.call;
-    const queue = $('transfer-queue').value;
-    if (!call || call.phase !== 'talking' || !queue) return;
+    const target = $('transfer-queue').value;
+    if (!call || call.phase !== 'talking' || !target) return;
     const notes = $('notes').value;
-    if (!send({ type: 'transfer', call_id: call.id, queue, notes })) return;
-    endCall('ended', `You passed the caller to ${queue}.`);
+    const agent = target.startsWith('agent:') ? target.slice(6) : null;
+    const frame = agent ? { type: 'transfer', call_id: call.id, agent, notes }
+      : { type: 'transfer', call_id: call.id, queue: target, notes };
+    if (!send(frame)) return;
+    endCall('ended', `You passed the caller to ${agent || target}.`);
     render();
   }
 

@@ -149,10 +149,9 @@ impl CallTask {
                     }
                 }
             }
-            FromBrowser::Reply(Some(BrowserReply::Transfer { queue, notes })) => {
+            FromBrowser::Reply(Some(BrowserReply::Transfer { to, notes })) => {
                 if bridged {
-                    self.input(core::Input::AgentTransfer { queue, notes })
-                        .await;
+                    self.input(core::Input::AgentTransfer { to, notes }).await;
                 }
                 None
             }

@@ -65,8 +65,12 @@ impl CallTask {
                 self.core.handle(now, CoreInput::QueueStaffed(staffed));
             }
             Output::PublishPop => self.publish_pop(),
-            Output::JoinQueue { queue, head } => {
-                self.offers = Some(self.sh.agents.join(&queue, &self.id, head));
+            Output::JoinQueue { queue, head, agent } => {
+                self.offers = Some(
+                    self.sh
+                        .agents
+                        .join(&queue, &self.id, head, agent.as_deref()),
+                );
                 self.sh
                     .live
                     .update(&self.id, |c| c.state = crate::live::CallState::Queued);

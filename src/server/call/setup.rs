@@ -80,6 +80,14 @@ pub(super) fn core_config(
             ..sh.via_udp.clone()
         }),
         trunks: std::sync::Arc::clone(&sh.trunks),
+        agents: sh
+            .config
+            .queues
+            .values()
+            .flat_map(|q| q.agents.iter())
+            .filter(|a| !a.contains(':') && !a.contains('@'))
+            .cloned()
+            .collect(),
         srtp_queues: sh
             .config
             .queues

@@ -79,11 +79,16 @@ impl CallCore {
                         .map(|(q, _)| q.clone())
                         .unwrap_or_default();
                     self.queued_at = Some(now);
+                    let agent = self.requeue_for.take();
                     self.out.push_back(Output::JoinQueue {
                         queue: q.clone(),
                         head,
+                        agent: agent.clone(),
                     });
-                    self.event("queued", json!({ "queue": q, "head": head }));
+                    self.event(
+                        "queued",
+                        json!({ "queue": q, "head": head, "for_agent": agent }),
+                    );
                 }
                 Step::Leave => self.out.push_back(Output::LeaveQueue),
                 Step::Ringback => self.out.push_back(Output::Ringback),

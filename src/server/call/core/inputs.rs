@@ -26,6 +26,9 @@ pub struct Config {
     /// Our Via for agent legs over TLS (the TLS listener's port); `None` without one, when
     /// no agent can be called over TLS.
     pub agent_via_tls: Option<LocalVia>,
+    /// The agents a caller may be passed on to by name (the queues' members that are user
+    /// names, not URIs).
+    pub agents: BTreeSet<String>,
     /// The queues whose agents must answer with SRTP (`require_srtp`).
     pub srtp_queues: BTreeSet<String>,
     /// The outbound trunks, for agents listed as `trunk:NAME/NUMBER`.
@@ -99,10 +102,10 @@ pub enum Input {
     /// The browser agent's leg: answered, declined, hung up, dropped (the shell already
     /// stored what happened to it).
     Browser(handoff::Input),
-    /// The bridged browser agent passes the caller to `queue`, with `notes` for the next agent.
+    /// The bridged browser agent passes the caller on, with `notes` for the next agent.
     AgentTransfer {
-        /// The queue.
-        queue: String,
+        /// To a queue or an agent.
+        to: crate::agents::PassTo,
         /// What the agent wrote down.
         notes: String,
     },

@@ -62,6 +62,8 @@ pub struct CallCore {
     queued_at: Option<Duration>,
     /// The next hand-off joins its queue at the head (the caller was passed on by an agent).
     requeue_head: bool,
+    /// The next hand-off offers the caller to this agent first (passed on by name).
+    requeue_for: Option<String>,
     queue_wait: Option<Duration>,
     agent: Option<AgentLeg>,
     leaving: Vec<AgentLeg>,
@@ -102,6 +104,7 @@ impl CallCore {
             transfer: None,
             queued_at: None,
             requeue_head: false,
+            requeue_for: None,
             queue_wait: None,
             agent: None,
             leaving: Vec::new(),
@@ -291,12 +294,12 @@ impl CallCore {
             }
             Input::DialFailed { .. } => {}
             Input::Browser(i) => self.handoff_input(now, i),
-            Input::AgentTransfer { queue, notes } => {
-                if let Err(why) = self.pass_on(now, &queue, &notes, "console") {
+            Input::AgentTransfer { to, notes } => {
+                if let Err(why) = self.pass_on(now, &to, &notes, "console") {
                     let agent = self.current_agent();
                     self.event(
                         "transfer_refused",
-                        serde_json::json!({ "agent": agent, "target": queue, "why": why }),
+                        serde_json::json!({ "agent": agent, "target": to.name(), "why": why }),
                     );
                 }
             }

@@ -70,6 +70,8 @@ pub enum Output {
         queue: String,
         /// At the head.
         head: bool,
+        /// Passed on to this agent by name: offered to them alone at first.
+        agent: Option<String>,
     },
     /// Leave the ACD's queue (no more offers).
     LeaveQueue,

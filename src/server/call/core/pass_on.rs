@@ -1,15 +1,18 @@
-//! A transfer after the bridge: the agent passes the caller to another queue, from the console
-//! (with notes for the next agent) or from a SIP phone (REFER to `sip:QUEUE@server`). The
-//! agent's leg ends and their wrap-up starts; the caller goes back to waiting, at the head of
-//! the new queue, with the whole context and the first agent's notes kept for the next one.
+//! A transfer after the bridge: the agent passes the caller to another queue or to another
+//! agent by name, from the console (with notes for the next agent) or from a SIP phone (REFER
+//! to `sip:QUEUE@server` or `sip:AGENT@server`). The agent's leg ends and their wrap-up
+//! starts; the caller goes back to waiting, at the head of the new queue (passed to an agent:
+//! of their queue, offered to that agent alone at first), with the whole context and the
+//! first agent's notes kept for the next one.
 
 use super::super::super::handoff::{Handoff, Stage};
 use super::{CallCore, Output};
+use crate::agents::PassTo;
 use crate::engine::HandOver;
 use serde_json::json;
 use std::time::Duration;
 
-/// The queue a REFER names: the user part of its `sip:`/`sips:` target.
+/// The queue or agent a REFER names: the user part of its `sip:`/`sips:` target.
 pub(super) fn queue_of(target: &str) -> Option<String> {
     let rest = target
         .strip_prefix("sip:")
@@ -19,27 +22,41 @@ pub(super) fn queue_of(target: &str) -> Option<String> {
 }
 
 impl CallCore {
-    /// Whether the caller may be passed to `queue` now: bridged, and the queue configured.
-    fn can_pass_to(&self, queue: &str) -> Result<(), String> {
-        if !matches!(
-            self.handoff.as_ref().map(Handoff::stage),
-            Some(Stage::Bridged { .. })
-        ) {
+    /// The queue the caller waits in after being passed `to`, when that may happen now:
+    /// bridged, and a configured queue (or a known agent other than the one they are with).
+    fn can_pass_to(&self, to: &PassTo) -> Result<String, String> {
+        let Some(Stage::Bridged { agent, .. }) = self.handoff.as_ref().map(Handoff::stage) else {
             return Err("the caller is not with an agent".into());
+        };
+        match to {
+            PassTo::Queue(q) if self.cfg.queues.contains_key(q) => Ok(q.clone()),
+            PassTo::Queue(q) => Err(format!("there is no queue named {q:?}")),
+            PassTo::Agent(a) if a.eq_ignore_ascii_case(agent) => {
+                Err("the caller is with that agent already".into())
+            }
+            PassTo::Agent(a) if self.cfg.agents.contains(a) => Ok(self
+                .transfer
+                .as_ref()
+                .map(|(q, _)| q.clone())
+                .unwrap_or_default()),
+            PassTo::Agent(a) => Err(format!("there is no agent named {a:?}")),
         }
-        if !self.cfg.queues.contains_key(queue) {
-            return Err(format!("there is no queue named {queue:?}"));
-        }
-        Ok(())
     }
 
-    /// The agent's phone sent a REFER naming `target`: a queue of this server passes the
-    /// caller on (NOTIFY 200, then our BYE); anything else is refused in the NOTIFY and the
-    /// call stays bridged.
+    /// The agent's phone sent a REFER naming `target`: a queue or an agent of this server
+    /// passes the caller on (NOTIFY 200, then our BYE); anything else is refused in the NOTIFY
+    /// and the call stays bridged.
     pub(super) fn on_refer(&mut self, now: Duration, target: String) {
         let checked = match queue_of(&target) {
-            Some(q) => self.can_pass_to(&q).map(|()| q),
-            None => Err(format!("{target} names no queue")),
+            Some(name) if self.cfg.queues.contains_key(&name) => {
+                let to = PassTo::Queue(name);
+                self.can_pass_to(&to).map(|_| to)
+            }
+            Some(name) => {
+                let to = PassTo::Agent(name);
+                self.can_pass_to(&to).map(|_| to)
+            }
+            None => Err(format!("{target} names no queue or agent")),
         };
         let (status, reason) = match &checked {
             Ok(_) => (200, "OK"),
@@ -54,8 +71,8 @@ impl CallCore {
             }
         }
         match checked {
-            Ok(queue) => {
-                if let Err(why) = self.pass_on(now, &queue, "", "refer") {
+            Ok(to) => {
+                if let Err(why) = self.pass_on(now, &to, "", "refer") {
                     tracing::warn!(target, "REFER accepted but not carried out: {why}");
                 }
             }
@@ -70,16 +87,17 @@ impl CallCore {
         }
     }
 
-    /// Passes the bridged caller to `queue` with the agent's `notes`; `how` says from where
-    /// (`console`, `refer`). Refused (and said why) when not bridged or no such queue.
+    /// Passes the bridged caller `to` a queue or an agent with the agent's `notes`; `how` says
+    /// from where (`console`, `refer`). Refused (and said why) when not bridged, or no such
+    /// queue or agent.
     pub(super) fn pass_on(
         &mut self,
         now: Duration,
-        queue: &str,
+        to: &PassTo,
         notes: &str,
         how: &str,
     ) -> Result<(), String> {
-        self.can_pass_to(queue)?;
+        let queue = self.can_pass_to(to)?;
         let Some(Stage::Bridged { agent, since }) =
             self.handoff.as_ref().map(|h| h.stage().clone())
         else {
@@ -105,17 +123,23 @@ impl CallCore {
             notes: notes.to_string(),
             at_ms: now.as_millis() as u64,
         });
-        ctx.queue = queue.to_string();
+        ctx.queue = queue.clone();
+        let to_agent = match to {
+            PassTo::Agent(a) => Some(a.clone()),
+            PassTo::Queue(_) => None,
+        };
         self.event(
             "passed_on",
-            json!({ "agent": agent, "from": from, "to": queue, "how": how, "notes": notes }),
+            json!({
+                "agent": agent, "from": from, "to": queue, "to_agent": to_agent,
+                "how": how, "notes": notes,
+            }),
         );
-        self.transfer = Some((queue.to_string(), ctx));
+        self.transfer = Some((queue.clone(), ctx));
         self.handoff = None;
         self.requeue_head = true;
-        self.out.push_back(Output::Requeue {
-            queue: queue.to_string(),
-        });
+        self.requeue_for = to_agent;
+        self.out.push_back(Output::Requeue { queue });
         Ok(())
     }
 }

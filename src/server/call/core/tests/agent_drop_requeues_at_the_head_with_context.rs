@@ -25,7 +25,8 @@ fn silent_agent_is_dropped_and_the_caller_requeued_first_in_line() {
     }));
     assert!(outs.contains(&Output::JoinQueue {
         queue: "support".into(),
-        head: true
+        head: true,
+        agent: None
     }));
     assert!(outs.contains(&Output::PublishPop), "the pop says requeued");
     assert!(outs.contains(&Output::Announce));

@@ -155,6 +155,10 @@ fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
             port: 5061,
             ..via("TLS")
         }),
+        agents: ["alice", "bob", "carol"]
+            .into_iter()
+            .map(String::from)
+            .collect(),
         srtp_queues: Default::default(),
         trunks: Default::default(),
         rtp_timeout: s(30),

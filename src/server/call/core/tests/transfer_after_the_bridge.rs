@@ -1,10 +1,12 @@
-//! An agent passes a bridged caller to another queue: by REFER from a SIP phone (202, a
-//! NOTIFY with the outcome, then our BYE) or from the console with notes. The agent's wrap-up
+//! An agent passes a bridged caller to another queue or to another agent by name: by REFER
+//! from a SIP phone (202, a NOTIFY with the outcome, then our BYE) or from the console with
+//! notes. The agent's wrap-up
 //! starts, the caller joins the new queue at its head, and the next agent's context keeps the
 //! whole call plus who passed it on with their notes. A REFER naming no queue is refused in the
 //! NOTIFY and the bridge stays.
 
 use super::*;
+use crate::agents::PassTo;
 use crate::sip::SipMessage;
 
 fn refer(inv: &Request, target: &str) -> Input {
@@ -59,7 +61,8 @@ fn a_refer_to_a_queue_passes_the_caller_on_with_the_context() {
     assert!(
         outs.contains(&Output::JoinQueue {
             queue: "billing".into(),
-            head: true
+            head: true,
+            agent: None
         }),
         "{outs:?}"
     );
@@ -95,7 +98,7 @@ fn the_console_passes_the_caller_on_with_notes() {
     let outs = call.feed(
         s(20),
         Input::AgentTransfer {
-            queue: "billing".into(),
+            to: PassTo::Queue("billing".into()),
             notes: "Wants a refund for March; account checked.".into(),
         },
     );
@@ -112,11 +115,55 @@ fn the_console_passes_the_caller_on_with_notes() {
     call.feed(
         s(21),
         Input::AgentTransfer {
-            queue: "support".into(),
+            to: PassTo::Queue("support".into()),
             notes: String::new(),
         },
     );
     let (queue, _) = call.core.transfer().cloned().unwrap();
     assert_eq!(queue, "billing");
     assert!(call.events().contains(&"transfer_refused"));
+}
+
+#[test]
+fn a_refer_to_an_agent_by_name_requeues_the_caller_for_that_agent_first() {
+    let (mut call, inv) = bridged_until(10);
+    let outs = call.feed(s(10), refer(&inv, "sip:bob@127.0.0.1"));
+    let reqs = requests(&to_agent(&outs));
+    assert_eq!(String::from_utf8_lossy(&reqs[0].body), "SIP/2.0 200 OK\r\n");
+    assert!(
+        outs.contains(&Output::Requeue {
+            queue: "support".into()
+        }),
+        "the caller stays in their queue: {outs:?}"
+    );
+    let outs = call.feed(s(10), Input::QueueStaffed(true));
+    assert!(
+        outs.contains(&Output::JoinQueue {
+            queue: "support".into(),
+            head: true,
+            agent: Some("bob".into())
+        }),
+        "offered to bob first: {outs:?}"
+    );
+    assert!(call.events().contains(&"passed_on"));
+}
+
+#[test]
+fn the_console_cannot_pass_the_caller_to_the_agent_they_are_with_or_to_a_stranger() {
+    for (t, who) in [(10, "alice"), (11, "mallory")] {
+        let (mut call, _) = bridged_until(t);
+        let outs = call.feed(
+            s(t),
+            Input::AgentTransfer {
+                to: PassTo::Agent(who.into()),
+                notes: String::new(),
+            },
+        );
+        assert!(
+            !outs.iter().any(|o| matches!(o, Output::Requeue { .. })),
+            "{who}: {outs:?}"
+        );
+        assert!(call.core.bridged(), "{who}: the bridge stays");
+        assert!(call.events().contains(&"transfer_refused"), "{who}");
+    }
 }
