@@ -12,7 +12,9 @@ A test file is in the recogniser's lane when its source calls `model_available(`
 binaries run one after another, each with the working directory and environment `cargo test`
 gives it; each binary's output is printed whole when it ends, so the lanes never interleave.
 The doc tests (`cargo test --doc`, mostly compiling) run first in the recogniser's lane, the
-shorter one. The exit status is 1 when any binary failed, and a summary lists every binary with
+shorter one. A lane that runs out of its own binaries takes the other lane's calls tests from
+the far end of its list (the recogniser's tests are never run two at once), so both lanes end
+at about the same time. The exit status is 1 when any binary failed, and a summary lists every binary with
 its lane, its time and its result.
 
 Usage: scripts/test_lanes.py [-- ARGS FOR EVERY TEST BINARY]
@@ -84,8 +86,28 @@ class Report:
             self.rows.append((lane, name, seconds, code))
 
 
-def run_lane(lane, tests, args, report):
-    for name, exe, _ in tests:
+class Work:
+    """Each lane's own binaries, and the calls tests either lane may take."""
+
+    def __init__(self, own, shared):
+        self.lock = threading.Lock()
+        self.own = own
+        self.shared = shared
+
+    def next(self, lane):
+        """The next binary for `lane`: its own first, then a calls test (the calls lane from the
+        front of the list, the other from the back); `None` when nothing is left."""
+        with self.lock:
+            if self.own[lane]:
+                return self.own[lane].pop(0)
+            if not self.shared:
+                return None
+            return self.shared.pop(0) if lane == "calls" else self.shared.pop()
+
+
+def run_lane(lane, work, args, report):
+    while (test := work.next(lane)) is not None:
+        name, exe, _ = test
         start = time.monotonic()
         command = [CARGO, "test", "--doc", "--", *args] if exe is None else [exe, *args]
         proc = subprocess.run(
@@ -106,12 +128,13 @@ def main():
     lanes = {"recogniser": [("doc tests", None, None)], "calls": []}
     for name, exe, src in built_tests():
         lanes[lane_of(src)].append((name, exe, src))
+    work = Work({"recogniser": lanes["recogniser"], "calls": []}, lanes["calls"])
     os.environ.setdefault("CARGO_MANIFEST_DIR", ROOT)
     report = Report()
     start = time.monotonic()
     threads = [
-        threading.Thread(target=run_lane, args=(lane, tests, args, report))
-        for lane, tests in lanes.items()
+        threading.Thread(target=run_lane, args=(lane, work, args, report))
+        for lane in lanes
     ]
     for t in threads:
         t.start()
