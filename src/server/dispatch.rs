@@ -147,14 +147,17 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
         .ok()
         .and_then(|u| u.user_decoded())
         .unwrap_or_default();
-    if let Some((mode, agent)) = super::monitor::feature_code(&user) {
-        // A supervisor's phone joining an agent's call: checked and answered on its own.
-        return super::monitor::accept(Arc::clone(shared), req, peer, mode, agent).await;
-    }
     let overloaded = shared.metrics.overloaded.load(Relaxed) == 1;
     let draining = shared.draining.load(Relaxed);
     if draining || overloaded || shared.call_tasks() >= shared.config.sip.max_calls {
         return busy(shared, &req, &peer).await;
+    }
+    if let Some((mode, agent)) = super::monitor::feature_code(&user) {
+        // A supervisor's phone joining an agent's call: its own task, since checking the
+        // supervisor reads the store and the dispatcher must not wait on the database.
+        let sh = Arc::clone(shared);
+        tokio::spawn(async move { super::monitor::accept(sh, req, peer, mode, agent).await });
+        return;
     }
     // One source may hold only so many calls (a proxy or trunk in front carries everyone's and
     // is trusted; the web phone's gateway has its own caps).
