@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::rawsip::{AgentAnswer, FakeAgent, RawCall};
+use common::rawsip::{AgentAnswer, FakeAgent, RawCall, SipMsg};
 use common::server::{events, serial, ServerOptions, TestServer};
 use std::time::Duration;
 
@@ -50,6 +50,25 @@ fn body(m: &common::rawsip::SipMsg) -> String {
     m.body.trim_end().to_string()
 }
 
+/// Agent `a` REFERs the caller to `user` at the server: 202, a NOTIFY saying `200 OK`, then
+/// our BYE (each answered). Returns the NOTIFY.
+fn refer_and_leave(server: &TestServer, a: &mut FakeAgent, user: &str) -> SipMsg {
+    let r = a
+        .refer(&format!("sip:{user}@{}", server.sip_addr()))
+        .expect("an answer to the REFER");
+    assert_eq!(r.code(), 202, "REFER accepted: {}", r.raw);
+    let notify = a
+        .wait_request("NOTIFY", 3 * SEC)
+        .expect("a NOTIFY of the outcome");
+    assert_eq!(body(&notify), "SIP/2.0 200 OK");
+    a.reply(&notify, 200, "OK");
+    let bye = a
+        .wait_request("BYE", 3 * SEC)
+        .expect("the referring agent's leg ends");
+    a.reply(&bye, 200, "OK");
+    notify
+}
+
 #[test]
 fn an_agent_phone_refers_the_caller_to_another_queue_and_the_next_agent_gets_the_context() {
     let _g = serial();
@@ -58,23 +77,11 @@ fn an_agent_phone_refers_the_caller_to_another_queue_and_the_next_agent_gets_the
     let mut c = bridged(&server, &mut a);
     let first = a.invite.clone().unwrap();
 
-    let r = a
-        .refer(&format!("sip:billing@{}", server.sip_addr()))
-        .expect("an answer to the REFER");
-    assert_eq!(r.code(), 202, "REFER accepted: {}", r.raw);
-    let notify = a
-        .wait_request("NOTIFY", 3 * SEC)
-        .expect("a NOTIFY of the outcome");
+    let notify = refer_and_leave(&server, &mut a, "billing");
     assert_eq!(notify.header("Event"), Some("refer"));
     assert!(notify
         .header("Content-Type")
         .is_some_and(|t| t.starts_with("message/sipfrag")));
-    assert_eq!(body(&notify), "SIP/2.0 200 OK");
-    a.reply(&notify, 200, "OK");
-    let bye = a
-        .wait_request("BYE", 3 * SEC)
-        .expect("the first agent's leg ends");
-    a.reply(&bye, 200, "OK");
 
     // The billing agent is rung with the same context.
     let second = b
@@ -202,17 +209,7 @@ fn a_refer_to_an_agent_by_name_rings_that_agent_not_the_queue() {
     let _g = serial();
     let (server, mut alice, mut bob, mut carol) = named_agents();
     let mut c = bridged(&server, &mut alice);
-    let r = alice
-        .refer(&format!("sip:bob@{}", server.sip_addr()))
-        .expect("an answer to the REFER");
-    assert_eq!(r.code(), 202);
-    let notify = alice.wait_request("NOTIFY", 3 * SEC).expect("a NOTIFY");
-    assert_eq!(body(&notify), "SIP/2.0 200 OK");
-    alice.reply(&notify, 200, "OK");
-    let bye = alice
-        .wait_request("BYE", 3 * SEC)
-        .expect("alice's leg ends");
-    alice.reply(&bye, 200, "OK");
+    refer_and_leave(&server, &mut alice, "bob");
 
     bob.take_invite(AgentAnswer::Answer, 10 * SEC)
         .expect("bob is rung, though he answers billing, not support");
@@ -237,15 +234,7 @@ fn an_agent_asked_for_by_name_who_declines_leaves_the_caller_to_the_queue() {
     let _g = serial();
     let (server, mut alice, mut bob, mut carol) = named_agents();
     let mut c = bridged(&server, &mut alice);
-    alice
-        .refer(&format!("sip:bob@{}", server.sip_addr()))
-        .expect("an answer to the REFER");
-    if let Some(n) = alice.wait_request("NOTIFY", 3 * SEC) {
-        alice.reply(&n, 200, "OK");
-    }
-    if let Some(b) = alice.wait_request("BYE", 3 * SEC) {
-        alice.reply(&b, 200, "OK");
-    }
+    refer_and_leave(&server, &mut alice, "bob");
     bob.take_invite(AgentAnswer::Reject(486), 10 * SEC)
         .expect("bob is asked first");
     carol
