@@ -159,20 +159,55 @@ pub(super) fn auth_params(s: &str) -> Result<Vec<(String, String)>, DigestError>
     Ok(out)
 }
 
-/// Parses the value of an `Authorization` header.
-pub fn parse_authorization(value: &str) -> Result<DigestCredentials, DigestError> {
+/// The parameters of a `Digest …` header value (a challenge or credentials), and its
+/// algorithm (MD5 when it names none): what `Authorization`, `WWW-Authenticate` and
+/// `Proxy-Authenticate` values all start with.
+pub(super) fn digest_params(
+    value: &str,
+) -> Result<(Vec<(String, String)>, Algorithm), DigestError> {
     let value = value.trim_start();
     let rest = match value.split_once(|c: char| c.is_ascii_whitespace()) {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("Digest") => rest,
         _ => return Err(DigestError::NotDigest),
     };
     let params = auth_params(rest)?;
-    let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let need = |n: &'static str| get(n).ok_or(DigestError::Missing(n));
-    let algorithm = match get("algorithm") {
+    let algorithm = match param(&params, "algorithm") {
         None => Algorithm::Md5,
         Some(a) => Algorithm::parse(&a).ok_or(DigestError::Algorithm(a))?,
     };
+    Ok((params, algorithm))
+}
+
+/// The value of parameter `name` among `params`.
+pub(super) fn param(params: &[(String, String)], name: &str) -> Option<String> {
+    params
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+}
+
+/// The digest response: `H(HA1:nonce:nc:cnonce:auth:H(method:uri))` with `qop=auth` (`nc` as
+/// written on the wire), else `H(HA1:nonce:H(method:uri))` (RFC 2069 style).
+pub(super) fn response_value(
+    algorithm: Algorithm,
+    ha1: &str,
+    nonce: &str,
+    (method, uri): (&str, &str),
+    qop_auth: Option<(&str, &str)>,
+) -> String {
+    let h = |s: &str| algorithm.hash_hex(s);
+    let ha2 = h(&format!("{method}:{uri}"));
+    match qop_auth {
+        Some((nc, cnonce)) => h(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")),
+        None => h(&format!("{ha1}:{nonce}:{ha2}")),
+    }
+}
+
+/// Parses the value of an `Authorization` header.
+pub fn parse_authorization(value: &str) -> Result<DigestCredentials, DigestError> {
+    let (params, algorithm) = digest_params(value)?;
+    let get = |n: &str| param(&params, n);
+    let need = |n: &'static str| get(n).ok_or(DigestError::Missing(n));
     let qop_auth = match get("qop") {
         None => None,
         Some(q) if q.eq_ignore_ascii_case("auth") => Some((need("nc")?, need("cnonce")?)),
@@ -192,12 +227,11 @@ pub fn parse_authorization(value: &str) -> Result<DigestCredentials, DigestError
 impl DigestCredentials {
     /// The response a client knowing the password would send, given HA1 for this algorithm.
     pub fn expected_response(&self, method: &str, ha1: &str) -> String {
-        let h = |s: &str| self.algorithm.hash_hex(s);
-        let ha2 = h(&format!("{method}:{}", self.uri));
-        match &self.qop_auth {
-            Some((nc, cnonce)) => h(&format!("{ha1}:{}:{nc}:{cnonce}:auth:{ha2}", self.nonce)),
-            None => h(&format!("{ha1}:{}:{ha2}", self.nonce)),
-        }
+        let qop = self
+            .qop_auth
+            .as_ref()
+            .map(|(nc, cnonce)| (nc.as_str(), cnonce.as_str()));
+        response_value(self.algorithm, ha1, &self.nonce, (method, &self.uri), qop)
     }
 
     /// Whether the response proves knowledge of the password behind `ha1` (constant time).

@@ -8,7 +8,7 @@
 //! unless it says `stale=true`), and each answer is a new transaction (new Via branch, CSeq
 //! one up, same Call-ID) — see [`reauthorized`].
 
-use super::digest::{auth_params, escape, Algorithm, DigestError};
+use super::digest::{digest_params, escape, param, response_value, Algorithm, DigestError};
 use super::{new_branch, Request, Response, SipError, SipErrorKind};
 
 /// One `WWW-Authenticate` / `Proxy-Authenticate: Digest …` challenge we can answer.
@@ -32,17 +32,8 @@ impl Challenge {
     /// Reads one challenge value (`Digest realm="…", nonce="…", …`). Unsupported algorithms
     /// (`-sess`, SHA-512-256, AKA) and a `qop` without `auth` are errors.
     pub fn parse(value: &str) -> Result<Challenge, DigestError> {
-        let value = value.trim_start();
-        let rest = match value.split_once(|c: char| c.is_ascii_whitespace()) {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("Digest") => rest,
-            _ => return Err(DigestError::NotDigest),
-        };
-        let params = auth_params(rest)?;
-        let get = |n: &str| params.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-        let algorithm = match get("algorithm") {
-            None => Algorithm::Md5,
-            Some(a) => Algorithm::parse(&a).ok_or(DigestError::Algorithm(a))?,
-        };
+        let (params, algorithm) = digest_params(value)?;
+        let get = |n: &str| param(&params, n);
         let qop_auth = match get("qop") {
             None => false,
             Some(q) if q.split(',').any(|o| o.trim().eq_ignore_ascii_case("auth")) => true,
@@ -110,17 +101,13 @@ pub fn response(
     cnonce: &str,
     nc: u32,
 ) -> String {
-    let h = |s: &str| ch.algorithm.hash_hex(s);
-    let ha1 = h(&format!(
+    let ha1 = ch.algorithm.hash_hex(&format!(
         "{}:{}:{}",
         creds.username, ch.realm, creds.password
     ));
-    let ha2 = h(&format!("{method}:{uri}"));
-    if ch.qop_auth {
-        h(&format!("{ha1}:{}:{nc:08x}:{cnonce}:auth:{ha2}", ch.nonce))
-    } else {
-        h(&format!("{ha1}:{}:{ha2}", ch.nonce))
-    }
+    let nc = format!("{nc:08x}");
+    let qop = ch.qop_auth.then_some((nc.as_str(), cnonce));
+    response_value(ch.algorithm, &ha1, &ch.nonce, (method, uri), qop)
 }
 
 /// The value of our `Authorization` / `Proxy-Authorization` header answering `ch` for
