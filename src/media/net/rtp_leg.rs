@@ -207,14 +207,23 @@ impl RtpLeg {
         }
     }
 
-    /// Encodes and sends one frame of audio; returns whether a packet went out.
-    pub async fn send_pcm(&mut self, pcm: &[i16], marker: bool, metrics: &Metrics) -> bool {
+    /// Encodes one frame of audio into the payload buffer; its length, or `None` when we may
+    /// not send now (the timestamp still moves on, as the frame's time passed).
+    fn encode(&mut self, pcm: &[i16]) -> Option<usize> {
         let n = pcm.len().min(FRAME);
         self.codec.encode(&pcm[..n], &mut self.payload[..n]);
         if !self.send || !self.may_send() {
             self.sender.advance_timestamp(n as u32);
-            return false;
+            return None;
         }
+        Some(n)
+    }
+
+    /// Encodes and sends one frame of audio; returns whether a packet went out.
+    pub async fn send_pcm(&mut self, pcm: &[i16], marker: bool, metrics: &Metrics) -> bool {
+        let Some(n) = self.encode(pcm) else {
+            return false;
+        };
         let pkt = self.sender.packet(&self.payload[..n], marker, n as u32);
         let ok = send(&self.socket, &mut self.srtp, pkt, self.remote).await;
         if ok {
@@ -227,23 +236,12 @@ impl RtpLeg {
     /// now is dropped (audio that waits is late audio). Returns whether a packet went out;
     /// counting it is the caller's (the media clock counts a whole pass at once).
     pub fn send_pcm_now(&mut self, pcm: &[i16], marker: bool) -> bool {
-        let n = pcm.len().min(FRAME);
-        self.codec.encode(&pcm[..n], &mut self.payload[..n]);
-        if !self.send || !self.may_send() {
-            self.sender.advance_timestamp(n as u32);
+        let Some(n) = self.encode(pcm) else {
             return false;
-        }
+        };
         let pkt = self.sender.packet(&self.payload[..n], marker, n as u32);
-        match &mut self.srtp {
-            None => self.socket.try_send_to(pkt, self.remote).is_ok(),
-            Some(s) => match s.protect(pkt) {
-                Ok(wire) => self.socket.try_send_to(&wire, self.remote).is_ok(),
-                Err(e) => {
-                    tracing::warn!("SRTP protect failed, packet not sent: {e}");
-                    false
-                }
-            },
-        }
+        protect(&mut self.srtp, pkt)
+            .is_some_and(|wire| self.socket.try_send_to(&wire, self.remote).is_ok())
     }
 
     /// Sends an RFC 4733 event packet (for DTMF relayed to an agent).
@@ -263,13 +261,22 @@ async fn send(
     pkt: &[u8],
     to: SocketAddr,
 ) -> bool {
+    match protect(srtp, pkt) {
+        Some(wire) => socket.send_to(&wire, to).await.is_ok(),
+        None => false,
+    }
+}
+
+/// One RTP packet as it goes on the wire: itself on a plain leg, protected on an SRTP leg;
+/// `None` (logged) when protection fails and the packet must not go.
+fn protect<'p>(srtp: &mut Option<SrtpSession>, pkt: &'p [u8]) -> Option<Cow<'p, [u8]>> {
     match srtp {
-        None => socket.send_to(pkt, to).await.is_ok(),
+        None => Some(Cow::Borrowed(pkt)),
         Some(s) => match s.protect(pkt) {
-            Ok(wire) => socket.send_to(&wire, to).await.is_ok(),
+            Ok(wire) => Some(Cow::Owned(wire)),
             Err(e) => {
                 tracing::warn!("SRTP protect failed, packet not sent: {e}");
-                false
+                None
             }
         },
     }
