@@ -9,7 +9,7 @@
 mod common;
 
 use common::server::{serial, ServerOptions, TestServer};
-use common::sipp::{self, dtmf, pause, speech_clip, Offer, Ports, Transport};
+use common::sipp::{self, dtmf, pause, speech_clip, Offer, Ports, SippResult, Transport};
 use std::time::Duration;
 
 const SEC: Duration = Duration::from_secs(1);
@@ -22,35 +22,54 @@ fn trunk_toml(proxy: u16, password: &str, extra: &str) -> String {
     )
 }
 
-#[test]
-fn a_caller_reaches_an_agent_through_the_trunk_with_digest_and_the_caller_id() {
-    let _g = serial();
-    let dir = tempfile::tempdir().unwrap();
-    let clip = speech_clip(dir.path(), "mobile", "Hello, support here, on my mobile.");
+/// A server whose queue member is a number through the `carrier` trunk, with `configured` as
+/// the trunk's password; a sipp carrier that accepts only `acct-7` / `trunk-pass-99`, checks the
+/// caller ID and plays `greeting`; and a caller who presses 0 and stays `stay`. Returns the
+/// server and the caller's and the carrier's finished runs.
+fn call_through_the_trunk(
+    dir: &std::path::Path,
+    configured: &str,
+    greeting: &str,
+    stay: Duration,
+) -> (TestServer, SippResult, SippResult) {
+    let clip = speech_clip(dir, "mobile", greeting);
     let trunk_ports = Ports::free();
     let server = TestServer::start(ServerOptions {
         agents: vec![MEMBER.to_string()],
-        extra_toml: trunk_toml(trunk_ports.sip, "trunk-pass-99", ""),
+        extra_toml: trunk_toml(trunk_ports.sip, configured, ""),
         ..ServerOptions::default()
     });
     let trunk = sipp::trunk_uas(
-        dir.path(),
+        dir,
         trunk_ports,
         ("acct-7", "trunk-pass-99"),
         r"sip:\+15550001111@carrier\.example",
         &clip,
     );
     let caller = sipp::caller(
-        dir.path(),
+        dir,
         Ports::free(),
         server.sip_addr(),
         Transport::Udp,
         Offer::PcmuWithTelephoneEvent,
-        &[pause(500), dtmf('0'), sipp::Step::Pause(4 * SEC)],
+        &[pause(500), dtmf('0'), sipp::Step::Pause(stay)],
     )
     .wait(30 * SEC);
-    assert!(caller.passed(), "caller:\n{}", caller.report());
     let t = trunk.wait(10 * SEC);
+    (server, caller, t)
+}
+
+#[test]
+fn a_caller_reaches_an_agent_through_the_trunk_with_digest_and_the_caller_id() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let (server, caller, t) = call_through_the_trunk(
+        dir.path(),
+        "trunk-pass-99",
+        "Hello, support here, on my mobile.",
+        4 * SEC,
+    );
+    assert!(caller.passed(), "caller:\n{}", caller.report());
     assert!(t.passed(), "the trunk took the call:\n{}", t.report());
     assert!(
         t.logs
@@ -71,31 +90,9 @@ fn a_caller_reaches_an_agent_through_the_trunk_with_digest_and_the_caller_id() {
 fn wrong_trunk_credentials_fail_the_agent_and_the_caller_is_not_bridged() {
     let _g = serial();
     let dir = tempfile::tempdir().unwrap();
-    let clip = speech_clip(dir.path(), "mobile", "Hello.");
-    let trunk_ports = Ports::free();
-    let server = TestServer::start(ServerOptions {
-        agents: vec![MEMBER.to_string()],
-        extra_toml: trunk_toml(trunk_ports.sip, "not-the-password", ""),
-        ..ServerOptions::default()
-    });
-    let trunk = sipp::trunk_uas(
-        dir.path(),
-        trunk_ports,
-        ("acct-7", "trunk-pass-99"),
-        r"sip:\+15550001111@carrier\.example",
-        &clip,
-    );
-    let caller = sipp::caller(
-        dir.path(),
-        Ports::free(),
-        server.sip_addr(),
-        Transport::Udp,
-        Offer::PcmuWithTelephoneEvent,
-        &[pause(500), dtmf('0'), sipp::Step::Pause(3 * SEC)],
-    )
-    .wait(30 * SEC);
+    let (server, caller, t) =
+        call_through_the_trunk(dir.path(), "not-the-password", "Hello.", 3 * SEC);
     assert!(caller.passed(), "caller:\n{}", caller.report());
-    let t = trunk.wait(10 * SEC);
     assert!(
         !t.passed(),
         "the trunk refused the credentials:\n{}\n{}",
