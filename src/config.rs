@@ -449,6 +449,31 @@ pub struct QueueConfig {
     /// `;transport=tls`.
     #[serde(default)]
     pub require_srtp: bool,
+    /// Offer a waiting caller a callback when the expected wait is longer than this many
+    /// seconds (0: as soon as they join), or when nobody staffs the queue. Key 1 or "yes"
+    /// books it (to the caller's number, or 3 to key another); the caller keeps their place
+    /// and the server calls them back through `callback_trunk` once an agent is free. Unset:
+    /// no callbacks.
+    #[serde(default)]
+    pub offer_callback_after_seconds: Option<f64>,
+    /// The `[trunks.NAME]` that places callbacks (required with
+    /// `offer_callback_after_seconds`).
+    #[serde(default)]
+    pub callback_trunk: Option<String>,
+    /// Calls to the customer before a callback becomes a task for a person (default 3).
+    #[serde(default = "default_callback_attempts")]
+    pub callback_attempts: u32,
+    /// Seconds between a callback the customer did not answer and the next try (default 120).
+    #[serde(default = "default_callback_retry")]
+    pub callback_retry_seconds: f64,
+}
+
+fn default_callback_attempts() -> u32 {
+    3
+}
+
+fn default_callback_retry() -> f64 {
+    120.0
 }
 
 /// How a queue hands a caller to an agent's phone (see [`QueueConfig::mode`]).
@@ -529,6 +554,30 @@ impl Config {
     /// trunks and the queue members reached through them ([`crate::trunk::check`]).
     pub fn check(&self) -> Result<(), String> {
         crate::trunk::check(self)?;
+        for (name, q) in &self.queues {
+            if q.offer_callback_after_seconds.is_none() {
+                continue;
+            }
+            match &q.callback_trunk {
+                None => {
+                    return Err(format!(
+                        "[queues.{name}] offer_callback_after_seconds needs callback_trunk = \
+                         \"NAME\" naming the [trunks.NAME] that calls customers back"
+                    ))
+                }
+                Some(t) if !self.trunks.contains_key(t) => {
+                    return Err(format!(
+                        "[queues.{name}] callback_trunk = {t:?}, but there is no [trunks.{t}]"
+                    ))
+                }
+                Some(_) => {}
+            }
+            if q.callback_attempts == 0 {
+                return Err(format!(
+                    "[queues.{name}] callback_attempts must be at least 1"
+                ));
+            }
+        }
         for (name, q) in self.queues.iter().filter(|(_, q)| q.require_srtp) {
             if self.sip.tls_bind.is_none() {
                 return Err(format!(

@@ -257,5 +257,5 @@ fn db_records_the_call_transcript_and_escalation() {
     assert_eq!(completed.reason, None);
     // Both calls ran the same plan source: one stored version.
     assert_eq!(completed.dialplan_version, escalated.dialplan_version);
-    assert_eq!(store.schema_version().unwrap(), 11);
+    assert_eq!(store.schema_version().unwrap(), 12);
 }

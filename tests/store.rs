@@ -47,7 +47,7 @@ fn reopening_keeps_data_and_does_not_rerun_migrations() {
     let c = st.load_call("c1").unwrap().unwrap();
     assert_eq!(c.reason.as_deref(), Some("human_request"));
     assert_eq!(c.caller.as_deref(), Some("sip:alice@127.0.0.1"));
-    assert_eq!(st.schema_version().unwrap(), 11);
+    assert_eq!(st.schema_version().unwrap(), 12);
     assert_eq!(c.turns.len(), r_turns(), "whole transcript kept");
 }
 

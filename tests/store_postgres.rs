@@ -62,7 +62,7 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
     });
     let (mut a, mut b) = (a.expect("node a opens"), b.expect("node b opens"));
     assert_eq!(a.backend(), "postgres");
-    assert_eq!(a.schema_version().unwrap(), 11);
+    assert_eq!(a.schema_version().unwrap(), 12);
 
     // Plan versions: one row per source, whichever node stores it.
     let plan = common::demo_plan("support");
@@ -220,5 +220,5 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
 
     // A third node opening later finds the schema done.
     let c = Store::open_postgres(&pg.conninfo(), "node-c").unwrap();
-    assert_eq!(c.schema_version().unwrap(), 11);
+    assert_eq!(c.schema_version().unwrap(), 12);
 }

@@ -266,6 +266,13 @@ impl Call {
             .decides()
     }
 
+    /// Whether `text` says yes (`Some(true)`) or no (`Some(false)`), in the built-in words of
+    /// both languages ("yes", "sure", "是的", "好"; "no", "不用"…); `None` when it says neither
+    /// or both. For questions asked outside the plan (the callback offer in a queue).
+    pub fn yes_no(&self, text: &str) -> Option<bool> {
+        self.prog.lexicon.yes_no(&tokens(text))
+    }
+
     /// How many times the caller asked for a person.
     pub fn human_requests(&self) -> u32 {
         self.human_requests

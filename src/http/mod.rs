@@ -19,6 +19,7 @@
 
 mod agents_api;
 pub mod auth;
+mod callbacks;
 mod calls;
 mod closed_now;
 mod console;
@@ -88,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/calls/{id}/message", get(calls::message))
         .route("/api/calls/{id}/notes", post(calls::set_notes))
         .route("/api/agents", get(agents_api::snapshot))
+        .route("/api/callbacks", get(callbacks::list))
         // The bundled demo endpoint the demo plans' lookups call (no secrets in it).
         .route("/api/demo/accounts/{account}", get(demo_account))
         .merge(console::routes())

@@ -13,6 +13,7 @@
 
 pub mod agent_leg;
 mod call;
+pub mod callback;
 mod dispatch;
 pub mod flood;
 pub mod handoff;
@@ -94,6 +95,8 @@ pub struct Shared {
     monitor_targets: monitor::Targets,
     /// The outbound trunks (`[trunks]`), checked and with their passwords read.
     trunks: Arc<std::collections::BTreeMap<String, crate::trunk::Trunk>>,
+    /// The booked callbacks this node works on.
+    callbacks: callback::Callbacks,
 }
 
 impl Shared {
@@ -114,6 +117,40 @@ impl Shared {
     fn add_outbound_route(&self, sip_call_id: &str, tx: mpsc::Sender<crate::sip::Response>) {
         if let Ok(mut r) = self.outbound.lock() {
             r.insert(sip_call_id.to_string(), tx);
+        }
+    }
+
+    /// A callback was booked: the callback worker looks at the store now.
+    pub(crate) fn callbacks_changed(&self) {
+        self.callbacks.changed();
+    }
+
+    /// Our Via for requests along `hop`: UDP, or our TLS listener for a TLS hop (an error when
+    /// none runs).
+    fn via_toward(&self, hop: &agent_leg::Hop) -> Result<LocalVia, String> {
+        match &hop.tls {
+            Some(_) => self
+                .transport
+                .tls_addr()
+                .map(|a| LocalVia {
+                    transport: "TLS".into(),
+                    port: a.port(),
+                    ..self.via_udp.clone()
+                })
+                .ok_or_else(|| "the hop is TLS and no TLS listener runs ([sip] tls_bind)".into()),
+            None => Ok(self.via_udp.clone()),
+        }
+    }
+
+    /// Sends SIP bytes along `hop`: UDP, or TLS on its connection (opened if none is).
+    async fn send_on_hop(&self, hop: &agent_leg::Hop, bytes: Vec<u8>) {
+        let peer = match &hop.tls {
+            None => Some(transport::Peer::Udp(hop.addr)),
+            Some(t) => self.transport.tls_peer(hop.addr, t.connect, &t.name),
+        };
+        match peer {
+            Some(p) => self.transport.send(&p, bytes).await,
+            None => tracing::warn!(to = %hop.addr, "no TLS listener: SIP along a TLS hop dropped"),
         }
     }
 
@@ -394,6 +431,7 @@ impl Server {
         let shared = Arc::new(Shared {
             trunks: Arc::new(trunks),
             monitor_targets: monitor::Targets::default(),
+            callbacks: callback::Callbacks::default(),
             clock,
             asr,
             agents,
@@ -488,6 +526,7 @@ impl Server {
     /// before this returns.
     pub async fn run(self, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
         let dispatcher = tokio::spawn(dispatch::run(Arc::clone(&self.shared), self.inbound));
+        tokio::spawn(callback::serve(Arc::clone(&self.shared)));
         if let Some(board) = self.shared.live.monitor_desk.serve() {
             tokio::spawn(monitor::serve_board(Arc::clone(&self.shared), board));
         }

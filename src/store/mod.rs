@@ -9,6 +9,7 @@
 pub mod access;
 mod agent_views;
 mod agents;
+pub mod callbacks;
 mod calls;
 pub mod db;
 mod handle;
@@ -23,6 +24,7 @@ pub use crate::ids::new_call_id;
 pub use access::CallScope;
 pub use agent_views::{MessageItem, ReasonCount};
 pub use agents::SharedRegistration;
+pub use callbacks::{CallbackRow, NewCallback};
 pub use calls::{
     CallAudio, CallRecord, CallSummary, EarlierCall, LegDetails, SpeechTurn, StoredCall,
     StoredEvent, StoredTurn,

@@ -192,6 +192,31 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE users ADD COLUMN language TEXT NOT NULL DEFAULT '';
     "#,
+    // 12: callbacks a waiting caller booked instead of holding on: kept until an agent is free
+    // (shared by the nodes: a node takes one by a lease), with the caller's place in line
+    // (`joined_at_ms`), the context for the agent, the tries and how it ended.
+    r#"
+    CREATE TABLE callbacks (
+        id              INTEGER PRIMARY KEY,
+        call_id         TEXT NOT NULL,
+        queue           TEXT NOT NULL,
+        number          TEXT NOT NULL,
+        language        TEXT NOT NULL,
+        context         TEXT NOT NULL,
+        joined_at_ms    INTEGER NOT NULL,
+        created_at_ms   INTEGER NOT NULL,
+        state           TEXT NOT NULL,
+        attempts        INTEGER NOT NULL,
+        next_try_ms     INTEGER NOT NULL,
+        node            TEXT,
+        lease_until_ms  INTEGER NOT NULL,
+        agent           TEXT,
+        outcome         TEXT NOT NULL,
+        talked_ms       INTEGER NOT NULL,
+        updated_at_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX callbacks_state ON callbacks (state, next_try_ms);
+    "#,
 ];
 
 /// An arbitrary key for the advisory lock that makes nodes starting together migrate one at a

@@ -446,6 +446,30 @@ pub fn trunk_uas(
     spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
 }
 
+/// A customer called back through a carrier's trunk on `ports` (UDP): the carrier challenges
+/// the first INVITE (digest 401) and takes the second only with `user`'s `password`, a From
+/// and P-Asserted-Identity matching `caller_id` (a regular expression) and no context
+/// headers; the customer answers, talks `clip` for `talk`, then hangs up.
+pub fn trunk_customer(
+    dir: &Path,
+    ports: Ports,
+    (user, password): (&str, &str),
+    caller_id: &str,
+    clip: &Path,
+    talk: Duration,
+) -> SippRun {
+    let xml = scenario("trunk_customer.xml")
+        .replace("{{USER}}", user)
+        .replace("{{PASS}}", password)
+        .replace("{{CALLER_ID}}", caller_id)
+        .replace("{{CLIP}}", &clip.display().to_string())
+        .replace("{{TALK_MS}}", &talk.as_millis().to_string());
+    let role = format!("customer_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    let extra = ["-t", "u1", "-timeout", "90s"].map(String::from);
+    spawn(&role, dir, files, &extra, ports)
+}
+
 /// A carrier's registrar on `ports` (UDP): challenges each REGISTER, checks the answer for
 /// `user`'s `password`, grants `grant` seconds, and waits for the refresh (two rounds).
 pub fn trunk_registrar(

@@ -227,6 +227,20 @@ impl SpeakingCaller {
         }
     }
 
+    /// As [`SpeakingCaller::dial`], presenting `from_user` as the caller (a number, for a
+    /// caller ID).
+    pub fn dial_as(server: SocketAddr, user: &str, from_user: &str) -> SpeakingCaller {
+        let mut call = RawCall::new(server, user);
+        call.from_user = from_user.to_string();
+        call.connect();
+        let sock = call.media.sock.try_clone().expect("clone the media socket");
+        let peer = call.media.peer.expect("the answer names a media address");
+        SpeakingCaller {
+            streamer: Streamer::start(sock, peer),
+            call,
+        }
+    }
+
     /// The SIP Call-ID (how the API's records name the caller's leg).
     pub fn call_id(&self) -> String {
         self.call.call_id.clone()

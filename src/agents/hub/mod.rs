@@ -227,6 +227,22 @@ impl AgentHub {
         rx
     }
 
+    /// A booked callback (`id`) waits in `queue` in the place its caller joined at
+    /// (`joined_at_ms`, wall clock); offers of phone agents arrive on the receiver.
+    pub fn join_callback(
+        &self,
+        queue: &str,
+        id: &str,
+        joined_at_ms: i64,
+    ) -> mpsc::UnboundedReceiver<Offer> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Some(mut g) = self.lock() {
+            g.calls.insert(id.to_string(), tx);
+        }
+        self.with(|acd, _| acd.enqueue_callback(queue, id, joined_at_ms));
+        rx
+    }
+
     /// Whether anyone could answer `queue` now.
     pub fn staffed(&self, queue: &str) -> bool {
         self.lock().is_some_and(|g| g.acd.staffed(queue))
@@ -235,6 +251,20 @@ impl AgentHub {
     /// The caller's 1-based position and the estimated wait.
     pub fn position(&self, call_id: &str) -> Option<(usize, Duration)> {
         self.lock()?.acd.position(call_id)
+    }
+
+    /// The caller's estimated wait, unless an agent is being offered them right now.
+    pub fn wait_estimate(&self, call_id: &str) -> Option<Duration> {
+        let g = self.lock()?;
+        let ringing = g
+            .acd
+            .waiting()
+            .iter()
+            .any(|w| w.call_id == call_id && w.offered_to.is_some());
+        if ringing {
+            return None;
+        }
+        g.acd.position(call_id).map(|(_, wait)| wait)
     }
 
     /// How the offer of `call_id` to `agent` ended.

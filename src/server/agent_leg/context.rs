@@ -87,6 +87,23 @@ pub(super) fn context_invite(
     invite.body("application/sdp", offer.into_bytes()).build()
 }
 
+/// A plain INVITE to `uri` with our SDP `offer`, sent from `via`: nothing about the call in
+/// it (a customer called back through a carrier learns only the caller ID we present).
+pub(super) fn plain_invite(uri: &str, via: &LocalVia, offer: String) -> Result<Request, SipError> {
+    let from = NameAddr::new(format!("sip:humanline@{}:{}", via.host, via.port))
+        .with_display("humanline")
+        .with_tag(new_tag());
+    RequestBuilder::new(Method::Invite, uri)
+        .via(&via.host, via.port, &via.transport, &new_branch())
+        .from(from)
+        .to(NameAddr::new(uri))
+        .call_id(new_call_id(&via.host))
+        .cseq(1)
+        .contact(contact(uri, via))
+        .body("application/sdp", offer.into_bytes())
+        .build()
+}
+
 /// An INVITE going out through a trunk presents the trunk's caller ID, not the caller's
 /// number at our address: the From (its tag kept) and `P-Asserted-Identity` (RFC 3325) say
 /// `caller_id`; a carrier checks and shows that.

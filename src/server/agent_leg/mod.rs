@@ -28,7 +28,7 @@ pub use hop::{Hop, TlsHop};
 pub use media::{offer_keys, AnswerRefused, SrtpKeys, SrtpOffer};
 
 use crate::sip::digest_client::Credentials;
-use context::{context_invite, present_as};
+use context::{context_invite, plain_invite, present_as};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -158,6 +158,23 @@ impl AgentLeg {
         present_as(&mut invite, caller_id);
         let (mut leg, bytes) = AgentLeg::start(now, hop, via, invite)?;
         leg.srtp_offer = offer.1;
+        leg.credentials = credentials;
+        Ok((leg, bytes))
+    }
+
+    /// A call to a customer through a trunk (a callback): as [`AgentLeg::dial_trunk`], but the
+    /// INVITE carries none of the call's context, only the caller ID we present.
+    pub fn dial_customer(
+        now: Duration,
+        (uri, caller_id): (&str, &str),
+        hop: Hop,
+        via: &LocalVia,
+        offer: String,
+        credentials: Option<Credentials>,
+    ) -> Result<(AgentLeg, Vec<u8>), SipError> {
+        let mut invite = plain_invite(uri, via, offer)?;
+        present_as(&mut invite, caller_id);
+        let (mut leg, bytes) = AgentLeg::start(now, hop, via, invite)?;
         leg.credentials = credentials;
         Ok((leg, bytes))
     }

@@ -23,6 +23,12 @@ impl CallTask {
             self.media.lock().playout.hold([]);
             return;
         };
+        let now = self.now();
+        self.core.handle(now, core::Input::WaitEstimate(wait));
+        if self.core.listens_for_callback() {
+            // The estimate brought the callback offer: it speaks instead.
+            return;
+        }
         let minutes = (wait.as_secs_f64() / 60.0)
             .ceil()
             .clamp(1.0, MAX_SPOKEN as f64) as usize;
@@ -43,6 +49,15 @@ impl CallTask {
                 spoken: made.await.ok().flatten(),
             }
         });
+    }
+
+    /// Tells the core how long the caller may wait, unless an agent is being offered them
+    /// already (a long estimate brings the callback offer).
+    pub(super) fn tell_wait_estimate(&mut self) {
+        if let Some(wait) = self.sh.agents.wait_estimate(&self.id) {
+            let now = self.now();
+            self.core.handle(now, core::Input::WaitEstimate(wait));
+        }
     }
 
     /// The announcement `seq` is ready (`spoken`: the words from the speech engine, or `None`

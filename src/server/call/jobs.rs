@@ -33,6 +33,12 @@ pub(super) enum Done {
         minutes: usize,
         spoken: Option<(String, Prompt)>,
     },
+    /// The callback offer's words (`booked`: the confirmation) for sound `seq`.
+    CallbackWords {
+        seq: u64,
+        booked: bool,
+        spoken: Option<(String, Prompt)>,
+    },
     /// The console offer for `agent`: the WebRTC peer, its SDP offer and the screen pop.
     BrowserOffer {
         agent: String,
@@ -61,6 +67,11 @@ impl CallTask {
                 minutes,
                 spoken,
             } => self.announced(seq, position, minutes, spoken),
+            Done::CallbackWords {
+                seq,
+                booked,
+                spoken,
+            } => self.callback_words(seq, booked, spoken),
             Done::BrowserOffer { agent, result } => self.browser_offered(agent, result).await,
         }
     }

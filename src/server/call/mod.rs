@@ -40,6 +40,7 @@ mod agents;
 mod audio;
 mod brief;
 mod browser;
+mod callback;
 mod captions;
 pub mod core;
 mod dialplan_io;
@@ -447,7 +448,8 @@ impl CallTask {
     /// Tells the clock whether the caller's media runs and whether the IVR listens, when that
     /// changed. The listener goes at the hand-off: nobody listens to a queued caller.
     fn tell_media(&mut self) {
-        let now = (self.core.media_running(), self.core.in_ivr());
+        let listening = self.core.in_ivr() || self.core.listens_for_callback();
+        let now = (self.core.media_running(), listening);
         if now == self.told {
             return;
         }
@@ -455,7 +457,8 @@ impl CallTask {
         let mut m = self.media.lock();
         m.running = now.0;
         m.listening = now.1;
-        if !now.1 {
+        // A queue that may offer a callback keeps the listener for the caller's "yes".
+        if !now.1 && !self.core.may_offer_callback() {
             m.listener = None;
         }
     }

@@ -74,6 +74,7 @@ impl CallTask {
                 self.sh
                     .live
                     .update(&self.id, |c| c.state = crate::live::CallState::Queued);
+                self.tell_wait_estimate();
             }
             Output::LeaveQueue => {
                 self.offers = None;
@@ -153,6 +154,12 @@ impl CallTask {
                 }
             }
             Output::StartMessage => self.start_message(),
+            Output::OfferCallback { number, keying } => self.offer_callback(number, keying),
+            Output::BookCallback {
+                queue,
+                number,
+                queued_at,
+            } => self.book_callback(queue, number, queued_at).await,
             Output::AbandonRecognition(job) => {
                 self.sh.metrics.asr_failures_total.fetch_add(1, Relaxed);
                 self.asr_wait.retain(|p| p.job != job);

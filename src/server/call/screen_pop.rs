@@ -84,7 +84,7 @@ impl CallTask {
     }
 
     /// The screen pop with `earlier` as the caller's earlier calls.
-    fn screen_pop_with(&self, earlier: serde_json::Value) -> serde_json::Value {
+    pub(super) fn screen_pop_with(&self, earlier: serde_json::Value) -> serde_json::Value {
         let caller = self.caller_from();
         let who = self.caller_key();
         let ctx = self.core.transfer().map(|(_, c)| c);

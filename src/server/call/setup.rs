@@ -54,6 +54,7 @@ pub(super) fn core_config(
                 message_max,
                 brief: (q.mode == crate::config::QueueMode::Warm)
                     .then(|| secs(q.brief_timeout_seconds)),
+                callback_after: q.offer_callback_after_seconds.map(secs),
             };
             (name.clone(), rules)
         })

@@ -64,7 +64,7 @@ impl CallTask {
     /// frame, and a missing one as silence): speech start is barge-in, a checkpoint an early
     /// look, an utterance goes to the recognizer. Only while the IVR runs.
     pub(super) fn hear(&mut self, noticed: Heard) {
-        if !self.core.in_ivr() {
+        if !self.core.in_ivr() && !self.core.listens_for_callback() {
             return;
         }
         match noticed {
@@ -390,7 +390,7 @@ impl CallTask {
 
     /// The recognizer's answer (or its failure) for a finished utterance.
     pub(super) fn recognized(&mut self, mut p: TurnAudio, result: Result<Recognized, String>) {
-        if !self.core.in_ivr() {
+        if !self.core.in_ivr() && !self.core.listens_for_callback() {
             return;
         }
         let r = match (result, p.first.take()) {

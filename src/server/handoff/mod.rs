@@ -27,7 +27,17 @@ pub struct Rules {
     /// once (cold). Browser agents see the screen pop before they accept, so this is for
     /// phones only.
     pub brief: Option<Duration>,
+    /// Callbacks: the caller is offered one when the expected wait is at least this long, or
+    /// when nobody staffs the queue; `None`: never.
+    pub callback_after: Option<Duration>,
 }
+
+/// How long the caller has to answer the callback offer (it is spoken in this time, and a
+/// number may be keyed): then they keep waiting as before.
+pub const CALLBACK_OFFER_WAIT: Duration = Duration::from_secs(40);
+/// How long the confirmation of a booked callback may take before the line hangs up, when the
+/// shell never says how long it plays.
+const BOOKED_WAIT: Duration = Duration::from_secs(20);
 
 /// The first announcement comes this long after joining, unless an agent rings before.
 const FIRST_ANNOUNCEMENT: Duration = Duration::from_millis(1500);
@@ -58,6 +68,17 @@ pub enum Input {
     CallerHungUp,
     /// The apology and the tone have played: the caller's message is being recorded now.
     RecordingStarted,
+    /// The queue's current estimate of the caller's wait (after joining, and with each
+    /// announcement): a long one brings the callback offer.
+    WaitEstimate(Duration),
+    /// The caller answered the callback offer: `true` books it, `false` keeps waiting.
+    CallbackChoice(bool),
+    /// The booked callback's confirmation started; it plays for this long, then the line
+    /// hangs up.
+    CallbackConfirming(Duration),
+    /// The booked callback could not be stored: the caller goes back to the queue, at its
+    /// head (never hung up on with nothing booked).
+    CallbackLost,
     /// A deadline from [`Handoff::deadline`] may have passed.
     Timer,
 }
@@ -112,6 +133,11 @@ pub enum Step {
     HangUpAgent,
     /// End the caller's leg (agent left, or the message time is up).
     HangUpCaller,
+    /// Offer the caller a callback (key 1 or "yes"), hold music after it.
+    OfferCallback,
+    /// The caller took the callback: store it (with the caller's place in line) and confirm
+    /// it to them.
+    BookCallback,
 }
 
 /// Where the hand-off stands.
@@ -151,6 +177,21 @@ pub enum Stage {
         /// End of the longest message, once recording started.
         deadline: Option<Duration>,
     },
+    /// The caller hears the callback offer and may answer it until `deadline`; `queued`:
+    /// they keep their place in the queue meanwhile (false when nobody staffs it: declining
+    /// then leads to the message).
+    OfferingCallback {
+        /// When no answer counts as "keep waiting".
+        deadline: Duration,
+        /// In the queue meanwhile.
+        queued: bool,
+    },
+    /// The callback is booked; the caller hears the confirmation, then the line hangs up at
+    /// `deadline`.
+    CallbackBooked {
+        /// When the line hangs up.
+        deadline: Duration,
+    },
     /// Over.
     Done,
 }
@@ -162,6 +203,8 @@ pub struct Handoff {
     give_up_at: Duration,
     stage: Stage,
     requeued: u32,
+    /// The callback was offered already (once per hand-off).
+    callback_offered: bool,
 }
 
 impl Handoff {
@@ -184,8 +227,11 @@ impl Handoff {
             give_up_at: now + rules.max_wait,
             stage: Stage::Done,
             requeued: 0,
+            callback_offered: false,
         };
-        let out = if staffed {
+        let out = if !staffed && rules.callback_after.is_some() {
+            h.offer_callback(now, false)
+        } else if staffed {
             h.stage = Stage::Queued {
                 announce_at: now + FIRST_ANNOUNCEMENT,
             };
@@ -223,14 +269,71 @@ impl Handoff {
             Stage::Queued { announce_at } => Some(announce_at.min(self.give_up_at)),
             Stage::Ringing { deadline, .. } | Stage::Briefing { deadline, .. } => Some(deadline),
             Stage::Message { deadline } => deadline,
+            Stage::OfferingCallback { deadline, .. } | Stage::CallbackBooked { deadline } => {
+                Some(deadline)
+            }
             _ => None,
         }
+    }
+
+    /// Whether the caller is hearing the callback offer (their keys and words answer it).
+    pub fn offering_callback(&self) -> bool {
+        matches!(self.stage, Stage::OfferingCallback { .. })
     }
 
     /// Feeds one input at `now`.
     pub fn handle(&mut self, now: Duration, input: Input) -> Vec<Step> {
         let mut out = Vec::new();
         match (self.stage.clone(), input) {
+            (Stage::Queued { .. }, Input::WaitEstimate(wait))
+                if !self.callback_offered
+                    && self.rules.callback_after.is_some_and(|after| wait >= after) =>
+            {
+                out = self.offer_callback(now, true);
+            }
+            (Stage::OfferingCallback { queued, .. }, Input::CallbackChoice(true)) => {
+                if queued {
+                    out.push(Step::Leave);
+                }
+                out.push(Step::BookCallback);
+                self.stage = Stage::CallbackBooked {
+                    deadline: now + BOOKED_WAIT,
+                };
+            }
+            (Stage::OfferingCallback { queued, .. }, Input::CallbackChoice(false)) => {
+                self.keep_waiting(now, queued, &mut out);
+            }
+            (Stage::OfferingCallback { queued, deadline }, Input::Timer) if now >= deadline => {
+                self.keep_waiting(now, queued, &mut out);
+            }
+            // An agent came free while the offer played: the caller goes to them.
+            (Stage::OfferingCallback { queued: true, .. }, Input::Offered { agent, reach }) => {
+                self.stage = Stage::Queued { announce_at: now };
+                out = self.handle(now, Input::Offered { agent, reach });
+            }
+            (Stage::OfferingCallback { queued, .. }, Input::CallerHungUp) => {
+                if queued {
+                    out.push(Step::Leave);
+                }
+                self.stage = Stage::Done;
+            }
+            (Stage::CallbackBooked { .. }, Input::CallbackConfirming(plays)) => {
+                self.stage = Stage::CallbackBooked {
+                    deadline: now + plays + Duration::from_millis(300),
+                };
+            }
+            (Stage::CallbackBooked { .. }, Input::CallbackLost) => {
+                out.push(Step::Join { head: true });
+                out.push(Step::Ringback);
+                self.stage = Stage::Queued {
+                    announce_at: now + FIRST_ANNOUNCEMENT,
+                };
+            }
+            (Stage::CallbackBooked { deadline }, Input::Timer) if now >= deadline => {
+                out.push(Step::HangUpCaller);
+                self.stage = Stage::Done;
+            }
+            (Stage::CallbackBooked { .. }, Input::CallerHungUp) => self.stage = Stage::Done,
             (Stage::Queued { .. }, Input::Offered { agent, reach }) => {
                 out.push(Step::Ringback);
                 let phone = !matches!(reach, Reach::Browser);
@@ -390,6 +493,31 @@ impl Handoff {
                 announce_at: now.max(now + FIRST_ANNOUNCEMENT),
             };
         }
+    }
+
+    /// The callback offer starts (`queued`: the caller is in the queue meanwhile).
+    fn offer_callback(&mut self, now: Duration, queued: bool) -> Vec<Step> {
+        self.callback_offered = true;
+        self.stage = Stage::OfferingCallback {
+            deadline: now + CALLBACK_OFFER_WAIT,
+            queued,
+        };
+        vec![Step::OfferCallback]
+    }
+
+    /// The caller declined the callback (or did not answer): back to waiting, or to the
+    /// message when nobody staffs the queue or the longest wait is over.
+    fn keep_waiting(&mut self, now: Duration, queued: bool, out: &mut Vec<Step>) {
+        if !queued {
+            return self.go_to_message(out);
+        }
+        if now >= self.give_up_at {
+            out.push(Step::Leave);
+            return self.go_to_message(out);
+        }
+        self.stage = Stage::Queued {
+            announce_at: now + self.rules.announce_every,
+        };
     }
 
     fn go_to_message(&mut self, out: &mut Vec<Step>) {

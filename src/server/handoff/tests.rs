@@ -13,6 +13,7 @@ fn rules() -> Rules {
         announce_every: s(30),
         message_max: s(60),
         brief: None,
+        callback_after: None,
     }
 }
 

@@ -25,6 +25,7 @@ impl CallCore {
                     announce_every: Duration::from_secs(30),
                     message_max: self.cfg.message_max,
                     brief: None,
+                    callback_after: None,
                 }
             }
         }
@@ -176,6 +177,8 @@ impl CallCore {
                     dropped,
                 }),
                 Step::StartMessage => self.out.push_back(Output::StartMessage),
+                Step::OfferCallback => self.callback_offered(),
+                Step::BookCallback => self.callback_booked(),
                 Step::HangUpCaller => {
                     self.hang_up_caller(now);
                     self.finish(now, "hand-off over");

@@ -123,6 +123,12 @@ pub enum Input {
         /// The job.
         job: u64,
     },
+    /// The queue's estimate of the caller's wait (after joining, with each announcement).
+    WaitEstimate(Duration),
+    /// The booked callback's confirmation plays for this long; then the line hangs up.
+    CallbackConfirming(Duration),
+    /// The booked callback could not be stored: the caller goes back to the queue.
+    CallbackNotStored,
     /// The server stops: end the call now.
     Shutdown,
 }

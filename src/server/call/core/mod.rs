@@ -19,6 +19,7 @@
 //! The scenarios it pins live in `tests/`, one file each, on fake time.
 
 mod agents;
+mod callback;
 mod caller;
 mod end;
 mod inputs;
@@ -68,6 +69,10 @@ pub struct CallCore {
     agent: Option<AgentLeg>,
     leaving: Vec<AgentLeg>,
     agent_answered: Option<String>,
+    /// The number being keyed for a callback (after 3, or 1 without a caller ID).
+    callback_keys: Option<String>,
+    /// The number the booked callback goes to.
+    callback_to: Option<String>,
     recording: bool,
     dtmf: String,
     finished_at: Option<Duration>,
@@ -109,6 +114,8 @@ impl CallCore {
             agent: None,
             leaving: Vec::new(),
             agent_answered: None,
+            callback_keys: None,
+            callback_to: None,
             recording: false,
             dtmf: String::new(),
             finished_at: None,
@@ -262,12 +269,21 @@ impl CallCore {
             Input::Timer => self.on_timer(now),
             Input::CallerPacket => self.last_caller_packet = now,
             Input::AgentPacket => self.last_agent_packet = now,
-            Input::Digit(d) => self.digit(d),
+            Input::Digit(d) => self.digit(now, d),
             Input::AgentDigit(d) => self.agent_digit(now, d),
             Input::Engine(ev) => {
                 if self.in_ivr() {
                     self.pending.push_back(ev);
+                } else if let Event::Utterance(u) = ev {
+                    self.callback_words(now, &u.text);
                 }
+            }
+            Input::WaitEstimate(w) => self.handoff_input(now, handoff::Input::WaitEstimate(w)),
+            Input::CallbackConfirming(d) => {
+                self.handoff_input(now, handoff::Input::CallbackConfirming(d));
+            }
+            Input::CallbackNotStored => {
+                self.handoff_input(now, handoff::Input::CallbackLost);
             }
             Input::QueueStaffed(staffed) => self.start_handoff(now, staffed),
             Input::Offered {
@@ -386,7 +402,7 @@ impl CallCore {
                 self.event("cancelled", json!({}));
                 self.finish(now, "caller cancelled");
             }
-            FromCaller::Key(d) => self.digit(d),
+            FromCaller::Key(d) => self.digit(now, d),
             FromCaller::Reoffer(n) => {
                 self.event("reinvite", json!({"direction": n.direction.as_str()}));
                 self.out.push_back(Output::CallerMedia(n));
@@ -395,9 +411,9 @@ impl CallCore {
         }
     }
 
-    fn digit(&mut self, d: char) {
+    fn digit(&mut self, now: Duration, d: char) {
         if !self.in_ivr() {
-            return;
+            return self.callback_digit(now, d);
         }
         // Keys into a sensitive number (dialplan `sensitive = true`) are not kept in the clear.
         let shown = if self.engine.masks_keys() { '•' } else { d };

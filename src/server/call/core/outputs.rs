@@ -146,6 +146,25 @@ pub enum Output {
     },
     /// Apologise, beep, then record the caller's message ([`Input::RecordingStarted`]).
     StartMessage,
+    /// Speak the callback offer to the waiting caller, then hold music: press 1 or say yes
+    /// to be called back at `number` (the caller's ID, when it is a number), 3 to key another
+    /// number, 2 to keep waiting. `keying`: ask for the number to be keyed, then #.
+    OfferCallback {
+        /// The number a callback would go to, when the caller ID gives one.
+        number: Option<String>,
+        /// Ask the caller to key their number now.
+        keying: bool,
+    },
+    /// The caller booked a callback: store it, then speak the confirmation and say how long
+    /// it plays ([`Input::CallbackConfirming`]); the line hangs up after it.
+    BookCallback {
+        /// The queue whose agents call back.
+        queue: String,
+        /// The number to call.
+        number: String,
+        /// When the caller joined the queue (call time): the callback keeps that place.
+        queued_at: Option<Duration>,
+    },
     /// The recognition `job` missed its deadline: drop it (its answer no longer matters).
     AbandonRecognition(u64),
     /// The call is over for the caller: close the media, store the record.

@@ -8,6 +8,7 @@ mod answers_go_where_the_request_came_from;
 mod asr_deadline_goes_to_a_person;
 mod bridge_then_agent_hangs_up;
 mod bridge_then_caller_hangs_up;
+mod callback_offer_keys_and_words;
 mod cancel_vs_200_race;
 mod late_console_offer_fails_nobody;
 mod no_agent_leaves_a_message;
@@ -124,6 +125,7 @@ pub(super) fn rules() -> handoff::Rules {
         announce_every: s(30),
         message_max: s(60),
         brief: None,
+        callback_after: None,
     }
 }
 

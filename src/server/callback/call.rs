@@ -1,0 +1,533 @@
+//! One try of a callback: ring the agent the ACD offered (their phone shows the callback's
+//! context), and when they answer ("call now") call the customer through the queue's
+//! callback trunk, then bridge the two: each side's audio is decoded and sent on to the other.
+//! Both SIP legs are the agent leg's sans-IO [`AgentLeg`] (we are the UAC of both); this task
+//! moves their bytes, the RTP and the time.
+
+use super::Attempt;
+use crate::agents::{Offer, Reach, RingResult};
+use crate::media::net::{PeerTrust, RtpLeg, RtpSocket, FRAME};
+use crate::media::parse_rtp;
+use crate::server::agent_leg::{offer_keys, AgentLeg, Context, Hop, LegEvent, SrtpOffer};
+use crate::server::call;
+use crate::server::Shared;
+use crate::sip::{sdp, Negotiated, SipMessage};
+use crate::store::CallbackRow;
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How long the customer's phone may ring.
+const CUSTOMER_RING: Duration = Duration::from_secs(30);
+/// How long the legs stay to finish their goodbyes once the try is over.
+const LINGER: Duration = Duration::from_secs(4);
+
+/// Where a try stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// The agent's phone rings until the deadline.
+    RingingAgent(Duration),
+    /// The agent took it; the customer's phone rings until the deadline.
+    CallingCustomer(Duration),
+    /// Both are talking since then.
+    Bridged(Duration),
+    /// Over.
+    Over,
+}
+
+/// One side of the callback: its SIP leg and its media.
+struct Side {
+    leg: AgentLeg,
+    rtp: RtpLeg,
+    /// When its last packet came.
+    heard: Duration,
+}
+
+/// A try in progress.
+struct Try {
+    sh: Arc<Shared>,
+    started: Instant,
+    stage: Stage,
+    agent: Side,
+    customer: Option<Side>,
+    rx: mpsc::Receiver<call::Input>,
+    tx: mpsc::Sender<call::Input>,
+    routes: Vec<String>,
+    result: Option<Attempt>,
+    ended: Option<Duration>,
+}
+
+/// Places one try of callback `row` with the agent `offer` names (`key`: its id in the ACD).
+pub(super) async fn place(sh: &Arc<Shared>, row: &CallbackRow, key: &str, offer: Offer) -> Attempt {
+    match Try::start(sh, row, key, &offer).await {
+        Ok(t) => t.run(row, key, &offer.agent).await,
+        Err(why) => {
+            tracing::warn!(agent = %offer.agent, "the callback cannot ring the agent: {why}");
+            Attempt::AgentDidNotTake
+        }
+    }
+}
+
+/// Our SDP offer on a fresh RTP port, and the SDES keys in it when the hop is TLS.
+async fn media_offer(
+    sh: &Shared,
+    tls: bool,
+) -> Result<(RtpLeg, String, Vec<crate::sip::sdes::Crypto>), String> {
+    let socket = sh
+        .ports
+        .bind(sh.config.sip.bind.ip())
+        .await
+        .map_err(|e| format!("no RTP port: {e}"))?;
+    let socket = Arc::new(RtpSocket::new(socket).map_err(|e| e.to_string())?);
+    let port = socket.local_addr().map_err(|e| e.to_string())?.port();
+    let placeholder = Negotiated {
+        codec_pt: 0,
+        dtmf_pt: None,
+        remote_addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        direction: crate::sip::Direction::SendRecv,
+        ptime: None,
+    };
+    let trust = PeerTrust {
+        signalling: None,
+        behind_proxy: false,
+        private_targets: sh.config.media.allow_private_targets,
+    };
+    let rtp = RtpLeg::on(socket, &placeholder, trust);
+    let session = u64::from(crate::ids::random_u32());
+    let ip = sh.media_ip();
+    if !tls {
+        return Ok((rtp, sdp::offer(ip, port, session), Vec::new()));
+    }
+    let keys = offer_keys().map_err(|e| format!("no SRTP keys: {e}"))?;
+    let offer = sdp::offer_secure(ip, port, session, &keys);
+    Ok((rtp, offer, keys))
+}
+
+/// The answer's media on `rtp`: the address and codec, the SRTP keys agreed, and its source
+/// allowed from the leg's SIP address.
+fn answered(rtp: &mut RtpLeg, leg: &AgentLeg, n: &Negotiated) -> bool {
+    rtp.renegotiate(n);
+    rtp.allow_source(leg.target().ip());
+    if let Some((ours, theirs)) = leg.srtp_keys() {
+        match crate::media::SrtpSession::new(ours, theirs) {
+            Ok(s) => rtp.set_srtp(s),
+            Err(e) => {
+                tracing::error!("SRTP cannot be set up for a callback leg: {e}");
+                return false;
+            }
+        }
+    }
+    rtp.confirm();
+    true
+}
+
+impl Try {
+    fn now(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Rings the agent.
+    async fn start(
+        sh: &Arc<Shared>,
+        row: &CallbackRow,
+        key: &str,
+        offer: &Offer,
+    ) -> Result<Try, String> {
+        let (uri, hop, trunk) = match &offer.reach {
+            Reach::Static(uri) => (
+                uri.clone(),
+                Hop::to(uri, None, crate::agents::uri_wants_tls(uri)).map_err(|e| e.to_string())?,
+                None,
+            ),
+            Reach::Sip(c) => (
+                c.uri.clone(),
+                Hop::to(&c.uri, Some(c.addr), c.tls).map_err(|e| e.to_string())?,
+                None,
+            ),
+            Reach::Trunk(t) => {
+                let trunk = sh
+                    .trunks
+                    .get(&t.trunk)
+                    .ok_or_else(|| format!("trunk {} is not configured", t.trunk))?;
+                let hop = Hop::to(&trunk.proxy, None, trunk.tls).map_err(|e| e.to_string())?;
+                (trunk.request_uri(&t.number), hop, Some(trunk.clone()))
+            }
+            Reach::Browser => return Err("the console cannot place a callback".into()),
+        };
+        let via = sh.via_toward(&hop)?;
+        let tls = hop.tls.is_some();
+        let (rtp, sdp, keys) = media_offer(sh, tls).await?;
+        let required = sh
+            .config
+            .queues
+            .get(&row.queue)
+            .is_some_and(|q| q.require_srtp);
+        let summary = row.context["summary"].as_str().unwrap_or_default();
+        let summary = format!("Callback to {}. {summary}", row.number);
+        let caller = format!("<sip:{}@callback.invalid>", row.number);
+        let ctx = Context {
+            call_id: &row.call_id,
+            call_url: &format!("{}/api/calls/{}", sh.api_base, row.call_id),
+            reason: "callback",
+            summary: &summary,
+            caller: &caller,
+            language: &row.language,
+            elderly: row.context["elderly"]
+                .as_bool()
+                .unwrap_or(false)
+                .then_some("elderly mode"),
+        };
+        let offer = (sdp, SrtpOffer { keys, required });
+        let (leg, bytes) = match trunk {
+            Some(t) => AgentLeg::dial_trunk(
+                Duration::ZERO,
+                (&uri, &t.caller_id),
+                hop,
+                &via,
+                offer,
+                &ctx,
+                t.credentials.clone(),
+            ),
+            None => AgentLeg::dial(Duration::ZERO, &uri, hop, &via, offer, &ctx),
+        }
+        .map_err(|e| format!("cannot call {uri}: {e}"))?;
+        let (tx, rx) = mpsc::channel(32);
+        sh.add_route(leg.call_id(), tx.clone());
+        let ring = sh
+            .config
+            .queues
+            .get(&row.queue)
+            .map_or(20.0, |q| q.ring_timeout_seconds);
+        tracing::info!(key, agent = %uri, "callback rings the agent");
+        let t = Try {
+            sh: Arc::clone(sh),
+            started: Instant::now(),
+            stage: Stage::RingingAgent(Duration::from_secs_f64(ring.max(1.0))),
+            routes: vec![leg.call_id().to_string()],
+            agent: Side {
+                leg,
+                rtp,
+                heard: Duration::ZERO,
+            },
+            customer: None,
+            rx,
+            tx,
+            result: None,
+            ended: None,
+        };
+        t.sh.send_on_hop(t.agent.leg.hop(), bytes).await;
+        Ok(t)
+    }
+
+    /// Serves the try until both legs are done; returns how it went.
+    async fn run(mut self, row: &CallbackRow, key: &str, agent: &str) -> Attempt {
+        let mut abuf = [0u8; 2048];
+        let mut cbuf = [0u8; 2048];
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            let due = self.deadline().map(|d| self.started + d);
+            let mut out: Vec<(bool, Vec<Vec<u8>>)> = Vec::new();
+            tokio::select! {
+                m = self.rx.recv() => if let Some(call::Input::Sip(msg, _)) = m {
+                    out = self.on_sip(row, key, agent, *msg).await;
+                },
+                r = self.agent.rtp.socket.recv_from(&mut abuf) => if let Ok((n, from)) = r {
+                    self.relay(true, &abuf[..n], from);
+                },
+                r = recv_customer(self.customer.as_ref(), &mut cbuf) => if let Ok((n, from)) = r {
+                    self.relay(false, &cbuf[..n], from);
+                },
+                () = crate::server::wait::sleep_until(due) => out = self.on_timer(row, key, agent).await,
+                _ = tick.tick() => out = self.check_media(),
+            }
+            for (to_agent, bytes) in out {
+                self.send(to_agent, bytes).await;
+            }
+            if let Some(at) = self.ended {
+                let legs_done =
+                    self.agent.leg.done() && self.customer.as_ref().is_none_or(|c| c.leg.done());
+                if legs_done || self.now() >= at + LINGER {
+                    break;
+                }
+            }
+        }
+        for r in &self.routes {
+            self.sh.remove_route(r);
+        }
+        self.result.take().unwrap_or(Attempt::AgentDidNotTake)
+    }
+
+    fn deadline(&self) -> Option<Duration> {
+        let stage = match self.stage {
+            Stage::RingingAgent(d) | Stage::CallingCustomer(d) => Some(d),
+            _ => None,
+        };
+        let customer = self.customer.as_ref().and_then(|c| c.leg.deadline());
+        [stage, self.agent.leg.deadline(), customer]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    async fn send(&self, to_agent: bool, bytes: Vec<Vec<u8>>) {
+        let hop = match (to_agent, &self.customer) {
+            (true, _) => self.agent.leg.hop(),
+            (false, Some(c)) => c.leg.hop(),
+            (false, None) => return,
+        };
+        for b in bytes {
+            self.sh.send_on_hop(hop, b).await;
+        }
+    }
+
+    async fn on_sip(
+        &mut self,
+        row: &CallbackRow,
+        key: &str,
+        agent: &str,
+        msg: SipMessage,
+    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let now = self.now();
+        let cid = match &msg {
+            SipMessage::Request(r) => r.headers.call_id(),
+            SipMessage::Response(r) => r.headers.call_id(),
+        }
+        .unwrap_or_default()
+        .to_string();
+        let to_agent = cid == self.agent.leg.call_id();
+        let side = if to_agent {
+            Some(&mut self.agent)
+        } else {
+            self.customer.as_mut().filter(|c| c.leg.call_id() == cid)
+        };
+        let Some(side) = side else {
+            return Vec::new();
+        };
+        let (send, ev) = match &msg {
+            SipMessage::Response(r) => side.leg.on_response(now, r),
+            SipMessage::Request(r) => side.leg.on_request_at(now, r),
+        };
+        let mut out = vec![(to_agent, send)];
+        if let Some(ev) = ev {
+            out.extend(self.on_leg_event(row, key, agent, to_agent, ev).await);
+        }
+        out
+    }
+
+    async fn on_timer(
+        &mut self,
+        row: &CallbackRow,
+        key: &str,
+        agent: &str,
+    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let now = self.now();
+        let (send, ev) = self.agent.leg.poll(now);
+        let mut out = vec![(true, send)];
+        if let Some(ev) = ev {
+            out.extend(self.on_leg_event(row, key, agent, true, ev).await);
+        }
+        if let Some(c) = &mut self.customer {
+            let (send, ev) = c.leg.poll(now);
+            out.push((false, send));
+            if let Some(ev) = ev {
+                out.extend(self.on_leg_event(row, key, agent, false, ev).await);
+            }
+        }
+        match self.stage {
+            Stage::RingingAgent(d) if now >= d => {
+                tracing::info!("the agent did not answer the callback");
+                out.extend(self.end(Attempt::AgentDidNotTake));
+            }
+            Stage::CallingCustomer(d) if now >= d => {
+                out.extend(self.end(Attempt::NoCustomer("the customer did not answer".into())));
+            }
+            _ => {}
+        }
+        out
+    }
+
+    /// What a leg reported.
+    async fn on_leg_event(
+        &mut self,
+        row: &CallbackRow,
+        key: &str,
+        agent: &str,
+        from_agent: bool,
+        ev: LegEvent,
+    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let now = self.now();
+        match (self.stage, from_agent, ev) {
+            (Stage::RingingAgent(_), true, LegEvent::Answered(n)) => {
+                if !answered(&mut self.agent.rtp, &self.agent.leg, &n) {
+                    return self.end(Attempt::AgentDidNotTake);
+                }
+                self.agent.heard = now;
+                self.sh.agents.ring_result(key, agent, RingResult::Answered);
+                match self.call_customer(row).await {
+                    Ok(()) => {
+                        self.stage = Stage::CallingCustomer(now + CUSTOMER_RING);
+                        Vec::new()
+                    }
+                    Err(why) => {
+                        tracing::error!("the callback cannot call the customer: {why}");
+                        self.end(Attempt::NoCustomer(why))
+                    }
+                }
+            }
+            (Stage::RingingAgent(_), true, LegEvent::Failed(_)) => {
+                self.stage = Stage::Over;
+                self.result = Some(Attempt::AgentDidNotTake);
+                self.ended = Some(now);
+                Vec::new()
+            }
+            (Stage::CallingCustomer(_), false, LegEvent::Answered(n)) => {
+                let ok = match &mut self.customer {
+                    Some(c) => {
+                        c.heard = now;
+                        answered(&mut c.rtp, &c.leg, &n)
+                    }
+                    None => false,
+                };
+                if !ok {
+                    return self.end(Attempt::NoCustomer(
+                        "the customer's media cannot be used".into(),
+                    ));
+                }
+                tracing::info!(number = %row.number, "callback bridged");
+                self.stage = Stage::Bridged(now);
+                Vec::new()
+            }
+            (Stage::CallingCustomer(_), false, LegEvent::Failed(status)) => {
+                let why = match status {
+                    486 | 600 => "the customer was busy".to_string(),
+                    0 | 408 | 480 | 487 => "the customer did not answer".to_string(),
+                    s => format!("the customer's call failed ({s})"),
+                };
+                self.end(Attempt::NoCustomer(why))
+            }
+            (Stage::CallingCustomer(_), true, LegEvent::HungUp) => self.end(Attempt::NoCustomer(
+                "the agent hung up before the customer answered".into(),
+            )),
+            (Stage::Bridged(since), _, LegEvent::HungUp) => {
+                self.end(Attempt::Talked(now.saturating_sub(since)))
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Calls the customer through the queue's callback trunk.
+    async fn call_customer(&mut self, row: &CallbackRow) -> Result<(), String> {
+        let trunk_name = self
+            .sh
+            .config
+            .queues
+            .get(&row.queue)
+            .and_then(|q| q.callback_trunk.clone())
+            .ok_or("the queue has no callback_trunk")?;
+        let trunk = self
+            .sh
+            .trunks
+            .get(&trunk_name)
+            .ok_or_else(|| format!("trunk {trunk_name} is not configured"))?
+            .clone();
+        let hop = Hop::to(&trunk.proxy, None, trunk.tls).map_err(|e| e.to_string())?;
+        let via = self.sh.via_toward(&hop)?;
+        let (rtp, sdp, _) = media_offer(&self.sh, false).await?;
+        let uri = trunk.request_uri(&row.number);
+        let (leg, bytes) = AgentLeg::dial_customer(
+            self.now(),
+            (&uri, &trunk.caller_id),
+            hop,
+            &via,
+            sdp,
+            trunk.credentials.clone(),
+        )
+        .map_err(|e| format!("cannot call {uri}: {e}"))?;
+        self.sh.add_route(leg.call_id(), self.tx.clone());
+        self.routes.push(leg.call_id().to_string());
+        self.sh.send_on_hop(leg.hop(), bytes).await;
+        self.customer = Some(Side {
+            leg,
+            rtp,
+            heard: Duration::ZERO,
+        });
+        Ok(())
+    }
+
+    /// Ends the try with `result`: both legs hung up (or cancelled).
+    fn end(&mut self, result: Attempt) -> Vec<(bool, Vec<Vec<u8>>)> {
+        if self.ended.is_some() {
+            return Vec::new();
+        }
+        let now = self.now();
+        self.stage = Stage::Over;
+        self.ended = Some(now);
+        self.result = Some(result);
+        let mut out = vec![(true, self.agent.leg.hang_up(now))];
+        if let Some(c) = &mut self.customer {
+            out.push((false, c.leg.hang_up(now)));
+        }
+        out
+    }
+
+    /// Bridged: a side silent longer than `[media] agent_rtp_timeout_seconds` has dropped.
+    fn check_media(&mut self) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let Stage::Bridged(since) = self.stage else {
+            return Vec::new();
+        };
+        let now = self.now();
+        let limit = Duration::from_secs_f64(self.sh.config.media.agent_rtp_timeout_seconds);
+        let customer_heard = self.customer.as_ref().map_or(now, |c| c.heard);
+        if now >= self.agent.heard + limit || now >= customer_heard + limit {
+            tracing::warn!("no RTP on a callback leg: both are hung up");
+            return self.end(Attempt::Talked(now.saturating_sub(since)));
+        }
+        Vec::new()
+    }
+
+    /// A datagram on one side's port: once bridged, its audio goes to the other side.
+    fn relay(&mut self, from_agent: bool, buf: &[u8], from: SocketAddr) {
+        let now = self.now();
+        let bridged = matches!(self.stage, Stage::Bridged(_));
+        let metrics = Arc::clone(&self.sh.metrics);
+        let Some(customer) = self.customer.as_mut() else {
+            return;
+        };
+        let (src, dst) = if from_agent {
+            (&mut self.agent, customer)
+        } else {
+            (customer, &mut self.agent)
+        };
+        let Some(opened) = src.rtp.open(buf, from, &metrics) else {
+            return;
+        };
+        let Some(p) = parse_rtp(&opened) else {
+            return;
+        };
+        if !src.rtp.admit(from, p.ssrc).is_peer() {
+            metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+            return;
+        }
+        metrics.rtp_received_total.fetch_add(1, Relaxed);
+        src.heard = now;
+        if !bridged || p.payload_type != src.rtp.codec.payload_type() {
+            return;
+        }
+        let mut pcm = [0i16; FRAME];
+        let n = src.rtp.codec.decode(p.payload, &mut pcm);
+        dst.rtp.send_pcm_now(&pcm[..n], false);
+    }
+}
+
+/// Receives on the customer's RTP port, or waits forever before there is one.
+async fn recv_customer(
+    side: Option<&Side>,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, SocketAddr)> {
+    match side {
+        Some(s) => s.rtp.socket.recv_from(buf).await,
+        None => std::future::pending().await,
+    }
+}
