@@ -49,6 +49,28 @@ fn a_queue_requiring_srtp_needs_tls_and_tls_static_agents() {
 }
 
 #[test]
+fn a_queue_offering_callbacks_names_a_configured_trunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("h.toml");
+    let queue = "[queues.support]\nagents = [\"alice\"]\noffer_callback_after_seconds = 120\n";
+    std::fs::write(&p, queue).unwrap();
+    let e = Config::load(&p).unwrap_err().to_string();
+    assert!(e.contains("support") && e.contains("callback_trunk"), "{e}");
+    std::fs::write(&p, format!("{queue}callback_trunk = \"carrier\"\n")).unwrap();
+    let e = Config::load(&p).unwrap_err().to_string();
+    assert!(e.contains("[trunks.carrier]"), "{e}");
+    let trunk = "[trunks.carrier]\nproxy = \"192.0.2.9:5060\"\ncaller_id = \"+15550001111\"\n";
+    std::fs::write(&p, format!("{queue}callback_trunk = \"carrier\"\n{trunk}")).unwrap();
+    let c = Config::load(&p).unwrap();
+    let q = &c.queues["support"];
+    assert_eq!(
+        (q.callback_attempts, q.callback_retry_seconds),
+        (3, 120.0),
+        "defaults"
+    );
+}
+
+#[test]
 fn unknown_keys_are_refused_with_a_location() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("h.toml");

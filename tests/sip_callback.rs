@@ -27,7 +27,11 @@ const PASSWORD: &str = "alice-phone-pass-1";
 fn server(trunk: Ports, attempts: u32, retry_seconds: u32) -> TestServer {
     TestServer::start(ServerOptions {
         agents: vec!["alice".into()],
-        users: vec![("alice".into(), "agent".into(), PASSWORD.into())],
+        users: vec![
+            ("alice".into(), "agent".into(), PASSWORD.into()),
+            // An agent of no queue with callbacks: sees none of them.
+            ("bob".into(), "agent".into(), PASSWORD.into()),
+        ],
         // sipp answers only MD5 challenges.
         sip_extra: "digest_algorithms = [\"MD5\"]".into(),
         queue_extra: format!(
@@ -135,6 +139,20 @@ fn a_booked_callback_survives_a_restart_and_bridges_agent_and_customer_through_t
         "missing events {kinds:?}: {:#}",
         stored[0]
     );
+
+    // Who sees it: alice (an agent of the queue) does, bob (of no such queue) does not, and
+    // nobody without a login.
+    let listed = |who: &str| -> usize {
+        let session = server.login(who, PASSWORD);
+        let r = server.get_as(&session, "/api/callbacks");
+        assert_eq!(r.status, 200, "{who}");
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        v["callbacks"].as_array().map_or(0, Vec::len)
+    };
+    assert_eq!(listed("alice"), 1);
+    assert_eq!(listed("bob"), 0);
+    let (code, _) = server.get_anon("/api/callbacks");
+    assert_eq!(code, 401, "callbacks are never served without a login");
 
     // Nobody has taken it when the server goes down; it is still there after the restart.
     server.restart();

@@ -9,7 +9,9 @@ mod common;
 
 use common::postgres::Postgres;
 use humanline::engine::{Outcome, Reason};
-use humanline::store::{CallRecord, CallScope, LegDetails, SpeechTurn, Store, UserRecord};
+use humanline::store::{
+    CallRecord, CallScope, LegDetails, NewCallback, SpeechTurn, Store, UserRecord,
+};
 
 fn record(id: &str, version: i64, caller: &str) -> CallRecord {
     let r = common::run_demo("support", "say agent");
@@ -217,6 +219,33 @@ fn calls_users_sessions_and_versions_round_trip_on_postgres_for_two_nodes() {
     assert_eq!(b.users().unwrap().len(), 1);
     assert!(a.remove_user("olga").unwrap());
     assert!(b.api_token_holder("api").unwrap().is_none());
+
+    // A callback booked on one node is placed by one node only: a takes it, b cannot until
+    // a's lease runs out; done on b, it is listed as done on a.
+    let ctx = serde_json::json!({ "summary": "wants a person" });
+    let id = a
+        .add_callback(
+            &NewCallback {
+                call_id: "cb-call",
+                queue: "support",
+                number: "+15550100",
+                language: "en",
+                context: &ctx,
+                joined_at_ms: 900,
+            },
+            1_000,
+        )
+        .unwrap();
+    assert_eq!(a.take_due_callbacks(2_000, 32_000).unwrap()[0].id, id);
+    assert!(b.take_due_callbacks(3_000, 33_000).unwrap().is_empty());
+    assert_eq!(b.take_due_callbacks(40_000, 70_000).unwrap()[0].id, id);
+    b.callback_done(id, "alice", 61_000, 41_000).unwrap();
+    let listed = a.callbacks(Some(&["support".into()]), 5).unwrap();
+    assert_eq!(
+        (listed[0].state.as_str(), listed[0].talked_ms),
+        ("done", 61_000)
+    );
+    assert_eq!(listed[0].context["summary"], "wants a person");
 
     // A third node opening later finds the schema done.
     let c = Store::open_postgres(&pg.conninfo(), "node-c").unwrap();

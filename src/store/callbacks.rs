@@ -270,3 +270,140 @@ impl Store {
         Ok(rows)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node(path: &std::path::Path, name: &str) -> Store {
+        let mut s = Store::open(path).unwrap();
+        s.node = name.into();
+        s
+    }
+
+    fn book(s: &mut Store, call: &str, queue: &str, joined: i64, now: i64) -> i64 {
+        let ctx = serde_json::json!({ "reason": "zero_out", "summary": "wants a person" });
+        s.add_callback(
+            &NewCallback {
+                call_id: call,
+                queue,
+                number: "5550100",
+                language: "en",
+                context: &ctx,
+                joined_at_ms: joined,
+            },
+            now,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn one_node_takes_a_callback_until_its_lease_runs_out_oldest_place_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.db");
+        let (mut a, mut b) = (node(&path, "a"), node(&path, "b"));
+        let late = book(&mut a, "c2", "support", 5_000, 6_000);
+        let early = book(&mut a, "c1", "support", 1_000, 6_100);
+        let taken: Vec<i64> = a
+            .take_due_callbacks(7_000, 37_000)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(taken, [early, late], "the caller who joined first first");
+        assert!(
+            b.take_due_callbacks(8_000, 38_000).unwrap().is_empty(),
+            "a holds them"
+        );
+        a.renew_callbacks(&[early], 60_000).unwrap();
+        let after: Vec<i64> = b
+            .take_due_callbacks(40_000, 70_000)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            after,
+            [late],
+            "a renewed only the early one; the late one's lease ran out"
+        );
+        let row = b.callback(late).unwrap().unwrap();
+        assert_eq!(row.node.as_deref(), Some("b"));
+        assert_eq!(row.context["summary"], "wants a person");
+    }
+
+    #[test]
+    fn a_failed_try_waits_for_its_retry_and_the_last_one_becomes_a_task() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = node(&dir.path().join("h.db"), "a");
+        let id = book(&mut a, "c1", "support", 1_000, 1_000);
+        assert_eq!(a.take_due_callbacks(2_000, 32_000).unwrap().len(), 1);
+        a.callback_offered(id, "alice", 2_100).unwrap();
+        a.callback_failed(id, "the customer was busy", 62_000, false, 3_000)
+            .unwrap();
+        assert!(
+            a.take_due_callbacks(61_000, 91_000).unwrap().is_empty(),
+            "not before its retry"
+        );
+        let again = a.take_due_callbacks(62_000, 92_000).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(
+            (again[0].attempts, again[0].outcome.as_str()),
+            (1, "the customer was busy")
+        );
+        a.callback_failed(id, "the customer did not answer", 0, true, 63_000)
+            .unwrap();
+        assert!(
+            a.take_due_callbacks(100_000, 130_000).unwrap().is_empty(),
+            "a task is never placed"
+        );
+        let listed = a.callbacks(None, 10).unwrap();
+        assert_eq!((listed[0].state.as_str(), listed[0].attempts), (TASK, 2));
+        assert_eq!(listed[0].agent.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn done_callbacks_are_listed_after_the_open_ones_and_by_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = node(&dir.path().join("h.db"), "a");
+        let done = book(&mut a, "c1", "support", 1_000, 1_000);
+        let open = book(&mut a, "c2", "billing", 2_000, 2_000);
+        a.take_due_callbacks(3_000, 33_000).unwrap();
+        a.callback_done(done, "alice", 42_000, 50_000).unwrap();
+        let all: Vec<(i64, String)> = a
+            .callbacks(None, 10)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.id, r.state))
+            .collect();
+        assert_eq!(all, [(open, PENDING.to_string()), (done, DONE.to_string())]);
+        let support = a.callbacks(Some(&["support".to_string()]), 10).unwrap();
+        assert_eq!(support.len(), 1);
+        assert_eq!(
+            (support[0].talked_ms, support[0].agent.as_deref()),
+            (42_000, Some("alice"))
+        );
+        assert!(a.callbacks(Some(&[]), 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_restarted_node_gives_back_what_it_held_and_a_stopping_one_releases() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shared.db");
+        let (mut a, mut b) = (node(&path, "a"), node(&path, "b"));
+        let one = book(&mut a, "c1", "support", 1_000, 1_000);
+        let two = book(&mut a, "c2", "support", 2_000, 2_000);
+        a.take_due_callbacks(3_000, 33_000).unwrap();
+        a.release_callback(one).unwrap();
+        assert_eq!(b.take_due_callbacks(4_000, 34_000).unwrap()[0].id, one);
+        // a restarts: its own leases are given back (b's stay).
+        assert_eq!(a.release_my_callbacks().unwrap(), 1);
+        let taken: Vec<i64> = a
+            .take_due_callbacks(5_000, 35_000)
+            .unwrap()
+            .iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(taken, [two]);
+    }
+}

@@ -449,6 +449,31 @@
     }
   }
 
+  // ---- callbacks -----------------------------------------------------------------------------
+
+  async function loadCallbacks() {
+    let data;
+    try { data = await api('/api/callbacks'); } catch (_) { return; }
+    const items = (data && data.callbacks) || [];
+    const open = items.filter((c) => c.state !== 'done').length;
+    $('callbacks-count').textContent = items.length ? `(${open} open)` : '';
+    $('callbacks-empty').hidden = items.length > 0;
+    const list = $('callback-list');
+    clear(list);
+    for (const c of items) {
+      const li = el('li');
+      li.dataset.callback = c.id;
+      if (c.state === 'done') li.classList.add('done');
+      const head = el('div', null, 'head');
+      head.append(el('span', c.number), el('span', when(c.booked_at_ms), 'muted'),
+        el('span', c.state_text, 'muted'));
+      li.append(head);
+      li.append(el('p', c.reason_text || c.summary || '', 'text'));
+      if (c.attempts) li.append(el('p', `${c.attempts} tr${c.attempts === 1 ? 'y' : 'ies'}: ${c.outcome}`, 'muted'));
+      list.append(li);
+    }
+  }
+
   // ---- rendering -----------------------------------------------------------------------------
 
   function renderPop() {
@@ -604,6 +629,8 @@
     connect();
     loadMessages();
     setInterval(loadMessages, 30000);
+    loadCallbacks();
+    setInterval(loadCallbacks, 10000);
     setInterval(tick, 500);
   }
 

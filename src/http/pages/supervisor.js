@@ -175,12 +175,22 @@
     $('updated').classList.remove('bad');
   }
 
+  // Callbacks callers booked: waiting for an agent, left to a person (every try failed), done.
+  function drawCallbacks(list) {
+    fillTable('callbacks', list.map((c) => [
+      c.number, c.queue, stateCell(c.state, { [c.state]: c.state_text }),
+      c.attempts, c.agent || '–', c.reason_text || '–', new Date(c.booked_at_ms).toLocaleTimeString(), c.outcome,
+    ]), 'callbacks-none');
+  }
+
   async function refresh() {
     try {
       const r = await fetch('/api/supervisor', { credentials: 'same-origin' });
       if (r.status === 401) { location.href = '/login?next=/supervisor'; return; }
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
       draw(await r.json());
+      const cb = await fetch('/api/callbacks', { credentials: 'same-origin' });
+      if (cb.ok) drawCallbacks((await cb.json()).callbacks || []);
       if (Date.now() > keepNoticeUntil) notice('');
     } catch (e) {
       $('updated').textContent = `Not updated: ${e.message}`;

@@ -65,7 +65,10 @@ impl Callbacks {
 pub(super) async fn serve(sh: Arc<Shared>) {
     match sh.store.run(|s| s.release_my_callbacks()).await {
         Ok(0) => {}
-        Ok(n) => tracing::info!(n, "callbacks this node held before it stopped are pending again"),
+        Ok(n) => tracing::info!(
+            n,
+            "callbacks this node held before it stopped are pending again"
+        ),
         Err(e) => tracing::warn!("callbacks cannot be read from the store: {e}"),
     }
     loop {

@@ -316,3 +316,59 @@ fn a_key_outside_the_brief_changes_nothing() {
     assert!(h.handle(s(1), Input::AgentChose(true)).is_empty());
     assert!(matches!(h.stage(), Stage::Ringing { .. }));
 }
+
+// ---- callback offer --------------------------------------------------------------------------
+
+fn with_callback(after: u64) -> Rules {
+    Rules {
+        callback_after: Some(s(after)),
+        ..rules()
+    }
+}
+
+#[test]
+fn nobody_staffing_the_queue_offers_a_callback_before_the_message() {
+    let (mut h, out) = Handoff::start(s(0), with_callback(60), false);
+    assert_eq!(out, vec![Step::OfferCallback]);
+    assert!(h.offering_callback());
+    assert_eq!(h.deadline(), Some(CALLBACK_OFFER_WAIT));
+    // No answer: the message, as without callbacks.
+    assert_eq!(
+        h.handle(CALLBACK_OFFER_WAIT, Input::Timer),
+        vec![Step::StartMessage]
+    );
+}
+
+#[test]
+fn a_long_estimate_offers_it_once_and_silence_keeps_the_place() {
+    let (mut h, _) = Handoff::start(s(0), with_callback(60), true);
+    assert!(h.handle(s(1), Input::WaitEstimate(s(59))).is_empty());
+    assert_eq!(
+        h.handle(s(2), Input::WaitEstimate(s(61))),
+        vec![Step::OfferCallback]
+    );
+    let out = h.handle(s(2) + CALLBACK_OFFER_WAIT, Input::Timer);
+    assert!(out.is_empty(), "still queued, nothing to redo: {out:?}");
+    assert!(matches!(h.stage(), Stage::Queued { .. }));
+    assert!(
+        h.handle(s(50), Input::WaitEstimate(s(600))).is_empty(),
+        "once"
+    );
+}
+
+#[test]
+fn taking_the_callback_leaves_the_queue_and_hangs_up_after_the_confirmation() {
+    let (mut h, _) = Handoff::start(s(0), with_callback(0), true);
+    h.handle(s(1), Input::WaitEstimate(s(0)));
+    assert_eq!(
+        h.handle(s(5), Input::CallbackChoice(true)),
+        vec![Step::Leave, Step::BookCallback]
+    );
+    assert!(h.handle(s(6), Input::CallbackConfirming(s(8))).is_empty());
+    assert!(h.handle(s(14), Input::Timer).is_empty(), "still confirming");
+    assert_eq!(
+        h.handle(s(14) + Duration::from_millis(300), Input::Timer),
+        vec![Step::HangUpCaller]
+    );
+    assert_eq!(h.stage(), &Stage::Done);
+}
