@@ -159,6 +159,13 @@ async fn new_call(shared: &Arc<Shared>, req: Request, peer: Peer) {
         tokio::spawn(async move { super::monitor::accept(sh, req, peer, mode, agent).await });
         return;
     }
+    if let Some(agent) = super::consult::target(shared, &user) {
+        // An agent's phone calling a colleague (a consult before an attended transfer): its
+        // own task, since checking the agent reads the store.
+        let sh = Arc::clone(shared);
+        tokio::spawn(async move { super::consult::accept(sh, req, peer, agent).await });
+        return;
+    }
     // One source may hold only so many calls (a proxy or trunk in front carries everyone's and
     // is trusted; the web phone's gateway has its own caps).
     let source = peer.addr().ip();

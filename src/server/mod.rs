@@ -12,8 +12,11 @@
 //! the same parts; `humanline serve` (`cli/serve.rs`) wires them together.
 
 pub mod agent_leg;
+mod bridge;
 mod call;
 pub mod callback;
+mod consult;
+mod dial_in;
 mod dispatch;
 pub mod flood;
 pub mod handoff;
@@ -97,6 +100,8 @@ pub struct Shared {
     trunks: Arc<std::collections::BTreeMap<String, crate::trunk::Trunk>>,
     /// The booked callbacks this node works on.
     callbacks: callback::Callbacks,
+    /// Consult calls between agents, for attended transfers.
+    consults: consult::Consults,
 }
 
 impl Shared {
@@ -432,6 +437,7 @@ impl Server {
             trunks: Arc::new(trunks),
             monitor_targets: monitor::Targets::default(),
             callbacks: callback::Callbacks::default(),
+            consults: consult::Consults::default(),
             clock,
             asr,
             agents,

@@ -153,6 +153,27 @@ impl CallTask {
                     self.sh.agents.call_ended(&agent, &self.id, talked);
                 }
             }
+            Output::TakeConsult { replaces } => {
+                let taken = self.sh.consults.take(&replaces).await;
+                let now = self.now();
+                match taken {
+                    Some(t) => {
+                        self.agent_rtp = Some(t.rtp);
+                        self.core.consult_taken(now, t.agent, t.leg);
+                    }
+                    None => self.core.handle(now, CoreInput::ConsultMissing),
+                }
+            }
+            Output::AgentSwapped { agent } => {
+                self.sh
+                    .monitor_targets
+                    .bridged(&agent, &self.id, &self.media);
+                // The ACD counts the consulted agent busy with this call from now.
+                self.sh
+                    .agents
+                    .ring_result(&self.id, &agent, crate::agents::RingResult::Answered);
+                self.sh.live.update(&self.id, |c| c.agent = Some(agent));
+            }
             Output::StartMessage => self.start_message(),
             Output::OfferCallback { number, keying } => self.offer_callback(number, keying),
             Output::BookCallback {

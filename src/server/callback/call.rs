@@ -6,15 +6,13 @@
 
 use super::Attempt;
 use crate::agents::{Offer, Reach, RingResult};
-use crate::media::net::{PeerTrust, RtpLeg, RtpSocket, FRAME};
-use crate::media::parse_rtp;
-use crate::server::agent_leg::{offer_keys, AgentLeg, Context, Hop, LegEvent, SrtpOffer};
+use crate::media::net::RtpLeg;
+use crate::server::agent_leg::{AgentLeg, Context, Hop, LegEvent, SrtpOffer};
 use crate::server::call;
 use crate::server::Shared;
-use crate::sip::{sdp, Negotiated, SipMessage};
+use crate::sip::SipMessage;
 use crate::store::CallbackRow;
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -70,59 +68,6 @@ pub(super) async fn place(sh: &Arc<Shared>, row: &CallbackRow, key: &str, offer:
     }
 }
 
-/// Our SDP offer on a fresh RTP port, and the SDES keys in it when the hop is TLS.
-async fn media_offer(
-    sh: &Shared,
-    tls: bool,
-) -> Result<(RtpLeg, String, Vec<crate::sip::sdes::Crypto>), String> {
-    let socket = sh
-        .ports
-        .bind(sh.config.sip.bind.ip())
-        .await
-        .map_err(|e| format!("no RTP port: {e}"))?;
-    let socket = Arc::new(RtpSocket::new(socket).map_err(|e| e.to_string())?);
-    let port = socket.local_addr().map_err(|e| e.to_string())?.port();
-    let placeholder = Negotiated {
-        codec_pt: 0,
-        dtmf_pt: None,
-        remote_addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-        direction: crate::sip::Direction::SendRecv,
-        ptime: None,
-    };
-    let trust = PeerTrust {
-        signalling: None,
-        behind_proxy: false,
-        private_targets: sh.config.media.allow_private_targets,
-    };
-    let rtp = RtpLeg::on(socket, &placeholder, trust);
-    let session = u64::from(crate::ids::random_u32());
-    let ip = sh.media_ip();
-    if !tls {
-        return Ok((rtp, sdp::offer(ip, port, session), Vec::new()));
-    }
-    let keys = offer_keys().map_err(|e| format!("no SRTP keys: {e}"))?;
-    let offer = sdp::offer_secure(ip, port, session, &keys);
-    Ok((rtp, offer, keys))
-}
-
-/// The answer's media on `rtp`: the address and codec, the SRTP keys agreed, and its source
-/// allowed from the leg's SIP address.
-fn answered(rtp: &mut RtpLeg, leg: &AgentLeg, n: &Negotiated) -> bool {
-    rtp.renegotiate(n);
-    rtp.allow_source(leg.target().ip());
-    if let Some((ours, theirs)) = leg.srtp_keys() {
-        match crate::media::SrtpSession::new(ours, theirs) {
-            Ok(s) => rtp.set_srtp(s),
-            Err(e) => {
-                tracing::error!("SRTP cannot be set up for a callback leg: {e}");
-                return false;
-            }
-        }
-    }
-    rtp.confirm();
-    true
-}
-
 impl Try {
     fn now(&self) -> Duration {
         self.started.elapsed()
@@ -158,7 +103,7 @@ impl Try {
         };
         let via = sh.via_toward(&hop)?;
         let tls = hop.tls.is_some();
-        let (rtp, sdp, keys) = media_offer(sh, tls).await?;
+        let (rtp, sdp, keys) = crate::server::bridge::media_offer(sh, tls).await?;
         let required = sh
             .config
             .queues
@@ -360,7 +305,7 @@ impl Try {
         let now = self.now();
         match (self.stage, from_agent, ev) {
             (Stage::RingingAgent(_), true, LegEvent::Answered(n)) => {
-                if !answered(&mut self.agent.rtp, &self.agent.leg, &n) {
+                if !crate::server::bridge::answered(&mut self.agent.rtp, &self.agent.leg, &n) {
                     return self.end(Attempt::AgentDidNotTake);
                 }
                 self.agent.heard = now;
@@ -386,7 +331,7 @@ impl Try {
                 let ok = match &mut self.customer {
                     Some(c) => {
                         c.heard = now;
-                        answered(&mut c.rtp, &c.leg, &n)
+                        crate::server::bridge::answered(&mut c.rtp, &c.leg, &n)
                     }
                     None => false,
                 };
@@ -434,7 +379,7 @@ impl Try {
             .clone();
         let hop = Hop::to(&trunk.proxy, None, trunk.tls).map_err(|e| e.to_string())?;
         let via = self.sh.via_toward(&hop)?;
-        let (rtp, sdp, _) = media_offer(&self.sh, false).await?;
+        let (rtp, sdp, _) = crate::server::bridge::media_offer(&self.sh, false).await?;
         let uri = trunk.request_uri(&row.number);
         let (leg, bytes) = AgentLeg::dial_customer(
             self.now(),
@@ -500,24 +445,10 @@ impl Try {
         } else {
             (customer, &mut self.agent)
         };
-        let Some(opened) = src.rtp.open(buf, from, &metrics) else {
-            return;
-        };
-        let Some(p) = parse_rtp(&opened) else {
-            return;
-        };
-        if !src.rtp.admit(from, p.ssrc).is_peer() {
-            metrics.rtp_strangers_total.fetch_add(1, Relaxed);
-            return;
+        if crate::server::bridge::relay(&mut src.rtp, &mut dst.rtp, (buf, from), bridged, &metrics)
+        {
+            src.heard = now;
         }
-        metrics.rtp_received_total.fetch_add(1, Relaxed);
-        src.heard = now;
-        if !bridged || p.payload_type != src.rtp.codec.payload_type() {
-            return;
-        }
-        let mut pcm = [0i16; FRAME];
-        let n = src.rtp.codec.decode(p.payload, &mut pcm);
-        dst.rtp.send_pcm_now(&pcm[..n], false);
     }
 }
 

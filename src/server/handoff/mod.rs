@@ -76,6 +76,9 @@ pub enum Input {
     /// The booked callback's confirmation started; it plays for this long, then the line
     /// hangs up.
     CallbackConfirming(Duration),
+    /// The bridged agent handed the caller to the agent they consulted (attended transfer):
+    /// that agent is on the call from now.
+    AgentReplaced(String),
     /// The booked callback could not be stored: the caller goes back to the queue, at its
     /// head (never hung up on with nothing booked).
     CallbackLost,
@@ -321,6 +324,9 @@ impl Handoff {
                 self.stage = Stage::CallbackBooked {
                     deadline: now + plays + Duration::from_millis(300),
                 };
+            }
+            (Stage::Bridged { .. }, Input::AgentReplaced(agent)) => {
+                self.stage = Stage::Bridged { agent, since: now };
             }
             (Stage::CallbackBooked { .. }, Input::CallbackLost) => {
                 out.push(Step::Join { head: true });

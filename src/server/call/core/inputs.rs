@@ -129,6 +129,9 @@ pub enum Input {
     CallbackConfirming(Duration),
     /// The booked callback could not be stored: the caller goes back to the queue.
     CallbackNotStored,
+    /// The consult call an attended transfer named is gone (or not this server's): the
+    /// REFER fails and the call stays with its agent.
+    ConsultMissing,
     /// The server stops: end the call now.
     Shutdown,
 }

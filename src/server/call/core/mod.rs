@@ -19,6 +19,7 @@
 //! The scenarios it pins live in `tests/`, one file each, on fake time.
 
 mod agents;
+mod attended;
 mod callback;
 mod caller;
 mod end;
@@ -282,6 +283,7 @@ impl CallCore {
             Input::CallbackConfirming(d) => {
                 self.handoff_input(now, handoff::Input::CallbackConfirming(d));
             }
+            Input::ConsultMissing => self.consult_missing(now),
             Input::CallbackNotStored => {
                 self.handoff_input(now, handoff::Input::CallbackLost);
             }

@@ -146,6 +146,18 @@ pub enum Output {
     },
     /// Apologise, beep, then record the caller's message ([`Input::RecordingStarted`]).
     StartMessage,
+    /// Attended transfer: the bridged agent's REFER replaces their consult call (SIP Call-ID
+    /// `replaces`, as their phone knows it): take the consulted agent's leg from it and hand
+    /// it over ([`CallCore::consult_taken`], or [`Input::ConsultMissing`]).
+    TakeConsult {
+        /// The consult call's Call-ID.
+        replaces: String,
+    },
+    /// The consulted agent is on the call now (the agent leg and its media are theirs).
+    AgentSwapped {
+        /// The agent now bridged.
+        agent: String,
+    },
     /// Speak the callback offer to the waiting caller, then hold music: press 1 or say yes
     /// to be called back at `number` (the caller's ID, when it is a number), 3 to key another
     /// number, 2 to keep waiting. `keying`: ask for the number to be keyed, then #.

@@ -47,29 +47,19 @@ impl CallCore {
     /// passes the caller on (NOTIFY 200, then our BYE); anything else is refused in the NOTIFY
     /// and the call stays bridged.
     pub(super) fn on_refer(&mut self, now: Duration, target: String) {
-        let checked = match queue_of(&target) {
-            Some(name) if self.cfg.queues.contains_key(&name) => {
-                let to = PassTo::Queue(name);
-                self.can_pass_to(&to).map(|_| to)
-            }
-            Some(name) => {
-                let to = PassTo::Agent(name);
-                self.can_pass_to(&to).map(|_| to)
-            }
-            None => Err(format!("{target} names no queue or agent")),
+        // With Replaces: an attended transfer to the agent consulted (the NOTIFY goes when
+        // the consult call is found or not).
+        let attended = super::attended::replaces(&target).map(|cid| self.attended(cid));
+        let checked = match (attended, queue_of(&target)) {
+            (Some(Ok(())), _) => return,
+            (Some(Err(why)), _) => Err(why),
+            (None, q) => self.refer_target(q, &target),
         };
         let (status, reason) = match &checked {
             Ok(_) => (200, "OK"),
             Err(_) => (404, "Not Found"),
         };
-        if let Some(leg) = &mut self.agent {
-            let bytes = leg.notify_refer(now, status, reason);
-            let target = leg.hop().clone();
-            for b in bytes {
-                let target = target.clone();
-                self.out.push_back(Output::ToAgent { target, bytes: b });
-            }
-        }
+        self.notify_refer(now, status, reason);
         match checked {
             Ok(to) => {
                 if let Err(why) = self.pass_on(now, &to, "", "refer") {
@@ -84,6 +74,21 @@ impl CallCore {
                     json!({ "agent": agent, "target": target, "why": why }),
                 );
             }
+        }
+    }
+
+    /// Whom a blind REFER names: a queue, or an agent by name.
+    fn refer_target(&self, name: Option<String>, target: &str) -> Result<PassTo, String> {
+        match name {
+            Some(name) if self.cfg.queues.contains_key(&name) => {
+                let to = PassTo::Queue(name);
+                self.can_pass_to(&to).map(|_| to)
+            }
+            Some(name) => {
+                let to = PassTo::Agent(name);
+                self.can_pass_to(&to).map(|_| to)
+            }
+            None => Err(format!("{target} names no queue or agent")),
         }
     }
 

@@ -6,6 +6,7 @@ mod ack_timeout_ends_the_call_with_a_bye;
 mod agent_drop_requeues_at_the_head_with_context;
 mod answers_go_where_the_request_came_from;
 mod asr_deadline_goes_to_a_person;
+mod attended_transfer_with_replaces;
 mod bridge_then_agent_hangs_up;
 mod bridge_then_caller_hangs_up;
 mod callback_offer_keys_and_words;
