@@ -249,3 +249,50 @@ fn an_agent_asked_for_by_name_who_declines_leaves_the_caller_to_the_queue() {
     let stored = server.wait_stored_calls(1, 15 * SEC);
     assert_eq!(stored[0]["agent"], "carol", "{:#}", stored[0]);
 }
+
+/// The same from sipp playing the first agent's phone: it answers, talks, sends the REFER to
+/// the billing queue in its dialog and gets 202, the NOTIFY and our BYE; the billing agent
+/// takes the caller.
+#[test]
+fn a_sipp_agent_refers_the_caller_to_another_queue() {
+    let _g = serial();
+    let dir = tempfile::tempdir().unwrap();
+    let ports = common::sipp::Ports::free();
+    let mut billing = FakeAgent::bind();
+    let server = TestServer::start(ServerOptions {
+        agents: vec![common::sipp::agent_uri(ports)],
+        max_wait_seconds: 60.0,
+        extra_toml: format!(
+            "[queues.billing]\nagents = [\"{}\"]\nmax_wait_seconds = 60.0\n",
+            billing.uri()
+        ),
+        ..ServerOptions::default()
+    });
+    let clip = common::sipp::speech_clip(dir.path(), "first", "Let me pass you to billing.");
+    let first = common::sipp::agent_referring(dir.path(), ports, &clip, "billing", 2 * SEC);
+    let mut c = RawCall::establish(server.sip_addr(), "support");
+    c.media.send_silence(0.3);
+    c.dtmf('0');
+    let inv = billing
+        .take_invite(AgentAnswer::Answer, 20 * SEC)
+        .expect("the billing agent is rung after the REFER");
+    assert_eq!(
+        inv.header("X-Humanline-Reason"),
+        Some("zero_out"),
+        "{}",
+        inv.raw
+    );
+    let first = first.wait(10 * SEC);
+    assert!(
+        first.passed(),
+        "the sipp agent's REFER went through:\n{}",
+        first.report()
+    );
+    assert!(first.logs.contains("NOTIFY: SIP/2.0 200"), "{}", first.logs);
+    assert_eq!(c.bye().map(|r| r.code()), Some(200));
+    let stored = server.wait_stored_calls(1, 10 * SEC);
+    let passed = events(&stored[0], "passed_on");
+    assert_eq!(passed.len(), 1, "{:#}", stored[0]["events"]);
+    assert_eq!(passed[0]["detail"]["to"], "billing");
+    assert_eq!(passed[0]["detail"]["how"], "refer");
+}

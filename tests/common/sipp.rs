@@ -415,6 +415,24 @@ pub fn agent_for_reason(dir: &Path, ports: Ports, clip: &Path, reason: &str) -> 
     spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
 }
 
+/// An agent's phone on `ports` that answers (as [`agent`]), talks for `talk`, then passes
+/// the caller on by REFER to `sip:TARGET@server` and expects 202, NOTIFY 200 and our BYE.
+pub fn agent_referring(
+    dir: &Path,
+    ports: Ports,
+    clip: &Path,
+    target: &str,
+    talk: Duration,
+) -> SippRun {
+    let xml = scenario("agent_refer.xml")
+        .replace("{{CLIP}}", &clip.display().to_string())
+        .replace("{{TARGET}}", target)
+        .replace("{{TALK_MS}}", &talk.as_millis().to_string());
+    let role = format!("agent_refer_{}", ports.sip);
+    let files = sipp_files(dir, &role, &xml);
+    spawn(&role, dir, files, &["-t".into(), "u1".into()], ports)
+}
+
 /// An agent's phone on a warm queue: answers, hears the brief, then does `steps` (a key, a
 /// pause, a clip) and waits for the server's BYE (after passing, or when the caller leaves).
 pub fn agent_warm(dir: &Path, name: &str, ports: Ports, steps: &[Step]) -> SippRun {
