@@ -14,8 +14,8 @@
 
 mod common;
 
+use common::callbacks::{book_by_keys, callbacks, wait_state};
 use common::capture::{rtp_to, Capture, ClipIndex};
-use common::rawsip::RawCall;
 use common::server::{events, serial, ServerOptions, TestServer};
 use common::sipp::{self, speech_clip, Ports};
 use common::speech::{model_available, SpeakingCaller, Speech, Voice};
@@ -47,26 +47,6 @@ fn server(trunk: Ports, attempts: u32, retry_seconds: u32) -> TestServer {
     })
 }
 
-/// A caller without a number in their caller ID: presses 0, takes the callback offer with
-/// 1, keys `number` and #; the line confirms and hangs up.
-fn book_by_keys(server: &TestServer, number: &str) {
-    let mut c = RawCall::new(server.sip_addr(), "support");
-    c.connect();
-    std::thread::sleep(Duration::from_millis(800));
-    c.dtmf('0');
-    std::thread::sleep(Duration::from_millis(1500));
-    c.dtmf('1');
-    std::thread::sleep(Duration::from_millis(500));
-    for d in number.chars().chain(['#']) {
-        c.dtmf(d);
-    }
-    assert!(
-        c.expect_request("BYE", 40 * SEC).is_some(),
-        "the line hangs up after confirming:\n{}",
-        c.sip.trace()
-    );
-}
-
 /// A caller whose caller ID is `number`: presses 0 and says yes to the offer; the line
 /// confirms and hangs up.
 fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
@@ -84,19 +64,6 @@ fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
         "the line hangs up after confirming:\n{}",
         c.call.sip.trace()
     );
-}
-
-/// The callbacks the supervisor's list shows.
-fn callbacks(server: &TestServer) -> Vec<serde_json::Value> {
-    let (code, body) = server.get("/api/callbacks");
-    assert_eq!(code, 200, "{body}");
-    body["callbacks"].as_array().cloned().unwrap_or_default()
-}
-
-fn wait_state(server: &TestServer, state: &str, within: Duration) -> Option<serde_json::Value> {
-    server.wait_for(within, |s| {
-        callbacks(s).into_iter().find(|c| c["state"] == state)
-    })
 }
 
 /// The callback just booked, as listed; or a panic showing the call's events.

@@ -44,8 +44,6 @@ pub struct Waiting {
     /// Passed on to one agent by name: only they are offered this caller until they refuse
     /// or the time is up; then the queue's agents are.
     pub for_agent: Option<(String, Duration)>,
-    /// Only agents with a phone may take it (a callback: two phone calls bridged).
-    pub phone_only: bool,
 }
 
 /// How long a caller passed on to one agent by name waits for that agent alone before the
@@ -212,13 +210,11 @@ impl Acd {
             deferred_since: None,
             skips_told: BTreeSet::new(),
             for_agent: None,
-            phone_only: false,
         });
     }
 
     /// A booked callback joins `queue` in the place its caller had: `joined_ms` (wall clock,
-    /// ms since the epoch; before this ACD started counts as its time zero). Only agents with
-    /// a phone are offered it.
+    /// ms since the epoch; before this ACD started counts as its time zero).
     pub fn enqueue_callback(&mut self, queue: &str, id: &str, joined_ms: i64) {
         self.leave(id);
         let since = Duration::from_millis(joined_ms.saturating_sub(self.epoch_ms).max(0) as u64);
@@ -232,7 +228,6 @@ impl Acd {
             deferred_since: None,
             skips_told: BTreeSet::new(),
             for_agent: None,
-            phone_only: true,
         });
     }
 
@@ -310,14 +305,7 @@ impl Acd {
                         .get(&a.name)
                         .is_none_or(|&t| now >= t + self.retry_after)
                 })
-                .filter_map(|(rank, a)| {
-                    let reach = if w.phone_only {
-                        a.phone_reach()
-                    } else {
-                        a.reach()
-                    };
-                    reach.map(|r| (rank, a, r))
-                })
+                .filter_map(|(rank, a)| a.reach().map(|r| (rank, a, r)))
                 .partition(|(_, _, r)| rules.allows(r));
             let skipped: Vec<String> = insecure
                 .iter()

@@ -162,16 +162,6 @@ impl AgentState {
         self.sip.as_ref().map(|(c, _)| Reach::Sip(c.clone()))
     }
 
-    /// How to reach the agent on a phone (a static URI, a number behind a trunk, a
-    /// registered phone), leaving their console out: for work the console cannot carry (a
-    /// callback bridges two phone calls).
-    pub(super) fn phone_reach(&self) -> Option<Reach> {
-        match self.reach()? {
-            Reach::Browser => self.sip.as_ref().map(|(c, _)| Reach::Sip(c.clone())),
-            r => Some(r),
-        }
-    }
-
     /// Logged in somewhere (console, phone or static): counts as staffing its queues.
     pub fn staffed(&self) -> bool {
         !matches!(self.presence, Presence::Offline)

@@ -12,32 +12,49 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-/// Takes a datagram `buf` from `from` on `src`'s port: `true` when it was the peer's RTP
-/// (the side is alive); its audio goes on to `dst` when `forward`.
+/// A frame of decoded audio and its length.
+pub(super) type Frame = ([i16; FRAME], usize);
+
+/// Takes a datagram `buf` from `from` on `src`'s port: `None` when it is not the peer's RTP;
+/// else its decoded audio, if it carried audio in the agreed codec.
+pub(super) fn receive(
+    src: &mut RtpLeg,
+    (buf, from): (&[u8], SocketAddr),
+    metrics: &Metrics,
+) -> Option<Option<Frame>> {
+    let opened = src.open(buf, from, metrics)?;
+    let p = parse_rtp(&opened)?;
+    if !src.admit(from, p.ssrc).is_peer() {
+        metrics.rtp_strangers_total.fetch_add(1, Relaxed);
+        return None;
+    }
+    metrics.rtp_received_total.fetch_add(1, Relaxed);
+    if p.payload_type != src.codec.payload_type() {
+        return Some(None);
+    }
+    let mut pcm = [0i16; FRAME];
+    let n = src.codec.decode(p.payload, &mut pcm);
+    Some(Some((pcm, n)))
+}
+
+/// Takes a datagram as [`receive`] does: `true` when it was the peer's RTP (the side is
+/// alive); its audio goes on to `dst` when `forward`.
 pub(super) fn relay(
     src: &mut RtpLeg,
     dst: &mut RtpLeg,
-    (buf, from): (&[u8], SocketAddr),
+    datagram: (&[u8], SocketAddr),
     forward: bool,
     metrics: &Metrics,
 ) -> bool {
-    let Some(opened) = src.open(buf, from, metrics) else {
-        return false;
-    };
-    let Some(p) = parse_rtp(&opened) else {
-        return false;
-    };
-    if !src.admit(from, p.ssrc).is_peer() {
-        metrics.rtp_strangers_total.fetch_add(1, Relaxed);
-        return false;
+    match receive(src, datagram, metrics) {
+        None => false,
+        Some(audio) => {
+            if let (true, Some((pcm, n))) = (forward, audio) {
+                dst.send_pcm_now(&pcm[..n], false);
+            }
+            true
+        }
     }
-    metrics.rtp_received_total.fetch_add(1, Relaxed);
-    if forward && p.payload_type == src.codec.payload_type() {
-        let mut pcm = [0i16; FRAME];
-        let n = src.codec.decode(p.payload, &mut pcm);
-        dst.send_pcm_now(&pcm[..n], false);
-    }
-    true
 }
 
 /// Our SDP offer on a fresh RTP port, and the SDES keys in it when the hop is TLS.

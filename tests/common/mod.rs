@@ -3,6 +3,7 @@
 
 pub mod baresip;
 pub mod browser;
+pub mod callbacks;
 pub mod capture;
 pub mod monitor;
 pub mod postgres;

@@ -228,7 +228,7 @@ impl AgentHub {
     }
 
     /// A booked callback (`id`) waits in `queue` in the place its caller joined at
-    /// (`joined_at_ms`, wall clock); offers of phone agents arrive on the receiver.
+    /// (`joined_at_ms`, wall clock); offers of agents arrive on the receiver.
     pub fn join_callback(
         &self,
         queue: &str,

@@ -550,6 +550,8 @@
     $('ringing').hidden = phase !== 'ringing';
     if (call) $('ring-caller').textContent = callerName(call.pop && (call.pop.caller_display || call.pop.caller));
     $('btn-accept').hidden = phase !== 'ringing';
+    // A callback: answering places the call to the customer.
+    $('btn-accept').textContent = call && call.pop && call.pop.callback ? 'Call now' : 'Accept';
     $('btn-decline').hidden = phase !== 'ringing';
     // On a warm queue the pop is the brief: the agent takes the caller or passes them on.
     $('btn-decline').textContent = call && call.pop && call.pop.warm ? 'Pass' : 'Decline';

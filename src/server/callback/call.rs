@@ -1,17 +1,22 @@
 //! One try of a callback: ring the agent the ACD offered (their phone shows the callback's
 //! context), and when they answer ("call now") call the customer through the queue's
 //! callback trunk, then bridge the two: each side's audio is decoded and sent on to the other.
-//! Both SIP legs are the agent leg's sans-IO [`AgentLeg`] (we are the UAC of both); this task
-//! moves their bytes, the RTP and the time.
+//! Both SIP legs are the agent leg's sans-IO [`AgentLeg`] (we are the UAC of both); an agent
+//! in the browser console gets the preview and a Call now button instead of a ringing phone
+//! (`console.rs`). This task moves the bytes, the media and the time.
 
+use super::console::{self, Console, FromConsole};
 use super::Attempt;
+use crate::agents::{BrowserReply, ToConsole};
 use crate::agents::{Offer, Reach, RingResult};
 use crate::media::net::RtpLeg;
+use crate::media::{linear_to_ulaw, Codec};
 use crate::server::agent_leg::{AgentLeg, Context, Hop, LegEvent, SrtpOffer};
-use crate::server::call;
 use crate::server::Shared;
+use crate::server::{bridge, call};
 use crate::sip::SipMessage;
 use crate::store::CallbackRow;
+use crate::webrtc::PeerEvent;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,8 +53,13 @@ struct Try {
     sh: Arc<Shared>,
     started: Instant,
     stage: Stage,
-    agent: Side,
+    /// The agent's phone, or
+    agent: Option<Side>,
+    /// the agent's console.
+    console: Option<Console>,
     customer: Option<Side>,
+    /// The callback's id in the ACD.
+    key: String,
     rx: mpsc::Receiver<call::Input>,
     tx: mpsc::Sender<call::Input>,
     routes: Vec<String>,
@@ -99,7 +109,12 @@ impl Try {
                 let hop = Hop::to(&trunk.proxy, None, trunk.tls).map_err(|e| e.to_string())?;
                 (trunk.request_uri(&t.number), hop, Some(trunk.clone()))
             }
-            Reach::Browser => return Err("the console cannot place a callback".into()),
+            Reach::Browser => {
+                let console = console::ring(sh, row, key, &offer.agent).await?;
+                tracing::info!(key, agent = %offer.agent, "callback offered on the console");
+                let (tx, rx) = mpsc::channel(32);
+                return Ok(Try::new(sh, row, key, None, Some(console), (tx, rx)));
+            }
         };
         let via = sh.via_toward(&hop)?;
         let tls = hop.tls.is_some();
@@ -140,30 +155,45 @@ impl Try {
         .map_err(|e| format!("cannot call {uri}: {e}"))?;
         let (tx, rx) = mpsc::channel(32);
         sh.add_route(leg.call_id(), tx.clone());
+        tracing::info!(key, agent = %uri, "callback rings the agent");
+        let mut t = Try::new(sh, row, key, None, None, (tx, rx));
+        t.routes.push(leg.call_id().to_string());
+        sh.send_on_hop(leg.hop(), bytes).await;
+        t.agent = Some(Side {
+            leg,
+            rtp,
+            heard: Duration::ZERO,
+        });
+        Ok(t)
+    }
+
+    fn new(
+        sh: &Arc<Shared>,
+        row: &CallbackRow,
+        key: &str,
+        agent: Option<Side>,
+        console: Option<Console>,
+        (tx, rx): (mpsc::Sender<call::Input>, mpsc::Receiver<call::Input>),
+    ) -> Try {
         let ring = sh
             .config
             .queues
             .get(&row.queue)
             .map_or(20.0, |q| q.ring_timeout_seconds);
-        tracing::info!(key, agent = %uri, "callback rings the agent");
-        let t = Try {
+        Try {
             sh: Arc::clone(sh),
             started: Instant::now(),
             stage: Stage::RingingAgent(Duration::from_secs_f64(ring.max(1.0))),
-            routes: vec![leg.call_id().to_string()],
-            agent: Side {
-                leg,
-                rtp,
-                heard: Duration::ZERO,
-            },
+            routes: Vec::new(),
+            agent,
+            console,
             customer: None,
+            key: key.to_string(),
             rx,
             tx,
             result: None,
             ended: None,
-        };
-        t.sh.send_on_hop(t.agent.leg.hop(), bytes).await;
-        Ok(t)
+        }
     }
 
     /// Serves the try until both legs are done; returns how it went.
@@ -178,12 +208,13 @@ impl Try {
                 m = self.rx.recv() => if let Some(call::Input::Sip(msg, _)) = m {
                     out = self.on_sip(row, key, agent, *msg).await;
                 },
-                r = self.agent.rtp.socket.recv_from(&mut abuf) => if let Ok((n, from)) = r {
-                    self.relay(true, &abuf[..n], from);
+                r = recv_on(self.agent.as_ref(), &mut abuf) => if let Ok((n, from)) = r {
+                    self.relay(true, &abuf[..n], from).await;
                 },
-                r = recv_customer(self.customer.as_ref(), &mut cbuf) => if let Ok((n, from)) = r {
-                    self.relay(false, &cbuf[..n], from);
+                r = recv_on(self.customer.as_ref(), &mut cbuf) => if let Ok((n, from)) = r {
+                    self.relay(false, &cbuf[..n], from).await;
                 },
+                c = console::next(&mut self.console) => out = self.on_console(row, key, agent, c).await,
                 () = crate::server::wait::sleep_until(due) => out = self.on_timer(row, key, agent).await,
                 _ = tick.tick() => out = self.check_media(),
             }
@@ -191,8 +222,8 @@ impl Try {
                 self.send(to_agent, bytes).await;
             }
             if let Some(at) = self.ended {
-                let legs_done =
-                    self.agent.leg.done() && self.customer.as_ref().is_none_or(|c| c.leg.done());
+                let legs_done = self.agent.as_ref().is_none_or(|a| a.leg.done())
+                    && self.customer.as_ref().is_none_or(|c| c.leg.done());
                 if legs_done || self.now() >= at + LINGER {
                     break;
                 }
@@ -210,17 +241,18 @@ impl Try {
             _ => None,
         };
         let customer = self.customer.as_ref().and_then(|c| c.leg.deadline());
-        [stage, self.agent.leg.deadline(), customer]
-            .into_iter()
-            .flatten()
-            .min()
+        let agent = self.agent.as_ref().and_then(|a| a.leg.deadline());
+        [stage, agent, customer].into_iter().flatten().min()
     }
 
     async fn send(&self, to_agent: bool, bytes: Vec<Vec<u8>>) {
-        let hop = match (to_agent, &self.customer) {
-            (true, _) => self.agent.leg.hop(),
-            (false, Some(c)) => c.leg.hop(),
-            (false, None) => return,
+        let side = if to_agent {
+            &self.agent
+        } else {
+            &self.customer
+        };
+        let Some(hop) = side.as_ref().map(|s| s.leg.hop()) else {
+            return;
         };
         for b in bytes {
             self.sh.send_on_hop(hop, b).await;
@@ -241,9 +273,9 @@ impl Try {
         }
         .unwrap_or_default()
         .to_string();
-        let to_agent = cid == self.agent.leg.call_id();
+        let to_agent = self.agent.as_ref().is_some_and(|a| a.leg.call_id() == cid);
         let side = if to_agent {
-            Some(&mut self.agent)
+            self.agent.as_mut()
         } else {
             self.customer.as_mut().filter(|c| c.leg.call_id() == cid)
         };
@@ -268,10 +300,13 @@ impl Try {
         agent: &str,
     ) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
-        let (send, ev) = self.agent.leg.poll(now);
-        let mut out = vec![(true, send)];
-        if let Some(ev) = ev {
-            out.extend(self.on_leg_event(row, key, agent, true, ev).await);
+        let mut out = Vec::new();
+        if let Some(a) = &mut self.agent {
+            let (send, ev) = a.leg.poll(now);
+            out.push((true, send));
+            if let Some(ev) = ev {
+                out.extend(self.on_leg_event(row, key, agent, true, ev).await);
+            }
         }
         if let Some(c) = &mut self.customer {
             let (send, ev) = c.leg.poll(now);
@@ -305,21 +340,14 @@ impl Try {
         let now = self.now();
         match (self.stage, from_agent, ev) {
             (Stage::RingingAgent(_), true, LegEvent::Answered(n)) => {
-                if !crate::server::bridge::answered(&mut self.agent.rtp, &self.agent.leg, &n) {
+                let usable = self.agent.as_mut().is_some_and(|a| {
+                    a.heard = now;
+                    crate::server::bridge::answered(&mut a.rtp, &a.leg, &n)
+                });
+                if !usable {
                     return self.end(Attempt::AgentDidNotTake);
                 }
-                self.agent.heard = now;
-                self.sh.agents.ring_result(key, agent, RingResult::Answered);
-                match self.call_customer(row).await {
-                    Ok(()) => {
-                        self.stage = Stage::CallingCustomer(now + CUSTOMER_RING);
-                        Vec::new()
-                    }
-                    Err(why) => {
-                        tracing::error!("the callback cannot call the customer: {why}");
-                        self.end(Attempt::NoCustomer(why))
-                    }
-                }
+                self.agent_took_it(row, key, agent).await
             }
             (Stage::RingingAgent(_), true, LegEvent::Failed(_)) => {
                 self.stage = Stage::Over;
@@ -359,6 +387,83 @@ impl Try {
                 self.end(Attempt::Talked(now.saturating_sub(since)))
             }
             _ => Vec::new(),
+        }
+    }
+
+    /// The agent answered ("call now"): they are busy with this callback, and the customer is
+    /// called.
+    async fn agent_took_it(
+        &mut self,
+        row: &CallbackRow,
+        key: &str,
+        agent: &str,
+    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let now = self.now();
+        self.sh.agents.ring_result(key, agent, RingResult::Answered);
+        match self.call_customer(row).await {
+            Ok(()) => {
+                self.stage = Stage::CallingCustomer(now + CUSTOMER_RING);
+                Vec::new()
+            }
+            Err(why) => {
+                tracing::error!("the callback cannot call the customer: {why}");
+                self.end(Attempt::NoCustomer(why))
+            }
+        }
+    }
+
+    /// What the agent's console did or its media said.
+    async fn on_console(
+        &mut self,
+        row: &CallbackRow,
+        key: &str,
+        agent: &str,
+        what: FromConsole,
+    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+        let now = self.now();
+        let stage = self.stage;
+        let Some(c) = self.console.as_mut() else {
+            return Vec::new();
+        };
+        match what {
+            FromConsole::Reply(Some(BrowserReply::Answer { sdp })) => {
+                if let Err(e) = c.peer.accept_answer(&sdp).await {
+                    tracing::warn!(agent, "console answer unusable: {e}");
+                    return self.end(Attempt::AgentDidNotTake);
+                }
+                c.answered = true;
+                Vec::new()
+            }
+            FromConsole::Peer(Some(PeerEvent::Connected)) => {
+                c.connected = true;
+                c.heard = now;
+                if c.answered && matches!(stage, Stage::RingingAgent(_)) {
+                    return self.agent_took_it(row, key, agent).await;
+                }
+                Vec::new()
+            }
+            FromConsole::Peer(Some(PeerEvent::Audio(payload))) => {
+                c.heard = now;
+                if let (Stage::Bridged(_), Some(customer)) = (stage, self.customer.as_mut()) {
+                    let mut pcm = [0i16; crate::media::net::FRAME];
+                    let n = Codec::Pcmu.decode(&payload, &mut pcm);
+                    customer.rtp.send_pcm_now(&pcm[..n], false);
+                }
+                Vec::new()
+            }
+            FromConsole::Peer(Some(PeerEvent::Digit(_)))
+            | FromConsole::Reply(Some(BrowserReply::Transfer { .. })) => Vec::new(),
+            // Declined, hung up, closed, or the media went away.
+            _ => {
+                let result = match stage {
+                    Stage::Bridged(since) => Attempt::Talked(now.saturating_sub(since)),
+                    Stage::CallingCustomer(_) => {
+                        Attempt::NoCustomer("the agent hung up before the customer answered".into())
+                    }
+                    _ => Attempt::AgentDidNotTake,
+                };
+                self.end(result)
+            }
         }
     }
 
@@ -410,9 +515,26 @@ impl Try {
         self.stage = Stage::Over;
         self.ended = Some(now);
         self.result = Some(result);
-        let mut out = vec![(true, self.agent.leg.hang_up(now))];
+        let mut out = Vec::new();
+        if let Some(a) = &mut self.agent {
+            out.push((true, a.leg.hang_up(now)));
+        }
         if let Some(c) = &mut self.customer {
             out.push((false, c.leg.hang_up(now)));
+        }
+        if let Some(c) = self.console.take() {
+            let msg = if c.connected {
+                ToConsole::Ended {
+                    call_id: self.key.clone(),
+                    by: "line".into(),
+                }
+            } else {
+                ToConsole::Cancel {
+                    call_id: self.key.clone(),
+                }
+            };
+            self.sh.agents.browser_done(&c.agent, msg);
+            console::close_later(c.peer);
         }
         out
     }
@@ -425,38 +547,71 @@ impl Try {
         let now = self.now();
         let limit = Duration::from_secs_f64(self.sh.config.media.agent_rtp_timeout_seconds);
         let customer_heard = self.customer.as_ref().map_or(now, |c| c.heard);
-        if now >= self.agent.heard + limit || now >= customer_heard + limit {
+        let agent_heard = match (&self.agent, &self.console) {
+            (Some(a), _) => a.heard,
+            (None, Some(c)) => c.heard,
+            (None, None) => now,
+        };
+        if now >= agent_heard + limit || now >= customer_heard + limit {
             tracing::warn!("no RTP on a callback leg: both are hung up");
             return self.end(Attempt::Talked(now.saturating_sub(since)));
         }
         Vec::new()
     }
 
-    /// A datagram on one side's port: once bridged, its audio goes to the other side.
-    fn relay(&mut self, from_agent: bool, buf: &[u8], from: SocketAddr) {
+    /// A datagram on one side's port: once bridged, its audio goes to the other side (the
+    /// agent's phone, or their console as PCMU over WebRTC).
+    async fn relay(&mut self, from_agent: bool, buf: &[u8], from: SocketAddr) {
         let now = self.now();
         let bridged = matches!(self.stage, Stage::Bridged(_));
         let metrics = Arc::clone(&self.sh.metrics);
         let Some(customer) = self.customer.as_mut() else {
             return;
         };
-        let (src, dst) = if from_agent {
-            (&mut self.agent, customer)
-        } else {
-            (customer, &mut self.agent)
+        let heard = match (from_agent, self.agent.as_mut()) {
+            (true, Some(a)) => {
+                let ok = bridge::relay(
+                    &mut a.rtp,
+                    &mut customer.rtp,
+                    (buf, from),
+                    bridged,
+                    &metrics,
+                );
+                if ok {
+                    a.heard = now;
+                }
+                return;
+            }
+            (true, None) => return,
+            (false, Some(a)) => bridge::relay(
+                &mut customer.rtp,
+                &mut a.rtp,
+                (buf, from),
+                bridged,
+                &metrics,
+            ),
+            (false, None) => match bridge::receive(&mut customer.rtp, (buf, from), &metrics) {
+                Some(audio) => {
+                    if let (true, Some((pcm, n)), Some(c)) = (bridged, audio, &self.console) {
+                        let mut frame = [0xFFu8; crate::media::net::FRAME];
+                        for (o, s) in frame.iter_mut().zip(&pcm[..n]) {
+                            *o = linear_to_ulaw(*s);
+                        }
+                        let _ = c.peer.send_pcmu(&frame[..n]).await;
+                    }
+                    true
+                }
+                None => false,
+            },
         };
-        if crate::server::bridge::relay(&mut src.rtp, &mut dst.rtp, (buf, from), bridged, &metrics)
-        {
-            src.heard = now;
+        if heard {
+            customer.heard = now;
         }
     }
 }
 
-/// Receives on the customer's RTP port, or waits forever before there is one.
-async fn recv_customer(
-    side: Option<&Side>,
-    buf: &mut [u8],
-) -> std::io::Result<(usize, SocketAddr)> {
+/// Receives on a side's RTP port, or waits forever when there is none.
+async fn recv_on(side: Option<&Side>, buf: &mut [u8]) -> std::io::Result<(usize, SocketAddr)> {
     match side {
         Some(s) => s.rtp.socket.recv_from(buf).await,
         None => std::future::pending().await,

@@ -17,6 +17,7 @@
 //! once: nothing is ever dropped silently.
 
 mod call;
+mod console;
 
 use super::Shared;
 use crate::store::{callbacks, now_ms, CallbackRow};
