@@ -3,8 +3,8 @@
 //! [`AgentHub::set_status`] and [`AgentHub::console_reply`] calls.
 //!
 //! ```text
-//!  browser ── {"type":"status"|"answer"|"decline"|"hangup"|"transfer"} ──► parse ──► hub
-//!  browser ◄── {"type":"hello"|"status"|"offer"|"cancel"|"ended"|"error"} ── hub / this task
+//!  browser ── {"type":"status"|"answer"|"decline"|"hangup"|"transfer"|"consult"|"consult_end"} ──► hub
+//!  browser ◄── {"type":"hello"|"status"|"offer"|"cancel"|"ended"|"consult"|"error"} ── hub / this task
 //! ```
 //! Frames, server → console: `{"type":"hello","name","queues":[..],"transfer_queues":[..],
 //! "transfer_agents":[..]}` once on connect (no queues: nothing will ring here;
@@ -64,6 +64,22 @@ pub enum FromConsole {
         /// Notes for the next agent.
         notes: String,
     },
+    /// `{"type":"consult","call_id","agent"}`: put the caller on hold and call that agent's
+    /// phone first (attended transfer).
+    Consult {
+        /// The call in progress.
+        call_id: String,
+        /// The agent to consult.
+        agent: String,
+    },
+    /// `{"type":"consult_end","call_id","complete":true|false}`: hand the caller to the
+    /// consulted agent, or go back to the caller.
+    ConsultEnd {
+        /// The call in progress.
+        call_id: String,
+        /// Hand the caller over.
+        complete: bool,
+    },
 }
 
 /// The longest notes a transfer carries (characters); more is cut.
@@ -77,11 +93,13 @@ pub enum FrameError {
     NotJson(String),
     /// No string `type`.
     #[error(
-        "the message has no string `type` (expected status, answer, decline, hangup or transfer)"
+        "the message has no string `type` (expected status, answer, decline, hangup, transfer, consult or consult_end)"
     )]
     NoType,
     /// A `type` this server does not know.
-    #[error("unknown message type `{0}` (expected status, answer, decline, hangup or transfer)")]
+    #[error(
+        "unknown message type `{0}` (expected status, answer, decline, hangup, transfer, consult or consult_end)"
+    )]
     UnknownType(String),
     /// A field missing or of the wrong kind.
     #[error("`{kind}` needs a non-empty string `{field}`")]
@@ -154,6 +172,14 @@ pub fn parse(text: &str) -> Result<FromConsole, FrameError> {
                 .take(NOTES_MAX)
                 .collect(),
         }),
+        "consult" => Ok(FromConsole::Consult {
+            call_id: field(&v, "consult", "call_id")?,
+            agent: field(&v, "consult", "agent")?,
+        }),
+        "consult_end" => Ok(FromConsole::ConsultEnd {
+            call_id: field(&v, "consult_end", "call_id")?,
+            complete: v.get("complete").and_then(Value::as_bool).unwrap_or(false),
+        }),
         other => Err(FrameError::UnknownType(other.chars().take(40).collect())),
     }
 }
@@ -175,6 +201,10 @@ pub fn apply(hub: &AgentHub, agent: &str, msg: FromConsole) -> Option<String> {
         FromConsole::Hangup { call_id } => (call_id, BrowserReply::HangUp),
         FromConsole::Transfer { call_id, to, notes } => {
             (call_id, BrowserReply::Transfer { to, notes })
+        }
+        FromConsole::Consult { call_id, agent } => (call_id, BrowserReply::Consult { agent }),
+        FromConsole::ConsultEnd { call_id, complete } => {
+            (call_id, BrowserReply::ConsultEnd { complete })
         }
     };
     if hub.console_reply(agent, &call_id, reply) {

@@ -15,6 +15,8 @@ fn frames() -> Vec<Vec<u8>> {
         r#"{"type":"answer","call_id":"c-1","sdp":"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\n"}"#,
         r#"{"type":"decline","call_id":"c-2"}"#,
         r#"{"type":"hangup","call_id":"c-3"}"#,
+        r#"{"type":"consult","call_id":"c-4","agent":"bob"}"#,
+        r#"{"type":"consult_end","call_id":"c-4","complete":true}"#,
     ]
     .iter()
     .map(|s| s.as_bytes().to_vec())
@@ -41,6 +43,12 @@ fn encode(msg: &FromConsole) -> Value {
             to: PassTo::Agent(agent),
             notes,
         } => json!({"type":"transfer","call_id":call_id,"agent":agent,"notes":notes}),
+        FromConsole::Consult { call_id, agent } => {
+            json!({"type":"consult","call_id":call_id,"agent":agent})
+        }
+        FromConsole::ConsultEnd { call_id, complete } => {
+            json!({"type":"consult_end","call_id":call_id,"complete":complete})
+        }
     }
 }
 

@@ -36,6 +36,17 @@ pub enum ToConsole {
         /// `caller`, `agent` or `line`.
         by: String,
     },
+    /// How the agent's consult call (before an attended transfer) stands.
+    Consult {
+        /// The call whose caller waits on hold meanwhile.
+        call_id: String,
+        /// The agent consulted.
+        agent: String,
+        /// `ringing`, `talking`, `ended` (back to the caller) or `failed`.
+        state: String,
+        /// Why it ended or failed, in words.
+        why: String,
+    },
 }
 
 /// What a browser agent did with an offered call.
@@ -57,6 +68,17 @@ pub enum BrowserReply {
         to: PassTo,
         /// What the agent wrote down.
         notes: String,
+    },
+    /// Puts the caller on hold and calls `agent`'s phone to talk first (attended transfer).
+    Consult {
+        /// The agent to consult.
+        agent: String,
+    },
+    /// Ends the consult: `complete` hands the caller to the consulted agent, else back to the
+    /// caller.
+    ConsultEnd {
+        /// Hand the caller over.
+        complete: bool,
     },
 }
 

@@ -338,6 +338,14 @@ impl AgentHub {
         Some(rx)
     }
 
+    /// Sends `msg` to every console `agent` has open (nothing changes in the hub).
+    pub fn tell_console(&self, agent: &str, msg: ToConsole) {
+        let Some(mut g) = self.lock() else { return };
+        if let Some(list) = g.consoles.get_mut(agent) {
+            list.retain(|(_, tx)| tx.send(msg.clone()).is_ok());
+        }
+    }
+
     /// Tells the agent's consoles that an offered or connected call is over (`Cancel` while
     /// ringing, `Ended` after) and forgets the offer.
     pub fn browser_done(&self, agent: &str, msg: ToConsole) {

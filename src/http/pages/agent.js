@@ -189,8 +189,20 @@
         break;
       case 'ended':
         if (state.call && state.call.id === msg.call_id && state.call.phase !== 'ended') {
+          if (msg.by === 'transfer') {
+            const to = state.consult ? state.consult.agent : 'your colleague';
+            state.consult = null;
+            endCall('ended', `You handed the caller to ${to}.`);
+            break;
+          }
           const by = msg.by === 'agent' ? 'you' : msg.by === 'caller' ? 'the caller' : 'the line';
           endCall('ended', `Call ended by ${by}.`);
+        }
+        break;
+      case 'consult':
+        if (state.call && state.call.id === msg.call_id) {
+          state.consult = { agent: msg.agent, state: msg.state, why: msg.why };
+          if (msg.state === 'failed') notice(`Could not consult ${msg.agent}: ${msg.why}.`);
         }
         break;
       case 'error':
@@ -215,6 +227,7 @@
       postNotes(prev.id, $('notes').value, () => {});
     }
     state.call = { id: msg.call_id, sdp: msg.sdp, pop: msg.pop || {}, phase: 'ringing', offeredAt: Date.now() };
+    state.consult = null;
     $('notes').value = '';
     $('notes-saved').textContent = '';
     renderPop();
@@ -325,6 +338,40 @@
     if (!send(frame)) return;
     endCall('ended', `You passed the caller to ${agent || target}.`);
     render();
+  }
+
+  // Attended transfer: the caller waits with music while the chosen agent's phone rings and
+  // you talk; then Complete transfer hands the caller over, or Back to the caller.
+  function consult() {
+    const call = state.call;
+    const target = $('transfer-queue').value;
+    if (!call || call.phase !== 'talking' || !target.startsWith('agent:')) {
+      notice('Choose an agent (not a queue) to consult.');
+      return;
+    }
+    const agent = target.slice(6);
+    if (send({ type: 'consult', call_id: call.id, agent })) {
+      state.consult = { agent, state: 'asking', why: '' };
+      render();
+    }
+  }
+
+  function endConsult(complete) {
+    const call = state.call;
+    if (!call || !state.consult) return;
+    send({ type: 'consult_end', call_id: call.id, complete });
+    if (!complete) state.consult = null;
+    render();
+  }
+
+  function renderConsult() {
+    const c = state.consult;
+    const on = !!c && state.call && state.call.phase === 'talking' && c.state !== 'ended' && c.state !== 'failed';
+    $('consult').hidden = !on;
+    if (!on) return;
+    const words = { asking: 'Calling', ringing: 'Ringing', talking: 'Talking to' };
+    $('consult-state').textContent = `${words[c.state] || c.state} ${c.agent}. The caller is on hold.`;
+    $('btn-consult-complete').disabled = c.state !== 'talking';
   }
 
   function toggleMute() {
@@ -557,7 +604,9 @@
     $('btn-decline').textContent = call && call.pop && call.pop.warm ? 'Pass' : 'Decline';
     $('btn-mute').hidden = phase !== 'talking';
     $('btn-hangup').hidden = phase !== 'talking' && phase !== 'connecting';
-    $('transfer').hidden = phase !== 'talking' || $('transfer-queue').options.length === 0;
+    $('transfer').hidden = phase !== 'talking' || $('transfer-queue').options.length === 0
+      || !!(state.consult && state.consult.state !== 'ended' && state.consult.state !== 'failed');
+    renderConsult();
     $('btn-mute').setAttribute('aria-pressed', String(state.muted));
     $('btn-mute').textContent = state.muted ? 'Unmute' : 'Mute';
     let text;
@@ -614,6 +663,9 @@
     $('btn-decline').addEventListener('click', decline);
     $('btn-hangup').addEventListener('click', hangUp);
     $('btn-transfer').addEventListener('click', transfer);
+    $('btn-consult').addEventListener('click', consult);
+    $('btn-consult-complete').addEventListener('click', () => endConsult(true));
+    $('btn-consult-back').addEventListener('click', () => endConsult(false));
     $('btn-mute').addEventListener('click', toggleMute);
     $('btn-save-notes').addEventListener('click', saveNotes);
     $('notes').addEventListener('input', () => {

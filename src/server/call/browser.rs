@@ -155,6 +155,18 @@ impl CallTask {
                 }
                 None
             }
+            FromBrowser::Reply(Some(BrowserReply::Consult { agent: colleague })) => {
+                self.start_consult(&agent, &colleague).await;
+                None
+            }
+            FromBrowser::Reply(Some(BrowserReply::ConsultEnd { complete })) => {
+                if complete {
+                    self.complete_consult().await;
+                } else {
+                    self.end_consult("ended", "back to the caller").await;
+                }
+                None
+            }
             FromBrowser::Reply(Some(BrowserReply::Decline)) => {
                 self.event("agent_declined", json!({ "agent": agent }));
                 if self.warm_queue() {
@@ -190,6 +202,9 @@ impl CallTask {
             FromBrowser::Peer(Some(PeerEvent::Audio(payload))) => {
                 if bridged {
                     self.core.handle(self.now(), core::Input::AgentPacket);
+                    if self.consult_hears_console(&payload) {
+                        return;
+                    }
                     let mut pcm = [0i16; FRAME];
                     let n = Codec::Pcmu.decode(&payload, &mut pcm);
                     self.relay_to_caller(&pcm[..n], false);
@@ -235,6 +250,15 @@ impl CallTask {
                 }
                 let _ = leg.peer.send_pcmu(&frame[..pcm.len().min(FRAME)]).await;
             }
+        }
+    }
+}
+
+impl BrowserLeg {
+    /// A PCMU frame to the console, once its media is up.
+    pub(super) async fn send_pcmu(&self, frame: &[u8]) {
+        if self.connected {
+            let _ = self.peer.send_pcmu(frame).await;
         }
     }
 }

@@ -42,6 +42,7 @@ mod brief;
 mod browser;
 mod callback;
 mod captions;
+mod consult;
 pub mod core;
 mod dialplan_io;
 mod end;
@@ -122,6 +123,8 @@ pub struct CallTask {
     /// A warm transfer's brief to the agent who answered.
     brief: brief::WarmBrief,
     browser: Option<browser::BrowserLeg>,
+    /// A console agent's consult call to a colleague (attended transfer).
+    consult: Option<consult::ConsultLeg>,
     // Bookkeeping.
     events: Vec<(i64, String, serde_json::Value)>,
     utterances: Vec<SpeechTurn>,
@@ -302,6 +305,7 @@ impl CallTask {
             agent_rtp: None,
             brief: brief::WarmBrief::default(),
             browser: None,
+            consult: None,
             events: Vec::new(),
             utterances: Vec::new(),
             _source_slot: source_slot,
@@ -360,6 +364,8 @@ impl CallTask {
         self.carry_out().await;
         self.tell_media();
         let mut abuf = [0u8; 2048];
+        // The consulted agent's RTP (a console agent's attended transfer).
+        let mut cbuf = [0u8; 2048];
         // One timer for the call's deadlines, moved only when the deadline moves: a new timer
         // on every turn of the loop (every packet) costs the timer wheel an insert and a
         // removal each time, for hundreds of calls.
@@ -376,6 +382,7 @@ impl CallTask {
             }
             tokio::select! {
                 m = self.rx.recv() => match m {
+                    Some(Input::Sip(msg, _)) if self.consult_owns(&msg) => self.consult_sip(*msg).await,
                     Some(Input::Sip(msg, peer)) => {
                         let source = peer.addr();
                         self.source = Some(peer);
@@ -417,6 +424,12 @@ impl CallTask {
                     brief::BriefDue::Frame => self.brief_tick().await,
                 },
                 b = browser::next_from_browser(&mut self.browser) => self.on_browser(b).await,
+                () = consult::next_deadline(self.consult.as_ref(), self.started) => self.consult_timer().await,
+                r = consult::next_packet(self.consult.as_ref(), &mut cbuf) => {
+                    if let Ok((n, from)) = r {
+                        self.consult_packet(&cbuf[..n], from).await;
+                    }
+                }
                 (id, result) = crate::lookup::next_done(&mut self.lookup) => {
                     self.pending.push_back(Event::LookupDone { id, result });
                 }

@@ -186,6 +186,7 @@ impl CallTask {
                 self.asr_wait.retain(|p| p.job != job);
             }
             Output::Finished(ending) => {
+                self.end_consult("ended", "the call ended").await;
                 self.end_monitoring("the call ended");
                 self.finished(*ending)
             }
