@@ -66,6 +66,20 @@ fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
     );
 }
 
+/// Alice's phone on `ports` registers (digest).
+fn register_alice(server: &TestServer, dir: &std::path::Path, ports: Ports) {
+    let r = sipp::register(
+        dir,
+        ports,
+        server.sip_addr(),
+        ("alice", PASSWORD),
+        3600,
+        200,
+    )
+    .wait(15 * SEC);
+    assert!(r.passed(), "alice registers:\n{}", r.report());
+}
+
 /// The callback just booked, as listed; or a panic showing the call's events.
 fn booked(server: &TestServer) -> serde_json::Value {
     wait_state(server, "pending", 10 * SEC).unwrap_or_else(|| {
@@ -152,16 +166,7 @@ fn a_booked_callback_survives_a_restart_and_bridges_agent_and_customer_through_t
         &customer_clip,
         4 * SEC,
     );
-    let r = sipp::register(
-        dir,
-        agent_ports,
-        server.sip_addr(),
-        ("alice", PASSWORD),
-        3600,
-        200,
-    )
-    .wait(15 * SEC);
-    assert!(r.passed(), "alice registers:\n{}", r.report());
+    register_alice(&server, dir, agent_ports);
     let agent = sipp::agent_for_reason(dir, agent_ports, &agent_clip, "callback");
 
     let done = wait_state(&server, "done", 40 * SEC);
@@ -250,16 +255,7 @@ fn a_caller_who_says_yes_is_called_back_at_their_number_and_a_busy_line_becomes_
     book_by_voice(&server, dir, "+15557654321");
     booked(&server);
 
-    let r = sipp::register(
-        dir,
-        agent_ports,
-        server.sip_addr(),
-        ("alice", PASSWORD),
-        3600,
-        200,
-    )
-    .wait(15 * SEC);
-    assert!(r.passed(), "alice registers:\n{}", r.report());
+    register_alice(&server, dir, agent_ports);
     // Each try: the agent's phone answers, the customer's line is busy, the server hangs the
     // agent up; the second try comes callback_retry_seconds (5 s) later.
     for (round, clip) in ["Hello.", "Hello again."].iter().enumerate() {

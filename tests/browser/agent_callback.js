@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const { launch } = require('./lib/launch');
+const { signIn } = require('./lib/console');
 
 const BASE = process.env.BASE;
 const SIGNALS = process.env.SIGNAL_DIR;
@@ -23,12 +24,7 @@ const signal = (name) => fs.writeFileSync(path.join(SIGNALS, name), String(Date.
   const b = await launch({ audioWav: process.env.MIC_WAV });
   const page = b.page;
   try {
-    await page.goto(`${BASE}/agent`);
-    await page.waitForURL(/\/login\?next=/, { timeout: T });
-    await page.fill('#name', process.env.AGENT_NAME);
-    await page.fill('#password', process.env.AGENT_PASSWORD);
-    await Promise.all([page.waitForURL(`${BASE}/agent`, { timeout: T }), page.click('button[type=submit]')]);
-    await page.waitForFunction(() => document.getElementById('conn').textContent === 'Connected', null, { timeout: T });
+    await signIn(page, BASE, process.env.AGENT_NAME, process.env.AGENT_PASSWORD);
     // The booked callback is listed before the agent takes any call.
     await page.waitForSelector('#callback-list li', { timeout: T });
     result.listed = await page.$$eval('#callback-list li', (l) => l.map((x) => x.textContent));

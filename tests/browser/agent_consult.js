@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const { launch } = require('./lib/launch');
+const { signIn, goReady } = require('./lib/console');
 
 const BASE = process.env.BASE;
 const SIGNALS = process.env.SIGNAL_DIR;
@@ -30,14 +31,8 @@ async function waitSignal(name, ms) {
   const b = await launch({ audioWav: process.env.MIC_WAV });
   const page = b.page;
   try {
-    await page.goto(`${BASE}/agent`);
-    await page.waitForURL(/\/login\?next=/, { timeout: T });
-    await page.fill('#name', 'alice');
-    await page.fill('#password', process.env.PASSWORD);
-    await Promise.all([page.waitForURL(`${BASE}/agent`, { timeout: T }), page.click('button[type=submit]')]);
-    await page.waitForFunction(() => document.getElementById('conn').textContent === 'Connected', null, { timeout: T });
-    await page.click('#btn-ready');
-    await page.waitForFunction(() => document.getElementById('status-word').textContent === 'Ready', null, { timeout: T });
+    await signIn(page, BASE, 'alice', process.env.PASSWORD);
+    await goReady(page);
     signal('ready');
     await page.waitForSelector('#btn-accept', { state: 'visible', timeout: 45000 });
     await page.click('#btn-accept');

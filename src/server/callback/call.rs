@@ -60,6 +60,10 @@ struct Try {
     customer: Option<Side>,
     /// The callback's id in the ACD.
     key: String,
+    /// The callback being placed.
+    row: CallbackRow,
+    /// The agent offered it.
+    agent_name: String,
     rx: mpsc::Receiver<call::Input>,
     tx: mpsc::Sender<call::Input>,
     routes: Vec<String>,
@@ -70,7 +74,7 @@ struct Try {
 /// Places one try of callback `row` with the agent `offer` names (`key`: its id in the ACD).
 pub(super) async fn place(sh: &Arc<Shared>, row: &CallbackRow, key: &str, offer: Offer) -> Attempt {
     match Try::start(sh, row, key, &offer).await {
-        Ok(t) => t.run(row, key, &offer.agent).await,
+        Ok(t) => t.run().await,
         Err(why) => {
             tracing::warn!(agent = %offer.agent, "the callback cannot ring the agent: {why}");
             Attempt::AgentDidNotTake
@@ -113,7 +117,8 @@ impl Try {
                 let console = console::ring(sh, row, key, &offer.agent).await?;
                 tracing::info!(key, agent = %offer.agent, "callback offered on the console");
                 let (tx, rx) = mpsc::channel(32);
-                return Ok(Try::new(sh, row, key, None, Some(console), (tx, rx)));
+                let who = (key, offer.agent.as_str());
+                return Ok(Try::new(sh, row, who, None, Some(console), (tx, rx)));
             }
         };
         let via = sh.via_toward(&hop)?;
@@ -139,24 +144,24 @@ impl Try {
                 .unwrap_or(false)
                 .then_some("elderly mode"),
         };
-        let offer = (sdp, SrtpOffer { keys, required });
+        let sdp_offer = (sdp, SrtpOffer { keys, required });
         let (leg, bytes) = match trunk {
             Some(t) => AgentLeg::dial_trunk(
                 Duration::ZERO,
                 (&uri, &t.caller_id),
                 hop,
                 &via,
-                offer,
+                sdp_offer,
                 &ctx,
                 t.credentials.clone(),
             ),
-            None => AgentLeg::dial(Duration::ZERO, &uri, hop, &via, offer, &ctx),
+            None => AgentLeg::dial(Duration::ZERO, &uri, hop, &via, sdp_offer, &ctx),
         }
         .map_err(|e| format!("cannot call {uri}: {e}"))?;
         let (tx, rx) = mpsc::channel(32);
         sh.add_route(leg.call_id(), tx.clone());
         tracing::info!(key, agent = %uri, "callback rings the agent");
-        let mut t = Try::new(sh, row, key, None, None, (tx, rx));
+        let mut t = Try::new(sh, row, (key, &offer.agent), None, None, (tx, rx));
         t.routes.push(leg.call_id().to_string());
         sh.send_on_hop(leg.hop(), bytes).await;
         t.agent = Some(Side {
@@ -170,7 +175,7 @@ impl Try {
     fn new(
         sh: &Arc<Shared>,
         row: &CallbackRow,
-        key: &str,
+        (key, agent_name): (&str, &str),
         agent: Option<Side>,
         console: Option<Console>,
         (tx, rx): (mpsc::Sender<call::Input>, mpsc::Receiver<call::Input>),
@@ -189,6 +194,8 @@ impl Try {
             console,
             customer: None,
             key: key.to_string(),
+            row: row.clone(),
+            agent_name: agent_name.to_string(),
             rx,
             tx,
             result: None,
@@ -197,7 +204,7 @@ impl Try {
     }
 
     /// Serves the try until both legs are done; returns how it went.
-    async fn run(mut self, row: &CallbackRow, key: &str, agent: &str) -> Attempt {
+    async fn run(mut self) -> Attempt {
         let mut abuf = [0u8; 2048];
         let mut cbuf = [0u8; 2048];
         let mut tick = tokio::time::interval(Duration::from_millis(200));
@@ -206,7 +213,7 @@ impl Try {
             let mut out: Vec<(bool, Vec<Vec<u8>>)> = Vec::new();
             tokio::select! {
                 m = self.rx.recv() => if let Some(call::Input::Sip(msg, _)) = m {
-                    out = self.on_sip(row, key, agent, *msg).await;
+                    out = self.on_sip(*msg).await;
                 },
                 r = recv_on(self.agent.as_ref(), &mut abuf) => if let Ok((n, from)) = r {
                     self.relay(true, &abuf[..n], from).await;
@@ -214,8 +221,8 @@ impl Try {
                 r = recv_on(self.customer.as_ref(), &mut cbuf) => if let Ok((n, from)) = r {
                     self.relay(false, &cbuf[..n], from).await;
                 },
-                c = console::next(&mut self.console) => out = self.on_console(row, key, agent, c).await,
-                () = crate::server::wait::sleep_until(due) => out = self.on_timer(row, key, agent).await,
+                c = console::next(&mut self.console) => out = self.on_console(c).await,
+                () = crate::server::wait::sleep_until(due) => out = self.on_timer().await,
                 _ = tick.tick() => out = self.check_media(),
             }
             for (to_agent, bytes) in out {
@@ -259,13 +266,7 @@ impl Try {
         }
     }
 
-    async fn on_sip(
-        &mut self,
-        row: &CallbackRow,
-        key: &str,
-        agent: &str,
-        msg: SipMessage,
-    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+    async fn on_sip(&mut self, msg: SipMessage) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
         let cid = match &msg {
             SipMessage::Request(r) => r.headers.call_id(),
@@ -288,31 +289,26 @@ impl Try {
         };
         let mut out = vec![(to_agent, send)];
         if let Some(ev) = ev {
-            out.extend(self.on_leg_event(row, key, agent, to_agent, ev).await);
+            out.extend(self.on_leg_event(to_agent, ev).await);
         }
         out
     }
 
-    async fn on_timer(
-        &mut self,
-        row: &CallbackRow,
-        key: &str,
-        agent: &str,
-    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+    async fn on_timer(&mut self) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
         let mut out = Vec::new();
         if let Some(a) = &mut self.agent {
             let (send, ev) = a.leg.poll(now);
             out.push((true, send));
             if let Some(ev) = ev {
-                out.extend(self.on_leg_event(row, key, agent, true, ev).await);
+                out.extend(self.on_leg_event(true, ev).await);
             }
         }
         if let Some(c) = &mut self.customer {
             let (send, ev) = c.leg.poll(now);
             out.push((false, send));
             if let Some(ev) = ev {
-                out.extend(self.on_leg_event(row, key, agent, false, ev).await);
+                out.extend(self.on_leg_event(false, ev).await);
             }
         }
         match self.stage {
@@ -329,14 +325,7 @@ impl Try {
     }
 
     /// What a leg reported.
-    async fn on_leg_event(
-        &mut self,
-        row: &CallbackRow,
-        key: &str,
-        agent: &str,
-        from_agent: bool,
-        ev: LegEvent,
-    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+    async fn on_leg_event(&mut self, from_agent: bool, ev: LegEvent) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
         match (self.stage, from_agent, ev) {
             (Stage::RingingAgent(_), true, LegEvent::Answered(n)) => {
@@ -347,7 +336,7 @@ impl Try {
                 if !usable {
                     return self.end(Attempt::AgentDidNotTake);
                 }
-                self.agent_took_it(row, key, agent).await
+                self.agent_took_it().await
             }
             (Stage::RingingAgent(_), true, LegEvent::Failed(_)) => {
                 self.stage = Stage::Over;
@@ -368,7 +357,7 @@ impl Try {
                         "the customer's media cannot be used".into(),
                     ));
                 }
-                tracing::info!(number = %row.number, "callback bridged");
+                tracing::info!(number = %self.row.number, "callback bridged");
                 self.stage = Stage::Bridged(now);
                 Vec::new()
             }
@@ -392,15 +381,12 @@ impl Try {
 
     /// The agent answered ("call now"): they are busy with this callback, and the customer is
     /// called.
-    async fn agent_took_it(
-        &mut self,
-        row: &CallbackRow,
-        key: &str,
-        agent: &str,
-    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+    async fn agent_took_it(&mut self) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
-        self.sh.agents.ring_result(key, agent, RingResult::Answered);
-        match self.call_customer(row).await {
+        self.sh
+            .agents
+            .ring_result(&self.key, &self.agent_name, RingResult::Answered);
+        match self.call_customer().await {
             Ok(()) => {
                 self.stage = Stage::CallingCustomer(now + CUSTOMER_RING);
                 Vec::new()
@@ -413,13 +399,7 @@ impl Try {
     }
 
     /// What the agent's console did or its media said.
-    async fn on_console(
-        &mut self,
-        row: &CallbackRow,
-        key: &str,
-        agent: &str,
-        what: FromConsole,
-    ) -> Vec<(bool, Vec<Vec<u8>>)> {
+    async fn on_console(&mut self, what: FromConsole) -> Vec<(bool, Vec<Vec<u8>>)> {
         let now = self.now();
         let stage = self.stage;
         let Some(c) = self.console.as_mut() else {
@@ -428,7 +408,7 @@ impl Try {
         match what {
             FromConsole::Reply(Some(BrowserReply::Answer { sdp })) => {
                 if let Err(e) = c.peer.accept_answer(&sdp).await {
-                    tracing::warn!(agent, "console answer unusable: {e}");
+                    tracing::warn!(agent = %self.agent_name, "console answer unusable: {e}");
                     return self.end(Attempt::AgentDidNotTake);
                 }
                 c.answered = true;
@@ -438,7 +418,7 @@ impl Try {
                 c.connected = true;
                 c.heard = now;
                 if c.answered && matches!(stage, Stage::RingingAgent(_)) {
-                    return self.agent_took_it(row, key, agent).await;
+                    return self.agent_took_it().await;
                 }
                 Vec::new()
             }
@@ -468,12 +448,12 @@ impl Try {
     }
 
     /// Calls the customer through the queue's callback trunk.
-    async fn call_customer(&mut self, row: &CallbackRow) -> Result<(), String> {
+    async fn call_customer(&mut self) -> Result<(), String> {
         let trunk_name = self
             .sh
             .config
             .queues
-            .get(&row.queue)
+            .get(&self.row.queue)
             .and_then(|q| q.callback_trunk.clone())
             .ok_or("the queue has no callback_trunk")?;
         let trunk = self
@@ -485,7 +465,7 @@ impl Try {
         let hop = Hop::to(&trunk.proxy, None, trunk.tls).map_err(|e| e.to_string())?;
         let via = self.sh.via_toward(&hop)?;
         let (rtp, sdp, _) = crate::server::bridge::media_offer(&self.sh, false).await?;
-        let uri = trunk.request_uri(&row.number);
+        let uri = trunk.request_uri(&self.row.number);
         let (leg, bytes) = AgentLeg::dial_customer(
             self.now(),
             (&uri, &trunk.caller_id),

@@ -6,16 +6,6 @@
 
 use super::*;
 use crate::server::agent_leg::{AgentLeg, Context, Hop};
-use crate::sip::SipMessage;
-
-fn refer(inv: &Request, target: &str) -> Input {
-    let mut r = agent_request(inv, Method::Refer, 2);
-    r.headers.push("Refer-To", format!("<{target}>"));
-    Input::Sip {
-        msg: SipMessage::Request(r),
-        source: agent_addr(),
-    }
-}
 
 fn bridged_to_alice() -> (Call, Request) {
     let mut call = Call::answered();

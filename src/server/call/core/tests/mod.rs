@@ -424,6 +424,16 @@ pub(super) fn agent_request(inv: &Request, method: Method, cseq: u32) -> Request
 
 /// The SIP bytes sent to the caller among `outs` (to its address, or back to where its
 /// request came from: in these tests, the same).
+/// The agent's REFER naming `target` (in the dialog of `inv`, the INVITE it answered).
+pub(super) fn refer(inv: &Request, target: &str) -> Input {
+    let mut r = agent_request(inv, Method::Refer, 2);
+    r.headers.push("Refer-To", format!("<{target}>"));
+    Input::Sip {
+        msg: SipMessage::Request(r),
+        source: agent_addr(),
+    }
+}
+
 pub(super) fn to_caller(outs: &[Output]) -> Vec<SipMessage> {
     outs.iter()
         .filter_map(|o| match o {

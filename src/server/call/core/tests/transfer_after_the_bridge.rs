@@ -7,16 +7,6 @@
 
 use super::*;
 use crate::agents::PassTo;
-use crate::sip::SipMessage;
-
-fn refer(inv: &Request, target: &str) -> Input {
-    let mut r = agent_request(inv, Method::Refer, 2);
-    r.headers.push("Refer-To", format!("<{target}>"));
-    Input::Sip {
-        msg: SipMessage::Request(r),
-        source: agent_addr(),
-    }
-}
 
 /// Bridged to alice at 1 s; both sides' audio keeps flowing until `until`.
 fn bridged_until(until: u64) -> (Call, Request) {
