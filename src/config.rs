@@ -466,6 +466,12 @@ pub struct QueueConfig {
     /// Seconds between a callback the customer did not answer and the next try (default 120).
     #[serde(default = "default_callback_retry")]
     pub callback_retry_seconds: f64,
+    /// The numbers a callback may go to, as prefixes (`["+1", "0"]`): a caller ID or keyed
+    /// number that starts with none of them is not accepted (the caller is asked for another).
+    /// Empty (the default): any number of 3 to 20 digits. Set it on a line reachable by the
+    /// public: a callback is a call the line pays for.
+    #[serde(default)]
+    pub callback_numbers: Vec<String>,
 }
 
 fn default_callback_attempts() -> u32 {

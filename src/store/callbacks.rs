@@ -96,8 +96,16 @@ fn read(r: &Row) -> Result<CallbackRow, StoreError> {
 }
 
 impl Store {
-    /// Books a callback at `now_ms`, due at once; returns its id.
+    /// Books a callback at `now_ms`, due at once; returns its id. A number already waiting
+    /// for a callback from the same queue is not booked twice (that booking's id comes back).
     pub fn add_callback(&mut self, cb: &NewCallback<'_>, now_ms: i64) -> Result<i64, StoreError> {
+        let waiting = self.conn.row(
+            "SELECT id FROM callbacks WHERE queue = ?1 AND number = ?2 AND state = 'pending'",
+            vals![cb.queue, cb.number],
+        )?;
+        if let Some(row) = waiting {
+            return row.get(0);
+        }
         let context = serde_json::to_string(cb.context)?;
         let row = self.conn.row(
             "INSERT INTO callbacks (call_id, queue, number, language, context, joined_at_ms,
@@ -281,13 +289,25 @@ mod tests {
         s
     }
 
+    /// Books a callback for `call` (number 555 and the call's digits).
     fn book(s: &mut Store, call: &str, queue: &str, joined: i64, now: i64) -> i64 {
+        let number = format!("555{}", call.trim_start_matches('c'));
+        book_number(s, (call, &number), queue, joined, now)
+    }
+
+    fn book_number(
+        s: &mut Store,
+        (call, number): (&str, &str),
+        queue: &str,
+        joined: i64,
+        now: i64,
+    ) -> i64 {
         let ctx = serde_json::json!({ "reason": "zero_out", "summary": "wants a person" });
         s.add_callback(
             &NewCallback {
                 call_id: call,
                 queue,
-                number: "5550100",
+                number,
                 language: "en",
                 context: &ctx,
                 joined_at_ms: joined,
@@ -360,6 +380,18 @@ mod tests {
         let listed = a.callbacks(None, 10).unwrap();
         assert_eq!((listed[0].state.as_str(), listed[0].attempts), (TASK, 2));
         assert_eq!(listed[0].agent.as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn one_number_waits_once_per_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = node(&dir.path().join("h.db"), "a");
+        let first = book_number(&mut a, ("c1", "5550100"), "support", 1_000, 1_000);
+        let again = book_number(&mut a, ("c2", "5550100"), "support", 2_000, 2_000);
+        assert_eq!(again, first, "the same number again");
+        let other = book_number(&mut a, ("c3", "5550100"), "billing", 3_000, 3_000);
+        assert_ne!(other, first, "another queue books its own");
+        assert_eq!(a.callbacks(None, 10).unwrap().len(), 2);
     }
 
     #[test]

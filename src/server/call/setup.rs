@@ -96,6 +96,12 @@ pub(super) fn core_config(
             .filter(|(_, q)| q.require_srtp)
             .map(|(n, _)| n.clone())
             .collect(),
+        callback_numbers: sh
+            .config
+            .queues
+            .iter()
+            .map(|(n, q)| (n.clone(), q.callback_numbers.clone()))
+            .collect(),
         rtp_timeout: Duration::from_secs_f64(media.rtp_timeout_seconds.max(1.0)),
         agent_rtp_timeout: Duration::from_secs_f64(media.agent_rtp_timeout_seconds.max(1.0)),
         queues,

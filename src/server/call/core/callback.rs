@@ -25,12 +25,20 @@ fn callable(text: &str) -> Option<String> {
 }
 
 impl CallCore {
-    /// The number the caller's ID gives (the user part of the INVITE's From), when it is one.
+    /// The number the caller's ID gives (the user part of the INVITE's From), when it is one
+    /// this queue may call back.
     pub(super) fn caller_number(&self) -> Option<String> {
         let from = self.caller.invite().headers.get("From")?;
         let uri = crate::sip::NameAddr::parse(from).ok()?.uri;
         let user = uri.split_once(':')?.1.split(['@', ';']).next()?;
-        callable(user)
+        callable(user).filter(|n| self.may_call_back(n))
+    }
+
+    /// Whether the queue's `callback_numbers` allow calling `number` back.
+    fn may_call_back(&self, number: &str) -> bool {
+        let queue = self.transfer.as_ref().map(|(q, _)| q.as_str());
+        let prefixes = queue.and_then(|q| self.cfg.callback_numbers.get(q));
+        prefixes.is_none_or(|p| p.is_empty() || p.iter().any(|p| number.starts_with(p.as_str())))
     }
 
     fn offering_callback(&self) -> bool {
@@ -97,7 +105,11 @@ impl CallCore {
                 '#' => {
                     let keyed = std::mem::take(keys);
                     match callable(&keyed) {
-                        Some(n) => self.choose(now, Some(n)),
+                        Some(n) if self.may_call_back(&n) => self.choose(now, Some(n)),
+                        Some(n) => {
+                            self.event("callback_number_refused", json!({ "number": n }));
+                            self.ask_for_number();
+                        }
                         None => self.ask_for_number(),
                     }
                 }

@@ -31,6 +31,9 @@ pub struct Config {
     pub agents: BTreeSet<String>,
     /// The queues whose agents must answer with SRTP (`require_srtp`).
     pub srtp_queues: BTreeSet<String>,
+    /// Per queue, the prefixes a callback's number must start with (`callback_numbers`;
+    /// absent or empty: any number).
+    pub callback_numbers: BTreeMap<String, Vec<String>>,
     /// The outbound trunks, for agents listed as `trunk:NAME/NUMBER`.
     pub trunks: std::sync::Arc<BTreeMap<String, crate::trunk::Trunk>>,
     /// No RTP from the caller this long: a media fault (or the end of a message).

@@ -86,15 +86,35 @@ fn a_long_estimate_offers_it_in_the_queue_and_yes_books_it_keeping_the_place() {
     let outs = call.feed(s(5), Input::Digit('3'));
     assert_eq!(offered(&outs), Some((None, true)));
     let mut outs = Vec::new();
-    for d in "+".chars().chain("13125550123#".chars()) {
+    for d in "5551250123#".chars() {
         outs.extend(call.feed(s(6), Input::Digit(d)));
     }
     assert!(outs.contains(&Output::LeaveQueue), "{outs:?}");
     assert_eq!(
         booked(&outs),
-        Some(("13125550123".into(), Some(ms(500)))),
+        Some(("5551250123".into(), Some(ms(500)))),
         "queued at 0.5 s: the callback keeps that place: {outs:?}"
     );
+}
+
+#[test]
+fn a_number_the_queue_does_not_call_back_is_refused_and_another_asked_for() {
+    let mut call = Call::answered_with(callback_rules());
+    call.zero_out(ms(500), false);
+    call.feed(s(2), Input::Digit('3'));
+    let mut outs = Vec::new();
+    // The support queue calls back numbers starting 555 or +1 only.
+    for d in "9005550100#".chars() {
+        outs.extend(call.feed(s(3), Input::Digit(d)));
+    }
+    assert_eq!(booked(&outs), None, "{outs:?}");
+    assert_eq!(offered(&outs), Some((None, true)), "asked again: {outs:?}");
+    assert!(call.events().contains(&"callback_number_refused"));
+    let mut outs = Vec::new();
+    for d in "5550100#".chars() {
+        outs.extend(call.feed(s(5), Input::Digit(d)));
+    }
+    assert_eq!(booked(&outs), Some(("5550100".into(), None)), "{outs:?}");
 }
 
 #[test]
@@ -128,8 +148,9 @@ fn an_agent_coming_free_during_the_offer_takes_the_caller() {
 fn a_callback_the_store_refused_puts_the_caller_back_at_the_head() {
     let mut call = Call::answered_with(callback_rules());
     call.zero_out(ms(500), false);
-    call.feed(s(2), utterance("yes please"));
-    call.feed(s(3), Input::Digit('3'));
+    // Yes, without a number in the caller ID: asked to key one.
+    let outs = call.feed(s(2), utterance("yes please"));
+    assert_eq!(offered(&outs), Some((None, true)), "{outs:?}");
     let mut outs = Vec::new();
     for d in "5550100#".chars() {
         outs.extend(call.feed(s(4), Input::Digit(d)));

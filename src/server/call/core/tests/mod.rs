@@ -163,6 +163,12 @@ fn config_with(answer_delay: Duration, support: handoff::Rules) -> Config {
             .map(String::from)
             .collect(),
         srtp_queues: Default::default(),
+        callback_numbers: [(
+            "support".to_string(),
+            vec!["555".to_string(), "+1".to_string()],
+        )]
+        .into_iter()
+        .collect(),
         trunks: Default::default(),
         rtp_timeout: s(30),
         agent_rtp_timeout: s(5),
