@@ -164,9 +164,11 @@ async fn work(sh: Arc<Shared>, row: CallbackRow) {
             }
             Attempt::NoCustomer(why) => {
                 sh.agents.call_ended(&agent, &key, Duration::ZERO);
-                let q = &sh.config.queues[&row.queue];
-                let give_up = row.attempts + 1 >= i64::from(q.callback_attempts);
-                let retry = Duration::from_secs_f64(q.callback_retry_seconds.max(1.0));
+                let q = sh.config.queues.get(&row.queue);
+                let attempts = q.map_or(1, |q| q.callback_attempts);
+                let give_up = row.attempts + 1 >= i64::from(attempts);
+                let retry = q.map_or(120.0, |q| q.callback_retry_seconds);
+                let retry = Duration::from_secs_f64(retry.max(1.0));
                 let next = now_ms() + retry.as_millis() as i64;
                 store(&sh, move |s| {
                     s.callback_failed(id, &why, next, give_up, now_ms())
