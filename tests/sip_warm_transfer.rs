@@ -74,7 +74,13 @@ fn speech_to(packets: &[common::capture::Packet], port: u16) -> (f64, f64) {
     let (Some(first), Some(last)) = (voiced.first(), voiced.last()) else {
         return (0.0, 0.0);
     };
-    let span_ms = (last.0 - first.0) * 1000.0 + 20.0;
+    // The span of the audio, by its RTP timestamps (8 kHz): what the phone plays, however the
+    // packets were spaced on a busy machine. Arrival times when the stream changed source.
+    let span_ms = if first.1.ssrc == last.1.ssrc {
+        f64::from(last.1.ts.wrapping_sub(first.1.ts)) / 8.0 + 20.0
+    } else {
+        (last.0 - first.0) * 1000.0 + 20.0
+    };
     let (mut sum, mut n) = (0.0f64, 0usize);
     for (_, r) in &voiced {
         for b in &r.payload {

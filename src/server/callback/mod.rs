@@ -4,8 +4,9 @@
 //! ```text
 //!   store: callbacks (pending, due)  ── taken by this node for a lease (renewed while worked)
 //!        │ one worker per callback
-//!   ACD: waits in its queue in the caller's old place; offered to agents with a phone only
-//!        │ an agent is free: the agent's phone rings with the context (reason "callback")
+//!   ACD: waits in its queue in the caller's old place
+//!        │ an agent is free: their phone rings with the context (reason "callback"), or
+//!        │ their console shows the preview with Call now (console.rs)
 //!   call.rs: agent answers ("call now") → the customer is called through the queue's
 //!        callback_trunk (digest, the trunk's caller ID, no context headers) → bridged
 //!        │ how it went
@@ -124,7 +125,7 @@ fn unplaceable(sh: &Shared, row: &CallbackRow) -> Option<String> {
     })
 }
 
-/// Works on one callback: waits in its queue for a phone agent, places the calls, stores how
+/// Works on one callback: waits in its queue for an agent, places the calls, stores how
 /// it went.
 async fn work(sh: Arc<Shared>, row: CallbackRow) {
     let id = row.id;
