@@ -59,17 +59,8 @@ pub(super) fn context_invite(
         .and_then(|a| a.sip_uri().ok())
         .and_then(|u| u.user)
         .unwrap_or_else(|| "caller".into());
-    let from = NameAddr::new(format!("sip:{caller_user}@{}:{}", via.host, via.port))
-        .with_display("humanline")
-        .with_tag(new_tag());
     let hex: String = ctx.call_id.bytes().map(|b| format!("{b:02x}")).collect();
-    let invite = RequestBuilder::new(Method::Invite, uri)
-        .via(&via.host, via.port, &via.transport, &new_branch())
-        .from(from)
-        .to(NameAddr::new(uri))
-        .call_id(new_call_id(&via.host))
-        .cseq(1)
-        .contact(contact(uri, via))
+    let invite = invite_from(uri, via, &caller_user)
         .header("User-to-User", &format!("{hex};encoding=hex"))
         .header(
             "Call-Info",
@@ -90,7 +81,15 @@ pub(super) fn context_invite(
 /// A plain INVITE to `uri` with our SDP `offer`, sent from `via`: nothing about the call in
 /// it (a customer called back through a carrier learns only the caller ID we present).
 pub(super) fn plain_invite(uri: &str, via: &LocalVia, offer: String) -> Result<Request, SipError> {
-    let from = NameAddr::new(format!("sip:humanline@{}:{}", via.host, via.port))
+    invite_from(uri, via, "humanline")
+        .body("application/sdp", offer.into_bytes())
+        .build()
+}
+
+/// The INVITE to `uri` from `user` at our address `via` (display name "humanline"), with a
+/// new tag, Call-ID and branch and our Contact: what every INVITE we send starts with.
+fn invite_from(uri: &str, via: &LocalVia, user: &str) -> RequestBuilder {
+    let from = NameAddr::new(format!("sip:{user}@{}:{}", via.host, via.port))
         .with_display("humanline")
         .with_tag(new_tag());
     RequestBuilder::new(Method::Invite, uri)
@@ -100,8 +99,6 @@ pub(super) fn plain_invite(uri: &str, via: &LocalVia, offer: String) -> Result<R
         .call_id(new_call_id(&via.host))
         .cseq(1)
         .contact(contact(uri, via))
-        .body("application/sdp", offer.into_bytes())
-        .build()
 }
 
 /// An INVITE going out through a trunk presents the trunk's caller ID, not the caller's
