@@ -70,6 +70,8 @@ pub struct Metrics {
     pub asr_checkpoint_reused_total: AtomicU64,
     /// Turns that moved nothing, recognised again through the full window (second looks).
     pub asr_second_looks_total: AtomicU64,
+    /// Second looks stopped because a finished turn needed the worker.
+    pub asr_second_looks_preempted_total: AtomicU64,
     /// Requests for a person acted on before the caller finished speaking.
     pub early_human_requests_total: AtomicU64,
 }
@@ -255,6 +257,12 @@ impl Metrics {
             "counter",
             "Turns that moved nothing, recognised again through the full encoder window.",
             &self.asr_second_looks_total,
+        );
+        one(
+            "humanline_asr_second_looks_preempted_total",
+            "counter",
+            "Second looks stopped because a finished turn needed the recognition worker.",
+            &self.asr_second_looks_preempted_total,
         );
         one(
             "humanline_asr_checkpoint_reused_total",

@@ -252,3 +252,54 @@ fn a_boosted_phrase_longer_than_the_usual_spelling_is_recognised_safely() {
         t.text
     );
 }
+
+#[test]
+fn a_look_told_to_give_way_stops_mid_run_and_the_model_serves_the_next_one() {
+    let Some(r) = recognizer() else { return };
+    let _turn = serial();
+    let (pcm, duration) = clip("billing_en.wav");
+    // The full 30 s window: a second look, the longest run there is.
+    let opts = RecognizeOptions {
+        language: Some("en".into()),
+        audio_ctx: None,
+        ..RecognizeOptions::default()
+    };
+    let started = Instant::now();
+    let whole = r.transcribe(&pcm, &opts).expect("transcribe");
+    let full_run = started.elapsed();
+    let started = Instant::now();
+    let give_way_after = full_run / 10;
+    let stopped = r.transcribe_unless(&pcm, &opts, &|| started.elapsed() > give_way_after);
+    let took = started.elapsed();
+    eprintln!(
+        "full window {:.2} s; told to give way after {:.2} s, stopped after {:.2} s",
+        full_run.as_secs_f64(),
+        give_way_after.as_secs_f64(),
+        took.as_secs_f64()
+    );
+    assert!(
+        matches!(stopped, Err(humanline::asr::AsrError::Preempted)),
+        "{stopped:?}"
+    );
+    // whisper.cpp asks between the encoder's run and each decoder step, not inside the
+    // encoder: the stop comes with the end of the encoder, never with the whole decode.
+    assert!(
+        took < full_run * 2,
+        "stopped after {took:?} of a {full_run:?} run"
+    );
+    // Never told to stop: the same text as a plain run; and the model is fine afterwards.
+    let kept = r
+        .transcribe_unless(&pcm, &opts, &|| false)
+        .expect("transcribe");
+    assert_eq!(kept.text, whole.text);
+    let short = RecognizeOptions {
+        audio_ctx: Some(audio_ctx_for(duration, Some("en"))),
+        ..opts
+    };
+    let after = r.transcribe(&pcm, &short).expect("transcribe after a stop");
+    assert!(
+        after.text.to_lowercase().contains("real person"),
+        "{:?}",
+        after.text
+    );
+}

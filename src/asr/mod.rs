@@ -35,7 +35,7 @@ pub use convert::{
 };
 pub use doubt::{doubt, first_pass, DoubtLimits};
 pub use mel::filterbank as mel_filterbank;
-pub use pool::{AsrPool, Job, Recognized, Reply};
+pub use pool::{AsrPool, Job, Recognized, Reply, Speaking};
 pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
 pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
 pub use whisper::{silence_whisper_logs, WhisperRecognizer};

@@ -24,6 +24,10 @@ pub struct Job {
     pub options: RecognizeOptions,
     /// Not started after this: answered with [`AsrError::Engine`] ("deadline missed").
     pub deadline: Instant,
+    /// A look that may give way: while it runs (or before it starts), a job that may not
+    /// waiting for a worker stops it, answered with [`AsrError::Preempted`]. For second
+    /// looks, which cost a full 30 s window: a finished turn must never wait behind one.
+    pub preemptible: bool,
 }
 
 /// What a job's submitter gets back.
@@ -46,12 +50,39 @@ struct Queued {
     job: Job,
     submitted: Instant,
     reply: oneshot::Sender<Result<Recognized, AsrError>>,
+    /// Counted in [`Health::urgent_waiting`] until a worker takes it.
+    urgent: Option<Urgent>,
     /// Counts the job out of [`Health::outstanding`] when it is dropped: answered, refused
     /// or lost with a dying worker alike.
     _count: Outstanding,
 }
 
 struct Outstanding(Arc<Health>);
+
+/// A caller counted as speaking ([`AsrPool::speaking`]) until this is dropped.
+pub struct Speaking(Arc<Health>);
+
+impl Drop for Speaking {
+    fn drop(&mut self) {
+        self.0.speakers.fetch_sub(1, Relaxed);
+    }
+}
+
+impl std::fmt::Debug for Speaking {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Speaking")
+    }
+}
+
+/// A job that may not give way, waiting for a worker: counted out of
+/// [`Health::urgent_waiting`] when a worker takes it or it is refused.
+struct Urgent(Arc<Health>);
+
+impl Drop for Urgent {
+    fn drop(&mut self) {
+        self.0.urgent_waiting.fetch_sub(1, Relaxed);
+    }
+}
 
 impl Drop for Outstanding {
     fn drop(&mut self) {
@@ -71,6 +102,11 @@ pub struct AsrPool {
 struct Health {
     /// Jobs submitted and not yet answered (queued or running).
     outstanding: AtomicUsize,
+    /// Jobs that may not give way, submitted and not yet taken by a worker: while there is
+    /// one, a preemptible job stops.
+    urgent_waiting: AtomicUsize,
+    /// Callers in the middle of an utterance (see [`AsrPool::speaking`]).
+    speakers: AtomicUsize,
     /// Workers that died and were started again.
     restarts: AtomicU64,
     /// The next job kills the worker that takes it ([`AsrPool::die_on_next_job`]).
@@ -134,14 +170,33 @@ impl AsrPool {
         self.health.outstanding.load(Relaxed) < self.workers
     }
 
+    /// Counts a caller as speaking until the guard is dropped (at the end of the utterance,
+    /// or when the call stops listening): their turn will need a worker soon.
+    pub fn speaking(&self) -> Speaking {
+        self.health.speakers.fetch_add(1, Relaxed);
+        Speaking(Arc::clone(&self.health))
+    }
+
+    /// True when a long speculative look (a second look through the full window, 1–3 s of a
+    /// worker that whisper cannot stop inside its encoder) may start: a worker is idle and no
+    /// caller is in the middle of an utterance whose end would have to wait for it.
+    pub fn has_room_for_a_long_look(&self) -> bool {
+        self.has_idle_worker() && self.health.speakers.load(Relaxed) == 0
+    }
+
     /// Queues a job; fails at once when the queue is full or the pool is gone.
     pub fn submit(&self, job: Job) -> Result<Reply, AsrError> {
         let (reply, rx) = oneshot::channel();
         self.health.outstanding.fetch_add(1, Relaxed);
+        let urgent = (!job.preemptible).then(|| {
+            self.health.urgent_waiting.fetch_add(1, Relaxed);
+            Urgent(Arc::clone(&self.health))
+        });
         let queued = Queued {
             job,
             submitted: Instant::now(),
             reply,
+            urgent,
             _count: Outstanding(Arc::clone(&self.health)),
         };
         match self.tx.try_send(queued) {
@@ -191,9 +246,11 @@ fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer, health: &Health) {
     loop {
         // A worker that died while waiting poisons nothing it matters to keep.
         let next = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-        let Ok(q) = next else {
+        let Ok(mut q) = next else {
             return;
         };
+        // Taken: no longer waiting.
+        drop(q.urgent.take());
         if health.die_on_next_job.swap(false, Relaxed) {
             panic!("failpoint asr_worker_dies: the ASR worker dies holding a job");
         }
@@ -205,9 +262,18 @@ fn work(rx: &Mutex<Receiver<Queued>>, rec: &dyn Recognizer, health: &Health) {
             ))));
             continue;
         }
+        let give_way = || health.urgent_waiting.load(Relaxed) > 0;
+        if q.job.preemptible && give_way() {
+            let _ = q.reply.send(Err(AsrError::Preempted));
+            continue;
+        }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let pcm16k = upsampler.upsample(&q.job.pcm8k)?;
-            rec.transcribe(&pcm16k, &q.job.options)
+            if q.job.preemptible {
+                rec.transcribe_unless(&pcm16k, &q.job.options, &give_way)
+            } else {
+                rec.transcribe(&pcm16k, &q.job.options)
+            }
         }));
         let prosody = crate::media::Prosody::measure(&q.job.pcm8k);
         let result = match result {
@@ -253,6 +319,7 @@ mod tests {
             pcm8k: vec![0; n],
             options: RecognizeOptions::default(),
             deadline: Instant::now() + deadline,
+            preemptible: false,
         }
     }
 
@@ -327,6 +394,89 @@ mod tests {
                 .unwrap_err();
             assert!(e.to_string().contains("crashed"), "{e}");
         }
+    }
+
+    /// Takes 2 s unless told to stop, looking every 5 ms.
+    struct Patient;
+    impl Recognizer for Patient {
+        fn transcribe(&self, pcm: &[f32], opts: &RecognizeOptions) -> Result<Transcript, AsrError> {
+            self.transcribe_unless(pcm, opts, &|| false)
+        }
+        fn transcribe_unless(
+            &self,
+            pcm: &[f32],
+            opts: &RecognizeOptions,
+            stop: &(dyn Fn() -> bool + Sync),
+        ) -> Result<Transcript, AsrError> {
+            for _ in 0..400 {
+                if stop() {
+                    return Err(AsrError::Preempted);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Echo(Duration::ZERO).transcribe(pcm, opts)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_look_that_may_give_way_stops_for_a_finished_turn() {
+        let pool = AsrPool::new(Arc::new(Patient), 1, 4);
+        let second_look = pool
+            .submit(Job {
+                preemptible: true,
+                ..job(160, Duration::from_secs(5))
+            })
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let t0 = Instant::now();
+        let turn = pool.submit(job(160, Duration::from_secs(5))).unwrap();
+        let stopped = second_look.await.unwrap().unwrap_err();
+        assert!(matches!(stopped, AsrError::Preempted), "{stopped}");
+        assert!(
+            t0.elapsed() < Duration::from_millis(500),
+            "stopped at once, not after its 2 s: {:?}",
+            t0.elapsed()
+        );
+        let heard = turn.await.unwrap().unwrap();
+        assert_eq!(heard.transcript.text, "320 samples");
+        assert!(
+            heard.queued < Duration::from_millis(500),
+            "the turn waited {:?} for the worker",
+            heard.queued
+        );
+    }
+
+    #[tokio::test]
+    async fn a_look_that_may_give_way_runs_to_the_end_when_nothing_waits() {
+        let pool = AsrPool::new(Arc::new(Patient), 1, 4);
+        let r = pool
+            .submit(Job {
+                preemptible: true,
+                ..job(160, Duration::from_secs(5))
+            })
+            .unwrap()
+            .await
+            .unwrap();
+        assert_eq!(r.unwrap().transcript.text, "320 samples");
+    }
+
+    #[tokio::test]
+    async fn no_long_look_starts_while_another_caller_is_speaking() {
+        let pool = AsrPool::new(Arc::new(Echo(Duration::ZERO)), 1, 4);
+        assert!(pool.has_room_for_a_long_look());
+        let caller = pool.speaking();
+        let other = pool.speaking();
+        assert!(
+            !pool.has_room_for_a_long_look(),
+            "two callers mid-utterance"
+        );
+        drop(caller);
+        assert!(!pool.has_room_for_a_long_look(), "one still speaking");
+        drop(other);
+        assert!(
+            pool.has_room_for_a_long_look(),
+            "nobody speaking, worker idle"
+        );
     }
 
     #[tokio::test]

@@ -80,6 +80,10 @@ pub enum AsrError {
     /// The recogniser failed while running.
     #[error("speech recognition failed: {0}")]
     Engine(String),
+    /// A look that may give way (a second look) was stopped because a caller's finished turn
+    /// was waiting for the worker.
+    #[error("speech recognition gave way to a finished turn")]
+    Preempted,
 }
 
 /// Speech to text. Implementations are shared by the call tasks, so they must be usable from
@@ -87,4 +91,17 @@ pub enum AsrError {
 pub trait Recognizer: Send + Sync {
     /// Recognises one utterance of 16 kHz mono samples in -1..1.
     fn transcribe(&self, pcm16k: &[f32], opts: &RecognizeOptions) -> Result<Transcript, AsrError>;
+
+    /// Like [`transcribe`](Recognizer::transcribe), but gives up with
+    /// [`AsrError::Preempted`] as soon as `stop` says so (checked between steps of the
+    /// computation). The default runs to the end.
+    fn transcribe_unless(
+        &self,
+        pcm16k: &[f32],
+        opts: &RecognizeOptions,
+        stop: &(dyn Fn() -> bool + Sync),
+    ) -> Result<Transcript, AsrError> {
+        let _ = stop;
+        self.transcribe(pcm16k, opts)
+    }
 }

@@ -65,6 +65,7 @@ async fn transcribe(
                     ..Default::default()
                 },
                 deadline: Instant::now() + CHUNK_DEADLINE,
+                preemptible: false,
             })
             .map_err(|e| e.to_string())?;
         let r = reply

@@ -107,6 +107,9 @@ pub struct CallTask {
     check: Option<speech::Checkpoint>,
     next_check: Option<speech::NextCheckpoint>,
     hints: Vec<String>,
+    /// Counted among the callers mid-utterance while the caller speaks in the IVR (see
+    /// [`crate::asr::AsrPool::speaking`]); dropped at the end of the utterance or of the IVR.
+    speaking: Option<crate::asr::Speaking>,
     boost: Vec<String>,
     listening_since: Option<Duration>,
     // Slow work beside the call.
@@ -295,6 +298,7 @@ impl CallTask {
             check: None,
             next_check: None,
             hints: Vec::new(),
+            speaking: None,
             boost: Vec::new(),
             listening_since: None,
             jobs: JoinSet::new(),
@@ -356,6 +360,10 @@ impl CallTask {
             if self.pending.is_empty() {
                 break;
             }
+        }
+        // Handed over (or hung up) mid-utterance: no longer a caller whose turn needs a worker.
+        if self.speaking.is_some() && !self.core.in_ivr() && !self.core.listens_for_callback() {
+            self.speaking = None;
         }
     }
 

@@ -11,7 +11,9 @@
 //! recognition, so an ordinary answer is understood as soon as the end-of-turn window closes.
 
 use super::*;
-use crate::asr::{audio_ctx_for, AsrPool, Job, RecognizeOptions, Recognized, Reply, AUDIO_CTX_MAX};
+use crate::asr::{
+    audio_ctx_for, AsrError, AsrPool, Job, RecognizeOptions, Recognized, Reply, AUDIO_CTX_MAX,
+};
 use crate::live::captions::Caption;
 use crate::media::Heard;
 
@@ -65,11 +67,15 @@ impl CallTask {
     /// look, an utterance goes to the recognizer. Only while the IVR runs.
     pub(super) fn hear(&mut self, noticed: Heard) {
         if !self.core.in_ivr() && !self.core.listens_for_callback() {
+            self.speaking = None;
             return;
         }
         match noticed {
             Heard::SpeechStarted(at) => {
                 tracing::debug!(at = ?at, "speech started");
+                if let (None, Ok(pool)) = (&self.speaking, &self.sh.asr) {
+                    self.speaking = Some(pool.speaking());
+                }
                 self.pending.push_back(Event::SpeechStarted);
             }
             Heard::Checkpoint {
@@ -82,7 +88,10 @@ impl CallTask {
                 ended,
                 pauses,
                 pcm8k,
-            } => self.utterance_ended(started, ended, pauses, pcm8k),
+            } => {
+                self.speaking = None;
+                self.utterance_ended(started, ended, pauses, pcm8k)
+            }
         }
     }
 
@@ -145,6 +154,7 @@ impl CallTask {
             pcm8k,
             options,
             deadline,
+            preemptible: false,
         }) {
             self.sh.metrics.asr_checkpoints_total.fetch_add(1, Relaxed);
             self.check = Some(Checkpoint {
@@ -293,7 +303,7 @@ impl CallTask {
                 .then(|| Arc::new(pcm8k.clone())),
             first: None,
         };
-        self.submit(&pool, turn, pcm8k, options);
+        self.submit(&pool, turn, pcm8k, options, false);
     }
 
     /// The turn's audio with its pauses shortened, kept for a second look when those are on.
@@ -305,13 +315,15 @@ impl CallTask {
             .then(|| Arc::new(crate::media::squeeze_pauses(pcm8k)))
     }
 
-    /// Sends `turn`'s audio to the pool; its answer comes back through `asr_wait`.
+    /// Sends `turn`'s audio to the pool; its answer comes back through `asr_wait`. A
+    /// `preemptible` job gives way to any finished turn that waits for a worker.
     fn submit(
         &mut self,
         pool: &AsrPool,
         turn: TurnAudio,
         pcm8k: Vec<i16>,
         options: RecognizeOptions,
+        preemptible: bool,
     ) {
         // The same deadline on both sides: the pool does not start a job past it, and the call
         // stops waiting at it (a job already running is abandoned, its answer dropped).
@@ -320,6 +332,7 @@ impl CallTask {
             pcm8k,
             options,
             deadline,
+            preemptible,
         }) {
             Ok(reply) => {
                 self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
@@ -332,7 +345,10 @@ impl CallTask {
     /// A turn that would move nothing, heard through the short encoder window: recognise it
     /// once more through whisper's full 30 s window, which the model was trained on (the short
     /// window is what makes it loop and mishear short answers), when a worker is idle — under
-    /// load the first answer stands. True when the second look was sent.
+    /// load the first answer stands: the look starts only while no other caller is in the
+    /// middle of an utterance, and gives way to any finished turn that waits for the worker
+    /// (whisper stops between its encoder and decoder steps), so its 1–3 s are not another
+    /// caller's wait. True when it was sent.
     fn second_look(&mut self, p: &TurnAudio, r: &Recognized) -> bool {
         if !self.sh.config.asr.second_look || p.first.is_some() {
             return false;
@@ -345,7 +361,7 @@ impl CallTask {
             .core
             .engine()
             .worth_a_second_look(&t.text, t.doubt.is_some())
-            || !pool.has_idle_worker()
+            || !pool.has_room_for_a_long_look()
         {
             return false;
         }
@@ -363,7 +379,7 @@ impl CallTask {
             first: Some(Box::new(r.clone())),
             ..p.clone()
         };
-        self.submit(&pool, turn, pcm8k.to_vec(), options);
+        self.submit(&pool, turn, pcm8k.to_vec(), options, true);
         true
     }
 
@@ -423,7 +439,16 @@ impl CallTask {
                 }
             }
             (Err(e), Some(first)) => {
-                tracing::warn!("second look failed ({e}); the first stands");
+                if e == AsrError::Preempted.to_string() {
+                    self.sh
+                        .metrics
+                        .asr_second_looks_preempted_total
+                        .fetch_add(1, Relaxed);
+                    self.event("asr_second_look_gave_way", json!({}));
+                    tracing::debug!("second look gave way to another caller; the first stands");
+                } else {
+                    tracing::warn!("second look failed ({e}); the first stands");
+                }
                 *first
             }
             (Err(e), None) => return self.asr_fault(e),
