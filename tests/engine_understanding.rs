@@ -167,6 +167,67 @@ fn naming_a_person_again_after_the_question_always_transfers() {
     );
 }
 
+#[test]
+fn a_person_named_beside_a_choice_without_a_request_is_answered_by_the_choice() {
+    // Nobody asks for the human: the internet is the answer (a question ahead, in tech).
+    let r = run_demo(
+        "support",
+        "say engineer, ever human would call me back about my internet.",
+    );
+    assert_eq!(transferred(&r), None, "{}", signals(&r));
+    assert!(
+        r.summary.path.contains(&"tech".to_string()),
+        "{:?}",
+        r.summary.path
+    );
+    let r = run_demo("support_zh", "say 周末, 人工, 开门吗");
+    assert_eq!(transferred(&r), None, "{}", signals(&r));
+    assert!(
+        r.summary.path.contains(&"hours".to_string()),
+        "{:?}",
+        r.summary.path
+    );
+}
+
+#[test]
+fn a_verb_of_talking_transfers_unless_the_same_words_name_a_choice() {
+    for (plan, said) in [
+        ("support", "I want to speak to a photon."),
+        ("support", "can I talk to you, men?"),
+        ("support_zh", "我想跟 证证, 话,"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_eq!(
+            transferred(&r),
+            Some(Reason::HumanRequest),
+            "{said}: {}",
+            signals(&r)
+        );
+        let first = r.summary.signals.first().cloned().unwrap_or_default();
+        assert!(first.contains("talk to someone"), "{said}: {first}");
+    }
+    let r = run_demo("support", "say can I talk to billing please");
+    assert_eq!(transferred(&r), None, "{}", signals(&r));
+    assert!(
+        r.summary.path.contains(&"billing".to_string()),
+        "{:?}",
+        r.summary.path
+    );
+}
+
+#[test]
+fn a_mandarin_name_said_last_transfers_on_the_first_ask() {
+    // Whisper's "给我转客服" with the verb garbled: the name ends the utterance.
+    let r = run_demo("support_zh", "say 账业, 华丞, 客服,");
+    assert_eq!(
+        transferred(&r),
+        Some(Reason::HumanRequest),
+        "{}",
+        signals(&r)
+    );
+    assert_eq!(r.summary.path.last().map(String::as_str), Some("menu"));
+}
+
 // ---- answers ahead ----
 
 #[test]

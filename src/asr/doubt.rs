@@ -41,6 +41,13 @@ pub fn doubt(
     if said.is_empty() {
         return None;
     }
+    if tokens(&outside_brackets(text)).is_empty() {
+        // "(speaking in foreign language)", "[MUSIC]": whisper's captions of sounds.
+        return Some(format!(
+            "the recogniser described a sound, not words: \"{}\"",
+            text.trim()
+        ));
+    }
     if let Some(lp) = mean_logprob {
         if no_speech >= limits.no_speech && lp < limits.no_speech_logprob {
             return Some(format!(
@@ -57,6 +64,29 @@ pub fn doubt(
         return Some(r);
     }
     prompt.and_then(|p| copied_from_prompt(text, p))
+}
+
+/// `text` without what whisper writes inside brackets, parentheses or asterisks (its
+/// captions of sounds, not words said).
+fn outside_brackets(text: &str) -> String {
+    let mut out = String::new();
+    let mut closing: Vec<char> = Vec::new();
+    for c in text.chars() {
+        match c {
+            '(' | '（' => closing.push(')'),
+            '[' | '【' => closing.push(']'),
+            '*' if closing.last() == Some(&'*') => {
+                closing.pop();
+            }
+            '*' => closing.push('*'),
+            ')' | '）' | ']' | '】' if !closing.is_empty() => {
+                closing.pop();
+            }
+            _ if closing.is_empty() => out.push(c),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// A phrase said again and again ("no pain no pain no pain", "人工服务，人工服务，人工服务").
@@ -192,6 +222,26 @@ mod tests {
 
     fn d(text: &str, prompt: Option<&str>, lp: Option<f64>, ns: f32) -> Option<String> {
         doubt(text, prompt, lp, ns, &DoubtLimits::default())
+    }
+
+    #[test]
+    fn a_caption_of_a_sound_is_not_words() {
+        let limits = DoubtLimits::default();
+        for t in [
+            "(speaking in foreign language)",
+            "[BLANK_AUDIO]",
+            "*laughs*",
+            "（音乐）",
+        ] {
+            assert!(
+                doubt(t, None, Some(-0.2), 0.0, &limits).is_some_and(|d| d.contains("sound")),
+                "{t}"
+            );
+        }
+        assert_eq!(
+            doubt("billing (inaudible)", None, Some(-0.2), 0.0, &limits),
+            None
+        );
     }
 
     #[test]

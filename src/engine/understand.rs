@@ -275,14 +275,36 @@ impl Lexicon {
         if said.is_empty() {
             return Intent::Silence;
         }
+        // A choice named in the same words, here or a question or two ahead.
+        let routed = || {
+            self.best_choice(node, said)
+                .map(|(i, phrase, _, _)| Intent::Choice(i, phrase))
+                .or_else(|| {
+                    self.ahead(node, said)
+                        .map(|(steps, phrase)| Intent::Ahead(steps, phrase))
+                })
+        };
         match person {
-            PersonAsk::Request { phrase, how, .. } => {
-                return Intent::Human {
+            PersonAsk::Request {
+                phrase, how, named, ..
+            } => {
+                let human = Intent::Human {
                     phrase: phrase.clone(),
                     how: how.clone(),
-                }
+                };
+                // Only a verb asked ("can I talk to billing"): the choice is the answer.
+                return if *named {
+                    human
+                } else {
+                    routed().unwrap_or(human)
+                };
             }
-            PersonAsk::Unsure { phrase } => return Intent::MaybeHuman(phrase.clone()),
+            // A person named among other words, nobody asking for one ("the engineer said a
+            // human would call me about my internet"): the choice is the answer; with none,
+            // the caller is asked whether they want a person.
+            PersonAsk::Unsure { phrase } => {
+                return routed().unwrap_or_else(|| Intent::MaybeHuman(phrase.clone()))
+            }
             PersonAsk::Mention { .. } | PersonAsk::Nothing => {}
         }
         if let Some((i, phrase, _, _)) = self.best_choice(node, said) {

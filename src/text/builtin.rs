@@ -43,6 +43,12 @@ pub struct PersonRequestWords {
     pub frames: Vec<String>,
     /// Frames after which a garbled word may still be a person's name ("talk to a reprinator").
     pub talk_frames: Vec<String>,
+    /// Verbs that ask for someone to talk to whatever their object ("speak to a photon").
+    pub speech_verbs: Vec<String>,
+    /// Mandarin "with" (跟, 和) before the person in "跟真人说话".
+    pub zh_with: Vec<String>,
+    /// Mandarin verbs of talking after the person (说话, 聊).
+    pub zh_speak: Vec<String>,
     /// Words that turn a request into a refusal.
     pub negators: Vec<String>,
     /// Words that make a mention a report of the past.

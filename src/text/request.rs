@@ -17,6 +17,13 @@
 //!   toneless pinyin with confusable initials and finals.
 //!
 //! Weak words for a person ("someone", "人") count only right after a frame.
+//!
+//! A verb of talking asks for someone whatever its object: "speak to a photon" (whisper's
+//! "person"), "跟证证说话" (真人). Such a request names nobody, so a choice named in the same
+//! words wins over it ("can I talk to billing"); the same goes for a name said with other
+//! words and no frame (unsure): the choice is the answer. A name after the verb that asks for
+//! it ("a human I can talk to") is a request, and in Mandarin a name that ends the utterance
+//! ("…转客服", however garbled the verb) is one too: a report or a refusal puts it elsewhere.
 
 use super::builtin::{builtin, PersonRequestWords};
 use super::matcher::{MatchConfig, PhraseSet};
@@ -36,6 +43,9 @@ pub enum PersonAsk {
         /// Only such a request is acted on before the caller has finished: "The agent…" may
         /// go on "…I spoke to yesterday said".
         framed: bool,
+        /// A person is named (or a near miss of a name). False when only a verb of talking
+        /// asks ("talk to a photon"): then a choice named in the same words wins.
+        named: bool,
     },
     /// A person was named, but nothing says the caller wants one: ask once.
     Unsure {
@@ -81,6 +91,9 @@ pub struct PersonRequests {
     names: Vec<(String, Vec<String>, bool)>,
     frames: Vec<Vec<Token>>,
     talk_frames: Vec<Vec<Token>>,
+    speech_verbs: Vec<Vec<Token>>,
+    zh_with: Vec<Vec<Token>>,
+    zh_speak: Vec<Vec<Token>>,
     negators: Vec<Vec<Token>>,
     reporting: Vec<Vec<Token>>,
     breaks: Vec<Vec<Token>>,
@@ -139,6 +152,9 @@ impl PersonRequests {
             names,
             frames: compile(&w.frames),
             talk_frames: compile(&w.talk_frames),
+            speech_verbs: compile(&w.speech_verbs),
+            zh_with: compile(&w.zh_with),
+            zh_speak: compile(&w.zh_speak),
             negators: compile(&w.negators),
             reporting: compile(&w.reporting),
             breaks: compile(&w.clause_breaks),
@@ -174,7 +190,10 @@ impl PersonRequests {
             }
         }
         let Some(PersonAsk::Unsure { phrase }) = &unsure else {
-            return unsure.or(mention).unwrap_or(PersonAsk::Nothing);
+            return unsure
+                .or(mention)
+                .or_else(|| self.verb_alone(&sentences))
+                .unwrap_or(PersonAsk::Nothing);
         };
         // Whisper's commas mark pauses, not clause boundaries. A name with no request anywhere,
         // in an utterance that reports the past, is a report ("agent, I spoke to yesterday,
@@ -204,11 +223,85 @@ impl PersonRequests {
                         how: format!("called out first (\"{}\")", m.phrase),
                         phrase: m.phrase,
                         framed: false,
+                        named: true,
+                    };
+                }
+            }
+        }
+        // Mandarin puts what is asked for last: a name that ends the utterance ("…转客服",
+        // whatever whisper made of the verb), with no report in it, is a request.
+        if let Some(c) = clauses.last() {
+            if let Some(m) = self.strong.best_in(c) {
+                let cjk = c[m.start].cjk;
+                if cjk && !reports && self.gap(c, m.start + m.len, c.len()) == 0 {
+                    return PersonAsk::Request {
+                        how: format!("named last (\"{}\")", m.phrase),
+                        phrase: m.phrase,
+                        framed: false,
+                        named: true,
                     };
                 }
             }
         }
         unsure.or(mention).unwrap_or(PersonAsk::Nothing)
+    }
+
+    /// A verb of talking with an object that is no person's name ("speak to a photon",
+    /// "跟证证说话"), not negated, in a sentence that reports nothing: a request that names
+    /// nobody.
+    fn verb_alone(&self, sentences: &[Vec<Vec<Token>>]) -> Option<PersonAsk> {
+        for sentence in sentences {
+            let said: Vec<Token> = sentence.iter().flatten().cloned().collect();
+            if !find_all(&said, &self.reporting).is_empty() {
+                continue;
+            }
+            let negators = find_all(&said, &self.negators);
+            let negated_at = |at: usize| {
+                negators
+                    .iter()
+                    .any(|(n, len)| n + len <= at && at - (n + len) <= 2)
+            };
+            let heavy = |i: &usize| !self.light.contains(&said[*i].text);
+            for (f, len) in find_all(&said, &self.speech_verbs) {
+                if negated_at(f) {
+                    continue;
+                }
+                if let Some(o) = (f + len..said.len()).find(heavy) {
+                    let verb: Vec<&str> =
+                        said[f..f + len].iter().map(|t| t.text.as_str()).collect();
+                    return Some(PersonAsk::Request {
+                        how: format!(
+                            "asked to talk to someone (\"{} … {}\")",
+                            verb.join(" "),
+                            said[o].text
+                        ),
+                        phrase: said[o].text.clone(),
+                        framed: true,
+                        named: false,
+                    });
+                }
+            }
+            for (w, wl) in find_all(&said, &self.zh_with) {
+                if negated_at(w) {
+                    continue;
+                }
+                let talk = find_all(&said, &self.zh_speak)
+                    .into_iter()
+                    .filter(|(v, _)| *v > w + wl && v - (w + wl) <= 4)
+                    .find(|(v, _)| (w + wl..*v).any(|i| heavy(&i)));
+                if let Some((v, vl)) = talk {
+                    let who: String = said[w + wl..v].iter().map(|t| t.text.as_str()).collect();
+                    let verb: String = said[v..v + vl].iter().map(|t| t.text.as_str()).collect();
+                    return Some(PersonAsk::Request {
+                        how: format!("asked to talk to someone (\"{}{who}{verb}\")", said[w].text),
+                        phrase: who,
+                        framed: true,
+                        named: false,
+                    });
+                }
+            }
+        }
+        None
     }
 
     /// A request frame in one comma piece of `sentence` governing a person's name in a later
@@ -238,6 +331,7 @@ impl PersonRequests {
                         how: format!("asked (\"{}\" … \"{}\")", words.join(" "), m.phrase),
                         phrase: m.phrase,
                         framed: true,
+                        named: true,
                     });
                 }
             }
@@ -319,6 +413,20 @@ impl PersonRequests {
                     how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
                     phrase: m.phrase,
                     framed: true,
+                    named: true,
+                };
+            }
+            // The verb after the name: "a human I can talk to".
+            let asked_after = find_all(said, &self.speech_verbs)
+                .into_iter()
+                .find(|(f, _)| *f >= at + m.len && !negated_at(*f));
+            if let (Some((f, len)), false) = (asked_after, reported) {
+                let verb: Vec<&str> = said[f..f + len].iter().map(|t| t.text.as_str()).collect();
+                return PersonAsk::Request {
+                    how: format!("asked (\"{}\" … \"{}\")", m.phrase, verb.join(" ")),
+                    phrase: m.phrase,
+                    framed: true,
+                    named: true,
                 };
             }
             let rest = self.heavy_words(said, at, m.len) + elsewhere;
@@ -327,6 +435,7 @@ impl PersonRequests {
                     how: format!("named on its own (\"{}\")", m.phrase),
                     phrase: m.phrase,
                     framed: false,
+                    named: true,
                 };
             }
             if reported {
@@ -351,6 +460,7 @@ impl PersonRequests {
                     how: format!("asked (\"{}\" … \"{}\")", frame.join(" "), m.phrase),
                     phrase: m.phrase,
                     framed: true,
+                    named: true,
                 };
             }
         }
@@ -397,6 +507,7 @@ impl PersonRequests {
                         ),
                         phrase: name,
                         framed: true,
+                        named: true,
                     };
                 }
             }
@@ -557,6 +668,79 @@ mod tests {
         assert_eq!(judge("我要查账单"), PersonAsk::Nothing);
         assert_eq!(judge("I want to pay my bill"), PersonAsk::Nothing);
         assert_eq!(judge("I want to check my balance"), PersonAsk::Nothing);
+    }
+
+    #[test]
+    fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
+        for t in [
+            "I want to speak to a photon.",
+            "can I talk to you, men?",
+            "post me through cash on one",
+            "我想跟 证证, 话,",
+        ] {
+            assert!(
+                matches!(
+                    judge(t),
+                    PersonAsk::Request {
+                        named: false,
+                        framed: true,
+                        ..
+                    }
+                ),
+                "{t:?}: {:?}",
+                judge(t)
+            );
+        }
+        // Not asked: refused, reported, or no object at all.
+        for t in [
+            "I don't want to talk to a machine",
+            "the engineer said he would talk to my landlord",
+            "I spoke to a photon",
+            "can I talk to you",
+            "我不想跟他说话",
+            "我想跟踪我的订单",
+        ] {
+            assert!(
+                !matches!(judge(t), PersonAsk::Request { .. }),
+                "{t:?}: {:?}",
+                judge(t)
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_before_the_verb_that_asks_for_it_is_a_request() {
+        for t in [
+            "in the human I can talk to",
+            "is the right human I can talk to.",
+        ] {
+            assert!(
+                matches!(judge(t), PersonAsk::Request { named: true, .. }),
+                "{t:?}: {:?}",
+                judge(t)
+            );
+        }
+        assert!(!is_request(
+            "the agent I talked to said my parcel was coming"
+        ));
+    }
+
+    #[test]
+    fn a_mandarin_name_that_ends_the_utterance_is_asked_for() {
+        for t in [
+            "账业, 华丞, 客服,",
+            "单, 华费, 客服,",
+            "麻烦您 转一下 人工吧",
+        ] {
+            assert!(is_request(t), "{t:?}: {:?}", judge(t));
+        }
+        for t in [
+            "客服说我的包裹到了",
+            "不用转人工",
+            "你们的客服, 我今天会送快递,",
+        ] {
+            assert!(!is_request(t), "{t:?}: {:?}", judge(t));
+        }
     }
 
     #[test]

@@ -215,10 +215,13 @@ impl Call {
         // something else ("…I spoke to yesterday said"). A name alone ends the turn after a
         // short pause instead: said and then nothing, it is the request.
         let (phrase, how) = match self.prog.lexicon.person(&u.text) {
+            // A verb alone ("can I talk to…") may go on to name a choice: the end of the
+            // turn decides.
             PersonAsk::Request {
                 phrase,
                 how,
                 framed: true,
+                named: true,
             } => (phrase, how),
             PersonAsk::Request { framed: false, .. } => {
                 self.out.push(Action::EndTurnAfter(NAME_ALONE_SILENCE));
