@@ -13,7 +13,8 @@
 //!    decision p95 is over 1.5 s. Speaking calls per core = highest passing N ÷ cores.
 //!
 //! Knobs (environment): `BENCH_SPOKEN_CALLS` (20), `BENCH_SPEECH_STEPS`
-//! (`10,20,30,40,60,80,100,120`), `BENCH_SPEECH_WINDOW_S` (30), `BENCH_SPEECH_BUDGET_S` (230:
+//! (`2,4,6,8,10,14,20,30,40,60,80,100,120`: small steps first, so a box whose recognizer
+//! serves few speaking callers still gets a measured figure), `BENCH_SPEECH_WINDOW_S` (30), `BENCH_SPEECH_BUDGET_S` (230:
 //! no new ramp step starts after this many seconds of ramp), `BENCH_MODEL`. Results: stdout and
 //! `target/bench/speech_load.json` (server log beside it). Under `cargo test --benches` a smoke
 //! run writes to `target/bench/smoke/`.
@@ -66,7 +67,7 @@ impl Options {
                 if smoke {
                     vec![4]
                 } else {
-                    vec![10, 20, 30, 40, 60, 80, 100, 120]
+                    vec![2, 4, 6, 8, 10, 14, 20, 30, 40, 60, 80, 100, 120]
                 }
             });
         Options {

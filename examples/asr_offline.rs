@@ -1,0 +1,149 @@
+//! Offline look at understanding: each eval clip (target/eval/clips, made by `make eval`)
+//! through whisper as the server would (main menu prompt, window sized to the clip, a second
+//! look through the full window when the first moves nothing), its text said to the simulator
+//! at the main menu. Prints per language and category how many came out right.
+//! Knobs: HUMANLINE_BEAM (beam size, default greedy), ONLY (id substring).
+
+#[path = "../benches/eval/corpus.rs"]
+#[allow(dead_code)]
+mod corpus;
+
+use corpus::{Category, Expect, Lang};
+use humanline::asr::{
+    audio_ctx_for, upsample_8k_to_16k, RecognizeOptions, Recognizer, WhisperRecognizer,
+    AUDIO_CTX_MAX,
+};
+use humanline::dialplan::{load_file, LoadOptions};
+use humanline::prompts::PromptCatalog;
+use humanline::simulate::{parse_line, Simulator};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn main() -> anyhow::Result<()> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = corpus::Corpus::load(&repo.join("eval/corpus.toml"))?;
+    let threads = std::env::var("THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
+    let rec = WhisperRecognizer::load(&repo.join("models/ggml-base-q8_0.bin"), threads)?;
+    let only = std::env::var("ONLY").unwrap_or_default();
+    let second = std::env::var("NO_SECOND").is_err();
+    let mut tally: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
+    let mut asr_time = Duration::ZERO;
+    let mut plans: std::collections::HashMap<
+        &str,
+        (Arc<humanline::engine::Program>, PromptCatalog),
+    > = std::collections::HashMap::new();
+    for clip in corpus.clips() {
+        if !clip.id.contains(&only) || clip.item.category == Category::Hesitant {
+            continue;
+        }
+        let wav = repo.join(format!(
+            "target/eval/clips/{}.wav",
+            clip.id.replace('#', "-")
+        ));
+        let Ok(mut r) = hound::WavReader::open(&wav) else {
+            eprintln!("missing {}", wav.display());
+            continue;
+        };
+        let pcm8k: Vec<i16> = r.samples::<i16>().filter_map(Result::ok).collect();
+        let pcm8k = humanline::media::squeeze_pauses(&pcm8k);
+        let lang = clip.item.lang;
+        let (prog, catalog) = match plans.get(&lang.line()) {
+            Some(p) => p.clone(),
+            None => {
+                let opts = LoadOptions {
+                    prompts_dir: None,
+                    skip_prompt_files: false,
+                };
+                let plan_path = repo.join(format!("dialplans/{}.toml", lang.line()));
+                let loaded = load_file(&plan_path, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
+                let dir = opts.prompts_dir_for(&plan_path);
+                let catalog = PromptCatalog::load(&dir, loaded.plan.language);
+                let prog = Arc::new(humanline::prompts::program(loaded.plan, &dir));
+                plans.insert(lang.line(), (Arc::clone(&prog), catalog.clone()));
+                (prog, catalog)
+            }
+        };
+        let menu = prog.plan.find("menu").expect("a menu node");
+        let hints = prog.hints(menu);
+        let code = match lang {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        };
+        let secs = pcm8k.len() as f64 / 8000.0;
+        let mut options = RecognizeOptions {
+            language: Some(code.into()),
+            initial_prompt: Some(hints.join(", ")),
+            audio_ctx: Some(audio_ctx_for(Duration::from_secs_f64(secs), Some(code))),
+            ..Default::default()
+        };
+        let pcm16k = upsample_8k_to_16k(&pcm8k)?;
+        let t0 = Instant::now();
+        let mut t = rec.transcribe(&pcm16k, &options)?;
+        let mut sim = Simulator::start(Arc::clone(&prog), catalog.clone());
+        sim.run_until_waiting();
+        if second && !sim.call().would_decide(&t.text, t.doubt.is_some()) {
+            options.audio_ctx = Some(AUDIO_CTX_MAX);
+            let t2 = rec.transcribe(&pcm16k, &options)?;
+            if sim.call().would_decide(&t2.text, t2.doubt.is_some()) {
+                t = t2;
+            }
+        }
+        asr_time += t0.elapsed();
+        let text = if t.doubt.is_some() {
+            String::new()
+        } else {
+            t.text.clone()
+        };
+        if !text.trim().is_empty() {
+            let line = parse_line(&format!("say {}", text.replace('#', " ")), 1)
+                .ok()
+                .flatten();
+            if let Some(l) = line {
+                sim.apply(&l);
+            }
+        }
+        let report = sim.finish();
+        let s = &report.summary;
+        let reason = s.reason.map(|r| r.as_str().to_string()).unwrap_or_default();
+        let at_menu = s.path.iter().position(|n| n == "menu").unwrap_or(0);
+        let after = &s.path[at_menu + 1..];
+        let ok = match &clip.item.expect {
+            Expect::Escalate(want) => &reason == want,
+            Expect::Person => true,
+            Expect::Node(want) => {
+                reason != "human_request" && after.iter().any(|n| want.contains(n))
+            }
+        };
+        let key = (format!("{lang:?}"), format!("{:?}", clip.item.category));
+        let e = tally.entry(key).or_default();
+        e.1 += 1;
+        if ok {
+            e.0 += 1;
+        } else {
+            println!(
+                "MISS {:<44} heard {:?}{} → {} via {:?}",
+                clip.id,
+                t.text,
+                t.doubt
+                    .as_deref()
+                    .map(|d| format!(" (doubt: {d})"))
+                    .unwrap_or_default(),
+                if reason.is_empty() { "-" } else { &reason },
+                after.iter().take(3).collect::<Vec<_>>()
+            );
+        }
+    }
+    for ((l, c), (k, n)) in &tally {
+        println!(
+            "{l} {c:<10} {k:>3}/{n:<3} {:.1}%",
+            100.0 * *k as f64 / *n as f64
+        );
+    }
+    println!("asr time {:.1} s", asr_time.as_secs_f64());
+    Ok(())
+}
