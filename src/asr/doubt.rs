@@ -100,9 +100,10 @@ fn repetition(text: &str) -> Option<String> {
             return Some(format!("the recogniser repeated \"{first}\" {same} times"));
         }
     }
-    // Or words: a short run of tokens repeated back to back three times or more.
+    // Or words: a run of tokens repeated back to back three times or more (of any length:
+    // "上班时间, 中" three times over is a loop of five).
     let t: Vec<String> = tokens(text).into_iter().map(|t| t.sound).collect();
-    for n in 1..=4usize {
+    for n in 1..=t.len() / 3 {
         if t.len() < n * 3 {
             break;
         }
@@ -222,6 +223,22 @@ mod tests {
 
     fn d(text: &str, prompt: Option<&str>, lp: Option<f64>, ns: f32) -> Option<String> {
         doubt(text, prompt, lp, ns, &DoubtLimits::default())
+    }
+
+    #[test]
+    fn a_loop_of_a_longer_run_is_a_loop() {
+        let limits = DoubtLimits::default();
+        let looped = "上班时间, 中, 上班时间, 中, 上班时间, 中, 上";
+        assert!(
+            doubt(looped, None, Some(-0.2), 0.0, &limits).is_some_and(|d| d.contains("repeated")),
+            "{looped}"
+        );
+        for said in [
+            "I want to pay my bill, the bill from May",
+            "不是这个，是那个，我要查订单",
+        ] {
+            assert_eq!(doubt(said, None, Some(-0.2), 0.0, &limits), None, "{said}");
+        }
     }
 
     #[test]
