@@ -208,7 +208,14 @@ fn web_caller_hears_the_line_uses_the_keypad_and_reaches_a_person_by_button_and_
     );
 
     // ---- 2. asking for a real person, out loud ----
-    let clip = spoken_wav(dir.path(), "I want to talk to a real person");
+    // Said the way a caller who is not sure they were heard says it: the request, then the
+    // name again. Under a busy CI machine Chromium's fake capture has come through garbled
+    // once ("and I will set off video third"); whisper's accuracy is `make eval`'s to measure,
+    // this test is about the web caller's path to a person.
+    let clip = spoken_wav(
+        dir.path(),
+        "I want to talk to a real person. A real person, please.",
+    );
     let r = run_page(&server, "speech", &clip);
     let call_id = r["call_id"].as_str().unwrap_or_default().to_string();
     assert_eq!(r["handed_over"]["reason"], "human_request", "{r:#}");
