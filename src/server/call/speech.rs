@@ -405,7 +405,7 @@ impl CallTask {
     }
 
     /// The recognizer's answer (or its failure) for a finished utterance.
-    pub(super) fn recognized(&mut self, mut p: TurnAudio, result: Result<Recognized, String>) {
+    pub(super) fn recognized(&mut self, mut p: TurnAudio, result: Result<Recognized, AsrError>) {
         if !self.core.in_ivr() && !self.core.listens_for_callback() {
             return;
         }
@@ -439,7 +439,7 @@ impl CallTask {
                 }
             }
             (Err(e), Some(first)) => {
-                if e == AsrError::Preempted.to_string() {
+                if matches!(e, AsrError::Preempted) {
                     self.sh
                         .metrics
                         .asr_second_looks_preempted_total
@@ -451,7 +451,7 @@ impl CallTask {
                 }
                 *first
             }
-            (Err(e), None) => return self.asr_fault(e),
+            (Err(e), None) => return self.asr_fault(e.to_string()),
         };
         let text = r.transcript.text.trim().to_string();
         tracing::info!(
@@ -517,14 +517,13 @@ impl CallTask {
 /// job stays queued until its answer comes or the core abandons it at its deadline.
 pub(super) async fn next_recognized(
     q: &mut VecDeque<PendingAsr>,
-) -> (u64, TurnAudio, Result<Recognized, String>) {
+) -> (u64, TurnAudio, Result<Recognized, AsrError>) {
     let Some(front) = q.front_mut() else {
         return std::future::pending().await;
     };
     let result = match (&mut front.reply).await {
-        Ok(Ok(r)) => Ok(r),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("the recognition worker stopped".into()),
+        Ok(r) => r,
+        Err(_) => Err(AsrError::Engine("the recognition worker stopped".into())),
     };
     let p = q.pop_front().expect("front exists");
     (p.job, p.turn, result)

@@ -1,0 +1,230 @@
+//! Tests of [`super::PersonRequests`]: requests, refusals, reports and near misses in both
+//! languages.
+
+use super::*;
+
+fn judge(text: &str) -> PersonAsk {
+    PersonRequests::new(&[], MatchConfig::default()).judge(text)
+}
+
+fn is_request(text: &str) -> bool {
+    matches!(judge(text), PersonAsk::Request { .. })
+}
+
+#[test]
+fn requests_in_many_shapes_are_requests() {
+    for t in [
+        "agent",
+        "Operator!",
+        "an agent please",
+        "can I talk to a human",
+        "I'd like to speak with customer service please",
+        "put me through to someone",
+        "I need a real person",
+        "get me a representative",
+        "is there somebody I can talk to",
+        "I want a person because my bill is wrong",
+        "I already spoke to an agent yesterday but I want a real person now",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
+
+#[test]
+fn mandarin_requests_are_requests() {
+    for t in [
+        "转人工",
+        "我要人工服务",
+        "帮我接客服",
+        "我想找真人",
+        "人工",
+        "有人吗",
+        "我要找人",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
+
+#[test]
+fn negated_mentions_are_not_requests() {
+    for t in [
+        "I don't want an operator, tell me the opening hours",
+        "no agent, I just want my balance",
+        "I do not need a representative",
+        "我不要人工，我想问营业时间",
+        "不用转人工",
+    ] {
+        assert!(
+            matches!(
+                judge(t),
+                PersonAsk::Mention {
+                    why: NotARequest::Negated,
+                    ..
+                }
+            ),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
+#[test]
+fn reported_mentions_are_not_requests() {
+    for t in [
+        "the agent I spoke to yesterday said my parcel was coming",
+        "your operator told me the bill was wrong",
+        "昨天客服说我的包裹到了",
+        "agent, I spoke to yesterday, bad my parcel was coming",
+    ] {
+        assert!(
+            matches!(
+                judge(t),
+                PersonAsk::Mention {
+                    why: NotARequest::Reported,
+                    ..
+                }
+            ),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
+#[test]
+fn a_refusal_then_a_request_is_a_request() {
+    assert!(is_request("I don't want a robot, I want a human"));
+    assert!(is_request("我不要机器人，我要人工"));
+}
+
+#[test]
+fn weak_words_need_a_request_around_them() {
+    assert_eq!(judge("someone stole my phone"), PersonAsk::Nothing);
+    assert_eq!(judge("有人偷了我的手机"), PersonAsk::Nothing);
+    assert!(is_request("can I talk to someone"));
+}
+
+#[test]
+fn a_name_with_nothing_around_it_is_unsure() {
+    assert!(matches!(
+        judge("is this the customer service line for billing"),
+        PersonAsk::Unsure { .. }
+    ));
+}
+
+#[test]
+fn a_misheard_name_inside_a_request_is_a_request() {
+    for t in [
+        "I want to talk to a reprisentator",
+        "can I speak to an opperater",
+        "我要承认",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+    // Outside a request frame, sounding alike is nothing.
+    assert_eq!(judge("the weather is nice"), PersonAsk::Nothing);
+    assert_eq!(judge("我要查账单"), PersonAsk::Nothing);
+    assert_eq!(judge("I want to pay my bill"), PersonAsk::Nothing);
+    assert_eq!(judge("I want to check my balance"), PersonAsk::Nothing);
+}
+
+#[test]
+fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
+    for t in [
+        "I want to speak to a photon.",
+        "can I talk to you, men?",
+        "post me through cash on one",
+        "我想跟 证证, 话,",
+    ] {
+        assert!(
+            matches!(
+                judge(t),
+                PersonAsk::Request {
+                    named: false,
+                    framed: true,
+                    ..
+                }
+            ),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+    // Not asked: refused, reported, or no object at all.
+    for t in [
+        "I don't want to talk to a machine",
+        "the engineer said he would talk to my landlord",
+        "I spoke to a photon",
+        "can I talk to you",
+        "我不想跟他说话",
+        "我想跟踪我的订单",
+    ] {
+        assert!(
+            !matches!(judge(t), PersonAsk::Request { .. }),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
+#[test]
+fn a_name_before_the_verb_that_asks_for_it_is_a_request() {
+    for t in [
+        "in the human I can talk to",
+        "is the right human I can talk to.",
+    ] {
+        assert!(
+            matches!(judge(t), PersonAsk::Request { named: true, .. }),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+    assert!(!is_request(
+        "the agent I talked to said my parcel was coming"
+    ));
+}
+
+#[test]
+fn a_mandarin_name_that_ends_the_utterance_is_asked_for() {
+    for t in [
+        "账业, 华丞, 客服,",
+        "单, 华费, 客服,",
+        "麻烦您 转一下 人工吧",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+    for t in [
+        "客服说我的包裹到了",
+        "不用转人工",
+        "你们的客服, 我今天会送快递,",
+    ] {
+        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
+
+#[test]
+fn a_name_called_out_first_is_a_request_but_not_one_in_so_many_words() {
+    // Called out first, it is a request at the end of a turn, but not one a partial may
+    // act on: "agent, type, boat" was whisper's early look at "The agent I spoke to…".
+    assert!(matches!(
+        judge("agent, type, boat, registered"),
+        PersonAsk::Request { framed: false, .. }
+    ));
+    assert!(is_request("Agent, please."));
+    let framed = |t: &str| matches!(judge(t), PersonAsk::Request { framed: true, .. });
+    assert!(framed("can I talk to an agent"));
+    assert!(!framed("agent"));
+}
+
+#[test]
+fn whisper_commas_do_not_hide_a_request() {
+    assert!(is_request("connect, meet one agent"));
+    assert!(is_request(
+        "Operator, my internet has been down for three days"
+    ));
+    assert!(is_request("No, I want an agent"));
+    assert!(!is_request(
+        "I don't want an operator, tell me the opening hours"
+    ));
+    assert!(!is_request(
+        "agent, I spoke to yesterday, bad my parcel was coming"
+    ));
+}
