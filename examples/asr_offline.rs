@@ -2,7 +2,11 @@
 //! through whisper as the server would (main menu prompt, window sized to the clip, a second
 //! look through the full window when the first moves nothing), its text said to the simulator
 //! at the main menu. Prints per language and category how many came out right.
-//! Knobs: HUMANLINE_BEAM (beam size, default greedy), ONLY (id substring).
+//! Knobs: HUMANLINE_BEAM (beam size, default greedy), ONLY (id substring), THREADS, NO_SECOND.
+//!
+//! Every clip's two readings (the clip's window and the full window) are kept in
+//! `target/eval/offline_heard.json`; with `CACHED=1` the judging runs on them again without
+//! whisper, in a second, to weigh a change to understanding on the very same transcripts.
 
 #[path = "../benches/eval/corpus.rs"]
 #[allow(dead_code)]
@@ -28,7 +32,21 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(2);
-    let rec = WhisperRecognizer::load(&repo.join("models/ggml-base-q8_0.bin"), threads)?;
+    let cache_path = repo.join("target/eval/offline_heard.json");
+    let cached = std::env::var("CACHED").is_ok();
+    let mut heard: BTreeMap<String, [Heard; 2]> = if cached {
+        serde_json::from_slice(&std::fs::read(&cache_path)?)?
+    } else {
+        BTreeMap::new()
+    };
+    let rec = if cached {
+        None
+    } else {
+        Some(WhisperRecognizer::load(
+            &repo.join("models/ggml-base-q8_0.bin"),
+            threads,
+        )?)
+    };
     let only = std::env::var("ONLY").unwrap_or_default();
     let second = std::env::var("NO_SECOND").is_err();
     let mut tally: BTreeMap<(String, String), (usize, usize)> = BTreeMap::new();
@@ -81,17 +99,36 @@ fn main() -> anyhow::Result<()> {
             audio_ctx: Some(audio_ctx_for(Duration::from_secs_f64(secs), Some(code))),
             ..Default::default()
         };
-        let pcm16k = upsample_8k_to_16k(&pcm8k)?;
         let t0 = Instant::now();
-        let mut t = rec.transcribe(&pcm16k, &options)?;
+        let [first, full] = match &rec {
+            None => match heard.get(&clip.id) {
+                Some(h) => h.clone(),
+                None => {
+                    eprintln!("{} is not in {}", clip.id, cache_path.display());
+                    continue;
+                }
+            },
+            Some(rec) => {
+                let pcm16k = upsample_8k_to_16k(&pcm8k)?;
+                let first = Heard::from(rec.transcribe(&pcm16k, &options)?);
+                options.audio_ctx = Some(AUDIO_CTX_MAX);
+                let full = if second {
+                    Heard::from(rec.transcribe(&pcm16k, &options)?)
+                } else {
+                    first.clone()
+                };
+                heard.insert(clip.id.clone(), [first.clone(), full.clone()]);
+                [first, full]
+            }
+        };
+        let mut t = first;
         let mut sim = Simulator::start(Arc::clone(&prog), catalog.clone());
         sim.run_until_waiting();
-        if second && !sim.call().would_decide(&t.text, t.doubt.is_some()) {
-            options.audio_ctx = Some(AUDIO_CTX_MAX);
-            let t2 = rec.transcribe(&pcm16k, &options)?;
-            if sim.call().would_decide(&t2.text, t2.doubt.is_some()) {
-                t = t2;
-            }
+        if second
+            && !sim.call().would_decide(&t.text, t.doubt.is_some())
+            && sim.call().would_decide(&full.text, full.doubt.is_some())
+        {
+            t = full;
         }
         asr_time += t0.elapsed();
         let text = if t.doubt.is_some() {
@@ -145,5 +182,24 @@ fn main() -> anyhow::Result<()> {
         );
     }
     println!("asr time {:.1} s", asr_time.as_secs_f64());
+    if !cached {
+        std::fs::write(&cache_path, serde_json::to_vec_pretty(&heard)?)?;
+    }
     Ok(())
+}
+
+/// What whisper wrote for a clip, and its doubt.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Heard {
+    text: String,
+    doubt: Option<String>,
+}
+
+impl From<humanline::asr::Transcript> for Heard {
+    fn from(t: humanline::asr::Transcript) -> Self {
+        Heard {
+            text: t.text,
+            doubt: t.doubt,
+        }
+    }
 }

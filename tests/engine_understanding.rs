@@ -1,6 +1,7 @@
 //! Understanding callers, on fake time: a request for a person is told from a mention of one
 //! (negated, reported), a person named without a request gets one question, misheard names in a
-//! request still count, answers to a question further on are taken there directly, text the
+//! request still count, answers to a question further on are taken there directly (also by a
+//! word inside a plan phrase, and through two menus when the same words answer both), text the
 //! recogniser doubts decides nothing, and a request heard while the caller is still speaking
 //! transfers at once.
 
@@ -240,6 +241,65 @@ fn answers_ahead_never_jump_through_an_announcement() {
         "{:?}",
         r.summary.path
     );
+}
+
+#[test]
+fn a_choice_and_the_next_menus_choice_in_the_same_words_take_both_steps() {
+    // "internet" names the technical menu here and the internet in it: nobody asks again.
+    let r = run_demo("support", "say my internet is down");
+    assert_eq!(
+        r.summary.path[..4],
+        ["welcome", "menu", "tech", "tech_restart"]
+    );
+    assert_eq!(
+        r.summary.vars.get("device").map(String::as_str),
+        Some("internet")
+    );
+    let r = run_demo("support_zh", "say 我的电视坏了");
+    assert_eq!(
+        r.summary.path[..4],
+        ["welcome", "menu", "tech", "tech_restart"]
+    );
+    assert_eq!(r.summary.vars.get("device").map(String::as_str), Some("tv"));
+    // A choice alone still stops at the next question.
+    let r = run_demo("support", "say technical");
+    assert_eq!(r.summary.path[..3], ["welcome", "menu", "tech"]);
+    assert_ne!(
+        r.summary.path.get(3).map(String::as_str),
+        Some("tech_restart")
+    );
+}
+
+#[test]
+fn a_word_inside_a_plan_phrase_names_its_choice_in_any_form() {
+    // "opening times" is named by "time"; 上班时间 by 上班 with a particle whisper added.
+    for (plan, said) in [
+        ("support", "what time do you close today"),
+        ("support", "what are your open times"),
+        ("support_zh", "周末你们上班吗"),
+        ("support_zh", "小某人, 上班嘛"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_answered_at(&r, "hours");
+    }
+    // "status" names "order status" and nothing else at the main menu.
+    assert_answered_at(
+        &run_demo("support", "say what is the status of it"),
+        "order",
+    );
+}
+
+#[test]
+fn a_word_two_choices_share_or_an_everyday_word_names_nothing() {
+    // "please" of "yes please", 还是 of 还是坏的: everyday words and particles name no choice.
+    for (plan, said) in [("support", "please"), ("support_zh", "还是")] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert!(
+            signals(&r).contains("answer matched no choice"),
+            "{plan} {said}: {}",
+            signals(&r)
+        );
+    }
 }
 
 // ---- doubted text ----

@@ -1,6 +1,7 @@
 //! Understanding, over real SIP with the real recogniser: mentions of a person that are not
-//! requests (negated, reported) are answered, not transferred, and an answer that names a choice
-//! of a deeper menu goes straight there. Callers are espeak-ng voices in the phone band who
+//! requests (negated, reported) are answered, not transferred, an answer that names a choice
+//! of a deeper menu goes straight there, and one that says only a word of a choice's phrase
+//! ("what time do you close" for "opening times", 营业 for 营业时间) reaches that choice. Callers are espeak-ng voices in the phone band who
 //! barge in on the main menu question.
 //!
 //! Skipped without the model unless `HUMANLINE_REQUIRE_MODEL` is set (`make test`).
@@ -70,7 +71,7 @@ fn path_has(call: &Value, node: &str) -> bool {
 }
 
 #[test]
-fn mentions_that_are_not_requests_are_answered_and_deeper_answers_go_straight_there() {
+fn mentions_are_answered_deeper_answers_go_straight_there_and_a_word_of_a_phrase_names_it() {
     let _g = serial();
     if !model_available() {
         return;
@@ -121,6 +122,29 @@ fn mentions_that_are_not_requests_are_answered_and_deeper_answers_go_straight_th
         "from the main menu straight to the TV answer\n{}",
         note(&call)
     );
+
+    // No plan phrase said whole: "time" is a word of "opening times", 营业 of 营业时间.
+    let call = answer(
+        &server,
+        "support",
+        &en("What time do you close today?"),
+        "hours",
+    );
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "hours"), "{}", note(&call));
+    let zh = |pinyin: &str| {
+        Speech::new()
+            .say(dir.path(), Voice::Zh, 150, pinyin)
+            .pause(1.0)
+    };
+    let call = answer(
+        &server,
+        "support_zh",
+        &zh("ni3 men5 zhou1 liu4 ying2 ye4 ma5"),
+        "hours",
+    );
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "hours"), "{}", note(&call));
 
     let zh = Speech::new()
         .say(

@@ -4,7 +4,8 @@ use super::event::Utterance;
 use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
-    builtin, collapse_repeats, syllable_count, tokens, PersonAsk, PersonRequests, PhraseSet, Token,
+    builtin, collapse_repeats, key_words, normalize, stem, syllable_count, tokens, MatchConfig,
+    PersonAsk, PersonRequests, PhraseSet, Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -83,8 +84,55 @@ pub(crate) struct Lexicon {
     keys: Vec<(char, PhraseSet)>,
     /// Per node, per choice: the choice's words.
     choices: Vec<Vec<PhraseSet>>,
+    /// Per node, per choice: the words inside the choice's phrases that name it and no other
+    /// choice of the node ([`key_words`]), and for each the label it is reported with.
+    parts: Vec<Vec<(PhraseSet, Vec<String>)>>,
     /// Per node: the choices that lead straight to another question (choice index, that node).
     leads_to: Vec<Vec<(usize, NodeId)>>,
+}
+
+/// How an answer names a choice: by one of its phrases, or only by a word inside one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum By {
+    Phrases,
+    Words,
+}
+
+/// Per choice (its phrases in `choices`): the words inside its phrases that name it and no other
+/// choice, compared by stem, and the label each is reported with ("time (opening times)").
+fn parts_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
+    let key = |w: &str| {
+        let n = normalize(w);
+        n.split(' ').map(stem).collect::<Vec<_>>().join(" ")
+    };
+    let words: Vec<Vec<(String, &String)>> = choices
+        .iter()
+        .map(|phrases| {
+            phrases
+                .iter()
+                .flat_map(|p| key_words(p).into_iter().map(move |w| (w, p)))
+                .collect()
+        })
+        .collect();
+    let named_by = |j: usize, k: &str| {
+        words[j].iter().any(|(w, _)| key(w) == k) || choices[j].iter().any(|p| key(p) == k)
+    };
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, mine)| {
+            let only: Vec<&(String, &String)> = mine
+                .iter()
+                .filter(|(w, _)| {
+                    let k = key(w);
+                    (0..choices.len()).all(|j| j == i || !named_by(j, &k))
+                })
+                .collect();
+            let set = PhraseSet::new(only.iter().map(|(w, _)| w), m);
+            let labels = only.iter().map(|(w, p)| format!("{w} ({p})")).collect();
+            (set, labels)
+        })
+        .collect()
 }
 
 /// How many questions ahead an answer is looked for.
@@ -142,6 +190,17 @@ impl Lexicon {
                     _ => Vec::new(),
                 })
                 .collect(),
+            parts: plan
+                .nodes
+                .iter()
+                .map(|n| match &n.kind {
+                    NodeKind::Ask { choices, .. } => {
+                        let words: Vec<&[String]> = choices.iter().map(|c| &c.words[..]).collect();
+                        parts_of(&words, m)
+                    }
+                    _ => Vec::new(),
+                })
+                .collect(),
             leads_to: plan
                 .nodes
                 .iter()
@@ -158,14 +217,60 @@ impl Lexicon {
         }
     }
 
-    /// The best choice of `node` named in `said`: (choice, phrase, score, length).
-    fn best_choice(&self, node: NodeId, said: &[Token]) -> Option<(usize, String, f64, usize)> {
-        self.choices[node.0]
+    /// The best choice of `node` named in `said` `by` its phrases or their words: (choice,
+    /// phrase, score, length).
+    fn best_choice(
+        &self,
+        node: NodeId,
+        said: &[Token],
+        by: By,
+    ) -> Option<(usize, String, f64, usize)> {
+        let found = |i: usize, set: &PhraseSet| set.best_in(said).map(|m| (i, m));
+        let best = match by {
+            By::Phrases => self.choices[node.0]
+                .iter()
+                .enumerate()
+                .filter_map(|(i, set)| found(i, set))
+                .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len))),
+            By::Words => self.parts[node.0]
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (set, labels))| {
+                    found(i, set).map(|(i, mut m)| {
+                        m.phrase = labels[m.index].clone();
+                        (i, m)
+                    })
+                })
+                .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len))),
+        };
+        best.map(|(i, m)| (i, m.phrase, m.score, m.len))
+    }
+
+    /// A choice of `node` named in `said` `by` its phrases or their words. When the same words
+    /// also name a choice of the question it leads to ("my internet is down" at the main menu:
+    /// technical, then internet), both are taken rather than asking what was already said.
+    fn here(&self, node: NodeId, said: &[Token], by: By) -> Option<Intent> {
+        let (i, phrase, _, _) = self.best_choice(node, said, by)?;
+        let next = self.leads_to[node.0]
             .iter()
-            .enumerate()
-            .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
-            .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)))
-            .map(|(i, m)| (i, m.phrase, m.score, m.len))
+            .find(|(c, to)| *c == i && *to != node)
+            .map(|(_, to)| *to);
+        if let Some(next) = next {
+            let found = self.best_choice(next, said, By::Phrases);
+            // "Yes" or "no" said with a choice answers nothing asked yet.
+            let answers = |then: &str| self.yes_no(&tokens(then)).is_none();
+            if let Some((j, then, _, _)) = found.filter(|f| answers(&f.1)) {
+                return Some(Intent::Ahead(
+                    vec![(node, i), (next, j)],
+                    if then == phrase {
+                        phrase
+                    } else {
+                        format!("{phrase}, then {then}")
+                    },
+                ));
+            }
+        }
+        Some(Intent::Choice(i, phrase))
     }
 
     /// A choice of a question the current one leads to, named in `said`: the nearest such
@@ -187,7 +292,8 @@ impl Lexicon {
                 if steps.iter().any(|(n, _)| n == target) || *target == node {
                     continue; // a loop back up the plan
                 }
-                if let Some((j, phrase, score, len)) = self.best_choice(*target, said) {
+                if let Some((j, phrase, score, len)) = self.best_choice(*target, said, By::Phrases)
+                {
                     let better = best
                         .as_ref()
                         .is_none_or(|b| score > b.2 || (score == b.2 && len > b.3));
@@ -275,14 +381,17 @@ impl Lexicon {
         if said.is_empty() {
             return Intent::Silence;
         }
-        // A choice named in the same words, here or a question or two ahead.
+        let ahead = || {
+            self.ahead(node, said)
+                .map(|(steps, phrase)| Intent::Ahead(steps, phrase))
+        };
+        // A choice named in the same words: by a whole phrase here or a question or two ahead,
+        // else by a word inside a phrase of this question (a word alone is too little to jump
+        // ahead on: "is this the customer service line" is not about a phone line).
         let routed = || {
-            self.best_choice(node, said)
-                .map(|(i, phrase, _, _)| Intent::Choice(i, phrase))
-                .or_else(|| {
-                    self.ahead(node, said)
-                        .map(|(steps, phrase)| Intent::Ahead(steps, phrase))
-                })
+            self.here(node, said, By::Phrases)
+                .or_else(&ahead)
+                .or_else(|| self.here(node, said, By::Words))
         };
         match person {
             PersonAsk::Request {
@@ -307,8 +416,8 @@ impl Lexicon {
             }
             PersonAsk::Mention { .. } | PersonAsk::Nothing => {}
         }
-        if let Some((i, phrase, _, _)) = self.best_choice(node, said) {
-            return Intent::Choice(i, phrase);
+        if let Some(here) = self.here(node, said, By::Phrases) {
+            return here;
         }
         if let Some(k) = self.spoken_key(said) {
             return Intent::SpokenKey(k);
@@ -316,10 +425,9 @@ impl Lexicon {
         if self.repeat.best_in(said).is_some() {
             return Intent::Repeat;
         }
-        if let Some((steps, phrase)) = self.ahead(node, said) {
-            return Intent::Ahead(steps, phrase);
-        }
-        Intent::Unclear
+        ahead()
+            .or_else(|| self.here(node, said, By::Words))
+            .unwrap_or(Intent::Unclear)
     }
 
     /// Digits said aloud for a collect node ("one two three", "1 2 3", "4471", "一二三"),

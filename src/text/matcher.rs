@@ -1,6 +1,7 @@
 //! Fuzzy phrase matching over sound keys.
 
 use super::normalize::{tokens, Token};
+use super::parts::stem;
 use serde::{Deserialize, Serialize};
 
 /// How tolerant matching is. Lives in configuration (the dialplan's `[matching]` table).
@@ -170,7 +171,9 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
             if w.len() == 1 && candidate != target && is_common_word(&w[0]) {
                 continue;
             }
-            if let Some(s) = similar(&target, &candidate, cfg) {
+            let s = similar(&target, &candidate, cfg)
+                .or_else(|| same_stems(phrase, w).then_some(STEM_SCORE));
+            if let Some(s) = s {
                 if best.is_none_or(|(b, _)| s > b) {
                     best = Some((s, at));
                 }
@@ -178,6 +181,19 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
         }
     }
     best
+}
+
+/// The score of a phrase said in another form of its words ("closing" for "close").
+const STEM_SCORE: f64 = 0.95;
+
+/// True when `said` is `phrase` with each English word in another form ("opening times" and
+/// "open time"): the same number of words, each with the same stem.
+fn same_stems(phrase: &[Token], said: &[Token]) -> bool {
+    phrase.len() == said.len()
+        && phrase
+            .iter()
+            .zip(said)
+            .all(|(a, b)| !a.cjk && !b.cjk && stem(&a.text) == stem(&b.text))
 }
 
 /// Sound keys joined without separators, so "ren gong", "rengong" and 人工 compare equal.
@@ -236,6 +252,20 @@ mod tests {
         assert!(s.best("when my package will arrive").is_none());
         assert!(s.best("my bils").is_some(), "a real slip still matches");
         assert!(s.best("my bill").is_some());
+    }
+
+    #[test]
+    fn other_forms_of_a_word_match_by_stem() {
+        let s = set(&["close", "opening times"]);
+        assert_eq!(
+            s.best("when are you closing").map(|m| m.phrase),
+            Some("close".into())
+        );
+        assert_eq!(
+            s.best("what are your open time").map(|m| m.phrase),
+            Some("opening times".into())
+        );
+        assert!(s.best("my clothes").is_none());
     }
 
     #[test]

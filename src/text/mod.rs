@@ -8,13 +8,17 @@
 //! - text is normalised (case, full/half width, traditional → simplified, punctuation);
 //! - every CJK character is compared by its toneless pinyin, so ASR homophone slips (人公 for 人工)
 //!   still match, and pinyin typed in Latin letters ("ren gong") matches the Hanzi phrase;
-//! - Latin words are compared with an edit-distance tolerance that grows with word length;
+//! - Latin words are compared with an edit-distance tolerance that grows with word length, and
+//!   by stem ("closing" is "close");
+//! - a plan phrase is also named by the words inside it that carry its meaning ([`key_words`]:
+//!   "what time" names "opening times", 上班 names 上班时间);
 //! - a request for a person is told from a mention of one by the words around the name
 //!   ([`PersonRequests`]: request frames, negation and reported-speech scope, near misses).
 
 mod builtin;
 mod matcher;
 mod normalize;
+mod parts;
 mod phonetic;
 mod request;
 pub mod spoken;
@@ -23,6 +27,7 @@ mod syllables;
 pub use builtin::{builtin, Builtin};
 pub use matcher::{Match, MatchConfig, PhraseSet};
 pub use normalize::{collapse_repeats, normalize, tokens, Token};
+pub use parts::{key_words, stem};
 pub use phonetic::{consonant_key, syllable_distance};
 pub use request::{NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;

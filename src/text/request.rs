@@ -263,8 +263,8 @@ impl PersonRequests {
     }
 
     /// A verb of talking with an object that is no person's name ("speak to a photon",
-    /// "跟证证说话"), not negated, in a sentence that reports nothing: a request that names
-    /// nobody.
+    /// "跟证证说话") or with its object before it ("…I can talk to"), not negated, in a
+    /// sentence that reports nothing: a request that names nobody.
     fn verb_alone(&self, sentences: &[Vec<Vec<Token>>]) -> Option<PersonAsk> {
         for sentence in sentences {
             let said: Vec<Token> = sentence.iter().flatten().cloned().collect();
@@ -278,18 +278,26 @@ impl PersonRequests {
                 if negated_at(f) {
                     continue;
                 }
+                let verb = words(&said[f..f + len], " ");
                 if let Some(o) = (f + len..said.len()).find(heavy) {
                     return Some(PersonAsk::Request {
-                        how: format!(
-                            "asked to talk to someone (\"{} … {}\")",
-                            words(&said[f..f + len], " "),
-                            said[o].text
-                        ),
+                        how: format!("asked to talk to someone (\"{verb} … {}\")", said[o].text),
                         phrase: said[o].text.clone(),
                         framed: true,
                         named: false,
                     });
                 }
+                // The verb said last: its object came before it ("someone I can talk to",
+                // whatever whisper made of "someone"). "Can I talk to you" has its object.
+                if f + len < said.len() {
+                    continue;
+                }
+                return Some(PersonAsk::Request {
+                    how: format!("asked for someone to talk to (\"… {verb}\" said last)"),
+                    phrase: verb,
+                    framed: true,
+                    named: false,
+                });
             }
             for (w, wl) in find_all(&said, &self.zh_with) {
                 if negated_at(w) {

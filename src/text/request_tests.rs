@@ -134,6 +134,8 @@ fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
         "can I talk to you, men?",
         "post me through cash on one",
         "我想跟 证证, 话,",
+        "in a few minutes I can talk to.",
+        "is there a cuban there I can speak with",
     ] {
         assert!(
             matches!(
