@@ -1,12 +1,14 @@
 //! Offline look at understanding: each eval clip (target/eval/clips, made by `make eval`)
 //! through whisper as the server would (main menu prompt, window sized to the clip, a second
-//! look through the full window when the first moves nothing), its text said to the simulator
+//! look through a wider window when the first moves nothing), its text said to the simulator
 //! at the main menu. Prints per language and category how many came out right.
 //! Knobs: HUMANLINE_BEAM (beam size, default greedy), ONLY (id substring), THREADS, NO_SECOND.
 //!
 //! Every clip's two readings (the clip's window and the full window) are kept in
 //! `target/eval/offline_heard.json`; with `CACHED=1` the judging runs on them again without
 //! whisper, in a second, to weigh a change to understanding on the very same transcripts.
+//! `SECOND_CTX=768` tries a smaller window for the second look (first readings reused from
+//! that file, results kept in `offline_heard_768.json`).
 
 #[path = "../benches/eval/corpus.rs"]
 #[allow(dead_code)]
@@ -14,8 +16,8 @@ mod corpus;
 
 use corpus::{Category, Expect, Lang};
 use humanline::asr::{
-    audio_ctx_for, upsample_8k_to_16k, RecognizeOptions, Recognizer, WhisperRecognizer,
-    AUDIO_CTX_MAX,
+    audio_ctx_for, second_look_ctx, upsample_8k_to_16k, RecognizeOptions, Recognizer,
+    WhisperRecognizer, AUDIO_CTX_MAX,
 };
 use humanline::dialplan::{load_file, LoadOptions};
 use humanline::prompts::PromptCatalog;
@@ -32,12 +34,26 @@ fn main() -> anyhow::Result<()> {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(2);
-    let cache_path = repo.join("target/eval/offline_heard.json");
+    let second_ctx: Option<i32> = std::env::var("SECOND_CTX")
+        .ok()
+        .and_then(|c| c.parse().ok());
+    let full_cache = repo.join("target/eval/offline_heard.json");
+    let cache_path = match second_ctx {
+        Some(c) => repo.join(format!("target/eval/offline_heard_{c}.json")),
+        None => full_cache.clone(),
+    };
     let cached = std::env::var("CACHED").is_ok();
-    let mut heard: BTreeMap<String, [Heard; 2]> = if cached {
-        serde_json::from_slice(&std::fs::read(&cache_path)?)?
+    let read = |p: &Path| -> anyhow::Result<BTreeMap<String, [Heard; 2]>> {
+        Ok(serde_json::from_slice(&std::fs::read(p)?)?)
+    };
+    let mut heard = if cached {
+        read(&cache_path)?
     } else {
         BTreeMap::new()
+    };
+    let firsts = match second_ctx {
+        Some(_) if !cached => read(&full_cache).unwrap_or_default(),
+        _ => BTreeMap::new(),
     };
     let rec = if cached {
         None
@@ -110,8 +126,12 @@ fn main() -> anyhow::Result<()> {
             },
             Some(rec) => {
                 let pcm16k = upsample_8k_to_16k(&pcm8k)?;
-                let first = Heard::from(rec.transcribe(&pcm16k, &options)?);
-                options.audio_ctx = Some(AUDIO_CTX_MAX);
+                let first = match firsts.get(&clip.id) {
+                    Some([f, _]) => f.clone(),
+                    None => Heard::from(rec.transcribe(&pcm16k, &options)?),
+                };
+                let first_ctx = options.audio_ctx.unwrap_or(AUDIO_CTX_MAX);
+                options.audio_ctx = Some(second_ctx.unwrap_or(second_look_ctx(first_ctx)));
                 let full = if second {
                     Heard::from(rec.transcribe(&pcm16k, &options)?)
                 } else {

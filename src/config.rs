@@ -156,8 +156,9 @@ pub struct AsrConfig {
     /// Silence inside an utterance that marks such a pause.
     pub checkpoint_silence_seconds: f64,
     /// A turn that would move nothing at its node (no choice, key or person, or text the
-    /// recogniser doubts) is recognised once more through whisper's full 30 s window when a
-    /// worker is idle; its text is used when it moves the call.
+    /// recogniser doubts) is recognised once more through a wider encoder window (twice the
+    /// first, at least 768 frames) when a worker is idle; its text is used when it moves the
+    /// call.
     pub second_look: bool,
     /// Contextual biasing: logits added to the tokens of the words a caller is likely to say
     /// at the node (its choices, those of the questions ahead, the names of a person) while

@@ -68,7 +68,7 @@ pub struct Metrics {
     pub asr_checkpoints_total: AtomicU64,
     /// Turns whose end needed no recognition of its own: a checkpoint had heard it all.
     pub asr_checkpoint_reused_total: AtomicU64,
-    /// Turns that moved nothing, recognised again through the full window (second looks).
+    /// Turns that moved nothing, recognised again through a wider window (second looks).
     pub asr_second_looks_total: AtomicU64,
     /// Second looks stopped because a finished turn needed the worker.
     pub asr_second_looks_preempted_total: AtomicU64,

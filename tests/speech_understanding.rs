@@ -210,7 +210,7 @@ fn an_answer_that_moves_nothing_is_heard_again_through_the_full_window_and_one_t
     );
     let look = &events(&call, "asr_second_look")[0];
     assert!(
-        look["detail"]["first"].is_string() && look["detail"]["audio_ctx"] == 1500,
+        look["detail"]["first"].is_string() && look["detail"]["audio_ctx"] == 768,
         "{look}"
     );
     assert!(

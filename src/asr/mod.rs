@@ -40,6 +40,6 @@ pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript
 pub use resample::{upsample_8k_to_16k, Upsampler, PHONE_RATE, WHISPER_RATE};
 pub use whisper::{silence_whisper_logs, WhisperRecognizer};
 pub use window::{
-    audio_ctx_for, AUDIO_CTX_FLOOR_EN, AUDIO_CTX_FLOOR_ZH, AUDIO_CTX_MAX, AUDIO_CTX_STEP,
-    ENCODER_FRAME,
+    audio_ctx_for, second_look_ctx, AUDIO_CTX_FLOOR_EN, AUDIO_CTX_FLOOR_ZH, AUDIO_CTX_MAX,
+    AUDIO_CTX_STEP, ENCODER_FRAME,
 };

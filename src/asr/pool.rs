@@ -26,7 +26,7 @@ pub struct Job {
     pub deadline: Instant,
     /// A look that may give way: while it runs (or before it starts), a job that may not
     /// waiting for a worker stops it, answered with [`AsrError::Preempted`]. For second
-    /// looks, which cost a full 30 s window: a finished turn must never wait behind one.
+    /// looks, which cost a wider window: a finished turn must never wait behind one.
     pub preemptible: bool,
 }
 
@@ -177,7 +177,7 @@ impl AsrPool {
         Speaking(Arc::clone(&self.health))
     }
 
-    /// True when a long speculative look (a second look through the full window, 1–3 s of a
+    /// True when a long speculative look (a second look through a wider window, about 1 s of a
     /// worker that whisper cannot stop inside its encoder) may start: a worker is idle and no
     /// caller is in the middle of an utterance whose end would have to wait for it.
     pub fn has_room_for_a_long_look(&self) -> bool {

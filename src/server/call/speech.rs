@@ -12,7 +12,7 @@
 
 use super::*;
 use crate::asr::{
-    audio_ctx_for, AsrError, AsrPool, Job, RecognizeOptions, Recognized, Reply, AUDIO_CTX_MAX,
+    audio_ctx_for, second_look_ctx, AsrError, AsrPool, Job, RecognizeOptions, Recognized, Reply,
 };
 use crate::live::captions::Caption;
 use crate::media::Heard;
@@ -343,8 +343,9 @@ impl CallTask {
     }
 
     /// A turn that would move nothing, heard through the short encoder window: recognise it
-    /// once more through whisper's full 30 s window, which the model was trained on (the short
-    /// window is what makes it loop and mishear short answers), when a worker is idle — under
+    /// once more through a wider one ([`second_look_ctx`]: twice the first, at least 768
+    /// frames; the short window is what makes whisper loop and mishear short answers), when a
+    /// worker is idle — under
     /// load the first answer stands: the look starts only while no other caller is in the
     /// middle of an utterance, and gives way to any finished turn that waits for the worker
     /// (whisper stops between its encoder and decoder steps), so its 1–3 s are not another
@@ -367,14 +368,15 @@ impl CallTask {
         }
         let pool = Arc::clone(pool);
         let (mut options, _) = self.options(pcm8k.len());
-        options.audio_ctx = Some(AUDIO_CTX_MAX);
+        let audio_ctx = second_look_ctx(p.audio_ctx);
+        options.audio_ctx = Some(audio_ctx);
         self.event(
             "asr_second_look",
-            json!({ "first": t.text, "doubt": t.doubt, "audio_ctx": AUDIO_CTX_MAX }),
+            json!({ "first": t.text, "doubt": t.doubt, "audio_ctx": audio_ctx }),
         );
         self.sh.metrics.asr_second_looks_total.fetch_add(1, Relaxed);
         let turn = TurnAudio {
-            audio_ctx: AUDIO_CTX_MAX,
+            audio_ctx,
             pcm8k: None,
             first: Some(Box::new(r.clone())),
             ..p.clone()
