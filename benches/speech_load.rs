@@ -14,7 +14,7 @@
 //!
 //! Knobs (environment): `BENCH_SPOKEN_CALLS` (20), `BENCH_SPEECH_STEPS`
 //! (`2,4,6,8,10,14,20,30,40,60,80,100,120`: small steps first, so a box whose recognizer
-//! serves few speaking callers still gets a measured figure), `BENCH_SPEECH_WINDOW_S` (30), `BENCH_SPEECH_BUDGET_S` (230:
+//! serves few speaking callers still gets a measured figure), `BENCH_SPEECH_WINDOW_S` (30; small steps run longer, for about 12 utterances each), `BENCH_SPEECH_BUDGET_S` (230:
 //! no new ramp step starts after this many seconds of ramp), `BENCH_MODEL`. Results: stdout and
 //! `target/bench/speech_load.json` (server log beside it). Under `cargo test --benches` a smoke
 //! run writes to `target/bench/smoke/`.
@@ -226,7 +226,12 @@ fn main() -> anyhow::Result<()> {
             );
             break;
         }
-        let step = crowd::run_step(&server, &agent, &clips, n, opts.window, &mut rng);
+        let window = if opts.smoke {
+            opts.window
+        } else {
+            step_window(opts.window, n)
+        };
+        let step = crowd::run_step(&server, &agent, &clips, n, window, &mut rng);
         println!(
             "{:>4} speaking calls: decision {}  ASR queue {}  request → INVITE {}  faults {}/{}  dials failed {}/{}  {}{}",
             n,
@@ -283,6 +288,17 @@ fn main() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// A step's window: at least `window`, and long enough for about [`MIN_UTTERANCES`] utterances
+/// at `n` calls (each says a clip every 10–20 s once the menu has played, about 8 s in), so a
+/// small step's p95 is not the slowest of three turns; at most two minutes.
+fn step_window(window: Duration, n: usize) -> Duration {
+    let needed = 8.0 + MIN_UTTERANCES as f64 * 15.0 / n.max(1) as f64;
+    window.max(Duration::from_secs_f64(needed.min(120.0)))
+}
+
+/// Utterances a ramp step aims for (see [`step_window`]).
+const MIN_UTTERANCES: usize = 12;
 
 /// The demo plans with their no-input windows longer than the crowd's gaps between clips
 /// (see step 3), written into `dir`.
