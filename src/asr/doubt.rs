@@ -181,8 +181,9 @@ pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
     None
 }
 
-/// Text made only of the prompt's phrases, three or more of them: the decoder read its prompt
-/// back instead of the audio ("billing, technical, order, hours").
+/// Text made only of the prompt's phrases, three or more of them, the last one perhaps cut short
+/// by the token budget: the decoder read its prompt back instead of the audio ("billing,
+/// technical, order, hours").
 fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
     let phrases = prompt_phrases(prompt);
     let pieces = pieces(text);
@@ -192,7 +193,16 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
         return None;
     }
     let copied = pieces.iter().filter(|p| phrases.contains(p)).count();
-    (copied == pieces.len()).then(|| {
+    // The token budget may cut the last phrase ("…, 客服, 缴�" for 缴费).
+    let cut_short = |p: &String| {
+        phrases
+            .iter()
+            .any(|ph| ph.len() > p.len() && ph.starts_with(p))
+    };
+    let last_cut = pieces
+        .last()
+        .is_some_and(|p| !phrases.contains(p) && cut_short(p));
+    (copied >= 3 && copied + usize::from(last_cut) == pieces.len()).then(|| {
         format!(
             "the recogniser wrote back its prompt (\"{}\")",
             pieces.join(", ")
@@ -298,6 +308,21 @@ mod tests {
         )
         .is_some());
         assert!(d("账单，故障，订单", Some(prompt), Some(-0.3), 0.1).is_some());
+        assert!(
+            d(
+                "营业时间, 人工服务, 客服, 账单, 人",
+                Some(prompt),
+                Some(-0.3),
+                0.1
+            )
+            .is_some(),
+            "the last phrase cut short by the token budget"
+        );
+        assert_eq!(
+            d("账单, 故障, 我想问一下", Some(prompt), Some(-0.3), 0.1),
+            None,
+            "a piece of the caller's own is no prompt"
+        );
         assert_eq!(
             d(
                 "how much, owe",
