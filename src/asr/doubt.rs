@@ -202,7 +202,13 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
     let last_cut = pieces
         .last()
         .is_some_and(|p| !phrases.contains(p) && cut_short(p));
-    (copied >= 3 && copied + usize::from(last_cut) == pieces.len()).then(|| {
+    let all = copied + usize::from(last_cut) == pieces.len();
+    // Three different prompt phrases making up half the text or more, among scraps ("凜, 闲,
+    // 开, 订单, 上班时间, 开门, 人工, 客服, 缴费"), are the prompt too: no caller answers a
+    // question by naming three of its choices.
+    let distinct = phrases.iter().filter(|ph| pieces.contains(ph)).count();
+    let mostly = distinct >= 3 && 2 * copied >= pieces.len();
+    (copied >= 3 && (all || mostly)).then(|| {
         format!(
             "the recogniser wrote back its prompt (\"{}\")",
             pieces.join(", ")
@@ -317,6 +323,16 @@ mod tests {
             )
             .is_some(),
             "the last phrase cut short by the token budget"
+        );
+        assert!(
+            d(
+                "凜, 闲, 开, 订单, 营业时间, 人工服务, 客服, 账单",
+                Some(prompt),
+                Some(-0.3),
+                0.1
+            )
+            .is_some(),
+            "prompt phrases among scraps"
         );
         assert_eq!(
             d("账单, 故障, 我想问一下", Some(prompt), Some(-0.3), 0.1),
