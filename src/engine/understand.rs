@@ -4,8 +4,8 @@ use super::event::Utterance;
 use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
-    builtin, collapse_repeats, key_words, normalize, stem, syllable_count, tokens, MatchConfig,
-    PersonAsk, PersonRequests, PhraseSet, Token,
+    builtin, collapse_repeats, key_words, normalize, stem, syllable_count, tokens, Match,
+    MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -225,25 +225,27 @@ impl Lexicon {
         said: &[Token],
         by: By,
     ) -> Option<(usize, String, f64, usize)> {
-        let found = |i: usize, set: &PhraseSet| set.best_in(said).map(|m| (i, m));
-        let best = match by {
+        let found: Vec<(usize, Match)> = match by {
             By::Phrases => self.choices[node.0]
                 .iter()
                 .enumerate()
-                .filter_map(|(i, set)| found(i, set))
-                .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len))),
+                .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
+                .collect(),
             By::Words => self.parts[node.0]
                 .iter()
                 .enumerate()
                 .filter_map(|(i, (set, labels))| {
-                    found(i, set).map(|(i, mut m)| {
+                    set.best_in(said).map(|mut m| {
                         m.phrase = labels[m.index].clone();
                         (i, m)
                     })
                 })
-                .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len))),
+                .collect(),
         };
-        best.map(|(i, m)| (i, m.phrase, m.score, m.len))
+        found
+            .into_iter()
+            .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)))
+            .map(|(i, m)| (i, m.phrase, m.score, m.len))
     }
 
     /// A choice of `node` named in `said` `by` its phrases or their words. When the same words

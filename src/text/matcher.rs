@@ -1,7 +1,6 @@
 //! Fuzzy phrase matching over sound keys.
 
 use super::normalize::{tokens, Token};
-use super::parts::stem;
 use serde::{Deserialize, Serialize};
 
 /// How tolerant matching is. Lives in configuration (the dialplan's `[matching]` table).
@@ -193,7 +192,7 @@ fn same_stems(phrase: &[Token], said: &[Token]) -> bool {
         && phrase
             .iter()
             .zip(said)
-            .all(|(a, b)| !a.cjk && !b.cjk && stem(&a.text) == stem(&b.text))
+            .all(|(a, b)| !a.cjk && !b.cjk && a.stem == b.stem)
 }
 
 /// Sound keys joined without separators, so "ren gong", "rengong" and 人工 compare equal.

@@ -9,6 +9,8 @@ pub struct Token {
     pub text: String,
     /// What it sounds like: the word itself for Latin text, toneless pinyin for a CJK character.
     pub sound: String,
+    /// The English stem of a Latin word ("closing" → "close"); the text itself otherwise.
+    pub stem: String,
     /// True for a CJK character.
     pub cjk: bool,
     /// Index of the run of text (between spaces or punctuation) the token came from. Mandarin has
@@ -80,6 +82,7 @@ pub fn tokens(input: &str) -> Vec<Token> {
                     .unwrap_or_else(|| c.to_string());
                 out.push(Token {
                     text: c.to_string(),
+                    stem: c.to_string(),
                     sound,
                     cjk: true,
                     group,
@@ -98,6 +101,7 @@ fn flush_latin(latin: &mut String, out: &mut Vec<Token>, group: usize) {
         let text = std::mem::take(latin);
         out.push(Token {
             sound: text.clone(),
+            stem: super::parts::stem(&text),
             text,
             cjk: false,
             group,
