@@ -140,7 +140,7 @@ fn mentions_are_answered_deeper_answers_go_straight_there_and_a_word_of_a_phrase
     let call = answer(
         &server,
         "support_zh",
-        &zh("ni3 men5 zhou1 liu4 ying2 ye4 ma5"),
+        &zh("zhou1 mo4 ying2 ye4 ma5"),
         "hours",
     );
     assert!(call["reason"].is_null(), "{}", note(&call));

@@ -119,13 +119,14 @@ impl PhraseSet {
 fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(f64, usize)> {
     let n = phrase.len();
     // One or two CJK characters carry little sound: a single character must match exactly, and a
-    // pair must match by sound exactly (homophones allowed, nothing fuzzier).
+    // pair must match by sound (homophones allowed, and front and back nasals taken as one:
+    // whisper writes 阴业 for 营业), nothing fuzzier.
     if phrase.iter().all(|t| t.cjk) && n <= 2 {
         return said.windows(n).enumerate().find_map(|(at, w)| {
             let same = if n == 1 {
                 w[0].text == phrase[0].text
             } else {
-                w.iter().zip(phrase).all(|(a, b)| a.sound == b.sound)
+                w.iter().zip(phrase).all(|(a, b)| same_syllable(a, b))
             };
             same.then_some((1.0, at))
         });
@@ -180,6 +181,19 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
         }
     }
     best
+}
+
+/// True when two tokens sound alike: the same sound, or Mandarin syllables that differ only by
+/// a front or back nasal final (yin/ying, shen/sheng, zhan/zhang), which whisper and many
+/// speakers do not keep apart.
+fn same_syllable(a: &Token, b: &Token) -> bool {
+    fn front(s: &str) -> &str {
+        match s.strip_suffix("ng") {
+            Some(stem) if stem.ends_with(['i', 'e', 'a']) => &s[..s.len() - 1],
+            _ => s,
+        }
+    }
+    a.sound == b.sound || (a.cjk && b.cjk && front(&a.sound) == front(&b.sound))
 }
 
 /// The score of a phrase said in another form of its words ("closing" for "close").
@@ -282,6 +296,16 @@ mod tests {
         assert!(s.best("我要人工服務").is_some(), "traditional form");
         assert!(s.best("wo yao ren gong").is_some(), "typed pinyin");
         assert!(s.best("我要查账单").is_none());
+    }
+
+    #[test]
+    fn front_and_back_nasals_are_one_sound_in_a_mandarin_pair() {
+        let s = set(&["营业", "账单"]);
+        assert_eq!(s.best("周末阴业吗").map(|m| m.phrase), Some("营业".into()));
+        assert_eq!(s.best("我的战单").map(|m| m.phrase), Some("账单".into()));
+        assert!(s.best("周末音乐吗").is_none(), "yue is not ye");
+        let t = set(&["公园"]);
+        assert!(t.best("根园").is_none(), "gong is not gen");
     }
 
     #[test]
