@@ -9,6 +9,9 @@
 //! whisper, in a second, to weigh a change to understanding on the very same transcripts.
 //! `SECOND_CTX=768` tries a smaller window for the second look (first readings reused from
 //! that file, results kept in `offline_heard_768.json`).
+//! `VERIFY=1` decodes each turn that would transfer again without the prompt and prints what
+//! that reading would do (first readings from the cache): how a check of the prompt's words
+//! against a prompt-free decode would weigh (2026-12-06: it lost 15 of 49 true requests).
 
 #[path = "../benches/eval/corpus.rs"]
 #[allow(dead_code)]
@@ -46,7 +49,8 @@ fn main() -> anyhow::Result<()> {
     let read = |p: &Path| -> anyhow::Result<BTreeMap<String, [Heard; 2]>> {
         Ok(serde_json::from_slice(&std::fs::read(p)?)?)
     };
-    let mut heard = if cached {
+    let verify = std::env::var("VERIFY").is_ok();
+    let mut heard = if cached || verify {
         read(&cache_path)?
     } else {
         BTreeMap::new()
@@ -124,6 +128,7 @@ fn main() -> anyhow::Result<()> {
                     continue;
                 }
             },
+            Some(_) if verify && heard.contains_key(&clip.id) => heard[&clip.id].clone(),
             Some(rec) => {
                 let pcm16k = upsample_8k_to_16k(&pcm8k)?;
                 let first = match firsts.get(&clip.id) {
@@ -167,6 +172,35 @@ fn main() -> anyhow::Result<()> {
         let report = sim.finish();
         let s = &report.summary;
         let reason = s.reason.map(|r| r.as_str().to_string()).unwrap_or_default();
+        if std::env::var("VERIFY").is_ok() && reason == "human_request" {
+            if let Some(rec) = &rec {
+                let pcm16k = upsample_8k_to_16k(&pcm8k)?;
+                let mut o = options.clone();
+                o.initial_prompt = None;
+                o.audio_ctx = Some(audio_ctx_for(Duration::from_secs_f64(secs), Some(code)));
+                let v = rec.transcribe(&pcm16k, &o)?;
+                let mut sim = Simulator::start(Arc::clone(&prog), catalog.clone());
+                sim.run_until_waiting();
+                if v.doubt.is_none() && !v.text.trim().is_empty() {
+                    if let Some(l) = parse_line(&format!("say {}", v.text.replace('#', " ")), 1)
+                        .ok()
+                        .flatten()
+                    {
+                        sim.apply(&l);
+                    }
+                }
+                let r2 = sim.finish();
+                println!(
+                    "VERIFY {:<44} {:?} heard {:?} → without prompt {:?}{} → {:?}",
+                    clip.id,
+                    clip.item.expect,
+                    t.text,
+                    v.text,
+                    if v.doubt.is_some() { " (doubt)" } else { "" },
+                    r2.summary.reason.map(|r| r.as_str())
+                );
+            }
+        }
         let at_menu = s.path.iter().position(|n| n == "menu").unwrap_or(0);
         let after = &s.path[at_menu + 1..];
         let ok = match &clip.item.expect {

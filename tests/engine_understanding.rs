@@ -130,6 +130,32 @@ fn silence_after_the_confirmation_question_transfers() {
     );
 }
 
+/// Whisper, given a prompt that ends with 人工, 客服, may write the name first and then scraps
+/// of what was said ("你们周末营业吗" heard as "人工, 营业,"): the scraps' choice is the answer,
+/// and with none the caller is asked once, silence or yes transferring.
+#[test]
+fn a_mandarin_name_heading_scraps_is_confirmed_not_transferred_at_once() {
+    let r = run_demo("support_zh", "say 人工, 营业,");
+    assert_answered_at(&r, "hours");
+    let r = run_demo("support_zh", "say 人工, 人家,\nsilence 12");
+    assert_eq!(
+        transferred(&r),
+        Some(Reason::HumanRequest),
+        "{}",
+        signals(&r)
+    );
+    assert!(
+        r.summary
+            .transcript
+            .iter()
+            .any(|t| t.text.contains("转人工吗")),
+        "asked once: {:?}",
+        r.summary.transcript
+    );
+    let r = run_demo("support_zh", "say 人工, 人家,\nsay 不是\nsay 营业时间");
+    assert_answered_at(&r, "hours");
+}
+
 #[test]
 fn no_to_the_confirmation_goes_back_to_the_question_and_the_answer_routes() {
     let r = run_demo(

@@ -185,6 +185,45 @@ impl PersonRequests {
 
     /// What `text` says about wanting a person.
     pub fn judge(&self, text: &str) -> PersonAsk {
+        match self.judge_words(text) {
+            PersonAsk::Request {
+                phrase,
+                framed: false,
+                named: true,
+                ..
+            } if self.name_heads_a_list_of_scraps(text) => PersonAsk::Unsure { phrase },
+            r => r,
+        }
+    }
+
+    /// A Mandarin name written as the first item of a comma list whose other items are all
+    /// scraps of one or two characters, one of them at least not a name ("人工, 营业,", "人工,
+    /// 人家,"): what whisper writes when it copies the list of its prompt (which ends with
+    /// the names of a person) ahead of what it half heard ("你们周末营业吗" at one rate and
+    /// alignment). Nobody asked in so many words, so the caller is asked, or the choice the
+    /// scraps name wins; "人工, 人工" and a name said alone stay requests.
+    fn name_heads_a_list_of_scraps(&self, text: &str) -> bool {
+        let pieces: Vec<Vec<Token>> = text
+            .split(|c: char| ",.;:!?，。；：！？、".contains(c))
+            .map(tokens)
+            .filter(|t| !t.is_empty())
+            .collect();
+        let is_name = |p: &[Token]| {
+            self.strong
+                .best_in(p)
+                .is_some_and(|m| m.start == 0 && m.len == p.len())
+        };
+        let Some((first, rest)) = pieces.split_first() else {
+            return false;
+        };
+        first.iter().all(|t| t.cjk)
+            && is_name(first)
+            && !rest.is_empty()
+            && rest.iter().all(|p| p.len() <= 2 && p.iter().all(|t| t.cjk))
+            && rest.iter().any(|p| !is_name(p))
+    }
+
+    fn judge_words(&self, text: &str) -> PersonAsk {
         let mut unsure = None;
         let mut mention = None;
         let sentences = self.sentences(text);

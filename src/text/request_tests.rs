@@ -230,3 +230,31 @@ fn whisper_commas_do_not_hide_a_request() {
         "agent, I spoke to yesterday, bad my parcel was coming"
     ));
 }
+
+/// Whisper given a prompt ending in 人工, 客服 sometimes writes the name first and then scraps
+/// of the answer ("你们周末营业吗" came out as "人工, 营业,"): not a request in so many words.
+#[test]
+fn a_mandarin_name_heading_a_list_of_scraps_is_unsure() {
+    for t in [
+        "人工, 营业,",
+        "人工, 人家,",
+        "人工, 人工, 营业,",
+        "客服, 理工, 物流",
+    ] {
+        assert!(
+            matches!(judge(t), PersonAsk::Unsure { .. }),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+    for t in [
+        ", 人工,",
+        "人工, 人工",
+        "人工, 我的网络坏了",
+        "盘我, 客服,",
+        "我要人工, 快点",
+        "operator, pleam, operator, pleam,",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
