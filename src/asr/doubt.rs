@@ -181,6 +181,17 @@ pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
     None
 }
 
+/// A segment written with as many tokens as the decoder was allowed for its audio (see
+/// `max_tokens_for`: fast speech needs about four a second, the budget allows six and sixteen
+/// more) was stopped, not finished: a loop of scraps ("盛刘, 订单, 盛刘, 订单, 盛…") or text
+/// made up past the speech. Not used for a sentence said again from the start, whose first
+/// pass [`first_pass`] keeps.
+pub fn ran_on(longest_segment: usize, budget: i32) -> Option<String> {
+    let budget_tokens = usize::try_from(budget).ok().filter(|b| *b > 0)?;
+    (longest_segment >= budget_tokens)
+        .then(|| format!("the recogniser ran on to its budget of {budget} tokens for this audio"))
+}
+
 /// Text made only of the prompt's phrases, three or more of them, the last one perhaps cut short
 /// by the token budget: the decoder read its prompt back instead of the audio ("billing,
 /// technical, order, hours").
@@ -255,6 +266,14 @@ mod tests {
         ] {
             assert_eq!(doubt(said, None, Some(-0.2), 0.0, &limits), None, "{said}");
         }
+    }
+
+    #[test]
+    fn a_decode_stopped_by_its_budget_is_doubted() {
+        assert!(ran_on(25, 25).is_some_and(|d| d.contains("budget of 25")));
+        assert!(ran_on(30, 25).is_some());
+        assert_eq!(ran_on(24, 25), None);
+        assert_eq!(ran_on(100, 0), None, "no budget, nothing to run into");
     }
 
     #[test]

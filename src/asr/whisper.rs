@@ -276,7 +276,8 @@ impl WhisperRecognizer {
                 );
             }
         }
-        params.set_max_tokens(max_tokens_for(pcm16k.len()));
+        let budget = max_tokens_for(pcm16k.len());
+        params.set_max_tokens(budget);
         let mut state = self.take_state()?;
         let result = state.full(params, pcm16k);
         let transcript = result
@@ -284,7 +285,7 @@ impl WhisperRecognizer {
                 Some(stop) if stop() => AsrError::Preempted,
                 _ => AsrError::Engine(e.to_string()),
             })
-            .map(|()| self.read_transcript(&state, language, prompt, &run));
+            .map(|()| self.read_transcript(&state, language, prompt, &run, budget));
         // Keep the state even after a failed run: whisper resets it at the next call.
         self.return_state(state);
         transcript
@@ -363,6 +364,7 @@ impl WhisperRecognizer {
         language: Option<&str>,
         prompt: Option<&str>,
         boost: &BoostRun,
+        budget: i32,
     ) -> Transcript {
         let eot = self.ctx.token_eot();
         let mut text = String::new();
@@ -374,7 +376,11 @@ impl WhisperRecognizer {
         // the model's own log-probability of the least likely token the boost favoured.
         let mut at = 0usize;
         let mut least_favoured: Option<f32> = None;
+        // The most text tokens any segment was written with: at the budget, the decoder was
+        // stopped, not done.
+        let mut longest = 0usize;
         for seg in state.as_iter() {
+            let before = written.len();
             let seg_text = seg
                 .to_str_lossy()
                 .map(|s| s.trim().to_string())
@@ -396,6 +402,7 @@ impl WhisperRecognizer {
                     at += 1;
                 }
             }
+            longest = longest.max(written.len() - before);
             if !seg_text.is_empty() {
                 if !text.is_empty() {
                     text.push(' ');
@@ -418,7 +425,8 @@ impl WhisperRecognizer {
         };
         // A sentence written again and again from the start is read as written once, judged
         // on its own tokens (the repeats are the decoder's, not the caller's).
-        if let Some(once) = super::first_pass(&text, prompt) {
+        let once = super::first_pass(&text, prompt);
+        if let Some(once) = once.clone() {
             let want = once.chars().count();
             let (mut have, mut keep) = (0usize, 0usize);
             // The first token carries whisper's leading space, which the text was trimmed of.
@@ -438,6 +446,7 @@ impl WhisperRecognizer {
         let p_sum: f64 = written.iter().map(|(_, lp)| f64::from(lp.exp())).sum();
         let mean_logprob = (p_n > 0).then(|| logp_sum / f64::from(p_n));
         let doubt = super::doubt(&text, prompt, mean_logprob, no_speech, &Default::default())
+            .or_else(|| once.is_none().then(|| super::ran_on(longest, budget)).flatten())
             .or_else(|| {
                 least_favoured
                     .filter(|lp| *lp < FAVOURED_FLOOR)
