@@ -18,17 +18,33 @@ use std::sync::OnceLock;
 use super::builtin::builtin;
 use super::normalize::{normalize, tokens};
 
-/// The stem of an English word ("closing" → "close"); other text is returned as it is.
+/// The stem of an English word ("closing" → "close", "times" → "time"); other text, and a
+/// word whose stem would drop more than an inflection's worth of letters, is returned as it
+/// is: Porter's "oper" for "operator", "operations" and "operating" would make "operating
+/// hours" name the operator.
 pub fn stem(word: &str) -> String {
     static STEMMER: OnceLock<Stemmer> = OnceLock::new();
     if !word.chars().all(|c| c.is_ascii_alphabetic()) {
         return word.to_string();
     }
-    STEMMER
+    let stem = STEMMER
         .get_or_init(|| Stemmer::create(Algorithm::English))
         .stem(word)
-        .into_owned()
+        .into_owned();
+    let shared = word
+        .bytes()
+        .zip(stem.bytes())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if word.len() - shared <= MAX_ENDING {
+        stem
+    } else {
+        word.to_string()
+    }
 }
+
+/// The most letters a stem may take off a word: "-ing", "-ies", "-es", "-ed", "-s".
+const MAX_ENDING: usize = 3;
 
 /// The words inside `phrase` that carry its meaning, shorter than the phrase itself: for
 /// "opening times" ["opening", "times"], for 上班时间 ["上班", "时间"], for "pay a bill"
@@ -98,6 +114,13 @@ mod tests {
         assert_eq!(stem("parcels"), stem("parcel"));
         assert_ne!(stem("bill"), stem("build"));
         assert_eq!(stem("人工"), "人工", "other text is left alone");
+        assert_eq!(stem("opening"), stem("open"));
+        assert_eq!(stem("times"), stem("time"));
+        assert_eq!(stem("charges"), stem("charge"));
+        // More than an ending taken off: the word stays itself.
+        assert_ne!(stem("operating"), stem("operator"));
+        assert_ne!(stem("operations"), stem("operator"));
+        assert_ne!(stem("generous"), stem("general"));
     }
 
     #[test]
