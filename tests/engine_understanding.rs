@@ -156,6 +156,29 @@ fn a_mandarin_name_heading_scraps_is_confirmed_not_transferred_at_once() {
     assert_answered_at(&r, "hours");
 }
 
+/// "representative" said alone, heard as "reprimand atini": no request words, no choice, but
+/// the sound of a long name: asked once, and silence transfers; "operating hours" is the hours.
+#[test]
+fn a_long_name_misheard_alone_is_asked_about() {
+    let r = run_demo("support", "say reprimand atini\nsilence 12");
+    assert_eq!(
+        transferred(&r),
+        Some(Reason::HumanRequest),
+        "{}",
+        signals(&r)
+    );
+    assert!(
+        r.summary
+            .transcript
+            .iter()
+            .any(|t| t.text.contains("Do you want to talk to a person")),
+        "asked once: {:?}",
+        r.summary.transcript
+    );
+    let r = run_demo("support", "say operating hours");
+    assert_answered_at(&r, "hours");
+}
+
 #[test]
 fn no_to_the_confirmation_goes_back_to_the_question_and_the_answer_routes() {
     let r = run_demo(
@@ -464,7 +487,11 @@ fn only_a_turn_that_moves_nothing_is_worth_a_second_look() {
         assert!(d.call.would_decide(moves, false), "{moves}");
         assert!(!d.call.worth_a_second_look(moves, false), "{moves}");
     }
-    for nothing in ["A. Yunt. A. Yunt.", "the malware life", "purple elephants"] {
+    for nothing in [
+        "where is my car or soul",
+        "the malware life",
+        "purple elephants",
+    ] {
         assert!(!d.call.would_decide(nothing, false), "{nothing}");
         assert!(d.call.worth_a_second_look(nothing, false), "{nothing}");
     }

@@ -5,9 +5,13 @@
 
 /// An English word heard for a name: close in spelling (Jaro–Winkler) or in its consonant key.
 pub fn english_near(heard: &str, name: &str) -> bool {
-    if strsim::jaro_winkler(heard, name) >= 0.88 {
-        return true;
-    }
+    strsim::jaro_winkler(heard, name) >= 0.88 || same_consonants(heard, name)
+}
+
+/// Close in consonant key alone ("reprimandatini" and "representative": rprmntn, rprsntf).
+/// Stricter than [`english_near`] for long names: spelling similarity rewards a shared
+/// beginning, and "customer number" begins like "customer care".
+pub fn same_consonants(heard: &str, name: &str) -> bool {
     let (a, b) = (consonant_key(heard), consonant_key(name));
     a.len() >= 4 && strsim::normalized_levenshtein(&a, &b) >= 0.7
 }

@@ -28,7 +28,7 @@
 use super::builtin::{builtin, PersonRequestWords};
 use super::matcher::{MatchConfig, PhraseSet};
 use super::normalize::{tokens, Token};
-use super::phonetic::{english_near, pinyin_near};
+use super::phonetic::{english_near, pinyin_near, same_consonants};
 
 /// What a caller's words say about wanting a person.
 #[derive(Debug, Clone, PartialEq)]
@@ -192,8 +192,33 @@ impl PersonRequests {
                 named: true,
                 ..
             } if self.name_heads_a_list_of_scraps(text) => PersonAsk::Unsure { phrase },
+            PersonAsk::Nothing => self
+                .long_name_misheard_alone(text)
+                .map_or(PersonAsk::Nothing, |phrase| PersonAsk::Unsure { phrase }),
             r => r,
         }
+    }
+
+    /// An answer that is nothing but a slip for a long English name ("reprimand atini" for
+    /// "representative", "opera tour" for "operator"): one or two words that sound like a name
+    /// of eight letters or more. Unframed, so never a transfer on its own: the caller is asked.
+    fn long_name_misheard_alone(&self, text: &str) -> Option<String> {
+        let heavy: Vec<Token> = tokens(text)
+            .into_iter()
+            .filter(|t| !self.light.contains(&t.text))
+            .collect();
+        if heavy.is_empty() || heavy.len() > 2 || heavy.iter().any(|t| t.cjk) {
+            return None;
+        }
+        let heard = words(&heavy, "");
+        if heard.chars().count() < 8 {
+            return None;
+        }
+        self.names
+            .iter()
+            .filter(|(_, s, cjk)| !*cjk && s.concat().chars().count() >= 8)
+            .find(|(_, s, _)| same_consonants(&heard, &s.concat()))
+            .map(|(n, _, _)| n.clone())
     }
 
     fn judge_words(&self, text: &str) -> PersonAsk {

@@ -258,3 +258,44 @@ fn a_mandarin_name_heading_a_list_of_scraps_is_unsure() {
         assert!(is_request(t), "{t:?}: {:?}", judge(t));
     }
 }
+
+/// Whisper's slips for a long name said on its own ("representative" heard as "reprimand
+/// atini") are asked about, never transferred on their own; everyday answers of one or two
+/// long words are not taken for names.
+#[test]
+fn a_long_name_misheard_on_its_own_is_unsure() {
+    for t in [
+        "reprimand atini",
+        "costumer surface",
+        "upper rater",
+        "the representer",
+    ] {
+        assert!(
+            matches!(judge(t), PersonAsk::Unsure { .. }),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+    for t in [
+        "opening hours",
+        "technical",
+        "my invoice",
+        "order status",
+        "broadband",
+        "television",
+        "internet",
+        "billing please",
+        "customer number",
+        "personal details",
+        "operations",
+        "operating",
+        "preparation",
+        "repayment",
+        "operating hours",
+        "some money",
+        "separately",
+        "the opera",
+    ] {
+        assert_eq!(judge(t), PersonAsk::Nothing, "{t:?}");
+    }
+}
