@@ -228,12 +228,12 @@ impl WhisperRecognizer {
             .filter(|p| !p.trim().is_empty());
         let boost = self.boost(&opts.boost, opts.boost_logit);
         let first = self.decode(pcm16k, language, prompt.as_deref(), audio_ctx, &boost, stop)?;
-        // A prompt read back or a loop is whisper leaning on its prompt: decode once more
-        // without it, and believe that only if it does not do the same.
-        let leaned = first
-            .doubt
-            .as_deref()
-            .is_some_and(|d| d.contains("prompt") || d.contains("repeated"));
+        // A prompt read back or a loop (repeated, or run on to the token budget) is whisper
+        // leaning on its prompt: decode once more without it, and believe that only if it does
+        // not do the same.
+        let leaned = first.doubt.as_deref().is_some_and(|d| {
+            d.contains("prompt") || d.contains("repeated") || d.contains("budget")
+        });
         if prompt.is_some() && leaned {
             let again = self.decode(pcm16k, language, None, audio_ctx, &boost, stop)?;
             if again.doubt.is_none() {
