@@ -30,6 +30,24 @@ fn assert_answered_at(r: &Report, node: &str) {
     );
 }
 
+/// `said` at the main menu gets the one confirmation (a prompt containing `question`), and
+/// silence after it transfers as a request for a person.
+fn asked_then_silence_transfers(plan: &str, said: &str, question: &str) {
+    let r = run_demo(plan, &format!("say {said}\nsilence 12"));
+    assert_eq!(
+        transferred(&r),
+        Some(Reason::HumanRequest),
+        "{said}: {}",
+        signals(&r)
+    );
+    let asked = r.summary.transcript.iter();
+    assert!(
+        asked.clone().any(|t| t.text.contains(question)),
+        "{said}: not asked: {:?}",
+        asked.collect::<Vec<_>>()
+    );
+}
+
 // ---- mentions that are not requests ----
 
 #[test]
@@ -137,21 +155,7 @@ fn silence_after_the_confirmation_question_transfers() {
 fn a_mandarin_name_heading_scraps_is_confirmed_not_transferred_at_once() {
     let r = run_demo("support_zh", "say 人工, 营业,");
     assert_answered_at(&r, "hours");
-    let r = run_demo("support_zh", "say 人工, 人家,\nsilence 12");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
-    assert!(
-        r.summary
-            .transcript
-            .iter()
-            .any(|t| t.text.contains("转人工吗")),
-        "asked once: {:?}",
-        r.summary.transcript
-    );
+    asked_then_silence_transfers("support_zh", "人工, 人家,", "转人工吗");
     let r = run_demo("support_zh", "say 人工, 人家,\nsay 不是\nsay 营业时间");
     assert_answered_at(&r, "hours");
 }
@@ -160,20 +164,10 @@ fn a_mandarin_name_heading_scraps_is_confirmed_not_transferred_at_once() {
 /// the sound of a long name: asked once, and silence transfers; "operating hours" is the hours.
 #[test]
 fn a_long_name_misheard_alone_is_asked_about() {
-    let r = run_demo("support", "say reprimand atini\nsilence 12");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
-    assert!(
-        r.summary
-            .transcript
-            .iter()
-            .any(|t| t.text.contains("Do you want to talk to a person")),
-        "asked once: {:?}",
-        r.summary.transcript
+    asked_then_silence_transfers(
+        "support",
+        "reprimand atini",
+        "Do you want to talk to a person",
     );
     let r = run_demo("support", "say operating hours");
     assert_answered_at(&r, "hours");
