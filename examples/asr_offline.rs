@@ -105,8 +105,8 @@ fn main() -> anyhow::Result<()> {
                 let plan_path = repo.join(format!("dialplans/{}.toml", lang.line()));
                 let loaded = load_file(&plan_path, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
                 let dir = opts.prompts_dir_for(&plan_path);
-                let catalog = PromptCatalog::load(&dir, loaded.plan.language);
-                let prog = Arc::new(humanline::prompts::program(loaded.plan, &dir));
+                let (prog, catalog) = humanline::prompts::program_and_catalog(loaded.plan, &dir);
+                let prog = Arc::new(prog);
                 plans.insert(lang.line(), (Arc::clone(&prog), catalog.clone()));
                 (prog, catalog)
             }

@@ -39,8 +39,8 @@ fn main() -> anyhow::Result<()> {
     let plan_path = repo.join(format!("dialplans/{line}.toml"));
     let loaded = load_file(&plan_path, &opts).map_err(|e| anyhow::anyhow!("{e}"))?;
     let dir = opts.prompts_dir_for(&plan_path);
-    let catalog = PromptCatalog::load(&dir, loaded.plan.language);
-    let prog = Arc::new(humanline::prompts::program(loaded.plan, &dir));
+    let (prog, catalog) = humanline::prompts::program_and_catalog(loaded.plan, &dir);
+    let prog = Arc::new(prog);
     let hints = prog.hints(prog.plan.find("menu").expect("a menu node"));
     let work = tempfile::tempdir()?;
     let (raw, phone) = (work.path().join("raw.wav"), work.path().join("8k.wav"));

@@ -3,7 +3,6 @@
 use anyhow::Context;
 use humanline::dialplan::{load_file, LoadOptions};
 use humanline::engine::Program;
-use humanline::prompts::PromptCatalog;
 use humanline::simulate::{parse_clock, parse_line, parse_script, Report, SimStart, Simulator};
 use humanline::store::{new_call_id, now_ms, CallRecord, Store};
 use std::io::{BufRead, IsTerminal, Read, Write};
@@ -43,11 +42,9 @@ pub fn run(o: Options) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
     };
-    let catalog = PromptCatalog::load(&opts.prompts_dir_for(&o.plan), loaded.plan.language);
-    let prog = Arc::new(humanline::prompts::program(
-        loaded.plan,
-        &opts.prompts_dir_for(&o.plan),
-    ));
+    let (prog, catalog) =
+        humanline::prompts::program_and_catalog(loaded.plan, &opts.prompts_dir_for(&o.plan));
+    let prog = Arc::new(prog);
     let started_at_ms = now_ms();
     let wall_clock = match &o.at {
         None => None,

@@ -25,13 +25,22 @@ pub struct PromptCatalog {
 /// A [`crate::engine::Program`] for `plan` with the prompt texts (for transcripts) of every
 /// language it speaks, read from `root/<language>/`.
 pub fn program(plan: crate::dialplan::Dialplan, root: &Path) -> crate::engine::Program {
+    program_and_catalog(plan, root).0
+}
+
+/// [`program`], and the catalogue of the plan's own language it read on the way (what a
+/// simulated call plays), so a caller needing both reads the prompts once.
+pub fn program_and_catalog(
+    plan: crate::dialplan::Dialplan,
+    root: &Path,
+) -> (crate::engine::Program, PromptCatalog) {
     let languages = plan.languages();
-    let own = PromptCatalog::load(root, plan.language).texts().clone();
-    let mut prog = crate::engine::Program::new(plan, own);
+    let catalog = PromptCatalog::load(root, plan.language);
+    let mut prog = crate::engine::Program::new(plan, catalog.texts().clone());
     for l in languages.into_iter().skip(1) {
         prog = prog.with_texts(l, PromptCatalog::load(root, l).texts().clone());
     }
-    prog
+    (prog, catalog)
 }
 
 impl PromptCatalog {
