@@ -426,7 +426,8 @@ impl WhisperRecognizer {
         // A sentence written again and again from the start is read as written once, judged
         // on its own tokens (the repeats are the decoder's, not the caller's).
         let once = super::first_pass(&text, prompt);
-        if let Some(once) = once.clone() {
+        let said_again = once.is_some();
+        if let Some(once) = once {
             let want = once.chars().count();
             let (mut have, mut keep) = (0usize, 0usize);
             // The first token carries whisper's leading space, which the text was trimmed of.
@@ -446,7 +447,7 @@ impl WhisperRecognizer {
         let p_sum: f64 = written.iter().map(|(_, lp)| f64::from(lp.exp())).sum();
         let mean_logprob = (p_n > 0).then(|| logp_sum / f64::from(p_n));
         let doubt = super::doubt(&text, prompt, mean_logprob, no_speech, &Default::default())
-            .or_else(|| once.is_none().then(|| super::ran_on(longest, budget)).flatten())
+            .or_else(|| (!said_again).then(|| super::ran_on(longest, budget)).flatten())
             .or_else(|| {
                 least_favoured
                     .filter(|lp| *lp < FAVOURED_FLOOR)

@@ -210,14 +210,24 @@ impl PersonRequests {
         if heavy.is_empty() || heavy.len() > 2 || heavy.iter().any(|t| t.cjk) {
             return None;
         }
-        let heard = words(&heavy, "");
-        if heard.chars().count() < 8 {
+        self.english_name_near(&words(&heavy, ""), 8, same_consonants)
+    }
+
+    /// The English name `heard` (words joined) is a slip for, by `near`: both `min_letters`
+    /// long or longer.
+    fn english_name_near(
+        &self,
+        heard: &str,
+        min_letters: usize,
+        near: fn(&str, &str) -> bool,
+    ) -> Option<String> {
+        if heard.chars().count() < min_letters {
             return None;
         }
         self.names
             .iter()
-            .filter(|(_, s, cjk)| !*cjk && s.concat().chars().count() >= 8)
-            .find(|(_, s, _)| same_consonants(&heard, &s.concat()))
+            .filter(|(_, s, cjk)| !*cjk && s.concat().chars().count() >= min_letters)
+            .find(|(_, s, _)| near(heard, &s.concat()))
             .map(|(n, _, _)| n.clone())
     }
 
@@ -453,16 +463,7 @@ impl PersonRequests {
         if window.iter().any(|t| t.cjk) {
             return None;
         }
-        let heard = words(window, "");
-        if heard.chars().count() < 5 {
-            return None;
-        }
-        self.names
-            .iter()
-            .filter(|(_, _, c)| !*c)
-            .filter(|(_, s, _)| s.concat().chars().count() >= 5)
-            .find(|(_, s, _)| english_near(&heard, &s.concat()))
-            .map(|(n, _, _)| n.clone())
+        self.english_name_near(&words(window, ""), 5, english_near)
     }
 }
 
