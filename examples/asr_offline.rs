@@ -258,7 +258,7 @@ impl From<humanline::asr::Transcript> for Heard {
     fn from(t: humanline::asr::Transcript) -> Self {
         Heard {
             text: t.text,
-            doubt: t.doubt,
+            doubt: t.doubt.map(|d| d.reason),
         }
     }
 }

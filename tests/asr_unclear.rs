@@ -94,7 +94,7 @@ fn fillers_and_noise_with_the_menu_prompt_choose_nothing_and_call_nobody() {
                 text: t.text.clone(),
                 started: d.now,
                 ended: d.now + duration,
-                doubt: t.doubt.clone(),
+                doubt: t.doubt.as_ref().map(ToString::to_string),
                 ..Default::default()
             }));
             let moved = out

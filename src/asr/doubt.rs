@@ -5,7 +5,72 @@
 //! probability it gave to "nobody spoke", the mean log-probability of its tokens — and the shape
 //! of the text against the prompt it was given.
 
+use std::fmt;
+
 use crate::text::{normalize, tokens};
+
+/// What went wrong with a decode: decides what the recogniser does about it. Every kind makes
+/// the turn unclear; the kinds where whisper leaned on its prompt are also decoded once more
+/// without it ([`Doubt::leans_on_prompt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DoubtKind {
+    /// Whisper captioned a sound ("[MUSIC]", "(speaking in foreign language)").
+    Sound,
+    /// Whisper thought nobody spoke and wrote little it believed.
+    NoSpeech,
+    /// The text's mean log-probability was too low: the decoder was guessing.
+    Guessing,
+    /// A phrase or run of words written again and again.
+    Loop,
+    /// The text is the recogniser's prompt read back.
+    PromptCopy,
+    /// A segment used every token its audio allowed: stopped, not finished.
+    RanOn,
+    /// A word written only because it was boosted, which the audio barely supports.
+    Favoured,
+}
+
+/// Why a decode's text should not be believed: its kind and a sentence for people (the
+/// events, the simulator's explanation).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doubt {
+    /// What went wrong.
+    pub kind: DoubtKind,
+    /// The same, said for a person reading the call's events.
+    pub reason: String,
+}
+
+impl Doubt {
+    /// A doubt of `kind` said as `reason`.
+    pub fn new(kind: DoubtKind, reason: impl Into<String>) -> Self {
+        Doubt {
+            kind,
+            reason: reason.into(),
+        }
+    }
+
+    /// Whisper leaned on its prompt (read it back, looped, ran on to its budget): a decode
+    /// without the prompt may hear what was said.
+    pub fn leans_on_prompt(&self) -> bool {
+        matches!(
+            self.kind,
+            DoubtKind::PromptCopy | DoubtKind::Loop | DoubtKind::RanOn
+        )
+    }
+}
+
+impl fmt::Display for Doubt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl serde::Serialize for Doubt {
+    /// A doubt is written as its reason (the call's events are read by people).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.reason)
+    }
+}
 
 /// Thresholds of [`doubt`]. The defaults are whisper's own (`no_speech_thold` 0.6,
 /// `logprob_thold` −1.0, `compression_ratio_thold` 2.4 in spirit).
@@ -36,27 +101,34 @@ pub fn doubt(
     mean_logprob: Option<f64>,
     no_speech: f32,
     limits: &DoubtLimits,
-) -> Option<String> {
+) -> Option<Doubt> {
     let said = tokens(text);
     if said.is_empty() {
         return None;
     }
     if tokens(&outside_brackets(text)).is_empty() {
         // "(speaking in foreign language)", "[MUSIC]": whisper's captions of sounds.
-        return Some(format!(
-            "the recogniser described a sound, not words: \"{}\"",
-            text.trim()
+        return Some(Doubt::new(
+            DoubtKind::Sound,
+            format!(
+                "the recogniser described a sound, not words: \"{}\"",
+                text.trim()
+            ),
         ));
     }
     if let Some(lp) = mean_logprob {
         if no_speech >= limits.no_speech && lp < limits.no_speech_logprob {
-            return Some(format!(
-                "probably no speech (no-speech probability {no_speech:.2}, mean log-probability {lp:.2})"
+            return Some(Doubt::new(
+                DoubtKind::NoSpeech,
+                format!(
+                    "probably no speech (no-speech probability {no_speech:.2}, mean log-probability {lp:.2})"
+                ),
             ));
         }
         if lp < limits.logprob {
-            return Some(format!(
-                "the recogniser was guessing (mean log-probability {lp:.2})"
+            return Some(Doubt::new(
+                DoubtKind::Guessing,
+                format!("the recogniser was guessing (mean log-probability {lp:.2})"),
             ));
         }
     }
@@ -90,14 +162,17 @@ fn outside_brackets(text: &str) -> String {
 }
 
 /// A phrase said again and again ("no pain no pain no pain", "人工服务，人工服务，人工服务").
-fn repetition(text: &str) -> Option<String> {
+fn repetition(text: &str) -> Option<Doubt> {
     // Whisper's loops repeat the same run of text; punctuation runs show it in both languages.
     let pieces = pieces(text);
     if pieces.len() >= 3 {
         let first = &pieces[0];
         let same = pieces.iter().filter(|p| *p == first).count();
         if same >= 3 && same * 2 > pieces.len() {
-            return Some(format!("the recogniser repeated \"{first}\" {same} times"));
+            return Some(Doubt::new(
+                DoubtKind::Loop,
+                format!("the recogniser repeated \"{first}\" {same} times"),
+            ));
         }
     }
     // Or words: a run of tokens repeated back to back three times or more (of any length:
@@ -117,9 +192,12 @@ fn repetition(text: &str) -> Option<String> {
             }
             // "no no no" from a caller is real; four of a two-word phrase is not.
             if reps >= 3 && reps * n >= 6 {
-                return Some(format!(
-                    "the recogniser repeated \"{}\" {reps} times",
-                    unit.join(" ")
+                return Some(Doubt::new(
+                    DoubtKind::Loop,
+                    format!(
+                        "the recogniser repeated \"{}\" {reps} times",
+                        unit.join(" ")
+                    ),
                 ));
             }
         }
@@ -186,16 +264,20 @@ pub fn first_pass(text: &str, prompt: Option<&str>) -> Option<String> {
 /// more) was stopped, not finished: a loop of scraps ("盛刘, 订单, 盛刘, 订单, 盛…") or text
 /// made up past the speech. Not used for a sentence said again from the start, whose first
 /// pass [`first_pass`] keeps.
-pub fn ran_on(longest_segment: usize, budget: i32) -> Option<String> {
+pub fn ran_on(longest_segment: usize, budget: i32) -> Option<Doubt> {
     let budget_tokens = usize::try_from(budget).ok().filter(|b| *b > 0)?;
-    (longest_segment >= budget_tokens)
-        .then(|| format!("the recogniser ran on to its budget of {budget} tokens for this audio"))
+    (longest_segment >= budget_tokens).then(|| {
+        Doubt::new(
+            DoubtKind::RanOn,
+            format!("the recogniser ran on to its budget of {budget} tokens for this audio"),
+        )
+    })
 }
 
 /// Text made only of the prompt's phrases, three or more of them, the last one perhaps cut short
 /// by the token budget: the decoder read its prompt back instead of the audio ("billing,
 /// technical, order, hours").
-fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
+fn copied_from_prompt(text: &str, prompt: &str) -> Option<Doubt> {
     let phrases = prompt_phrases(prompt);
     let pieces = pieces(text);
     // Two prompt words ("how much, owe") are what a short, right answer looks like under a
@@ -220,9 +302,12 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<String> {
     let distinct = phrases.iter().filter(|ph| pieces.contains(ph)).count();
     let mostly = distinct >= 3 && 2 * copied >= pieces.len();
     (copied >= 3 && (all || mostly)).then(|| {
-        format!(
-            "the recogniser wrote back its prompt (\"{}\")",
-            pieces.join(", ")
+        Doubt::new(
+            DoubtKind::PromptCopy,
+            format!(
+                "the recogniser wrote back its prompt (\"{}\")",
+                pieces.join(", ")
+            ),
         )
     })
 }
@@ -248,7 +333,7 @@ fn prompt_phrases(prompt: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn d(text: &str, prompt: Option<&str>, lp: Option<f64>, ns: f32) -> Option<String> {
+    fn d(text: &str, prompt: Option<&str>, lp: Option<f64>, ns: f32) -> Option<Doubt> {
         doubt(text, prompt, lp, ns, &DoubtLimits::default())
     }
 
@@ -257,7 +342,8 @@ mod tests {
         let limits = DoubtLimits::default();
         let looped = "上班时间, 中, 上班时间, 中, 上班时间, 中, 上";
         assert!(
-            doubt(looped, None, Some(-0.2), 0.0, &limits).is_some_and(|d| d.contains("repeated")),
+            doubt(looped, None, Some(-0.2), 0.0, &limits)
+                .is_some_and(|d| d.kind == DoubtKind::Loop),
             "{looped}"
         );
         for said in [
@@ -270,10 +356,29 @@ mod tests {
 
     #[test]
     fn a_decode_stopped_by_its_budget_is_doubted() {
-        assert!(ran_on(25, 25).is_some_and(|d| d.contains("budget of 25")));
+        assert!(ran_on(25, 25)
+            .is_some_and(|d| d.kind == DoubtKind::RanOn && d.reason.contains("budget of 25")));
         assert!(ran_on(30, 25).is_some());
         assert_eq!(ran_on(24, 25), None);
         assert_eq!(ran_on(100, 0), None, "no budget, nothing to run into");
+    }
+
+    #[test]
+    fn only_a_decode_that_leaned_on_its_prompt_is_decoded_again_without_it() {
+        use DoubtKind::*;
+        for kind in [PromptCopy, Loop, RanOn] {
+            assert!(Doubt::new(kind, "").leans_on_prompt(), "{kind:?}");
+        }
+        for kind in [Sound, NoSpeech, Guessing, Favoured] {
+            assert!(!Doubt::new(kind, "").leans_on_prompt(), "{kind:?}");
+        }
+        let d = Doubt::new(Loop, "the recogniser repeated \"x\" 3 times");
+        assert_eq!(d.to_string(), d.reason);
+        assert_eq!(
+            serde_json::to_value(&d).unwrap(),
+            serde_json::json!(d.reason),
+            "events show the reason"
+        );
     }
 
     #[test]
@@ -286,7 +391,8 @@ mod tests {
             "（音乐）",
         ] {
             assert!(
-                doubt(t, None, Some(-0.2), 0.0, &limits).is_some_and(|d| d.contains("sound")),
+                doubt(t, None, Some(-0.2), 0.0, &limits)
+                    .is_some_and(|d| d.kind == DoubtKind::Sound),
                 "{t}"
             );
         }
@@ -331,8 +437,9 @@ mod tests {
             Some(-0.5),
             0.1
         )
-        .is_some());
-        assert!(d("账单，故障，订单", Some(prompt), Some(-0.3), 0.1).is_some());
+        .is_some_and(|d| d.leans_on_prompt()));
+        assert!(d("账单，故障，订单", Some(prompt), Some(-0.3), 0.1)
+            .is_some_and(|d| d.leans_on_prompt()));
         assert!(
             d(
                 "营业时间, 人工服务, 客服, 账单, 人",
@@ -340,7 +447,7 @@ mod tests {
                 Some(-0.3),
                 0.1
             )
-            .is_some(),
+            .is_some_and(|d| d.leans_on_prompt()),
             "the last phrase cut short by the token budget"
         );
         assert!(
@@ -350,7 +457,7 @@ mod tests {
                 Some(-0.3),
                 0.1
             )
-            .is_some(),
+            .is_some_and(|d| d.leans_on_prompt()),
             "prompt phrases among scraps"
         );
         assert_eq!(
@@ -373,7 +480,7 @@ mod tests {
             Some(-0.3),
             0.1
         )
-        .is_some());
+        .is_some_and(|d| d.leans_on_prompt()));
     }
 
     #[test]

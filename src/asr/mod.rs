@@ -33,7 +33,7 @@ pub use convert::{
     DEFAULT_MODEL_PATH, DOWNLOAD_COMMAND, GGML_MAGIC, MODELS_DIR, MODEL_SHA256, MODEL_SIZE, PART1,
     PART2, QUANT_BLOCK, WHISPER_BASE,
 };
-pub use doubt::{doubt, first_pass, ran_on, DoubtLimits};
+pub use doubt::{doubt, first_pass, ran_on, Doubt, DoubtKind, DoubtLimits};
 pub use mel::filterbank as mel_filterbank;
 pub use pool::{AsrPool, Job, Recognized, Reply, Speaking};
 pub use recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};

@@ -1,5 +1,6 @@
 //! The speech recognizer as the rest of the server sees it: 16 kHz mono samples in, text out.
 
+use super::doubt::Doubt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,7 +47,7 @@ pub struct Transcript {
     pub confidence: Option<f32>,
     /// Why the text should not be believed (prompt read back, a loop, no speech, guessing):
     /// such a turn is unclear, never a choice or a request for a person.
-    pub doubt: Option<String>,
+    pub doubt: Option<Doubt>,
     /// The segments the text is made of.
     pub segments: Vec<Segment>,
 }

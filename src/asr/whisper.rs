@@ -3,6 +3,7 @@
 //! rebuilt per utterance), greedy decoding, one segment per utterance.
 
 use super::boost::{filter_logits, Boost, BoostRun};
+use super::doubt::{Doubt, DoubtKind};
 use super::recognizer::{AsrError, RecognizeOptions, Recognizer, Segment, Transcript};
 use super::window::AUDIO_CTX_MAX;
 use std::collections::HashMap;
@@ -231,9 +232,7 @@ impl WhisperRecognizer {
         // A prompt read back or a loop (repeated, or run on to the token budget) is whisper
         // leaning on its prompt: decode once more without it, and believe that only if it does
         // not do the same.
-        let leaned = first.doubt.as_deref().is_some_and(|d| {
-            d.contains("prompt") || d.contains("repeated") || d.contains("budget")
-        });
+        let leaned = first.doubt.as_ref().is_some_and(Doubt::leans_on_prompt);
         if prompt.is_some() && leaned {
             let again = self.decode(pcm16k, language, None, audio_ctx, &boost, stop)?;
             if again.doubt.is_none() {
@@ -452,8 +451,11 @@ impl WhisperRecognizer {
                 least_favoured
                     .filter(|lp| *lp < FAVOURED_FLOOR)
                     .map(|lp| {
-                        format!(
-                            "a favoured word the audio barely supports (log-probability {lp:.2} before the boost)"
+                        Doubt::new(
+                            DoubtKind::Favoured,
+                            format!(
+                                "a favoured word the audio barely supports (log-probability {lp:.2} before the boost)"
+                            ),
                         )
                     })
             });

@@ -203,7 +203,7 @@ impl CallTask {
                 ended: turn.ended,
                 pauses: Vec::new(),
                 confidence: r.transcript.confidence,
-                doubt: r.transcript.doubt.clone(),
+                doubt: r.transcript.doubt.as_ref().map(ToString::to_string),
                 prosody: r.prosody,
             }));
             self.flush().await;
@@ -470,7 +470,7 @@ impl CallTask {
             ended: p.ended,
             pauses: p.pauses,
             confidence: r.transcript.confidence,
-            doubt: r.transcript.doubt.clone(),
+            doubt: r.transcript.doubt.as_ref().map(ToString::to_string),
             prosody: r.prosody,
         }));
     }
