@@ -275,6 +275,71 @@ fn an_answer_to_a_deeper_menu_goes_straight_there() {
 }
 
 #[test]
+fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
+    // "online" is in no word list of the plan; it means what the technical choice's
+    // "internet" means, at the main menu and in the technical menu behind it.
+    let r = run_demo("support", "say I can't get online at all");
+    assert_eq!(transferred(&r), None, "{}", signals(&r));
+    assert_eq!(
+        r.summary.path[..4],
+        ["welcome", "menu", "tech", "tech_restart"],
+        "{}",
+        signals(&r)
+    );
+    assert_eq!(
+        r.summary.vars.get("device").map(String::as_str),
+        Some("internet")
+    );
+    assert!(
+        signals(&r).contains("online (≈ internet)"),
+        "{}",
+        signals(&r)
+    );
+
+    let r = run_demo("support", "say where is my package");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "order"],
+        "{}",
+        signals(&r)
+    );
+
+    // Mandarin: 包裹 for the order choice's 快递, 宽带 for the internet behind 网络.
+    let r = run_demo("support_zh", "say 我的包裹到哪了");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "order"],
+        "{}",
+        signals(&r)
+    );
+    let r = run_demo("support_zh", "say 我想问一下月租");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "billing"],
+        "{}",
+        signals(&r)
+    );
+
+    // The plan's own words still win, and an answer in nobody's words is still unclear.
+    let r = run_demo("support", "say my bill is wrong, I was overcharged");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "billing"],
+        "{}",
+        signals(&r)
+    );
+    let r = run_demo("support", "say the weather is lovely today");
+    assert!(
+        !r.summary
+            .path
+            .iter()
+            .any(|n| ["billing", "tech", "order", "hours"].contains(&n.as_str())),
+        "{:?}",
+        r.summary.path
+    );
+}
+
+#[test]
 fn answers_ahead_never_jump_through_an_announcement() {
     // "no" is an answer of tech_fixed, behind the tech_restart announcement: not reachable
     // from the main menu, so it is just an unclear answer there.

@@ -4,8 +4,8 @@ use super::event::Utterance;
 use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
-    builtin, collapse_repeats, key_words, normalize, stem, syllable_count, tokens, Match,
-    MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
+    builtin, builtin_synonyms_of, collapse_repeats, key_words, normalize, stem, syllable_count,
+    tokens, Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -87,15 +87,20 @@ pub(crate) struct Lexicon {
     /// Per node, per choice: the words inside the choice's phrases that name it and no other
     /// choice of the node ([`key_words`]), and for each the label it is reported with.
     parts: Vec<Vec<(PhraseSet, Vec<String>)>>,
+    /// Per node, per choice: callers' words for the choice's thing that the plan does not list
+    /// ([`builtin_synonyms_of`]), and the label each is reported with.
+    synonyms: Vec<Vec<(PhraseSet, Vec<String>)>>,
     /// Per node: the choices that lead straight to another question (choice index, that node).
     leads_to: Vec<Vec<(usize, NodeId)>>,
 }
 
-/// How an answer names a choice: by one of its phrases, or only by a word inside one.
+/// How an answer names a choice: by one of its phrases, only by a word inside one, or only by
+/// a word of the same meaning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum By {
     Phrases,
     Words,
+    Synonyms,
 }
 
 /// Per choice (its phrases in `choices`): the words inside its phrases that name it and no other
@@ -135,6 +140,21 @@ fn parts_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String
         .collect()
 }
 
+/// Per node, what `of` makes of the phrases of each of its choices (nothing for a node that
+/// asks no question).
+fn per_question<T>(plan: &Dialplan, of: impl Fn(&[&[String]]) -> Vec<T>) -> Vec<Vec<T>> {
+    plan.nodes
+        .iter()
+        .map(|n| match &n.kind {
+            NodeKind::Ask { choices, .. } => {
+                let words: Vec<&[String]> = choices.iter().map(|c| &c.words[..]).collect();
+                of(&words)
+            }
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// How many questions ahead an answer is looked for.
 const AHEAD: usize = 2;
 
@@ -162,6 +182,7 @@ impl Lexicon {
         let exact = crate::text::MatchConfig {
             similarity: 1.0,
             short_word_edits: 0,
+            ..Default::default()
         };
         Lexicon {
             person: PersonRequests::new(&plan.escalation.human_phrases, m),
@@ -190,17 +211,8 @@ impl Lexicon {
                     _ => Vec::new(),
                 })
                 .collect(),
-            parts: plan
-                .nodes
-                .iter()
-                .map(|n| match &n.kind {
-                    NodeKind::Ask { choices, .. } => {
-                        let words: Vec<&[String]> = choices.iter().map(|c| &c.words[..]).collect();
-                        parts_of(&words, m)
-                    }
-                    _ => Vec::new(),
-                })
-                .collect(),
+            parts: per_question(plan, |words| parts_of(words, m)),
+            synonyms: per_question(plan, |words| builtin_synonyms_of(words, m)),
             leads_to: plan
                 .nodes
                 .iter()
@@ -231,16 +243,20 @@ impl Lexicon {
                 .enumerate()
                 .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
                 .collect(),
-            By::Words => self.parts[node.0]
-                .iter()
-                .enumerate()
-                .filter_map(|(i, (set, labels))| {
-                    set.best_in(said).map(|mut m| {
-                        m.phrase = labels[m.index].clone();
-                        (i, m)
-                    })
+            By::Words | By::Synonyms => if by == By::Words {
+                &self.parts[node.0]
+            } else {
+                &self.synonyms[node.0]
+            }
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (set, labels))| {
+                set.best_in(said).map(|mut m| {
+                    m.phrase = labels[m.index].clone();
+                    (i, m)
                 })
-                .collect(),
+            })
+            .collect(),
         };
         found
             .into_iter()
@@ -258,7 +274,9 @@ impl Lexicon {
             .find(|(c, to)| *c == i && *to != node)
             .map(|(_, to)| *to);
         if let Some(next) = next {
-            let found = self.best_choice(next, said, By::Phrases);
+            let found = self
+                .best_choice(next, said, By::Phrases)
+                .or_else(|| self.best_choice(next, said, By::Synonyms));
             // "Yes" or "no" said with a choice answers nothing asked yet.
             let answers = |then: &str| self.yes_no(&tokens(then)).is_none();
             if let Some((j, then, _, _)) = found.filter(|f| answers(&f.1)) {
@@ -389,11 +407,16 @@ impl Lexicon {
         };
         // A choice named in the same words: by a whole phrase here or a question or two ahead,
         // else by a word inside a phrase of this question (a word alone is too little to jump
-        // ahead on: "is this the customer service line" is not about a phone line).
+        // ahead on: "is this the customer service line" is not about a phone line), else by a
+        // word of the same meaning.
+        let by_part = || {
+            self.here(node, said, By::Words)
+                .or_else(|| self.here(node, said, By::Synonyms))
+        };
         let routed = || {
             self.here(node, said, By::Phrases)
                 .or_else(&ahead)
-                .or_else(|| self.here(node, said, By::Words))
+                .or_else(by_part)
         };
         match person {
             PersonAsk::Request {
@@ -427,9 +450,7 @@ impl Lexicon {
         if self.repeat.best_in(said).is_some() {
             return Intent::Repeat;
         }
-        ahead()
-            .or_else(|| self.here(node, said, By::Words))
-            .unwrap_or(Intent::Unclear)
+        ahead().or_else(by_part).unwrap_or(Intent::Unclear)
     }
 
     /// Digits said aloud for a collect node ("one two three", "1 2 3", "4471", "一二三"),

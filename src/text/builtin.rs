@@ -27,6 +27,8 @@ pub struct Builtin {
     pub yes: Vec<String>,
     /// "No" to the confirmation question.
     pub no: Vec<String>,
+    /// Groups of words callers use for the same thing (see [`crate::text::synonyms_of`]).
+    pub synonyms: Vec<Vec<String>>,
     /// Spoken forms of each key.
     pub digits: BTreeMap<String, Vec<String>>,
     /// Function words that tell a request for a person from a mention of one.

@@ -11,6 +11,9 @@ pub struct MatchConfig {
     pub similarity: f64,
     /// Edit distance allowed for words of 4–6 letters ("agents" for "agent"). Shorter words must be exact.
     pub short_word_edits: usize,
+    /// Whether the built-in synonyms ("online" for a choice that lists "internet") name a
+    /// choice when the plan's own words found nothing.
+    pub synonyms: bool,
 }
 
 impl Default for MatchConfig {
@@ -18,6 +21,7 @@ impl Default for MatchConfig {
         MatchConfig {
             similarity: 0.8,
             short_word_edits: 1,
+            synonyms: true,
         }
     }
 }

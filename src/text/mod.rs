@@ -12,6 +12,8 @@
 //!   by stem ("closing" is "close");
 //! - a plan phrase is also named by the words inside it that carry its meaning ([`key_words`]:
 //!   "what time" names "opening times", 上班 names 上班时间);
+//! - callers' own words for a choice's thing name it when the plan's words do not
+//!   ([`synonyms_of`]: "online" for a choice listing "internet", 快递 for 订单);
 //! - a request for a person is told from a mention of one by the words around the name
 //!   ([`PersonRequests`]: request frames, negation and reported-speech scope, near misses).
 
@@ -23,6 +25,7 @@ mod phonetic;
 mod request;
 pub mod spoken;
 mod syllables;
+mod synonyms;
 
 pub use builtin::{builtin, Builtin};
 pub use matcher::{Match, MatchConfig, PhraseSet};
@@ -31,3 +34,4 @@ pub use parts::{key_words, stem};
 pub use phonetic::{consonant_key, syllable_distance};
 pub use request::{NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;
+pub use synonyms::{builtin_synonyms_of, synonyms_of};

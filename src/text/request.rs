@@ -163,6 +163,7 @@ impl PersonRequests {
                 MatchConfig {
                     similarity: 1.0,
                     short_word_edits: 0,
+                    ..MatchConfig::default()
                 },
             ),
             names,

@@ -1,0 +1,177 @@
+//! Words a support line's callers use for the same thing ("online" for internet, 快递 for 订单),
+//! tied to the choices of a question.
+//!
+//! An operator lists a few words per choice; callers use others. The built-in groups
+//! (`synonyms` in `builtin_phrases.toml`) are sets of interchangeable support-line words in
+//! English and Mandarin. A group belongs to a choice when one of the choice's own phrases, or a
+//! word inside one ([`key_words`]), is in the group, compared by stem; the group's other words
+//! then name that choice too. A group that belongs to two choices of one question names neither
+//! (it cannot tell them apart), and a word the plan gives to another choice stays that choice's.
+//! The engine tries these only after the plan's own phrases and words found nothing.
+
+use super::builtin::builtin;
+use super::matcher::{MatchConfig, PhraseSet};
+use super::normalize::normalize;
+use super::parts::{key_words, stem};
+
+/// The comparison key of a word or phrase: normalised, each word stemmed.
+fn key(phrase: &str) -> String {
+    normalize(phrase)
+        .split(' ')
+        .map(stem)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Per choice of one question (its phrases in `choices`): the synonyms that name it and no other
+/// choice, and for each the label it is reported with ("online (≈ internet)"). Empty sets
+/// when `groups` tie nothing to a choice.
+pub fn synonyms_of(
+    choices: &[&[String]],
+    groups: &[Vec<String>],
+    m: MatchConfig,
+) -> Vec<(PhraseSet, Vec<String>)> {
+    // Each choice's own keys: its phrases and the words inside them.
+    let own: Vec<Vec<(String, &String)>> = choices
+        .iter()
+        .map(|phrases| {
+            phrases
+                .iter()
+                .flat_map(|p| {
+                    std::iter::once(key(p))
+                        .chain(key_words(p).into_iter().map(|w| key(&w)))
+                        .map(move |k| (k, p))
+                })
+                .collect()
+        })
+        .collect();
+    let mut found: Vec<(Vec<String>, Vec<String>)> = vec![(Vec::new(), Vec::new()); choices.len()];
+    for group in groups {
+        let keys: Vec<String> = group.iter().map(|w| key(w)).collect();
+        // The choices the group belongs to, each with the phrase that ties it.
+        let owners: Vec<(usize, &String)> = own
+            .iter()
+            .enumerate()
+            .filter_map(|(i, mine)| {
+                mine.iter()
+                    .find(|(k, _)| keys.contains(k))
+                    .map(|(_, p)| (i, *p))
+            })
+            .collect();
+        let [(i, anchor)] = owners[..] else {
+            continue; // nobody's, or two choices': it tells nothing apart
+        };
+        for (word, k) in group.iter().zip(&keys) {
+            let anyones = own.iter().any(|mine| mine.iter().any(|(o, _)| o == k));
+            if !anyones {
+                found[i].0.push(word.clone());
+                found[i].1.push(format!("{word} (≈ {anchor})"));
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|(words, labels)| (PhraseSet::new(&words, m), labels))
+        .collect()
+}
+
+/// [`synonyms_of`] with the built-in groups, or nothing when the plan turned them off.
+pub fn builtin_synonyms_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
+    if m.synonyms {
+        synonyms_of(choices, &builtin().synonyms, m)
+    } else {
+        synonyms_of(choices, &[], m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::tokens;
+
+    fn menu() -> Vec<Vec<String>> {
+        [
+            &["billing", "bill", "payment"][..],
+            &["technical", "fault", "internet"],
+            &["order", "delivery"],
+            &["hours", "opening times"],
+        ]
+        .iter()
+        .map(|c| c.iter().map(|s| s.to_string()).collect())
+        .collect()
+    }
+
+    /// The choice and label `said` names by synonym at `menu`.
+    fn named(choices: &[Vec<String>], said: &str) -> Option<(usize, String)> {
+        let refs: Vec<&[String]> = choices.iter().map(|c| &c[..]).collect();
+        let sets = builtin_synonyms_of(&refs, MatchConfig::default());
+        let t = tokens(said);
+        sets.iter()
+            .enumerate()
+            .find_map(|(i, (set, labels))| set.best_in(&t).map(|m| (i, labels[m.index].clone())))
+    }
+
+    #[test]
+    fn a_callers_word_names_the_choice_its_group_belongs_to() {
+        let m = menu();
+        assert_eq!(
+            named(&m, "I can't get online"),
+            Some((1, "online (≈ internet)".into()))
+        );
+        assert_eq!(named(&m, "where is my package").map(|f| f.0), Some(2));
+        assert_eq!(named(&m, "I was overcharged").map(|f| f.0), Some(0));
+        assert_eq!(named(&m, "the wifi keeps dropping").map(|f| f.0), Some(1));
+        // A word of an opening-times phrase ties its group ("open" by "opening", stemmed).
+        assert_eq!(named(&m, "what time do you open").map(|f| f.0), Some(3));
+        // The plan's own words are not repeated as synonyms of their choice.
+        let refs: Vec<&[String]> = m.iter().map(|c| &c[..]).collect();
+        for (i, (_, labels)) in builtin_synonyms_of(&refs, MatchConfig::default())
+            .iter()
+            .enumerate()
+        {
+            for own in &m[i] {
+                assert!(
+                    !labels.iter().any(|l| l.starts_with(&format!("{own} ("))),
+                    "{own}"
+                );
+            }
+        }
+        assert_eq!(named(&m, "the weather is nice"), None);
+    }
+
+    #[test]
+    fn mandarin_words_name_their_choice() {
+        let zh: Vec<Vec<String>> = [&["账单", "缴费"][..], &["故障", "网络"], &["订单", "物流"]]
+            .iter()
+            .map(|c| c.iter().map(|s| s.to_string()).collect())
+            .collect();
+        assert_eq!(named(&zh, "我的包裹还没到").map(|f| f.0), Some(2));
+        assert_eq!(named(&zh, "宽带连不上").map(|f| f.0), Some(1));
+        assert_eq!(named(&zh, "这个月话费怎么这么高").map(|f| f.0), Some(0));
+        assert_eq!(named(&zh, "今天天气很好"), None);
+    }
+
+    #[test]
+    fn a_group_two_choices_share_names_neither() {
+        // "bill" and "invoice" are one group: a question offering both cannot be answered by
+        // "statement".
+        let m: Vec<Vec<String>> = [&["bill"][..], &["invoice"]]
+            .iter()
+            .map(|c| c.iter().map(|s| s.to_string()).collect())
+            .collect();
+        assert_eq!(named(&m, "my statement is wrong"), None);
+    }
+
+    #[test]
+    fn a_plan_can_turn_synonyms_off() {
+        let m = menu();
+        let refs: Vec<&[String]> = m.iter().map(|c| &c[..]).collect();
+        let off = MatchConfig {
+            synonyms: false,
+            ..MatchConfig::default()
+        };
+        assert!(builtin_synonyms_of(&refs, off)
+            .iter()
+            .all(|(s, _)| s.is_empty()));
+    }
+}
