@@ -10,8 +10,8 @@
 //! and how long to wait for a goodbye.
 
 use crate::sip::transaction::{
-    ClientInvite, ClientNonInvite, DialogState, Event, Input, InviteDialog, Reliability,
-    ServerInvite, ServerNonInvite, Timers, Transaction,
+    ClientInvite, ClientNonInvite, DialogState, Event, Input, InviteDialog, Reliability, Timers,
+    Transaction,
 };
 use crate::sip::{
     ack_for_2xx, response_to, sdp, LocalVia, Method, Negotiated, Request, Response, SipError,
@@ -22,6 +22,7 @@ mod context;
 mod hop;
 mod media;
 mod refer;
+mod served;
 
 pub use context::Context;
 pub use hop::{Hop, TlsHop};
@@ -29,14 +30,12 @@ pub use media::{offer_keys, AnswerRefused, SrtpKeys, SrtpOffer};
 
 use crate::sip::digest_client::Credentials;
 use context::{context_invite, plain_invite, present_as};
+use served::{Served, MAX_SERVED};
 use std::net::SocketAddr;
 use std::time::Duration;
 
 /// How long an agent's answer to our BYE or CANCEL is waited for.
 const GOODBYE_WAIT: Duration = Duration::from_secs(4);
-/// Most of the agent's requests remembered at once (each for up to 64·T1); past this, a
-/// request is answered without a transaction, so a chatty or hostile phone costs no memory.
-const MAX_SERVED: usize = 16;
 
 /// What the agent leg reports to the hand-off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,29 +63,6 @@ enum State {
     Leaving { until: Duration },
     /// Nothing more to do.
     Done,
-}
-
-/// A transaction the agent started (its BYE, a re-INVITE we refuse, OPTIONS…).
-#[derive(Debug)]
-enum Served {
-    Invite(ServerInvite),
-    NonInvite(ServerNonInvite),
-}
-
-impl Served {
-    fn tx(&mut self) -> &mut dyn Transaction {
-        match self {
-            Served::Invite(t) => t,
-            Served::NonInvite(t) => t,
-        }
-    }
-
-    fn matches(&self, req: &Request) -> bool {
-        match self {
-            Served::Invite(t) => t.matches(req),
-            Served::NonInvite(t) => t.matches(req),
-        }
-    }
 }
 
 /// One outbound agent call.
@@ -267,10 +243,7 @@ impl AgentLeg {
             State::Leaving { until } => Some(until),
             _ => None,
         };
-        let served = self.served.iter().filter_map(|s| match s {
-            Served::Invite(t) => t.poll_timeout(),
-            Served::NonInvite(t) => t.poll_timeout(),
-        });
+        let served = self.served.iter().filter_map(Served::poll_timeout);
         [
             leaving,
             self.invite.poll_timeout(),
@@ -381,20 +354,10 @@ impl AgentLeg {
             (Ok(()), _) => (200, "OK"),
         };
         let resp = response_to(req, status, reason, None);
-        let reliability = self.reliability;
-        let served = if req.method == Method::Invite {
-            ServerInvite::new(now, req.clone(), reliability, Timers::default()).map(Served::Invite)
-        } else {
-            ServerNonInvite::new(req.clone(), reliability, Timers::default()).map(Served::NonInvite)
-        };
         let mut send = Vec::new();
-        match served {
+        match Served::new(now, req, self.reliability) {
             Ok(mut s) => {
-                let answered = match &mut s {
-                    Served::Invite(t) => t.respond(now, resp),
-                    Served::NonInvite(t) => t.respond(now, resp),
-                };
-                if answered.is_ok() {
+                if s.respond(now, resp).is_ok() {
                     if self.served.len() < MAX_SERVED {
                         self.served.push(s);
                     } else {
