@@ -312,6 +312,20 @@ fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
         "{}",
         signals(&r)
     );
+    let r = run_demo("support_zh", "say 东西一直没收到");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "order"],
+        "{}",
+        signals(&r)
+    );
+    let r = run_demo("support", "say when will it arrive");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "order"],
+        "{}",
+        signals(&r)
+    );
     let r = run_demo("support_zh", "say 我想问一下月租");
     assert_eq!(
         r.summary.path[..3],
