@@ -55,6 +55,8 @@ pub struct PersonRequestWords {
     pub negators: Vec<String>,
     /// Words that make a mention a report of the past.
     pub reporting: Vec<String>,
+    /// Words before a name that point at a particular, known person ("the agent").
+    pub definite: Vec<String>,
     /// Words that carry nothing in a short request.
     pub light: Vec<String>,
 }

@@ -98,6 +98,7 @@ pub struct PersonRequests {
     reporting: Vec<Vec<Token>>,
     breaks: Vec<Vec<Token>>,
     light: Vec<String>,
+    definite: Vec<String>,
 }
 
 /// A word sequence found at a token position.
@@ -181,6 +182,7 @@ impl PersonRequests {
                 .flat_map(|l| tokens(l))
                 .map(|t| t.text)
                 .collect(),
+            definite: w.definite.clone(),
         }
     }
 
@@ -279,10 +281,12 @@ impl PersonRequests {
             }
         }
         // A name called out first, before the rest ("Operator, my internet is down"), with no
-        // report in the utterance, is a request.
+        // report in the utterance, is a request; "the agent, …" points at someone known, a
+        // report whisper left the verb out of.
         if let Some(c) = clauses.first() {
             if let Some(m) = self.strong.best_in(c) {
-                if !reports && self.heavy_words(c, m.start, m.len) == 0 {
+                let pointed = c[..m.start].iter().any(|t| self.definite.contains(&t.text));
+                if !reports && !pointed && self.heavy_words(c, m.start, m.len) == 0 {
                     return PersonAsk::Request {
                         how: format!("called out first (\"{}\")", m.phrase),
                         phrase: m.phrase,

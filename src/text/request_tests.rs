@@ -229,6 +229,16 @@ fn whisper_commas_do_not_hide_a_request() {
     assert!(!is_request(
         "agent, I spoke to yesterday, bad my parcel was coming"
     ));
+    // "The agent, …" is someone known being talked about; "an agent, …" is called for.
+    assert!(!is_request(
+        "the agent, I post the letter, the letter, my parcel, one coming"
+    ));
+    assert!(!is_request("that operator, my bill is still wrong"));
+    assert!(is_request("an agent, my bill is still wrong"));
+    assert!(
+        is_request("the operator please"),
+        "a request in so many words"
+    );
 }
 
 /// Whisper given a prompt ending in 人工, 客服 sometimes writes the name first and then scraps
