@@ -140,6 +140,20 @@ fn parts_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String
         .collect()
 }
 
+/// Per choice, the best of its words (`sets`, each with its labels) found in `said`, reported
+/// by its label.
+fn labelled(sets: &[(PhraseSet, Vec<String>)], said: &[Token]) -> Vec<(usize, Match)> {
+    sets.iter()
+        .enumerate()
+        .filter_map(|(i, (set, labels))| {
+            set.best_in(said).map(|mut m| {
+                m.phrase = labels[m.index].clone();
+                (i, m)
+            })
+        })
+        .collect()
+}
+
 /// Per node, what `of` makes of the phrases of each of its choices (nothing for a node that
 /// asks no question).
 fn per_question<T>(plan: &Dialplan, of: impl Fn(&[&[String]]) -> Vec<T>) -> Vec<Vec<T>> {
@@ -243,20 +257,8 @@ impl Lexicon {
                 .enumerate()
                 .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
                 .collect(),
-            By::Words | By::Synonyms => if by == By::Words {
-                &self.parts[node.0]
-            } else {
-                &self.synonyms[node.0]
-            }
-            .iter()
-            .enumerate()
-            .filter_map(|(i, (set, labels))| {
-                set.best_in(said).map(|mut m| {
-                    m.phrase = labels[m.index].clone();
-                    (i, m)
-                })
-            })
-            .collect(),
+            By::Words => labelled(&self.parts[node.0], said),
+            By::Synonyms => labelled(&self.synonyms[node.0], said),
         };
         found
             .into_iter()
