@@ -296,52 +296,25 @@ fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
         signals(&r)
     );
 
-    let r = run_demo("support", "say where is my package");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "order"],
-        "{}",
-        signals(&r)
-    );
-
-    // Mandarin: 包裹 for the order choice's 快递, 宽带 for the internet behind 网络.
-    let r = run_demo("support_zh", "say 我的包裹到哪了");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "order"],
-        "{}",
-        signals(&r)
-    );
-    let r = run_demo("support_zh", "say 东西一直没收到");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "order"],
-        "{}",
-        signals(&r)
-    );
-    let r = run_demo("support", "say when will it arrive");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "order"],
-        "{}",
-        signals(&r)
-    );
-    let r = run_demo("support_zh", "say 我想问一下月租");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "billing"],
-        "{}",
-        signals(&r)
-    );
-
-    // The plan's own words still win, and an answer in nobody's words is still unclear.
-    let r = run_demo("support", "say my bill is wrong, I was overcharged");
-    assert_eq!(
-        r.summary.path[..3],
-        ["welcome", "menu", "billing"],
-        "{}",
-        signals(&r)
-    );
+    // Callers' words for the main menu's choices: 包裹 and 没收到 for the order choice's 快递,
+    // 月租 for the billing choice's 话费. The plan's own words still win ("bill").
+    for (plan, said, node) in [
+        ("support", "where is my package", "order"),
+        ("support", "when will it arrive", "order"),
+        ("support_zh", "我的包裹到哪了", "order"),
+        ("support_zh", "东西一直没收到", "order"),
+        ("support_zh", "我想问一下月租", "billing"),
+        ("support", "my bill is wrong, I was overcharged", "billing"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_eq!(
+            r.summary.path[..3],
+            ["welcome", "menu", node],
+            "{said}: {}",
+            signals(&r)
+        );
+    }
+    // An answer in nobody's words is still unclear.
     let r = run_demo("support", "say the weather is lovely today");
     assert!(
         !r.summary
