@@ -314,6 +314,15 @@ fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
             signals(&r)
         );
     }
+    // A word inside a longer phrase ties no group: "bill" of the billing menu's "pay a bill"
+    // does not make a charge a payment, so the caller is asked which billing question it is.
+    let r = run_demo("support", "say there is a strange charge on my account");
+    assert_eq!(
+        r.summary.path,
+        ["welcome", "menu", "billing"],
+        "{}",
+        signals(&r)
+    );
     // An answer in nobody's words is still unclear.
     let r = run_demo("support", "say the weather is lovely today");
     assert!(

@@ -80,4 +80,13 @@ mod tests {
         assert_eq!(b.digits.len(), 12);
         assert!(b.person_request.frames.iter().any(|f| f == "talk"));
     }
+
+    #[test]
+    fn a_synonym_belongs_to_one_group() {
+        // A word in two groups could name two choices of one question at once.
+        let mut seen = std::collections::HashSet::new();
+        for word in super::builtin().synonyms.iter().flatten() {
+            assert!(seen.insert(word), "\"{word}\" is in two synonym groups");
+        }
+    }
 }

@@ -3,11 +3,13 @@
 //!
 //! An operator lists a few words per choice; callers use others. The built-in groups
 //! (`synonyms` in `builtin_phrases.toml`) are sets of interchangeable support-line words in
-//! English and Mandarin. A group belongs to a choice when one of the choice's own phrases, or a
-//! word inside one ([`key_words`]), is in the group, compared by stem; the group's other words
-//! then name that choice too. A group that belongs to two choices of one question names neither
-//! (it cannot tell them apart), and a word the plan gives to another choice stays that choice's.
-//! The engine tries these only after the plan's own phrases and words found nothing.
+//! English and Mandarin. A group belongs to a choice when one of the choice's own phrases is in the
+//! group, compared by stem; the group's other words then name that choice too. A word inside a
+//! longer phrase does not tie a group: "pay a bill" is about paying, and "bill" in it must not
+//! make "charge" or "statement" name it. A group that belongs to two choices of one question
+//! names neither (it cannot tell them apart), and a word the plan gives to another choice, whole
+//! or inside a phrase ([`key_words`]), stays that choice's. The engine tries these only after the
+//! plan's own phrases and words found nothing.
 
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
@@ -31,25 +33,22 @@ pub fn synonyms_of(
     groups: &[Vec<String>],
     m: MatchConfig,
 ) -> Vec<(PhraseSet, Vec<String>)> {
-    // Each choice's own keys: its phrases and the words inside them.
-    let own: Vec<Vec<(String, &String)>> = choices
+    // Each choice's phrases, which tie groups to it, and every key it owns: those phrases and
+    // the words inside them, which no other choice may take as a synonym.
+    let phrases: Vec<Vec<(String, &String)>> = choices
         .iter()
-        .map(|phrases| {
-            phrases
-                .iter()
-                .flat_map(|p| {
-                    std::iter::once(key(p))
-                        .chain(key_words(p).into_iter().map(|w| key(&w)))
-                        .map(move |k| (k, p))
-                })
-                .collect()
-        })
+        .map(|ps| ps.iter().map(|p| (key(p), p)).collect())
+        .collect();
+    let owned: Vec<String> = choices
+        .iter()
+        .flat_map(|ps| ps.iter())
+        .flat_map(|p| std::iter::once(key(p)).chain(key_words(p).into_iter().map(|w| key(&w))))
         .collect();
     let mut found: Vec<(Vec<String>, Vec<String>)> = vec![(Vec::new(), Vec::new()); choices.len()];
     for group in groups {
         let keys: Vec<String> = group.iter().map(|w| key(w)).collect();
         // The choices the group belongs to, each with the phrase that ties it.
-        let owners: Vec<(usize, &String)> = own
+        let owners: Vec<(usize, &String)> = phrases
             .iter()
             .enumerate()
             .filter_map(|(i, mine)| {
@@ -62,8 +61,7 @@ pub fn synonyms_of(
             continue; // nobody's, or two choices': it tells nothing apart
         };
         for (word, k) in group.iter().zip(&keys) {
-            let anyones = own.iter().any(|mine| mine.iter().any(|(o, _)| o == k));
-            if !anyones {
+            if !owned.contains(k) {
                 found[i].0.push(word.clone());
                 found[i].1.push(format!("{word} (≈ {anchor})"));
             }
@@ -149,6 +147,20 @@ mod tests {
         assert_eq!(named(&zh, "宽带连不上").map(|f| f.0), Some(1));
         assert_eq!(named(&zh, "这个月话费怎么这么高").map(|f| f.0), Some(0));
         assert_eq!(named(&zh, "今天天气很好"), None);
+    }
+
+    #[test]
+    fn a_word_inside_a_longer_phrase_ties_no_group() {
+        // The billing menu: "bill" of "pay a bill" must not make "charge" name paying.
+        let m: Vec<Vec<String>> = [&["balance", "how much"][..], &["pay", "pay a bill"]]
+            .iter()
+            .map(|c| c.iter().map(|s| s.to_string()).collect())
+            .collect();
+        assert_eq!(named(&m, "there is a strange charge on my account"), None);
+        assert_eq!(
+            named(&m, "can I set up a direct debit").map(|f| f.0),
+            Some(1)
+        );
     }
 
     #[test]
