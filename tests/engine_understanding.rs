@@ -242,6 +242,14 @@ fn a_mandarin_name_said_last_transfers_on_the_first_ask() {
     assert_eq!(r.summary.path.last().map(String::as_str), Some("menu"));
 }
 
+#[test]
+fn an_english_name_is_not_heard_in_mandarin_characters() {
+    // make eval: 电视没有画面 heard as "天是枚余幻, …"; 余幻 (yu huan) is one letter from "human"
+    // and was taken for that name said last.
+    let r = run_demo("support_zh", "say 天是枚余幻, 天是枚余幻,");
+    assert_eq!(transferred(&r), None, "{}", signals(&r));
+}
+
 // ---- answers ahead ----
 
 #[test]

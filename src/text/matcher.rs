@@ -165,10 +165,16 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
         }
     }
     let target = joined(phrase);
+    // Pinyin typed in Latin letters may name a Mandarin phrase, but an English phrase is never
+    // heard in Mandarin characters by their sound: 余幻 (yu huan) is not "human".
+    let latin_phrase = phrase.iter().all(|t| !t.cjk);
     let mut best: Option<(f64, usize)> = None;
     // Windows one token shorter or longer absorb ASR splitting or merging words ("realperson").
     for len in n.saturating_sub(1).max(1)..=(n + 1).min(said.len()) {
         for (at, w) in said.windows(len).enumerate() {
+            if latin_phrase && w.iter().any(|t| t.cjk) {
+                continue;
+            }
             let candidate = joined(w);
             // An everyday word the caller said is that word, not a slip for a plan word:
             // "when my package will arrive" does not say "bill".
@@ -246,6 +252,18 @@ mod tests {
 
     fn set(p: &[&str]) -> PhraseSet {
         PhraseSet::new(p.iter().copied(), MatchConfig::default())
+    }
+
+    #[test]
+    fn an_english_phrase_is_not_heard_in_mandarin_characters() {
+        let s = set(&["human", "agent", "人工"]);
+        assert_eq!(s.best("天是枚余幻"), None, "yu huan is not human");
+        assert_eq!(
+            s.best("ren gong please").unwrap().phrase,
+            "人工",
+            "typed pinyin still names it"
+        );
+        assert_eq!(s.best("我要一个human").unwrap().phrase, "human");
     }
 
     #[test]
