@@ -4,8 +4,8 @@ use super::event::Utterance;
 use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
-    builtin, builtin_synonyms_of, collapse_repeats, key_words, normalize, stem, syllable_count,
-    tokens, Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
+    builtin, builtin_synonyms_of, collapse_repeats, key_words, stemmed, syllable_count, tokens,
+    Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -106,10 +106,7 @@ enum By {
 /// Per choice (its phrases in `choices`): the words inside its phrases that name it and no other
 /// choice, compared by stem, and the label each is reported with ("time (opening times)").
 fn parts_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
-    let key = |w: &str| {
-        let n = normalize(w);
-        n.split(' ').map(stem).collect::<Vec<_>>().join(" ")
-    };
+    let key = stemmed;
     let words: Vec<Vec<(String, &String)>> = choices
         .iter()
         .map(|phrases| {

@@ -30,7 +30,7 @@ mod synonyms;
 pub use builtin::{builtin, Builtin};
 pub use matcher::{Match, MatchConfig, PhraseSet};
 pub use normalize::{collapse_repeats, normalize, tokens, Token};
-pub use parts::{key_words, stem};
+pub use parts::{key_words, stem, stemmed};
 pub use phonetic::{consonant_key, syllable_distance};
 pub use request::{NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;

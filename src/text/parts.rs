@@ -43,6 +43,15 @@ pub fn stem(word: &str) -> String {
     }
 }
 
+/// A phrase as compared by stem: normalised, each word stemmed ("Opening Times" → "open time").
+pub fn stemmed(phrase: &str) -> String {
+    normalize(phrase)
+        .split(' ')
+        .map(stem)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The most letters a stem may take off a word: "-ing", "-ies", "-es", "-ed", "-s".
 const MAX_ENDING: usize = 3;
 

@@ -13,17 +13,7 @@
 
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
-use super::normalize::normalize;
-use super::parts::{key_words, stem};
-
-/// The comparison key of a word or phrase: normalised, each word stemmed.
-fn key(phrase: &str) -> String {
-    normalize(phrase)
-        .split(' ')
-        .map(stem)
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use super::parts::{key_words, stemmed as key};
 
 /// Per choice of one question (its phrases in `choices`): the synonyms that name it and no other
 /// choice, and for each the label it is reported with ("online (≈ internet)"). Empty sets
