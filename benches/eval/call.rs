@@ -66,25 +66,38 @@ pub struct Observed {
     pub clip_seconds: f64,
     /// Wall seconds the whole call took.
     pub call_seconds: f64,
+    /// A request not understood at the menu was said a second time, when the question had been
+    /// asked again (a caller repeating themselves).
+    pub asked_again: bool,
 }
 
-/// Places `clip`'s call; `menu_prompt` is how long the menu's question plays on that line.
+/// How long the menu's prompts play on a line.
+#[derive(Debug, Clone, Copy)]
+pub struct MenuPrompts {
+    /// The question.
+    pub question: Duration,
+    /// The lead-in before the question is asked again after an answer that was not understood.
+    pub no_match: Duration,
+}
+
+/// Places `clip`'s call; `menu` says how long the menu's prompts play on that line.
 pub fn run(
     server: &Server,
     clip: &Clip,
     pcm: &[i16],
-    menu_prompt: Duration,
+    menu: MenuPrompts,
 ) -> anyhow::Result<Observed> {
     let started = Instant::now();
     let (mut call, peer) = dial(server, clip.item.lang.line())?;
     let streamer = Streamer::start(call.rtp.try_clone()?, peer);
-    let result = converse(server, &call, &streamer, clip, pcm, menu_prompt);
+    let result = converse(server, &call, &streamer, clip, pcm, menu);
     streamer.stop();
     let _ = call.service();
     // The call may already have ended (the plan hung up): a failed BYE is no harness fault.
     let _ = call.bye(Duration::from_secs(5));
-    let (id, spoken_at) = result?;
+    let (id, spoken_at, asked_again) = result?;
     let mut seen = stored(server, &id)?;
+    seen.asked_again = asked_again;
     seen.after = seen.after.split_off(spoken_at.min(seen.after.len()));
     seen.clip_seconds = pcm.len() as f64 / 8000.0;
     seen.call_seconds = started.elapsed().as_secs_f64();
@@ -106,16 +119,18 @@ fn dial(server: &Server, line: &str) -> anyhow::Result<(UacCall, SocketAddr)> {
     bail!("dialling sip:{line}@: {last} ({DIAL_TRIES} tries)")
 }
 
-/// Waits for the menu, says the clip, watches; returns the call id and how many nodes the path
-/// had when the caller spoke (the path's index where the answer's effect starts).
+/// Waits for the menu, says the clip, watches; returns the call id, how many nodes the path
+/// had when the caller spoke (the path's index where the answer's effect starts), and whether a
+/// request was said a second time. A request that left the call at the menu, not understood, is
+/// said again once the question has been asked again, as a caller repeats themselves.
 fn converse(
     server: &Server,
     call: &UacCall,
     streamer: &Streamer,
     clip: &Clip,
     pcm: &[i16],
-    menu_prompt: Duration,
-) -> anyhow::Result<(String, usize)> {
+    menu: MenuPrompts,
+) -> anyhow::Result<(String, usize, bool)> {
     let id = find_live(server, call)?;
     // 1. The menu begins; its question plays to the end.
     let start = Instant::now();
@@ -132,18 +147,69 @@ fn converse(
         call.service()?;
         std::thread::sleep(POLL / 2);
     };
-    let speak_at = Instant::now() + menu_prompt + Duration::from_millis(300);
-    while Instant::now() < speak_at {
+    wait(
+        call,
+        Instant::now() + menu.question + Duration::from_millis(300),
+    )?;
+    // 2. The clip, in real time, and what it led to.
+    say(call, streamer, pcm)?;
+    let said = Instant::now();
+    let outcome = watch(server, call, &id, clip, path_len)?;
+    // 3. A request left at the menu: said again after the no-match lead-in and the question
+    //    (and the time to decide there was no match, a second look included).
+    if clip.item.category != Category::Request || outcome != Watched::AtMenu {
+        return Ok((id, path_len, false));
+    }
+    wait(call, said + REASK_DECISION + menu.no_match + menu.question)?;
+    if !matches!(live(server, &id)?, Some(c) if c["node"] == MENU && c["reason"].is_null()) {
+        return Ok((id, path_len, false));
+    }
+    say(call, streamer, pcm)?;
+    watch(server, call, &id, clip, path_len)?;
+    Ok((id, path_len, true))
+}
+
+/// After an answer that was not understood: the longest the server takes to decide so (the
+/// end of the turn, recognition, a second look) before the no-match lead-in starts.
+const REASK_DECISION: Duration = Duration::from_millis(3500);
+
+/// Where a call stood when the watch ended.
+#[derive(Debug, PartialEq)]
+enum Watched {
+    /// Handed over, moved on, or ended.
+    Moved,
+    /// Still at the menu, nobody taking it: the answer was not understood.
+    AtMenu,
+}
+
+/// Keeps the call serviced until `until`.
+fn wait(call: &UacCall, until: Instant) -> anyhow::Result<()> {
+    while Instant::now() < until {
         call.service()?;
         std::thread::sleep(POLL / 2);
     }
-    // 2. The clip, in real time.
+    Ok(())
+}
+
+/// Says `pcm` in real time and waits until it has all been sent.
+fn say(call: &UacCall, streamer: &Streamer, pcm: &[i16]) -> anyhow::Result<()> {
     streamer.say(pcm);
     while streamer.left() > 0 {
         call.service()?;
         std::thread::sleep(POLL / 2);
     }
-    // 3. What it led to.
+    Ok(())
+}
+
+/// Watches the call after the caller spoke until it is handed over, reaches the clip's node
+/// (or settles on another), ends, or the category's wait is over.
+fn watch(
+    server: &Server,
+    call: &UacCall,
+    id: &str,
+    clip: &Clip,
+    path_len: usize,
+) -> anyhow::Result<Watched> {
     let wait = match clip.item.category {
         Category::Hesitant => HESITANT_WAIT,
         _ => ANSWER_WAIT,
@@ -152,11 +218,11 @@ fn converse(
     let mut moved_at: Option<Instant> = None;
     while Instant::now() < until {
         call.service()?;
-        let Some(c) = live(server, &id)? else {
-            break; // ended (the plan hung up)
+        let Some(c) = live(server, id)? else {
+            return Ok(Watched::Moved); // ended (the plan hung up)
         };
         if c["reason"].as_str().is_some_and(|r| r != "routed") {
-            break;
+            return Ok(Watched::Moved);
         }
         let after: Vec<&str> = c["path"]
             .as_array()
@@ -164,18 +230,23 @@ fn converse(
             .unwrap_or_default();
         if let Expect::Node(want) = &clip.item.expect {
             if after.iter().any(|n| want.iter().any(|w| w == n)) {
-                break;
+                return Ok(Watched::Moved);
             }
         }
         if !after.is_empty() && clip.item.category != Category::Hesitant {
             let at = *moved_at.get_or_insert_with(Instant::now);
             if at.elapsed() >= SETTLE {
-                break;
+                return Ok(Watched::Moved);
             }
         }
         std::thread::sleep(POLL);
     }
-    Ok((id, path_len))
+    let at_menu = live(server, id)?.is_some_and(|c| c["node"] == MENU && c["reason"].is_null());
+    Ok(if at_menu {
+        Watched::AtMenu
+    } else {
+        Watched::Moved
+    })
 }
 
 /// The server's id of our call, from the live list (matched by SIP Call-ID).
@@ -287,6 +358,7 @@ fn stored(server: &Server, id: &str) -> anyhow::Result<Observed> {
         signals: strings(&c["signals"]),
         clip_seconds: 0.0,
         call_seconds: 0.0,
+        asked_again: false,
     })
 }
 

@@ -84,6 +84,8 @@ impl Figure {
 #[derive(Debug, Clone, Serialize)]
 pub struct Figures {
     pub first_ask_recall: Figure,
+    /// Requests that reached a person on the first or the second ask.
+    pub two_ask_recall: Figure,
     pub false_escalation: Figure,
     pub mention_escalation: Figure,
     pub routing_accuracy: Figure,
@@ -189,6 +191,26 @@ fn words(s: &str) -> String {
     out
 }
 
+/// A request that reached a person by the caller's second turn: said twice (the first not
+/// understood) and handed over for it with no silence between, or named a person, was asked
+/// "Do you want to talk to a person?" and handed over on the silence that followed (a caller's
+/// "yes").
+fn reached_person_by_second_ask(j: &Judged) -> bool {
+    let Some(o) = &j.observed else {
+        return false;
+    };
+    let person = o
+        .reason
+        .as_deref()
+        .is_some_and(|r| PERSON_REASONS.contains(&r));
+    let confirmed = o.reason.as_deref() == Some("human_request")
+        && o.heard_before_transfer == 1
+        && o.heard
+            .first()
+            .is_some_and(|(_, i)| i.starts_with("names a person"));
+    person && ((!o.no_input_before_transfer && o.heard_before_transfer <= 2) || confirmed)
+}
+
 fn reached(o: &Observed, want: &[String]) -> bool {
     o.after.iter().any(|n| want.contains(n))
 }
@@ -229,6 +251,12 @@ pub fn figures(all: &[Judged], lang: Lang) -> Figures {
     let hesitant = of(&[Category::Hesitant]);
     Figures {
         first_ask_recall: Figure::new(count(&requests, &ok), requests.len(), true, 97.0),
+        two_ask_recall: Figure::new(
+            count(&requests, &|j| ok(j) || reached_person_by_second_ask(j)),
+            requests.len(),
+            true,
+            100.0,
+        ),
         false_escalation: Figure::new(count(&answers, &|j| j.escalated), answers.len(), false, 2.0),
         mention_escalation: Figure::new(
             count(&mentions, &|j| j.escalated),
@@ -273,11 +301,16 @@ pub fn figures(all: &[Judged], lang: Lang) -> Figures {
 pub fn table(en: &Figures, zh: &Figures) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "{:<44} {:<22} {:<22} target", "", "EN", "ZH");
-    let rows: [(&str, &Figure, &Figure); 7] = [
+    let rows: [(&str, &Figure, &Figure); 8] = [
         (
             "first-ask recall of requests for a person",
             &en.first_ask_recall,
             &zh.first_ask_recall,
+        ),
+        (
+            "requests to a person within two asks",
+            &en.two_ask_recall,
+            &zh.two_ask_recall,
         ),
         (
             "false escalation of ordinary answers",
@@ -346,6 +379,9 @@ fn plain(f: &Figure) -> String {
 /// How the figures are counted, printed under the table.
 pub const DEFINITIONS: &str = "\
 counted: a request is recalled when the call is handed over with reason human_request on its first utterance;
+a request left at the menu not understood is said again once the question has been asked again, and reaches a
+person within two asks when that second utterance hands the call over (any caller reason, no silence between),
+or when the first named a person and the confirmation question was answered by silence;
 an answer or mention is escalated when the call is handed to a person because of what was said (not after a
 no-input timeout in the silence that follows every clip), routed when it reached its node without that;
 a hesitant caller's turns are the utterances and no-input timeouts the server saw before the hand-over

@@ -241,9 +241,9 @@ fn select(all: &[Clip], corpus: &Corpus, opts: &Options) -> Vec<Clip> {
     v
 }
 
-/// How long the menu's question plays on each line: the `ask` prompt of the plans' `menu`
-/// node, read from the plan and its WAV.
-fn menu_prompt_lengths(repo: &Path) -> anyhow::Result<HashMap<Lang, Duration>> {
+/// How long the menu's prompts play on each line: its question (the `ask` prompt of the plans'
+/// `menu` node) and its no-match lead-in, read from the plan and their WAVs.
+fn menu_prompt_lengths(repo: &Path) -> anyhow::Result<HashMap<Lang, call::MenuPrompts>> {
     let mut out = HashMap::new();
     for lang in Lang::ALL {
         let plan_path = repo.join(format!("dialplans/{}.toml", lang.line()));
@@ -251,13 +251,23 @@ fn menu_prompt_lengths(repo: &Path) -> anyhow::Result<HashMap<Lang, Duration>> {
             &std::fs::read_to_string(&plan_path)
                 .with_context(|| format!("reading {}", plan_path.display()))?,
         )?;
-        let prompt = plan["nodes"][call::MENU]["ask"]
-            .as_str()
-            .with_context(|| format!("{}: no nodes.menu.ask", plan_path.display()))?;
-        let wav = repo.join(format!("prompts/{}/{prompt}.wav", lang.prompt_dir()));
-        let r = hound::WavReader::open(&wav).with_context(|| format!("{}", wav.display()))?;
-        let secs = r.duration() as f64 / f64::from(r.spec().sample_rate);
-        out.insert(lang, Duration::from_secs_f64(secs));
+        let length = |key: &str| -> anyhow::Result<Duration> {
+            let prompt = plan["nodes"][call::MENU][key]
+                .as_str()
+                .with_context(|| format!("{}: no nodes.menu.{key}", plan_path.display()))?;
+            let wav = repo.join(format!("prompts/{}/{prompt}.wav", lang.prompt_dir()));
+            let r = hound::WavReader::open(&wav).with_context(|| format!("{}", wav.display()))?;
+            Ok(Duration::from_secs_f64(
+                r.duration() as f64 / f64::from(r.spec().sample_rate),
+            ))
+        };
+        out.insert(
+            lang,
+            call::MenuPrompts {
+                question: length("ask")?,
+                no_match: length("no_match")?,
+            },
+        );
     }
     Ok(out)
 }
@@ -267,7 +277,7 @@ fn place_calls(
     server: &Server,
     clips: &[Clip],
     clip_dir: &Path,
-    menu_prompts: &HashMap<Lang, Duration>,
+    menu_prompts: &HashMap<Lang, call::MenuPrompts>,
     concurrency: usize,
 ) -> Vec<Run> {
     let next = AtomicUsize::new(0);
