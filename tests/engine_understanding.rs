@@ -331,6 +331,17 @@ fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
         "{}",
         signals(&r)
     );
+    // A verb of asking for someone is no synonym: "connect me to an agent" with the agent
+    // misheard (make eval heard "connect, meet, run, and,") is not the internet's "connection".
+    let r = run_demo("support", "say connect, meet, run, and,");
+    assert_eq!(r.summary.path, ["welcome", "menu"], "{}", signals(&r));
+    let r = run_demo("support", "say my connection keeps dropping");
+    assert_eq!(
+        r.summary.path[..3],
+        ["welcome", "menu", "tech"],
+        "{}",
+        signals(&r)
+    );
     // An answer in nobody's words is still unclear.
     let r = run_demo("support", "say the weather is lovely today");
     assert!(

@@ -5,7 +5,7 @@ use super::hesitation::TurnFeatures;
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
     builtin, builtin_synonyms_of, collapse_repeats, key_words, stemmed, syllable_count, tokens,
-    Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
+    without_asking_verbs, Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -255,7 +255,7 @@ impl Lexicon {
                 .filter_map(|(i, set)| set.best_in(said).map(|m| (i, m)))
                 .collect(),
             By::Words => labelled(&self.parts[node.0], said),
-            By::Synonyms => labelled(&self.synonyms[node.0], said),
+            By::Synonyms => labelled(&self.synonyms[node.0], &without_asking_verbs(said)),
         };
         found
             .into_iter()

@@ -34,4 +34,4 @@ pub use parts::{key_words, stem, stemmed};
 pub use phonetic::{consonant_key, syllable_distance};
 pub use request::{NotARequest, PersonAsk, PersonRequests};
 pub use syllables::syllable_count;
-pub use synonyms::{builtin_synonyms_of, synonyms_of};
+pub use synonyms::{builtin_synonyms_of, synonyms_of, without_asking_verbs};

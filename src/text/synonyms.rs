@@ -13,6 +13,7 @@
 
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
+use super::normalize::Token;
 use super::parts::{key_words, stemmed as key};
 
 /// Per choice of one question (its phrases in `choices`): the synonyms that name it and no other
@@ -63,6 +64,18 @@ pub fn synonyms_of(
         .collect()
 }
 
+/// The caller's words without the English verbs of asking for someone ("connect", "transfer",
+/// "talk": the one-word `talk_frames` of `[person_request]`), which a synonym must not read as a
+/// choice: "connect me to an agent" with the agent misheard is a caller asking for a person,
+/// not one naming the internet by "connection". Synonyms are matched on what is left.
+pub fn without_asking_verbs(said: &[Token]) -> Vec<Token> {
+    let verbs = &builtin().person_request.talk_frames;
+    said.iter()
+        .filter(|t| t.cjk || !verbs.contains(&t.text))
+        .cloned()
+        .collect()
+}
+
 /// [`synonyms_of`] with the built-in groups, or nothing when the plan turned them off.
 pub fn builtin_synonyms_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
     if m.synonyms {
@@ -97,6 +110,20 @@ mod tests {
         sets.iter()
             .enumerate()
             .find_map(|(i, (set, labels))| set.best_in(&t).map(|m| (i, labels[m.index].clone())))
+    }
+
+    #[test]
+    fn a_verb_of_asking_for_someone_is_no_synonym() {
+        let m = menu();
+        let refs: Vec<&[String]> = m.iter().map(|c| &c[..]).collect();
+        let sets = builtin_synonyms_of(&refs, MatchConfig::default());
+        let named = |said: &str| {
+            let t = without_asking_verbs(&tokens(said));
+            sets.iter().position(|(set, _)| set.best_in(&t).is_some())
+        };
+        assert_eq!(named("connect, meet, run"), None, "connect me … misheard");
+        assert_eq!(named("my connection keeps dropping"), Some(1));
+        assert_eq!(named("I can't get online"), Some(1));
     }
 
     #[test]
