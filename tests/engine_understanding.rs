@@ -214,6 +214,10 @@ fn a_verb_of_talking_transfers_unless_the_same_words_name_a_choice() {
         ("support", "I want to speak to a photon."),
         ("support", "can I talk to you, men?"),
         ("support_zh", "我想跟 证证, 话,"),
+        // 说 of 说话 is the verb, not a report.
+        ("support_zh", "我想跟证证说话"),
+        // A thing is not talked with: the prompt's 订单 where whisper lost 真人 (make eval).
+        ("support_zh", "我想跟 订单, 说话"),
     ] {
         let r = run_demo(plan, &format!("say {said}"));
         assert_eq!(
@@ -226,6 +230,9 @@ fn a_verb_of_talking_transfers_unless_the_same_words_name_a_choice() {
         assert!(first.contains("talk to someone"), "{said}: {first}");
     }
     let r = run_demo("support", "say can I talk to billing please");
+    assert_answered_at(&r, "billing");
+    // Telling someone about a choice is that choice.
+    let r = run_demo("support_zh", "say 我想跟你说一下账单的问题");
     assert_answered_at(&r, "billing");
 }
 

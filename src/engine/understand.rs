@@ -151,6 +151,18 @@ fn labelled(sets: &[(PhraseSet, Vec<String>)], said: &[Token]) -> Vec<(usize, Ma
         .collect()
 }
 
+/// True when `routed` names a choice by the very words of `who`, the Mandarin object of a verb
+/// of talking (跟 who 说话): a thing is not talked with, so the words stand where a person's
+/// name was misheard.
+fn in_the_place_of_a_person(routed: &Intent, who: &str) -> bool {
+    let (Intent::Choice(_, p) | Intent::Ahead(_, p)) = routed else {
+        return false;
+    };
+    let sound = |t: &str| -> String { tokens(t).iter().map(|t| t.sound.as_str()).collect() };
+    let object = tokens(who);
+    !object.is_empty() && object.iter().all(|t| t.cjk) && sound(p) == sound(who)
+}
+
 /// Per node, what `of` makes of the phrases of each of its choices (nothing for a node that
 /// asks no question).
 fn per_question<T>(plan: &Dialplan, of: impl Fn(&[&[String]]) -> Vec<T>) -> Vec<Vec<T>> {
@@ -425,11 +437,15 @@ impl Lexicon {
                     phrase: phrase.clone(),
                     how: how.clone(),
                 };
-                // Only a verb asked ("can I talk to billing"): the choice is the answer.
+                // Only a verb asked ("can I talk to billing"): the choice is the answer. Not
+                // when, in Mandarin, the choice's word is the one talked with: 跟…说话 takes a
+                // person, and "我想跟订单说话" is whisper writing its prompt's 订单 for 真人.
                 return if *named {
                     human
                 } else {
-                    routed().unwrap_or(human)
+                    routed()
+                        .filter(|r| !in_the_place_of_a_person(r, phrase))
+                        .unwrap_or(human)
                 };
             }
             // A person named among other words, nobody asking for one ("the engineer said a

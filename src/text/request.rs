@@ -20,7 +20,8 @@
 //!
 //! A verb of talking asks for someone whatever its object: "speak to a photon" (whisper's
 //! "person"), "跟证证说话" (真人). Such a request names nobody, so a choice named in the same
-//! words wins over it ("can I talk to billing"); the same goes for a name said with other
+//! words wins over it ("can I talk to billing"; the engine keeps a Mandarin choice word said in
+//! the place of the one talked with, "跟订单说话", a request); the same goes for a name said with other
 //! words and no frame (unsure): the choice is the answer. A name after the verb that asks for
 //! it ("a human I can talk to") is a request, and in Mandarin a name that ends the utterance
 //! ("…转客服", however garbled the verb) is one too: a report or a refusal puts it elsewhere.

@@ -39,13 +39,23 @@ impl PersonRequests {
     pub(super) fn verb_alone(&self, sentences: &[Vec<Vec<Token>>]) -> Option<PersonAsk> {
         for sentence in sentences {
             let said: Vec<Token> = sentence.iter().flatten().cloned().collect();
-            if !find_all(&said, &self.reporting).is_empty() {
-                continue;
-            }
+            let reporting = find_all(&said, &self.reporting);
+            // A reporting word outside `span` (the talk verb itself, whose 说 of 说话 is one).
+            let reports_outside = |span: std::ops::Range<usize>| {
+                reporting
+                    .iter()
+                    .any(|(r, l)| *r + l <= span.start || *r >= span.end)
+            };
             let negators = find_all(&said, &self.negators);
             let negated_at = |at: usize| governs(&negators, at);
             let heavy = |i: &usize| !self.light.contains(&said[*i].text);
-            for (f, len) in find_all(&said, &self.speech_verbs) {
+            // Any reporting word makes an English sentence a report ("I spoke to a photon").
+            let english = if reporting.is_empty() {
+                find_all(&said, &self.speech_verbs)
+            } else {
+                Vec::new()
+            };
+            for (f, len) in english {
                 if negated_at(f) {
                     continue;
                 }
@@ -74,9 +84,11 @@ impl PersonRequests {
                 if negated_at(w) {
                     continue;
                 }
+                // Any reporting word but the verb's own 说 makes it a report (昨天跟他说话了).
                 let talk = find_all(&said, &self.zh_speak)
                     .into_iter()
                     .filter(|(v, _)| *v > w + wl && v - (w + wl) <= 4)
+                    .filter(|(v, vl)| !reports_outside(*v..v + vl))
                     .find(|(v, _)| (w + wl..*v).any(|i| heavy(&i)));
                 if let Some((v, vl)) = talk {
                     let who = words(&said[w + wl..v], "");

@@ -134,6 +134,7 @@ fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
         "can I talk to you, men?",
         "post me through cash on one",
         "我想跟 证证, 话,",
+        "我想跟证证说话",
         "in a few minutes I can talk to.",
         "is there a cuban there I can speak with",
     ] {
@@ -158,6 +159,7 @@ fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
         "can I talk to you",
         "我不想跟他说话",
         "我想跟踪我的订单",
+        "昨天我跟他说话了",
     ] {
         assert!(
             !matches!(judge(t), PersonAsk::Request { .. }),
