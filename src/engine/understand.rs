@@ -2,6 +2,8 @@
 
 use super::event::Utterance;
 use super::hesitation::TurnFeatures;
+
+use super::intent::{in_the_place_of_a_person, Intent, Steps};
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
     builtin, builtin_synonyms_of, collapse_repeats, key_words, stemmed, syllable_count, tokens,
@@ -9,62 +11,6 @@ use crate::text::{
 };
 use std::collections::HashSet;
 use std::time::Duration;
-
-/// What the caller asked for in one utterance.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Intent {
-    /// Asked for a person.
-    Human {
-        /// The name of a person matched.
-        phrase: String,
-        /// How the request was recognised, in words.
-        how: String,
-    },
-    /// Named a person without saying they want one: ask once.
-    MaybeHuman(String),
-    /// Said a key ("two", "二"); the key.
-    SpokenKey(char),
-    /// Picked choice number `.0` of the node (by words); the phrase matched.
-    Choice(usize, String),
-    /// Answered a question further on: the caller named a choice of a menu the current node
-    /// leads to ("my television shows no picture" at the main menu). The choices to take, in
-    /// order from the current node; the phrase matched.
-    Ahead(Steps, String),
-    /// Asked to hear the prompt again.
-    Repeat,
-    /// Said nothing recognisable.
-    Silence,
-    /// Said something that matched nothing.
-    Unclear,
-}
-
-impl Intent {
-    /// True for intents that move the call (a choice, a key, a person); false for those that
-    /// only ask again (unclear, repeat, silence).
-    pub fn decides(&self) -> bool {
-        !matches!(self, Intent::Unclear | Intent::Repeat | Intent::Silence)
-    }
-}
-
-impl std::fmt::Display for Intent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Intent::Human { how, .. } => write!(f, "asks for a person: {how}"),
-            Intent::MaybeHuman(p) => write!(f, "names a person (\"{p}\"), not clearly asking"),
-            Intent::SpokenKey(k) => write!(f, "key {k}"),
-            Intent::Choice(i, p) => write!(f, "choice {} (\"{p}\")", i + 1),
-            Intent::Ahead(steps, p) => write!(
-                f,
-                "a choice {} menu{} ahead (\"{p}\")",
-                steps.len() - 1,
-                if steps.len() > 2 { "s" } else { "" }
-            ),
-            Intent::Repeat => write!(f, "asks to repeat"),
-            Intent::Silence => write!(f, "nothing recognisable"),
-            Intent::Unclear => write!(f, "no match"),
-        }
-    }
-}
 
 /// Words that may surround a spoken key without changing it ("press two", "number 2", "按二").
 const KEY_FILLER_WORDS: &[&str] = &[
@@ -151,18 +97,6 @@ fn labelled(sets: &[(PhraseSet, Vec<String>)], said: &[Token]) -> Vec<(usize, Ma
         .collect()
 }
 
-/// True when `routed` names a choice by the very words of `who`, the Mandarin object of a verb
-/// of talking (跟 who 说话): a thing is not talked with, so the words stand where a person's
-/// name was misheard.
-fn in_the_place_of_a_person(routed: &Intent, who: &str) -> bool {
-    let (Intent::Choice(_, p) | Intent::Ahead(_, p)) = routed else {
-        return false;
-    };
-    let sound = |t: &str| -> String { tokens(t).iter().map(|t| t.sound.as_str()).collect() };
-    let object = tokens(who);
-    !object.is_empty() && object.iter().all(|t| t.cjk) && sound(p) == sound(who)
-}
-
 /// Per node, what `of` makes of the phrases of each of its choices (nothing for a node that
 /// asks no question).
 fn per_question<T>(plan: &Dialplan, of: impl Fn(&[&[String]]) -> Vec<T>) -> Vec<Vec<T>> {
@@ -180,9 +114,6 @@ fn per_question<T>(plan: &Dialplan, of: impl Fn(&[&[String]]) -> Vec<T>) -> Vec<
 
 /// How many questions ahead an answer is looked for.
 const AHEAD: usize = 2;
-
-/// Choices to take, from the current question on: (question, choice index).
-type Steps = Vec<(NodeId, usize)>;
 
 /// A choice found ahead: the steps to it, the phrase, its score and length.
 type Found = (Steps, String, f64, usize);

@@ -7,7 +7,7 @@ use crate::dialplan::{Collect, NodeKind};
 use crate::engine::collect::{check, mask, Stage, Step};
 use crate::engine::event::{Action, Reason, Trace};
 use crate::engine::hesitation::TurnFeatures;
-use crate::engine::understand::Intent;
+use crate::engine::intent::Intent;
 use crate::text::Token;
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 use super::{Call, Phase, Then, NAME_ALONE_SILENCE};
 use crate::engine::context::{Speaker, TranscriptEntry};
 use crate::engine::event::{Action, Reason, Trace, Utterance};
-use crate::engine::understand::Intent;
+use crate::engine::intent::Intent;
 use crate::text::{tokens, PersonAsk};
 use std::time::Duration;
 
