@@ -126,6 +126,23 @@ fn compile(words: &[String]) -> Vec<Vec<Token>> {
     words.iter().map(|w| tokens(w)).collect()
 }
 
+/// The negators of `said`, without the 不 / 没 of a Mandarin A-not-A question ("能不能", "有没有",
+/// "可不可以": "can or cannot", which asks, not refuses): a negator whose first character stands
+/// between two characters written alike (有没有 holds the negators 没 and 没有).
+fn negators_in(said: &[Token], negators: &[Vec<Token>]) -> Vec<(usize, usize)> {
+    let asks = |n: usize| {
+        n > 0
+            && said.get(n + 1).is_some_and(|after| {
+                let before = &said[n - 1];
+                said[n].cjk && before.text == after.text
+            })
+    };
+    find_all(said, negators)
+        .into_iter()
+        .filter(|&(n, _)| !asks(n))
+        .collect()
+}
+
 /// A negator (found at `negators`) governs what follows it closely: "don't want", "not an
 /// agent", "不要", "别转".
 fn governs(negators: &[(usize, usize)], at: usize) -> bool {
@@ -317,7 +334,7 @@ impl PersonRequests {
 
     fn judge_clause(&self, said: &[Token], elsewhere: usize) -> PersonAsk {
         let frames = find_all(said, &self.frames);
-        let negators = find_all(said, &self.negators);
+        let negators = negators_in(said, &self.negators);
         let reported = !find_all(said, &self.reporting).is_empty();
         let negated_at = |at: usize| governs(&negators, at);
         let frame_before = |at: usize, reach: usize| {
@@ -330,7 +347,10 @@ impl PersonRequests {
             let at = m.start;
             let governing = frames
                 .iter()
-                .filter(|(f, len)| f + len <= at)
+                // A frame that starts before the name, even when whisper's spelling let the
+                // name's window take the frame's last word ("get me a person": "me a person"
+                // is near "real person").
+                .filter(|(f, _)| *f < at)
                 .max_by_key(|(f, _)| *f);
             let refused = negated_at(at) || governing.is_some_and(|(f, _)| negated_at(*f));
             if refused {

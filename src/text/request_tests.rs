@@ -311,3 +311,52 @@ fn a_long_name_misheard_on_its_own_is_unsure() {
         assert_eq!(judge(t), PersonAsk::Nothing, "{t:?}");
     }
 }
+
+#[test]
+fn a_mandarin_a_not_a_question_asks_it_does_not_refuse() {
+    // 能不能 / 有没有 / 可不可以 / 要不要: "can or cannot", a question; 不 and 没 in it negate
+    // nothing. A plain 不 / 没有 before the name still refuses.
+    for t in [
+        "能不能让真人来接电话",
+        "有没有人工",
+        "可不可以转人工",
+        "你们要不要给我转人工",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+    for t in ["我不要人工", "没有人工也行，我查一下余额"] {
+        assert!(
+            matches!(
+                judge(t),
+                PersonAsk::Mention {
+                    why: NotARequest::Negated,
+                    ..
+                }
+            ),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
+#[test]
+fn calling_for_someone_in_other_words_is_a_request() {
+    for t in [
+        // 叫 … 来: summoning someone; 经理 / 主管 count inside a request like "manager".
+        "叫你们的工作人员来",
+        "我要投诉，找你们经理",
+        "帮我找一下主管",
+        "喂，有人在吗",
+        // "a word with" is a verb of talking, whoever it is with.
+        "could I have a word with a member of staff",
+        // A frame whose last word whisper's spelling lends to the name ("me a person" is near
+        // "real person") still governs it.
+        "I don't want to talk to a robot, get me a person",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+    // Weak words stay ordinary words outside a request.
+    for t in ["经理说明天给我回电话", "我们领导的手机坏了"] {
+        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}

@@ -135,6 +135,11 @@ mod tests {
         );
         assert_eq!(named(&m, "where is my package").map(|f| f.0), Some(2));
         assert_eq!(named(&m, "I was overcharged").map(|f| f.0), Some(0));
+        // Money taken is a billing matter at a line whose billing choice lists "bill".
+        assert_eq!(
+            named(&m, "you took too much money from my account").map(|f| f.0),
+            Some(0)
+        );
         assert_eq!(named(&m, "the wifi keeps dropping").map(|f| f.0), Some(1));
         // A word of an opening-times phrase ties its group ("open" by "opening", stemmed).
         assert_eq!(named(&m, "what time do you open").map(|f| f.0), Some(3));
@@ -163,6 +168,8 @@ mod tests {
         assert_eq!(named(&zh, "我的包裹还没到").map(|f| f.0), Some(2));
         assert_eq!(named(&zh, "宽带连不上").map(|f| f.0), Some(1));
         assert_eq!(named(&zh, "这个月话费怎么这么高").map(|f| f.0), Some(0));
+        assert_eq!(named(&zh, "为什么扣了我这么多钱").map(|f| f.0), Some(0));
+        assert_eq!(named(&zh, "这个月扣的钱太多了").map(|f| f.0), Some(0));
         assert_eq!(named(&zh, "今天天气很好"), None);
     }
 
