@@ -257,3 +257,29 @@ fn halting_answers_that_use_up_the_tries_are_handed_over_as_hesitation() {
     );
     assert!(r.summary.elderly);
 }
+
+#[test]
+fn confusion_in_words_no_list_holds_reaches_a_human_in_two_turns() {
+    // Neither turn says a listed phrase; each denies understanding or asks how to answer, and
+    // says it in the signals the agent sees.
+    for (plan, first, second, shown) in [
+        (
+            "support",
+            "I am not really sure what I need",
+            "which one am I supposed to pick",
+            "not really sure",
+        ),
+        ("support_zh", "我不太明白", "我该选哪个", "不太明白"),
+    ] {
+        let r = run_demo(plan, &format!("say {first}\nsay {second}"));
+        assert_eq!(
+            r.summary.reason,
+            Some(Reason::Hesitation),
+            "{first}: {:#?}",
+            r.summary.signals
+        );
+        assert!(caller_turns(&r) <= 2, "turns: {}", caller_turns(&r));
+        let s = r.summary.signals.join(" | ");
+        assert!(s.contains(shown), "{s}");
+    }
+}

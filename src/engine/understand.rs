@@ -7,7 +7,8 @@ use super::intent::{in_the_place_of_a_person, Intent, Steps};
 use crate::dialplan::{Dialplan, HesitationConfig, Language, NodeId, NodeKind};
 use crate::text::{
     builtin, builtin_synonyms_of, collapse_repeats, key_words, stemmed, syllable_count, tokens,
-    without_asking_verbs, Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet, Token,
+    without_asking_verbs, Confusion, Match, MatchConfig, PersonAsk, PersonRequests, PhraseSet,
+    Token,
 };
 use std::collections::HashSet;
 use std::time::Duration;
@@ -23,7 +24,7 @@ pub(crate) struct Lexicon {
     person: PersonRequests,
     yes: PhraseSet,
     no: PhraseSet,
-    confusion: PhraseSet,
+    confusion: Confusion,
     repeat: PhraseSet,
     fillers_latin: HashSet<String>,
     fillers_cjk: Vec<Vec<String>>,
@@ -142,7 +143,7 @@ impl Lexicon {
             person: PersonRequests::new(&plan.escalation.human_phrases, m),
             yes: PhraseSet::new(&b.yes, exact),
             no: PhraseSet::new(&b.no, exact),
-            confusion: PhraseSet::new(b.confusion.iter().chain(&h.confusion_phrases), m),
+            confusion: Confusion::new(&h.confusion_phrases, m),
             repeat: PhraseSet::new(b.repeat.iter().chain(&h.repeat_phrases), m),
             fillers_latin,
             fillers_cjk,
@@ -489,7 +490,7 @@ impl Lexicon {
             delay,
             pauses: u.pauses.clone(),
             fillers,
-            confusion: self.confusion.best_in(said).map(|m| m.phrase),
+            confusion: self.confusion.find(&u.text),
             syllables_per_second,
             final_rise_semitones: u.prosody.map(|p| p.final_rise_semitones),
             ..Default::default()

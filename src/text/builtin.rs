@@ -33,6 +33,8 @@ pub struct Builtin {
     pub digits: BTreeMap<String, Vec<String>>,
     /// Function words that tell a request for a person from a mention of one.
     pub person_request: PersonRequestWords,
+    /// How a caller says they are lost in words no list holds.
+    pub confusion_shape: ConfusionWords,
 }
 
 /// The `[person_request]` table: see `builtin_phrases.toml`.
@@ -59,6 +61,24 @@ pub struct PersonRequestWords {
     pub definite: Vec<String>,
     /// Words that carry nothing in a short request.
     pub light: Vec<String>,
+}
+
+/// The `[confusion_shape]` table: see `builtin_phrases.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfusionWords {
+    /// Words that deny what follows them ("not", "不").
+    pub negators: Vec<String>,
+    /// Words of understanding, denied in "I don't really understand", "我没听懂".
+    pub knowing: Vec<String>,
+    /// The caller themself, which stops a negator reaching past it ("no, I know").
+    pub persons: Vec<String>,
+    /// Question words that ask how the call itself goes ("what", "怎么", "哪个").
+    pub asking: Vec<String>,
+    /// Acts of answering a menu that such a question asks about ("press", "选").
+    pub acting: Vec<String>,
+    /// Words that may close the question after an act ("what do I do now").
+    pub closing: Vec<String>,
 }
 
 /// The built-in lists, parsed once.

@@ -15,9 +15,12 @@
 //! - callers' own words for a choice's thing name it when the plan's words do not
 //!   ([`synonyms_of`]: "online" for a choice listing "internet", 快递 for 订单);
 //! - a request for a person is told from a mention of one by the words around the name
-//!   ([`PersonRequests`]: request frames, negation and reported-speech scope, near misses).
+//!   ([`PersonRequests`]: request frames, negation and reported-speech scope, near misses);
+//! - a caller saying they are lost is found in other words than the listed phrases
+//!   ([`Confusion`]: understanding denied, a question about answering the menu).
 
 mod builtin;
+mod confusion;
 mod matcher;
 mod normalize;
 mod parts;
@@ -28,6 +31,7 @@ mod syllables;
 mod synonyms;
 
 pub use builtin::{builtin, Builtin};
+pub use confusion::Confusion;
 pub use matcher::{Match, MatchConfig, PhraseSet};
 pub use normalize::{collapse_repeats, normalize, tokens, Token};
 pub use parts::{key_words, stem, stemmed};

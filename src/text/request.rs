@@ -103,7 +103,7 @@ pub struct PersonRequests {
 }
 
 /// A word sequence found at a token position.
-fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, usize)> {
+pub(super) fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     for p in phrases {
         if p.is_empty() || p.len() > said.len() {
