@@ -7,46 +7,9 @@
 
 mod common;
 
-use common::{demo_plan, program, run_demo, Driver};
+use common::{assert_answered_at, demo_plan, program, run_demo, signals, transferred, Driver};
 use humanline::engine::{Action, Event, Reason, Utterance};
-use humanline::simulate::Report;
 use std::time::Duration;
-
-fn transferred(r: &Report) -> Option<Reason> {
-    r.summary.reason.filter(|_| r.summary.outcome == "transfer")
-}
-
-fn signals(r: &Report) -> String {
-    r.summary.signals.join(" | ")
-}
-
-/// The call was answered at `node`, nobody handed over.
-fn assert_answered_at(r: &Report, node: &str) {
-    assert_eq!(transferred(r), None, "{}", signals(r));
-    assert!(
-        r.summary.path.iter().any(|n| n == node),
-        "{node} not in {:?}",
-        r.summary.path
-    );
-}
-
-/// `said` at the main menu gets the one confirmation (a prompt containing `question`), and
-/// silence after it transfers as a request for a person.
-fn asked_then_silence_transfers(plan: &str, said: &str, question: &str) {
-    let r = run_demo(plan, &format!("say {said}\nsilence 12"));
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{said}: {}",
-        signals(&r)
-    );
-    let asked = r.summary.transcript.iter();
-    assert!(
-        asked.clone().any(|t| t.text.contains(question)),
-        "{said}: not asked: {:?}",
-        asked.collect::<Vec<_>>()
-    );
-}
 
 // ---- mentions that are not requests ----
 
@@ -106,88 +69,6 @@ fn misheard_name_inside_a_request_transfers_on_the_first_ask() {
         );
     }
     let r = run_demo("support_zh", "say 我要承认");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
-}
-
-// ---- one confirmation ----
-
-#[test]
-fn a_person_named_without_a_request_is_asked_once_and_yes_transfers() {
-    let r = run_demo("support", "say is this the customer service line\nsay yes");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
-    let asked = r
-        .summary
-        .transcript
-        .iter()
-        .filter(|t| t.text.contains("Do you want to talk to a person"))
-        .count();
-    assert_eq!(asked, 1, "one question");
-}
-
-#[test]
-fn silence_after_the_confirmation_question_transfers() {
-    let r = run_demo(
-        "support",
-        "say is this the customer service line\nsilence 12",
-    );
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
-}
-
-/// Whisper, given a prompt that ends with 人工, 客服, may write the name first and then scraps
-/// of what was said ("你们周末营业吗" heard as "人工, 营业,"): the scraps' choice is the answer,
-/// and with none the caller is asked once, silence or yes transferring.
-#[test]
-fn a_mandarin_name_heading_scraps_is_confirmed_not_transferred_at_once() {
-    let r = run_demo("support_zh", "say 人工, 营业,");
-    assert_answered_at(&r, "hours");
-    asked_then_silence_transfers("support_zh", "人工, 人家,", "转人工吗");
-    let r = run_demo("support_zh", "say 人工, 人家,\nsay 不是\nsay 营业时间");
-    assert_answered_at(&r, "hours");
-}
-
-/// "representative" said alone, heard as "reprimand atini": no request words, no choice, but
-/// the sound of a long name: asked once, and silence transfers; "operating hours" is the hours.
-#[test]
-fn a_long_name_misheard_alone_is_asked_about() {
-    asked_then_silence_transfers(
-        "support",
-        "reprimand atini",
-        "Do you want to talk to a person",
-    );
-    let r = run_demo("support", "say operating hours");
-    assert_answered_at(&r, "hours");
-}
-
-#[test]
-fn no_to_the_confirmation_goes_back_to_the_question_and_the_answer_routes() {
-    let r = run_demo(
-        "support",
-        "say is this the customer service line\nsay no\nsay billing",
-    );
-    assert_answered_at(&r, "billing");
-}
-
-#[test]
-fn naming_a_person_again_after_the_question_always_transfers() {
-    let r = run_demo(
-        "support",
-        "say is this the customer service line\nsay no\nsay customer service again",
-    );
     assert_eq!(
         transferred(&r),
         Some(Reason::HumanRequest),

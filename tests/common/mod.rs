@@ -15,7 +15,7 @@ pub mod tls;
 pub mod tls_agent;
 
 use humanline::dialplan::{load_file, load_str, Dialplan, LoadOptions};
-use humanline::engine::{Action, Call, Event, Program, Utterance};
+use humanline::engine::{Action, Call, Event, Program, Reason, Utterance};
 use humanline::prompts::PromptCatalog;
 use humanline::simulate::{parse_script, Report, Simulator};
 use std::path::{Path, PathBuf};
@@ -184,4 +184,44 @@ impl Driver {
             _ => None,
         })
     }
+}
+
+// ---- reading a simulated call ----
+
+/// The reason the call was handed to a person, if it was.
+pub fn transferred(r: &Report) -> Option<Reason> {
+    r.summary.reason.filter(|_| r.summary.outcome == "transfer")
+}
+
+/// The call's signals (what the agent's screen pop shows), joined.
+pub fn signals(r: &Report) -> String {
+    r.summary.signals.join(" | ")
+}
+
+/// The call was answered at `node`, nobody handed over.
+pub fn assert_answered_at(r: &Report, node: &str) {
+    assert_eq!(transferred(r), None, "{}", signals(r));
+    assert!(
+        r.summary.path.iter().any(|n| n == node),
+        "{node} not in {:?}",
+        r.summary.path
+    );
+}
+
+/// `said` at the main menu gets the one confirmation (a prompt containing `question`), and
+/// silence after it transfers as a request for a person.
+pub fn asked_then_silence_transfers(plan: &str, said: &str, question: &str) {
+    let r = run_demo(plan, &format!("say {said}\nsilence 12"));
+    assert_eq!(
+        transferred(&r),
+        Some(Reason::HumanRequest),
+        "{said}: {}",
+        signals(&r)
+    );
+    let asked = r.summary.transcript.iter();
+    assert!(
+        asked.clone().any(|t| t.text.contains(question)),
+        "{said}: not asked: {:?}",
+        asked.collect::<Vec<_>>()
+    );
 }

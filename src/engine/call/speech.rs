@@ -22,6 +22,17 @@ impl Call {
         }
     }
 
+    /// True when `intent` picks a choice by words that are not a "no" ("no, billing please"),
+    /// so a "no" to the confirmation question can go on to the choice.
+    fn answers_besides_no(&self, intent: &Intent) -> bool {
+        match intent {
+            Intent::Choice(_, p) | Intent::Ahead(_, p) => {
+                self.prog.lexicon.yes_no(&tokens(p)) != Some(false)
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn utterance(&mut self, now: Duration, u: Utterance) {
         let was_speaking = std::mem::replace(&mut self.speaking, false);
         let node_name = self.node_name().to_string();
@@ -62,15 +73,20 @@ impl Call {
                     };
                 }
                 Some(false) if !matches!(intent, Intent::Human { .. }) => {
-                    self.out.push(Action::Trace(Trace::Heard {
-                        text: u.text.clone(),
-                        intent: "does not want a person".into(),
-                    }));
                     self.signals.push(format!(
                         "said they do not want a person at \"{node_name}\": \"{}\"",
                         u.text.trim()
                     ));
-                    return self.ask_again(now);
+                    // "No, billing": the rest of the answer names a choice, taken at once.
+                    // A choice named by the "no" itself ("no" at a yes/no question) answered
+                    // the confirmation, not the question.
+                    if !self.answers_besides_no(&intent) {
+                        self.out.push(Action::Trace(Trace::Heard {
+                            text: u.text.clone(),
+                            intent: "does not want a person".into(),
+                        }));
+                        return self.ask_again(now);
+                    }
                 }
                 _ => {}
             }
