@@ -279,6 +279,12 @@ impl PersonRequests {
                 .or_else(|| self.verb_alone(&sentences))
                 .unwrap_or(PersonAsk::Nothing);
         };
+        // An English name called out on its own at the end, after a pause ("I've had enough
+        // of this machine, operator"): the caller turning to ask, whatever came before. Not one pointed at ("…, the
+        // agent") and not in a sentence with a refusal in it.
+        if let Some(r) = self.called_out_last(&sentences) {
+            return r;
+        }
         // Whisper's commas mark pauses, not clause boundaries. A name with no request anywhere,
         // in an utterance that reports the past, is a report ("agent, I spoke to yesterday,
         // said…").
@@ -330,6 +336,29 @@ impl PersonRequests {
             }
         }
         unsure.or(mention).unwrap_or(PersonAsk::Nothing)
+    }
+
+    /// The last comma piece of the last sentence, when it is an English person's name and
+    /// light words only, with no definite before the name and no negator in the sentence.
+    fn called_out_last(&self, sentences: &[Vec<Vec<Token>>]) -> Option<PersonAsk> {
+        let sentence = sentences.last()?;
+        let (last, before) = sentence.split_last()?;
+        let m = self.strong.best_in(last)?;
+        let alone = !before.is_empty()
+            && !last[m.start].cjk
+            && self.heavy_words(last, m.start, m.len) == 0
+            && !last[..m.start]
+                .iter()
+                .any(|t| self.definite.contains(&t.text));
+        let refused = sentence
+            .iter()
+            .any(|piece| !negators_in(piece, &self.negators).is_empty());
+        (alone && !refused).then(|| PersonAsk::Request {
+            how: format!("called out last (\"{}\")", m.phrase),
+            phrase: m.phrase,
+            framed: false,
+            named: true,
+        })
     }
 
     fn judge_clause(&self, said: &[Token], elsewhere: usize) -> PersonAsk {

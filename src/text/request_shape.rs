@@ -68,9 +68,10 @@ impl PersonRequests {
                         named: false,
                     });
                 }
-                // The verb said last: its object came before it ("someone I can talk to",
-                // whatever whisper made of "someone"). "Can I talk to you" has its object.
-                if f + len < said.len() {
+                // The verb said last (light words aside: "transfer me please"): its object came
+                // before it ("someone I can talk to", whatever whisper made of "someone"), or it
+                // needs none. "Can I talk to you" has its object.
+                if said[f + len..].iter().any(|t| t.text == "you") {
                     continue;
                 }
                 return Some(PersonAsk::Request {

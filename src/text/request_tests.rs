@@ -360,3 +360,19 @@ fn calling_for_someone_in_other_words_is_a_request() {
         assert!(!is_request(t), "{t:?}: {:?}", judge(t));
     }
 }
+
+#[test]
+fn a_name_called_out_after_the_rest_is_a_request() {
+    assert!(is_request("I've had enough of this machine, operator"));
+    assert!(is_request("this is useless, agent please"));
+    // Pointed at, or in a sentence that refuses, it is not.
+    assert!(!is_request("I spoke to them yesterday, the agent"));
+    assert!(!is_request("I don't want to wait, operator"));
+}
+
+#[test]
+fn a_verb_of_transferring_needs_no_object() {
+    assert!(is_request("transfer me please"));
+    assert!(is_request("can you connect me now"));
+    assert!(!is_request("can I talk to you"));
+}
