@@ -135,6 +135,10 @@ mod tests {
         );
         assert_eq!(named(&m, "where is my package").map(|f| f.0), Some(2));
         assert_eq!(named(&m, "I was overcharged").map(|f| f.0), Some(0));
+        assert_eq!(
+            named(&m, "I got a letter saying I haven't paid").map(|f| f.0),
+            Some(0)
+        );
         // Money taken is a billing matter at a line whose billing choice lists "bill".
         assert_eq!(
             named(&m, "you took too much money from my account").map(|f| f.0),
@@ -169,6 +173,7 @@ mod tests {
         assert_eq!(named(&zh, "宽带连不上").map(|f| f.0), Some(1));
         assert_eq!(named(&zh, "这个月话费怎么这么高").map(|f| f.0), Some(0));
         assert_eq!(named(&zh, "为什么扣了我这么多钱").map(|f| f.0), Some(0));
+        assert_eq!(named(&zh, "网老是掉线").map(|f| f.0), Some(1));
         assert_eq!(named(&zh, "这个月扣的钱太多了").map(|f| f.0), Some(0));
         assert_eq!(named(&zh, "今天天气很好"), None);
     }
