@@ -61,6 +61,10 @@ pub struct PersonRequestWords {
     pub definite: Vec<String>,
     /// Words that carry nothing in a short request.
     pub light: Vec<String>,
+    /// Question words after which a negator asks rather than refuses ("why not", "为什么不能").
+    pub questions: Vec<String>,
+    /// Subjects that follow the negator of an English negative question ("don't you").
+    pub subjects: Vec<String>,
 }
 
 /// The `[confusion_shape]` table: see `builtin_phrases.toml`.

@@ -100,6 +100,8 @@ pub struct PersonRequests {
     breaks: Vec<Vec<Token>>,
     light: Vec<String>,
     definite: Vec<String>,
+    questions: Vec<Vec<Token>>,
+    subjects: Vec<String>,
 }
 
 /// A word sequence found at a token position.
@@ -124,23 +126,6 @@ pub(super) fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, us
 
 fn compile(words: &[String]) -> Vec<Vec<Token>> {
     words.iter().map(|w| tokens(w)).collect()
-}
-
-/// The negators of `said`, without the 不 / 没 of a Mandarin A-not-A question ("能不能", "有没有",
-/// "可不可以": "can or cannot", which asks, not refuses): a negator whose first character stands
-/// between two characters written alike (有没有 holds the negators 没 and 没有).
-fn negators_in(said: &[Token], negators: &[Vec<Token>]) -> Vec<(usize, usize)> {
-    let asks = |n: usize| {
-        n > 0
-            && said.get(n + 1).is_some_and(|after| {
-                let before = &said[n - 1];
-                said[n].cjk && before.text == after.text
-            })
-    };
-    find_all(said, negators)
-        .into_iter()
-        .filter(|&(n, _)| !asks(n))
-        .collect()
 }
 
 /// A negator (found at `negators`) governs what follows it closely: "don't want", "not an
@@ -201,6 +186,8 @@ impl PersonRequests {
                 .map(|t| t.text)
                 .collect(),
             definite: w.definite.clone(),
+            questions: compile(&w.questions),
+            subjects: w.subjects.clone(),
         }
     }
 
@@ -339,7 +326,8 @@ impl PersonRequests {
     }
 
     /// The last comma piece of the last sentence, when it is an English person's name and
-    /// light words only, with no definite before the name and no negator in the sentence.
+    /// light words only, with no definite before the name and no refusal in the sentence that
+    /// could be of it.
     fn called_out_last(&self, sentences: &[Vec<Vec<Token>>]) -> Option<PersonAsk> {
         let sentence = sentences.last()?;
         let (last, before) = sentence.split_last()?;
@@ -350,9 +338,19 @@ impl PersonRequests {
             && !last[..m.start]
                 .iter()
                 .any(|t| self.definite.contains(&t.text));
-        let refused = sentence
-            .iter()
-            .any(|piece| !negators_in(piece, &self.negators).is_empty());
+        // A refusal whose object is not in its own piece may be of the name ("I don't want,
+        // operator"); one with its own ("not a robot, a real person") is of something else.
+        let refused = sentence.iter().any(|piece| {
+            self.negators_in(piece).iter().any(|(n, len)| {
+                let object = find_all(&piece[n + len..], &self.frames);
+                (n + len..piece.len()).all(|i| {
+                    self.light.contains(&piece[i].text)
+                        || object
+                            .iter()
+                            .any(|(f, l)| (f + n + len..f + n + len + l).contains(&i))
+                })
+            })
+        });
         (alone && !refused).then(|| PersonAsk::Request {
             how: format!("called out last (\"{}\")", m.phrase),
             phrase: m.phrase,
@@ -363,7 +361,7 @@ impl PersonRequests {
 
     fn judge_clause(&self, said: &[Token], elsewhere: usize) -> PersonAsk {
         let frames = find_all(said, &self.frames);
-        let negators = negators_in(said, &self.negators);
+        let negators = self.negators_in(said);
         let reported = !find_all(said, &self.reporting).is_empty();
         let negated_at = |at: usize| governs(&negators, at);
         let frame_before = |at: usize, reach: usize| {
@@ -455,6 +453,36 @@ impl PersonRequests {
             }
         }
         self.near_miss(said, &negated_at)
+    }
+
+    /// The negators of `said` that refuse, without those of a question, which asks:
+    /// - the 不 / 没 of a Mandarin A-not-A question ("能不能", "有没有", "可不可以": a negator
+    ///   whose first character stands between two characters written alike);
+    /// - a negator after a question word of complaint ("why not", "为什么不能转人工",
+    ///   "难道没有人工吗");
+    /// - an English negative question, the negator first in the clause and the subject after
+    ///   it ("don't you have a human I can talk to").
+    pub(super) fn negators_in(&self, said: &[Token]) -> Vec<(usize, usize)> {
+        let a_not_a = |n: usize| {
+            n > 0
+                && said.get(n + 1).is_some_and(|after| {
+                    let before = &said[n - 1];
+                    said[n].cjk && before.text == after.text
+                })
+        };
+        let questions = find_all(said, &self.questions);
+        let after_question = |n: usize| questions.iter().any(|(q, l)| q + l <= n);
+        let inverted = |n: usize, len: usize| {
+            !said[n].cjk
+                && self.gap(said, 0, n) == 0
+                && said
+                    .get(n + len)
+                    .is_some_and(|t| self.subjects.contains(&t.text))
+        };
+        find_all(said, &self.negators)
+            .into_iter()
+            .filter(|&(n, len)| !a_not_a(n) && !after_question(n) && !inverted(n, len))
+            .collect()
     }
 
     /// Tokens between `from` and `to` that carry meaning (light words do not count).

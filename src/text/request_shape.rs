@@ -2,7 +2,7 @@
 //! a request frame across a comma, a verb of talking with nobody named, and a name heading a
 //! list of scraps.
 
-use super::{find_all, governs, negators_in, words, PersonAsk, PersonRequests};
+use super::{find_all, governs, words, PersonAsk, PersonRequests};
 use crate::text::{tokens, Token};
 
 impl PersonRequests {
@@ -46,7 +46,7 @@ impl PersonRequests {
                     .iter()
                     .any(|(r, l)| *r + l <= span.start || *r >= span.end)
             };
-            let negators = negators_in(&said, &self.negators);
+            let negators = self.negators_in(&said);
             let negated_at = |at: usize| governs(&negators, at);
             let heavy = |i: &usize| !self.light.contains(&said[*i].text);
             // Any reporting word makes an English sentence a report ("I spoke to a photon").
@@ -110,7 +110,7 @@ impl PersonRequests {
     /// piece, the frame not negated within its own piece.
     pub(super) fn framed_across_commas(&self, sentence: &[Vec<Token>]) -> Option<PersonAsk> {
         for (i, piece) in sentence.iter().enumerate() {
-            let negators = negators_in(piece, &self.negators);
+            let negators = self.negators_in(piece);
             let frame = find_all(piece, &self.frames)
                 .into_iter()
                 .find(|(f, _)| !governs(&negators, *f));
@@ -121,7 +121,8 @@ impl PersonRequests {
                 let Some(m) = self.strong.best_in(later) else {
                     continue;
                 };
-                let refused = negators_in(later, &self.negators)
+                let refused = self
+                    .negators_in(later)
                     .iter()
                     .any(|(n, l)| n + l <= m.start);
                 if !refused {

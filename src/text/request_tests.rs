@@ -365,9 +365,35 @@ fn calling_for_someone_in_other_words_is_a_request() {
 fn a_name_called_out_after_the_rest_is_a_request() {
     assert!(is_request("I've had enough of this machine, operator"));
     assert!(is_request("this is useless, agent please"));
-    // Pointed at, or in a sentence that refuses, it is not.
+    assert!(is_request("not a robot, a real person"));
+    // A refusal of something else before it does not hold it back.
+    assert!(is_request("I don't want to wait, operator"));
+    // Pointed at, or after a refusal that may be of it, it is not.
     assert!(!is_request("I spoke to them yesterday, the agent"));
-    assert!(!is_request("I don't want to wait, operator"));
+    assert!(!is_request("I don't want to talk, operator"));
+    assert!(!is_request("I don't want, operator"));
+}
+
+#[test]
+fn a_negative_question_asks_for_a_person() {
+    for t in [
+        "don't you have a human I can talk to",
+        "why can't I talk to a human",
+        "why don't you put me through to an agent",
+        "为什么不能转人工",
+        "怎么没有人工服务",
+        "难道没有人工吗",
+    ] {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+    // Statements keep their refusal.
+    for t in [
+        "don't transfer me to an agent",
+        "I don't want an agent",
+        "我不想找人工",
+    ] {
+        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
+    }
 }
 
 #[test]
