@@ -275,8 +275,9 @@ pub fn ran_on(longest_segment: usize, budget: i32) -> Option<Doubt> {
 }
 
 /// Text made only of the prompt's phrases, three or more of them, the last one perhaps cut short
-/// by the token budget: the decoder read its prompt back instead of the audio ("billing,
-/// technical, order, hours").
+/// by the token budget and the first perhaps the tail of a phrase the decoder went on from: it
+/// read its prompt back instead of the audio ("billing, technical, order, hours"; "单, 话费,
+/// 缴费, 付" from the prompt's "账单, 话费, 缴费, 付款").
 fn copied_from_prompt(text: &str, prompt: &str) -> Option<Doubt> {
     let phrases = prompt_phrases(prompt);
     let pieces = pieces(text);
@@ -295,13 +296,21 @@ fn copied_from_prompt(text: &str, prompt: &str) -> Option<Doubt> {
     let last_cut = pieces
         .last()
         .is_some_and(|p| !phrases.contains(p) && cut_short(p));
-    let all = copied + usize::from(last_cut) == pieces.len();
+    // Whisper may go on from the middle of a prompt phrase ("单" of 账单).
+    let first_cut = pieces.first().is_some_and(|p| {
+        !phrases.contains(p)
+            && phrases
+                .iter()
+                .any(|ph| ph.len() > p.len() && ph.ends_with(p.as_str()))
+    });
+    let cuts = usize::from(last_cut) + usize::from(first_cut);
+    let all = copied + cuts == pieces.len();
     // Three different prompt phrases making up half the text or more, among scraps ("凜, 闲,
     // 开, 订单, 上班时间, 开门, 人工, 客服, 缴费"), are the prompt too: no caller answers a
     // question by naming three of its choices.
     let distinct = phrases.iter().filter(|ph| pieces.contains(ph)).count();
     let mostly = distinct >= 3 && 2 * copied >= pieces.len();
-    (copied >= 3 && (all || mostly)).then(|| {
+    (copied >= 3 && (all || mostly) || copied >= 2 && cuts > 0 && all).then(|| {
         Doubt::new(
             DoubtKind::PromptCopy,
             format!(
@@ -459,6 +468,21 @@ mod tests {
             )
             .is_some_and(|d| d.leans_on_prompt()),
             "prompt phrases among scraps"
+        );
+        assert!(
+            d("单, 故障, 订单, 营", Some(prompt), Some(-0.3), 0.1)
+                .is_some_and(|d| d.leans_on_prompt()),
+            "a slice of the prompt, cut at both ends"
+        );
+        assert_eq!(
+            d("单, 故障, 订单", Some(prompt), Some(-0.3), 0.1).map(|d| d.kind),
+            Some(DoubtKind::PromptCopy),
+            "the decoder went on from inside 账单"
+        );
+        assert_eq!(
+            d("单, 故障", Some(prompt), Some(-0.3), 0.1),
+            None,
+            "two pieces are what a short answer under a prompt looks like"
         );
         assert_eq!(
             d("账单, 故障, 我想问一下", Some(prompt), Some(-0.3), 0.1),
