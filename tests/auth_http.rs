@@ -528,13 +528,16 @@ fn two_hundred_parallel_guesses_are_counted_before_hashing_and_the_media_loop_ke
     assert!(checked <= 5, "at most five guesses were checked: {checked}");
     assert_eq!(s.metric("humanline_logins_checked_total"), checked as f64);
     // Over three seconds around the burst (about 150 ticks), so that one tick delayed by this
-    // test's own 200 threads starting does not decide it.
+    // test's own 200 threads starting does not decide it. In `make test` the recogniser's lane
+    // runs whisper on the same two cores and makes a few ticks late on its own (4 of 125 seen in
+    // one CI run); hashing the 200 guesses would hold the media loop for seconds, most of the
+    // burst's ticks late, so a bound of 6 % still tells the two apart.
     std::thread::sleep(Duration::from_secs(2));
     let ticks = s.metric("humanline_rtp_send_ticks_total") - ticks0;
     let late = s.metric("humanline_rtp_send_late_total") - late0;
     assert!(ticks > 0.0, "the call's media loop ran");
     assert!(
-        ticks > 100.0 && late / ticks < 0.03,
+        ticks > 100.0 && late / ticks < 0.06,
         "the media loop kept time: {late} late of {ticks} ticks"
     );
     call.bye();
