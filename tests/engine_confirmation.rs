@@ -5,18 +5,16 @@
 
 mod common;
 
-use common::{asked_then_silence_transfers, assert_answered_at, run_demo, signals, transferred};
+use common::{
+    asked_then_silence_transfers, assert_answered_at, assert_handed_over_as_asked, run_demo,
+    signals, transferred,
+};
 use humanline::engine::Reason;
 
 #[test]
 fn a_person_named_without_a_request_is_asked_once_and_yes_transfers() {
     let r = run_demo("support", "say is this the customer service line\nsay yes");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
     let asked = r
         .summary
         .transcript
@@ -32,12 +30,7 @@ fn silence_after_the_confirmation_question_transfers() {
         "support",
         "say is this the customer service line\nsilence 12",
     );
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
 }
 
 /// Whisper, given a prompt that ends with 人工, 客服, may write the name first and then scraps
@@ -80,12 +73,7 @@ fn naming_a_person_again_after_the_question_always_transfers() {
         "support",
         "say is this the customer service line\nsay no\nsay customer service again",
     );
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
 }
 
 #[test]

@@ -7,7 +7,10 @@
 
 mod common;
 
-use common::{assert_answered_at, demo_plan, program, run_demo, signals, transferred, Driver};
+use common::{
+    assert_answered_at, assert_handed_over_as_asked, demo_plan, program, run_demo, signals,
+    transferred, Driver,
+};
 use humanline::engine::{Action, Event, Reason, Utterance};
 use std::time::Duration;
 
@@ -44,12 +47,7 @@ fn mandarin_negated_and_reported_mentions_are_not_requests() {
 #[test]
 fn a_refusal_followed_by_a_request_transfers() {
     let r = run_demo("support", "say I don't want a robot, I want a human");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
 }
 
 // ---- misheard names ----
@@ -69,12 +67,7 @@ fn misheard_name_inside_a_request_transfers_on_the_first_ask() {
         );
     }
     let r = run_demo("support_zh", "say 我要承认");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
 }
 
 #[test]
@@ -121,12 +114,7 @@ fn a_verb_of_talking_transfers_unless_the_same_words_name_a_choice() {
 fn a_mandarin_name_said_last_transfers_on_the_first_ask() {
     // Whisper's "给我转客服" with the verb garbled: the name ends the utterance.
     let r = run_demo("support_zh", "say 账业, 华丞, 客服,");
-    assert_eq!(
-        transferred(&r),
-        Some(Reason::HumanRequest),
-        "{}",
-        signals(&r)
-    );
+    assert_handed_over_as_asked(&r);
     assert_eq!(r.summary.path.last().map(String::as_str), Some("menu"));
 }
 

@@ -158,6 +158,12 @@ mod tests {
         Confusion::new(&[], MatchConfig::default()).find(text)
     }
 
+    fn all_found(texts: &[&str]) {
+        for t in texts {
+            assert!(found(t).is_some(), "{t:?}");
+        }
+    }
+
     #[test]
     fn a_listed_phrase_is_found_as_listed() {
         assert_eq!(
@@ -169,7 +175,7 @@ mod tests {
 
     #[test]
     fn understanding_denied_in_other_words_is_confusion() {
-        for t in [
+        all_found(&[
             "I am not really sure what I need",
             "I'm not following",
             "I have no idea",
@@ -179,14 +185,12 @@ mod tests {
             "我没听懂",
             "我不会弄",
             "这个我搞不清楚",
-        ] {
-            assert!(found(t).is_some(), "{t:?}");
-        }
+        ]);
     }
 
     #[test]
     fn a_question_about_answering_the_menu_is_confusion() {
-        for t in [
+        all_found(&[
             "what am I supposed to say",
             "which one do I pick",
             "what should I do now",
@@ -195,9 +199,7 @@ mod tests {
             "怎么操作啊",
             "我该选哪个",
             "按哪一个",
-        ] {
-            assert!(found(t).is_some(), "{t:?}");
-        }
+        ]);
     }
 
     #[test]

@@ -11,9 +11,23 @@ fn is_request(text: &str) -> bool {
     matches!(judge(text), PersonAsk::Request { .. })
 }
 
+/// Every one of `texts` is a request.
+fn requests(texts: &[&str]) {
+    for t in texts {
+        assert!(is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
+
+/// None of `texts` is a request.
+fn not_requests(texts: &[&str]) {
+    for t in texts {
+        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
+    }
+}
+
 #[test]
 fn requests_in_many_shapes_are_requests() {
-    for t in [
+    requests(&[
         "agent",
         "Operator!",
         "an agent please",
@@ -25,14 +39,12 @@ fn requests_in_many_shapes_are_requests() {
         "is there somebody I can talk to",
         "I want a person because my bill is wrong",
         "I already spoke to an agent yesterday but I want a real person now",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
 }
 
 #[test]
 fn mandarin_requests_are_requests() {
-    for t in [
+    requests(&[
         "转人工",
         "我要人工服务",
         "帮我接客服",
@@ -40,9 +52,7 @@ fn mandarin_requests_are_requests() {
         "人工",
         "有人吗",
         "我要找人",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
 }
 
 #[test]
@@ -113,13 +123,11 @@ fn a_name_with_nothing_around_it_is_unsure() {
 
 #[test]
 fn a_misheard_name_inside_a_request_is_a_request() {
-    for t in [
+    requests(&[
         "I want to talk to a reprisentator",
         "can I speak to an opperater",
         "我要承认",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
     // Outside a request frame, sounding alike is nothing.
     assert_eq!(judge("the weather is nice"), PersonAsk::Nothing);
     assert_eq!(judge("我要查账单"), PersonAsk::Nothing);
@@ -188,20 +196,16 @@ fn a_name_before_the_verb_that_asks_for_it_is_a_request() {
 
 #[test]
 fn a_mandarin_name_that_ends_the_utterance_is_asked_for() {
-    for t in [
+    requests(&[
         "账业, 华丞, 客服,",
         "单, 华费, 客服,",
         "麻烦您 转一下 人工吧",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
-    for t in [
+    ]);
+    not_requests(&[
         "客服说我的包裹到了",
         "不用转人工",
         "你们的客服, 我今天会送快递,",
-    ] {
-        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
 }
 
 #[test]
@@ -259,16 +263,14 @@ fn a_mandarin_name_heading_a_list_of_scraps_is_unsure() {
             judge(t)
         );
     }
-    for t in [
+    requests(&[
         ", 人工,",
         "人工, 人工",
         "人工, 我的网络坏了",
         "盘我, 客服,",
         "我要人工, 快点",
         "operator, pleam, operator, pleam,",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
 }
 
 /// Whisper's slips for a long name said on its own ("representative" heard as "reprimand
@@ -316,14 +318,12 @@ fn a_long_name_misheard_on_its_own_is_unsure() {
 fn a_mandarin_a_not_a_question_asks_it_does_not_refuse() {
     // 能不能 / 有没有 / 可不可以 / 要不要: "can or cannot", a question; 不 and 没 in it negate
     // nothing. A plain 不 / 没有 before the name still refuses.
-    for t in [
+    requests(&[
         "能不能让真人来接电话",
         "有没有人工",
         "可不可以转人工",
         "你们要不要给我转人工",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
     for t in ["我不要人工", "没有人工也行，我查一下余额"] {
         assert!(
             matches!(
@@ -341,7 +341,7 @@ fn a_mandarin_a_not_a_question_asks_it_does_not_refuse() {
 
 #[test]
 fn calling_for_someone_in_other_words_is_a_request() {
-    for t in [
+    requests(&[
         // 叫 … 来: summoning someone; 经理 / 主管 count inside a request like "manager".
         "叫你们的工作人员来",
         "我要投诉，找你们经理",
@@ -352,13 +352,9 @@ fn calling_for_someone_in_other_words_is_a_request() {
         // A frame whose last word whisper's spelling lends to the name ("me a person" is near
         // "real person") still governs it.
         "I don't want to talk to a robot, get me a person",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
     // Weak words stay ordinary words outside a request.
-    for t in ["经理说明天给我回电话", "我们领导的手机坏了"] {
-        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    not_requests(&["经理说明天给我回电话", "我们领导的手机坏了"]);
 }
 
 #[test]
@@ -376,24 +372,20 @@ fn a_name_called_out_after_the_rest_is_a_request() {
 
 #[test]
 fn a_negative_question_asks_for_a_person() {
-    for t in [
+    requests(&[
         "don't you have a human I can talk to",
         "why can't I talk to a human",
         "why don't you put me through to an agent",
         "为什么不能转人工",
         "怎么没有人工服务",
         "难道没有人工吗",
-    ] {
-        assert!(is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
     // Statements keep their refusal.
-    for t in [
+    not_requests(&[
         "don't transfer me to an agent",
         "I don't want an agent",
         "我不想找人工",
-    ] {
-        assert!(!is_request(t), "{t:?}: {:?}", judge(t));
-    }
+    ]);
 }
 
 #[test]

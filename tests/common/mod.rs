@@ -225,3 +225,8 @@ pub fn asked_then_silence_transfers(plan: &str, said: &str, question: &str) {
         asked.collect::<Vec<_>>()
     );
 }
+
+/// The call was handed to a person as a request for one.
+pub fn assert_handed_over_as_asked(r: &Report) {
+    assert_eq!(transferred(r), Some(Reason::HumanRequest), "{}", signals(r));
+}
