@@ -267,8 +267,8 @@ impl PersonRequests {
                 .unwrap_or(PersonAsk::Nothing);
         };
         // An English name called out on its own at the end, after a pause ("I've had enough
-        // of this machine, operator"): the caller turning to ask, whatever came before. Not one pointed at ("…, the
-        // agent") and not in a sentence with a refusal in it.
+        // of this machine, operator"): the caller turning to ask, whatever came before. Not one
+        // pointed at ("…, the agent"), nor one a refusal before it may be of.
         if let Some(r) = self.called_out_last(&sentences) {
             return r;
         }
