@@ -7,7 +7,7 @@
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
 use super::normalize::{tokens, Token};
-use super::request::find_all;
+use super::request::{compile, find_all, token_texts};
 
 /// Finds a caller's confusion in what they said.
 #[derive(Debug, Clone)]
@@ -25,18 +25,6 @@ pub struct Confusion {
 const NEGATION_REACH: usize = 2;
 /// Words an English question word may reach across to its act ("which one do I pick").
 const QUESTION_REACH: usize = 4;
-
-fn compile(words: &[String]) -> Vec<Vec<Token>> {
-    words.iter().map(|w| tokens(w)).collect()
-}
-
-fn plain(words: &[String]) -> Vec<String> {
-    words
-        .iter()
-        .flat_map(|w| tokens(w))
-        .map(|t| t.text)
-        .collect()
-}
 
 /// The tokens of `said[from..to]` as written ("" between Mandarin characters).
 fn written(said: &[Token], from: usize, to: usize) -> String {
@@ -59,10 +47,10 @@ impl Confusion {
             listed: PhraseSet::new(b.confusion.iter().chain(extra), m),
             negators: compile(&w.negators),
             knowing: compile(&w.knowing),
-            persons: plain(&w.persons),
+            persons: token_texts(&w.persons),
             asking: compile(&w.asking),
             acting: compile(&w.acting),
-            closing: plain(&w.closing),
+            closing: token_texts(&w.closing),
         }
     }
 

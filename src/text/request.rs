@@ -124,8 +124,18 @@ pub(super) fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, us
     out
 }
 
-fn compile(words: &[String]) -> Vec<Vec<Token>> {
+/// Each of `words` as tokens, for [`find_all`].
+pub(super) fn compile(words: &[String]) -> Vec<Vec<Token>> {
     words.iter().map(|w| tokens(w)).collect()
+}
+
+/// The normalised text of every token of `words`, for single-token lookups.
+pub(super) fn token_texts(words: &[String]) -> Vec<String> {
+    words
+        .iter()
+        .flat_map(|w| tokens(w))
+        .map(|t| t.text)
+        .collect()
 }
 
 /// A negator (found at `negators`) governs what follows it closely: "don't want", "not an
@@ -179,12 +189,7 @@ impl PersonRequests {
             negators: compile(&w.negators),
             reporting: compile(&w.reporting),
             breaks: compile(&w.clause_breaks),
-            light: w
-                .light
-                .iter()
-                .flat_map(|l| tokens(l))
-                .map(|t| t.text)
-                .collect(),
+            light: token_texts(&w.light),
             definite: w.definite.clone(),
             questions: compile(&w.questions),
             subjects: w.subjects.clone(),

@@ -18,6 +18,23 @@ fn requests(texts: &[&str]) {
     }
 }
 
+/// Every one of `texts` is a refusal: a person named under a negator.
+fn negated(texts: &[&str]) {
+    for t in texts {
+        assert!(
+            matches!(
+                judge(t),
+                PersonAsk::Mention {
+                    why: NotARequest::Negated,
+                    ..
+                }
+            ),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
 /// None of `texts` is a request.
 fn not_requests(texts: &[&str]) {
     for t in texts {
@@ -57,25 +74,13 @@ fn mandarin_requests_are_requests() {
 
 #[test]
 fn negated_mentions_are_not_requests() {
-    for t in [
+    negated(&[
         "I don't want an operator, tell me the opening hours",
         "no agent, I just want my balance",
         "I do not need a representative",
         "我不要人工，我想问营业时间",
         "不用转人工",
-    ] {
-        assert!(
-            matches!(
-                judge(t),
-                PersonAsk::Mention {
-                    why: NotARequest::Negated,
-                    ..
-                }
-            ),
-            "{t:?}: {:?}",
-            judge(t)
-        );
-    }
+    ]);
 }
 
 #[test]
@@ -324,19 +329,7 @@ fn a_mandarin_a_not_a_question_asks_it_does_not_refuse() {
         "可不可以转人工",
         "你们要不要给我转人工",
     ]);
-    for t in ["我不要人工", "没有人工也行，我查一下余额"] {
-        assert!(
-            matches!(
-                judge(t),
-                PersonAsk::Mention {
-                    why: NotARequest::Negated,
-                    ..
-                }
-            ),
-            "{t:?}: {:?}",
-            judge(t)
-        );
-    }
+    negated(&["我不要人工", "没有人工也行，我查一下余额"]);
 }
 
 #[test]
