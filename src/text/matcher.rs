@@ -1,6 +1,7 @@
 //! Fuzzy phrase matching over sound keys.
 
 use super::normalize::{tokens, Token};
+use super::phonetic::syllable_distance;
 use serde::{Deserialize, Serialize};
 
 /// How tolerant matching is. Lives in configuration (the dialplan's `[matching]` table).
@@ -135,6 +136,28 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
             same.then_some((1.0, at))
         });
     }
+    // Three characters: one syllable may be off by an accent's or the recogniser's usual slip
+    // (z/zh, n/l, a front or back nasal: 查定单 for 查订单), the others must sound the same;
+    // a syllable of another sound is another phrase (不能帮 is not 不能用).
+    if phrase.iter().all(|t| t.cjk) && n == 3 {
+        return said.windows(n).enumerate().find_map(|(at, w)| {
+            let mut off = 0;
+            for (a, b) in w.iter().zip(phrase) {
+                if same_syllable(a, b) {
+                    continue;
+                }
+                if !a.cjk || syllable_distance(&a.sound, &b.sound) > ACCENT_SLIP {
+                    return None;
+                }
+                off += 1;
+            }
+            match off {
+                0 => Some((1.0, at)),
+                1 => Some(((n - 1) as f64 / n as f64, at)),
+                _ => None,
+            }
+        });
+    }
     // Four or more characters: one syllable may be misheard if it starts with the same sound
     // (whisper writes 人高服務 for 人工服务: gao for gong), the rest must sound the same.
     if phrase.iter().all(|t| t.cjk) && n >= 4 {
@@ -205,6 +228,10 @@ fn same_syllable(a: &Token, b: &Token) -> bool {
     }
     a.sound == b.sound || (a.cjk && b.cjk && front(&a.sound) == front(&b.sound))
 }
+
+/// The largest [`syllable_distance`] of a slip inside a three-character phrase: one part of
+/// the syllable (initial or final) swapped for its usual look-alike.
+const ACCENT_SLIP: f64 = 0.25;
 
 /// The score of a phrase said in another form of its words ("closing" for "close").
 const STEM_SCORE: f64 = 0.95;
@@ -346,6 +373,18 @@ mod tests {
             s.best("我要人高复议").is_none(),
             "two syllables off is another phrase"
         );
+    }
+
+    #[test]
+    fn a_three_character_phrase_allows_one_near_syllable_only() {
+        let s = set(&["不能用", "查订单"]);
+        assert!(s.best("电视不能用了").is_some());
+        assert!(s.best("我想查定单").is_some(), "ding/ding: a homophone");
+        assert!(s.best("电视不能永了").is_some(), "yong/yong: a homophone");
+        assert!(s.best("电视不楞用了").is_some(), "leng for neng: n/l");
+        assert!(s.best("能不能帮我转一下").is_none(), "bang is not yong");
+        assert!(s.best("我不能要").is_none(), "yao is not yong");
+        assert!(s.best("不冷要").is_none(), "two syllables off");
     }
 
     #[test]
