@@ -63,6 +63,8 @@ pub struct PersonRequestWords {
     pub light: Vec<String>,
     /// Question words after which a negator asks rather than refuses ("why not", "为什么不能").
     pub questions: Vec<String>,
+    /// Words that make a question word mean "whatever, however" ("怎么都", "不管").
+    pub concessive: Vec<String>,
     /// Subjects that follow the negator of an English negative question ("don't you").
     pub subjects: Vec<String>,
 }

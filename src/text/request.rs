@@ -101,6 +101,7 @@ pub struct PersonRequests {
     light: Vec<String>,
     definite: Vec<String>,
     questions: Vec<Vec<Token>>,
+    concessive: Vec<Vec<Token>>,
     subjects: Vec<String>,
 }
 
@@ -137,6 +138,10 @@ pub(super) fn token_texts(words: &[String]) -> Vec<String> {
         .map(|t| t.text)
         .collect()
 }
+
+/// Tokens a question word may stand before the negator it turns into a question ("为什么你们
+/// 不给我转人工", "how come you won't…").
+const QUESTION_REACH: usize = 4;
 
 /// A negator (found at `negators`) governs what follows it closely: "don't want", "not an
 /// agent", "不要", "别转".
@@ -192,6 +197,7 @@ impl PersonRequests {
             light: token_texts(&w.light),
             definite: w.definite.clone(),
             questions: compile(&w.questions),
+            concessive: compile(&w.concessive),
             subjects: w.subjects.clone(),
         }
     }
@@ -475,8 +481,22 @@ impl PersonRequests {
                     said[n].cjk && before.text == after.text
                 })
         };
-        let questions = find_all(said, &self.questions);
-        let after_question = |n: usize| questions.iter().any(|(q, l)| q + l <= n);
+        let concessive = find_all(said, &self.concessive);
+        // "怎么都", "不管怎么样": the question word inside or just after a concessive word.
+        let asks = |&(q, l): &(usize, usize)| {
+            !concessive
+                .iter()
+                .any(|&(c, cl)| c <= q + l && q <= c + cl + 1)
+        };
+        let questions: Vec<(usize, usize)> = find_all(said, &self.questions)
+            .into_iter()
+            .filter(asks)
+            .collect();
+        let after_question = |n: usize| {
+            questions
+                .iter()
+                .any(|(q, l)| q + l <= n && n - (q + l) <= QUESTION_REACH)
+        };
         let inverted = |n: usize, len: usize| {
             !said[n].cjk
                 && self.gap(said, 0, n) == 0

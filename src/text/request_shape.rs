@@ -61,6 +61,11 @@ impl PersonRequests {
                 }
                 let verb = words(&said[f..f + len], " ");
                 if let Some(o) = (f + len..said.len()).find(heavy) {
+                    // Mandarin's verbs of putting through only count said last: 转一下账 moves
+                    // money.
+                    if said[f].cjk {
+                        continue;
+                    }
                     return Some(PersonAsk::Request {
                         how: format!("asked to talk to someone (\"{verb} … {}\")", said[o].text),
                         phrase: said[o].text.clone(),

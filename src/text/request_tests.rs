@@ -372,12 +372,17 @@ fn a_negative_question_asks_for_a_person() {
         "为什么不能转人工",
         "怎么没有人工服务",
         "难道没有人工吗",
+        "为什么你们不给我转人工",
     ]);
-    // Statements keep their refusal.
-    not_requests(&[
+    // Statements keep their refusal, also with a question word far before the negator or
+    // saying "however, whatever".
+    negated(&[
         "don't transfer me to an agent",
         "I don't want an agent",
         "我不想找人工",
+        "我怎么都不想转人工",
+        "不管怎么样我都不要人工",
+        "I know why you ask, I really do not need to speak to an agent",
     ]);
 }
 
@@ -386,4 +391,8 @@ fn a_verb_of_transferring_needs_no_object() {
     assert!(is_request("transfer me please"));
     assert!(is_request("can you connect me now"));
     assert!(!is_request("can I talk to you"));
+    // Mandarin's verbs of putting through, said last; with an object of their own they move
+    // something else (转一下账: a money transfer).
+    requests(&["能不能帮我转一下", "麻烦帮我转接一下", "帮我转过去吧"]);
+    not_requests(&["我想转一下账", "我不想转接"]);
 }
