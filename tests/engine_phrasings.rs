@@ -17,9 +17,12 @@ struct Case {
 }
 
 fn cases() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/phrasings.txt");
-    std::fs::read_to_string(path)
-        .expect("tests/data/phrasings.txt")
+    // PHRASINGS=<file> tries another batch in the same format (new phrasings before they join).
+    let path = std::env::var("PHRASINGS").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/phrasings.txt").to_string()
+    });
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|l| {
@@ -80,9 +83,12 @@ fn wrong(c: &Case) -> Option<String> {
 #[test]
 fn typed_phrasings_do_what_a_caller_expects() {
     let all = cases();
-    assert!(all.len() >= 200, "{} phrasings", all.len());
-    for kind in ["H", "C", "N"] {
-        assert!(all.iter().any(|c| c.expect.starts_with(kind)), "no {kind}");
+    let batch = std::env::var("PHRASINGS").is_ok();
+    if !batch {
+        assert!(all.len() >= 200, "{} phrasings", all.len());
+        for kind in ["H", "C", "N"] {
+            assert!(all.iter().any(|c| c.expect.starts_with(kind)), "no {kind}");
+        }
     }
     let failures: Vec<String> = all.iter().filter_map(wrong).collect();
     assert!(
