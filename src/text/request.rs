@@ -143,6 +143,9 @@ pub(super) fn token_texts(words: &[String]) -> Vec<String> {
 /// 不给我转人工", "how come you won't…").
 const QUESTION_REACH: usize = 4;
 
+/// Tokens between a concessive word and the question word it takes ("不管你们怎么说").
+const CONCESSIVE_REACH: usize = 3;
+
 /// A negator (found at `negators`) governs what follows it closely: "don't want", "not an
 /// agent", "不要", "别转".
 fn governs(negators: &[(usize, usize)], at: usize) -> bool {
@@ -482,11 +485,12 @@ impl PersonRequests {
                 })
         };
         let concessive = find_all(said, &self.concessive);
-        // "怎么都", "不管怎么样": the question word inside or just after a concessive word.
+        // "怎么都", "不管怎么样", "不管你们怎么说": the question word inside a concessive word or
+        // a few tokens after it.
         let asks = |&(q, l): &(usize, usize)| {
             !concessive
                 .iter()
-                .any(|&(c, cl)| c <= q + l && q <= c + cl + 1)
+                .any(|&(c, cl)| c <= q + l && q <= c + cl + CONCESSIVE_REACH)
         };
         let questions: Vec<(usize, usize)> = find_all(said, &self.questions)
             .into_iter()

@@ -382,6 +382,7 @@ fn a_negative_question_asks_for_a_person() {
         "我不想找人工",
         "我怎么都不想转人工",
         "不管怎么样我都不要人工",
+        "不管你们怎么说我都不要人工",
         "I know why you ask, I really do not need to speak to an agent",
     ]);
 }
