@@ -6,8 +6,7 @@
 
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
-use super::normalize::{tokens, Token};
-use super::request::{compile, find_all, token_texts};
+use super::normalize::{compile, find_all, token_texts, tokens, Token};
 
 /// Finds a caller's confusion in what they said.
 #[derive(Debug, Clone)]

@@ -140,51 +140,21 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
     // (z/zh, n/l, a front or back nasal: 查定单 for 查订单), the others must sound the same;
     // a syllable of another sound is another phrase (不能帮 is not 不能用).
     if phrase.iter().all(|t| t.cjk) && n == 3 {
-        return said.windows(n).enumerate().find_map(|(at, w)| {
-            let mut off = 0;
-            for (a, b) in w.iter().zip(phrase) {
-                if same_syllable(a, b) {
-                    continue;
-                }
-                if !a.cjk || syllable_distance(&a.sound, &b.sound) > ACCENT_SLIP {
-                    return None;
-                }
-                off += 1;
-            }
-            match off {
-                0 => Some((1.0, at)),
-                1 => Some(((n - 1) as f64 / n as f64, at)),
-                _ => None,
-            }
+        return near_window(phrase, said, same_syllable, |a, b| {
+            a.cjk && syllable_distance(&a.sound, &b.sound) <= ACCENT_SLIP
         });
     }
     // Four or more characters: one syllable may be misheard if it starts with the same sound
     // (whisper writes 人高服務 for 人工服务: gao for gong), the rest must sound the same.
     if phrase.iter().all(|t| t.cjk) && n >= 4 {
-        let near = said.windows(n).position(|w| {
-            let mut misheard = 0;
-            for (a, b) in w.iter().zip(phrase) {
-                if a.sound != b.sound {
-                    let same_onset = a.cjk && a.sound.chars().next() == b.sound.chars().next();
-                    if !same_onset {
-                        return false;
-                    }
-                    misheard += 1;
-                }
-            }
-            misheard <= 1
-        });
-        if let Some(at) = near {
-            let exact = said[at..at + n]
-                .iter()
-                .zip(phrase)
-                .all(|(a, b)| a.sound == b.sound);
-            let score = if exact {
-                1.0
-            } else {
-                (n - 1) as f64 / n as f64
-            };
-            return Some((score, at));
+        let near = near_window(
+            phrase,
+            said,
+            |a, b| a.sound == b.sound,
+            |a, b| a.cjk && a.sound.chars().next() == b.sound.chars().next(),
+        );
+        if near.is_some() {
+            return near;
         }
     }
     let target = joined(phrase);
@@ -214,6 +184,35 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
         }
     }
     best
+}
+
+/// The first window of `said` that sounds like the CJK `phrase` with at most one syllable off:
+/// `same` says two syllables sound alike, `slip` that a syllable that does not is still a
+/// tolerable slip for it. Scored 1.0 with none off, (n − 1) / n with one.
+fn near_window(
+    phrase: &[Token],
+    said: &[Token],
+    same: impl Fn(&Token, &Token) -> bool,
+    slip: impl Fn(&Token, &Token) -> bool,
+) -> Option<(f64, usize)> {
+    let n = phrase.len();
+    said.windows(n).enumerate().find_map(|(at, w)| {
+        let mut off = 0;
+        for (a, b) in w.iter().zip(phrase) {
+            if same(a, b) {
+                continue;
+            }
+            if !slip(a, b) {
+                return None;
+            }
+            off += 1;
+        }
+        match off {
+            0 => Some((1.0, at)),
+            1 => Some(((n - 1) as f64 / n as f64, at)),
+            _ => None,
+        }
+    })
 }
 
 /// True when two tokens sound alike: the same sound, or Mandarin syllables that differ only by

@@ -123,6 +123,40 @@ pub fn collapse_repeats(word: &str) -> String {
     out
 }
 
+/// Every place (start token, length) where one of `phrases` occurs in `said`.
+pub(super) fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for p in phrases {
+        if p.is_empty() || p.len() > said.len() {
+            continue;
+        }
+        for (at, w) in said.windows(p.len()).enumerate() {
+            // Typed pinyin ("wo yao") meets a Hanzi word by its sound; Hanzi meet by writing
+            // (a homophone of 要 is not a request).
+            let same =
+                |a: &Token, b: &Token| a.text == b.text || (!a.cjk && b.cjk && a.sound == b.sound);
+            if w.iter().zip(p).all(|(a, b)| same(a, b)) {
+                out.push((at, p.len()));
+            }
+        }
+    }
+    out
+}
+
+/// Each of `words` as tokens, for [`find_all`].
+pub(super) fn compile(words: &[String]) -> Vec<Vec<Token>> {
+    words.iter().map(|w| tokens(w)).collect()
+}
+
+/// The normalised text of every token of `words`, for single-token lookups.
+pub(super) fn token_texts(words: &[String]) -> Vec<String> {
+    words
+        .iter()
+        .flat_map(|w| tokens(w))
+        .map(|t| t.text)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,7 +28,7 @@
 
 use super::builtin::{builtin, PersonRequestWords};
 use super::matcher::{MatchConfig, PhraseSet};
-use super::normalize::{tokens, Token};
+use super::normalize::{compile, find_all, token_texts, tokens, Token};
 use super::phonetic::{english_near, pinyin_near, same_consonants};
 
 /// What a caller's words say about wanting a person.
@@ -103,40 +103,6 @@ pub struct PersonRequests {
     questions: Vec<Vec<Token>>,
     concessive: Vec<Vec<Token>>,
     subjects: Vec<String>,
-}
-
-/// A word sequence found at a token position.
-pub(super) fn find_all(said: &[Token], phrases: &[Vec<Token>]) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    for p in phrases {
-        if p.is_empty() || p.len() > said.len() {
-            continue;
-        }
-        for (at, w) in said.windows(p.len()).enumerate() {
-            // Typed pinyin ("wo yao") meets a Hanzi word by its sound; Hanzi meet by writing
-            // (a homophone of 要 is not a request).
-            let same =
-                |a: &Token, b: &Token| a.text == b.text || (!a.cjk && b.cjk && a.sound == b.sound);
-            if w.iter().zip(p).all(|(a, b)| same(a, b)) {
-                out.push((at, p.len()));
-            }
-        }
-    }
-    out
-}
-
-/// Each of `words` as tokens, for [`find_all`].
-pub(super) fn compile(words: &[String]) -> Vec<Vec<Token>> {
-    words.iter().map(|w| tokens(w)).collect()
-}
-
-/// The normalised text of every token of `words`, for single-token lookups.
-pub(super) fn token_texts(words: &[String]) -> Vec<String> {
-    words
-        .iter()
-        .flat_map(|w| tokens(w))
-        .map(|t| t.text)
-        .collect()
 }
 
 /// Tokens a question word may stand before the negator it turns into a question ("为什么你们
