@@ -164,6 +164,24 @@ fn an_answer_to_a_deeper_menu_goes_straight_there() {
 }
 
 #[test]
+fn a_thing_named_ahead_gives_way_to_what_the_call_is_about_here() {
+    // "phone" and 电视 are choices of the technical menu; "arrived", "delivered" and 没到 mean
+    // an order at this one: the caller is asking about an order, not a fault.
+    for (plan, said) in [
+        ("support", "my new phone still hasn't arrived"),
+        ("support", "my replacement phone was never delivered"),
+        ("support_zh", "我买的电视还没到"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_eq!(transferred(&r), None, "{said}: {}", signals(&r));
+        assert_eq!(r.summary.path[..3], ["welcome", "menu", "order"], "{said}");
+    }
+    // With no topic word here, the thing still goes straight to its menu.
+    let r = run_demo("support", "say my new phone has no dial tone");
+    assert_eq!(r.summary.path[..3], ["welcome", "menu", "tech"]);
+}
+
+#[test]
 fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
     // "online" is in no word list of the plan; it means what the technical choice's
     // "internet" means, at the main menu and in the technical menu behind it.

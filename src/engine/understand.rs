@@ -344,9 +344,17 @@ impl Lexicon {
         if said.is_empty() {
             return Intent::Silence;
         }
+        // A choice ahead names a thing; a word of the same meaning as a choice here names what
+        // the call is about. When they point different ways, the topic here wins: "I bought a
+        // new phone and it hasn't come" is about an order, the phone is only what was ordered
+        // (and "I need to pay for my broadband" is about paying).
         let ahead = || {
-            self.ahead(node, said)
-                .map(|(steps, phrase)| Intent::Ahead(steps, phrase))
+            let (steps, phrase) = self.ahead(node, said)?;
+            let topic = self.best_choice(node, said, By::Synonyms);
+            if topic.is_some_and(|(i, ..)| steps.first().is_some_and(|&(_, via)| via != i)) {
+                return None;
+            }
+            Some(Intent::Ahead(steps, phrase))
         };
         // A choice named in the same words: by a whole phrase here or a question or two ahead,
         // else by a word inside a phrase of this question (a word alone is too little to jump

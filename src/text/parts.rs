@@ -27,21 +27,38 @@ pub fn stem(word: &str) -> String {
     if !word.chars().all(|c| c.is_ascii_alphabetic()) {
         return word.to_string();
     }
-    let stem = STEMMER
-        .get_or_init(|| Stemmer::create(Algorithm::English))
-        .stem(word)
-        .into_owned();
-    let shared = word
-        .bytes()
-        .zip(stem.bytes())
-        .take_while(|(a, b)| a == b)
-        .count();
-    if word.len() - shared <= MAX_ENDING {
+    let porter = |w: &str| {
+        STEMMER
+            .get_or_init(|| Stemmer::create(Algorithm::English))
+            .stem(w)
+            .into_owned()
+    };
+    let stem = porter(word);
+    let near = |w: &str| {
+        let shared = w
+            .bytes()
+            .zip(stem.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        w.len() - shared <= MAX_ENDING
+    };
+    // An inflected form keeps the stem its base word gets: "delivered" is "deliver" + "ed",
+    // and Porter takes "deliver" to "deliv", so "delivered" must go there too.
+    let base_agrees = || {
+        INFLECTIONS.iter().any(|e| {
+            word.strip_suffix(e)
+                .is_some_and(|base| base.len() >= 3 && near(base) && porter(base) == stem)
+        })
+    };
+    if near(word) || base_agrees() {
         stem
     } else {
         word.to_string()
     }
 }
+
+/// The endings an inflected English word adds to its base.
+const INFLECTIONS: [&str; 4] = ["ing", "ed", "es", "s"];
 
 /// A phrase as compared by stem: normalised, each word stemmed ("Opening Times" → "open time").
 pub fn stemmed(phrase: &str) -> String {
@@ -126,6 +143,8 @@ mod tests {
         assert_eq!(stem("opening"), stem("open"));
         assert_eq!(stem("times"), stem("time"));
         assert_eq!(stem("charges"), stem("charge"));
+        assert_eq!(stem("delivered"), stem("deliver"));
+        assert_eq!(stem("delivering"), stem("deliver"));
         // More than an ending taken off: the word stays itself.
         assert_ne!(stem("operating"), stem("operator"));
         assert_ne!(stem("operations"), stem("operator"));
