@@ -43,12 +43,21 @@ pub fn stem(word: &str) -> String {
         w.len() - shared <= MAX_ENDING
     };
     // An inflected form keeps the stem its base word gets: "delivered" is "deliver" + "ed",
-    // and Porter takes "deliver" to "deliv", so "delivered" must go there too.
+    // and Porter takes "deliver" to "deliv", so "delivered" must go there too; "shipping" is
+    // "ship" with its consonant doubled.
     let base_agrees = || {
-        INFLECTIONS.iter().any(|e| {
-            word.strip_suffix(e)
-                .is_some_and(|base| base.len() >= 3 && near(base) && porter(base) == stem)
-        })
+        INFLECTIONS
+            .iter()
+            .filter_map(|e| word.strip_suffix(e))
+            .any(|base| {
+                let b = base.as_bytes();
+                let undoubled = (b.len() > 3 && b[b.len() - 1] == b[b.len() - 2])
+                    .then(|| &base[..base.len() - 1]);
+                [Some(base), undoubled]
+                    .into_iter()
+                    .flatten()
+                    .any(|base| base.len() >= 3 && near(base) && porter(base) == stem)
+            })
     };
     if near(word) || base_agrees() {
         stem
@@ -145,6 +154,7 @@ mod tests {
         assert_eq!(stem("charges"), stem("charge"));
         assert_eq!(stem("delivered"), stem("deliver"));
         assert_eq!(stem("delivering"), stem("deliver"));
+        assert_eq!(stem("shipping"), stem("shipped"));
         // More than an ending taken off: the word stays itself.
         assert_ne!(stem("operating"), stem("operator"));
         assert_ne!(stem("operations"), stem("operator"));
