@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: all setup build model run simulate test fuzz lint check-plans prompts bench eval clean
+.PHONY: all setup build model run simulate test fuzz lint check-plans prompts bench eval turn-eval clean
 
 all: build
 
@@ -86,6 +86,14 @@ eval: setup
 	$(CARGO) bench --bench eval --no-run
 	./target/release/humanline model install --format q8_0
 	$(CARGO) bench --bench eval
+
+# The end-of-turn model Smart Turn v3.2 and the voice detector Silero VAD (from pinned PyPI
+# wheels, with ONNX Runtime's library from the onnxruntime wheel: scripts/turn-models.sh),
+# measured against the product's voice detector and endpointing on the clips of the last
+# `make eval` (run that first). Prints the figures the README quotes; target/turn_eval/report.json.
+turn-eval: setup
+	bash scripts/turn-models.sh
+	$(CARGO) run --release --features turn-models --example turn_models
 
 # Regenerates prompts/<lang>/*.wav from their text (needs espeak-ng and sox; installs them).
 prompts:
