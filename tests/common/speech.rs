@@ -148,7 +148,9 @@ struct Streamer {
 }
 
 impl Streamer {
-    fn start(sock: UdpSocket, peer: SocketAddr) -> Streamer {
+    /// Streams queued speech over a line carrying white noise of RMS `noise` (0: a clean line,
+    /// digital silence between words).
+    fn start(sock: UdpSocket, peer: SocketAddr, noise: f64) -> Streamer {
         let queue: Arc<Mutex<VecDeque<i16>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (q, s) = (Arc::clone(&queue), Arc::clone(&stop));
@@ -157,6 +159,7 @@ impl Streamer {
             let (mut seq, mut ts) = (7000u16, 16000u32);
             let start = Instant::now();
             let mut talking = false;
+            let mut rng: u64 = 0x5eec_0001;
             for i in 0u64.. {
                 if s.load(Ordering::Relaxed) {
                     return;
@@ -166,6 +169,12 @@ impl Streamer {
                     let n = q.len().min(FRAME);
                     let mut f: Vec<i16> = q.drain(..n).collect();
                     f.resize(FRAME, 0);
+                    for s in &mut f {
+                        rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        let u = (rng >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
+                        // Uniform noise in [-1, 1] has an RMS of 1/√3.
+                        *s = s.saturating_add((u * noise * 3f64.sqrt()) as i16);
+                    }
                     f
                 };
                 let voiced = frame.iter().any(|s| s.unsigned_abs() > 64);
@@ -218,11 +227,17 @@ pub struct SpeakingCaller {
 impl SpeakingCaller {
     /// Calls `sip:<user>@server`, waits for the 200 OK, ACKs and starts streaming silence.
     pub fn dial(server: SocketAddr, user: &str) -> SpeakingCaller {
+        Self::dial_on_noisy_line(server, user, 0.0)
+    }
+
+    /// As [`SpeakingCaller::dial`] on a line that carries white noise of RMS `noise` from the
+    /// first packet to the last, under the caller's words and between them.
+    pub fn dial_on_noisy_line(server: SocketAddr, user: &str, noise: f64) -> SpeakingCaller {
         let call = RawCall::establish(server, user);
         let sock = call.media.sock.try_clone().expect("clone the media socket");
         let peer = call.media.peer.expect("the answer names a media address");
         SpeakingCaller {
-            streamer: Streamer::start(sock, peer),
+            streamer: Streamer::start(sock, peer, noise),
             call,
         }
     }
@@ -236,7 +251,7 @@ impl SpeakingCaller {
         let sock = call.media.sock.try_clone().expect("clone the media socket");
         let peer = call.media.peer.expect("the answer names a media address");
         SpeakingCaller {
-            streamer: Streamer::start(sock, peer),
+            streamer: Streamer::start(sock, peer, 0.0),
             call,
         }
     }
