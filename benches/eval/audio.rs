@@ -1,6 +1,7 @@
 //! A clip's audio: each piece spoken by espeak-ng, taken to the phone band by sox (8 kHz mono
 //! 16-bit), pauses as silence, and for some takes line noise mixed in at a set SNR. Written to
-//! `target/eval/clips/<id>.wav` too, to listen to when a clip goes wrong.
+//! `target/eval/clips/<id>.wav` too, to listen to when a clip goes wrong. A noisy take's caller
+//! is on a noisy line: the same noise goes on before and after the words (see [`render`]).
 
 use super::corpus::{hash, Clip, Piece, Rng};
 use crate::common::{run_tool, to_phone_band};
@@ -11,8 +12,13 @@ use std::process::Command;
 /// Samples per second of the phone band.
 pub const RATE: usize = 8000;
 
-/// Builds `clip`'s audio in `dir` (scratch files and the final WAV).
-pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<Vec<i16>> {
+/// Seconds of line noise made for a noisy take's line, looped for as long as the call lasts.
+const LINE_SECONDS: usize = 10;
+
+/// Builds `clip`'s audio in `dir` (scratch files and the final WAV), and for a take with line
+/// noise the line the caller is on: [`LINE_SECONDS`] of the same noise at the same level, which
+/// the call sends whenever the caller is not speaking (as a phone line carries its noise).
+pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<(Vec<i16>, Option<Vec<i16>>)> {
     let stem = clip.id.replace('#', "-");
     let mut pcm = Vec::new();
     let mut voiced = 0.0f64;
@@ -44,13 +50,17 @@ pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<Vec<i16>> {
             }
         }
     }
+    let mut line = None;
     if let (Some((kind, snr)), true) = (&clip.voice.noise, voiced_n > 0) {
         let speech_rms = (voiced / voiced_n as f64).sqrt();
         let noise_rms = speech_rms / 10f64.powf(snr / 20.0);
         add_noise(&mut pcm, kind == "pink", noise_rms, hash(&clip.id));
+        let mut l = vec![0i16; LINE_SECONDS * RATE];
+        add_noise(&mut l, kind == "pink", noise_rms, hash(&clip.id) ^ 0x11ee);
+        line = Some(l);
     }
     write_wav(&dir.join(format!("{stem}.wav")), &pcm)?;
-    Ok(pcm)
+    Ok((pcm, line))
 }
 
 /// Mixes white or pink noise scaled to `rms` into `pcm` (saturating), seeded.

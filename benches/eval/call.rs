@@ -80,16 +80,18 @@ pub struct MenuPrompts {
     pub no_match: Duration,
 }
 
-/// Places `clip`'s call; `menu` says how long the menu's prompts play on that line.
+/// Places `clip`'s call on `line` (the noise the line carries when the caller is silent; `None`:
+/// a clean line); `menu` says how long the menu's prompts play on that line.
 pub fn run(
     server: &Server,
     clip: &Clip,
     pcm: &[i16],
+    line: Option<Vec<i16>>,
     menu: MenuPrompts,
 ) -> anyhow::Result<Observed> {
     let started = Instant::now();
     let (mut call, peer) = dial(server, clip.item.lang.line())?;
-    let streamer = Streamer::start(call.rtp.try_clone()?, peer);
+    let streamer = Streamer::start(call.rtp.try_clone()?, peer, line);
     let result = converse(server, &call, &streamer, clip, pcm, menu);
     streamer.stop();
     let _ = call.service();
@@ -362,8 +364,8 @@ fn stored(server: &Server, id: &str) -> anyhow::Result<Observed> {
     })
 }
 
-/// Sends PCMU every 20 ms for the whole call: queued speech when there is some, silence
-/// otherwise — what a phone does.
+/// Sends PCMU every 20 ms for the whole call: queued speech when there is some, the line
+/// otherwise (silence, or the line's noise looped) — what a phone does.
 struct Streamer {
     queue: Arc<Mutex<VecDeque<i16>>>,
     stop: Arc<AtomicBool>,
@@ -371,7 +373,7 @@ struct Streamer {
 }
 
 impl Streamer {
-    fn start(sock: UdpSocket, peer: SocketAddr) -> Streamer {
+    fn start(sock: UdpSocket, peer: SocketAddr, line: Option<Vec<i16>>) -> Streamer {
         let queue: Arc<Mutex<VecDeque<i16>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));
         let (q, s) = (Arc::clone(&queue), Arc::clone(&stop));
@@ -387,7 +389,11 @@ impl Streamer {
                 {
                     let mut q = q.lock().unwrap_or_else(|e| e.into_inner());
                     let n = q.len().min(FRAME);
-                    frame.fill(0);
+                    for (k, f) in frame.iter_mut().enumerate() {
+                        *f = line
+                            .as_deref()
+                            .map_or(0, |l| l[(i as usize * FRAME + k) % l.len()]);
+                    }
                     for (f, v) in frame.iter_mut().zip(q.drain(..n)) {
                         *f = v;
                     }

@@ -297,8 +297,9 @@ fn place_calls(
                     Err("the server is not running".to_string())
                 } else {
                     audio::render(clip, clip_dir)
-                        .and_then(|pcm| {
-                            call::run(server, clip, &pcm, menu_prompts[&clip.item.lang])
+                        .and_then(|(pcm, line)| {
+                            let menu = menu_prompts[&clip.item.lang];
+                            call::run(server, clip, &pcm, line, menu)
                         })
                         .map_err(|e| format!("{e:#}"))
                 };
