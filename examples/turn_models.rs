@@ -33,8 +33,9 @@ const FRAME: usize = 160;
 const START_FRAMES: usize = 6;
 /// Frames of silence at which the product marks a checkpoint (240 ms).
 const PAUSE_FRAMES: usize = 12;
-/// Seconds of line before the clip (the caller listening to the question) and after it.
-const LEAD_SECONDS: f64 = 1.0;
+/// Seconds of line before the clip (the caller listening to the welcome and the question) and
+/// after it.
+const LEAD_SECONDS: f64 = 15.0;
 const TAIL_SECONDS: f64 = 3.0;
 /// The node's end-of-speech window of the demo plans (and in elderly mode).
 const WINDOW_SECONDS: f64 = 0.7;
@@ -113,9 +114,9 @@ fn main() -> Res<()> {
             last_loud_sample(&clip) as f64 / 8000.0
         };
         let detectors = [
-            ("earshot alone", earshot),
-            ("earshot + noise gate", product),
-            ("Silero", silero_voiced.clone()),
+            ("earshot alone".to_string(), earshot.clone()),
+            ("earshot + noise gate".to_string(), product),
+            ("Silero".to_string(), silero_voiced.clone()),
         ];
         let detected = detectors
             .into_iter()
@@ -126,7 +127,7 @@ fn main() -> Res<()> {
                 let share =
                     |v: &[bool]| v.iter().filter(|x| **x).count() as f64 / v.len().max(1) as f64;
                 Detected {
-                    name: name.to_string(),
+                    name: name.clone(),
                     started: started.map(|s| s - LEAD_SECONDS),
                     ends: ends.iter().map(|e| e - LEAD_SECONDS - speech_end).collect(),
                     voice_end: voice_end(&voiced[..(lead_frames + clip_frames).min(voiced.len())])
