@@ -30,9 +30,6 @@ pub struct VadError(String);
 
 /// Frames of level history the noise floor is taken from (5 s).
 const FLOOR_HISTORY: usize = 250;
-/// Frames of history before the gate applies: from the first (a call's line is heard from its
-/// first frame, while the greeting plays, and one ungated frame of noise could start voice).
-const FLOOR_MIN_FRAMES: usize = 1;
 /// The floor is the level this many hundredths of the history lie under (its 5th percentile).
 const FLOOR_PERCENT: usize = 5;
 /// dB over the floor a frame needs to start voice, and to go on being voice (the soft ends
@@ -81,17 +78,19 @@ impl NoiseFloor {
         self.next = (self.next + 1) % FLOOR_HISTORY;
     }
 
-    /// The noise floor in dB, once there is history enough.
-    fn floor(&self) -> Option<usize> {
-        if self.len < FLOOR_MIN_FRAMES {
-            return None;
-        }
+    /// The noise floor in dB of the levels pushed so far (at least one). The gate applies from
+    /// a call's first frame: its line is heard while the greeting plays, and one ungated frame
+    /// of noise could start voice.
+    fn floor(&self) -> usize {
         let rank = self.len * FLOOR_PERCENT / 100;
         let mut seen = 0;
-        self.counts.iter().position(|c| {
-            seen += usize::from(*c);
-            seen > rank
-        })
+        self.counts
+            .iter()
+            .position(|c| {
+                seen += usize::from(*c);
+                seen > rank
+            })
+            .unwrap_or(0)
     }
 }
 
@@ -170,9 +169,9 @@ impl VoiceDetector {
     pub fn push(&mut self, pcm8k: &[i16; PHONE_FRAME]) -> bool {
         let level = NoiseFloor::level(pcm8k);
         self.floor.push(level);
+        // The floor is only looked up for a frame earshot calls voice (most frames are not).
         let over = if self.voiced { KEEP_DB } else { ONSET_DB };
-        let stands_out = self.floor.floor().is_none_or(|f| level >= f + over);
-        self.voiced = self.score_frame(pcm8k) && stands_out;
+        self.voiced = self.score_frame(pcm8k) && level >= self.floor.floor() + over;
         self.voiced
     }
 
