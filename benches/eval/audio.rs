@@ -1,7 +1,8 @@
 //! A clip's audio: each piece spoken by espeak-ng, taken to the phone band by sox (8 kHz mono
 //! 16-bit), pauses as silence, and for some takes line noise mixed in at a set SNR. Written to
 //! `target/eval/clips/<id>.wav` too, to listen to when a clip goes wrong. A noisy take's caller
-//! is on a noisy line: the same noise goes on before and after the words (see [`render`]).
+//! is on a noisy line: the same noise goes on before and after the words (see [`render`]; it is
+//! written as `<id>.line.wav`).
 
 use super::corpus::{hash, Clip, Piece, Rng};
 use crate::common::{run_tool, to_phone_band};
@@ -60,6 +61,14 @@ pub fn render(clip: &Clip, dir: &Path) -> anyhow::Result<(Vec<i16>, Option<Vec<i
         line = Some(l);
     }
     write_wav(&dir.join(format!("{stem}.wav")), &pcm)?;
+    // The line too, for `make turn-eval` to put the clip on the line its call had.
+    let line_wav = dir.join(format!("{stem}.line.wav"));
+    match &line {
+        Some(l) => write_wav(&line_wav, l)?,
+        None => {
+            let _ = std::fs::remove_file(&line_wav);
+        }
+    }
     Ok((pcm, line))
 }
 

@@ -1,15 +1,18 @@
 //! `make turn-eval`: the end-of-turn model Smart Turn v3.2 and the voice detector Silero VAD,
-//! measured against what the product does (earshot's voice decisions and a fixed end-of-speech
-//! window), on the phone-band clips of the last `make eval` (`target/eval/clips/`).
+//! measured against what the product does (earshot's voice decisions, with and without the
+//! noise gate, and the endpointer's end-of-speech window), on the phone-band clips of the last
+//! `make eval` (`target/eval/clips/`).
 //!
-//! Each clip is followed by 1.5 s of what the line carries after the caller stops (digital
-//! silence, or the clip's own line noise looped), cut into 20 ms frames and scored by both
-//! voice detectors. Wherever the caller's voice has stopped for the product's checkpoint pause
-//! (240 ms), Smart Turn is asked whether the turn is complete, on the audio so far (16 kHz, the
-//! last 8 s). A pause followed by more of the caller's words is *inside* the answer; the last one
-//! is its *end*. An end-of-turn model is worth adopting when it says "complete" at the end
-//! (the turn could close there, instead of after the node's window: 0.7 s, 2.0 s for elderly
-//! callers) and "incomplete" inside (closing there would cut the caller off).
+//! Each clip is put on its line as a call has it: [`LEAD_SECONDS`] before the words (the welcome
+//! and the question) and [`TAIL_SECONDS`] after, digital silence or, for a noisy take, the line
+//! its `make eval` call carried (`<id>.line.wav`). It is cut into 20 ms frames and scored by the
+//! voice detectors, whose decisions go through the product's endpointer. Wherever the caller's
+//! voice has stopped for the product's checkpoint pause (240 ms), Smart Turn is asked whether
+//! the turn is complete, on the audio so far (16 kHz, the last 8 s). A pause followed by more of
+//! the caller's words is *inside* the answer; the last one is its *end*. An end-of-turn model is
+//! worth adopting when it says "complete" at the end (the turn could close there, instead of
+//! after the node's window: 0.7 s, 2.0 s for elderly callers) and "incomplete" inside (closing
+//! there would cut the caller off).
 //!
 //! Models and library: `scripts/turn-models.sh` (pinned wheels). Prints a report and writes
 //! `target/turn_eval/report.json`.
@@ -54,10 +57,10 @@ fn main() -> Res<()> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&clips)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "wav"))
+        .filter(|p| !p.to_string_lossy().ends_with(".line.wav"))
         .collect();
     paths.sort();
 
-    let noises = noise_of_clips()?;
     let mut rows: Vec<Clip> = Vec::new();
     let mut turn_ms: Vec<f64> = Vec::new();
     let (mut silero_us, mut earshot_us) = (Vec::new(), Vec::new());
@@ -73,9 +76,13 @@ fn main() -> Res<()> {
             parts.next().unwrap_or("").to_string(),
         );
         let clip = read_wav(path)?;
-        let noise = noises.get(&name).copied();
-        let noisy = noise.is_some();
-        let pcm = with_line(&clip, noise);
+        let line_path = path.with_file_name(format!("{name}.line.wav"));
+        let line = line_path
+            .exists()
+            .then(|| read_wav(&line_path))
+            .transpose()?;
+        let noisy = line.is_some();
+        let pcm = with_line(&clip, line.as_deref());
         let frames = pcm.len() / FRAME;
         let lead_frames = (LEAD_SECONDS * 50.0) as usize;
         let clip_frames = clip.len().div_ceil(FRAME);
@@ -244,61 +251,15 @@ fn read_wav(path: &Path) -> Res<Vec<i16>> {
     Ok(r.samples::<i16>().collect::<Result<_, _>>()?)
 }
 
-/// The line noise `make eval` mixed into a clip ("white noise 15 dB" in its voice), from
-/// `target/eval/report.json`: clip file stem → (pink, SNR in dB).
-fn noise_of_clips() -> Res<BTreeMap<String, (bool, f64)>> {
-    let text = std::fs::read_to_string("target/eval/report.json")?;
-    let report: serde_json::Value = serde_json::from_str(&text)?;
-    let mut out = BTreeMap::new();
-    for r in report["results"].as_array().into_iter().flatten() {
-        let (Some(id), Some(voice)) = (r["id"].as_str(), r["voice"].as_str()) else {
-            continue;
-        };
-        let Some((kind, rest)) = voice.split_once(" noise ") else {
-            continue;
-        };
-        let kind = kind.rsplit(' ').next().unwrap_or("");
-        let snr: f64 = rest.trim_end_matches(" dB").trim().parse()?;
-        out.insert(id.replace('#', "-"), (kind.ends_with("pink"), snr));
-    }
-    Ok(out)
-}
-
 /// [`LEAD_SECONDS`] of line, the clip, then [`TAIL_SECONDS`] of line: digital silence, or for a
-/// clip made with line noise more of the same noise (white, or Paul Kellet's pink filter over
-/// white, as `make eval` makes it) at the clip's SNR.
-fn with_line(clip: &[i16], noise: Option<(bool, f64)>) -> Vec<i16> {
+/// noisy take the line its `make eval` call carried (`<id>.line.wav`, looped as the call looped it).
+fn with_line(clip: &[i16], line: Option<&[i16]>) -> Vec<i16> {
     let lead = (LEAD_SECONDS * 8000.0) as usize;
     let tail = (TAIL_SECONDS * 8000.0) as usize;
-    let rms =
-        (clip.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / clip.len().max(1) as f64).sqrt();
-    let line = |n: usize, seed: u64| -> Vec<i16> {
-        let Some((pink, snr)) = noise else {
-            return vec![0; n];
-        };
-        let mut seed = seed;
-        let (mut b0, mut b1, mut b2) = (0.0, 0.0, 0.0);
-        let raw: Vec<f64> = (0..n)
-            .map(|_| {
-                seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                let w = (seed >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
-                if pink {
-                    b0 = 0.99765 * b0 + w * 0.0990460;
-                    b1 = 0.96300 * b1 + w * 0.2965164;
-                    b2 = 0.57000 * b2 + w * 1.0526913;
-                    b0 + b1 + b2 + w * 0.1848
-                } else {
-                    w
-                }
-            })
-            .collect();
-        let have = (raw.iter().map(|n| n * n).sum::<f64>() / n.max(1) as f64).sqrt();
-        let want = rms / 10f64.powf(snr / 20.0);
-        raw.iter().map(|v| (v * want / have) as i16).collect()
-    };
-    let mut out = line(lead, 0x9e37_79b9_7f4a_7c15);
+    let at = |k: usize| line.filter(|l| !l.is_empty()).map_or(0, |l| l[k % l.len()]);
+    let mut out: Vec<i16> = (0..lead).map(at).collect();
     out.extend_from_slice(clip);
-    out.extend(line(tail, 0x2545_f491_4f6c_dd1d));
+    out.extend((lead..lead + tail).map(at));
     let whole = out.len().div_ceil(FRAME) * FRAME;
     out.resize(whole, 0);
     out

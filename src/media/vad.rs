@@ -5,8 +5,8 @@
 //!
 //! A **noise gate** keeps a noisy line from being heard as a caller speaking: earshot calls
 //! steady white or pink line noise at 15–20 dB under the voice "speech" for most frames
-//! (measured with `make turn-eval`, 15 s of line before each clip: 64 % of the line's frames, a
-//! turn started by the noise before the words on every noisy clip, and 25 of 63 answers whose
+//! (measured with `make turn-eval`, 15 s of line before each clip: 63 % of the line's frames, a
+//! turn started by the noise before the words on every noisy clip, and 23 of 63 answers whose
 //! turn did not end within 3 s). A frame is voice only when it is also loud enough over the line's
 //! noise floor — the 5th percentile of the last 5 s of frame levels — 12 dB to start voice and
 //! 6 dB to go on with it. On a quiet line (digital silence, comfort noise) the floor is at the
