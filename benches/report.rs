@@ -323,7 +323,29 @@ fn speech_rows(talk: &Value) -> Vec<Value> {
                 p(&first["asr_queue"])
             ),
         ));
+        let k = &first["decision_by_kind"];
+        out.push(row(
+            "  first step, by turn: one look / stretched window / second look p50/p95 ms",
+            format!(
+                "{} / {} / {}",
+                p(&k["one_look"]),
+                p(&k["stretched_window"]),
+                p(&k["second_look"])
+            ),
+            format!(
+                "turns {} / {} / {}",
+                k["one_look"]["n"], k["stretched_window"]["n"], k["second_look"]["n"]
+            ),
+        ));
     }
+    out.push(row(
+        "  speaking calls per core, one-look turns only",
+        talk["one_look_calls_per_core"]
+            .as_f64()
+            .map_or("none".into(), |c| format!("{c:.1}")),
+        "not the target's definition: turns at one look under the standard window, p95 ≤ 1.5 s"
+            .into(),
+    ));
     out.push(row(
         "spoken request → agent INVITE, idle p50/p95 ms",
         p(&talk["spoken"]["words_to_invite"]),

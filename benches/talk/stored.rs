@@ -52,6 +52,12 @@ pub struct Turn {
     pub decision_ms: Option<f64>,
     /// Time the utterance waited for a recognition worker, ms.
     pub asr_queue_ms: Option<f64>,
+    /// The end-of-turn window the turn was heard under (longer for slow and elderly
+    /// speakers), ms.
+    pub window_ms: Option<f64>,
+    /// Whether the turn moved nothing at first and was recognised again through a wider
+    /// window before the decision (an `asr_second_look` event between its end and it).
+    pub second_look: bool,
 }
 
 fn events(call: &Value) -> impl Iterator<Item = &Value> {
@@ -69,6 +75,10 @@ pub fn turns(call: &Value) -> Vec<Turn> {
         .filter(|e| e["kind"] == "heard")
         .filter_map(|e| Some((at(e)?, e["detail"]["text"].as_str().unwrap_or(""))))
         .collect();
+    let second_looks: Vec<f64> = events(call)
+        .filter(|e| e["kind"] == "asr_second_look")
+        .filter_map(at)
+        .collect();
     let mut used = vec![false; heard.len()];
     call["utterances"]
         .as_array()
@@ -77,15 +87,18 @@ pub fn turns(call: &Value) -> Vec<Turn> {
         .map(|u| {
             let text = u["text"].as_str().unwrap_or("").trim().to_string();
             let ended = u["ended_ms"].as_f64();
-            let decision_ms = ended.and_then(|end| {
+            let decided = ended.and_then(|end| {
                 let i = (0..heard.len())
                     .find(|&i| !used[i] && heard[i].0 >= end && heard[i].1.trim() == text)?;
                 used[i] = true;
-                Some(heard[i].0 - end)
+                Some((end, heard[i].0))
             });
             Turn {
-                decision_ms,
+                decision_ms: decided.map(|(end, at)| at - end),
                 asr_queue_ms: u["features"]["asr_queue_ms"].as_f64(),
+                window_ms: u["features"]["endpoint_window_ms"].as_f64(),
+                second_look: decided
+                    .is_some_and(|(end, at)| second_looks.iter().any(|&s| s >= end && s <= at)),
             }
         })
         .collect()
