@@ -241,3 +241,94 @@ fn an_answer_that_moves_nothing_is_heard_again_through_the_full_window_and_one_t
         full["events"]
     );
 }
+
+#[test]
+fn under_a_long_end_of_turn_window_the_second_look_starts_before_the_window_closes() {
+    let _g = serial();
+    if !model_available() {
+        return;
+    }
+    // A slow caller's stretched window (the plan's own, so it holds from the first turn): the
+    // early look at the caller's first short pause moves nothing, and its second look starts
+    // then, not after the window.
+    const WINDOW_MS: f64 = 2500.0;
+    let plan = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("dialplans/support.toml"),
+    )
+    .unwrap();
+    // The elderly window may not be shorter than the normal one: both the same here.
+    let stretched = plan
+        .replace(
+            "\nendpoint_silence_seconds = 0.7",
+            &format!("\nendpoint_silence_seconds = {:.1}", WINDOW_MS / 1000.0),
+        )
+        .replace(
+            "elderly_endpoint_silence_seconds = 2.0",
+            &format!(
+                "elderly_endpoint_silence_seconds = {:.1}",
+                WINDOW_MS / 1000.0
+            ),
+        );
+    assert_ne!(plan, stretched, "the demo plan sets its end-of-turn window");
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(ServerOptions {
+        asr: Some(format!(
+            "model = {:?}\nworkers = 1\nthreads = 2\ndeadline_seconds = 20.0",
+            model_path().to_string_lossy()
+        )),
+        plans: vec![("support".into(), stretched)],
+        ..ServerOptions::default()
+    });
+    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
+    let cid = caller.call_id();
+    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + SEC);
+    caller.say_all(
+        &Speech::new()
+            .say(
+                dir.path(),
+                Voice::En,
+                150,
+                "my cat likes to sleep on the sofa",
+            )
+            .pause(4.0),
+    );
+    server
+        .wait_for(60 * SEC, |s| {
+            s.log().contains("second look heard").then_some(())
+        })
+        .unwrap_or_else(|| panic!("a second look was answered:\n{}", server.log()));
+    caller.hang_up();
+    let stored = stored_call(&server, &cid);
+    let call = server
+        .call(stored["id"].as_str().unwrap())
+        .expect("the call");
+    let event = |kind: &str| {
+        call["events"]
+            .as_array()
+            .and_then(|e| e.iter().find(|e| e["kind"] == kind).cloned())
+            .unwrap_or_else(|| panic!("a {kind} event: {}", call["events"]))
+    };
+    let look = event("asr_second_look");
+    assert_eq!(look["detail"]["early"], true, "{look}\n{}", server.log());
+    let turn = &stored["utterances"][0];
+    let ended = turn["ended_ms"].as_f64().expect("the turn's end");
+    let started_at = look["at_ms"].as_f64().unwrap();
+    assert!(
+        started_at > ended && started_at < ended + WINDOW_MS,
+        "the second look started {:.0} ms after the caller's last word, inside the {WINDOW_MS} ms window\n{}",
+        started_at - ended,
+        call["events"]
+    );
+    assert_eq!(turn["features"]["endpoint_window_ms"], WINDOW_MS as i64);
+    assert_eq!(
+        event("asr_second_look_heard")["detail"]["used"],
+        false,
+        "nothing in those words moves the call"
+    );
+    assert!(
+        call["reason"].is_null(),
+        "nothing to hand over\n{}",
+        note(&call)
+    );
+}

@@ -194,6 +194,20 @@ impl AsrPool {
         self.has_idle_worker() && self.health.speakers.load(Relaxed) == 0
     }
 
+    /// Like [`AsrPool::has_idle_worker`], not counting `own` jobs of the asking call that are
+    /// still outstanding and may give way (its early second look: a checkpoint of the same
+    /// caller, which may not give way, stops it).
+    pub fn has_idle_worker_but(&self, own: usize) -> bool {
+        self.health.outstanding.load(Relaxed) < self.workers + own
+    }
+
+    /// Like [`AsrPool::has_room_for_a_long_look`] for a caller still counted as speaking
+    /// (`me`): the look is about their own turn, whose window is running, so only other
+    /// callers in the middle of an utterance keep it from starting.
+    pub fn has_room_for_a_long_look_beside(&self, me: bool) -> bool {
+        self.has_idle_worker() && self.health.speakers.load(Relaxed) <= usize::from(me)
+    }
+
     /// Queues a job; fails at once when the queue is full or the pool is gone.
     pub fn submit(&self, job: Job) -> Result<Reply, AsrError> {
         let (reply, rx) = oneshot::channel();
@@ -517,5 +531,36 @@ mod tests {
             pool.has_idle_worker(),
             "free again once the job is answered"
         );
+    }
+
+    #[tokio::test]
+    async fn a_caller_mid_turn_may_look_again_at_it_and_their_own_look_does_not_bar_their_next() {
+        let pool = AsrPool::new(Arc::new(Patient), 1, 4);
+        let me = pool.speaking();
+        assert!(!pool.has_room_for_a_long_look(), "someone is speaking");
+        assert!(
+            pool.has_room_for_a_long_look_beside(true),
+            "the only one speaking is the caller whose turn it is"
+        );
+        let other = pool.speaking();
+        assert!(
+            !pool.has_room_for_a_long_look_beside(true),
+            "another caller too"
+        );
+        drop(other);
+        let mut look = job(1, Duration::from_secs(5));
+        look.preemptible = true;
+        let look = pool.submit(look).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!pool.has_idle_worker(), "the look holds the only worker");
+        assert!(
+            pool.has_idle_worker_but(1),
+            "but it is the asking caller's own, and gives way"
+        );
+        // The caller went on: their next early look, which may not give way, stops it.
+        let next = pool.submit(job(2, Duration::from_secs(5))).unwrap();
+        assert!(matches!(look.await.unwrap(), Err(AsrError::Preempted)));
+        assert!(next.await.unwrap().is_ok());
+        drop(me);
     }
 }

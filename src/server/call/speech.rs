@@ -9,6 +9,9 @@
 //! which hands the caller over at once if it is a request for a person. When the turn then
 //! ends with nothing said after that checkpoint, its text *is* the turn's text: no second
 //! recognition, so an ordinary answer is understood as soon as the end-of-turn window closes.
+//! When that early text would move nothing, the second look through a wider window (see
+//! [`CallTask::second_look`]) starts right away, while the window still runs, instead of
+//! after it: a slow or elderly caller's stretched window hides its second or so.
 
 use super::*;
 use crate::asr::{
@@ -52,6 +55,37 @@ pub(super) struct Checkpoint {
     /// The recognizer's answer, once it came (`None` while it runs).
     answer: Option<Result<Recognized, String>>,
     reply: Option<Reply>,
+    /// The audio looked at (pauses shortened), kept for an early second look when those
+    /// are on.
+    pcm8k: Option<Arc<Vec<i16>>>,
+    /// The second look started when the answer moved nothing.
+    second: Option<EarlyLook>,
+}
+
+/// A second look at a checkpoint's audio, started while the end-of-turn window runs. When the
+/// turn ends with nothing said after the checkpoint, the call waits for it as for any second
+/// look; otherwise it is dropped (a checkpoint or turn of the same caller stops it).
+pub(super) struct EarlyLook {
+    audio_ctx: i32,
+    deadline: Instant,
+    reply: Reply,
+}
+
+impl Checkpoint {
+    /// Jobs of this checkpoint still in the pool that may give way: its early second look,
+    /// until answered.
+    fn jobs_that_give_way(&mut self) -> usize {
+        let running = self.second.as_mut().is_some_and(|l| {
+            matches!(
+                l.reply.try_recv(),
+                Err(tokio::sync::oneshot::error::TryRecvError::Empty)
+            )
+        });
+        if !running {
+            self.second = None;
+        }
+        usize::from(running)
+    }
 }
 
 /// A checkpoint waiting for the recognizer to finish the one before it.
@@ -143,13 +177,24 @@ impl CallTask {
         let Ok(pool) = &self.sh.asr else {
             return;
         };
-        if !pool.has_idle_worker() {
+        // The caller went on after an early second look started: this checkpoint stops it.
+        let own = self
+            .check
+            .as_mut()
+            .map_or(0, Checkpoint::jobs_that_give_way);
+        if !pool.has_idle_worker_but(own) {
             return;
         }
         let pool = Arc::clone(pool);
         let pcm8k = crate::media::squeeze_pauses(&pcm8k);
         let (options, audio_ctx) = self.options(pcm8k.len());
         let deadline = self.asr_deadline();
+        let kept = self
+            .sh
+            .config
+            .asr
+            .second_look
+            .then(|| Arc::new(pcm8k.clone()));
         if let Ok(reply) = pool.submit(Job {
             pcm8k,
             options,
@@ -164,6 +209,8 @@ impl CallTask {
                 deadline,
                 answer: None,
                 reply: Some(reply),
+                pcm8k: kept,
+                second: None,
             });
         }
     }
@@ -223,6 +270,59 @@ impl CallTask {
         if let Some(n) = self.next_check.take() {
             self.check = None;
             self.checkpoint(n.started, n.ended, n.pcm8k);
+        } else if live {
+            self.early_second_look();
+        }
+    }
+
+    /// The checkpoint's text would move nothing: start its second look now, while the caller's
+    /// end-of-turn window runs, on the same terms as one started at the end of the turn (a
+    /// worker idle, no other caller mid-utterance; it gives way to any finished turn).
+    fn early_second_look(&mut self) {
+        let Ok(pool) = &self.sh.asr else {
+            return;
+        };
+        let Some(c) = &self.check else {
+            return;
+        };
+        let (Some(Ok(r)), Some(pcm8k), true) =
+            (&c.answer, &c.pcm8k, self.sh.config.asr.second_look)
+        else {
+            return;
+        };
+        let t = &r.transcript;
+        if !self
+            .core
+            .engine()
+            .worth_a_second_look(&t.text, t.doubt.is_some())
+            || !pool.has_room_for_a_long_look_beside(self.speaking.is_some())
+        {
+            return;
+        }
+        let pool = Arc::clone(pool);
+        let pcm8k = pcm8k.to_vec();
+        let audio_ctx = second_look_ctx(c.audio_ctx);
+        let detail = json!({ "first": t.text, "doubt": t.doubt, "audio_ctx": audio_ctx,
+                             "early": true });
+        let (mut options, _) = self.options(pcm8k.len());
+        options.audio_ctx = Some(audio_ctx);
+        let deadline = self.asr_deadline();
+        let Ok(reply) = pool.submit(Job {
+            pcm8k,
+            options,
+            deadline,
+            preemptible: true,
+        }) else {
+            return;
+        };
+        self.event("asr_second_look", detail);
+        self.sh.metrics.asr_second_looks_total.fetch_add(1, Relaxed);
+        if let Some(c) = &mut self.check {
+            c.second = Some(EarlyLook {
+                audio_ctx,
+                deadline,
+                reply,
+            });
         }
     }
 
@@ -247,15 +347,31 @@ impl CallTask {
                     pcm8k: self.keep_for_second_look(&pcm8k),
                     first: None,
                 };
-                match (c.answer, c.reply) {
-                    (Some(Ok(r)), _) => {
+                match (c.answer, c.reply, c.second) {
+                    // Its second look is under way already: wait for it.
+                    (Some(Ok(r)), _, Some(look)) => {
+                        self.sh
+                            .metrics
+                            .asr_checkpoint_reused_total
+                            .fetch_add(1, Relaxed);
+                        self.sh.metrics.asr_jobs_total.fetch_add(1, Relaxed);
+                        let turn = TurnAudio {
+                            audio_ctx: look.audio_ctx,
+                            pcm8k: None,
+                            first: Some(Box::new(r)),
+                            ..turn
+                        };
+                        self.wait_for_text(turn, look.deadline, look.reply);
+                        return;
+                    }
+                    (Some(Ok(r)), _, None) => {
                         self.sh
                             .metrics
                             .asr_checkpoint_reused_total
                             .fetch_add(1, Relaxed);
                         return self.recognized(turn, Ok(r));
                     }
-                    (None, Some(reply)) => {
+                    (None, Some(reply), _) => {
                         self.sh
                             .metrics
                             .asr_checkpoint_reused_total
