@@ -12,6 +12,19 @@
 //! `VERIFY=1` decodes each turn that would transfer again without the prompt and prints what
 //! that reading would do (first readings from the cache): how a check of the prompt's words
 //! against a prompt-free decode would weigh (2026-12-06: it lost 15 of 49 true requests).
+//!
+//! The recogniser's prompt, for trying other shapes of it (each knob may carry a language
+//! suffix, `_en` or `_zh`, to apply to that language alone): `PROMPT_SEP` (between the hints,
+//! default ", "), `PROMPT_END` (after them, default nothing), `PROMPT_QUESTION=1` (the menu's
+//! question as the prompt instead of the hints), `=2` (the question, then the hints),
+//! `NO_PROMPT_en` / `NO_PROMPT_zh` (no prompt). Measured 2026-12-07, first looks only
+//! (`NO_SECOND=1`), right of EN answers/negated/reported/requests and ZH the same, the server's
+//! shape (hints joined by ", ") first: EN 33/13/13/22 (81 of 112); ending in "." 34/13/11/24
+//! (82: no more "X, X," loops or lone commas, but two more reported mentions escalated);
+//! question then hints 36/12/10/24 (82); question alone 32/14/8/23 (77). ZH 16/6/5/21 (48 of
+//! 80); ending in "。" 14/5/5/20 (44); "、" and "。" 15/4/4/20 (43); "，" and "。" 11/5/4/20
+//! (40); question then hints 13/7/5/19 (44); question alone 6/1/4/11 (22); no prompt 8/1/3/13
+//! (25). Nothing beat the server's shape by more than a clip or two: not adopted.
 
 #[path = "../benches/eval/corpus.rs"]
 #[allow(dead_code)]
@@ -120,7 +133,33 @@ fn main() -> anyhow::Result<()> {
         let secs = pcm8k.len() as f64 / 8000.0;
         let mut options = RecognizeOptions {
             language: Some(code.into()),
-            initial_prompt: Some(hints.join(", ")),
+            initial_prompt: std::env::var(format!("NO_PROMPT_{code}"))
+                .is_err()
+                .then(|| {
+                    let var = |k: &str, d: &str| {
+                        std::env::var(format!("{k}_{code}"))
+                            .or_else(|_| std::env::var(k))
+                            .unwrap_or_else(|_| d.to_string())
+                    };
+                    let list = format!(
+                        "{}{}",
+                        hints.join(&var("PROMPT_SEP", ", ")),
+                        var("PROMPT_END", "")
+                    );
+                    let question = match &prog.plan.nodes[menu.0].kind {
+                        humanline::dialplan::NodeKind::Ask { prompt, .. } => prog
+                            .known_prompt_text(prompt)
+                            .unwrap_or_default()
+                            .to_string(),
+                        _ => String::new(),
+                    };
+                    match std::env::var("PROMPT_QUESTION").as_deref() {
+                        Ok("1") => question,
+                        Ok("2") => format!("{question} {list}"),
+                        Ok("3") => format!("{list} {question}"),
+                        _ => list,
+                    }
+                }),
             audio_ctx: Some(audio_ctx_for(Duration::from_secs_f64(secs), Some(code))),
             ..Default::default()
         };
