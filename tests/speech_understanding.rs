@@ -19,13 +19,43 @@ use std::time::Duration;
 const SEC: Duration = Duration::from_secs(1);
 
 fn server() -> TestServer {
+    server_with(Vec::new())
+}
+
+/// The server with `plans` written over the demo's (see [`ServerOptions::plans`]).
+fn server_with(plans: Vec<(String, String)>) -> TestServer {
     TestServer::start(ServerOptions {
         asr: Some(format!(
             "model = {:?}\nworkers = 1\nthreads = 2\ndeadline_seconds = 20.0",
             model_path().to_string_lossy()
         )),
+        plans,
         ..ServerOptions::default()
     })
+}
+
+/// Dials `support`, says `clip` a second into the main menu question, waits until a second
+/// look at it was answered, and returns the stored call and its full record (events included).
+fn second_look_at(server: &TestServer, clip: &Speech) -> (Value, Value) {
+    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
+    let cid = caller.call_id();
+    let menu = wait_node(server, &cid, "menu", 15 * SEC);
+    sleep_until(menu + SEC);
+    // The first look (short window), then the second (full window: seconds in a debug build),
+    // perhaps answered while the clip's trailing silence is still being sent.
+    let before = server.log().matches("second look heard").count();
+    caller.say_all(clip);
+    server
+        .wait_for(60 * SEC, |s| {
+            (s.log().matches("second look heard").count() > before).then_some(())
+        })
+        .unwrap_or_else(|| panic!("a second look was answered:\n{}", server.log()));
+    caller.hang_up();
+    let stored = stored_call(server, &cid);
+    let call = server
+        .call(stored["id"].as_str().unwrap())
+        .expect("the call");
+    (stored, call)
 }
 
 /// Dials `line`, says `clip` a second into the main menu question, and waits until the call
@@ -179,27 +209,12 @@ fn an_answer_that_moves_nothing_is_heard_again_through_the_full_window_and_one_t
     };
 
     // Words that match nothing at the menu: a second look, then the menu asks again.
-    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
-    let cid = caller.call_id();
-    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
-    sleep_until(menu + SEC);
-    caller.say_all(
+    let (_, call) = second_look_at(
+        &server,
         &Speech::new()
             .say(dir.path(), Voice::En, 150, "purple elephants are dancing")
             .pause(1.0),
     );
-    // The first look (short window), then the second (full window: seconds in a debug build).
-    let before = server.log().matches("second look heard").count();
-    server
-        .wait_for(60 * SEC, |s| {
-            (s.log().matches("second look heard").count() > before).then_some(())
-        })
-        .unwrap_or_else(|| panic!("a second look was answered:\n{}", server.log()));
-    caller.hang_up();
-    let stored = stored_call(&server, &cid);
-    let call = server
-        .call(stored["id"].as_str().unwrap())
-        .expect("the call");
     let heard = events(&call, "asr_second_look_heard");
     assert_eq!(
         heard.len(),
@@ -271,19 +286,9 @@ fn under_a_long_end_of_turn_window_the_second_look_starts_before_the_window_clos
         );
     assert_ne!(plan, stretched, "the demo plan sets its end-of-turn window");
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(ServerOptions {
-        asr: Some(format!(
-            "model = {:?}\nworkers = 1\nthreads = 2\ndeadline_seconds = 20.0",
-            model_path().to_string_lossy()
-        )),
-        plans: vec![("support".into(), stretched)],
-        ..ServerOptions::default()
-    });
-    let caller = SpeakingCaller::dial(server.sip_addr(), "support");
-    let cid = caller.call_id();
-    let menu = wait_node(&server, &cid, "menu", 15 * SEC);
-    sleep_until(menu + SEC);
-    caller.say_all(
+    let server = server_with(vec![("support".into(), stretched)]);
+    let (stored, call) = second_look_at(
+        &server,
         &Speech::new()
             .say(
                 dir.path(),
@@ -293,16 +298,6 @@ fn under_a_long_end_of_turn_window_the_second_look_starts_before_the_window_clos
             )
             .pause(4.0),
     );
-    server
-        .wait_for(60 * SEC, |s| {
-            s.log().contains("second look heard").then_some(())
-        })
-        .unwrap_or_else(|| panic!("a second look was answered:\n{}", server.log()));
-    caller.hang_up();
-    let stored = stored_call(&server, &cid);
-    let call = server
-        .call(stored["id"].as_str().unwrap())
-        .expect("the call");
     let event = |kind: &str| {
         call["events"]
             .as_array()
