@@ -353,6 +353,105 @@ fn text_the_recogniser_doubts_is_neither_a_choice_nor_a_request() {
     assert!(d.call.hesitation_score() > 0.0, "counts toward hesitation");
 }
 
+/// The caller says `text` now, and the recogniser doubts it for `why`.
+fn say_doubted(d: &mut Driver, text: &str, why: &str) -> Vec<Action> {
+    let started = d.now;
+    d.wait(1.0);
+    d.send(Event::Utterance(Utterance {
+        text: text.into(),
+        started,
+        ended: d.now,
+        doubt: Some(why.into()),
+        ..Default::default()
+    }))
+}
+
+/// The reason of the call's hand-over in `out`, if there was one.
+fn handed_over(out: &[Action]) -> Option<Option<Reason>> {
+    out.iter().find_map(|a| match a {
+        Action::Transfer { context, .. } => Some(context.reason),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_person_named_twice_goes_through_even_when_the_recogniser_doubted_both() {
+    // Whisper looping on the caller's "agent" at both asks: the first is not believed (a
+    // re-ask), the second is the caller's second ask, which always goes.
+    let mut d = driver_at_menu("support");
+    let out = say_doubted(
+        &mut d,
+        "agent, agent, agent, agent",
+        "the recogniser repeated \"agent\" 4 times",
+    );
+    assert_eq!(handed_over(&out), None, "{out:?}");
+    assert!(
+        out.iter()
+            .any(|a| matches!(a, Action::Play { prompt, .. } if prompt == "no_match")),
+        "asked again: {out:?}"
+    );
+    d.finish_prompt();
+    let out = say_doubted(
+        &mut d,
+        "Agent. Agent. Agent.",
+        "the recogniser repeated \"agent\" 3 times",
+    );
+    assert_eq!(
+        handed_over(&out),
+        Some(Some(Reason::HumanRequest)),
+        "{out:?}"
+    );
+    assert_eq!(d.call.human_requests(), 1);
+    let (_, ctx) = d.transfer().expect("handed over");
+    assert!(
+        ctx.signals
+            .iter()
+            .any(|s| s.contains("named a person again")),
+        "{:?}",
+        ctx.signals
+    );
+    // In Mandarin too, and a believed naming after a doubted one is the second ask: no
+    // confirmation question first.
+    let mut d = driver_at_menu("support_zh");
+    say_doubted(
+        &mut d,
+        "人工，人工，人工，人工",
+        "the recogniser repeated \"人工\" 4 times",
+    );
+    d.finish_prompt();
+    let out = d.say("客服");
+    assert_eq!(
+        handed_over(&out),
+        Some(Some(Reason::HumanRequest)),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn one_doubted_naming_of_a_person_after_other_unclear_turns_is_still_unclear() {
+    // Doubted turns that named nobody do not make a doubted naming a second ask.
+    let mut d = driver_at_menu("support");
+    let out = say_doubted(
+        &mut d,
+        "billing, billing, billing",
+        "the recogniser repeated \"billing\" 3 times",
+    );
+    assert_eq!(handed_over(&out), None, "{out:?}");
+    d.finish_prompt();
+    let out = say_doubted(
+        &mut d,
+        "operator operator operator",
+        "the recogniser repeated \"operator\" 3 times",
+    );
+    // Two unclear turns may be hesitation enough for a person; never a request for one.
+    assert_ne!(
+        handed_over(&out),
+        Some(Some(Reason::HumanRequest)),
+        "{out:?}"
+    );
+    assert_eq!(d.call.human_requests(), 0);
+}
+
 // ---- partial text while the caller speaks ----
 
 #[test]

@@ -81,6 +81,10 @@ pub struct Call {
     scorer: Scorer,
     failures_here: u32,
     human_requests: u32,
+    /// Turns whose words named a person but which the recogniser doubted (a loop, its prompt
+    /// read back): not a request on their own, but the caller's next naming of a person is
+    /// their second ask, which always goes.
+    doubted_person_asks: u32,
     /// The caller was asked "do you want to talk to a person?" and the answer is awaited.
     confirming: bool,
     elderly: bool,
@@ -124,6 +128,7 @@ impl Call {
             scorer: Scorer::new(plan.hesitation.clone()),
             failures_here: 0,
             human_requests: 0,
+            doubted_person_asks: 0,
             confirming: false,
             elderly: plan.timing.elderly_from_start,
             elderly_why: plan

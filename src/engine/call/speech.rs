@@ -52,6 +52,9 @@ impl Call {
         // Words the recogniser itself doubts decide nothing: not a choice, not a person. (A
         // doubted "um" or "I don't understand" still counts as what it is: hesitation.)
         if let (Some(why), true) = (&u.doubt, intent.decides()) {
+            if matches!(intent, Intent::Human { .. } | Intent::MaybeHuman(_)) {
+                return self.doubted_person_ask(now, &u, why, &shown, was_speaking);
+            }
             self.confirming = false;
             self.out.push(Action::Trace(Trace::Heard {
                 text: shown.clone(),
@@ -124,7 +127,7 @@ impl Call {
                 self.human_requests += 1;
                 match confirm {
                     // Asked once per call: naming a person again is an ask that always goes.
-                    Some(p) if self.human_requests == 1 => {
+                    Some(p) if self.human_requests + self.doubted_person_asks == 1 => {
                         self.signals.push(format!(
                             "named \"{phrase}\" at \"{node_name}\" without clearly asking: \"{}\"; asked whether they want a person",
                             u.text.trim()
@@ -267,6 +270,46 @@ impl Call {
         ));
         self.speaking = false;
         self.escalate(now, Reason::HumanRequest);
+    }
+
+    /// A turn whose words name a person but which the recogniser doubts ("agent, agent,
+    /// agent, …" looped; its prompt read back). Once, it is an unclear turn like any other: the
+    /// words may be the recogniser's. When the caller has already named a person in this call
+    /// (believed or not), it is their second ask, and a second ask always goes: two turns
+    /// heard as a person are a caller asking for one, and a person is where a doubt fails to.
+    fn doubted_person_ask(
+        &mut self,
+        now: Duration,
+        u: &Utterance,
+        why: &str,
+        shown: &str,
+        was_speaking: bool,
+    ) {
+        let node_name = self.node_name().to_string();
+        let again = self.human_requests + self.doubted_person_asks > 0;
+        self.doubted_person_asks += 1;
+        self.confirming = false;
+        if again {
+            self.human_requests += 1;
+            self.out.push(Action::Trace(Trace::Heard {
+                text: shown.to_string(),
+                intent: format!("names a person again (doubted: {why})"),
+            }));
+            self.signals.push(format!(
+                "named a person again at \"{node_name}\": \"{}\" (the recogniser doubted it: {why}; a second ask always goes)",
+                shown.trim()
+            ));
+            return self.escalate(now, Reason::HumanRequest);
+        }
+        self.out.push(Action::Trace(Trace::Heard {
+            text: shown.to_string(),
+            intent: format!("not believed: {why}"),
+        }));
+        self.signals.push(format!(
+            "unclear answer at \"{node_name}\" ({why}), naming a person: \"{}\"",
+            shown.trim()
+        ));
+        self.unclear_turn(now, u, was_speaking)
     }
 
     /// A turn whose words cannot be believed: like an answer that matched nothing (a re-ask,
