@@ -122,3 +122,36 @@ fn no_with_a_choice_goes_straight_to_the_choice() {
         r.summary.path
     );
 }
+
+/// A caller whose answer here already went wrong is struggling: naming a person then, even
+/// without clearly asking, hands them over without the question ("and repairman," then
+/// "reprimand your team" for "representative" said twice). In both languages, and after a
+/// silence as after words not understood.
+#[test]
+fn a_person_named_after_a_turn_that_went_wrong_goes_through_without_the_question() {
+    for (plan, script) in [
+        (
+            "support",
+            "say the weather is lovely\nsay reprimand your team",
+        ),
+        (
+            "support",
+            "silence 7\nsay is this the customer service line",
+        ),
+        ("support_zh", "say 今天天气很好\nsay 人工, 人家,"),
+    ] {
+        let r = run_demo(plan, script);
+        assert_eq!(transferred(&r), Some(Reason::HumanRequest), "{script}");
+        let asked = r
+            .summary
+            .transcript
+            .iter()
+            .any(|t| t.text.contains("talk to a person") || t.text.contains("转人工吗"));
+        assert!(!asked, "no confirmation question: {script}");
+        assert!(
+            signals(&r).contains("after a turn here that went wrong"),
+            "{}",
+            signals(&r)
+        );
+    }
+}

@@ -125,9 +125,12 @@ impl Call {
             Intent::MaybeHuman(phrase) => {
                 let confirm = self.prog.plan.escalation.confirm_prompt.clone();
                 self.human_requests += 1;
+                // Asked once per call: naming a person again is an ask that always goes. A
+                // caller whose answer here already went wrong (not understood, or silence) is
+                // not asked either: they are struggling, and a person is where they should be.
+                let first_naming = self.human_requests + self.doubted_person_asks == 1;
                 match confirm {
-                    // Asked once per call: naming a person again is an ask that always goes.
-                    Some(p) if self.human_requests + self.doubted_person_asks == 1 => {
+                    Some(p) if first_naming && self.failures_here == 0 => {
                         self.signals.push(format!(
                             "named \"{phrase}\" at \"{node_name}\" without clearly asking: \"{}\"; asked whether they want a person",
                             u.text.trim()
@@ -139,8 +142,13 @@ impl Call {
                         return self.play(now, vec![p], Then::Listen);
                     }
                     _ => {
+                        let why = if first_naming && confirm.is_some() {
+                            "after a turn here that went wrong; when unsure, a person"
+                        } else {
+                            "when unsure, a person"
+                        };
                         self.signals.push(format!(
-                            "named \"{phrase}\" at \"{node_name}\": \"{}\" (when unsure, a person)",
+                            "named \"{phrase}\" at \"{node_name}\": \"{}\" ({why})",
                             u.text.trim()
                         ));
                         return self.escalate(now, Reason::HumanRequest);
