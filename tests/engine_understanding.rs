@@ -355,15 +355,7 @@ fn text_the_recogniser_doubts_is_neither_a_choice_nor_a_request() {
 
 /// The caller says `text` now, and the recogniser doubts it for `why`.
 fn say_doubted(d: &mut Driver, text: &str, why: &str) -> Vec<Action> {
-    let started = d.now;
-    d.wait(1.0);
-    d.send(Event::Utterance(Utterance {
-        text: text.into(),
-        started,
-        ended: d.now,
-        doubt: Some(why.into()),
-        ..Default::default()
-    }))
+    d.say_doubted(text, Some(why))
 }
 
 /// The reason of the call's hand-over in `out`, if there was one.

@@ -164,6 +164,11 @@ impl Driver {
 
     /// The caller says `text` now, fluently, having started `delay` seconds ago.
     pub fn say(&mut self, text: &str) -> Vec<Action> {
+        self.say_doubted(text, None)
+    }
+
+    /// Like [`Driver::say`], the recogniser doubting the words for `doubt` when given.
+    pub fn say_doubted(&mut self, text: &str, doubt: Option<&str>) -> Vec<Action> {
         let started = self.now;
         self.wait(1.0);
         self.send(Event::Utterance(Utterance {
@@ -172,7 +177,7 @@ impl Driver {
             ended: self.now,
             pauses: vec![],
             confidence: None,
-            doubt: None,
+            doubt: doubt.map(str::to_string),
             prosody: None,
         }))
     }
