@@ -31,6 +31,7 @@
 #   NODE_CONFIG_EXTRA=""   text appended verbatim to each node's config (read by start-node)
 #   QUEUE_AGENTS='"sip:agent@127.0.0.1:5070"'   the agents of both demo queues (TOML list items)
 #   QUEUE_SETTINGS=""      more lines for both queue tables (e.g. wrap_up_seconds = 0)
+#   SIP_SETTINGS=""        more lines for each node's [sip] table (e.g. overload_late_ratio = 1.0)
 #   HEALTH_TIMEOUT=30      seconds a node has to answer /healthz
 #   NODE_STOP_TIMEOUT=45   seconds a node has to exit after SIGTERM (it drains calls for up to
 #                          [sip] drain_seconds = 30) before it gets SIGKILL
@@ -84,6 +85,7 @@ load_settings() {
   QUEUE_AGENTS=${QUEUE_AGENTS:-}
   [ -n "$QUEUE_AGENTS" ] || QUEUE_AGENTS='"sip:agent@127.0.0.1:5070"'
   QUEUE_SETTINGS=${QUEUE_SETTINGS:-}
+  SIP_SETTINGS=${SIP_SETTINGS:-}
   HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-30}
   NODE_STOP_TIMEOUT=${NODE_STOP_TIMEOUT:-45}
 }
@@ -345,6 +347,7 @@ bind = "127.0.0.1:$(node_sip_port "$n")"
 # Every request comes through the proxy, from 127.0.0.1: the per-source flood limit must not
 # count all callers as one source.
 trusted_peers = ["127.0.0.1"]
+$SIP_SETTINGS
 
 [http]
 bind = "127.0.0.1:$(node_http_port "$n")"
