@@ -43,6 +43,7 @@ mod brief;
 mod browser;
 mod callback;
 mod captions;
+mod checkpoint;
 mod consult;
 pub mod core;
 mod dialplan_io;
@@ -105,8 +106,8 @@ pub struct CallTask {
     asr_wait: VecDeque<speech::PendingAsr>,
     next_job: u64,
     /// The early look at the utterance under way, and the one waiting to follow it.
-    check: Option<speech::Checkpoint>,
-    next_check: Option<speech::NextCheckpoint>,
+    check: Option<checkpoint::Checkpoint>,
+    next_check: Option<checkpoint::NextCheckpoint>,
     hints: Vec<String>,
     /// Counted among the callers mid-utterance while the caller speaks in the IVR (see
     /// [`crate::asr::AsrPool::speaking`]); dropped at the end of the utterance or of the IVR.
@@ -427,7 +428,7 @@ impl CallTask {
                     self.input(core::Input::RecognitionEnded { job }).await;
                     self.recognized(p, r);
                 }
-                r = speech::next_checked(&mut self.check) => self.checked(r).await,
+                r = checkpoint::next_checked(&mut self.check) => self.checked(r).await,
                 b = brief::next(&mut self.brief) => match b {
                     brief::BriefDue::Spoken(s) => self.brief_ready(s),
                     brief::BriefDue::Frame => self.brief_tick().await,
