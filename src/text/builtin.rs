@@ -29,6 +29,9 @@ pub struct Builtin {
     pub no: Vec<String>,
     /// Groups of words callers use for the same thing (see [`crate::text::synonyms_of`]).
     pub synonyms: Vec<Vec<String>>,
+    /// Pairs of a narrower topic's group and its broader one, each named by one of its words
+    /// ("refund" → "bill"): see [`crate::text::synonyms_of`].
+    pub broader: Vec<[String; 2]>,
     /// Spoken forms of each key.
     pub digits: BTreeMap<String, Vec<String>>,
     /// Function words that tell a request for a person from a mention of one.
@@ -67,6 +70,8 @@ pub struct PersonRequestWords {
     pub concessive: Vec<String>,
     /// Subjects that follow the negator of an English negative question ("don't you").
     pub subjects: Vec<String>,
+    /// Words for the machine a caller refuses when they want a person ("robot", "机器人").
+    pub machines: Vec<String>,
 }
 
 /// The `[confusion_shape]` table: see `builtin_phrases.toml`.

@@ -103,6 +103,9 @@ pub struct PersonRequests {
     questions: Vec<Vec<Token>>,
     concessive: Vec<Vec<Token>>,
     subjects: Vec<String>,
+    machines: Vec<Vec<Token>>,
+    /// Stems of the one-word English frames and talk frames ("talk", "want").
+    frame_stems: Vec<String>,
 }
 
 /// Tokens a question word may stand before the negator it turns into a question ("为什么你们
@@ -168,6 +171,15 @@ impl PersonRequests {
             questions: compile(&w.questions),
             concessive: compile(&w.concessive),
             subjects: w.subjects.clone(),
+            machines: compile(&w.machines),
+            frame_stems: w
+                .frames
+                .iter()
+                .chain(&w.talk_frames)
+                .map(|f| tokens(f))
+                .filter(|t| t.len() == 1 && !t[0].cjk)
+                .map(|t| t[0].stem.clone())
+                .collect(),
         }
     }
 
@@ -411,6 +423,10 @@ impl PersonRequests {
             }
             return PersonAsk::Unsure { phrase: m.phrase };
         }
+        // Before the weak words: the 人 of 机器人 is no person.
+        if let Some(r) = self.machine_refused(said, &frames, &negators) {
+            return r;
+        }
         if let Some(m) = self.weak.best_in(said) {
             let at = m.start;
             if let Some((f, len)) = frame_before(at, 2) {
@@ -431,8 +447,66 @@ impl PersonRequests {
                     named: true,
                 };
             }
+            // Said with nothing else ("a person please", "someone?"): the answer is the person.
+            // A single Hanzi (人) is too little to go on.
+            let enough = !said[at].cjk || m.phrase.chars().count() >= 2;
+            let rest = self.heavy_words(said, at, m.len) + elsewhere;
+            if enough && rest == 0 && !reported && !negated_at(at) {
+                return PersonAsk::Request {
+                    how: format!("named on its own (\"{}\")", m.phrase),
+                    phrase: m.phrase,
+                    framed: false,
+                    named: true,
+                };
+            }
         }
         self.near_miss(said, &negated_at)
+    }
+
+    /// A machine refused ("I don't want to talk to a machine", "no robots", "不要机器人"): the
+    /// caller wants a person. A negator shortly before a word for the machine, with nothing
+    /// but light words, request frames and 跟 between them ("don't want to talk to a"), so that
+    /// "I didn't hear the recording" or "I don't know if this machine…" refuses nothing. The request names nobody, so a
+    /// choice said in the same words is the answer ("no robot, just billing").
+    fn machine_refused(
+        &self,
+        said: &[Token],
+        frames: &[(usize, usize)],
+        negators: &[(usize, usize)],
+    ) -> Option<PersonAsk> {
+        // Frames (in any form of the word: "talking" for "talk"), and Mandarin's "with"
+        // (不想跟机器说话).
+        let with = find_all(said, &self.zh_with);
+        let in_frame = |i: usize| {
+            self.frame_stems.contains(&said[i].stem)
+                || frames
+                    .iter()
+                    .chain(&with)
+                    .any(|(f, len)| (*f..f + len).contains(&i))
+        };
+        find_all(said, &self.machines)
+            .into_iter()
+            .find_map(|(m, mlen)| {
+                negators
+                    .iter()
+                    .filter(|(n, len)| n + len <= m)
+                    .find(|(n, len)| {
+                        let between: Vec<usize> = (n + len..m)
+                            .filter(|&i| !self.light.contains(&said[i].text))
+                            .collect();
+                        let other = between.iter().filter(|&&i| !in_frame(i)).count();
+                        between.len() <= 3 && other == 0
+                    })
+                    .map(|(n, _)| PersonAsk::Request {
+                        how: format!(
+                            "refused the machine (\"{}\")",
+                            words(&said[*n..m + mlen], " ")
+                        ),
+                        phrase: words(&said[m..m + mlen], " "),
+                        framed: false,
+                        named: false,
+                    })
+            })
     }
 
     /// The negators of `said` that refuse, without those of a question, which asks:

@@ -166,7 +166,7 @@ fn a_verb_of_talking_asks_for_someone_whatever_whisper_made_of_the_person() {
     }
     // Not asked: refused, reported, or no object at all.
     for t in [
-        "I don't want to talk to a machine",
+        "I don't want to talk to him about it",
         "the engineer said he would talk to my landlord",
         "I spoke to a photon",
         "can I talk to you",
@@ -396,4 +396,35 @@ fn a_verb_of_transferring_needs_no_object() {
     // something else (转一下账: a money transfer).
     requests(&["能不能帮我转一下", "麻烦帮我转接一下", "帮我转过去吧"]);
     not_requests(&["我想转一下账", "我不想转接"]);
+}
+
+#[test]
+fn a_person_named_with_nothing_else_is_asked_for() {
+    requests(&["person please", "a person", "someone please", "经理"]);
+    not_requests(&["人", "someone stole my phone", "the person at the shop"]);
+}
+
+#[test]
+fn refusing_the_machine_asks_for_a_person() {
+    requests(&[
+        "I don't want to talk to a machine",
+        "no robots",
+        "not a robot",
+        "I do not want a recording",
+        "我不要机器人",
+        "我不想跟机器说话",
+        "不要自动语音",
+    ]);
+    not_requests(&[
+        "is this a recording",
+        "I didn't hear the recording",
+        "I don't know if this machine works",
+        "my machine is broken",
+        "the robot said my bill is due",
+    ]);
+    // The request names nobody: a choice said in the same words is the answer.
+    assert!(matches!(
+        judge("no robot, billing"),
+        PersonAsk::Request { named: false, .. }
+    ));
 }

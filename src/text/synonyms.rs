@@ -10,6 +10,10 @@
 //! names neither (it cannot tell them apart), and a word the plan gives to another choice, whole
 //! or inside a phrase ([`key_words`]), stays that choice's. The engine tries these only after the
 //! plan's own phrases and words found nothing.
+//!
+//! A narrower topic falls back to a broader one (`broader` in `builtin_phrases.toml`): a group
+//! that no choice of the question names, whose broader group names exactly one, names that
+//! choice ("refund" at a menu that offers billing but no refunds).
 
 use super::builtin::builtin;
 use super::matcher::{MatchConfig, PhraseSet};
@@ -22,6 +26,7 @@ use super::parts::{key_words, stemmed as key};
 pub fn synonyms_of(
     choices: &[&[String]],
     groups: &[Vec<String>],
+    broader: &[[String; 2]],
     m: MatchConfig,
 ) -> Vec<(PhraseSet, Vec<String>)> {
     // Each choice's phrases, which tie groups to it, and every key it owns: those phrases and
@@ -36,10 +41,9 @@ pub fn synonyms_of(
         .flat_map(|p| std::iter::once(key(p)).chain(key_words(p).into_iter().map(|w| key(&w))))
         .collect();
     let mut found: Vec<(Vec<String>, Vec<String>)> = vec![(Vec::new(), Vec::new()); choices.len()];
-    for group in groups {
-        let keys: Vec<String> = group.iter().map(|w| key(w)).collect();
-        // The choices the group belongs to, each with the phrase that ties it.
-        let owners: Vec<(usize, &String)> = phrases
+    // The choices a group belongs to, each with the phrase that ties it.
+    let owners_of = |keys: &[String]| -> Vec<(usize, &String)> {
+        phrases
             .iter()
             .enumerate()
             .filter_map(|(i, mine)| {
@@ -47,12 +51,25 @@ pub fn synonyms_of(
                     .find(|(k, _)| keys.contains(k))
                     .map(|(_, p)| (i, *p))
             })
-            .collect();
+            .collect()
+    };
+    let keyed: Vec<Vec<String>> = groups
+        .iter()
+        .map(|g| g.iter().map(|w| key(w)).collect())
+        .collect();
+    for (group, keys) in groups.iter().zip(&keyed) {
+        let mut owners = owners_of(keys);
+        if owners.is_empty() {
+            // Nobody's: a narrower topic goes to the choice that names its broader one.
+            if let Some(wider) = broader_group(keys, broader, &keyed) {
+                owners = owners_of(wider);
+            }
+        }
         let [(i, anchor)] = owners[..] else {
             continue; // nobody's, or two choices': it tells nothing apart
         };
-        for (word, k) in group.iter().zip(&keys) {
-            if !owned.contains(k) {
+        for (word, k) in group.iter().zip(keys) {
+            if !owned.contains(k) && !found[i].0.contains(word) {
                 found[i].0.push(word.clone());
                 found[i].1.push(format!("{word} (≈ {anchor})"));
             }
@@ -62,6 +79,20 @@ pub fn synonyms_of(
         .into_iter()
         .map(|(words, labels)| (PhraseSet::new(&words, m), labels))
         .collect()
+}
+
+/// The keys of the group that `broader` names as the wider topic of the group keyed `keys`
+/// (a pair names each group by one of its words).
+fn broader_group<'g>(
+    keys: &[String],
+    broader: &[[String; 2]],
+    keyed: &'g [Vec<String>],
+) -> Option<&'g Vec<String>> {
+    let wider = broader
+        .iter()
+        .find(|[narrow, _]| keys.contains(&key(narrow)))
+        .map(|[_, wide]| key(wide))?;
+    keyed.iter().find(|g| g.contains(&wider))
 }
 
 /// The caller's words without the English verbs of asking for someone ("connect", "transfer",
@@ -79,9 +110,9 @@ pub fn without_asking_verbs(said: &[Token]) -> Vec<Token> {
 /// [`synonyms_of`] with the built-in groups, or nothing when the plan turned them off.
 pub fn builtin_synonyms_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
     if m.synonyms {
-        synonyms_of(choices, &builtin().synonyms, m)
+        synonyms_of(choices, &builtin().synonyms, &builtin().broader, m)
     } else {
-        synonyms_of(choices, &[], m)
+        synonyms_of(choices, &[], &[], m)
     }
 }
 
@@ -201,6 +232,35 @@ mod tests {
             .map(|c| c.iter().map(|s| s.to_string()).collect())
             .collect();
         assert_eq!(named(&m, "my statement is wrong"), None);
+    }
+
+    #[test]
+    fn a_narrower_topic_falls_back_to_its_broader_choice() {
+        let m = menu();
+        // No refund choice: a refund is a billing question.
+        assert_eq!(
+            named(&m, "can I get a refund").map(|f| f.1),
+            Some("refund (≈ billing)".into())
+        );
+        // A menu with its own refund choice keeps refunds there, and billing keeps its words.
+        let mut with_refunds = menu();
+        with_refunds.push(vec!["refunds".into()]);
+        assert_eq!(
+            named(&with_refunds, "I'd like to be reimbursed").map(|f| f.0),
+            Some(4)
+        );
+        assert_eq!(
+            named(&with_refunds, "my statement is wrong").map(|f| f.0),
+            Some(0)
+        );
+        // Never the other way round: a billing word does not name a refund-only menu.
+        let refunds_only: Vec<Vec<String>> = vec![vec!["refund".into()], vec!["delivery".into()]];
+        assert_eq!(named(&refunds_only, "my statement is wrong"), None);
+        let zh: Vec<Vec<String>> = [&["账单"][..], &["故障"]]
+            .iter()
+            .map(|c| c.iter().map(|s| s.to_string()).collect())
+            .collect();
+        assert_eq!(named(&zh, "我要退款").map(|f| f.0), Some(0));
     }
 
     #[test]
