@@ -1,8 +1,9 @@
 //! Understanding, over real SIP with the real recogniser: mentions of a person that are not
 //! requests (negated, reported) are answered, not transferred, an answer that names a choice
 //! of a deeper menu goes straight there, and one that says only a word of a choice's phrase
-//! ("what time do you close" for "opening times", 营业 for 营业时间) reaches that choice. Callers are espeak-ng voices in the phone band who
-//! barge in on the main menu question.
+//! ("what time do you close" for "opening times", 营业 for 营业时间) reaches that choice; a caller
+//! who refuses the machine is handed to a person, and a refund (no choice of its own) reaches
+//! billing. Callers are espeak-ng voices in the phone band who barge in on the main menu question.
 //!
 //! Skipped without the model unless `HUMANLINE_REQUIRE_MODEL` is set (`make test`).
 
@@ -326,4 +327,36 @@ fn under_a_long_end_of_turn_window_the_second_look_starts_before_the_window_clos
         "nothing to hand over\n{}",
         note(&call)
     );
+}
+
+#[test]
+fn refusing_the_machine_reaches_a_person_and_a_refund_reaches_billing() {
+    let _g = serial();
+    if !model_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = server();
+    let en = |text: &str| {
+        Speech::new()
+            .say(dir.path(), Voice::En, 150, text)
+            .pause(1.0)
+    };
+    // No name of a person, no frame around one: the machine refused is the request.
+    let call = answer(
+        &server,
+        "support",
+        &en("I don't want to talk to a machine"),
+        "none",
+    );
+    assert_eq!(
+        call["reason"],
+        "human_request",
+        "refusing the machine asks for a person\n{}",
+        note(&call)
+    );
+    // No refund choice on the demo line: a refund is a billing question.
+    let call = answer(&server, "support", &en("Can I get a refund?"), "billing");
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "billing"), "{}", note(&call));
 }
