@@ -62,6 +62,8 @@ pub struct PersonRequestWords {
     pub reporting: Vec<String>,
     /// Words before a name that point at a particular, known person ("the agent").
     pub definite: Vec<String>,
+    /// Words that make what follows the topic of a request rather than its object ("about").
+    pub topics: Vec<String>,
     /// Words that carry nothing in a short request.
     pub light: Vec<String>,
     /// Question words after which a negator asks rather than refuses ("why not", "为什么不能").

@@ -100,6 +100,7 @@ pub struct PersonRequests {
     breaks: Vec<Vec<Token>>,
     light: Vec<String>,
     definite: Vec<String>,
+    topics: Vec<Vec<Token>>,
     questions: Vec<Vec<Token>>,
     concessive: Vec<Vec<Token>>,
     subjects: Vec<String>,
@@ -168,6 +169,7 @@ impl PersonRequests {
             breaks: compile(&w.clause_breaks),
             light: token_texts(&w.light),
             definite: w.definite.clone(),
+            topics: compile(&w.topics),
             questions: compile(&w.questions),
             concessive: compile(&w.concessive),
             subjects: w.subjects.clone(),
@@ -364,13 +366,17 @@ impl PersonRequests {
         };
         if let Some(m) = self.strong.best_in(said) {
             let at = m.start;
+            let topics = find_all(said, &self.topics);
             let governing = frames
                 .iter()
                 // A frame that starts before the name, even when whisper's spelling let the
                 // name's window take the frame's last word ("get me a person": "me a person"
                 // is near "real person").
                 .filter(|(f, _)| *f < at)
-                .max_by_key(|(f, _)| *f);
+                .max_by_key(|(f, _)| *f)
+                // A person who is what the caller talks about is not whom they ask for: "I want
+                // to complain about your agent", "我想问一下关于客服的事".
+                .filter(|(f, len)| !topics.iter().any(|(t, _)| (f + len..at).contains(t)));
             let refused = negated_at(at) || governing.is_some_and(|(f, _)| negated_at(*f));
             if refused {
                 return PersonAsk::Mention {

@@ -428,3 +428,22 @@ fn refusing_the_machine_asks_for_a_person() {
         PersonAsk::Request { named: false, .. }
     ));
 }
+
+#[test]
+fn a_person_talked_about_is_not_asked_for() {
+    for t in [
+        "I want to complain about your agent",
+        "I'd like to ask about the engineer's visit and the operator",
+        "我想问一下关于客服的事",
+    ] {
+        assert!(
+            matches!(judge(t), PersonAsk::Unsure { .. } | PersonAsk::Nothing),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+    requests(&[
+        "I want to talk to an agent about my bill",
+        "can I speak to someone about my order",
+    ]);
+}
