@@ -421,6 +421,7 @@ fn refusing_the_machine_asks_for_a_person() {
         "I don't know if this machine works",
         "my machine is broken",
         "the robot said my bill is due",
+        "I do not need the automated payment reminders",
     ]);
     // The request names nobody: a choice said in the same words is the answer.
     assert!(matches!(
