@@ -95,6 +95,11 @@ fn note(call: &Value) -> String {
     )
 }
 
+/// An English caller in the phone band saying `text`, then a second of silence.
+fn english(dir: &std::path::Path, text: &str) -> Speech {
+    Speech::new().say(dir, Voice::En, 150, text).pause(1.0)
+}
+
 fn path_has(call: &Value, node: &str) -> bool {
     call["path"]
         .as_array()
@@ -109,11 +114,7 @@ fn mentions_are_answered_deeper_answers_go_straight_there_and_a_word_of_a_phrase
     }
     let dir = tempfile::tempdir().unwrap();
     let server = server();
-    let en = |text: &str| {
-        Speech::new()
-            .say(dir.path(), Voice::En, 150, text)
-            .pause(1.0)
-    };
+    let en = |text: &str| english(dir.path(), text);
 
     let call = answer(
         &server,
@@ -337,11 +338,7 @@ fn refusing_the_machine_reaches_a_person_and_a_refund_reaches_billing() {
     }
     let dir = tempfile::tempdir().unwrap();
     let server = server();
-    let en = |text: &str| {
-        Speech::new()
-            .say(dir.path(), Voice::En, 150, text)
-            .pause(1.0)
-    };
+    let en = |text: &str| english(dir.path(), text);
     // No name of a person, no frame around one: the machine refused is the request.
     let call = answer(
         &server,
