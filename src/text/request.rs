@@ -471,9 +471,10 @@ impl PersonRequests {
 
     /// A machine refused ("I don't want to talk to a machine", "no robots", "不要机器人"): the
     /// caller wants a person. A negator shortly before a word for the machine, with nothing
-    /// but light words, request frames and 跟 between them ("don't want to talk to a"), so that
-    /// "I didn't hear the recording" or "I don't know if this machine…" refuses nothing. The request names nobody, so a
-    /// choice said in the same words is the answer ("no robot, just billing").
+    /// but light words, request frames and 跟 between them ("don't want to talk to a"), so
+    /// that "I didn't hear the recording" or "I don't know if this machine…" refuses nothing.
+    /// The request names nobody, so a choice said in the same words is the answer ("no robot,
+    /// just billing").
     fn machine_refused(
         &self,
         said: &[Token],
