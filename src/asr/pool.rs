@@ -377,9 +377,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_refuses_at_once_instead_of_waiting() {
-        let pool = AsrPool::new(Arc::new(Echo(Duration::from_millis(300))), 1, 1);
+        let pool = AsrPool::new(Arc::new(Echo(Duration::from_secs(2))), 1, 1);
         let _running = pool.submit(job(1, Duration::from_secs(5))).unwrap();
-        std::thread::sleep(Duration::from_millis(50));
+        // A fixed sleep here failed on a loaded CI machine: wait until the worker holds it.
+        let taken = std::time::Instant::now() + Duration::from_secs(5);
+        while pool.health.urgent_waiting.load(Relaxed) > 0 && std::time::Instant::now() < taken {
+            std::thread::sleep(Duration::from_millis(5));
+        }
         let _queued = pool.submit(job(1, Duration::from_secs(5))).unwrap();
         let e = pool.submit(job(1, Duration::from_secs(5))).unwrap_err();
         assert!(e.to_string().contains("queue full"), "{e}");
