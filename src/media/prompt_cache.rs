@@ -411,22 +411,19 @@ mod tests {
             return; // the server says so at run time (a media fault: the caller goes to a person)
         }
         let cache = PromptCache::new(std::env::temp_dir());
-        let t = std::time::Instant::now();
         let a = cache
             .get_spoken("en", "Your balance is twelve point five zero euros.")
             .unwrap();
-        let first = t.elapsed();
         assert!(
             a.duration() > std::time::Duration::from_secs(1),
             "{:?}",
             a.duration()
         );
-        let t = std::time::Instant::now();
         let b = cache
             .get_spoken("en", "Your balance is twelve point five zero euros.")
             .unwrap();
-        assert!(t.elapsed() < first / 10, "cached");
-        assert_eq!(a.samples().len(), b.samples().len());
+        // The same shared audio, not a second synthesis (a timing check here could flake).
+        assert!(std::ptr::eq(a.samples(), b.samples()), "cached");
         let zh = cache.get_spoken("zh", "您的余额是十二点五元。").unwrap();
         assert!(zh.duration() > std::time::Duration::from_secs(1));
     }
