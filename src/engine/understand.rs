@@ -348,7 +348,7 @@ impl Lexicon {
         // the call is about. When they point different ways, the topic here wins: "I bought a
         // new phone and it hasn't come" is about an order, the phone is only what was ordered
         // (and "I need to pay for my broadband" is about paying).
-        let ahead = || {
+        let ahead = |said: &[Token]| {
             let (steps, phrase) = self.ahead(node, said)?;
             let topic = self.best_choice(node, said, By::Synonyms);
             if topic.is_some_and(|(i, ..)| steps.first().is_some_and(|&(_, via)| via != i)) {
@@ -360,14 +360,14 @@ impl Lexicon {
         // else by a word inside a phrase of this question (a word alone is too little to jump
         // ahead on: "is this the customer service line" is not about a phone line), else by a
         // word of the same meaning.
-        let by_part = || {
+        let by_part = |said: &[Token]| {
             self.here(node, said, By::Words)
                 .or_else(|| self.here(node, said, By::Synonyms))
         };
-        let routed = || {
+        let routed = |said: &[Token]| {
             self.here(node, said, By::Phrases)
-                .or_else(&ahead)
-                .or_else(by_part)
+                .or_else(|| ahead(said))
+                .or_else(|| by_part(said))
         };
         match person {
             PersonAsk::Request {
@@ -377,13 +377,19 @@ impl Lexicon {
                     phrase: phrase.clone(),
                     how: how.clone(),
                 };
-                // Only a verb asked ("can I talk to billing"): the choice is the answer. Not
-                // when, in Mandarin, the choice's word is the one talked with: 跟…说话 takes a
-                // person, and "我想跟订单说话" is whisper writing its prompt's 订单 for 真人.
+                // Only a verb asked ("can I talk to billing"): the choice is the answer, when
+                // it is what the English verb asks for, not a word before it ("hello dear,
+                // can I talk to a nice young lady" names no fault). Not when, in Mandarin, the
+                // choice's word is the one talked with: 跟…说话 takes a person, and
+                // "我想跟订单说话" is whisper writing its prompt's 订单 for 真人.
+                let asked_for = self
+                    .person
+                    .spoken_object_at(said)
+                    .map_or(said, |k| &said[k..]);
                 return if *named {
                     human
                 } else {
-                    routed()
+                    routed(asked_for)
                         .filter(|r| !in_the_place_of_a_person(r, phrase))
                         .unwrap_or(human)
                 };
@@ -392,7 +398,7 @@ impl Lexicon {
             // human would call me about my internet"): the choice is the answer; with none,
             // the caller is asked whether they want a person.
             PersonAsk::Unsure { phrase } => {
-                return routed().unwrap_or_else(|| Intent::MaybeHuman(phrase.clone()))
+                return routed(said).unwrap_or_else(|| Intent::MaybeHuman(phrase.clone()))
             }
             PersonAsk::Mention { .. } | PersonAsk::Nothing => {}
         }
@@ -405,7 +411,9 @@ impl Lexicon {
         if self.repeat.best_in(said).is_some() {
             return Intent::Repeat;
         }
-        ahead().or_else(by_part).unwrap_or(Intent::Unclear)
+        ahead(said)
+            .or_else(|| by_part(said))
+            .unwrap_or(Intent::Unclear)
     }
 
     /// Digits said aloud for a collect node ("one two three", "1 2 3", "4471", "一二三"),

@@ -74,6 +74,16 @@ pub struct PersonRequestWords {
     pub subjects: Vec<String>,
     /// Words for the machine a caller refuses when they want a person ("robot", "机器人").
     pub machines: Vec<String>,
+    /// Words for the machine with an everyday sense, the machine only as what one talks to.
+    pub spoken_machines: Vec<String>,
+    /// Words a refusal of the machine may stand on besides a negator ("tired of", "受够").
+    pub aversions: Vec<String>,
+    /// Question words for a person as the subject of helping ("who can help me", "有人").
+    pub helpers: Vec<String>,
+    /// Verbs of helping whose subject asks for someone ("help", "帮").
+    pub helping: Vec<String>,
+    /// Words of being there whose subject asks for someone ("available", "有空").
+    pub present: Vec<String>,
 }
 
 /// The `[confusion_shape]` table: see `builtin_phrases.toml`.

@@ -176,6 +176,18 @@ mod tests {
     }
 
     #[test]
+    fn a_caller_who_says_they_struggle_with_the_line_is_confused() {
+        all_found(&[
+            "I'm hard of hearing",
+            "sorry I can't hear you very well",
+            "my eyes are not good",
+            "I'm old and this is too hard",
+            "我耳朵不好",
+            "我年纪大了看不清",
+        ]);
+    }
+
+    #[test]
     fn a_question_about_answering_the_menu_is_confusion() {
         all_found(&[
             "what am I supposed to say",

@@ -100,11 +100,17 @@ pub struct PersonRequests {
     breaks: Vec<Vec<Token>>,
     light: Vec<String>,
     definite: Vec<String>,
+    definite_phrases: Vec<Vec<Token>>,
     topics: Vec<Vec<Token>>,
     questions: Vec<Vec<Token>>,
     concessive: Vec<Vec<Token>>,
     subjects: Vec<String>,
     machines: Vec<Vec<Token>>,
+    spoken_machines: Vec<Vec<Token>>,
+    aversions: Vec<Vec<Token>>,
+    helpers: Vec<Vec<Token>>,
+    helping: Vec<Vec<Token>>,
+    present: Vec<Vec<Token>>,
     /// Stems of the one-word English frames and talk frames ("talk", "want").
     frame_stems: Vec<String>,
 }
@@ -169,11 +175,17 @@ impl PersonRequests {
             breaks: compile(&w.clause_breaks),
             light: token_texts(&w.light),
             definite: w.definite.clone(),
+            definite_phrases: compile(&w.definite),
             topics: compile(&w.topics),
             questions: compile(&w.questions),
             concessive: compile(&w.concessive),
             subjects: w.subjects.clone(),
             machines: compile(&w.machines),
+            spoken_machines: compile(&w.spoken_machines),
+            aversions: compile(&w.aversions),
+            helpers: compile(&w.helpers),
+            helping: compile(&w.helping),
+            present: compile(&w.present),
             frame_stems: w
                 .frames
                 .iter()
@@ -412,6 +424,10 @@ impl PersonRequests {
                     named: true,
                 };
             }
+            // "Is an agent available", "can a representative help me".
+            if let Some(r) = self.helper_asked(said, &negators, reported) {
+                return r;
+            }
             let rest = self.heavy_words(said, at, m.len) + elsewhere;
             if rest <= if said[at].cjk { 2 } else { 1 } && !reported {
                 return PersonAsk::Request {
@@ -465,6 +481,10 @@ impl PersonRequests {
                     named: true,
                 };
             }
+        }
+        // "Can someone help me", "is anyone available", "有人能帮我吗".
+        if let Some(r) = self.helper_asked(said, &negators, reported) {
+            return r;
         }
         self.near_miss(said, &negated_at)
     }
@@ -582,6 +602,8 @@ impl PersonRequests {
 #[path = "request_shape.rs"]
 mod shape;
 
+#[path = "request_helper.rs"]
+mod helper;
 #[path = "request_machine.rs"]
 mod machine;
 

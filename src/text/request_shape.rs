@@ -111,6 +111,16 @@ impl PersonRequests {
         None
     }
 
+    /// Where the object of the first English verb of talking in `said` starts ("can I talk to
+    /// | billing"), `None` when no such verb is said. What the verb asks for is after it.
+    pub fn spoken_object_at(&self, said: &[Token]) -> Option<usize> {
+        find_all(said, &self.speech_verbs)
+            .into_iter()
+            .filter(|(f, _)| !said[*f].cjk)
+            .min()
+            .map(|(f, len)| f + len)
+    }
+
     /// A request frame in one comma piece of `sentence` governing a person's name in a later
     /// piece, the frame not negated within its own piece.
     pub(super) fn framed_across_commas(&self, sentence: &[Vec<Token>]) -> Option<PersonAsk> {

@@ -431,6 +431,66 @@ fn refusing_the_machine_asks_for_a_person() {
 }
 
 #[test]
+fn weariness_of_the_machine_and_a_computer_talked_to_refuse_it() {
+    requests(&[
+        "I'm tired of talking to a machine",
+        "fed up with this robot",
+        "I hate these machines",
+        "get me out of this menu",
+        "I don't want to talk to a computer",
+        "我受够了机器人",
+        "我烦死这个机器人了",
+        "我不想跟电脑说话",
+    ]);
+    not_requests(&[
+        "my computer won't start",
+        "I don't know how to use the computer",
+        "I hate it when my internet drops",
+        "the system says my password is wrong",
+        "我的电脑坏了",
+        "系统升级了吗",
+        "I'm tired of my bill going up",
+    ]);
+}
+
+#[test]
+fn someone_asked_to_help_or_to_be_there_is_asked_for() {
+    requests(&[
+        "can someone help me",
+        "is anyone available",
+        "will somebody pick up please",
+        "who can help me",
+        "is an agent available",
+        "can a representative help me with this",
+        "有人能帮我吗",
+        "谁能帮帮我",
+        "有人接电话吗",
+        "客服有空吗",
+    ]);
+    not_requests(&[
+        "nobody can help me",
+        "the agent helped me yesterday",
+        "an agent couldn't help me",
+        "someone told me to ask for help",
+        "别人帮我交的话费",
+        "someone stole my phone",
+    ]);
+    // Helping names nobody in particular: a choice said in the same words is the answer. Being
+    // there, or a name helping, asks for a person.
+    assert!(matches!(
+        judge("can someone help me with my bill"),
+        PersonAsk::Request { named: false, .. }
+    ));
+    for t in ["有人接电话吗", "can an agent help me with my bill"] {
+        assert!(
+            matches!(judge(t), PersonAsk::Request { named: true, .. }),
+            "{t:?}: {:?}",
+            judge(t)
+        );
+    }
+}
+
+#[test]
 fn a_person_talked_about_is_not_asked_for() {
     for t in [
         "I want to complain about your agent",
