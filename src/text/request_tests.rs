@@ -414,6 +414,7 @@ fn refusing_the_machine_asks_for_a_person() {
         "我不要机器人",
         "我不想跟机器说话",
         "不要自动语音",
+        "我不要自动服务",
     ]);
     not_requests(&[
         "is this a recording",

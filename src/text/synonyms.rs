@@ -109,13 +109,6 @@ pub fn without_asking_verbs(said: &[Token]) -> Vec<Token> {
 
 /// [`synonyms_of`] with the built-in groups, or nothing when the plan turned them off.
 pub fn builtin_synonyms_of(choices: &[&[String]], m: MatchConfig) -> Vec<(PhraseSet, Vec<String>)> {
-    // A caller's own word for a thing counts only as said, not as a near miss of a short word:
-    // whisper's slips lean toward the plan's words it is primed with, and a short word has
-    // everyday neighbours ("dear" and "deal" are not "dead", "yours" is not "hours").
-    let m = MatchConfig {
-        short_word_edits: 0,
-        ..m
-    };
     if m.synonyms {
         synonyms_of(choices, &builtin().synonyms, &builtin().broader, m)
     } else {
