@@ -161,6 +161,25 @@ fn asking_to_repeat_replays_the_question() {
 }
 
 #[test]
+fn asking_for_the_options_replays_them_without_counting_a_miss() {
+    for (plan, ask, answer) in [
+        ("support", "what are my options", "billing"),
+        ("support_zh", "有哪些选项", "账单"),
+    ] {
+        let r = run_demo(plan, &format!("say {ask}\nsay {answer}"));
+        let played = |name: &str| {
+            r.events
+                .iter()
+                .filter(|e| matches!(&e.kind, SimKind::Play { prompt, .. } if prompt == name))
+                .count()
+        };
+        assert_eq!(played("main_menu"), 2, "{plan}: {:?}", r.summary.signals);
+        assert_eq!(played("no_match"), 0, "{plan}: {:?}", r.summary.signals);
+        assert!(r.summary.path.contains(&"billing".to_string()), "{plan}");
+    }
+}
+
+#[test]
 fn spoken_keys_pick_choices() {
     let r = run_demo("support", "say press two");
     assert_eq!(r.summary.path.get(2).map(String::as_str), Some("tech"));

@@ -184,6 +184,9 @@ mod tests {
             "I'm old and this is too hard",
             "我耳朵不好",
             "我年纪大了看不清",
+            "could you speak louder",
+            "can you go slower please",
+            "说大声一点",
         ]);
     }
 
