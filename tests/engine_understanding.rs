@@ -254,6 +254,38 @@ fn a_callers_own_word_for_a_choice_routes_there_and_says_so() {
 }
 
 #[test]
+fn a_callers_own_word_for_a_deeper_choice_routes_there_when_nothing_here_is_named() {
+    // "picture", 黑屏, 画面 and 打不出去 are in no word list of the plans: they mean a choice of
+    // the technical menu behind the main one (tv, phone), and nothing at the main menu.
+    for (plan, said, device) in [
+        ("support", "there's no picture", "tv"),
+        ("support_zh", "黑屏了", "tv"),
+        ("support_zh", "华面", "tv"), // whisper's homophone for 画面
+        ("support_zh", "电子, 卖, 用, 华, 面,", "tv"), // make eval: 电视没有画面 as whisper heard it
+        ("support_zh", "我一打不出去", "phone"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_eq!(transferred(&r), None, "{said}: {}", signals(&r));
+        assert_eq!(
+            r.summary.path[..4],
+            ["welcome", "menu", "tech", "tech_restart"],
+            "{said}: {}",
+            signals(&r)
+        );
+        assert_eq!(
+            r.summary.vars.get("device").map(String::as_str),
+            Some(device),
+            "{said}"
+        );
+        assert!(signals(&r).contains("≈"), "{said}: {}", signals(&r));
+    }
+    // A word of this menu's own topic still wins over one ahead: 买的东西 is an order, the
+    // 电视机 in it is only what was bought.
+    let r = run_demo("support_zh", "say 我买的电视机还没送到");
+    assert_eq!(r.summary.path[..3], ["welcome", "menu", "order"]);
+}
+
+#[test]
 fn answers_ahead_never_jump_through_an_announcement() {
     // "no" is an answer of tech_fixed, behind the tech_restart announcement: not reachable
     // from the main menu, so it is just an unclear answer there.

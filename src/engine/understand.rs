@@ -236,10 +236,11 @@ impl Lexicon {
         Some(Intent::Choice(i, phrase))
     }
 
-    /// A choice of a question the current one leads to, named in `said`: the nearest such
-    /// question first, the best match within it. Only questions reached straight through
-    /// choices count (not through announcements, where a "yes" or "no" means something else).
-    fn ahead(&self, node: NodeId, said: &[Token]) -> Option<(Steps, String)> {
+    /// A choice of a question the current one leads to, named in `said` `by` its phrases or
+    /// their synonyms: the nearest such question first, the best match within it. Only
+    /// questions reached straight through choices count (not through announcements, where a
+    /// "yes" or "no" means something else).
+    fn ahead(&self, node: NodeId, said: &[Token], by: By) -> Option<(Steps, String)> {
         let mut level: Vec<Steps> = self.leads_to[node.0]
             .iter()
             .map(|(i, _)| vec![(node, *i)])
@@ -255,8 +256,7 @@ impl Lexicon {
                 if steps.iter().any(|(n, _)| n == target) || *target == node {
                     continue; // a loop back up the plan
                 }
-                if let Some((j, phrase, score, len)) = self.best_choice(*target, said, By::Phrases)
-                {
+                if let Some((j, phrase, score, len)) = self.best_choice(*target, said, by) {
                     let better = best
                         .as_ref()
                         .is_none_or(|b| score > b.2 || (score == b.2 && len > b.3));
@@ -349,7 +349,7 @@ impl Lexicon {
         // new phone and it hasn't come" is about an order, the phone is only what was ordered
         // (and "I need to pay for my broadband" is about paying).
         let ahead = |said: &[Token]| {
-            let (steps, phrase) = self.ahead(node, said)?;
+            let (steps, phrase) = self.ahead(node, said, By::Phrases)?;
             let topic = self.best_choice(node, said, By::Synonyms);
             if topic.is_some_and(|(i, ..)| steps.first().is_some_and(|&(_, via)| via != i)) {
                 return None;
@@ -359,10 +359,15 @@ impl Lexicon {
         // A choice named in the same words: by a whole phrase here or a question or two ahead,
         // else by a word inside a phrase of this question (a word alone is too little to jump
         // ahead on: "is this the customer service line" is not about a phone line), else by a
-        // word of the same meaning.
+        // word of the same meaning here, and last by one of a choice ahead (打不出去 at the main
+        // menu: technical, then the phone line).
         let by_part = |said: &[Token]| {
             self.here(node, said, By::Words)
                 .or_else(|| self.here(node, said, By::Synonyms))
+                .or_else(|| {
+                    let (steps, phrase) = self.ahead(node, said, By::Synonyms)?;
+                    Some(Intent::Ahead(steps, phrase))
+                })
         };
         let routed = |said: &[Token]| {
             self.here(node, said, By::Phrases)
