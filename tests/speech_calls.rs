@@ -308,29 +308,48 @@ fn english_caller_asking_for_a_real_person_is_transferred_on_the_first_ask() {
 }
 
 #[test]
-fn hesitant_english_caller_is_handed_to_a_person() {
+fn hesitant_english_and_mandarin_callers_are_handed_to_a_person() {
     let _g = serial();
     if !model_available() {
         return;
     }
     let dir = clips();
     // Slow, with a filler, a long silence, another filler and confusion.
-    let clip = Speech::new()
+    let english = Speech::new()
         .say(dir.path(), Voice::En, SLOW, "um")
         .pause(3.0)
         .say(dir.path(), Voice::En, SLOW, "uh")
         .pause(1.8)
         .say(dir.path(), Voice::En, SLOW, "I don't understand")
         .pause(0.5);
+    // 呃 … (long silence) 呃 … 我不知道: slow, fillers on their own, then "I don't know".
+    let mandarin = Speech::new()
+        .say(dir.path(), Voice::Zh, SLOW, "e2")
+        .pause(3.0)
+        .say(dir.path(), Voice::Zh, SLOW, "en4")
+        .pause(1.8)
+        .say(dir.path(), Voice::Zh, 110, "wo3 bu4 zhi1 dao4")
+        .pause(0.5);
     let server = speech_server();
-    let call = hesitates(&server, "support", EN_MAIN_MENU, 3.5, &clip);
-    let note = describe(&call, &clip);
-    let signals = strings(&call["signals"]).join("; ");
+    // Both callers at once: most of each call is waiting through the menu and the pauses.
+    let (en_call, zh_call) = std::thread::scope(|s| {
+        let en = s.spawn(|| hesitates(&server, "support", EN_MAIN_MENU, 3.5, &english));
+        let zh = s.spawn(|| hesitates(&server, "support_zh", ZH_MAIN_MENU, 3.5, &mandarin));
+        (en.join().unwrap(), zh.join().unwrap())
+    });
     // The hand-over may come before "I don't understand" is said: the long wait and the
     // fillers already tell. What the caller did say is named with its measured values.
+    let signals = strings(&en_call["signals"]).join("; ");
     assert!(
         signals.contains("fillers: um") || signals.contains("fillers: uh"),
-        "fillers are a signal\n{note}"
+        "fillers are a signal\n{}",
+        describe(&en_call, &english)
+    );
+    let signals = strings(&zh_call["signals"]).join("; ");
+    assert!(
+        signals.contains("fillers: "),
+        "fillers are a signal\n{}",
+        describe(&zh_call, &mandarin)
     );
 }
 
@@ -450,31 +469,6 @@ fn mandarin_menu_answer_routes_by_voice() {
     assert_eq!(utterances(&call)[0]["language"], "zh", "{note}");
     assert!(call["reason"].is_null(), "{note}");
     assert_features(&call, &note);
-}
-
-#[test]
-fn hesitant_mandarin_caller_is_handed_to_a_person() {
-    let _g = serial();
-    if !model_available() {
-        return;
-    }
-    let dir = clips();
-    // 呃 … (long silence) 呃 … 我不知道: slow, fillers on their own, then "I don't know".
-    let clip = Speech::new()
-        .say(dir.path(), Voice::Zh, SLOW, "e2")
-        .pause(3.0)
-        .say(dir.path(), Voice::Zh, SLOW, "en4")
-        .pause(1.8)
-        .say(dir.path(), Voice::Zh, 110, "wo3 bu4 zhi1 dao4")
-        .pause(0.5);
-    let server = speech_server();
-    let call = hesitates(&server, "support_zh", ZH_MAIN_MENU, 3.5, &clip);
-    let note = describe(&call, &clip);
-    let signals = strings(&call["signals"]).join("; ");
-    assert!(
-        signals.contains("fillers: "),
-        "fillers are a signal\n{note}"
-    );
 }
 
 #[test]
