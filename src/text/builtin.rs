@@ -58,6 +58,8 @@ pub struct PersonRequestWords {
     pub zh_speak: Vec<String>,
     /// Words that turn a request into a refusal.
     pub negators: Vec<String>,
+    /// Words a negator before them welcomes rather than refuses ("don't mind", "不介意").
+    pub welcoming: Vec<String>,
     /// Words that make a mention a report of the past.
     pub reporting: Vec<String>,
     /// Words before a name that point at a particular, known person ("the agent").

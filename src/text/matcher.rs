@@ -169,9 +169,9 @@ fn phrase_score(phrase: &[Token], said: &[Token], cfg: &MatchConfig) -> Option<(
                 continue;
             }
             let candidate = joined(w);
-            // An everyday word the caller said is that word, not a slip for a plan word:
-            // "when my package will arrive" does not say "bill".
-            if w.len() == 1 && candidate != target && is_common_word(&w[0]) {
+            // Everyday words the caller said are those words, not a slip for a plan word:
+            // "when my package will arrive" does not say "bill", nor "if I" "wifi".
+            if candidate != target && w.iter().all(is_common_word) {
                 continue;
             }
             let s = similar(&target, &candidate, cfg)
@@ -311,6 +311,12 @@ mod tests {
     fn everyday_words_are_not_slips_for_plan_words() {
         let s = set(&["bill", "order"]);
         assert!(s.best("when my package will arrive").is_none());
+        assert!(
+            set(&["wifi"])
+                .best("would it be better if I spoke to someone")
+                .is_none(),
+            "two everyday words are no slip either"
+        );
         assert!(s.best("my bils").is_some(), "a real slip still matches");
         assert!(s.best("my bill").is_some());
     }

@@ -1,5 +1,6 @@
 //! Which negators refuse, for [`PersonRequests`]: the 不 of 能不能, a negator after "why" and
-//! the "don't" of "don't you have a human" ask rather than refuse.
+//! the "don't" of "don't you have a human" ask rather than refuse, and the "wouldn't" of
+//! "wouldn't mind" welcomes.
 
 use super::{find_all, PersonRequests};
 use crate::text::Token;
@@ -18,7 +19,9 @@ impl PersonRequests {
     /// - a negator after a question word of complaint ("why not", "为什么不能转人工",
     ///   "难道没有人工吗");
     /// - an English negative question, the negator first in the clause and the subject after
-    ///   it ("don't you have a human I can talk to").
+    ///   it ("don't you have a human I can talk to");
+    /// - a negator right before a word it turns into welcome ("I wouldn't mind a person",
+    ///   "我不介意等人工").
     pub(super) fn negators_in(&self, said: &[Token]) -> Vec<(usize, usize)> {
         let a_not_a = |n: usize| {
             n > 0
@@ -51,9 +54,16 @@ impl PersonRequests {
                     .get(n + len)
                     .is_some_and(|t| self.subjects.contains(&t.text))
         };
+        let welcomes = |n: usize, len: usize| {
+            find_all(&said[n + len..], &self.welcoming)
+                .iter()
+                .any(|&(at, _)| at == 0)
+        };
         find_all(said, &self.negators)
             .into_iter()
-            .filter(|&(n, len)| !a_not_a(n) && !after_question(n) && !inverted(n, len))
+            .filter(|&(n, len)| {
+                !a_not_a(n) && !after_question(n) && !inverted(n, len) && !welcomes(n, len)
+            })
             .collect()
     }
 }

@@ -509,3 +509,32 @@ fn a_person_talked_about_is_not_asked_for() {
         "can I speak to someone about my order",
     ]);
 }
+
+#[test]
+fn will_would_and_should_not_refuse_but_cannot_complains_and_not_minding_welcomes() {
+    negated(&[
+        "I won't need an agent, just tell me the opening hours",
+        "I wouldn't want to bother an agent, where is my parcel",
+        "we shouldn't need a representative for this, it's about my bill",
+    ]);
+    // Not getting a person is a complaint that asks for one; "won't you" asks.
+    requests(&[
+        "I can't get through to a real person",
+        "I couldn't get a human last time, please put me through to one now",
+        "won't you put me through to someone",
+        "我不介意等人工",
+    ]);
+    // A negator before "mind" refuses nothing: at most the caller is asked once.
+    not_requests(&["I don't mind waiting for an agent"]);
+    assert!(
+        !matches!(
+            judge("I don't mind waiting for an agent"),
+            PersonAsk::Mention {
+                why: NotARequest::Negated,
+                ..
+            }
+        ),
+        "{:?}",
+        judge("I don't mind waiting for an agent")
+    );
+}
