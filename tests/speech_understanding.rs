@@ -219,7 +219,7 @@ fn an_answer_that_moves_nothing_is_heard_again_through_the_full_window_and_one_t
     let (_, call) = second_look_at(
         &server,
         &Speech::new()
-            .say(dir.path(), Voice::En, 150, "purple elephants are dancing")
+            .say(dir.path(), Voice::En, 150, "the weather is lovely today")
             .pause(1.0),
     );
     let heard = events(&call, "asr_second_look_heard");
