@@ -68,8 +68,7 @@ fn answer(server: &TestServer, line: &str, clip: &Speech, node: &str) -> Value {
     let menu = wait_node(server, &cid, "menu", 15 * SEC);
     sleep_until(menu + SEC);
     caller.say_all(clip);
-    // Generous: with several callers at once, a turn may wait for the recogniser.
-    server.wait_for(40 * SEC, |s| {
+    server.wait_for(20 * SEC, |s| {
         live_call(s, &cid).filter(|c| {
             !c["reason"].is_null()
                 || c["path"]
@@ -81,16 +80,14 @@ fn answer(server: &TestServer, line: &str, clip: &Speech, node: &str) -> Value {
     stored_call(server, &cid)
 }
 
-/// Each `(line, clip, node)` of `calls` as [`answer`], all callers at once (the recogniser
-/// takes their turns one after another); the stored calls in the same order.
+/// Each `(line, clip, node)` of `calls` as [`answer`], one caller after another: callers at
+/// once on a loaded 2-core CI machine changed what whisper heard (周末营业吗 as "周末, 冤业, 吗?",
+/// "close today" as "come today"), so the clips go one by one. The stored calls in order.
 fn answer_all(server: &TestServer, calls: &[(&str, Speech, &str)]) -> Vec<Value> {
-    std::thread::scope(|s| {
-        let running: Vec<_> = calls
-            .iter()
-            .map(|(line, clip, node)| s.spawn(|| answer(server, line, clip, node)))
-            .collect();
-        running.into_iter().map(|t| t.join().unwrap()).collect()
-    })
+    calls
+        .iter()
+        .map(|(line, clip, node)| answer(server, line, clip, node))
+        .collect()
 }
 
 fn note(call: &Value) -> String {
