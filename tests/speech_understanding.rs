@@ -4,7 +4,8 @@
 //! ("what time do you close" for "opening times", 营业 for 营业时间) reaches that choice; a caller
 //! who refuses the machine or asks for somebody to help is handed to a person, a refund (no
 //! choice of its own) reaches billing, and a caller's own word for a deeper choice ("picture"
-//! for the TV) goes there. Callers are espeak-ng voices in the phone band who barge in on the main menu question.
+//! for the TV) goes there. Callers are espeak-ng voices in the phone band who barge in on the
+//! main menu question.
 //!
 //! Skipped without the model unless `HUMANLINE_REQUIRE_MODEL` is set (`make test`).
 
@@ -80,16 +81,6 @@ fn answer(server: &TestServer, line: &str, clip: &Speech, node: &str) -> Value {
     stored_call(server, &cid)
 }
 
-/// Each `(line, clip, node)` of `calls` as [`answer`], one caller after another: callers at
-/// once on a loaded 2-core CI machine changed what whisper heard (周末营业吗 as "周末, 冤业, 吗?",
-/// "close today" as "come today"), so the clips go one by one. The stored calls in order.
-fn answer_all(server: &TestServer, calls: &[(&str, Speech, &str)]) -> Vec<Value> {
-    calls
-        .iter()
-        .map(|(line, clip, node)| answer(server, line, clip, node))
-        .collect()
-}
-
 fn note(call: &Value) -> String {
     format!(
         "heard: {}\nsignals: {}\npath: {}",
@@ -126,74 +117,83 @@ fn mentions_are_answered_deeper_answers_go_straight_there_and_a_word_of_a_phrase
     let dir = tempfile::tempdir().unwrap();
     let server = server();
     let en = |text: &str| english(dir.path(), text);
+
+    let call = answer(
+        &server,
+        "support",
+        &en("I don't want an operator, tell me the opening hours"),
+        "hours",
+    );
+    assert!(
+        call["reason"].is_null(),
+        "a refusal is not a request\n{}",
+        note(&call)
+    );
+    assert!(path_has(&call, "hours"), "{}", note(&call));
+
+    let call = answer(
+        &server,
+        "support",
+        &en("The agent I spoke to yesterday said my parcel was coming"),
+        "order",
+    );
+    assert!(
+        call["reason"].is_null(),
+        "a report is not a request\n{}",
+        note(&call)
+    );
+    assert!(path_has(&call, "order"), "{}", note(&call));
+
+    let call = answer(
+        &server,
+        "support",
+        &en("My television shows no picture"),
+        "tech_restart",
+    );
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(
+        path_has(&call, "tech") && path_has(&call, "tech_restart"),
+        "from the main menu straight to the TV answer\n{}",
+        note(&call)
+    );
+
+    // No plan phrase said whole: "time" is a word of "opening times", 营业 of 营业时间.
+    let call = answer(
+        &server,
+        "support",
+        &en("What time do you close today?"),
+        "hours",
+    );
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "hours"), "{}", note(&call));
     let zh = |pinyin: &str| {
         Speech::new()
             .say(dir.path(), Voice::Zh, 150, pinyin)
             .pause(1.0)
     };
-    let calls = answer_all(
+    let call = answer(
         &server,
-        &[
-            (
-                "support",
-                en("I don't want an operator, tell me the opening hours"),
-                "hours",
-            ),
-            (
-                "support",
-                en("The agent I spoke to yesterday said my parcel was coming"),
-                "order",
-            ),
-            (
-                "support",
-                en("My television shows no picture"),
-                "tech_restart",
-            ),
-            // No plan phrase said whole: "time" is a word of "opening times", 营业 of 营业时间.
-            ("support", en("What time do you close today?"), "hours"),
-            ("support_zh", zh("zhou1 mo4 ying2 ye4 ma5"), "hours"),
-            (
-                "support_zh",
-                zh("wo3 bu2 yao4 ren2 gong1, wo3 xiang3 wen4 ying2 ye4 shi2 jian1"),
-                "hours",
-            ),
-        ],
+        "support_zh",
+        &zh("zhou1 mo4 ying2 ye4 ma5"),
+        "hours",
     );
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "hours"), "{}", note(&call));
 
-    let call = &calls[0];
-    assert!(
-        call["reason"].is_null(),
-        "a refusal is not a request\n{}",
-        note(call)
-    );
-    assert!(path_has(call, "hours"), "{}", note(call));
-
-    let call = &calls[1];
-    assert!(
-        call["reason"].is_null(),
-        "a report is not a request\n{}",
-        note(call)
-    );
-    assert!(path_has(call, "order"), "{}", note(call));
-
-    let call = &calls[2];
-    assert!(call["reason"].is_null(), "{}", note(call));
-    assert!(
-        path_has(call, "tech") && path_has(call, "tech_restart"),
-        "from the main menu straight to the TV answer\n{}",
-        note(call)
-    );
-
-    for call in &calls[3..5] {
-        assert!(call["reason"].is_null(), "{}", note(call));
-        assert!(path_has(call, "hours"), "{}", note(call));
-    }
-
+    let zh = Speech::new()
+        .say(
+            dir.path(),
+            Voice::Zh,
+            150,
+            "wo3 bu2 yao4 ren2 gong1, wo3 xiang3 wen4 ying2 ye4 shi2 jian1",
+        )
+        .pause(1.0);
+    let call = answer(&server, "support_zh", &zh, "hours");
     assert_ne!(
-        calls[5]["reason"],
+        call["reason"],
         "human_request",
         "我不要人工 is a refusal\n{}",
-        note(&calls[5])
+        note(&call)
     );
 }
 
@@ -341,23 +341,23 @@ fn refusing_the_machine_reaches_a_person_and_a_refund_reaches_billing() {
     let dir = tempfile::tempdir().unwrap();
     let server = server();
     let en = |text: &str| english(dir.path(), text);
-    let calls = answer_all(
+    // No name of a person, no frame around one: the machine refused is the request.
+    let call = answer(
         &server,
-        &[
-            // No name of a person, no frame around one: the machine refused is the request.
-            ("support", en("I don't want to talk to a machine"), "none"),
-            // No refund choice on the demo line: a refund is a billing question.
-            ("support", en("Can I get a refund?"), "billing"),
-        ],
+        "support",
+        &en("I don't want to talk to a machine"),
+        "none",
     );
     assert_eq!(
-        calls[0]["reason"],
+        call["reason"],
         "human_request",
         "refusing the machine asks for a person\n{}",
-        note(&calls[0])
+        note(&call)
     );
-    assert!(calls[1]["reason"].is_null(), "{}", note(&calls[1]));
-    assert!(path_has(&calls[1], "billing"), "{}", note(&calls[1]));
+    // No refund choice on the demo line: a refund is a billing question.
+    let call = answer(&server, "support", &en("Can I get a refund?"), "billing");
+    assert!(call["reason"].is_null(), "{}", note(&call));
+    assert!(path_has(&call, "billing"), "{}", note(&call));
 }
 
 #[test]
@@ -368,32 +368,32 @@ fn a_person_asked_to_help_is_a_request_and_a_callers_own_word_for_a_deeper_choic
     }
     let dir = tempfile::tempdir().unwrap();
     let server = server();
-    let calls = answer_all(
-        &server,
-        &[
-            // No verb of talking and no name of a person: somebody asked to help is asking for
-            // one.
-            (
-                "support",
-                english(dir.path(), "Can somebody help me please?"),
-                "none",
-            ),
-            (
-                "support_zh",
-                Speech::new()
-                    .say(dir.path(), Voice::Zh, 150, "you3 ren2 neng2 bang1 wo3 ma5")
-                    .pause(1.0),
-                "none",
-            ),
-            // "picture" is in no word list of the plan: a word of the same meaning as the
-            // technical menu's "tv", one menu ahead, and nothing at the main menu.
-            (
-                "support",
-                english(dir.path(), "My screen shows no picture at all."),
-                "tech_restart",
-            ),
-        ],
-    );
+    let calls: Vec<Value> = [
+        // No verb of talking and no name of a person: somebody asked to help is asking for
+        // one.
+        (
+            "support",
+            english(dir.path(), "Can somebody help me please?"),
+            "none",
+        ),
+        (
+            "support_zh",
+            Speech::new()
+                .say(dir.path(), Voice::Zh, 150, "you3 ren2 neng2 bang1 wo3 ma5")
+                .pause(1.0),
+            "none",
+        ),
+        // "picture" is in no word list of the plan: a word of the same meaning as the
+        // technical menu's "tv", one menu ahead, and nothing at the main menu.
+        (
+            "support",
+            english(dir.path(), "My screen shows no picture at all."),
+            "tech_restart",
+        ),
+    ]
+    .iter()
+    .map(|(line, clip, node)| answer(&server, line, clip, node))
+    .collect();
     for call in &calls[..2] {
         assert_eq!(
             call["reason"],
