@@ -50,10 +50,17 @@ fn server(trunk: Ports, attempts: u32, retry_seconds: u32) -> TestServer {
 /// A caller whose caller ID is `number`: presses 0 and says yes to the offer; the line
 /// confirms and hangs up.
 fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
+    const OFFER: &str = "callback words playing";
+    let offers_before = server.log().matches(OFFER).count();
     let mut c = SpeakingCaller::dial_as(server.sip_addr(), "support", number);
     std::thread::sleep(Duration::from_millis(800));
     c.call.dtmf('0');
-    std::thread::sleep(Duration::from_millis(2500));
+    // The caller answers once the offer is heard (on a busy machine it may come late).
+    let offered = server.wait_for(20 * SEC, |s| {
+        (s.log().matches(OFFER).count() > offers_before).then_some(())
+    });
+    assert!(offered.is_some(), "no callback offer:\n{}", server.log());
+    std::thread::sleep(Duration::from_millis(1000));
     c.say_all(
         &Speech::new()
             .say(dir, Voice::En, 150, "Yes please, call me back.")
@@ -61,9 +68,18 @@ fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
     );
     assert!(
         c.wait_hung_up_by_line(40 * SEC),
-        "the line hangs up after confirming:\n{}",
-        c.call.sip.trace()
+        "the line hangs up after confirming:\n{}\nwhat the server heard and said:\n{}",
+        c.call.sip.trace(),
+        heard_and_said(&server.log())
     );
+}
+
+/// The server log's lines about what it heard and the callback's words.
+fn heard_and_said(log: &str) -> String {
+    log.lines()
+        .filter(|l| l.contains("heard") || l.contains("callback"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Alice's phone on `ports` registers (digest).

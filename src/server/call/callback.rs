@@ -141,6 +141,7 @@ impl CallTask {
             .as_ref()
             .map_or(Duration::ZERO, |(_, p)| p.duration());
         if let Some((text, prompt)) = spoken {
+            tracing::info!(booked, "callback words playing: \"{text}\"");
             self.caption(crate::live::captions::Caption::line(&text));
             self.media.lock().playout.hold(vec![prompt]);
         }
