@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::callbacks::{book_by_keys, callbacks, wait_state};
+use common::callbacks::{book_by_keys, callbacks, offers_played, wait_offer_after, wait_state};
 use common::capture::{rtp_to, Capture, ClipIndex};
 use common::server::{events, serial, ServerOptions, TestServer};
 use common::sipp::{self, speech_clip, Ports};
@@ -50,16 +50,11 @@ fn server(trunk: Ports, attempts: u32, retry_seconds: u32) -> TestServer {
 /// A caller whose caller ID is `number`: presses 0 and says yes to the offer; the line
 /// confirms and hangs up.
 fn book_by_voice(server: &TestServer, dir: &std::path::Path, number: &str) {
-    const OFFER: &str = "callback words playing";
-    let offers_before = server.log().matches(OFFER).count();
+    let before = offers_played(server);
     let mut c = SpeakingCaller::dial_as(server.sip_addr(), "support", number);
     std::thread::sleep(Duration::from_millis(800));
     c.call.dtmf('0');
-    // The caller answers once the offer is heard (on a busy machine it may come late).
-    let offered = server.wait_for(20 * SEC, |s| {
-        (s.log().matches(OFFER).count() > offers_before).then_some(())
-    });
-    assert!(offered.is_some(), "no callback offer:\n{}", server.log());
+    wait_offer_after(server, before);
     std::thread::sleep(Duration::from_millis(1000));
     c.say_all(
         &Speech::new()
