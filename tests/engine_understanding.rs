@@ -657,3 +657,42 @@ fn an_answer_said_like_a_question_counts_toward_hesitation() {
         "still understood"
     );
 }
+
+#[test]
+fn a_list_of_the_menus_options_is_asked_again_but_a_sentence_naming_two_is_answered() {
+    // Two choices named with hardly anything else: the caller read the options back (or
+    // whisper did, from its prompt: 什么意思 heard as "神话, 订单, 上班时间" in `make eval`).
+    // Asked again, counted as a turn that moved nothing; no guess at one of them.
+    for (plan, said) in [
+        ("support", "billing, order"),
+        ("support", "billing or technical"),
+        ("support_zh", "订单, 上班时间"),
+        ("support_zh", "神话, 订单, 上班时间,"),
+    ] {
+        let r = run_demo(plan, &format!("say {said}"));
+        assert_eq!(
+            r.summary.path,
+            ["welcome", "menu"],
+            "{said}: {}",
+            signals(&r)
+        );
+        assert!(
+            signals(&r).contains("named several choices"),
+            "{said}: {}",
+            signals(&r)
+        );
+    }
+    // Said twice, the caller goes to a person (the hesitation rules), not to one of them.
+    let r = run_demo("support", "say billing, order\nsay billing, order");
+    assert_eq!(transferred(&r), Some(Reason::Hesitation), "{}", signals(&r));
+    // A sentence that names two is an answer (one is the topic, the other what it is about):
+    // the call moves on from the menu.
+    for said in [
+        "my order, the invoice is wrong",
+        "I have a billing question about my internet",
+    ] {
+        let r = run_demo("support", &format!("say {said}"));
+        assert!(r.summary.path.len() > 2, "{said}: {}", signals(&r));
+        assert!(!signals(&r).contains("several"), "{said}: {}", signals(&r));
+    }
+}

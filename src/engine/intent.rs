@@ -23,6 +23,10 @@ pub enum Intent {
     /// leads to ("my television shows no picture" at the main menu). The choices to take, in
     /// order from the current node; the phrase matched.
     Ahead(Steps, String),
+    /// Named two or more choices of the question with hardly anything else ("billing, order",
+    /// "billing or technical"): a list of the options, not an answer; asked again. The phrases,
+    /// in the order said.
+    Options(Vec<String>),
     /// Asked to hear the prompt again.
     Repeat,
     /// Said nothing recognisable.
@@ -35,7 +39,10 @@ impl Intent {
     /// True for intents that move the call (a choice, a key, a person); false for those that
     /// only ask again (unclear, repeat, silence).
     pub fn decides(&self) -> bool {
-        !matches!(self, Intent::Unclear | Intent::Repeat | Intent::Silence)
+        !matches!(
+            self,
+            Intent::Unclear | Intent::Options(_) | Intent::Repeat | Intent::Silence
+        )
     }
 }
 
@@ -52,6 +59,7 @@ impl std::fmt::Display for Intent {
                 steps.len() - 1,
                 if steps.len() > 2 { "s" } else { "" }
             ),
+            Intent::Options(p) => write!(f, "names several choices ({}), not one", p.join(", ")),
             Intent::Repeat => write!(f, "asks to repeat"),
             Intent::Silence => write!(f, "nothing recognisable"),
             Intent::Unclear => write!(f, "no match"),

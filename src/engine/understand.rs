@@ -18,6 +18,10 @@ const KEY_FILLER_WORDS: &[&str] = &[
     "press", "number", "option", "key", "the", "button", "an", "zhi",
 ];
 
+/// Tokens besides the choices' phrases that an answer listing several options may have ("or",
+/// "and", a scrap whisper made of a sound: "神话").
+const OPTIONS_REST: usize = 2;
+
 /// Phrase sets compiled from the built-in lists and the plan.
 #[derive(Debug)]
 pub(crate) struct Lexicon {
@@ -205,6 +209,22 @@ impl Lexicon {
             .into_iter()
             .max_by(|a, b| a.1.score.total_cmp(&b.1.score).then(a.1.len.cmp(&b.1.len)))
             .map(|(i, m)| (i, m.phrase, m.score, m.len))
+    }
+
+    /// Two or more different choices of `node`, each named by one of its phrases at its own
+    /// place, and at most [`OPTIONS_REST`] tokens besides: the caller (or whisper, reading its
+    /// prompt back: "神话, 订单, 上班时间") listed the options instead of picking one. A sentence
+    /// that names two ("I have a billing question about my internet") is an answer.
+    fn options_listed(&self, node: NodeId, said: &[Token]) -> Option<Vec<String>> {
+        let mut found: Vec<Match> = self.choices[node.0]
+            .iter()
+            .filter_map(|set| set.best_in(said))
+            .collect();
+        found.sort_by_key(|m| m.start);
+        found.dedup_by(|b, a| b.start < a.start + a.len);
+        let covered: usize = found.iter().map(|m| m.len).sum();
+        (found.len() >= 2 && said.len() <= covered + OPTIONS_REST)
+            .then(|| found.into_iter().map(|m| m.phrase).collect())
     }
 
     /// A choice of `node` named in `said` `by` its phrases or their words. When the same words
@@ -406,6 +426,9 @@ impl Lexicon {
                 return routed(said).unwrap_or_else(|| Intent::MaybeHuman(phrase.clone()))
             }
             PersonAsk::Mention { .. } | PersonAsk::Nothing => {}
+        }
+        if let Some(named) = self.options_listed(node, said) {
+            return Intent::Options(named);
         }
         if let Some(here) = self.here(node, said, By::Phrases) {
             return here;

@@ -216,6 +216,14 @@ impl Call {
                 f.no_input = Some(now.saturating_sub(since));
                 self.failed_turn(now, f);
             }
+            Intent::Options(named) => {
+                f.no_match = true;
+                self.signals.push(format!(
+                    "named several choices at \"{node_name}\" ({}): asked again",
+                    named.join(", ")
+                ));
+                self.failed_turn(now, f);
+            }
             Intent::Unclear | Intent::Human { .. } | Intent::MaybeHuman(_) => {
                 f.no_match = true;
                 if f.confusion.is_none() {
